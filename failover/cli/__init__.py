@@ -1,0 +1,75 @@
+"""The ``failover`` command. Subcommands live in their own modules and are imported only when used,
+so ``failover --help`` stays fast (the GCP SDK alone costs seconds to import).
+
+Exit codes (public contract): 0 ok; 1 findings/probe over threshold; 2 usage or config error;
+3 an operational error (database or cloud unreachable) that stopped the command.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+from failover import __version__
+from failover.errors import FailoverError
+
+# command name -> "module:attribute"; one module per command family.
+COMMANDS: dict[str, str] = {
+    "init": "failover.cli.config_cmds:init",
+    "validate": "failover.cli.config_cmds:validate",
+    "db": "failover.cli.db:db",
+    "inventory": "failover.cli.inventory:inventory",
+    "probe": "failover.cli.probe:probe",
+    "check": "failover.cli.check:check",
+    "score": "failover.cli.check:score",
+    "explain": "failover.cli.check:explain",
+    "demo": "failover.cli.demo:demo",
+    "report": "failover.cli.report:report",
+    "daemon": "failover.cli.daemon:daemon",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [n for n, target in COMMANDS.items() if importlib.util.find_spec(target.split(":")[0])]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        if importlib.util.find_spec(module) is None:
+            return None
+        cmd: click.Command = getattr(importlib.import_module(module), attr)
+        return cmd
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FailoverError as err:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(err.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="failover")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Multi-cloud failover readiness: would each workload fail over, and how long would it take?"""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="failover", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,58 @@
+"""Every error failover raises on purpose, in one hierarchy.
+
+    FailoverError                 base; the CLI prints ``str(err)`` and exits with ``exit_code``
+    ├── ConfigError               the config file (or a CLI argument) is wrong: exit 2
+    ├── ProviderError             a cloud API could not be read
+    │   ├── AccessDenied          credentials lack a permission (not retried)
+    │   ├── Throttled             rate limited; retried with backoff, raised when retries run out
+    │   └── Unreachable           endpoint down, timeout, DNS failure, 5xx after retries
+    ├── ProbeError                a probe could not be set up (a bad target); failures are observations
+    └── StoreError                the database cannot be opened, migrated or written
+
+Anything else reaching the CLI is a bug and is shown with a traceback only under ``--debug``.
+"""
+
+from __future__ import annotations
+
+
+class FailoverError(Exception):
+    exit_code = 3
+
+
+class ConfigError(FailoverError):
+    """Invalid user input. ``problems`` holds one line per problem, already located."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = problems or []
+        text = message if not self.problems else message + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(text)
+
+
+class ProviderError(FailoverError):
+    """A read against a cloud failed; ``scope`` names what could not be read (e.g. ``aws:us-east-1``)."""
+
+    def __init__(self, message: str, scope: str = "") -> None:
+        self.scope = scope
+        super().__init__(message)
+
+
+class AccessDenied(ProviderError):
+    pass
+
+
+class Throttled(ProviderError):
+    pass
+
+
+class Unreachable(ProviderError):
+    pass
+
+
+class ProbeError(FailoverError):
+    pass
+
+
+class StoreError(FailoverError):
+    pass

@@ -1,0 +1,322 @@
+"""The config file's schema (pydantic). Field names here are the user's contract: keep them.
+
+Validation of single fields lives on the models; cross-references (accounts named by sites, primary
+and secondary present, unique names) are checked in ``Config``'s model validator so every problem is
+reported with its field path. Loading, ``${ENV}`` expansion and locating errors by line live in
+``failover.config``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``90s``, ``15m``, ``2h``, ``1d``, ``500ms`` or a bare number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like 90s, 15m or 2h")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("expected a non-negative duration")
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return float(m.group(1)) * _UNIT_S[m.group(2) or "s"]
+    raise ValueError(f"expected a duration like 90s, 15m or 2h, got {value!r}")
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    s = round(seconds)
+    if s < 120:
+        return f"{s}s"
+    if s < 7200:
+        return f"{s // 60}m{s % 60:02d}s" if s % 60 else f"{s // 60}m"
+    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"expected an email address like team@example.com, got {value!r}")
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Email = Annotated[str, AfterValidator(_email)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+
+
+def is_loopback_url(url: str | None) -> bool:
+    """True for http(s)://127.x, ::1 or localhost: the only endpoints anonymous credentials may use."""
+    if not url:
+        return False
+    host = urlparse(url if "://" in url else f"http://{url}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Account(_Strict):
+    """Where inventory comes from. Credentials always come from the provider's standard chain."""
+
+    name: Name
+    provider: Literal["aws", "gcp", "azure"]
+    # AWS
+    regions: list[str] = Field(default_factory=list)
+    profile: str | None = None
+    role_arn: str | None = None
+    endpoint_url: str | None = None
+    # GCP
+    project: str | None = None
+    projects: list[str] = Field(default_factory=list)
+    # Azure
+    subscription: str | None = None
+    subscriptions: list[str] = Field(default_factory=list)
+    # GCP and Azure endpoint override (emulators, sovereign clouds)
+    endpoint: str | None = None
+    # "default" uses the provider's chain; "anonymous" is for loopback emulators only.
+    credentials: Literal["default", "anonymous"] = "default"
+    max_concurrency: int = Field(default=8, ge=1, le=64)
+    timeout: Duration = 30.0
+
+    @property
+    def endpoint_override(self) -> str | None:
+        return self.endpoint_url or self.endpoint
+
+    @property
+    def scopes(self) -> list[str]:
+        """Regions (AWS), projects (GCP) or subscriptions (Azure) to read, de-duplicated in order."""
+        if self.provider == "aws":
+            items = self.regions
+        elif self.provider == "gcp":
+            items = [*([self.project] if self.project else []), *self.projects]
+        else:
+            items = [*([self.subscription] if self.subscription else []), *self.subscriptions]
+        return list(dict.fromkeys(items))
+
+    @model_validator(mode="after")
+    def _check(self) -> Account:
+        if self.provider == "aws" and not self.regions:
+            raise ValueError("an aws account needs regions: [us-east-1, ...]")
+        if self.provider == "gcp" and not (self.project or self.projects):
+            raise ValueError("a gcp account needs project: NAME (or projects: [...])")
+        if self.provider == "azure" and not (self.subscription or self.subscriptions):
+            raise ValueError("an azure account needs subscription: ID (or subscriptions: [...])")
+        if self.credentials == "anonymous" and not is_loopback_url(self.endpoint_override):
+            raise ValueError(
+                "credentials: anonymous is only allowed with a loopback endpoint/endpoint_url "
+                "(http://127.0.0.1:PORT), for local emulators"
+            )
+        return self
+
+
+class Targets(_Strict):
+    rto: Duration = 900.0
+    rpo: Duration = 300.0
+    capacity_ratio: float = Field(default=1.0, gt=0, le=10)
+    max_dns_ttl: Duration = 60.0
+
+
+class DnsPath(_Strict):
+    name: str = Field(min_length=1)
+    mechanism: Literal["route53-failover", "traffic-manager", "cloud-dns-failover", "external"] = "external"
+    zone: str | None = None
+    # host:port of servers to query as the zone's authoritative servers (instead of the NS set)
+    nameservers: list[str] = Field(default_factory=list)
+    # host:port of a recursive resolver whose cached TTLs are checked
+    resolver: str | None = None
+
+
+class Endpoint(_Strict):
+    url: str
+    expect_status: int | list[int] = 200
+    expect_body: str | None = None  # substring, or /regex/
+    expect_json: dict[str, Any] | None = None  # {"$.status": "ok"}
+    timeout: Duration = 10.0
+    follow_redirects: bool = False
+    ca_file: str | None = None
+    as_public_name: bool = True  # also probe this address with the workload's public name (SNI/Host)
+
+    @model_validator(mode="after")
+    def _check(self) -> Endpoint:
+        parsed = urlparse(self.url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"expected an http(s) URL, got {self.url!r}")
+        return self
+
+    @property
+    def expected_statuses(self) -> list[int]:
+        return [self.expect_status] if isinstance(self.expect_status, int) else list(self.expect_status)
+
+
+class Selector(_Strict):
+    tags: dict[str, str] = Field(default_factory=dict)
+    ids: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Selector:
+        if not self.tags and not self.ids:
+            raise ValueError("select needs tags: {key: value} or ids: [...]")
+        return self
+
+
+class Site(_Strict):
+    name: Name
+    role: Literal["primary", "secondary"]
+    account: str
+    regions: list[str] = Field(default_factory=list)
+    select: Selector
+    endpoints: list[Endpoint] = Field(default_factory=list)
+    # how the secondary is reached after failover: its LB DNS name or addresses (optional)
+    failover_targets: list[str] = Field(default_factory=list)
+
+
+class Dependency(_Strict):
+    name: Name
+    kind: Literal["identity", "registry", "secrets", "cdn", "registrar", "dns", "queue", "other"]
+    provider: str  # aws | gcp | azure | any other vendor name
+    providers: list[str] = Field(default_factory=list)  # where it is replicated, if more than one
+
+
+class Workload(_Strict):
+    name: Name
+    owners: list[Email] = Field(min_length=1)
+    tier: int = Field(default=2, ge=0, le=5)
+    targets: Targets = Field(default_factory=Targets)
+    dns: DnsPath | None = None
+    sites: list[Site] = Field(min_length=2)
+    dependencies: list[Dependency] = Field(default_factory=list)
+    check_interval: Duration | None = None  # daemon: overrides daemon.check_interval
+
+    @property
+    def primary(self) -> Site:
+        return next(s for s in self.sites if s.role == "primary")
+
+    @property
+    def secondaries(self) -> list[Site]:
+        return [s for s in self.sites if s.role == "secondary"]
+
+
+class Smtp(_Strict):
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    tls: bool = False  # implicit TLS (port 465)
+    username_env: str | None = None
+    password_env: str | None = None
+    timeout: Duration = 30.0
+
+
+class MailSchedule(_Strict):
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    time: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    timezone: str = "UTC"
+    grace: Duration = 86400.0  # send a missed week's email on start if still within this
+
+
+class Mail(_Strict):
+    from_: Email = Field(alias="from")
+    smtp: Smtp
+    schedule: MailSchedule = Field(default_factory=MailSchedule)
+    docs_url: str = "https://github.com/failover-dev/failover/blob/main/docs/checks.md"
+    subject_prefix: str = "[failover]"
+
+
+class Tls(_Strict):
+    ca_file: str | None = None
+
+
+class ScoringConfig(_Strict):
+    """Overrides for the scoring model; defaults are documented in the README."""
+
+    weights: dict[str, float] = Field(default_factory=dict)  # category -> weight
+    ready_threshold: float = Field(default=80.0, ge=0, le=100)
+    not_ready_below: float = Field(default=50.0, ge=0, le=100)
+    unknown_fraction: float = Field(default=0.5, gt=0, le=1)
+    provision_seconds_per_instance: Duration = 60.0
+    scale_parallelism: int = Field(default=10, ge=1)
+    manual_decision: Duration = 600.0
+    data_promotion: Duration = 300.0
+    stale_after: Duration = 86400.0
+
+
+class Daemon(_Strict):
+    listen: str = "127.0.0.1:9108"
+    inventory_interval: Duration = 900.0
+    check_interval: Duration = 60.0
+    retention: Duration = 30 * 86400.0
+    vantage: str | None = None
+
+
+class Probes(_Strict):
+    concurrency: int = Field(default=100, ge=1, le=10000)
+    per_host: int = Field(default=4, ge=1, le=1000)
+    timeout: Duration = 10.0
+
+
+class Config(_Strict):
+    database: str | None = None
+    vantage: str | None = None
+    accounts: list[Account] = Field(default_factory=list)
+    workloads: list[Workload] = Field(default_factory=list)
+    mail: Mail | None = None
+    tls: Tls = Field(default_factory=Tls)
+    scoring: ScoringConfig = Field(default_factory=ScoringConfig)
+    daemon: Daemon = Field(default_factory=Daemon)
+    probes: Probes = Field(default_factory=Probes)
+
+    def account(self, name: str) -> Account:
+        return next(a for a in self.accounts if a.name == name)
+
+    def workload(self, name: str) -> Workload:
+        return next(w for w in self.workloads if w.name == name)
+
+    def cross_reference_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """(field path, message) for every broken reference; ``failover.config`` locates them."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        seen: dict[str, int] = {}
+        for i, a in enumerate(self.accounts):
+            if a.name in seen:
+                problems.append((("accounts", i, "name"), f"duplicate account name {a.name!r}"))
+            seen.setdefault(a.name, i)
+        names: set[str] = set()
+        for wi, w in enumerate(self.workloads):
+            if w.name in names:
+                problems.append((("workloads", wi, "name"), f"duplicate workload name {w.name!r}"))
+            names.add(w.name)
+            roles = [s.role for s in w.sites]
+            if "primary" not in roles:
+                problems.append((("workloads", wi, "sites"), "expected one site with role: primary"))
+            elif roles.count("primary") > 1:
+                problems.append((("workloads", wi, "sites"), "expected exactly one primary site"))
+            if "secondary" not in roles:
+                problems.append((("workloads", wi, "sites"), "expected at least one site with role: secondary"))
+            site_names: set[str] = set()
+            for si, s in enumerate(w.sites):
+                if s.name in site_names:
+                    problems.append((("workloads", wi, "sites", si, "name"), f"duplicate site name {s.name!r}"))
+                site_names.add(s.name)
+                if s.account not in seen:
+                    known = ", ".join(sorted(seen)) or "none defined"
+                    problems.append(
+                        (("workloads", wi, "sites", si, "account"), f"unknown account {s.account!r} (known: {known})")
+                    )
+        return problems
