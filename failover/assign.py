@@ -16,10 +16,13 @@ def site_matches(site: Site, account: Account, resource: Resource) -> bool:
     """
     if resource.account != account.name:
         return False
-    if site.regions and resource.region and resource.region not in site.regions:
-        # GCP/Azure zones and locations: "us-central1-a" is in region "us-central1".
-        if not any(resource.region.startswith(r) or resource.zone.startswith(r) for r in site.regions):
-            return False
+    # GCP/Azure zones and locations: "us-central1-a" is in region "us-central1".
+    if (
+        site.regions
+        and resource.region
+        and not any(resource.region.startswith(r) or resource.zone.startswith(r) for r in site.regions)
+    ):
+        return False
     sel = site.select
     if sel.ids and (resource.native_id in sel.ids or resource.name in sel.ids):
         return True
