@@ -7,7 +7,9 @@
     │   ├── Throttled             rate limited; retried with backoff, raised when retries run out
     │   └── Unreachable           endpoint down, timeout, DNS failure, 5xx after retries
     ├── ProbeError                a probe could not be set up (a bad target); failures are observations
-    └── StoreError                the database cannot be opened, migrated or written
+    ├── StoreError                the database cannot be opened, migrated or written
+    └── MailError                 an email could not be handed to the SMTP server (``transient``: retrying
+                                  may help; ``maybe_delivered``: the server may have taken it anyway)
 
 Anything else reaching the CLI is a bug and is shown with a traceback only under ``--debug``.
 """
@@ -56,3 +58,12 @@ class ProbeError(FailoverError):
 
 class StoreError(FailoverError):
     pass
+
+
+class MailError(FailoverError):
+    """Sending failed. The text names the server and its reply, never credentials."""
+
+    def __init__(self, message: str, *, transient: bool = False, maybe_delivered: bool = False) -> None:
+        self.transient = transient
+        self.maybe_delivered = maybe_delivered
+        super().__init__(message)

@@ -223,6 +223,7 @@ class Smtp(_Strict):
     username_env: str | None = None
     password_env: str | None = None
     timeout: Duration = 30.0
+    ca_file: str | None = None  # PEM bundle to trust for a relay with a private CA (default: tls.ca_file, system)
 
 
 class MailSchedule(_Strict):
