@@ -45,7 +45,11 @@ class AccessDenied(ProviderError):
 
 
 class Throttled(ProviderError):
-    pass
+    """``retry_after`` is the server's hint in seconds (e.g. a Retry-After header), if it gave one."""
+
+    def __init__(self, message: str, scope: str = "", retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, scope)
 
 
 class Unreachable(ProviderError):

@@ -92,7 +92,8 @@ def with_retries(
     """Run ``call``; retry what ``classify`` maps to ``Throttled``/``Unreachable`` with full-jitter backoff.
 
     ``classify`` turns an SDK exception into one of our ``ProviderError``s (or ``None`` to re-raise it
-    unchanged). ``AccessDenied`` is never retried.
+    unchanged). ``AccessDenied`` is never retried. A ``Throttled`` with a ``retry_after`` hint waits at
+    least that long (capped at ``max_delay``), so a server asking for patience gets it.
     """
     for attempt in range(attempts):
         try:
@@ -104,7 +105,10 @@ def with_retries(
             retryable = isinstance(err, Throttled | Unreachable)
             if not retryable or attempt == attempts - 1:
                 raise err from raw
-            sleep(random.uniform(0, min(max_delay, base_delay * 2**attempt)))
+            delay = random.uniform(0, min(max_delay, base_delay * 2**attempt))
+            if isinstance(err, Throttled) and err.retry_after is not None:
+                delay = max(delay, min(max_delay, err.retry_after))
+            sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
