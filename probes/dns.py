@@ -1,0 +1,343 @@
+"""DNS probe: ask one server one question and keep the whole answer as evidence.
+
+The I/O is one function (``exchange``: UDP, falling back to TCP when the answer is truncated); turning
+a response into an ``Observation`` is pure (``message_data``, ``classify``) so the verdicts are tested
+on messages as well as against real servers. ``probes.dnspath`` builds the failover-path helpers
+(zone and NS set, agreement, CNAME chains, resolver TTLs) on ``exchange``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import dns.asyncquery
+import dns.asyncresolver
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.resolver
+import dns.rrset
+
+from failover.errors import ProbeError
+from failover.model import Observation, ObsStatus
+
+__all__ = [
+    "DnsTarget",
+    "Exchange",
+    "classify",
+    "exchange",
+    "format_server",
+    "message_data",
+    "negative_ttl",
+    "parse_server",
+    "probe_dns",
+    "rrset_records",
+    "system_nameservers",
+]
+
+DEFAULT_PORT = 53
+# The DNS-flag-day 2020 default: big enough for most answers, small enough to avoid IP fragmentation.
+EDNS_PAYLOAD = 1232
+_REASON_VALUES = 4  # values quoted in a one-line reason before "…"
+
+
+@dataclass(frozen=True)
+class DnsTarget:
+    name: str
+    rdtype: str = "A"
+    server: str | None = None  # "host:port" or "host" (port 53); None = system resolver
+    timeout: float = 3.0
+    recursion: bool = True  # RD flag; authoritative servers ignore it, resolvers need it
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.rdtype.upper()} @{self.server or 'system'}"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One query's outcome at one server: a response, or why there is none (``error``)."""
+
+    server: str  # "host:port" that was asked
+    response: dns.message.Message | None
+    latency_ms: float | None
+    used_tcp: bool = False
+    error: str | None = None  # timeout | network | bad_target
+    detail: str = ""
+    tried: list[str] = field(default_factory=list)
+
+
+def parse_server(server: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address → (host, port)."""
+    text = server.strip()
+    if not text:
+        raise ProbeError("empty DNS server address")
+    host, port_text = text, ""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise ProbeError(f"bad DNS server {server!r}: expected [ipv6]:port")
+        host, rest = text[1:end], text[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise ProbeError(f"bad DNS server {server!r}: expected [ipv6]:port")
+            port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    elif text.count(":") > 1:
+        host = text  # bare IPv6
+    if not host:
+        raise ProbeError(f"bad DNS server {server!r}: no host")
+    port = default_port
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ProbeError(f"bad DNS server {server!r}: port must be 1-65535")
+        port = int(port_text)
+    return host, port
+
+
+def format_server(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def system_nameservers() -> list[str]:
+    """The system resolver's servers as ``host:port`` (raises ``ProbeError`` when there is no config)."""
+    try:
+        resolver = dns.asyncresolver.get_default_resolver()
+    except dns.resolver.NoResolverConfiguration as err:
+        raise ProbeError(f"no system resolver configured: {err}") from err
+    return [format_server(str(ns), resolver.port) for ns in resolver.nameservers]
+
+
+async def _address_of(host: str, timeout: float) -> str:
+    """An IP for a server given by name (the system resolver picks it)."""
+    if _is_ip(host):
+        return host
+    try:
+        for rdtype in ("A", "AAAA"):
+            answer = await dns.asyncresolver.resolve(host, rdtype, lifetime=timeout, raise_on_no_answer=False)
+            if answer.rrset:
+                return str(answer.rrset[0])
+    except dns.exception.DNSException as err:
+        raise ProbeError(f"cannot resolve DNS server name {host!r}: {_one_line(err)}") from err
+    raise ProbeError(f"DNS server name {host!r} has no address")
+
+
+def make_query(name: str, rdtype: str, recursion: bool = True) -> dns.message.Message:
+    q = dns.message.make_query(name, rdtype, use_edns=0, payload=EDNS_PAYLOAD)
+    if not recursion:
+        q.flags &= ~dns.flags.RD
+    return q
+
+
+async def exchange(
+    name: str, rdtype: str, server: str, timeout: float = 3.0, recursion: bool = True
+) -> Exchange:
+    """Query ``server`` (``host:port``); UDP first, TCP when the UDP answer comes back truncated.
+
+    Never raises for network trouble: a timeout or socket error is an ``Exchange`` with ``error`` set.
+    A malformed name, type or server raises ``ProbeError``.
+    """
+    host, port = parse_server(server)
+    try:
+        query = make_query(name, rdtype, recursion)
+    except (dns.exception.DNSException, ValueError) as err:
+        raise ProbeError(f"bad DNS question {name!r} {rdtype!r}: {_one_line(err)}") from err
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(timeout):
+            address = await _address_of(host, timeout)
+            response, used_tcp = await dns.asyncquery.udp_with_fallback(query, address, timeout=timeout, port=port)
+    except (TimeoutError, dns.exception.Timeout):
+        return Exchange(server, None, None, error="timeout", detail=f"no answer within {timeout:g}s")
+    except OSError as err:
+        return Exchange(server, None, None, error="network", detail=_one_line(err))
+    except dns.exception.DNSException as err:  # malformed reply, unexpected source, ...
+        return Exchange(server, None, None, error="network", detail=f"bad reply: {_one_line(err)}")
+    latency = (time.perf_counter() - started) * 1000.0
+    return Exchange(server, response, round(latency, 3), used_tcp=used_tcp)
+
+
+async def probe_dns(target: DnsTarget) -> Observation:
+    """One observation for one question at one server (or the system resolver's servers, in order)."""
+    label = str(target)
+    try:
+        servers = [target.server] if target.server else system_nameservers()
+        if not servers:
+            raise ProbeError("the system resolver lists no nameservers")
+        result: Exchange | None = None
+        tried: list[str] = []
+        for server in servers:
+            result = await exchange(target.name, target.rdtype, server, target.timeout, target.recursion)
+            tried.append(server)
+            if result.response is not None:
+                break
+    except ProbeError as err:
+        return Observation(
+            probe="dns",
+            target=label,
+            status=ObsStatus.ERROR,
+            reason=str(err),
+            data={"name": target.name, "rdtype": target.rdtype.upper(), "error": "bad_target"},
+        )
+    assert result is not None
+    return observe(target, result, tried)
+
+
+def observe(target: DnsTarget, result: Exchange, tried: list[str] | None = None) -> Observation:
+    """Pure: an ``Exchange`` → the probe's ``Observation``."""
+    data: dict[str, Any] = {
+        "name": target.name,
+        "rdtype": target.rdtype.upper(),
+        "server": result.server,
+        "tried": tried or [result.server],
+    }
+    if result.response is None:
+        data["error"] = result.error
+        return Observation(
+            probe="dns",
+            target=str(target),
+            status=ObsStatus.ERROR,
+            reason=f"{result.server}: {result.detail}",
+            data=data,
+        )
+    data["transport"] = "tcp" if result.used_tcp else "udp"
+    data["truncated_udp"] = result.used_tcp
+    data.update(message_data(result.response))
+    status, reason, extra = classify(target.name, target.rdtype, result.response)
+    data.update(extra)
+    return Observation(
+        probe="dns",
+        target=str(target),
+        status=status,
+        reason=f"{reason} (from {result.server})",
+        latency_ms=result.latency_ms,
+        data=data,
+    )
+
+
+def rrset_records(rrset: dns.rrset.RRset) -> list[dict[str, Any]]:
+    rtype = dns.rdatatype.to_text(rrset.rdtype)
+    owner = rrset.name.to_text()
+    return [{"name": owner, "type": rtype, "ttl": rrset.ttl, "value": rd.to_text()} for rd in rrset]
+
+
+def message_data(msg: dns.message.Message) -> dict[str, Any]:
+    """Pure: the evidence kept from a response (rcode, flags, every section)."""
+    return {
+        "rcode": dns.rcode.to_text(msg.rcode()),
+        "flags": {
+            "aa": bool(msg.flags & dns.flags.AA),
+            "tc": bool(msg.flags & dns.flags.TC),
+            "rd": bool(msg.flags & dns.flags.RD),
+            "ra": bool(msg.flags & dns.flags.RA),
+        },
+        "answers": [r for rrset in msg.answer for r in rrset_records(rrset)],
+        "authority": [r for rrset in msg.authority for r in rrset_records(rrset)],
+        "additional": [r for rrset in msg.additional for r in rrset_records(rrset)],
+    }
+
+
+def negative_ttl(msg: dns.message.Message) -> int | None:
+    """RFC 2308: how long a resolver may cache a negative answer (min of the SOA's TTL and MINIMUM)."""
+    for rrset in msg.authority:
+        if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
+            return int(min(rrset.ttl, rrset[0].minimum))
+    return None
+
+
+def _find(msg: dns.message.Message, section: list[dns.rrset.RRset], name: dns.name.Name, rdtype: int) -> Any:
+    for rrset in section:
+        if rrset.name == name and rrset.rdtype == rdtype:
+            return rrset
+    return None
+
+
+def follow_answer(
+    qname: dns.name.Name, rdtype: int, msg: dns.message.Message
+) -> tuple[list[dns.rrset.RRset], dns.name.Name, dns.rrset.RRset | None]:
+    """Pure: walk the answer section from ``qname`` through CNAMEs: (CNAME rrsets, last name, final rrset)."""
+    chain: list[dns.rrset.RRset] = []
+    current = qname
+    seen = {qname}
+    while True:
+        final = _find(msg, msg.answer, current, rdtype)
+        if final is not None or rdtype == dns.rdatatype.CNAME:
+            return chain, current, final
+        cname = _find(msg, msg.answer, current, dns.rdatatype.CNAME)
+        if cname is None or not len(cname):
+            return chain, current, None
+        chain.append(cname)
+        current = cname[0].target
+        if current in seen:  # a loop inside one response: stop, the caller sees no final rrset
+            return chain, current, None
+        seen.add(current)
+
+
+def _values(rrset: dns.rrset.RRset) -> str:
+    values = sorted(rd.to_text() for rd in rrset)
+    shown = ", ".join(values[:_REASON_VALUES])
+    return shown + (f", … ({len(values)} in all)" if len(values) > _REASON_VALUES else "")
+
+
+def classify(name: str, rdtype: str, msg: dns.message.Message) -> tuple[ObsStatus, str, dict[str, Any]]:
+    """Pure: a response's verdict, a one-line reason, and the derived evidence (chain, TTLs)."""
+    qname = dns.name.from_text(name)
+    qtype = dns.rdatatype.from_text(rdtype)
+    tname = dns.rdatatype.to_text(qtype)
+    rcode = msg.rcode()
+    chain, last, final = follow_answer(qname, qtype, msg)
+    extra: dict[str, Any] = {
+        "cname_chain": [c.name.to_text() + " -> " + c[0].target.to_text() for c in chain],
+        "final_name": last.to_text(),
+    }
+    name = qname.to_text(omit_final_dot=True)
+    lastname = last.to_text(omit_final_dot=True)
+    ttls = [c.ttl for c in chain] + ([final.ttl] if final is not None else [])
+    extra["ttl"] = min(ttls) if ttls else None
+    via = f" via CNAME {lastname}" if chain else ""
+    if rcode == dns.rcode.NXDOMAIN:
+        extra["negative_ttl"] = negative_ttl(msg)
+        what = f"CNAME target {lastname}" if chain else name
+        return ObsStatus.FAILED, f"NXDOMAIN: {what} does not exist", extra
+    if rcode == dns.rcode.SERVFAIL:
+        return ObsStatus.FAILED, f"SERVFAIL: the server could not answer {name} {tname}", extra
+    if rcode == dns.rcode.REFUSED:
+        return ObsStatus.FAILED, f"REFUSED: the server will not answer for {name}", extra
+    if rcode != dns.rcode.NOERROR:
+        return ObsStatus.FAILED, f"{dns.rcode.to_text(rcode)} for {name} {tname}", extra
+    if final is not None:
+        return ObsStatus.OK, f"{tname} {_values(final)}{via} (ttl {extra['ttl']})", extra
+    soa = any(r.rdtype == dns.rdatatype.SOA for r in msg.authority)
+    if soa:
+        extra["negative_ttl"] = negative_ttl(msg)
+        return ObsStatus.FAILED, f"NODATA: {lastname} exists but has no {tname} record", extra
+    if chain:
+        # An authoritative server hands out a CNAME into a zone it does not serve: a correct answer.
+        status = ObsStatus.OK if msg.flags & dns.flags.AA else ObsStatus.WARN
+        return status, f"CNAME to {lastname}; its {tname} is not served here (ttl {extra['ttl']})", extra
+    ns = [r for r in msg.authority if r.rdtype == dns.rdatatype.NS]
+    if ns:
+        extra["referral"] = ns[0].name.to_text()
+        targets = ", ".join(sorted(rd.target.to_text() for rd in ns[0]))
+        return ObsStatus.FAILED, f"referral to {ns[0].name.to_text()} ({targets}): not authoritative here", extra
+    return ObsStatus.FAILED, f"empty answer for {name} {tname} (NOERROR, no records, no SOA)", extra
+
+
+def _one_line(err: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
