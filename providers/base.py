@@ -112,20 +112,28 @@ def with_retries(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+# What reading one scope yields: its resources, or its resources plus the sub-scopes it could not read
+# (e.g. a project's instances were listed but one zone was unreachable).
+ScopeResult = list[Resource] | tuple[list[Resource], list[ScopeError]]
+
+
 def fan_out(
     scopes: Iterable[str],
-    read: Callable[[str], list[Resource]],
+    read: Callable[[str], ScopeResult],
     *,
     max_workers: int,
 ) -> tuple[list[Resource], list[ScopeError]]:
-    """Read every scope concurrently (bounded). A scope that fails becomes a ``ScopeError``, not an empty list."""
+    """Read every scope concurrently (bounded). A scope that fails becomes a ``ScopeError``, not an empty list.
+
+    ``read`` may return a partial answer as ``(resources, scope_errors)``; both are kept.
+    """
     scopes = list(dict.fromkeys(scopes))
     resources: list[Resource] = []
     errors: list[ScopeError] = []
     if not scopes:
         return resources, errors
 
-    def one(scope: str) -> tuple[str, list[Resource] | BaseException]:
+    def one(scope: str) -> tuple[str, ScopeResult | BaseException]:
         try:
             return scope, read(scope)
         except Exception as err:
@@ -136,6 +144,9 @@ def fan_out(
             if isinstance(result, BaseException):
                 where = result.scope if isinstance(result, ProviderError) and result.scope else scope
                 errors.append(ScopeError(scope=where, error=error_kind(result), reason=one_line(result)))
+            elif isinstance(result, tuple):
+                resources.extend(result[0])
+                errors.extend(result[1])
             else:
                 resources.extend(result)
     return resources, errors
