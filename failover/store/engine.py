@@ -1,0 +1,98 @@
+"""Engines configured the same way for the store and for migrations.
+
+SQLite: WAL, ``synchronous=NORMAL``, foreign keys on, a busy timeout, and transactions begun by us
+(the driver's own implicit BEGIN skips DDL, which would let two processes migrate at once). Writers
+begin with ``BEGIN IMMEDIATE`` so they queue on the busy timeout instead of failing on lock upgrade.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from failover.errors import StoreError
+from failover.store.urls import display_url
+
+__all__ = ["IMMEDIATE", "error_reason", "json_dumps", "make_engine"]
+
+IMMEDIATE = "failover_sqlite_immediate"  # execution option: begin the SQLite transaction IMMEDIATE
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    raise TypeError(f"cannot store a {type(value).__name__} as JSON")
+
+
+def json_dumps(value: Any) -> str:
+    # NaN is not JSON and Postgres refuses it: fail the write instead of storing something unreadable.
+    return json.dumps(value, default=_json_default, allow_nan=False, separators=(",", ":"))
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url)
+    if backend == "postgresql":
+        return create_engine(
+            url,
+            json_serializer=json_dumps,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 10, "application_name": "failover"},
+        )
+    raise StoreError(f"cannot open database {display_url(url)}: unsupported backend {backend!r}")
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    db = parsed.database or ""
+    memory = db in ("", ":memory:")
+    if not memory and not db.startswith("file:"):
+        parent = Path(db).parent
+        if not parent.is_dir():
+            raise StoreError(f"cannot open database {display_url(url)}: directory {parent} does not exist")
+    kwargs: dict[str, Any] = {"json_serializer": json_dumps}
+    if memory:  # one shared connection, or every checkout would see its own empty database
+        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see module docstring)
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if not memory:
+                cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(IMMEDIATE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def error_reason(err: BaseException) -> str:
+    """The driver's own message, first line only (SQLAlchemy appends SQL and a docs link)."""
+    orig = getattr(err, "orig", None)
+    text = str(orig if orig is not None else err).strip()
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(err).__name__)
+    return first[:300]

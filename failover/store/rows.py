@@ -1,0 +1,178 @@
+"""Model objects to table rows and back (pure). Round trips are exact: what is saved comes back equal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+from failover.model import (
+    Capacity,
+    Finding,
+    FindingStatus,
+    Inventory,
+    Observation,
+    ObsStatus,
+    Reason,
+    Resource,
+    ScopeError,
+    Score,
+    Status,
+)
+
+__all__ = [
+    "finding_from_row",
+    "finding_row",
+    "inventory_from_rows",
+    "newest_by",
+    "observation_from_row",
+    "observation_row",
+    "resource_from_row",
+    "resource_row",
+    "score_from_row",
+    "score_row",
+    "utc",
+]
+
+
+def utc(value: datetime) -> datetime:
+    """Naive datetimes from callers are taken to be UTC (the model's ``utcnow`` is always aware)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def observation_row(o: Observation, run_id: int) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "workload": o.workload or "",
+        "site": o.site or "",
+        "probe": o.probe,
+        "target": o.target,
+        "label": o.label,
+        "vantage": o.vantage,
+        "status": str(o.status),
+        "reason": o.reason,
+        "latency_ms": o.latency_ms,
+        "observed_at": utc(o.observed_at),
+        "data": o.data,
+    }
+
+
+def observation_from_row(r: Row[Any]) -> Observation:
+    return Observation(
+        probe=r.probe,
+        target=r.target,
+        status=ObsStatus(r.status),
+        reason=r.reason,
+        latency_ms=r.latency_ms,
+        observed_at=r.observed_at,
+        data=r.data,
+        vantage=r.vantage,
+        workload=r.workload or None,
+        site=r.site or None,
+        label=r.label,
+    )
+
+
+def finding_row(f: Finding, run_id: int) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "workload": f.workload,
+        "check": f.check,
+        "subject": f.subject,
+        "status": str(f.status),
+        "reason": f.reason,
+        "category": f.category,
+        "severity": f.severity,
+        "evidence": f.evidence,
+        "observed_at": utc(f.observed_at),
+    }
+
+
+def finding_from_row(r: Row[Any]) -> Finding:
+    return Finding(
+        check=r.check,
+        workload=r.workload,
+        status=FindingStatus(r.status),
+        reason=r.reason,
+        category=r.category,
+        severity=r.severity,
+        subject=r.subject,
+        evidence=r.evidence,
+        observed_at=r.observed_at,
+    )
+
+
+def score_row(s: Score, run_id: int) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "workload": s.workload,
+        "status": str(s.status),
+        "readiness": s.readiness,
+        "single_provider_risk": dict(s.single_provider_risk),
+        "rto_estimate_s": s.rto_estimate_s,
+        "rto_target_s": s.rto_target_s,
+        "reasons": [r.to_dict() for r in s.reasons],
+        "details": s.details,
+        "computed_at": utc(s.computed_at),
+    }
+
+
+def score_from_row(r: Row[Any]) -> Score:
+    return Score(
+        workload=r.workload,
+        status=Status(r.status),
+        readiness=r.readiness,
+        single_provider_risk=r.single_provider_risk,
+        rto_estimate_s=r.rto_estimate_s,
+        rto_target_s=r.rto_target_s,
+        reasons=[Reason(**d) for d in r.reasons],
+        computed_at=r.computed_at,
+        details=r.details,
+    )
+
+
+def resource_row(res: Resource, snapshot_id: int) -> dict[str, Any]:
+    d = res.to_dict()
+    d["snapshot_id"] = snapshot_id
+    return d
+
+
+def resource_from_row(r: Row[Any]) -> Resource:
+    return Resource(
+        provider=r.provider,
+        account=r.account,
+        region=r.region,
+        zone=r.zone,
+        kind=r.kind,
+        native_type=r.native_type,
+        native_id=r.native_id,
+        name=r.name,
+        state=r.state,
+        capacity=Capacity.from_dict(r.capacity),
+        tags=r.tags,
+        attrs=r.attrs,
+    )
+
+
+def inventory_from_rows(snapshot: Row[Any], resources: Iterable[Row[Any]]) -> Inventory:
+    return Inventory(
+        account=snapshot.account,
+        provider=snapshot.provider,
+        resources=[resource_from_row(r) for r in resources],
+        incomplete=[ScopeError(**d) for d in snapshot.incomplete],
+        started_at=snapshot.started_at,
+        finished_at=snapshot.finished_at,
+    )
+
+
+def newest_by(rows: Iterable[dict[str, Any]], key: tuple[str, ...], time_col: str) -> list[dict[str, Any]]:
+    """One row per key, the newest (the last one wins a tie): one upsert may not touch a row twice."""
+    best: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        k = tuple(row[c] for c in key)
+        cur = best.get(k)
+        if cur is None or row[time_col] >= cur[time_col]:
+            best[k] = row
+    return list(best.values())

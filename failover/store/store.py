@@ -1,0 +1,506 @@
+"""The store: every read and write the application makes, each in one transaction.
+
+Writes are bulk (one executemany per table per call) and update the ``latest_*`` tables in the same
+transaction with dialect upserts that only replace a row with a newer one, so two processes writing
+at once converge on the newest state. Every database failure surfaces as one ``StoreError`` line
+with the URL's password hidden; a failed write rolls back whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from alembic.util import CommandError
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Table,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    select,
+    update,
+)
+from sqlalchemy import Date as SADate
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from failover.errors import ConfigError, StoreError
+from failover.model import Finding, Inventory, Observation, ObsStatus, Score, utcnow
+from failover.store import migrate
+from failover.store import tables as t
+from failover.store.engine import IMMEDIATE, error_reason, make_engine
+from failover.store.rows import (
+    finding_from_row,
+    finding_row,
+    inventory_from_rows,
+    newest_by,
+    observation_from_row,
+    observation_row,
+    resource_row,
+    score_from_row,
+    score_row,
+    utc,
+)
+from failover.store.urls import display_url, normalize_url
+
+__all__ = ["Rollup", "Store", "open_engine"]
+
+_IN_CHUNK = 500  # values per IN (...) list: well under SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class Rollup:
+    """One day of one probe target's observations, kept after the raw rows are pruned."""
+
+    day: date
+    workload: str | None
+    site: str | None
+    probe: str
+    target: str
+    count: int
+    ok_count: int
+    latency_avg_ms: float | None
+    latency_max_ms: float | None
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for ``url`` whose database answered a first connection, or ``StoreError``."""
+    try:
+        url = normalize_url(url)
+    except ConfigError as err:
+        raise StoreError(str(err)) from None
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as err:
+        engine.dispose()
+        raise StoreError(f"cannot open database {display_url(url)}: {error_reason(err)}") from None
+    return engine
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and Postgres spell it the same)."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    if not key or key[0] is None:
+        raise StoreError("the database did not return the new row's id")
+    return int(key[0])
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.url = engine.url.render_as_string(hide_password=False)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str, *, upgrade: bool = True) -> Store:
+        """Open ``url``; migrate it to the newest schema first unless ``upgrade`` is False, in which
+        case a database behind the code is refused with a hint to run ``failover db upgrade``."""
+        engine = open_engine(url)
+        shown = display_url(engine.url)
+        try:
+            head = migrate.head_revision()
+            current = migrate.current_revision(engine)
+            if current != head:
+                if not upgrade:
+                    at = current or "empty"
+                    raise StoreError(
+                        f"database {shown} is at schema revision {at}, this version needs {head}: "
+                        "run `failover db upgrade`"
+                    )
+                migrate.upgrade(engine)
+        except (SQLAlchemyError, CommandError) as err:
+            engine.dispose()
+            raise StoreError(f"cannot migrate database {shown}: {error_reason(err)}") from None
+        except StoreError:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({display_url(self._engine.url)!r})"
+
+    @contextmanager
+    def _write(self, what: str) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                conn.execution_options(**{IMMEDIATE: True})
+                with conn.begin():
+                    yield conn
+        except SQLAlchemyError as err:
+            raise StoreError(
+                f"cannot write {what} to database {display_url(self._engine.url)}: {error_reason(err)}"
+            ) from None
+
+    @contextmanager
+    def _read(self, what: str) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn, conn.begin():
+                yield conn
+        except SQLAlchemyError as err:
+            raise StoreError(
+                f"cannot read {what} from database {display_url(self._engine.url)}: {error_reason(err)}"
+            ) from None
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def start_run(self, kind: str, vantage: str = "", config_digest: str = "") -> int:
+        with self._write("a run") as conn:
+            result = conn.execute(
+                t.runs.insert().values(
+                    kind=kind, vantage=vantage, config_digest=config_digest, status="running", started_at=utcnow()
+                )
+            )
+            return _new_id(result)
+
+    def finish_run(
+        self, run_id: int, status: str, error: str | None = None, stats: dict[str, Any] | None = None
+    ) -> None:
+        with self._write("a run") as conn:
+            result = conn.execute(
+                update(t.runs)
+                .where(t.runs.c.id == run_id)
+                .values(status=status, error=error, stats=stats, finished_at=utcnow())
+            )
+            if result.rowcount == 0:
+                raise StoreError(f"cannot finish run {run_id}: no such run in {display_url(self._engine.url)}")
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        """One run as a dict (id, kind, vantage, config_digest, status, started_at, finished_at, error, stats)."""
+        with self._read("a run") as conn:
+            row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).first()
+        return dict(row._mapping) if row else None
+
+    # -- inventory ---------------------------------------------------------------------------
+
+    def save_inventory(self, run_id: int, inventories: Sequence[Inventory]) -> None:
+        """One snapshot per account per run (older snapshots are kept); the latest pointer moves only
+        to a snapshot that finished later than the one it points at."""
+        with self._write("inventory") as conn:
+            pointers = []
+            for inv in inventories:
+                finished = utc(inv.finished_at)
+                snap = conn.execute(
+                    t.inventory_snapshots.insert().values(
+                        run_id=run_id,
+                        provider=inv.provider,
+                        account=inv.account,
+                        started_at=utc(inv.started_at),
+                        finished_at=finished,
+                        incomplete=[s.to_dict() for s in inv.incomplete],
+                        resource_count=len(inv.resources),
+                    )
+                )
+                snapshot_id = _new_id(snap)
+                if inv.resources:
+                    conn.execute(t.resources.insert(), [resource_row(r, snapshot_id) for r in inv.resources])
+                pointers.append(
+                    {
+                        "provider": inv.provider,
+                        "account": inv.account,
+                        "snapshot_id": snapshot_id,
+                        "finished_at": finished,
+                    }
+                )
+            if pointers:
+                stmt = _insert(conn, t.latest_inventory)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["provider", "account"],
+                    set_={"snapshot_id": stmt.excluded.snapshot_id, "finished_at": stmt.excluded.finished_at},
+                    where=t.latest_inventory.c.finished_at <= stmt.excluded.finished_at,
+                )
+                conn.execute(stmt, newest_by(pointers, ("provider", "account"), "finished_at"))
+
+    def latest_inventory(self, accounts: Iterable[str] | None = None) -> list[Inventory]:
+        """The newest snapshot of each account (all accounts when ``accounts`` is None)."""
+        snap = t.inventory_snapshots
+        query = (
+            select(snap)
+            .join(t.latest_inventory, t.latest_inventory.c.snapshot_id == snap.c.id)
+            .order_by(snap.c.provider, snap.c.account)
+        )
+        if accounts is not None:
+            wanted = sorted(set(accounts))
+            if not wanted:
+                return []
+            query = query.where(snap.c.account.in_(wanted))
+        with self._read("inventory") as conn:
+            snapshots = conn.execute(query).all()
+            by_snapshot: dict[int, list[Any]] = {s.id: [] for s in snapshots}
+            for ids in _chunks(list(by_snapshot)):
+                rows = conn.execute(
+                    select(t.resources).where(t.resources.c.snapshot_id.in_(ids)).order_by(t.resources.c.id)
+                )
+                for r in rows:
+                    by_snapshot[r.snapshot_id].append(r)
+        return [inventory_from_rows(s, by_snapshot[s.id]) for s in snapshots]
+
+    # -- observations ------------------------------------------------------------------------
+
+    def save_observations(self, run_id: int, observations: Sequence[Observation]) -> None:
+        if not observations:
+            return
+        rows = [observation_row(o, run_id) for o in observations]
+        with self._write("observations") as conn:
+            conn.execute(t.observations.insert(), rows)
+            latest = t.latest_observations
+            stmt = _insert(conn, latest)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(t.OBSERVATION_KEY),
+                set_={c.name: stmt.excluded[c.name] for c in latest.columns if c.name not in t.OBSERVATION_KEY},
+                where=latest.c.observed_at <= stmt.excluded.observed_at,
+            )
+            conn.execute(stmt, newest_by(rows, t.OBSERVATION_KEY, "observed_at"))
+
+    def latest_observations(self, workload: str | None = None) -> list[Observation]:
+        """The newest observation per (workload, site, probe, target, label, vantage)."""
+        latest = t.latest_observations
+        query = select(latest).order_by(*(latest.c[k] for k in t.OBSERVATION_KEY))
+        if workload is not None:
+            query = query.where(latest.c.workload == workload)
+        with self._read("observations") as conn:
+            return [observation_from_row(r) for r in conn.execute(query)]
+
+    # -- findings ----------------------------------------------------------------------------
+
+    def save_findings(self, run_id: int, findings: Sequence[Finding]) -> None:
+        """History keeps every finding. A workload's latest set belongs to the newest run (highest
+        id) that saved findings for it: a newer run replaces the whole set, so a check that stopped
+        yielding a finding does not linger; further saves by the same run add to its set."""
+        if not findings:
+            return
+        rows = [finding_row(f, run_id) for f in findings]
+        workloads = sorted({r["workload"] for r in rows})
+        with self._write("findings") as conn:
+            conn.execute(t.findings.insert(), rows)
+            owner = t.latest_finding_runs
+            now = utcnow()
+            claim = _insert(conn, owner)
+            claim = claim.on_conflict_do_update(
+                index_elements=["workload"],
+                set_={"run_id": claim.excluded.run_id, "checked_at": claim.excluded.checked_at},
+                where=owner.c.run_id <= claim.excluded.run_id,
+            )
+            conn.execute(claim, [{"workload": w, "run_id": run_id, "checked_at": now} for w in workloads])
+            owned: list[str] = []
+            for chunk in _chunks(workloads):
+                owned += conn.execute(
+                    select(owner.c.workload).where(owner.c.workload.in_(chunk), owner.c.run_id == run_id)
+                ).scalars()
+            if not owned:
+                return  # a newer run already holds these workloads' latest sets
+            latest = t.latest_findings
+            for chunk in _chunks(owned):
+                conn.execute(delete(latest).where(latest.c.workload.in_(chunk), latest.c.run_id != run_id))
+            mine = set(owned)
+            stmt = _insert(conn, latest)
+            key = ("workload", "check", "subject")
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(key),
+                set_={c.name: stmt.excluded[c.name] for c in latest.columns if c.name not in key},
+                where=latest.c.observed_at <= stmt.excluded.observed_at,
+            )
+            conn.execute(stmt, newest_by((r for r in rows if r["workload"] in mine), key, "observed_at"))
+
+    def latest_findings(self, workload: str | None = None) -> list[Finding]:
+        latest = t.latest_findings
+        query = select(latest).order_by(latest.c.workload, latest.c.check, latest.c.subject)
+        if workload is not None:
+            query = query.where(latest.c.workload == workload)
+        with self._read("findings") as conn:
+            return [finding_from_row(r) for r in conn.execute(query)]
+
+    def finding_history(self, workload: str, check: str, since: datetime) -> list[Finding]:
+        """Every finding of one check on one workload since ``since``, oldest first (pass rates)."""
+        f = t.findings
+        query = (
+            select(f)
+            .where(f.c.workload == workload, f.c.check == check, f.c.observed_at >= utc(since))
+            .order_by(f.c.observed_at, f.c.id)
+        )
+        with self._read("findings") as conn:
+            return [finding_from_row(r) for r in conn.execute(query)]
+
+    # -- scores ------------------------------------------------------------------------------
+
+    def save_scores(self, run_id: int, scores: Sequence[Score]) -> None:
+        if not scores:
+            return
+        rows = [score_row(s, run_id) for s in scores]
+        with self._write("scores") as conn:
+            conn.execute(t.scores.insert(), rows)
+            latest = t.latest_scores
+            stmt = _insert(conn, latest)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["workload"],
+                set_={c.name: stmt.excluded[c.name] for c in latest.columns if c.name != "workload"},
+                where=latest.c.computed_at <= stmt.excluded.computed_at,
+            )
+            conn.execute(stmt, newest_by(rows, ("workload",), "computed_at"))
+
+    def latest_scores(self, workload: str | None = None) -> list[Score]:
+        latest = t.latest_scores
+        query = select(latest).order_by(latest.c.workload)
+        if workload is not None:
+            query = query.where(latest.c.workload == workload)
+        with self._read("scores") as conn:
+            return [score_from_row(r) for r in conn.execute(query)]
+
+    def score_at(self, workload: str, when: datetime) -> Score | None:
+        """The newest score at or before ``when`` (one index seek on (workload, computed_at))."""
+        s = t.scores
+        query = (
+            select(s)
+            .where(s.c.workload == workload, s.c.computed_at <= utc(when))
+            .order_by(s.c.computed_at.desc(), s.c.id.desc())
+            .limit(1)
+        )
+        with self._read("scores") as conn:
+            row = conn.execute(query).first()
+        return score_from_row(row) if row else None
+
+    def score_history(self, workload: str, since: datetime) -> list[Score]:
+        s = t.scores
+        query = (
+            select(s).where(s.c.workload == workload, s.c.computed_at >= utc(since)).order_by(s.c.computed_at, s.c.id)
+        )
+        with self._read("scores") as conn:
+            return [score_from_row(r) for r in conn.execute(query)]
+
+    # -- mail --------------------------------------------------------------------------------
+
+    def record_delivery(self, owner: str, iso_week: str, message_id: str, vantage: str = "") -> bool:
+        """Claim (owner, week): True for the one caller that recorded it, False for everyone after.
+        The unique constraint decides, so this holds across processes and daemons."""
+        with self._write("a mail delivery") as conn:
+            stmt = _insert(conn, t.mail_deliveries).values(
+                owner=owner, iso_week=iso_week, message_id=message_id, vantage=vantage, sent_at=utcnow()
+            )
+            result = conn.execute(stmt.on_conflict_do_nothing(index_elements=["owner", "iso_week"]))
+            return result.rowcount == 1
+
+    def delivered(self, owner: str, iso_week: str) -> bool:
+        m = t.mail_deliveries
+        with self._read("mail deliveries") as conn:
+            return bool(conn.execute(select(exists().where(m.c.owner == owner, m.c.iso_week == iso_week))).scalar())
+
+    # -- retention ---------------------------------------------------------------------------
+
+    def prune(self, before: datetime) -> int:
+        """Fold observations older than ``before`` into daily rollups, then delete them (one
+        transaction: either both happen or neither). Latest-state rows are kept."""
+        o = t.observations
+        cutoff = utc(before)
+        with self._write("observation rollups") as conn:
+            day = func.date(o.c.observed_at) if conn.dialect.name == "sqlite" else cast(o.c.observed_at, SADate)
+            ok = func.sum(case((o.c.status.in_([str(ObsStatus.OK), str(ObsStatus.WARN)]), 1), else_=0))
+            group = (day, o.c.workload, o.c.site, o.c.probe, o.c.target)
+            agg = conn.execute(
+                select(
+                    *group,
+                    func.count(),
+                    ok,
+                    func.count(o.c.latency_ms),
+                    func.coalesce(func.sum(o.c.latency_ms), 0.0),
+                    func.max(o.c.latency_ms),
+                )
+                .where(o.c.observed_at < cutoff)
+                .group_by(*group)
+            ).all()
+            if not agg:
+                return 0
+            rows = [
+                {
+                    "day": d if isinstance(d, date) else date.fromisoformat(d),
+                    "workload": w,
+                    "site": s,
+                    "probe": p,
+                    "target": tg,
+                    "count": n,
+                    "ok_count": int(okn or 0),
+                    "latency_count": ln,
+                    "latency_sum": float(lsum),
+                    "latency_max": lmax,
+                }
+                for d, w, s, p, tg, n, okn, ln, lsum, lmax in agg
+            ]
+            r = t.observation_rollups
+            stmt = _insert(conn, r)
+            ex = stmt.excluded
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["day", "workload", "site", "probe", "target"],
+                set_={
+                    "count": r.c.count + ex["count"],
+                    "ok_count": r.c.ok_count + ex.ok_count,
+                    "latency_count": r.c.latency_count + ex.latency_count,
+                    "latency_sum": r.c.latency_sum + ex.latency_sum,
+                    "latency_max": case(
+                        (r.c.latency_max.is_(None), ex.latency_max),
+                        (and_(ex.latency_max.is_not(None), ex.latency_max > r.c.latency_max), ex.latency_max),
+                        else_=r.c.latency_max,
+                    ),
+                },
+            )
+            conn.execute(stmt, rows)
+            deleted = conn.execute(delete(o).where(o.c.observed_at < cutoff)).rowcount
+            return int(deleted)
+
+    def rollups(self, workload: str | None = None, since: date | None = None) -> list[Rollup]:
+        r = t.observation_rollups
+        query = select(r).order_by(r.c.day, r.c.workload, r.c.site, r.c.probe, r.c.target)
+        conditions = []
+        if workload is not None:
+            conditions.append(r.c.workload == workload)
+        if since is not None:
+            conditions.append(r.c.day >= since)
+        if conditions:
+            query = query.where(and_(*conditions))
+        with self._read("observation rollups") as conn:
+            rows = conn.execute(query).all()
+        return [
+            Rollup(
+                day=x.day,
+                workload=x.workload or None,
+                site=x.site or None,
+                probe=x.probe,
+                target=x.target,
+                count=x._mapping["count"],
+                ok_count=x.ok_count,
+                latency_avg_ms=(x.latency_sum / x.latency_count) if x.latency_count else None,
+                latency_max_ms=x.latency_max,
+            )
+            for x in rows
+        ]
