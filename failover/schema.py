@@ -9,11 +9,13 @@ reported with its field path. Loading, ``${ENV}`` expansion and locating errors 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
@@ -283,6 +285,22 @@ class Config(_Strict):
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     daemon: Daemon = Field(default_factory=Daemon)
     probes: Probes = Field(default_factory=Probes)
+    # the file this config was read from (set by failover.config.load_config); None for text/empty
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source_path(self) -> Path | None:
+        return self._source
+
+    def resolve_path(self, value: str | os.PathLike[str]) -> Path:
+        """A path from the config, relative to the config file's directory (or the working directory).
+
+        ``failover.config`` already resolves ``ca_file`` and ``sqlite:///`` paths this way at load time.
+        """
+        path = Path(value).expanduser()
+        if path.is_absolute():
+            return path
+        return (self._source.parent if self._source is not None else Path.cwd()) / path
 
     def account(self, name: str) -> Account:
         return next(a for a in self.accounts if a.name == name)

@@ -1,0 +1,645 @@
+"""Loading the config file: find it, read YAML keeping each key's line, expand ``${ENV}``, validate
+with ``failover.schema``, and report every problem at once, each located by file, line and field path.
+
+Relative paths in the file (``ca_file``, a ``sqlite:///`` database) are resolved against the file's
+directory at load time, so the returned ``Config`` means the same thing whatever the working directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.resources
+import os
+import re
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from failover.errors import ConfigError
+from failover.schema import Account, Config, Site, Workload
+
+__all__ = [
+    "CONFIG_ENV",
+    "DEFAULT_CONFIG_NAME",
+    "Problem",
+    "config_from_text",
+    "example_config",
+    "find_config_path",
+    "load_config",
+]
+
+DEFAULT_CONFIG_NAME = "failover.yaml"
+CONFIG_ENV = "FAILOVER_CONFIG"
+
+Loc = tuple[str | int, ...]
+
+_MAX_NODES = 200_000  # alias expansion ("billion laughs") guard; real configs have a few thousand
+_ENV_REF = re.compile(r"\$\$\{|\$\{(?P<body>[^{}]*)\}|\$\{")
+_ENV_BODY = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>.*))?$", re.DOTALL)
+_SQLITE = re.compile(r"^(?P<prefix>sqlite(?:\+\w+)?:///)(?P<path>[^?]*)(?P<query>\?.*)?$")
+_DB_URL = re.compile(r"^(sqlite|postgres|postgresql)(\+\w+)?://")
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_STR = "tag:yaml.org,2002:str"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem; ``str()`` gives the line users see."""
+
+    source: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+# ---------------------------------------------------------------------------------------------- lookup
+
+
+def find_config_path(path: str | os.PathLike[str] | None = None) -> Path | None:
+    """The file to read: ``path`` if given, else ./failover.yaml if it exists, else $FAILOVER_CONFIG.
+
+    A given path (or a set $FAILOVER_CONFIG) is returned even when missing, so the loader can say so.
+    """
+    if path is not None:
+        return Path(path)
+    local = Path(DEFAULT_CONFIG_NAME)
+    if local.exists():
+        return local
+    env = os.environ.get(CONFIG_ENV)
+    return Path(env) if env else None
+
+
+def load_config(path: str | os.PathLike[str] | None = None, *, required: bool = True) -> Config:
+    """Read and validate the config file; raises ``ConfigError`` listing every problem found.
+
+    With ``required=False`` and no file at the default locations, returns an empty ``Config()``; a
+    path given explicitly (argument or $FAILOVER_CONFIG) must exist.
+    """
+    found = find_config_path(path)
+    if found is None:
+        if not required:
+            return Config()
+        raise _fail(
+            [
+                f"no config file: ./{DEFAULT_CONFIG_NAME} does not exist and ${CONFIG_ENV} is not set "
+                f"(create one with `failover init`, or pass -c FILE)"
+            ]
+        )
+    text = _read(found)
+    return config_from_text(text, source=str(found), base_dir=found.resolve().parent, _path=found)
+
+
+def _read(path: Path) -> str:
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _fail([f"{name}: config file not found (create one with `failover init {name}`)"]) from None
+    except IsADirectoryError:
+        raise _fail([f"{name}: is a directory, expected a YAML file"]) from None
+    except PermissionError:
+        raise _fail([f"{name}: cannot read the file: permission denied"]) from None
+    except OSError as err:
+        raise _fail([f"{name}: cannot read the file: {err.strerror or err}"]) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise _fail([f"{name}: not UTF-8 text (invalid byte at offset {err.start})"]) from None
+
+
+def example_config() -> str:
+    """The commented example shipped in the package (what `failover init` writes)."""
+    return importlib.resources.files("failover").joinpath("example.yaml").read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------------------------- parse
+
+
+def config_from_text(
+    text: str,
+    source: str = "<string>",
+    *,
+    base_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    _path: Path | None = None,
+) -> Config:
+    """Validate config text. ``base_dir`` anchors relative paths; ``env`` defaults to ``os.environ``."""
+    reader = _Reader(source, os.environ if env is None else env)
+    data = reader.parse(text)
+    problems = list(reader.problems)
+    problems += _database_problems(reader)
+    config: Config | None = None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as err:
+        # a value already reported (an unset ${VAR}) would only be reported again, less clearly
+        seen_lines = {p.line for p in reader.problems}
+        problems += [p for p in _validation_problems(err, data, reader) if p.line not in seen_lines]
+    # Cross-references are checked even when some fields are invalid, so one run lists everything.
+    located = {(p.line, p.path) for p in problems}
+    cross = config.cross_reference_problems() if config is not None else _rough_cross_references(data)
+    for loc, message in cross:
+        problem = reader.problem(loc, message)
+        if (problem.line, problem.path) not in located:
+            problems.append(problem)
+    if problems:
+        raise _fail([str(p) for p in sorted(problems, key=lambda p: p.line or 0)], source)
+    assert config is not None
+    if base_dir is not None:
+        _resolve_paths(config, base_dir)
+    config._source = _path.resolve() if _path is not None else None
+    return config
+
+
+class _Reader:
+    """Builds plain data from the YAML node tree, remembering the line of every key and list item."""
+
+    def __init__(self, source: str, env: Mapping[str, str]) -> None:
+        self.source = source
+        self.env = env
+        self.lines: dict[Loc, int] = {}
+        self.raw: dict[Loc, str] = {}
+        self.problems: list[Problem] = []
+        self._loader: yaml.SafeLoader | None = None
+        self._stack: list[int] = []
+        self._nodes = 0
+
+    def parse(self, text: str) -> dict[str, Any]:
+        loader = yaml.SafeLoader(text)
+        self._loader = loader
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as err:
+            raise _fail([_yaml_message(self.source, err)]) from None
+        except yaml.YAMLError as err:
+            raise _fail([f"{self.source}: invalid YAML: {err}"]) from None
+        finally:
+            loader.dispose()
+        if node is None:
+            raise _fail([f"{self.source}: the file is empty (run `failover init` for a commented example)"])
+        if not isinstance(node, MappingNode):
+            kind = "a list" if isinstance(node, SequenceNode) else f"{_scalar_text(node)!r}"
+            raise _fail(
+                [
+                    f"{self.source}:{_line(node)}: expected a mapping at the top level "
+                    f"(database:, accounts:, workloads:, mail: ...), got {kind}"
+                ]
+            )
+        self.lines[()] = _line(node)
+        try:
+            data = self._value(node, (), expand=True, raw_strings=False)
+        except _TooBig:
+            raise _fail([f"{self.source}: too many nodes after expanding aliases (over {_MAX_NODES})"]) from None
+        return data if isinstance(data, dict) else {}
+
+    def problem(self, loc: Loc, message: str) -> Problem:
+        return Problem(self.source, self.line_of(loc), format_loc(loc), message)
+
+    def line_of(self, loc: Loc) -> int | None:
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(tuple(loc[:end]))
+            if line is not None:
+                return line
+        return None
+
+    def _value(self, node: Node, loc: Loc, *, expand: bool, raw_strings: bool) -> Any:
+        self._nodes += 1
+        if self._nodes > _MAX_NODES:
+            raise _TooBig
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, loc, expand=expand, raw_strings=raw_strings)
+        if id(node) in self._stack:
+            self.problems.append(Problem(self.source, _line(node), format_loc(loc), "recursive YAML alias"))
+            return None
+        self._stack.append(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                items = []
+                for i, item in enumerate(node.value):
+                    self.lines[(*loc, i)] = _line(item)
+                    items.append(self._value(item, (*loc, i), expand=expand, raw_strings=raw_strings))
+                return items
+            assert isinstance(node, MappingNode)
+            return self._mapping(node, loc, expand=expand)
+        finally:
+            self._stack.pop()
+
+    def _mapping(self, node: MappingNode, loc: Loc, *, expand: bool) -> dict[str, Any]:
+        assert self._loader is not None
+        own = {id(k) for k, _ in node.value}
+        try:
+            self._loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+        except yaml.MarkedYAMLError as err:
+            self.problems.append(Problem(self.source, _line(node), format_loc(loc), err.problem or "bad merge key"))
+            return {}
+        result: dict[str, Any] = {}
+        first: dict[str, tuple[int, bool]] = {}
+        for knode, vnode in node.value:
+            if not isinstance(knode, ScalarNode):
+                self.problems.append(Problem(self.source, _line(knode), format_loc(loc), "expected a plain text key"))
+                continue
+            key = knode.value  # keys as written: `on:` or `1:` stay text
+            line = _line(knode)
+            if key in first:
+                first_line, first_own = first[key]
+                if first_own and id(knode) in own:
+                    self.problems.append(
+                        Problem(
+                            self.source,
+                            line,
+                            format_loc((*loc, key)),
+                            f"duplicate key (first given on line {first_line})",
+                        )
+                    )
+                    continue
+            first[key] = (line, id(knode) in own)
+            self.lines[(*loc, key)] = line
+            result[key] = self._value(
+                vnode,
+                (*loc, key),
+                expand=expand and not key.endswith("_env"),
+                raw_strings=key == "tags",
+            )
+        return result
+
+    def _scalar(self, node: ScalarNode, loc: Loc, *, expand: bool, raw_strings: bool) -> Any:
+        assert self._loader is not None
+        plain = node.style is None
+        if plain and (raw_strings or node.tag == _TIMESTAMP or (node.tag in (_INT, _FLOAT) and ":" in node.value)):
+            # Tag values are text in every cloud; `08:00`, `10:30` and dates are meant as text too,
+            # not as YAML 1.1 base-60 numbers or date objects.
+            value: Any = node.value
+        elif node.tag == _STR:
+            value = node.value
+        else:
+            try:
+                value = self._loader.construct_object(node)
+            except yaml.YAMLError as err:
+                message = getattr(err, "problem", None) or str(err)
+                self.problems.append(Problem(self.source, _line(node), format_loc(loc), message))
+                return None
+        if isinstance(value, str):
+            self.raw[loc] = value
+            if expand:
+                value = self._expand(value, loc, _line(node))
+        return value
+
+    def _expand(self, text: str, loc: Loc, line: int) -> str:
+        """``${NAME}``, ``${NAME:-default}`` (default when unset or empty); ``$${`` is a literal ``${``."""
+
+        def sub(m: re.Match[str]) -> str:
+            token = m.group(0)
+            if token == "$${":
+                return "${"
+            body = m.group("body")
+            parsed = _ENV_BODY.match(body) if body is not None else None
+            if parsed is None:
+                shown = token if body is None else "${" + body + "}"
+                self.problems.append(
+                    Problem(
+                        self.source,
+                        line,
+                        format_loc(loc),
+                        f"expected ${{NAME}} or ${{NAME:-default}}, got {shown!r} (write $${{ for a literal ${{)",
+                    )
+                )
+                return token
+            name, default = parsed.group("name"), parsed.group("default")
+            value = self.env.get(name)
+            if default is not None:
+                return value if value else default
+            if value is None:
+                self.problems.append(
+                    Problem(
+                        self.source,
+                        line,
+                        format_loc(loc),
+                        f"environment variable {name} is not set (write ${{{name}:-default}} to give a default)",
+                    )
+                )
+                return ""
+            return value
+
+        return _ENV_REF.sub(sub, text) if "${" in text else text
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _line(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _scalar_text(node: Node) -> str:
+    return str(node.value) if isinstance(node, ScalarNode) else type(node).__name__
+
+
+def _yaml_message(source: str, err: yaml.MarkedYAMLError) -> str:
+    mark = err.problem_mark or err.context_mark
+    where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
+    problem = err.problem or err.context or "could not parse"
+    context = f" ({err.context})" if err.context and err.problem else ""
+    return f"{where}: invalid YAML: {problem}{context}"
+
+
+def _fail(problems: list[str], source: str | None = None) -> ConfigError:
+    """One problem reads as one line; several get a header and one line each."""
+    if len(problems) == 1:
+        err = ConfigError(problems[0])
+        err.problems = list(problems)
+        return err
+    header = f"{source}: {len(problems)} problems" if source else f"{len(problems)} problems"
+    return ConfigError(header, problems=problems)
+
+
+def format_loc(loc: Loc) -> str:
+    """``workloads[0].targets.rto`` from ``("workloads", 0, "targets", "rto")``."""
+    out = ""
+    for seg in loc:
+        if isinstance(seg, int):
+            out += f"[{seg}]"
+        elif _PLAIN_KEY.match(seg):
+            out += f".{seg}" if out else seg
+        else:
+            out += f"[{seg!r}]"
+    return out
+
+
+# -------------------------------------------------------------------------------------- extra checks
+
+
+def _database_problems(reader: _Reader) -> list[Problem]:
+    raw = reader.raw.get(("database",))
+    if raw is None:
+        return []
+    problems = []
+    if "://" in raw and not _DB_URL.match(raw) and not raw.startswith("${"):
+        problems.append(
+            reader.problem(
+                ("database",),
+                f"expected a sqlite:///PATH or postgresql+psycopg://USER@HOST/DB URL, got {_short(raw)}",
+            )
+        )
+    try:
+        password = urlsplit(raw).password
+    except ValueError:
+        password = None
+    if password and not re.fullmatch(r"\$\{[^{}]*\}", password):
+        problems.append(
+            reader.problem(
+                ("database",),
+                "a password written in the file is not allowed: use ${VAR} in the URL, PGPASSWORD, "
+                "or set the whole URL in FAILOVER_DATABASE_URL",
+            )
+        )
+    return problems
+
+
+def _rough_cross_references(data: dict[str, Any]) -> list[tuple[Loc, str]]:
+    """Cross-reference problems of data that failed validation elsewhere: an unvalidated ``Config``
+    holding just what ``cross_reference_problems`` reads (names, roles, accounts)."""
+
+    def entries(value: Any) -> list[dict[str, Any]]:
+        return [v if isinstance(v, dict) else {} for v in value] if isinstance(value, list) else []
+
+    def name(value: Any, placeholder: str) -> str:
+        return value if isinstance(value, str) else placeholder  # invalid names were reported already
+
+    accounts = [
+        Account.model_construct(name=name(a.get("name"), f"<accounts[{i}]>"))
+        for i, a in enumerate(entries(data.get("accounts")))
+    ]
+    workloads = []
+    unsure: set[Loc] = set()  # a workload with an invalid role: "no primary" would only repeat it
+    for wi, w in enumerate(entries(data.get("workloads"))):
+        sites = []
+        for si, site in enumerate(entries(w.get("sites"))):
+            if site.get("role") not in ("primary", "secondary"):
+                unsure.add(("workloads", wi, "sites"))
+            sites.append(
+                Site.model_construct(
+                    name=name(site.get("name"), f"<site {si}>"),
+                    role=site.get("role"),
+                    account=name(site.get("account"), f"<workloads[{wi}].sites[{si}].account>"),
+                )
+            )
+        workloads.append(Workload.model_construct(name=name(w.get("name"), f"<workloads[{wi}]>"), sites=sites))
+    rough = Config.model_construct(accounts=accounts, workloads=workloads)
+    return [(loc, message) for loc, message in rough.cross_reference_problems() if loc not in unsure]
+
+
+def _resolve_paths(config: Config, base: Path) -> None:
+    def resolve(value: str) -> str:
+        p = Path(value).expanduser()
+        return str(p if p.is_absolute() else base / p)
+
+    if config.tls.ca_file:
+        config.tls.ca_file = resolve(config.tls.ca_file)
+    for w in config.workloads:
+        for s in w.sites:
+            for e in s.endpoints:
+                if e.ca_file:
+                    e.ca_file = resolve(e.ca_file)
+    if config.database and "://" not in config.database:
+        config.database = resolve(config.database)  # a bare path is a SQLite file
+    elif config.database:
+        m = _SQLITE.match(config.database)
+        if m and m.group("path") and m.group("path") != ":memory:" and not m.group("path").startswith("file:"):
+            config.database = m.group("prefix") + resolve(m.group("path")) + (m.group("query") or "")
+
+
+# -------------------------------------------------------------------------------- pydantic → humans
+
+
+def _validation_problems(err: ValidationError, data: Any, reader: _Reader) -> list[Problem]:
+    """Map pydantic's errors to located, human lines; one line per field, union branches merged."""
+    by_path: dict[Loc, list[tuple[dict[str, Any], bool]]] = {}
+    for e in err.errors():
+        path, union_at = _data_path(data, tuple(e["loc"]), e["type"])
+        if union_at is not None and path == union_at:
+            by_path.setdefault(union_at, []).append((dict(e), True))
+        else:
+            by_path.setdefault(path, []).append((dict(e), union_at is not None))
+    # A union branch that got deeper into the value (a list item) explains it better than the others.
+    for path in list(by_path):
+        if any(is_branch for _, is_branch in by_path[path]):
+            deeper = [p for p in by_path if len(p) > len(path) and p[: len(path)] == path and p != path]
+            if deeper and all(is_branch for _, is_branch in by_path[path]):
+                del by_path[path]
+    problems = []
+    for path, errors in by_path.items():
+        problems.append(reader.problem(path, _merge([_human(e, path) for e, _ in errors])))
+    return problems
+
+
+def _data_path(data: Any, loc: Loc, kind: str) -> tuple[Loc, Loc | None]:
+    """Drop pydantic's union-branch labels (``int``, ``list[int]``) from ``loc``, keeping data keys.
+
+    Returns the path and, if a label was dropped, the path of the union field.
+    """
+    path: list[str | int] = []
+    current = data
+    union_at: Loc | None = None
+    for i, seg in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(current, dict) and isinstance(seg, str):
+            if seg in current:
+                current = current[seg]
+                path.append(seg)
+                continue
+            if last and kind in ("missing", "extra_forbidden"):
+                path.append(seg)
+                continue
+        if isinstance(current, list) and isinstance(seg, int) and 0 <= seg < len(current):
+            current = current[seg]
+            path.append(seg)
+            continue
+        if isinstance(seg, str) and union_at is None:
+            union_at = tuple(path)
+    return tuple(path), union_at
+
+
+def _merge(messages: list[tuple[str, str | None]]) -> str:
+    """Join ``(expected, got)`` pairs from union branches into one ``expected A or B, got X``."""
+    seen: list[str] = []
+    for text, _ in messages:
+        if text not in seen:
+            seen.append(text)
+    got = next((g for _, g in messages if g is not None), None)
+    if len(seen) > 1 and all(s.startswith("expected ") for s in seen):
+        text = "expected " + " or ".join(s.removeprefix("expected ") for s in seen)
+    else:
+        text = "; ".join(seen)
+    return f"{text}, got {got}" if got is not None else text
+
+
+_PATTERNS = {
+    r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$": "expected a name of letters, digits and _.:- starting with a letter or digit",
+    r"^([01]\d|2[0-3]):[0-5]\d$": 'expected a time of day as "HH:MM" (24-hour)',
+}
+
+_TYPES = {
+    "string_type": "expected text",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping (key: value)",
+    "model_type": "expected a mapping (key: value)",
+    "model_attributes_type": "expected a mapping (key: value)",
+}
+
+
+def _human(e: dict[str, Any], path: Loc) -> tuple[str, str | None]:
+    kind: str = e["type"]
+    ctx: dict[str, Any] = e.get("ctx") or {}
+    value = e.get("input")
+    if kind == "missing":
+        return "missing required field", None
+    if kind == "extra_forbidden":
+        return _unknown_field(path), None
+    if kind == "value_error":
+        return str(ctx.get("error") or e["msg"]).removeprefix("Value error, "), None
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", ""))
+        allowed = re.findall(r"'([^']*)'", expected)
+        hint = difflib.get_close_matches(str(value), allowed, n=1) if isinstance(value, str) else []
+        text = f"expected one of {', '.join(allowed)}" if allowed else f"expected {expected}"
+        return text + (f" (did you mean {hint[0]!r}?)" if hint else ""), _short(value)
+    if kind == "too_short":
+        if path and path[-1] == "sites":
+            return "expected at least two sites (a primary and a secondary)", None
+        n = ctx.get("min_length")
+        return f"expected at least {n} item{'s' if n != 1 else ''}", None
+    if kind == "too_long":
+        return f"expected at most {ctx.get('max_length')} items", None
+    if kind == "string_too_short":
+        return "expected a non-empty value", None
+    if kind == "string_too_long":
+        return f"expected at most {ctx.get('max_length')} characters", None
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        return _PATTERNS.get(pattern, f"expected text matching {pattern}"), _short(value)
+    bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "?")
+        return f"expected a number {bounds[kind]} {limit}", _short(value)
+    if kind in _TYPES:
+        return _TYPES[kind], _short(value)
+    msg = str(e.get("msg", kind))
+    return msg[:1].lower() + msg[1:], None
+
+
+def _unknown_field(path: Loc) -> str:
+    model = _model_at(path[:-1])
+    name = str(path[-1]) if path else ""
+    if model is None:
+        return "unknown field"
+    known = [f.alias or n for n, f in model.model_fields.items()]
+    if f"{name}_env" in known:
+        return f"unknown field: secrets are never read from the file; use {name}_env: VARIABLE_NAME"
+    hint = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if hint:
+        return f"unknown field (did you mean {hint[0]!r}?)"
+    if len(known) <= 10:
+        return f"unknown field (expected one of: {', '.join(known)})"
+    return "unknown field"
+
+
+def _model_at(path: Loc) -> type[BaseModel] | None:
+    """The schema model that describes the value at ``path`` (for listing its known keys)."""
+    t: Any = Config
+    for seg in path:
+        t = _unwrap(t)
+        if isinstance(seg, int):
+            if typing.get_origin(t) is list:
+                t = typing.get_args(t)[0]
+                continue
+            return None
+        if not (isinstance(t, type) and issubclass(t, BaseModel)):
+            return None
+        field = next((f for n, f in t.model_fields.items() if seg in (n, f.alias)), None)
+        if field is None:
+            return None
+        t = field.annotation
+    t = _unwrap(t)
+    return t if isinstance(t, type) and issubclass(t, BaseModel) else None
+
+
+def _unwrap(t: Any) -> Any:
+    if typing.get_origin(t) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(t) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return t
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
