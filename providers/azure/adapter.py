@@ -1,0 +1,120 @@
+"""Azure subscriptions → one ``Inventory``: fetch (``clients``) → normalize (``resources``) → locks (``locks``).
+
+Three collections per subscription (resource groups, resources, management locks) are read
+concurrently, bounded by the account's ``max_concurrency``; each that fails becomes a ``ScopeError``
+(``subscriptions/<id>/<collection>``) while the rest is still inventoried. Resources whose list entry
+lacks what checks need (VM size, replica role, Traffic Manager monitoring) are then read by id.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from failover.model import Inventory, Resource, ScopeError, utcnow
+from providers.azure.locks import apply_locks
+from providers.azure.resources import (
+    detail_api_version,
+    enrich,
+    normalize_lock,
+    normalize_resource,
+    normalize_resource_group,
+)
+from providers.base import fan_out
+
+if TYPE_CHECKING:
+    from failover.schema import Account
+    from providers.azure.clients import ArmReader
+
+__all__ = ["COLLECTIONS", "AzureAdapter", "collapse_detail_errors"]
+
+COLLECTIONS = ("resourcegroups", "resources", "locks")
+
+
+class AzureAdapter:
+    provider = "azure"
+
+    def __init__(
+        self,
+        *,
+        credential_factory: Callable[[Account], Any] | None = None,
+        attempts: int = 5,
+        base_delay: float = 0.5,
+        max_delay: float = 20.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """``credential_factory`` replaces the standard chain (``DefaultAzureCredential``) when given."""
+        self._credential_factory = credential_factory
+        self._attempts, self._base_delay, self._max_delay, self._sleep = attempts, base_delay, max_delay, sleep
+
+    def inventory(self, account: Account) -> Inventory:
+        from providers.azure import clients  # the SDK loads only when an Azure account is actually read
+
+        started = utcnow()
+        credential = (self._credential_factory or clients.make_credential)(account)
+        retry = clients.RetrySettings(self._attempts, self._base_delay, self._max_delay, self._sleep)
+        reader = clients.ArmReader(account, credential, retry)
+        try:
+            resources, errors = self._read(account, reader)
+        finally:
+            reader.close()
+            close = getattr(credential, "close", None)
+            if callable(close):
+                close()
+        return Inventory(
+            account=account.name,
+            provider=self.provider,
+            resources=resources,
+            incomplete=errors,
+            started_at=started,
+            finished_at=utcnow(),
+        )
+
+    def _read(self, account: Account, reader: ArmReader) -> tuple[list[Resource], list[ScopeError]]:
+        def read_collection(scope: str) -> list[Resource]:
+            _, sub, collection = scope.split("/")
+            if collection == "resourcegroups":
+                return [normalize_resource_group(sub, rg) for rg in reader.resource_groups(sub)]
+            if collection == "resources":
+                return [normalize_resource(sub, r) for r in reader.resources(sub)]
+            return [normalize_lock(sub, lk) for lk in reader.locks(sub)]
+
+        scopes = [f"subscriptions/{sub}/{c}" for sub in account.scopes for c in COLLECTIONS]
+        resources, errors = fan_out(scopes, read_collection, max_workers=account.max_concurrency)
+
+        pending = {r.native_id: r for r in resources if detail_api_version(r)}
+
+        def read_detail(resource_id: str) -> list[Resource]:
+            r = pending[resource_id]
+            return [enrich(r, reader.resource(r.account, resource_id, detail_api_version(r) or ""))]
+
+        detailed, detail_errors = fan_out(pending, read_detail, max_workers=account.max_concurrency)
+        by_id = {r.native_id: r for r in detailed}
+        resources = [by_id.get(r.native_id, r) for r in resources]
+        errors += collapse_detail_errors(detail_errors, pending)
+
+        unreadable = {sub for sub in account.scopes if any(e.scope == f"subscriptions/{sub}/locks" for e in errors)}
+        return apply_locks(resources, unreadable), errors
+
+
+def collapse_detail_errors(errors: list[ScopeError], pending: dict[str, Resource]) -> list[ScopeError]:
+    """One ScopeError per subscription, type and error kind: 500 denied VM reads are one problem, not 500."""
+    groups: dict[tuple[str, str, str], list[ScopeError]] = {}
+    for e in errors:
+        r = pending.get(e.scope)
+        key = (r.account, r.native_type, e.error) if r else ("", e.scope, e.error)
+        groups.setdefault(key, []).append(e)
+    out: list[ScopeError] = []
+    for (sub, native_type, kind), group in groups.items():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        out.append(
+            ScopeError(
+                scope=f"subscriptions/{sub}/{native_type}",
+                error=kind,
+                reason=f"{len(group)} resources could not be read by id; first: {group[0].reason}",
+            )
+        )
+    return out

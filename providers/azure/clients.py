@@ -1,0 +1,230 @@
+"""The Azure SDK edge: credentials, client construction, error classification, retried paging.
+
+This module imports the SDK at the top, so only ``AzureAdapter.inventory`` imports it (lazily): merely
+loading ``providers.azure`` costs nothing when no Azure account is configured.
+
+Retries: the SDK's own retry policy is switched off (``retry_total=0``; it has no jitter and by default
+waits through ~10 retries) and every request, page by page, goes through ``providers.base.with_retries``
+instead: 429 and 5xx/timeouts are retried with full-jitter backoff, honouring Retry-After (capped), and
+a failed page is fetched again from its own continuation link rather than restarting the listing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.core.paging import ItemPaged
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.pipeline.policies._utils import parse_retry_after
+from azure.mgmt.resource.locks import ManagementLockClient
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
+from failover.schema import Account
+from providers.base import one_line, with_retries
+
+__all__ = [
+    "ArmReader",
+    "ReadOnlyGuard",
+    "RetrySettings",
+    "StaticBearerPolicy",
+    "StaticTokenCredential",
+    "classify",
+    "make_credential",
+]
+
+T = TypeVar("T")
+ANONYMOUS_TOKEN = "anonymous"  # sent to loopback emulators only (the schema enforces loopback)
+
+
+class StaticTokenCredential:
+    """A credential that always returns the same token: for loopback emulators, or a token obtained elsewhere."""
+
+    def __init__(self, token: str, lifetime_s: int = 3600) -> None:
+        self._token = token
+        self._lifetime_s = lifetime_s
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self._token, int(time.time()) + self._lifetime_s)
+
+    def __repr__(self) -> str:  # never show the token
+        return "StaticTokenCredential(***)"
+
+
+class StaticBearerPolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
+    """Sets ``Authorization: Bearer <token>`` without the SDK's bearer policy, which refuses plain http."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def on_request(self, request: PipelineRequest) -> None:  # type: ignore[type-arg]
+        request.http_request.headers["Authorization"] = f"Bearer {self._token}"
+
+
+class ReadOnlyGuard(SansIOHTTPPolicy):  # type: ignore[type-arg]
+    """Refuses any request that is not a read, whichever policy built it.
+
+    The ARM pipeline includes a policy that, on ``409 MissingSubscriptionRegistration``, POSTs a
+    resource-provider registration: a write. Sitting after the retry policy, this guard stops it.
+    """
+
+    def on_request(self, request: PipelineRequest) -> None:  # type: ignore[type-arg]
+        method = request.http_request.method.upper()
+        if method not in ("GET", "HEAD"):
+            raise ProviderError(f"refused to send {method} {request.http_request.url}: failover only reads")
+
+
+def make_credential(account: Account) -> TokenCredential:
+    """``DefaultAzureCredential`` (env, workload identity, managed identity, Azure CLI, ...), or the
+    static token ``credentials: anonymous`` allows against a loopback emulator."""
+    if account.credentials == "anonymous":
+        return StaticTokenCredential(ANONYMOUS_TOKEN)
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
+def classify(err: BaseException) -> ProviderError | None:
+    """An SDK exception as one of our errors; ``None`` leaves anything else (a bug, our own errors) as is."""
+    if isinstance(err, ClientAuthenticationError):
+        return AccessDenied(f"authentication failed: {one_line(err)}")
+    if isinstance(err, HttpResponseError):
+        status = err.status_code or 0
+        code = err.error.code if err.error is not None else None
+        detail = err.error.message if err.error is not None and err.error.message else err.reason or ""
+        text = f"HTTP {status}{f' {code}' if code else ''}: {one_line(Exception(detail), 200)}"
+        if status in (401, 403):
+            return AccessDenied(text)
+        if status == 429:
+            return Throttled(text, retry_after=_retry_after(err))
+        if status == 408 or status >= 500:
+            return Unreachable(text)
+        return ProviderError(text)
+    if isinstance(err, ServiceRequestError | ServiceResponseError):
+        return Unreachable(one_line(err))
+    return None
+
+
+def _retry_after(err: HttpResponseError) -> float | None:
+    headers = getattr(err.response, "headers", None) or {}
+    header = headers.get("Retry-After")
+    if not header:
+        return None
+    try:
+        return max(0.0, parse_retry_after(header))
+    except (ValueError, TypeError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySettings:
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def run(self, call: Callable[[], T]) -> T:
+        return with_retries(
+            call,
+            classify=classify,
+            attempts=self.attempts,
+            base_delay=self.base_delay,
+            max_delay=self.max_delay,
+            sleep=self.sleep,
+        )
+
+
+class ArmReader:
+    """Read-only ARM calls for one account, one client per subscription (built on first use)."""
+
+    def __init__(self, account: Account, credential: TokenCredential, retry: RetrySettings) -> None:
+        self._account = account
+        self._credential = credential
+        self._retry = retry
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    def resource_groups(self, subscription: str) -> list[dict[str, Any]]:
+        client = self._client(ResourceManagementClient, subscription)
+        return [rg.as_dict() for rg in self._all(client.resource_groups.list())]
+
+    def resources(self, subscription: str) -> list[dict[str, Any]]:
+        client = self._client(ResourceManagementClient, subscription)
+        pager = client.resources.list(expand="createdTime,changedTime,provisioningState")
+        return [r.as_dict() for r in self._all(pager)]
+
+    def locks(self, subscription: str) -> list[dict[str, Any]]:
+        client = self._client(ManagementLockClient, subscription)
+        pager = client.management_locks.list_at_subscription_level()
+        return [lk.serialize(keep_readonly=True) for lk in self._all(pager)]
+
+    def resource(self, subscription: str, resource_id: str, api_version: str) -> dict[str, Any]:
+        client = self._client(ResourceManagementClient, subscription)
+        got = self._retry.run(lambda: client.resources.get_by_id(resource_id, api_version=api_version))
+        result: dict[str, Any] = got.as_dict()
+        return result
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for c in clients:
+            c.close()
+
+    def _all(self, pager: ItemPaged[T]) -> Iterator[T]:
+        """Every item of every page; each page is retried on its own, and a nextLink loop is an error."""
+        pages: Any = pager.by_page()
+        seen: set[str] = set()
+        while True:
+            page = self._retry.run(lambda: _next_page(pages))
+            if page is None:
+                return
+            yield from page
+            token = pages.continuation_token
+            if token is not None:
+                if token in seen:
+                    raise ProviderError(f"the server sent the same nextLink twice: {token}")
+                seen.add(token)
+
+    def _client(self, cls: type, subscription: str) -> Any:
+        key = (cls.__name__, subscription)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = cls(self._credential, subscription, **client_options(self._account))
+                self._clients[key] = client
+            return client
+
+
+def _next_page(pages: Iterator[Iterator[T]]) -> list[T] | None:
+    page = next(pages, None)
+    return None if page is None else list(page)
+
+
+def client_options(account: Account) -> dict[str, Any]:
+    """Keyword arguments every ARM client gets: no SDK retries, our timeouts, read-only guard, endpoint."""
+    options: dict[str, Any] = {
+        "retry_total": 0,
+        "connection_timeout": account.timeout,
+        "read_timeout": account.timeout,
+        "per_retry_policies": [ReadOnlyGuard()],
+        "user_agent": "failover",
+    }
+    if account.endpoint:
+        base = account.endpoint.rstrip("/")
+        options["base_url"] = base
+        options["credential_scopes"] = [f"{base}/.default"]
+    if account.credentials == "anonymous":
+        options["authentication_policy"] = StaticBearerPolicy(ANONYMOUS_TOKEN)
+    return options
