@@ -1,0 +1,142 @@
+"""Compute SDK clients for one inventory call, and the calling rules every GCP read shares.
+
+``google.cloud.compute_v1`` costs seconds to import, so it is imported on the first client built,
+never at module import. Every call goes out with the SDK's own retry disabled and the account's
+timeout; throttling and 5xx are retried here (bounded, jittered) via ``providers.base.with_retries``,
+and every failure leaves as one of our ``ProviderError``s naming the scope that could not be read.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
+from providers.base import one_line, with_retries
+
+if TYPE_CHECKING:
+    from failover.schema import Account
+
+T = TypeVar("T")
+
+COMPUTE_READONLY = "https://www.googleapis.com/auth/compute.readonly"
+
+
+def credentials_for(account: Account) -> Any:
+    """ADC (``google.auth.default``) with the read-only Compute scope; anonymous only for loopback emulators."""
+    if account.credentials == "anonymous":
+        from google.auth.credentials import AnonymousCredentials
+
+        return AnonymousCredentials()
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        credentials, _project = google.auth.default(scopes=[COMPUTE_READONLY])
+    except DefaultCredentialsError as err:
+        raise AccessDenied(f"no GCP credentials found (application default credentials): {one_line(err)}") from err
+    return credentials
+
+
+def classify(err: BaseException, scope: str) -> ProviderError | None:
+    """Map an SDK/transport exception to our hierarchy; ``None`` leaves a genuine bug to propagate."""
+    import requests
+    from google.api_core import exceptions as gexc
+    from google.auth import exceptions as auth_exc
+
+    if isinstance(err, ProviderError):
+        return err
+    if isinstance(err, gexc.GoogleAPICallError):
+        code = err.code if isinstance(err.code, int) else None
+        text = f"{err.message} (HTTP {code})" if code else one_line(err)
+        if isinstance(err, gexc.Forbidden | gexc.PermissionDenied | gexc.Unauthorized | gexc.Unauthenticated):
+            return AccessDenied(f"access denied reading {scope}: {text}", scope)
+        if isinstance(err, gexc.TooManyRequests | gexc.ResourceExhausted):
+            return Throttled(f"throttled reading {scope}: {text}", scope, retry_after=_retry_after(err))
+        if isinstance(err, gexc.ServerError | gexc.DeadlineExceeded):
+            return Unreachable(f"server error reading {scope}: {text}", scope)
+        return ProviderError(f"error reading {scope}: {text}", scope)
+    if isinstance(err, auth_exc.RefreshError | auth_exc.DefaultCredentialsError):
+        return AccessDenied(f"credentials refused reading {scope}: {one_line(err)}", scope)
+    if isinstance(err, auth_exc.TransportError | requests.RequestException):
+        return Unreachable(f"could not reach the Compute API reading {scope}: {one_line(err)}", scope)
+    return None
+
+
+def _retry_after(err: Any) -> float | None:
+    response = getattr(err, "response", None)
+    value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class GcpSession:
+    """Credentials, endpoint and call policy for one inventory call. Clients are built per use."""
+
+    credentials: Any
+    endpoint: str | None
+    timeout: float
+    attempts: int = 4
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+    sleep: Callable[[float], None] = field(default=time.sleep)
+
+    def client(self, name: str) -> Any:
+        """A fresh ``compute_v1.<name>`` (e.g. ``InstancesClient``): one per thread, never shared."""
+        compute_v1 = importlib.import_module("google.cloud.compute_v1")
+        options = {"api_endpoint": self.endpoint} if self.endpoint else None
+        return getattr(compute_v1, name)(credentials=self.credentials, client_options=options)
+
+    def call(self, scope: str, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        """One unary call (``get``, ``get_health``) with bounded retries and the account's timeout."""
+        return with_retries(
+            lambda: fn(**kwargs, retry=None, timeout=self.timeout),
+            classify=lambda e: classify(e, scope),
+            attempts=self.attempts,
+            base_delay=self.base_delay,
+            max_delay=self.max_delay,
+            sleep=self.sleep,
+        )
+
+    def pages(self, scope: str, method: Callable[..., Any], request: dict[str, Any]) -> Iterator[Any]:
+        """Every page of a list call, following ``nextPageToken``; each page is retried on its own."""
+        request = {"max_results": 500, **request}
+        seen: set[str] = set()
+        while True:
+            page = self.call(scope, lambda **kw: next(iter(method(request=dict(request), **kw).pages)))
+            yield page
+            token = page.next_page_token
+            if not token:
+                return
+            if token in seen:
+                raise ProviderError(f"error reading {scope}: the API repeated page token {token!r}", scope)
+            seen.add(token)
+            request["page_token"] = token
+
+    def aggregated(
+        self, scope: str, method: Callable[..., Any], request: dict[str, Any], key: str
+    ) -> tuple[list[tuple[str, Any]], list[str]]:
+        """All ``(scope key, item)`` pairs of an aggregated list, plus the scopes it reported unreachable.
+
+        Scopes holding only a ``warning`` (no resources there) contribute nothing; that is "none", which
+        is different from an unreachable scope.
+        """
+        items: list[tuple[str, Any]] = []
+        unreachable: list[str] = []
+        for page in self.pages(scope, method, request):
+            for where, scoped in page.items.items():
+                items.extend((where, item) for item in getattr(scoped, key))
+            # Not every aggregated list type has ``unreachables`` (instance templates do not).
+            listed = page.unreachables if "unreachables" in type(page).meta.fields else []
+            unreachable.extend(u for u in listed if u not in unreachable)
+        return items, unreachable
+
+    def listed(self, scope: str, method: Callable[..., Any], request: dict[str, Any]) -> list[Any]:
+        """All items of a plain (non-aggregated) list call."""
+        return [item for page in self.pages(scope, method, request) for item in page.items]
