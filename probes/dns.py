@@ -33,6 +33,7 @@ __all__ = [
     "Exchange",
     "classify",
     "exchange",
+    "follow_answer",
     "format_server",
     "message_data",
     "negative_ttl",
@@ -144,9 +145,7 @@ def make_query(name: str, rdtype: str, recursion: bool = True) -> dns.message.Me
     return q
 
 
-async def exchange(
-    name: str, rdtype: str, server: str, timeout: float = 3.0, recursion: bool = True
-) -> Exchange:
+async def exchange(name: str, rdtype: str, server: str, timeout: float = 3.0, recursion: bool = True) -> Exchange:
     """Query ``server`` (``host:port``); UDP first, TCP when the UDP answer comes back truncated.
 
     Never raises for network trouble: a timeout or socket error is an ``Exchange`` with ``error`` set.

@@ -1,7 +1,7 @@
 """An in-process authoritative DNS server for the demo and fast tests (dnspython wire format).
 
 It answers like a real authoritative server where the failover checks look: CNAMEs are chased
-through every zone it serves, a name that exists without the asked type is NOERROR/NODATA and a
+within their zone (as Knot and Route 53 do), a name that exists without the asked type is NOERROR/NODATA and a
 missing name NXDOMAIN (both with the zone's SOA in authority), answers carry AA, delegations get a
 referral, wildcards are expanded, and UDP answers too big for the client's buffer come back
 truncated so the TCP fallback is exercised. Records can be changed while it runs (a test flips the
@@ -191,10 +191,9 @@ def answer(zones: Mapping[dns.name.Name, dns.zone.Zone], query: dns.message.Mess
         target = _answer_in_zone(zones, zone, qname, qtype, response)
         if target is None or target in seen:
             break
-        next_zone = _zone_for(zones, target)
-        if next_zone is None:
-            break
-        zone, qname = next_zone, target
+        if _zone_for(zones, target) is not zone:
+            break  # like Knot and Route 53: chase only inside the zone; resolvers follow the rest
+        qname = target
     return response
 
 
