@@ -1,0 +1,384 @@
+"""Runs a batch of probes: a global concurrency limit, a per-host limit, per-probe timeouts, start spreading,
+and results handed to a sink in batches (so the caller can bulk-insert while probes keep running).
+
+    Engine(concurrency=100, per_host=4).run(targets, batch_size=200, sink=store_batch)
+
+Targets are typed (``HttpTarget``, ``TcpTarget``, ``probes.dns.DnsTarget``) and dispatched through
+``PROBES`` keyed by type, or a ``Job`` wrapping any coroutine factory. A probe that raises becomes an
+ERROR observation; nothing escapes but cancellation, which cancels and awaits every probe task.
+
+``ParallelEngine`` splits a batch over worker processes (one event loop each) for when one core is the
+limit; it keeps the per-host limit exact by sharing it out between workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import multiprocessing
+import pickle
+import queue as queue_mod
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from failover.errors import ProbeError
+from failover.model import Observation, ObsStatus, utcnow
+from probes.http import probe_http
+from probes.targets import HttpTarget, TcpTarget
+from probes.tcp import probe_tcp
+
+__all__ = ["PROBES", "Engine", "Job", "ParallelEngine", "Sink", "register", "run_probes"]
+
+Sink = Callable[[list[Observation]], Awaitable[None] | None]
+ProbeFn = Callable[[Any], Awaitable[Observation]]
+
+# How long past a target's own timeout the engine waits before calling a probe hung.
+_GRACE_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    name: str  # the Observation.probe value
+    run: ProbeFn
+
+
+PROBES: dict[type, _Probe] = {
+    HttpTarget: _Probe("http", probe_http),
+    TcpTarget: _Probe("tcp", probe_tcp),
+}
+
+
+def register(target_type: type, name: str, fn: ProbeFn) -> None:
+    """Teach the engine a new target type (the DNS probe registers itself lazily, see ``_lookup``)."""
+    PROBES[target_type] = _Probe(name, fn)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """Any awaitable-producing probe: ``run()`` must return an Observation."""
+
+    run: Callable[[], Awaitable[Observation]]
+    label: str
+    host_key: str = ""
+    probe: str = "custom"
+    timeout: float | None = None
+
+
+def _lookup(target: Any) -> _Probe:
+    probe = PROBES.get(type(target))
+    if probe is None and type(target).__module__ == "probes.dns":
+        from probes import dns  # imported on first use: the DNS probe lives in its own module
+
+        register(dns.DnsTarget, "dns", dns.probe_dns)
+        probe = PROBES.get(type(target))
+    if probe is None:
+        raise ProbeError(f"no probe for targets of type {type(target).__name__}")
+    return probe
+
+
+def _host_key(target: Any) -> str:
+    key = getattr(target, "host_key", None)
+    if isinstance(key, str) and key:
+        return key
+    server = getattr(target, "server", None)  # DNS targets: the nameserver asked
+    return str(server) if server else "default"
+
+
+def _label(target: Any) -> str:
+    label = getattr(target, "label", None)
+    if isinstance(label, str) and label:
+        return label
+    return str(getattr(target, "name", None) or getattr(target, "url", None) or target)
+
+
+class Engine:
+    """Runs probes in the current event loop. Limits: ``concurrency`` probes at once overall, ``per_host`` at
+    once per endpoint (``host:port``, or the nameserver for DNS); ``timeout`` caps each probe (default: the
+    target's own timeout plus a grace second); ``spread_s`` spreads the starts over that many seconds."""
+
+    def __init__(
+        self,
+        *,
+        concurrency: int = 100,
+        per_host: int = 4,
+        timeout: float | None = None,
+        spread_s: float = 0.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        if concurrency < 1 or per_host < 1:
+            raise ProbeError("concurrency and per_host must be at least 1")
+        if spread_s < 0 or (timeout is not None and timeout <= 0):
+            raise ProbeError("spread_s must be >= 0 and timeout > 0")
+        self.concurrency = concurrency
+        self.per_host = per_host
+        self.timeout = timeout
+        self.spread_s = spread_s
+        self._rng = rng or random.Random()
+
+    async def run(
+        self,
+        targets: Iterable[Any],
+        *,
+        batch_size: int = 100,
+        sink: Sink | None = None,
+        on_result: Callable[[Observation], None] | None = None,
+        _on_indexed: Callable[[int, Observation], None] | None = None,
+    ) -> list[Observation]:
+        """Observations in target order. ``sink`` gets lists of up to ``batch_size`` as they complete, one
+        call at a time and in completion order; a synchronous sink runs in a worker thread so a blocking
+        database write does not stall the probes. ``on_result`` sees each observation as it lands."""
+        items = list(targets)
+        if batch_size < 1:
+            raise ProbeError("batch_size must be at least 1")
+        results: list[Observation | None] = [None] * len(items)
+        overall = asyncio.Semaphore(self.concurrency)
+        hosts: dict[str, asyncio.Semaphore] = {}
+        batches: asyncio.Queue[list[Observation] | None] = asyncio.Queue()
+        pending: list[Observation] = []
+        offsets = self._offsets(len(items))
+
+        async def one(index: int, target: Any) -> None:
+            if offsets:
+                await asyncio.sleep(offsets[index])
+            key = target.host_key if isinstance(target, Job) else _host_key(target)
+            host = hosts.setdefault(key, asyncio.Semaphore(self.per_host))
+            async with host, overall:
+                obs = await self._guarded(target)
+            results[index] = obs
+            if on_result is not None:
+                on_result(obs)
+            if _on_indexed is not None:
+                _on_indexed(index, obs)
+            pending.append(obs)
+            if len(pending) >= batch_size:
+                batches.put_nowait(pending[:])
+                pending.clear()
+
+        writer = asyncio.create_task(_drain(batches, sink)) if sink is not None else None
+        tasks = [asyncio.create_task(one(i, t)) for i, t in enumerate(items)]
+        try:
+            await asyncio.gather(*tasks)
+            if pending:
+                batches.put_nowait(pending[:])
+                pending.clear()
+            if writer is not None:
+                batches.put_nowait(None)
+                await writer
+        finally:
+            stragglers = [t for t in tasks if not t.done()]
+            if writer is not None and not writer.done():
+                stragglers.append(writer)
+            for task in stragglers:
+                task.cancel()
+            if stragglers:
+                await asyncio.gather(*stragglers, return_exceptions=True)
+        return [r for r in results if r is not None]
+
+    def _offsets(self, n: int) -> list[float]:
+        """Start offsets: evenly spaced slots over ``spread_s``, jittered within each slot, in random order."""
+        if self.spread_s <= 0 or n == 0:
+            return []
+        slot = self.spread_s / n
+        offsets = [(i + self._rng.random()) * slot for i in range(n)]
+        self._rng.shuffle(offsets)
+        return offsets
+
+    async def _guarded(self, target: Any) -> Observation:
+        started = utcnow()
+        t0 = time.perf_counter()
+        if isinstance(target, Job):
+            name, label, limit, factory = target.probe, target.label, target.timeout, target.run
+        else:
+            label = _label(target)
+            try:
+                probe = _lookup(target)
+            except ProbeError as err:
+                return Observation("unknown", label, ObsStatus.ERROR, str(err), observed_at=started)
+            name = probe.name
+            own = getattr(target, "timeout", None)
+            limit = own + _GRACE_S if isinstance(own, int | float) else None
+            factory = _bind(probe.run, target)
+        limit = self.timeout if self.timeout is not None else limit
+        try:
+            async with asyncio.timeout(limit):
+                obs = await factory()
+        except TimeoutError:
+            reason = f"probe did not finish within {limit:g}s"
+            return Observation(name, label, ObsStatus.ERROR, reason, observed_at=started, data={"engine_timeout": True})
+        except Exception as err:  # a probe bug must not sink the batch: it becomes unknown, with the reason
+            reason = f"probe raised {type(err).__name__}: {err}"[:500]
+            data = {"exception": type(err).__name__, "elapsed_ms": round((time.perf_counter() - t0) * 1000, 3)}
+            return Observation(name, label, ObsStatus.ERROR, reason, observed_at=started, data=data)
+        if not isinstance(obs, Observation):
+            reason = f"probe returned {type(obs).__name__}, not an Observation"
+            return Observation(name, label, ObsStatus.ERROR, reason, observed_at=started)
+        return obs
+
+
+def _bind(fn: ProbeFn, target: Any) -> Callable[[], Awaitable[Observation]]:
+    return lambda: fn(target)
+
+
+async def _call_sink(sink: Sink, batch: list[Observation]) -> None:
+    """Await an async sink; run a synchronous one in a thread (a blocking DB write must not stall probes)."""
+    if inspect.iscoroutinefunction(sink) or inspect.iscoroutinefunction(type(sink).__call__):
+        await sink(batch)  # type: ignore[misc]
+        return
+    result = await asyncio.to_thread(sink, batch)
+    if inspect.isawaitable(result):
+        await result
+
+
+async def _drain(batches: asyncio.Queue[list[Observation] | None], sink: Sink) -> None:
+    while (batch := await batches.get()) is not None:
+        await _call_sink(sink, batch)
+
+
+async def run_probes(targets: Iterable[Any], **engine_options: Any) -> list[Observation]:
+    """One-shot convenience: ``Engine(**engine_options).run(targets)``."""
+    return await Engine(**engine_options).run(targets)
+
+
+# --- worker processes -----------------------------------------------------------------------------
+
+_DONE = "done"
+
+
+def _worker(
+    part: list[tuple[int, Any]], options: dict[str, Any], batch_size: int, out: multiprocessing.Queue[Any]
+) -> None:
+    """Worker process body: its own event loop (uvloop when installed); (index, observation) batches back."""
+    indexes = [i for i, _ in part]
+    pending: list[tuple[int, Observation]] = []
+
+    def collect(position: int, obs: Observation) -> None:
+        pending.append((indexes[position], obs))
+        if len(pending) >= batch_size:
+            out.put(pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL))
+            pending.clear()
+
+    async def main() -> None:
+        await Engine(**options).run([t for _, t in part], _on_indexed=collect)
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
+    if pending:
+        out.put(pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL))
+    out.put(_DONE)
+
+
+def _share(total: int, parts: int, i: int) -> int:
+    return total // parts + (1 if i < total % parts else 0)
+
+
+def split_targets(targets: Sequence[Any], workers: int, per_host: int) -> tuple[list[list[tuple[int, Any]]], list[int]]:
+    """Assign (index, target) pairs to workers and each worker's per-host limit.
+
+    With ``per_host >= workers`` targets go round-robin and each worker gets its share of the per-host
+    limit; otherwise whole hosts go to one worker each (busiest first, to the least loaded) so the limit
+    still holds exactly.
+    """
+    parts: list[list[tuple[int, Any]]] = [[] for _ in range(workers)]
+    if per_host >= workers:
+        for i, t in enumerate(targets):
+            parts[i % workers].append((i, t))
+        return parts, [_share(per_host, workers, w) for w in range(workers)]
+    by_host: dict[str, list[tuple[int, Any]]] = {}
+    for i, t in enumerate(targets):
+        by_host.setdefault(t.host_key if isinstance(t, Job) else _host_key(t), []).append((i, t))
+    for group in sorted(by_host.values(), key=len, reverse=True):
+        min(parts, key=len).extend(group)
+    return parts, [per_host] * workers
+
+
+class ParallelEngine:
+    """``Engine`` over ``workers`` processes (forkserver: workers fork from a preloaded server, so a run
+    costs milliseconds after the first). Targets must be picklable (typed targets are; ``Job``s are not).
+    The sink runs in this process and receives each worker's batches as they arrive."""
+
+    def __init__(
+        self,
+        *,
+        workers: int = 2,
+        concurrency: int = 100,
+        per_host: int = 4,
+        timeout: float | None = None,
+        spread_s: float = 0.0,
+    ) -> None:
+        if workers < 1:
+            raise ProbeError("workers must be at least 1")
+        Engine(concurrency=concurrency, per_host=per_host, timeout=timeout, spread_s=spread_s)  # validates
+        self.workers = workers
+        self.concurrency = concurrency
+        self.per_host = per_host
+        self.timeout = timeout
+        self.spread_s = spread_s
+
+    async def run(
+        self, targets: Iterable[Any], *, batch_size: int = 100, sink: Sink | None = None
+    ) -> list[Observation]:
+        items = list(targets)
+        if any(isinstance(t, Job) for t in items):
+            raise ProbeError("ParallelEngine needs picklable typed targets, not Jobs")
+        workers = max(1, min(self.workers, len(items)))
+        if workers == 1 or not items:
+            engine = Engine(
+                concurrency=self.concurrency, per_host=self.per_host, timeout=self.timeout, spread_s=self.spread_s
+            )
+            return await engine.run(items, batch_size=batch_size, sink=sink)
+        parts, host_limits = split_targets(items, workers, self.per_host)
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["probes.engine"])
+        out: multiprocessing.Queue[Any] = ctx.Queue()
+        procs = []
+        for w, part in enumerate(parts):
+            options = {
+                "concurrency": _share(self.concurrency, workers, w) or 1,
+                "per_host": host_limits[w],
+                "timeout": self.timeout,
+                "spread_s": self.spread_s,
+            }
+            proc = ctx.Process(target=_worker, args=(part, options, batch_size, out), daemon=True)
+            proc.start()
+            procs.append(proc)
+        results: list[Observation | None] = [None] * len(items)
+        loop = asyncio.get_running_loop()
+        try:
+            finished = 0
+            while finished < workers:
+                message = await loop.run_in_executor(None, _get, out, procs)
+                if message == _DONE:
+                    finished += 1
+                    continue
+                pairs: list[tuple[int, Observation]] = pickle.loads(message)
+                for i, obs in pairs:
+                    results[i] = obs
+                if sink is not None:
+                    await _call_sink(sink, [obs for _, obs in pairs])
+        finally:
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()
+                proc.join(timeout=5)
+            out.close()
+        missing = [i for i, r in enumerate(results) if r is None]
+        if missing:
+            raise ProbeError(f"{len(missing)} probe results lost: a worker process died")
+        return [r for r in results if r is not None]
+
+
+def _get(out: multiprocessing.Queue[Any], procs: list[Any]) -> Any:
+    """Next message, noticing a worker that died without saying so (no hang)."""
+    while True:
+        try:
+            return out.get(timeout=0.5)
+        except queue_mod.Empty:
+            if all(not p.is_alive() for p in procs) and out.empty():
+                raise ProbeError("worker processes exited without returning results") from None
