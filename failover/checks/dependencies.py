@@ -1,0 +1,35 @@
+"""Declared dependencies no API can see (identity, registry, secrets, CDN, registrar) that would still
+take the workload down with its primary's provider."""
+
+from __future__ import annotations
+
+from failover.checks.evidence import Evidence
+from failover.checks.registry import check, info
+from failover.model import Finding, FindingStatus
+
+
+@check(
+    "dependencies.single_provider",
+    title="No declared dependency lives only on the primary's provider",
+    category="dependencies",
+    severity="high",
+    doc="""Reads the workload's `dependencies:` (what no cloud API shows: identity provider, container
+    registry, secrets manager, CDN, registrar) and flags each that lives only on the primary's
+    provider. A secondary on another cloud that pulls images from, or authenticates against, the
+    primary's provider fails with it. Fix: replicate the dependency to the secondary's provider (and
+    list it under `providers:`), or move it to a third party.""",
+)
+def single_provider(ev: Evidence) -> list[Finding]:
+    me = info("dependencies.single_provider")
+    primary = ev.provider(ev.workload.primary)
+    findings = []
+    for dep in ev.workload.dependencies:
+        where = sorted({dep.provider, *dep.providers})
+        if where == [primary]:
+            status = FindingStatus.FAIL
+            reason = f"{dep.kind} {dep.name} lives only on {primary}, the primary's provider"
+        else:
+            status = FindingStatus.PASS
+            reason = f"{dep.kind} {dep.name} is on {', '.join(where)}"
+        findings.append(me.finding(ev, status, reason, subject=dep.name, providers=where))
+    return findings

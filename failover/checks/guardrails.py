@@ -1,0 +1,85 @@
+"""Could one mistake (a person, a script, an AI agent with broad permissions) delete both sites?"""
+
+from __future__ import annotations
+
+from failover.checks.common import join
+from failover.checks.evidence import Evidence
+from failover.checks.registry import check, info
+from failover.equivalence import DB_KINDS
+from failover.model import Finding, FindingStatus, Kind
+from failover.schema import Account
+
+_PROTECTABLE = {Kind.COMPUTE_INSTANCE, *DB_KINDS}
+
+
+@check(
+    "guardrails.deletion_protection",
+    title="Primary and secondary resources are protected from deletion",
+    category="guardrails",
+    severity="high",
+    doc="""Checks termination/deletion protection on compute instances and databases of every site: EC2
+    DisableApiTermination, RDS DeletionProtection, GCE deletionProtection, Azure CanNotDelete/ReadOnly
+    locks. Self-inflicted outages are common: an automated agent deciding to "delete and recreate" an
+    environment took one service down for 13 hours. Protection turns that into a refused API call.
+    Fix: enable protection on stateful and long-lived resources (and locks on Azure resource groups).""",
+)
+def deletion_protection(ev: Evidence) -> list[Finding]:
+    me = info("guardrails.deletion_protection")
+    findings = []
+    for site in ev.workload.sites:
+        resources = [r for r in ev.resources(site) if r.kind in _PROTECTABLE]
+        gaps = ev.gaps(site)
+        unprotected = [r.name or r.native_id for r in resources if r.attrs.get("deletion_protection") is False]
+        unknown = [r.name or r.native_id for r in resources if r.attrs.get("deletion_protection") is None]
+        protected = len(resources) - len(unprotected) - len(unknown)
+        evidence = {"protected": protected, "unprotected": unprotected, "unknown": unknown}
+        if unprotected:
+            status = FindingStatus.FAIL
+            reason = f"{site.role} {site.name}: {len(unprotected)} unprotected: " + join(unprotected)
+        elif unknown or gaps:
+            status = FindingStatus.UNKNOWN
+            reason = f"{site.role} {site.name}: protection unknown for " + join(unknown or gaps, 2)
+        elif not resources:
+            status = FindingStatus.UNKNOWN
+            reason = f"{site.role} {site.name}: no instances or databases in the inventory"
+        else:
+            status = FindingStatus.PASS
+            reason = f"{site.role} {site.name}: all {protected} instances and databases protected"
+        findings.append(me.finding(ev, status, reason, subject=site.name, **evidence))
+    return findings
+
+
+def _identity(account: Account) -> tuple[str, ...]:
+    """What one credential scope can delete: AWS account (profile/role), GCP projects, Azure subscriptions."""
+    if account.provider == "aws":
+        return ("aws", account.role_arn.split(":")[4] if account.role_arn else f"config:{account.name}")
+    return (account.provider, *sorted(account.scopes))
+
+
+@check(
+    "guardrails.blast_radius",
+    title="Primary and secondary do not share one credential scope",
+    category="guardrails",
+    severity="critical",
+    doc="""Checks that the primary and each secondary live in different accounts, projects or
+    subscriptions (or different providers). When both sites share one, a single credential, policy
+    mistake or compromised key can delete or break both at once. Fix: put the secondary in its own
+    account/project/subscription with separate deploy credentials.""",
+)
+def blast_radius(ev: Evidence) -> list[Finding]:
+    me = info("guardrails.blast_radius")
+    primary = ev.account(ev.workload.primary)
+    findings = []
+    for site in ev.workload.secondaries:
+        acct = ev.account(site)
+        if acct.provider != primary.provider:
+            status = FindingStatus.PASS
+            reason = f"{site.name} is on {acct.provider}, primary on {primary.provider}"
+        elif acct.name == primary.name or set(_identity(acct)) & set(_identity(primary)) - {acct.provider}:
+            status = FindingStatus.FAIL
+            reason = f"{site.name} shares {acct.provider} scope with the primary ({', '.join(_identity(acct)[1:])})"
+        else:
+            status = FindingStatus.PASS
+            reason = f"{site.name} is in a separate {acct.provider} scope ({acct.name})"
+        findings.append(me.finding(ev, status, reason, subject=site.name, primary=primary.name, secondary=acct.name))
+    return findings

@@ -1,0 +1,322 @@
+"""From findings to a score a person can act on: readiness 0-100 with a status, the gates that cap it,
+single-provider risk per provider, the estimated recovery time against the target, and the ranked
+reasons with the points each fix would gain. Pure functions; defaults are documented in the README.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from failover.checks.dns import detection_seconds, failover_records, health_check_for
+from failover.checks.evidence import Evidence
+from failover.equivalence import DB_KINDS, site_capacity
+from failover.model import Finding, FindingStatus, Reason, Score, Status
+from failover.schema import ScoringConfig, format_duration
+
+POINTS = {FindingStatus.PASS: 100.0, FindingStatus.WARN: 50.0, FindingStatus.FAIL: 0.0, FindingStatus.UNKNOWN: 0.0}
+DEFAULT_WEIGHTS = {
+    "secondary": 3.0,
+    "capacity": 2.0,
+    "dns": 3.0,
+    "data": 2.0,
+    "guardrails": 1.5,
+    "dependencies": 1.5,
+    "drift": 1.0,
+}
+GATE_NO_HEALTHY_SECONDARY = 40.0
+GATE_CANNOT_SCALE = 60.0
+MIN_USEFUL_RATIO = 0.25  # below this a secondary is overwhelmed on arrival: no secondary at all
+GATE_AT_RISK = 79.0  # DNS only on the primary's provider; secondary only on the primary's provider; RTO over target
+
+
+@dataclass(frozen=True, slots=True)
+class RtoEstimate:
+    """Detection + decision + DNS + scale-up + data promotion; ``total_s`` None when a part is unknown."""
+
+    detection_s: float | None
+    decision_s: float
+    dns_s: float | None
+    scale_s: float | None
+    data_s: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total_s(self) -> float | None:
+        parts = (self.detection_s, self.dns_s, self.scale_s)
+        if any(p is None for p in parts):
+            return None
+        return sum(p for p in parts if p is not None) + self.decision_s + self.data_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "detection_s": self.detection_s,
+            "decision_s": self.decision_s,
+            "dns_s": self.dns_s,
+            "scale_s": self.scale_s,
+            "data_s": self.data_s,
+            "total_s": self.total_s,
+            "notes": list(self.notes),
+        }
+
+
+def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
+    notes: list[str] = []
+    w = ev.workload
+    # Detection and decision: automatic only with a health-checked failover record.
+    detection: float | None = None
+    decision = cfg.manual_decision
+    if w.dns and w.dns.mechanism == "route53-failover":
+        primaries, _, _ = failover_records(ev)
+        checks = [hc for hc in (health_check_for(ev, r) for r in primaries) if hc is not None]
+        times = [t for t in (detection_seconds(hc) for hc in checks) if t is not None]
+        if times:
+            detection, decision = max(times), 0.0
+    if detection is None:
+        detection = 0.0
+        notes.append(
+            f"no automatic health-checked failover: manual detection and decision assumed {format_duration(decision)}"
+        )
+    # DNS: the effective TTL clients may cache.
+    dns_s: float | None = None
+    chain = ev.observation(probe="dns", label="chain")
+    if chain is not None and chain.data.get("effective_ttl") is not None:
+        dns_s = float(chain.data["effective_ttl"])
+    elif not w.dns:
+        notes.append("no dns: section, DNS switch time unknown")
+    else:
+        notes.append("effective TTL not measured yet")
+    # Scale-up: deficit to the required capacity, provisioned in parallel batches.
+    primary = site_capacity(ev.resources(w.primary))
+    secondaries = [site_capacity(ev.resources(s)) for s in w.secondaries]
+    scale_s: float | None = None
+    sec_vcpu = None if any(c.vcpu is None for c in secondaries) else sum(c.vcpu or 0 for c in secondaries)
+    if primary.vcpu is not None and sec_vcpu is not None:
+        deficit = primary.vcpu * w.targets.capacity_ratio - sec_vcpu
+        if deficit <= 1e-9:
+            scale_s = 0.0
+        else:
+            per = _per_instance_vcpu(ev)
+            reachable = (
+                None if any(c.max_vcpu is None for c in secondaries) else sum(c.max_vcpu or 0 for c in secondaries)
+            )
+            if per and reachable is not None and reachable >= primary.vcpu * w.targets.capacity_ratio - 1e-9:
+                instances = math.ceil(deficit / per)
+                batches = math.ceil(instances / cfg.scale_parallelism)
+                scale_s = batches * cfg.provision_seconds_per_instance
+                notes.append(f"scale-up of {instances} instances ({deficit:g} vCPU) in {batches} batch(es)")
+            else:
+                notes.append("secondary cannot scale to the required capacity")
+    else:
+        notes.append("capacity unknown, scale-up time unknown")
+    has_db = any(r.kind in DB_KINDS for r in ev.resources(w.primary))
+    data_s = cfg.data_promotion if has_db else 0.0
+    return RtoEstimate(detection, decision, dns_s, scale_s, data_s, tuple(notes))
+
+
+def _per_instance_vcpu(ev: Evidence) -> float | None:
+    for site in ev.workload.secondaries:
+        for r in ev.resources(site):
+            per = r.attrs.get("vcpu_per_instance")
+            if per:
+                return float(per)
+            if r.capacity.vcpu and r.capacity.instances:
+                return r.capacity.vcpu / r.capacity.instances
+    for r in ev.resources(ev.workload.primary):
+        if r.kind == "compute.instance" and r.capacity.vcpu:
+            return r.capacity.vcpu
+    return None
+
+
+@dataclass
+class _Weights:
+    per_finding: dict[int, float] = field(default_factory=dict)
+    total: float = 0.0
+
+
+def _weights(findings: list[Finding], cfg: ScoringConfig) -> _Weights:
+    weights = {**DEFAULT_WEIGHTS, **cfg.weights}
+    by_cat: dict[str, list[int]] = defaultdict(list)
+    for i, f in enumerate(findings):
+        by_cat[f.category or "other"].append(i)
+    out = _Weights()
+    for cat, idx in by_cat.items():
+        w = weights.get(cat, 1.0)
+        if w <= 0:
+            continue
+        out.total += w
+        for i in idx:
+            out.per_finding[i] = w / len(idx)
+    return out
+
+
+def single_provider_risk(ev: Evidence, findings: Iterable[Finding]) -> dict[str, float]:
+    """For each provider involved: how much of the workload goes down with it (0 none .. 1 all).
+
+    Unknown evidence counts as risk: a path we could not verify is not assumed to survive.
+    """
+    findings = list(findings)
+    w = ev.workload
+    primary_p = ev.provider(w.primary)
+    by_check: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_check[f.check].append(f)
+    providers = {ev.provider(s) for s in w.sites}
+    for dep in w.dependencies:
+        providers |= {dep.provider, *dep.providers}
+    delegation = by_check.get("dns.delegation", [])
+    ns_providers: set[str] | None = None
+    if delegation and delegation[0].evidence.get("providers"):
+        ns_providers = set(delegation[0].evidence["providers"])
+    providers |= ns_providers or set()
+    health = {f.subject: f.status for f in by_check.get("secondary.health", [])}
+    ratio_ok = all(f.status == FindingStatus.PASS for f in by_check.get("capacity.ratio", [])) and bool(
+        by_check.get("capacity.ratio")
+    )
+    data_status = [f.status for f in by_check.get("data.replica", [])]
+    risk: dict[str, float] = {}
+    for p in sorted(providers):
+        parts: list[float] = [0.0]
+        if p == primary_p:
+            survivors = [
+                s.name
+                for s in w.secondaries
+                if ev.provider(s) != p and health.get(s.name) in (FindingStatus.PASS, FindingStatus.WARN)
+            ]
+            parts.append(0.0 if survivors and ratio_ok else (0.5 if survivors else 1.0))
+            if FindingStatus.FAIL in data_status:
+                parts.append(1.0)
+            elif FindingStatus.UNKNOWN in data_status:
+                parts.append(0.5)
+        if w.dns:
+            if ns_providers is None:
+                parts.append(0.5 if p == primary_p else 0.0)
+            elif ns_providers == {p}:
+                parts.append(1.0)
+        for dep in w.dependencies:
+            if {dep.provider, *dep.providers} == {p}:
+                parts.append(1.0 if dep.kind in ("identity", "dns", "registrar", "secrets", "registry") else 0.5)
+        risk[p] = max(parts)
+    return risk
+
+
+def score(
+    ev: Evidence,
+    findings: list[Finding],
+    cfg: ScoringConfig | None = None,
+    rto: RtoEstimate | None = None,
+) -> Score:
+    cfg = cfg or ev.config.scoring
+    rto = rto or estimate_rto(ev, cfg)
+    w = ev.workload
+    weights = _weights(findings, cfg)
+    total = rto.total_s
+    rto_cap = _rto_cap(total, w.targets.rto)
+    statuses = [f.status for f in findings]
+    raw, unknown_w = _raw(findings, statuses, weights)
+    cap, gates = _gates(ev, findings, statuses)
+    if rto_cap < 100.0:
+        gates.append(f"estimated RTO {format_duration(total)} exceeds target {format_duration(w.targets.rto)}")
+    readiness = round(min(raw, cap, rto_cap), 1)
+    reasons: list[Reason] = []
+    for i, f in enumerate(findings):
+        if f.status == FindingStatus.PASS:
+            continue
+        # Points a fix would gain: re-score with this one finding passing, gates included.
+        fixed = [*statuses[:i], FindingStatus.PASS, *statuses[i + 1 :]]
+        fixed_rto_cap = _rto_cap(_rto_after_fix(rto, f.check, w.targets.max_dns_ttl, cfg), w.targets.rto)
+        after = min(_raw(findings, fixed, weights)[0], _gates(ev, findings, fixed)[0], fixed_rto_cap)
+        reasons.append(
+            Reason(f.check, str(f.status), f.reason, round(max(0.0, after - min(raw, cap, rto_cap)), 1), f.subject)
+        )
+    reasons.sort(key=lambda r: (-r.points, r.check, r.subject))
+    blocking = [
+        f
+        for f in findings
+        if f.status == FindingStatus.UNKNOWN or (f.status == FindingStatus.FAIL and f.severity == "critical")
+    ]
+    if not findings or unknown_w >= cfg.unknown_fraction:
+        status = Status.UNKNOWN
+    elif readiness >= cfg.ready_threshold and not blocking and total is not None and total <= w.targets.rto:
+        status = Status.READY
+    elif readiness >= cfg.not_ready_below:
+        status = Status.AT_RISK
+    else:
+        status = Status.NOT_READY
+    counts = {s.value: sum(1 for f in findings if f.status == s) for s in FindingStatus}
+    return Score(
+        workload=w.name,
+        status=status,
+        readiness=readiness,
+        single_provider_risk=single_provider_risk(ev, findings),
+        rto_estimate_s=total,
+        rto_target_s=w.targets.rto,
+        reasons=reasons,
+        computed_at=ev.now,
+        details={"rto": rto.to_dict(), "gates": gates, "counts": counts, "unknown_weight": round(unknown_w, 3)},
+    )
+
+
+def _rto_cap(total: float | None, target: float) -> float:
+    return GATE_AT_RISK if total is not None and total > target else 100.0
+
+
+# A health check of 10 s x 3 is what dns.health_check asks for; used to credit fixing detection.
+_GOOD_DETECTION_S = 30.0
+
+
+def _rto_after_fix(rto: RtoEstimate, check_id: str, max_ttl: float, cfg: ScoringConfig) -> float | None:
+    """The RTO estimate if the given check's finding were fixed (so its points include the RTO gate)."""
+    if check_id == "dns.ttl":
+        rto = replace(rto, dns_s=min(rto.dns_s if rto.dns_s is not None else max_ttl, max_ttl))
+    elif check_id in ("dns.health_check", "dns.failover_records"):
+        rto = replace(rto, detection_s=min(rto.detection_s or _GOOD_DETECTION_S, _GOOD_DETECTION_S), decision_s=0.0)
+    elif check_id == "capacity.ratio":
+        rto = replace(rto, scale_s=0.0)
+    elif check_id == "capacity.headroom" and rto.scale_s is None:
+        rto = replace(rto, scale_s=cfg.provision_seconds_per_instance)
+    return rto.total_s
+
+
+def _raw(findings: list[Finding], statuses: list[FindingStatus], weights: _Weights) -> tuple[float, float]:
+    """Weighted readiness before gates, and the weight share of unknown findings."""
+    if not weights.total:
+        return 0.0, 0.0
+    raw = unknown = 0.0
+    for i, status in enumerate(statuses):
+        share = weights.per_finding.get(i, 0.0) / weights.total
+        raw += share * POINTS[status]
+        if status == FindingStatus.UNKNOWN:
+            unknown += share
+    return raw, unknown
+
+
+def _gates(ev: Evidence, findings: list[Finding], statuses: list[FindingStatus]) -> tuple[float, list[str]]:
+    """Caps that hold whatever the rest says: a workload without a usable secondary is not ready."""
+    w = ev.workload
+    primary_p = ev.provider(w.primary)
+    cap, gates = 100.0, []
+    ok = (FindingStatus.PASS, FindingStatus.WARN)
+    healthy = {f.subject for f, s in zip(findings, statuses, strict=True) if f.check == "secondary.health" and s in ok}
+    if not healthy:
+        cap = min(cap, GATE_NO_HEALTHY_SECONDARY)
+        gates.append("no secondary is verified healthy")
+    elif all(ev.provider(s) == primary_p for s in w.secondaries if s.name in healthy):
+        cap = min(cap, GATE_AT_RISK)
+        gates.append(f"every healthy secondary is on {primary_p}, the primary's provider")
+    for f, s in zip(findings, statuses, strict=True):
+        if s != FindingStatus.FAIL:
+            continue
+        if f.check == "dns.delegation":
+            cap = min(cap, GATE_AT_RISK)
+            gates.append(f"authoritative DNS only on {primary_p}")
+        elif f.check == "capacity.headroom":
+            cap = min(cap, GATE_CANNOT_SCALE)
+            gates.append("secondary cannot reach the required capacity")
+        elif f.check == "capacity.ratio" and (f.evidence.get("ratio") or 0.0) < MIN_USEFUL_RATIO:
+            cap = min(cap, GATE_NO_HEALTHY_SECONDARY)
+            gates.append(f"secondary runs under {MIN_USEFUL_RATIO:.0%} of the required capacity")
+    return cap, gates

@@ -1,0 +1,253 @@
+"""Builders for check/scoring tests on data: one ready estate, which each test then breaks in one way."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+from failover.checks import Evidence
+from failover.model import Capacity, Inventory, Kind, Observation, ObsStatus, Resource, ScopeError
+from failover.schema import Config
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+PUBLIC = "checkout.example.com"
+SEC_URL = "https://checkout-gcp.example.net/healthz"
+
+
+def config(**workload_overrides: Any) -> Config:
+    workload: dict[str, Any] = {
+        "name": "checkout",
+        "owners": ["payments@example.com"],
+        "tier": 1,
+        "targets": {"rto": "15m", "rpo": "5m", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
+        "dns": {"name": PUBLIC, "mechanism": "route53-failover"},
+        "sites": [
+            {
+                "name": "aws-east",
+                "role": "primary",
+                "account": "aws-prod",
+                "regions": ["us-east-1"],
+                "select": {"tags": {"app": "checkout"}},
+                "endpoints": [{"url": "https://checkout-east.example.net/healthz"}],
+            },
+            {
+                "name": "gcp-central",
+                "role": "secondary",
+                "account": "gcp-dr",
+                "regions": ["us-central1"],
+                "select": {"tags": {"app": "checkout"}},
+                "endpoints": [{"url": SEC_URL}],
+            },
+        ],
+        "dependencies": [{"name": "registry", "kind": "registry", "provider": "aws", "providers": ["gcp"]}],
+    }
+    workload.update(workload_overrides)
+    return Config.model_validate(
+        {
+            "accounts": [
+                {"name": "aws-prod", "provider": "aws", "regions": ["us-east-1", "us-west-2"]},
+                {"name": "gcp-dr", "provider": "gcp", "project": "acme-dr"},
+            ],
+            "workloads": [workload],
+        }
+    )
+
+
+def res(provider: str, account: str, region: str, kind: str, native_id: str, **kw: Any) -> Resource:
+    kw.setdefault("name", native_id)
+    kw.setdefault("native_type", kind)
+    kw.setdefault("tags", {"app": "checkout", "version": "1.4.2"})
+    return Resource(provider=provider, account=account, region=region, kind=kind, native_id=native_id, **kw)
+
+
+def aws(kind: str, native_id: str, region: str = "us-east-1", **kw: Any) -> Resource:
+    return res("aws", "aws-prod", region, kind, native_id, **kw)
+
+
+def gcp(kind: str, native_id: str, region: str = "us-central1", **kw: Any) -> Resource:
+    return res("gcp", "gcp-dr", region, kind, native_id, **kw)
+
+
+def ready_inventory() -> dict[str, Inventory]:
+    aws_res = [
+        aws(
+            Kind.COMPUTE_INSTANCE,
+            f"i-{n}",
+            state="running",
+            capacity=Capacity(vcpu=4, memory_mib=16384),
+            attrs={"deletion_protection": True, "image": "ami-1", "private_ip": f"10.0.0.{n}"},
+        )
+        for n in range(1, 5)
+    ]
+    aws_res += [
+        aws(
+            Kind.DB_INSTANCE,
+            "orders-db",
+            state="available",
+            attrs={"deletion_protection": True, "replicas": ["arn:aws:rds:us-west-2:1:db:orders-db-replica"]},
+        ),
+        aws(
+            Kind.DB_INSTANCE,
+            "orders-db-replica",
+            region="us-west-2",
+            state="available",
+            tags={},
+            attrs={"replica_source": "orders-db", "replica_lag_s": 12, "deletion_protection": True},
+        ),
+        aws(Kind.DNS_ZONE, "Z1", region="global", name="example.com", tags={}),
+        aws(
+            Kind.DNS_RECORD,
+            "Z1/checkout.example.com/A/primary",
+            region="global",
+            name="checkout.example.com.",
+            tags={},
+            attrs={
+                "failover": "PRIMARY",
+                "set_identifier": "primary",
+                "health_check_id": "hc-1",
+                "ttl": 60,
+                "alias_target": {"dns_name": "east-lb.us-east-1.elb.amazonaws.com"},
+            },
+        ),
+        aws(
+            Kind.DNS_RECORD,
+            "Z1/checkout.example.com/A/secondary",
+            region="global",
+            name="checkout.example.com.",
+            tags={},
+            attrs={"failover": "SECONDARY", "set_identifier": "secondary", "ttl": 60, "values": ["34.1.2.3"]},
+        ),
+        aws(
+            Kind.DNS_HEALTH_CHECK,
+            "hc-1",
+            region="global",
+            tags={},
+            attrs={"interval": 10, "failure_threshold": 3, "status": "healthy"},
+        ),
+    ]
+    gcp_res = [
+        gcp(
+            Kind.COMPUTE_INSTANCE,
+            f"gce-{n}",
+            zone="us-central1-a",
+            state="RUNNING",
+            capacity=Capacity(vcpu=4, memory_mib=16384),
+            attrs={"deletion_protection": True, "image": "img-1", "nat_ips": ["34.1.2.3"]},
+        )
+        for n in range(1, 5)
+    ]
+    gcp_res += [
+        gcp(
+            Kind.COMPUTE_GROUP,
+            "mig-checkout",
+            state="RUNNING",
+            capacity=Capacity(vcpu=16, instances=4),
+            attrs={
+                "target_size": 4,
+                "max_size": 10,
+                "stable": True,
+                "instance_ids": [f"gce-{n}" for n in range(1, 5)],
+                "vcpu_per_instance": 4,
+            },
+        ),
+        gcp(Kind.REGION, "us-central1", tags={}, attrs={"quotas": {"CPUS": {"limit": 100, "usage": 16}}}),
+    ]
+    return {
+        "aws-prod": Inventory(account="aws-prod", provider="aws", resources=aws_res),
+        "gcp-dr": Inventory(account="gcp-dr", provider="gcp", resources=gcp_res),
+    }
+
+
+def obs(
+    probe: str,
+    label: str,
+    *,
+    site: str | None = None,
+    target: str = "",
+    status: ObsStatus = ObsStatus.OK,
+    reason: str = "ok",
+    **data: Any,
+) -> Observation:
+    return Observation(
+        probe=probe,
+        target=target,
+        status=status,
+        reason=reason,
+        observed_at=NOW,
+        data=data,
+        workload="checkout",
+        site=site,
+        label=label,
+    )
+
+
+def ready_observations() -> list[Observation]:
+    tls = {"verified": True, "covers_name": True, "days_left": 80, "names": [PUBLIC], "earliest_expiry_subject": "leaf"}
+    return [
+        obs("http", "direct", site="gcp-central", target=SEC_URL, status_code=200, tls=tls),
+        obs("http", "as-public-name", site="gcp-central", target=SEC_URL, status_code=200, tls=tls),
+        obs(
+            "dns",
+            "delegation",
+            zone="example.com",
+            nameservers=[
+                {"name": "ns-1.awsdns-01.org", "provider": "aws"},
+                {"name": "ns-cloud-a1.googledomains.com", "provider": "gcp"},
+            ],
+        ),
+        obs(
+            "dns",
+            "authoritative",
+            servers=[
+                {"server": "ns-1.awsdns-01.org", "answered": True, "answers": ["52.0.0.1"]},
+                {"server": "ns-cloud-a1.googledomains.com", "answered": True, "answers": ["52.0.0.1"]},
+            ],
+            agree=True,
+        ),
+        obs("dns", "chain", chain=[{"name": PUBLIC, "type": "A", "ttl": 60, "value": "52.0.0.1"}], effective_ttl=60),
+    ]
+
+
+def evidence(
+    cfg: Config | None = None,
+    inventories: dict[str, Inventory] | None = None,
+    observations: list[Observation] | None = None,
+) -> Evidence:
+    cfg = cfg or config()
+    return Evidence(
+        config=cfg,
+        workload=cfg.workloads[0],
+        inventories=ready_inventory() if inventories is None else inventories,
+        observations=ready_observations() if observations is None else observations,
+        now=NOW,
+    )
+
+
+def replace_resource(invs: dict[str, Inventory], native_id: str, **changes: Any) -> dict[str, Inventory]:
+    out = {}
+    for name, inv in invs.items():
+        resources = [dataclasses.replace(r, **changes) if r.native_id == native_id else r for r in inv.resources]
+        out[name] = dataclasses.replace(inv, resources=resources)
+    return out
+
+
+def drop_resources(invs: dict[str, Inventory], predicate: Any) -> dict[str, Inventory]:
+    return {n: dataclasses.replace(i, resources=[r for r in i.resources if not predicate(r)]) for n, i in invs.items()}
+
+
+def incomplete(
+    invs: dict[str, Inventory], account: str, scope: str, error: str = "access_denied"
+) -> dict[str, Inventory]:
+    out = dict(invs)
+    inv = out[account]
+    out[account] = dataclasses.replace(inv, incomplete=[*inv.incomplete, ScopeError(scope, error, "AccessDenied")])
+    return out
+
+
+def without_obs(observations: list[Observation], label: str) -> list[Observation]:
+    return [o for o in observations if o.label != label]
+
+
+def replace_obs(observations: list[Observation], label: str, **changes: Any) -> list[Observation]:
+    return [dataclasses.replace(o, **changes) if o.label == label else o for o in observations]

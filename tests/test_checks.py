@@ -1,0 +1,348 @@
+"""Every check on data: the ready estate passes, and each single defect yields fail or unknown."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from failover.checks import CATALOG, run_checks
+from failover.model import Capacity, FindingStatus, Kind, ObsStatus
+from tests import factories as f
+
+PASS, WARN, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.WARN, FindingStatus.FAIL, FindingStatus.UNKNOWN
+
+
+def statuses(ev, check_id):
+    return [x.status for x in run_checks(ev, only={check_id})]
+
+
+def reasons(ev, check_id):
+    return " | ".join(x.reason for x in run_checks(ev, only={check_id}))
+
+
+def test_ready_estate_passes_every_check():
+    findings = run_checks(f.evidence())
+    assert {x.check for x in findings} == set(CATALOG)
+    assert [x for x in findings if x.status != PASS] == []
+
+
+def test_every_check_has_id_category_severity_and_doc():
+    for info in CATALOG.values():
+        assert info.category and info.severity in {"critical", "high", "medium", "low"}
+        assert len(info.doc) > 120, info.id
+        assert info.id.startswith(info.category + ".") or info.id.split(".")[0] == info.category
+
+
+# --- secondary.health -------------------------------------------------------------------------
+
+
+def test_secondary_endpoint_failing_fails_health_check():
+    observations = f.replace_obs(f.ready_observations(), "direct", status=ObsStatus.FAILED, reason="HTTP 503")
+    ev = f.evidence(observations=observations)
+    assert statuses(ev, "secondary.health") == [FAIL]
+    assert "HTTP 503" in reasons(ev, "secondary.health")
+
+
+def test_secondary_not_yet_probed_is_unknown():
+    observations = [o for o in f.ready_observations() if o.probe != "http"]
+    assert statuses(f.evidence(observations=observations), "secondary.health") == [UNKNOWN]
+
+
+def test_probe_error_is_unknown_not_healthy():
+    observations = f.replace_obs(f.ready_observations(), "as-public-name", status=ObsStatus.ERROR, reason="timeout")
+    assert statuses(f.evidence(observations=observations), "secondary.health") == [UNKNOWN]
+
+
+def test_group_with_no_instances_in_service_fails_health():
+    invs = f.replace_resource(
+        f.ready_inventory(), "mig-checkout", attrs={"target_size": 4, "in_service": 0, "desired": 4}
+    )
+    assert statuses(f.evidence(inventories=invs), "secondary.health") == [FAIL]
+
+
+def test_unhealthy_target_group_fails_health():
+    invs = f.ready_inventory()
+    tg = f.gcp(Kind.LB_TARGET_GROUP, "tg-1", attrs={"healthy": 0, "targets": [{"id": "x", "state": "unhealthy"}]})
+    invs["gcp-dr"] = dataclasses.replace(invs["gcp-dr"], resources=[*invs["gcp-dr"].resources, tg])
+    assert statuses(f.evidence(inventories=invs), "secondary.health") == [FAIL]
+
+
+def test_incomplete_secondary_inventory_makes_health_unknown():
+    invs = f.incomplete(f.ready_inventory(), "gcp-dr", "acme-dr/instances")
+    assert statuses(f.evidence(inventories=invs), "secondary.health") == [UNKNOWN]
+
+
+# --- secondary.tls ----------------------------------------------------------------------------
+
+
+def _tls(**tls):
+    base = {"verified": True, "covers_name": True, "days_left": 80, "names": [f.PUBLIC]}
+    base.update(tls)
+    return f.replace_obs(f.ready_observations(), "as-public-name", data={"status_code": 200, "tls": base})
+
+
+@pytest.mark.parametrize(
+    ("tls", "expected", "text"),
+    [
+        ({"covers_name": False, "names": ["checkout-gcp.example.net"]}, FAIL, "does not cover checkout.example.com"),
+        ({"days_left": -3, "verified": False}, FAIL, "expired 3 days ago"),
+        ({"days_left": 5}, FAIL, "expires in 5 days"),
+        ({"days_left": 20}, WARN, "expires in 20 days"),
+        ({"verified": False, "error": "self-signed certificate"}, FAIL, "self-signed"),
+    ],
+)
+def test_secondary_certificate_problems(tls, expected, text):
+    ev = f.evidence(observations=_tls(**tls))
+    assert statuses(ev, "secondary.tls") == [expected]
+    assert text in reasons(ev, "secondary.tls")
+
+
+def test_secondary_tls_without_handshake_data_is_unknown():
+    observations = f.replace_obs(f.ready_observations(), "as-public-name", data={}, status=ObsStatus.ERROR)
+    assert statuses(f.evidence(observations=observations), "secondary.tls") == [UNKNOWN]
+
+
+# --- capacity ---------------------------------------------------------------------------------
+
+
+def _scale_secondary(instances: int, max_size: int = 10):
+    invs = f.drop_resources(
+        f.ready_inventory(),
+        lambda r: r.kind == Kind.COMPUTE_INSTANCE and r.provider == "gcp" and r.native_id > f"gce-{instances}",
+    )
+    return f.replace_resource(
+        invs,
+        "mig-checkout",
+        capacity=Capacity(vcpu=4 * instances, instances=instances),
+        attrs={
+            "target_size": instances,
+            "max_size": max_size,
+            "stable": True,
+            "vcpu_per_instance": 4,
+            "instance_ids": [f"gce-{n}" for n in range(1, instances + 1)],
+        },
+    )
+
+
+def test_secondary_scaled_to_zero_fails_capacity_ratio():
+    ev = f.evidence(inventories=_scale_secondary(0))
+    assert statuses(ev, "capacity.ratio") == [FAIL]
+    assert "0.00" in reasons(ev, "capacity.ratio")
+
+
+def test_secondary_that_can_scale_passes_headroom_but_fails_ratio():
+    ev = f.evidence(inventories=_scale_secondary(2, max_size=10))
+    assert statuses(ev, "capacity.ratio") == [FAIL]
+    assert statuses(ev, "capacity.headroom") == [PASS]
+
+
+def test_group_max_size_too_small_fails_headroom():
+    ev = f.evidence(inventories=_scale_secondary(1, max_size=2))
+    assert statuses(ev, "capacity.headroom") == [FAIL]
+
+
+def test_region_cpu_quota_too_small_fails_headroom():
+    invs = f.replace_resource(_scale_secondary(1), "us-central1", attrs={"quotas": {"CPUS": {"limit": 8, "usage": 4}}})
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "capacity.headroom") == [FAIL]
+    assert "quota" in reasons(ev, "capacity.headroom")
+
+
+def test_unknown_instance_size_makes_capacity_unknown():
+    invs = f.replace_resource(f.ready_inventory(), "i-1", capacity=Capacity())
+    assert statuses(f.evidence(inventories=invs), "capacity.ratio") == [UNKNOWN]
+
+
+def test_denied_inventory_makes_capacity_unknown_not_zero():
+    invs = f.incomplete(f.ready_inventory(), "aws-prod", "us-east-1/ec2")
+    assert statuses(f.evidence(inventories=invs), "capacity.ratio") == [UNKNOWN]
+
+
+def test_gap_in_another_region_does_not_touch_the_site():
+    invs = f.incomplete(f.ready_inventory(), "aws-prod", "us-west-2/ec2")
+    assert statuses(f.evidence(inventories=invs), "capacity.ratio") == [PASS]
+
+
+def test_account_never_inventoried_is_unknown():
+    invs = {"gcp-dr": f.ready_inventory()["gcp-dr"]}
+    assert statuses(f.evidence(inventories=invs), "capacity.ratio") == [UNKNOWN]
+
+
+# --- dns --------------------------------------------------------------------------------------
+
+
+def test_dns_only_on_primary_provider_fails_delegation():
+    observations = f.replace_obs(
+        f.ready_observations(),
+        "delegation",
+        data={"zone": "example.com", "nameservers": [{"name": "ns-1.awsdns-01.org", "provider": "aws"}] * 2},
+    )
+    ev = f.evidence(observations=observations)
+    assert statuses(ev, "dns.delegation") == [FAIL]
+    assert "only by aws" in reasons(ev, "dns.delegation")
+
+
+def test_dns_delegation_unprobed_is_unknown():
+    ev = f.evidence(observations=f.without_obs(f.ready_observations(), "delegation"))
+    assert statuses(ev, "dns.delegation") == [UNKNOWN]
+
+
+def test_workload_without_dns_section_is_unknown_for_dns_checks():
+    cfg = f.config(dns=None)
+    ev = f.evidence(cfg=cfg)
+    for check_id in ("dns.delegation", "dns.ttl", "dns.authoritative", "dns.failover_records", "dns.health_check"):
+        assert statuses(ev, check_id) == [UNKNOWN], check_id
+
+
+def test_authoritative_servers_disagreeing_fails():
+    observations = f.replace_obs(
+        f.ready_observations(),
+        "authoritative",
+        data={
+            "agree": False,
+            "servers": [
+                {"server": "a", "answered": True, "answers": ["1.1.1.1"]},
+                {"server": "b", "answered": True, "answers": ["2.2.2.2"]},
+            ],
+        },
+    )
+    assert statuses(f.evidence(observations=observations), "dns.authoritative") == [FAIL]
+
+
+def test_silent_authoritative_server_warns():
+    observations = f.replace_obs(
+        f.ready_observations(),
+        "authoritative",
+        data={
+            "agree": True,
+            "servers": [
+                {"server": "a", "answered": True, "answers": ["1.1.1.1"]},
+                {"server": "b", "answered": False, "answers": []},
+            ],
+        },
+    )
+    assert statuses(f.evidence(observations=observations), "dns.authoritative") == [WARN]
+
+
+def test_long_ttl_fails_dns_ttl():
+    observations = f.replace_obs(f.ready_observations(), "chain", data={"effective_ttl": 3600, "chain": []})
+    ev = f.evidence(observations=observations)
+    assert statuses(ev, "dns.ttl") == [FAIL]
+    assert "3600s > target 60s" in reasons(ev, "dns.ttl")
+
+
+def test_resolver_handing_out_longer_ttl_warns():
+    observations = [*f.ready_observations(), f.obs("dns", "resolver", ttl=300, resolver="127.0.0.1:53")]
+    assert statuses(f.evidence(observations=observations), "dns.ttl") == [WARN]
+
+
+def test_missing_secondary_record_fails_failover_records():
+    invs = f.drop_resources(f.ready_inventory(), lambda r: r.attrs.get("failover") == "SECONDARY")
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "dns.failover_records") == [FAIL]
+    assert "no SECONDARY" in reasons(ev, "dns.failover_records")
+
+
+def test_primary_record_without_health_check_fails():
+    invs = f.replace_resource(
+        f.ready_inventory(), "Z1/checkout.example.com/A/primary", attrs={"failover": "PRIMARY", "ttl": 60}
+    )
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "dns.failover_records") == [FAIL]
+    assert statuses(ev, "dns.health_check") == [FAIL]
+
+
+def test_secondary_record_pointing_elsewhere_fails():
+    invs = f.replace_resource(
+        f.ready_inventory(),
+        "Z1/checkout.example.com/A/secondary",
+        attrs={"failover": "SECONDARY", "values": ["203.0.113.9"]},
+    )
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "dns.failover_records") == [FAIL]
+    assert "203.0.113.9" in reasons(ev, "dns.failover_records")
+
+
+def test_failover_records_unknown_when_route53_unreadable():
+    invs = f.drop_resources(f.ready_inventory(), lambda r: r.kind == Kind.DNS_RECORD)
+    invs = f.incomplete(invs, "aws-prod", "route53")
+    assert statuses(f.evidence(inventories=invs), "dns.failover_records") == [UNKNOWN]
+
+
+def test_slow_health_check_fails_against_rto():
+    invs = f.replace_resource(f.ready_inventory(), "hc-1", attrs={"interval": 30, "failure_threshold": 10})
+    ev = f.evidence(cfg=f.config(targets={"rto": "4m"}), inventories=invs)
+    assert statuses(ev, "dns.health_check") == [FAIL]
+
+
+# --- drift, data, guardrails, dependencies -----------------------------------------------------
+
+
+def test_secondary_on_older_version_fails_drift():
+    invs = f.replace_resource(f.ready_inventory(), "gce-1", tags={"app": "checkout", "version": "1.3.0"})
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "drift.version") == [FAIL]
+    assert "1.3.0" in reasons(ev, "drift.version")
+
+
+def test_missing_version_tags_is_unknown_drift():
+    invs = {
+        n: dataclasses.replace(i, resources=[dataclasses.replace(r, tags={"app": "checkout"}) for r in i.resources])
+        for n, i in f.ready_inventory().items()
+    }
+    assert statuses(f.evidence(inventories=invs), "drift.version") == [UNKNOWN]
+
+
+def test_database_without_replica_fails():
+    invs = f.drop_resources(f.ready_inventory(), lambda r: r.native_id == "orders-db-replica")
+    invs = f.replace_resource(invs, "orders-db", attrs={"deletion_protection": True})
+    assert statuses(f.evidence(inventories=invs), "data.replica") == [FAIL]
+
+
+def test_stale_replica_fails_against_rpo():
+    invs = f.replace_resource(
+        f.ready_inventory(), "orders-db-replica", attrs={"replica_source": "orders-db", "replica_lag_s": 3600}
+    )
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "data.replica") == [FAIL]
+    assert "behind (RPO 5m)" in reasons(ev, "data.replica")
+
+
+def test_replica_lag_unknown_is_unknown():
+    invs = f.replace_resource(f.ready_inventory(), "orders-db-replica", attrs={"replica_source": "orders-db"})
+    assert statuses(f.evidence(inventories=invs), "data.replica") == [UNKNOWN]
+
+
+def test_unprotected_instance_fails_deletion_protection():
+    invs = f.replace_resource(f.ready_inventory(), "gce-2", attrs={"deletion_protection": False})
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "guardrails.deletion_protection") == [PASS, FAIL]
+    assert "gce-2" in reasons(ev, "guardrails.deletion_protection")
+
+
+def test_protection_unreadable_is_unknown():
+    invs = f.replace_resource(f.ready_inventory(), "i-1", attrs={"deletion_protection": None})
+    assert statuses(f.evidence(inventories=invs), "guardrails.deletion_protection") == [UNKNOWN, PASS]
+
+
+def test_sites_in_one_project_fail_blast_radius():
+    cfg = f.config()
+    wl = cfg.workloads[0]
+    sec = wl.sites[1].model_copy(update={"account": "aws-prod", "regions": ["us-west-2"]})
+    cfg = cfg.model_copy(update={"workloads": [wl.model_copy(update={"sites": [wl.sites[0], sec]})]})
+    assert statuses(f.evidence(cfg=cfg), "guardrails.blast_radius") == [FAIL]
+
+
+def test_dependency_only_on_primary_provider_fails():
+    cfg = f.config(dependencies=[{"name": "sso", "kind": "identity", "provider": "aws"}])
+    ev = f.evidence(cfg=cfg)
+    assert statuses(ev, "dependencies.single_provider") == [FAIL]
+    assert "identity sso lives only on aws" in reasons(ev, "dependencies.single_provider")
+
+
+def test_a_check_that_crashes_reports_unknown():
+    ev = f.evidence(
+        inventories=f.replace_resource(f.ready_inventory(), "hc-1", attrs={"interval": "x", "failure_threshold": 3})
+    )
+    assert statuses(ev, "dns.health_check") == [UNKNOWN]
