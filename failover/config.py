@@ -43,6 +43,7 @@ Loc = tuple[str | int, ...]
 
 _MAX_NODES = 200_000  # alias expansion ("billion laughs") guard; real configs have a few thousand
 _ENV_REF = re.compile(r"\$\$\{|\$\{(?P<body>[^{}]*)\}|\$\{")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENV_BODY = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>.*))?$", re.DOTALL)
 _SQLITE = re.compile(r"^(?P<prefix>sqlite(?:\+\w+)?:///)(?P<path>[^?]*)(?P<query>\?.*)?$")
 _DB_URL = re.compile(r"^(sqlite|postgres|postgresql)(\+\w+)?://")
@@ -196,8 +197,8 @@ class _Reader:
             kind = "a list" if isinstance(node, SequenceNode) else f"{_scalar_text(node)!r}"
             raise _fail(
                 [
-                    f"{self.source}:{_line(node)}: expected a mapping at the top level "
-                    f"(database:, accounts:, workloads:, mail: ...), got {kind}"
+                    f"{self.source}:{_line(node)}: expected a mapping (accounts:, workloads:, ...) "
+                    f"at the top level, got {kind}"
                 ]
             )
         self.lines[()] = _line(node)
@@ -235,11 +236,11 @@ class _Reader:
                     items.append(self._value(item, (*loc, i), expand=expand, raw_strings=raw_strings))
                 return items
             assert isinstance(node, MappingNode)
-            return self._mapping(node, loc, expand=expand)
+            return self._mapping(node, loc, expand=expand, raw_strings=raw_strings)
         finally:
             self._stack.pop()
 
-    def _mapping(self, node: MappingNode, loc: Loc, *, expand: bool) -> dict[str, Any]:
+    def _mapping(self, node: MappingNode, loc: Loc, *, expand: bool, raw_strings: bool) -> dict[str, Any]:
         assert self._loader is not None
         own = {id(k) for k, _ in node.value}
         try:
@@ -269,11 +270,22 @@ class _Reader:
                     continue
             first[key] = (line, id(knode) in own)
             self.lines[(*loc, key)] = line
+            is_text = isinstance(vnode, ScalarNode) and vnode.tag == _STR
+            if key.endswith("_env") and is_text and not _ENV_NAME.match(vnode.value):
+                # never echo the value: it may be the secret itself
+                self.problems.append(
+                    Problem(
+                        self.source,
+                        line,
+                        format_loc((*loc, key)),
+                        "expected the NAME of an environment variable (like SMTP_PASSWORD), not its value",
+                    )
+                )
             result[key] = self._value(
                 vnode,
                 (*loc, key),
                 expand=expand and not key.endswith("_env"),
-                raw_strings=key == "tags",
+                raw_strings=raw_strings or key == "tags",
             )
         return result
 
@@ -484,7 +496,10 @@ def _validation_problems(err: ValidationError, data: Any, reader: _Reader) -> li
                 del by_path[path]
     problems = []
     for path, errors in by_path.items():
-        problems.append(reader.problem(path, _merge([_human(e, path) for e, _ in errors])))
+        messages = [_human(e, path) for e, _ in errors]
+        if path and str(path[-1]).endswith("_env"):
+            messages = [(text, None) for text, _ in messages]
+        problems.append(reader.problem(path, _merge(messages)))
     return problems
 
 
