@@ -1,0 +1,576 @@
+"""A local AWS for tests and the demo: moto's server on 127.0.0.1, behind a fault-injecting middleware.
+
+The middleware sits between the socket and moto's WSGI app. It names every request (service, region,
+operation, as the SDK would) and keeps a log of them, which is how the read-only guarantee and the IAM
+policy are tested; and it can answer for moto with AccessDenied, throttling, a 500, or a delay,
+selected by region/service/operation at run time, which moto cannot do itself.
+
+    sandbox = AwsSandbox().start()          # sandbox.endpoint == "http://127.0.0.1:PORT"
+    sandbox.inject("access_denied", region="us-west-2", service="rds")
+    sandbox.inject("throttle", service="ec2", operation="DescribeInstances", times=2)
+    seed_instances(sandbox, "us-east-1", count=3, tags={"app": "shop"})
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.request import Request, urlopen
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+from failover.sandbox._aws_wire import WireRequest, identify
+
+__all__ = [
+    "AwsSandbox",
+    "Fault",
+    "FaultKind",
+    "WireRequest",
+    "seed",
+    "seed_auto_scaling_group",
+    "seed_buckets",
+    "seed_failover_zone",
+    "seed_instances",
+    "seed_load_balancer",
+    "seed_rds_with_replica",
+]
+
+FaultKind = Literal["access_denied", "throttle", "error", "slow"]
+DUMMY_KEYS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
+
+
+@dataclass
+class Fault:
+    """Answer matching requests with ``kind`` instead of moto; ``times=None`` means every time."""
+
+    kind: FaultKind
+    region: str | None = None
+    service: str | None = None  # botocore name: ec2, autoscaling, elbv2, route53, rds, s3, sts
+    operation: str | None = None  # DescribeInstances, GetHealthCheckStatus, …
+    times: int | None = None
+    delay: float = 0.0  # for "slow": seconds to wait before moto answers
+    hits: int = 0
+
+    def matches(self, req: WireRequest) -> bool:
+        return (
+            (self.region is None or self.region == req.region)
+            and (self.service is None or self.service == req.service)
+            and (self.operation is None or self.operation == req.operation)
+            and (self.times is None or self.hits < self.times)
+        )
+
+
+def _error_response(req: WireRequest, kind: FaultKind) -> tuple[str, str, bytes]:
+    """(status line, content type, body) shaped as ``req``'s service would send it, so botocore parses it."""
+    ec2, s3 = req.service == "ec2", req.service == "s3"
+    if kind == "access_denied":
+        status, code = "403 Forbidden", "UnauthorizedOperation" if ec2 else "AccessDenied"
+        message = f"sandbox: not authorized to perform {req.iam_action}"
+    elif kind == "throttle":
+        if ec2:
+            status, code = "503 Service Unavailable", "RequestLimitExceeded"
+        elif s3:
+            status, code = "503 Slow Down", "SlowDown"
+        else:
+            status, code = "400 Bad Request", "Throttling"
+        message = "sandbox: rate exceeded"
+    else:
+        status, code, message = "500 Internal Server Error", "InternalError", "sandbox: internal error"
+    rid = uuid.uuid4()
+    if ec2:
+        body = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+            f"<RequestID>{rid}</RequestID></Response>"
+        )
+    elif s3:
+        body = f"<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{rid}</RequestId></Error>"
+    else:
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>{rid}</RequestId></ErrorResponse>"
+        )
+    return status, "text/xml", body.encode()
+
+
+class FaultMiddleware:
+    """WSGI middleware: log every AWS request, and answer the ones a ``Fault`` selects."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self.faults: list[Fault] = []
+        self.requests: list[WireRequest] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        req = identify(
+            method=environ.get("REQUEST_METHOD", "GET"),
+            path=environ.get("PATH_INFO", "/"),
+            query=environ.get("QUERY_STRING", ""),
+            headers={k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+            | {"content-type": environ.get("CONTENT_TYPE", "")},
+            body=body,
+        )
+        if req is None:  # moto's own API (/moto-api/reset) or an unsigned request
+            return self.app(environ, start_response)  # type: ignore[no-any-return]
+        with self._lock:
+            self.requests.append(req)
+            fault = next((f for f in self.faults if f.matches(req)), None)
+            if fault is not None:
+                fault.hits += 1
+        if fault is None:
+            return self.app(environ, start_response)  # type: ignore[no-any-return]
+        if fault.kind == "slow":
+            time.sleep(fault.delay)
+            return self.app(environ, start_response)  # type: ignore[no-any-return]
+        status, ctype, payload = _error_response(req, fault.kind)
+        start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+
+# Route 53 health check id -> healthy?, consulted by the patched moto handler (process-wide: moto's
+# server runs in this process, and health check ids are unique across sandboxes).
+_HEALTH: dict[str, bool] = {}
+_PATCH_LOCK = threading.Lock()
+_patched = False
+
+
+def _patch_health_check_status() -> None:
+    """moto always reports Success; make it report what ``set_health_check_status`` chose."""
+    global _patched
+    with _PATCH_LOCK:
+        if _patched:
+            return
+        from moto.core.responses import ActionResult
+        from moto.core.utils import utcnow
+        from moto.route53.responses import Route53
+
+        original = Route53.get_health_check_status
+
+        def get_health_check_status(self: Any) -> Any:
+            hc_id = self._get_param("HealthCheckId")
+            healthy = _HEALTH.get(hc_id)
+            if healthy is None or healthy:
+                return original(self)
+            self.backend.get_health_check(hc_id)
+            observations = [
+                {
+                    "Region": region,
+                    "IPAddress": "127.0.13.37",
+                    "StatusReport": {"Status": "Failure: Connection timed out.", "CheckedTime": utcnow()},
+                }
+                for region in ("us-east-1", "eu-west-1", "ap-southeast-1")
+            ]
+            return ActionResult({"HealthCheckObservations": observations})
+
+        Route53.get_health_check_status = get_health_check_status  # type: ignore[method-assign]
+        _patched = True
+
+
+@dataclass
+class AwsSandbox:
+    """moto's server on a free loopback port with a ``FaultMiddleware`` in front."""
+
+    host: str = "127.0.0.1"
+    endpoint: str = ""
+    middleware: FaultMiddleware | None = None
+    _server: Any = None
+    _thread: threading.Thread | None = None
+    _health_ids: set[str] = field(default_factory=set)
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _clients_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> AwsSandbox:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        _patch_health_check_status()
+        self.middleware = FaultMiddleware(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self.host, 0, self.middleware, threaded=True, request_handler=MotoRequestHandler)
+        port = self._server.server_address[1]
+        self.endpoint = f"http://{self.host}:{port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> AwsSandbox:
+        return self.start() if self._server is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Empty every moto backend, drop faults, the request log and health overrides."""
+        with urlopen(Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=30) as resp:
+            resp.read()
+        self.clear_faults()
+        self.clear_requests()
+        for hc_id in self._health_ids:
+            _HEALTH.pop(hc_id, None)
+        self._health_ids.clear()
+
+    # ---- faults and the request log
+    def inject(
+        self,
+        kind: FaultKind,
+        *,
+        region: str | None = None,
+        service: str | None = None,
+        operation: str | None = None,
+        times: int | None = None,
+        delay: float = 0.0,
+    ) -> Fault:
+        fault = Fault(kind, region=region, service=service, operation=operation, times=times, delay=delay)
+        assert self.middleware is not None, "start() the sandbox first"
+        with self.middleware._lock:
+            self.middleware.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        if self.middleware is not None:
+            with self.middleware._lock:
+                self.middleware.faults.clear()
+
+    @property
+    def requests(self) -> list[WireRequest]:
+        assert self.middleware is not None, "start() the sandbox first"
+        with self.middleware._lock:
+            return list(self.middleware.requests)
+
+    def clear_requests(self) -> None:
+        if self.middleware is not None:
+            with self.middleware._lock:
+                self.middleware.requests.clear()
+
+    def set_health_check_status(self, health_check_id: str, healthy: bool) -> None:
+        """Make GetHealthCheckStatus report every checker failing (or succeeding again)."""
+        _HEALTH[health_check_id] = healthy
+        self._health_ids.add(health_check_id)
+
+    # ---- clients and config for the code under test
+    def client(self, service: str, region: str = "us-east-1") -> Any:
+        """A client for seeding and assertions (cached: building one costs more than most calls)."""
+        key = (service, region)
+        with self._clients_lock:
+            if key not in self._clients:
+                self._clients[key] = boto3.session.Session(**DUMMY_KEYS).client(
+                    service,
+                    region_name=region,
+                    endpoint_url=self.endpoint,
+                    config=BotoConfig(retries={"mode": "standard", "total_max_attempts": 1}),
+                )
+            return self._clients[key]
+
+    def account(self, name: str = "aws-local", regions: Iterable[str] = ("us-east-1",), **extra: Any) -> dict[str, Any]:
+        """An ``accounts:`` entry of the config file pointing at this sandbox."""
+        return {
+            "name": name,
+            "provider": "aws",
+            "regions": list(regions),
+            "endpoint_url": self.endpoint,
+            "credentials": "anonymous",
+            **extra,
+        }
+
+
+# ---- seeding from plain data ------------------------------------------------------------------------
+
+
+def _tag_list(tags: Mapping[str, str] | None) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in (tags or {}).items()]
+
+
+def seed_instances(
+    sandbox: AwsSandbox,
+    region: str,
+    *,
+    count: int = 1,
+    instance_type: str = "t3.micro",
+    image: str = "ami-12345678",
+    tags: Mapping[str, str] | None = None,
+    deletion_protection: bool = False,
+    subnet_id: str | None = None,
+) -> list[str]:
+    """Run ``count`` instances; returns their ids. Deletion protection is set after launch (moto ignores it)."""
+    ec2 = sandbox.client("ec2", region)
+    params: dict[str, Any] = {"ImageId": image, "InstanceType": instance_type, "MinCount": count, "MaxCount": count}
+    if tags:
+        params["TagSpecifications"] = [{"ResourceType": "instance", "Tags": _tag_list(tags)}]
+    if subnet_id:
+        params["SubnetId"] = subnet_id
+    ids = [i["InstanceId"] for i in ec2.run_instances(**params)["Instances"]]
+    if deletion_protection:
+        for iid in ids:
+            ec2.modify_instance_attribute(InstanceId=iid, DisableApiTermination={"Value": True})
+    return ids
+
+
+def _default_subnets(sandbox: AwsSandbox, region: str) -> tuple[str, list[str]]:
+    ec2 = sandbox.client("ec2", region)
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    return vpc, [s["SubnetId"] for s in sorted(subnets, key=lambda s: s["AvailabilityZone"])]
+
+
+def seed_auto_scaling_group(
+    sandbox: AwsSandbox,
+    region: str,
+    name: str,
+    *,
+    desired: int = 2,
+    min_size: int = 1,
+    max_size: int = 4,
+    instance_type: str = "t3.small",
+    image: str = "ami-12345678",
+    tags: Mapping[str, str] | None = None,
+    target_group_arns: list[str] | None = None,
+) -> str:
+    ec2 = sandbox.client("ec2", region)
+    template = ec2.create_launch_template(
+        LaunchTemplateName=f"{name}-lt", LaunchTemplateData={"ImageId": image, "InstanceType": instance_type}
+    )["LaunchTemplate"]
+    _, subnets = _default_subnets(sandbox, region)
+    sandbox.client("autoscaling", region).create_auto_scaling_group(
+        AutoScalingGroupName=name,
+        LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"], "Version": "$Latest"},
+        MinSize=min_size,
+        MaxSize=max_size,
+        DesiredCapacity=desired,
+        VPCZoneIdentifier=",".join(subnets[:2]),
+        TargetGroupARNs=target_group_arns or [],
+        Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in (tags or {}).items()],
+    )
+    return name
+
+
+def seed_load_balancer(
+    sandbox: AwsSandbox,
+    region: str,
+    name: str,
+    *,
+    instance_ids: list[str] | None = None,
+    tags: Mapping[str, str] | None = None,
+    port: int = 80,
+    health_path: str = "/healthz",
+) -> dict[str, str]:
+    """An internet-facing ALB with one HTTP target group (registered instances) and a listener."""
+    elb = sandbox.client("elbv2", region)
+    vpc, subnets = _default_subnets(sandbox, region)
+    tag_args: dict[str, Any] = {"Tags": _tag_list(tags)} if tags else {}
+    lb = elb.create_load_balancer(Name=name, Subnets=subnets[:2], Scheme="internet-facing", **tag_args)
+    lb = lb["LoadBalancers"][0]
+    tg = elb.create_target_group(
+        Name=f"{name}-tg",
+        Protocol="HTTP",
+        Port=port,
+        VpcId=vpc,
+        HealthCheckPath=health_path,
+        **tag_args,
+    )["TargetGroups"][0]
+    elb.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=port,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}],
+    )
+    if instance_ids:
+        elb.register_targets(
+            TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": i, "Port": port} for i in instance_ids]
+        )
+    return {"arn": lb["LoadBalancerArn"], "dns_name": lb["DNSName"], "target_group_arn": tg["TargetGroupArn"]}
+
+
+def seed_failover_zone(
+    sandbox: AwsSandbox,
+    zone: str,
+    record: str,
+    *,
+    primary: str,
+    secondary: str,
+    ttl: int = 60,
+    health_check_ip: str = "192.0.2.10",
+    health_check_path: str = "/healthz",
+    extra_records: int = 0,
+    tags: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """A public zone with a PRIMARY/SECONDARY failover pair; the primary is governed by an HTTP health check.
+
+    ``primary``/``secondary`` are IPv4 addresses (A records); ``extra_records`` adds that many A records
+    (``hostN.zone``), enough to force several pages of ListResourceRecordSets.
+    """
+    r53 = sandbox.client("route53")
+    zone_id = r53.create_hosted_zone(Name=zone, CallerReference=str(uuid.uuid4()))["HostedZone"]["Id"].split("/")[-1]
+    hc = r53.create_health_check(
+        CallerReference=str(uuid.uuid4()),
+        HealthCheckConfig={
+            "IPAddress": health_check_ip,
+            "Port": 80,
+            "Type": "HTTP",
+            "ResourcePath": health_check_path,
+            "RequestInterval": 30,
+            "FailureThreshold": 3,
+        },
+    )["HealthCheck"]["Id"]
+    if tags:
+        r53.change_tags_for_resource(ResourceType="hostedzone", ResourceId=zone_id, AddTags=_tag_list(tags))
+        r53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=hc, AddTags=_tag_list(tags))
+    fqdn = f"{record}.{zone}".rstrip(".")
+    changes: list[dict[str, Any]] = [
+        {
+            "Action": "CREATE",
+            "ResourceRecordSet": {
+                "Name": fqdn,
+                "Type": "A",
+                "SetIdentifier": "primary",
+                "Failover": "PRIMARY",
+                "TTL": ttl,
+                "HealthCheckId": hc,
+                "ResourceRecords": [{"Value": primary}],
+            },
+        },
+        {
+            "Action": "CREATE",
+            "ResourceRecordSet": {
+                "Name": fqdn,
+                "Type": "A",
+                "SetIdentifier": "secondary",
+                "Failover": "SECONDARY",
+                "TTL": ttl,
+                "ResourceRecords": [{"Value": secondary}],
+            },
+        },
+    ]
+    changes += [
+        {
+            "Action": "CREATE",
+            "ResourceRecordSet": {
+                "Name": f"host{n}.{zone}".rstrip("."),
+                "Type": "A",
+                "TTL": 300,
+                "ResourceRecords": [{"Value": f"198.51.100.{n % 250 + 1}"}],
+            },
+        }
+        for n in range(extra_records)
+    ]
+    for i in range(0, len(changes), 500):
+        r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes[i : i + 500]})
+    return {"zone_id": zone_id, "health_check_id": hc, "record": fqdn}
+
+
+def seed_rds_with_replica(
+    sandbox: AwsSandbox,
+    source_region: str,
+    replica_region: str,
+    name: str,
+    *,
+    engine: str = "postgres",
+    instance_class: str = "db.t3.medium",
+    deletion_protection: bool = True,
+    tags: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """A DB instance and a cross-region read replica of it (``NAME-replica`` in ``replica_region``)."""
+    src = sandbox.client("rds", source_region).create_db_instance(
+        DBInstanceIdentifier=name,
+        DBInstanceClass=instance_class,
+        Engine=engine,
+        MasterUsername="admin",
+        MasterUserPassword="sandbox-password",
+        AllocatedStorage=20,
+        BackupRetentionPeriod=7,
+        DeletionProtection=deletion_protection,
+        Tags=_tag_list(tags) or [],
+    )["DBInstance"]
+    replica = sandbox.client("rds", replica_region).create_db_instance_read_replica(
+        DBInstanceIdentifier=f"{name}-replica",
+        SourceDBInstanceIdentifier=src["DBInstanceArn"],
+        DBInstanceClass=instance_class,
+        Tags=_tag_list(tags) or [],
+    )["DBInstance"]
+    return {"source_arn": src["DBInstanceArn"], "replica_arn": replica["DBInstanceArn"]}
+
+
+def seed_buckets(
+    sandbox: AwsSandbox,
+    source: str,
+    source_region: str,
+    *,
+    replica: str | None = None,
+    replica_region: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> list[str]:
+    """A versioned bucket, and (with ``replica``) a versioned destination it replicates to."""
+    made = []
+    for bucket, region in ((source, source_region), (replica, replica_region or source_region)):
+        if bucket is None:
+            continue
+        s3 = sandbox.client("s3", region)
+        params: dict[str, Any] = {"Bucket": bucket}
+        if region != "us-east-1":
+            params["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        s3.create_bucket(**params)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        if tags:
+            s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": _tag_list(tags)})
+        made.append(bucket)
+    if replica:
+        sandbox.client("s3", source_region).put_bucket_replication(
+            Bucket=source,
+            ReplicationConfiguration={
+                "Role": "arn:aws:iam::123456789012:role/replication",
+                "Rules": [
+                    {
+                        "ID": "to-replica",
+                        "Status": "Enabled",
+                        "Priority": 1,
+                        "Filter": {"Prefix": ""},
+                        "DeleteMarkerReplication": {"Status": "Disabled"},
+                        "Destination": {"Bucket": f"arn:aws:s3:::{replica}"},
+                    }
+                ],
+            },
+        )
+    return made
+
+
+_SEEDERS: dict[str, Callable[..., Any]] = {
+    "instances": seed_instances,
+    "auto_scaling_groups": seed_auto_scaling_group,
+    "load_balancers": seed_load_balancer,
+    "failover_zones": seed_failover_zone,
+    "rds_replicas": seed_rds_with_replica,
+    "buckets": seed_buckets,
+}
+
+
+def seed(sandbox: AwsSandbox, spec: Mapping[str, list[Mapping[str, Any]]]) -> dict[str, list[Any]]:
+    """Seed from plain data: ``{"instances": [{"region": "us-east-1", "count": 2, "tags": {…}}], …}``.
+
+    Keys are ``instances``, ``auto_scaling_groups``, ``load_balancers``, ``failover_zones``,
+    ``rds_replicas``, ``buckets``; each item holds the keyword arguments of the matching ``seed_*``
+    function (positional ones by name). Returns what each seeder returned, by key.
+    """
+    unknown = set(spec) - set(_SEEDERS)
+    if unknown:
+        raise ValueError(f"unknown seed keys {sorted(unknown)}; known: {', '.join(_SEEDERS)}")
+    out: dict[str, list[Any]] = {}
+    for key, items in spec.items():
+        out[key] = [_SEEDERS[key](sandbox, **dict(item)) for item in items]
+    return out

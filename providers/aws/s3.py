@@ -1,0 +1,123 @@
+"""S3 buckets (one global listing): region, versioning, replication rules and tags per bucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from failover.errors import ProviderError
+from failover.model import Kind, Resource
+from providers.aws.context import Ctx, iso, tag_dict
+from providers.aws.session import error_code, guarded, paginate
+
+SCOPE = "global/s3"
+# Normal answers, not failures: the bucket simply has none of these configured.
+NOT_CONFIGURED = frozenset({"ReplicationConfigurationNotFoundError", "NoSuchTagSet", "NoSuchTagSetError"})
+
+
+def bucket_region(location: str | None) -> str:
+    """GetBucketLocation's legacy answers: empty means us-east-1, ``EU`` means eu-west-1."""
+    if not location:
+        return "us-east-1"
+    return "eu-west-1" if location == "EU" else location
+
+
+def read_buckets(ctx: Ctx) -> list[Resource]:
+    home = ctx.account.regions[0]
+    listing = ctx.clients("s3", home)
+    # No page size here: ListBuckets already returns up to 10,000 per page, and the paginator still
+    # follows ContinuationToken beyond that (moto truncates at max-buckets without a token).
+    buckets = list(paginate(listing, "list_buckets", "Buckets[]"))
+
+    def details(bucket: dict[str, Any]) -> dict[str, Any]:
+        name = bucket["Name"]
+        out: dict[str, Any] = {}
+        region = bucket.get("BucketRegion")
+        if not region:
+            try:
+                answer = guarded(lambda: listing.get_bucket_location(Bucket=name))
+                region = bucket_region(answer.get("LocationConstraint"))
+            except ProviderError as err:
+                out["location"] = err
+        client = ctx.clients("s3", region or home)
+        out["region"] = region
+        for key, call in (
+            ("versioning", lambda: client.get_bucket_versioning(Bucket=name)),
+            ("replication", lambda: client.get_bucket_replication(Bucket=name)),
+            ("tagging", lambda: client.get_bucket_tagging(Bucket=name)),
+        ):
+            try:
+                out[key] = guarded(call)
+            except ProviderError as err:
+                out[key] = None if error_code(err.__cause__ or err) in NOT_CONFIGURED else err
+        return out
+
+    results = ctx.each(details, buckets)
+    failures = [
+        (b["Name"], k, v)
+        for b, d in results
+        if isinstance(d, dict)
+        for k, v in d.items()
+        if isinstance(v, ProviderError)
+    ]
+    failures += [(b["Name"], "bucket", d) for b, d in results if isinstance(d, ProviderError)]
+    if failures:
+        name, what, err = failures[0]
+        ctx.incomplete(f"{SCOPE}/bucket-config", err, f"{len(failures)} bucket settings unknown (first: {name} {what})")
+    regions = {b["Name"]: d.get("region") for b, d in results if isinstance(d, dict)}
+    return [normalize_bucket(ctx, b, d if isinstance(d, dict) else {"bucket": d}, regions) for b, d in results]
+
+
+def _dest_bucket(arn: str) -> str:
+    return arn.split(":::", 1)[-1] if arn.startswith("arn:") else arn
+
+
+def normalize_bucket(ctx: Ctx, b: dict[str, Any], d: dict[str, Any], regions: dict[str, str | None]) -> Resource:
+    notes = [f"{k} unknown: {v}" for k, v in d.items() if isinstance(v, ProviderError)]
+    versioning = d.get("versioning")
+    replication = d.get("replication")
+    tagging = d.get("tagging")
+    attrs: dict[str, Any] = {
+        "created": iso(b.get("CreationDate")),
+        "versioning": (
+            None
+            if isinstance(versioning, ProviderError) or versioning is None
+            else versioning.get("Status", "Disabled")
+        ),
+        "mfa_delete": None if not isinstance(versioning, dict) else versioning.get("MFADelete"),
+    }
+    if isinstance(replication, ProviderError) or "replication" not in d:
+        attrs["replication"] = None  # unknown
+    elif replication is None:
+        attrs["replication"] = {"role": None, "rules": []}  # read, and none configured
+    else:
+        cfg = replication.get("ReplicationConfiguration", {})
+        rules = []
+        for r in cfg.get("Rules", []):
+            dest = r.get("Destination", {})
+            bucket = _dest_bucket(dest.get("Bucket", ""))
+            rules.append(
+                {
+                    "id": r.get("ID"),
+                    "status": r.get("Status"),
+                    "priority": r.get("Priority"),
+                    "destination_bucket": bucket,
+                    "destination_region": regions.get(bucket),
+                    "destination_account": dest.get("Account"),
+                    "storage_class": dest.get("StorageClass"),
+                    "replication_time_control": (dest.get("ReplicationTime") or {}).get("Status"),
+                }
+            )
+        attrs["replication"] = {"role": cfg.get("Role"), "rules": rules}
+    tags = {} if not isinstance(tagging, dict) else tag_dict(tagging.get("TagSet"))
+    if notes:
+        attrs["notes"] = notes
+    region = d.get("region") or ""
+    return ctx.resource(
+        region=region,
+        kind=Kind.STORAGE_BUCKET,
+        native_type="s3:bucket",
+        native_id=b["Name"],
+        name=b["Name"],
+        tags=tags,
+        attrs=attrs,
+    )

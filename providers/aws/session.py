@@ -1,0 +1,192 @@
+"""Credentials, clients and error mapping for one AWS inventory call.
+
+Everything here is built per call from the config ``Account``: a boto3 session from the standard
+credential chain (optionally exchanged for a role via STS), and clients that all honour the
+account's ``endpoint_url``, timeout and retry settings. botocore's own retry handler is the single
+retry layer: it retries each HTTP request (so one page of a listing, not the whole listing) on
+throttling codes, 5xx and connection errors with full-jitter exponential backoff; what still fails is
+mapped to our ``ProviderError`` hierarchy by ``classify``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+
+from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
+from failover.schema import Account
+
+T = TypeVar("T")
+
+# Static keys for ``credentials: anonymous``; the schema only allows it with a loopback endpoint.
+ANONYMOUS_KEYS = {"aws_access_key_id": "failover-anonymous", "aws_secret_access_key": "failover-anonymous"}
+ROLE_SESSION_NAME = "failover-inventory"
+
+ACCESS_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "AuthFailure",
+        "AuthorizationError",
+        "UnauthorizedOperation",
+        "UnauthorizedAccess",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "OptInRequired",
+        "AllAccessDisabled",
+        "AccountProblem",
+    }
+)
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "PriorRequestNotComplete",
+    }
+)
+
+
+def error_code(err: BaseException) -> str:
+    if isinstance(err, ClientError):
+        return str(err.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def classify(err: BaseException) -> ProviderError | None:
+    """Map a boto3/botocore exception (after botocore's retries) to our error hierarchy."""
+    if isinstance(err, ProviderError):
+        return err
+    if isinstance(err, ClientError):
+        code = error_code(err)
+        status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        message = err.response.get("Error", {}).get("Message") or ""
+        op = getattr(err, "operation_name", "") or "request"
+        text = f"{op}: {code or status}: {message}".rstrip(": ")
+        if code in ACCESS_DENIED_CODES or status == 403:
+            return AccessDenied(text)
+        if code in THROTTLING_CODES or status == 429:
+            return Throttled(f"{text} (still throttled after retries)")
+        if status >= 500:
+            return Unreachable(f"{text} (HTTP {status} after retries)")
+        return ProviderError(text)
+    if isinstance(err, NoCredentialsError | PartialCredentialsError | ProfileNotFound):
+        return AccessDenied(f"no usable AWS credentials: {err}")
+    if isinstance(err, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError):
+        return Unreachable(str(err))
+    if isinstance(err, BotoCoreError):
+        return ProviderError(str(err))
+    return None
+
+
+def guarded(call: Callable[[], T]) -> T:
+    """Run an SDK call; re-raise SDK errors as ``ProviderError``s (bugs propagate unchanged)."""
+    try:
+        return call()
+    except Exception as raw:
+        err = classify(raw)
+        if err is None:
+            raise
+        raise err from raw
+
+
+def base_session(account: Account) -> boto3.Session:
+    """The account's own credentials: static dummy keys for ``anonymous``, else boto3's standard chain."""
+    region = account.regions[0] if account.regions else None
+    if account.credentials == "anonymous":
+        return boto3.Session(region_name=region, **ANONYMOUS_KEYS)
+    return boto3.Session(profile_name=account.profile, region_name=region)
+
+
+def botocore_config(account: Account, *, retry_mode: str, max_attempts: int) -> BotoConfig:
+    return BotoConfig(
+        retries={"mode": retry_mode, "total_max_attempts": max_attempts},
+        connect_timeout=account.timeout,
+        read_timeout=account.timeout,
+        max_pool_connections=max(10, account.max_concurrency * 2),
+        user_agent_extra="failover-inventory",
+    )
+
+
+class Clients:
+    """Thread-safe, per-inventory cache of clients by (service, region).
+
+    boto3 sessions are not thread-safe but the clients they make are, so creation takes a lock.
+    """
+
+    def __init__(self, session: boto3.Session, account: Account, config: BotoConfig) -> None:
+        self._session = session
+        self._endpoint = account.endpoint_url
+        self._config = config
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            client = self._cache.get(key)
+            if client is None:
+                client = self._session.client(
+                    service, region_name=region, endpoint_url=self._endpoint, config=self._config
+                )
+                self._cache[key] = client
+            return client
+
+
+def open_clients(account: Account, *, retry_mode: str = "adaptive", max_attempts: int = 5) -> Clients:
+    """Clients for the account, after assuming ``role_arn`` when set (one STS call; raises ProviderError)."""
+    config = botocore_config(account, retry_mode=retry_mode, max_attempts=max_attempts)
+    session = base_session(account)
+    if account.role_arn:
+        region = account.regions[0]
+        sts = session.client("sts", region_name=region, endpoint_url=account.endpoint_url, config=config)
+        creds = guarded(
+            lambda: sts.assume_role(RoleArn=account.role_arn, RoleSessionName=ROLE_SESSION_NAME)["Credentials"]
+        )
+        session = boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=region,
+        )
+    return Clients(session, account, config)
+
+
+def paginate(
+    client: Any, operation: str, key: str, *, page_size: int | None = None, **params: Any
+) -> Iterator[dict[str, Any]]:
+    """Every item under ``key`` across all pages (a JMESPath expression like ``Reservations[].Instances[]``)."""
+    paginator = client.get_paginator(operation)
+    config = {"PageSize": page_size} if page_size else {}
+    pages = paginator.paginate(PaginationConfig=config, **params)
+    try:
+        yield from (item for item in pages.search(key) if item is not None)
+    except Exception as raw:
+        err = classify(raw)
+        if err is None:
+            raise
+        raise err from raw
