@@ -91,7 +91,7 @@ def _label(target: Any) -> str:
     label = getattr(target, "label", None)
     if isinstance(label, str) and label:
         return label
-    return str(getattr(target, "name", None) or getattr(target, "url", None) or target)
+    return str(target)  # DnsTarget's str is "name TYPE @server", what probe_dns reports as its target
 
 
 class Engine:

@@ -54,7 +54,7 @@ def client_context(ca_files: tuple[str, ...] = (), verify: bool = True) -> ssl.S
 
 @dataclass(frozen=True, slots=True)
 class CertInfo:
-    subject: str  # CN, or the whole RFC 4514 name when there is no CN
+    subject: str  # CN, else O, else the whole RFC 4514 name
     issuer: str
     not_after: datetime
     dns_names: tuple[str, ...] = ()
@@ -67,10 +67,11 @@ class CertInfo:
 
 
 def _name_text(name: x509.Name) -> str:
-    cns = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if cns:
-        value = cns[0].value
-        return value.decode(errors="replace") if isinstance(value, bytes) else value
+    for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME):
+        attrs = name.get_attributes_for_oid(oid)
+        if attrs:
+            value = attrs[0].value
+            return value.decode(errors="replace") if isinstance(value, bytes) else value
     return name.rfc4514_string()
 
 

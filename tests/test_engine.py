@@ -1,0 +1,192 @@
+"""The probe engine: limits observed from the server side, failures as observations, clean cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import itertools
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+from failover.errors import ProbeError
+from failover.model import Observation, ObsStatus
+from failover.sandbox.dns import AuthoritativeServer
+from probes.engine import Engine, Job, ParallelEngine, split_targets
+from probes.targets import HttpTarget, TcpTarget
+from tests.fixtures.http import Site, start_site
+
+
+@pytest.fixture
+def second_site() -> Iterator[Site]:
+    site = start_site()
+    yield site
+    site.stop()
+
+
+def hold(site: Site, n: int, seconds: float = 0.15) -> list[HttpTarget]:
+    return [HttpTarget(site.url(f"/hold?s={seconds}&i={i}"), timeout=5) for i in range(n)]
+
+
+def test_global_concurrency_limit_holds(counting_site: Site) -> None:
+    results = asyncio.run(Engine(concurrency=3, per_host=100).run(hold(counting_site, 9)))
+    assert [o.status for o in results] == [ObsStatus.OK] * 9
+    assert counting_site.counter.peak == 3
+
+
+def test_per_host_limit_holds_without_slowing_other_hosts(counting_site: Site, second_site: Site) -> None:
+    targets = [t for pair in zip(hold(counting_site, 6), hold(second_site, 6), strict=True) for t in pair]
+    results = asyncio.run(Engine(concurrency=50, per_host=2).run(targets))
+    assert all(o.status is ObsStatus.OK for o in results)
+    assert counting_site.counter.peak == 2
+    assert second_site.counter.peak == 2  # both hosts ran side by side, two at a time each
+
+
+def test_results_come_back_in_target_order(http_site: Site) -> None:
+    targets = [HttpTarget(http_site.url(f"/status/{code}"), expect_status=(code,)) for code in (500, 200, 404, 204)]
+    results = asyncio.run(Engine(concurrency=4).run(targets))
+    assert [o.data["status_code"] for o in results] == [500, 200, 404, 204]
+
+
+def test_a_raising_probe_becomes_an_error_observation(http_site: Site) -> None:
+    async def boom() -> Observation:
+        raise RuntimeError("socket table exploded")
+
+    jobs = [Job(boom, label="custom://boom", host_key="x"), HttpTarget(http_site.url("/ok"))]
+    results = asyncio.run(Engine().run(jobs))
+    assert results[0].status is ObsStatus.ERROR
+    assert results[0].reason == "probe raised RuntimeError: socket table exploded"
+    assert results[0].target == "custom://boom"
+    assert results[1].status is ObsStatus.OK
+
+
+def test_an_unknown_target_type_is_an_error_observation() -> None:
+    results = asyncio.run(Engine().run(["not a target"]))
+    assert results[0].status is ObsStatus.ERROR
+    assert results[0].reason == "no probe for targets of type str"
+
+
+def test_a_hung_probe_is_cut_at_the_engine_timeout() -> None:
+    async def hang() -> Observation:
+        await asyncio.sleep(30)
+        raise AssertionError("unreachable")
+
+    started = time.perf_counter()
+    results = asyncio.run(Engine().run([Job(hang, label="hang", timeout=0.2)]))
+    assert time.perf_counter() - started < 2
+    assert results[0].status is ObsStatus.ERROR
+    assert results[0].reason == "probe did not finish within 0.2s"
+
+
+def test_sink_receives_batches_in_a_thread_for_sync_sinks(http_site: Site) -> None:
+    batches: list[int] = []
+    threads: set[int] = set()
+
+    def sink(batch: list[Observation]) -> None:
+        batches.append(len(batch))
+        threads.add(threading.get_ident())
+
+    targets = [HttpTarget(http_site.url(f"/ok?i={i}")) for i in range(10)]
+    results = asyncio.run(Engine(concurrency=10).run(targets, batch_size=3, sink=sink))
+    assert len(results) == 10
+    assert sorted(batches, reverse=True) == [3, 3, 3, 1]
+    assert threading.get_ident() not in threads  # a blocking database write does not stall the loop
+
+
+def test_async_sink_and_per_result_callback(http_site: Site) -> None:
+    seen: list[str] = []
+    batches: list[list[Observation]] = []
+
+    async def sink(batch: list[Observation]) -> None:
+        await asyncio.sleep(0)
+        batches.append(batch)
+
+    targets = [HttpTarget(http_site.url(f"/ok?i={i}")) for i in range(5)]
+    asyncio.run(Engine().run(targets, batch_size=2, sink=sink, on_result=lambda o: seen.append(o.target)))
+    assert sorted(seen) == sorted(t.url for t in targets)
+    assert sum(len(b) for b in batches) == 5
+
+
+def test_starts_are_spread_over_the_interval() -> None:
+    starts: list[float] = []
+
+    def job(i: int) -> Job:
+        async def run() -> Observation:
+            starts.append(time.perf_counter())
+            return Observation("custom", f"j{i}", ObsStatus.OK, "ok")
+
+        return Job(run, label=f"j{i}", host_key=f"h{i}")
+
+    began = time.perf_counter()
+    asyncio.run(Engine(spread_s=0.5).run([job(i) for i in range(5)]))
+    offsets = sorted(s - began for s in starts)
+    assert offsets[-1] > 0.3 and offsets[-1] < 1.0
+    assert all(b - a > 0 for a, b in itertools.pairwise(offsets))
+
+
+def test_cancellation_leaves_no_tasks_or_warnings(counting_site: Site) -> None:
+    leftover: set[asyncio.Task[object]] = set()
+
+    async def main() -> None:
+        run = asyncio.create_task(Engine(concurrency=5).run(hold(counting_site, 20, seconds=1.0)))
+        await asyncio.sleep(0.2)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        leftover.update(t for t in asyncio.all_tasks() if t is not asyncio.current_task())
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(main())
+        gc.collect()
+    assert not leftover
+    assert [str(w.message) for w in caught] == []
+
+
+def test_dns_targets_run_through_the_same_engine() -> None:
+    from probes.dns import DnsTarget
+
+    with AuthoritativeServer({"example.test": [("www", 60, "A", "192.0.2.1")]}) as server:
+        target = DnsTarget("www.example.test", "A", server=server.address, timeout=2)
+        results = asyncio.run(Engine().run([target, TcpTarget("127.0.0.1", server.port)]))
+    assert results[0].probe == "dns"
+    assert results[0].status is ObsStatus.OK, results[0].reason
+    assert results[1].status is ObsStatus.OK  # the DNS server also listens on TCP
+
+
+def test_parallel_engine_returns_every_result_in_order(http_site: Site) -> None:
+    targets = [HttpTarget(http_site.url(f"/status/{200 + i % 3}"), expect_status=(200,)) for i in range(12)]
+    batches: list[int] = []
+    results = asyncio.run(
+        ParallelEngine(workers=2, concurrency=6, per_host=6).run(
+            targets, batch_size=4, sink=lambda b: batches.append(len(b))
+        )
+    )
+    assert [o.data["status_code"] for o in results] == [200 + i % 3 for i in range(12)]
+    assert sum(batches) == 12
+
+
+def test_parallel_engine_keeps_the_per_host_limit_exact(counting_site: Site) -> None:
+    results = asyncio.run(ParallelEngine(workers=2, concurrency=20, per_host=1).run(hold(counting_site, 4, 0.1)))
+    assert all(o.status is ObsStatus.OK for o in results)
+    assert counting_site.counter.peak == 1
+
+
+def test_split_shares_limits_or_whole_hosts() -> None:
+    a = [TcpTarget("10.0.0.1", 80, timeout=1) for _ in range(5)]
+    b = [TcpTarget("10.0.0.2", 80, timeout=1) for _ in range(3)]
+    parts, limits = split_targets([*a, *b], workers=2, per_host=5)
+    assert [len(p) for p in parts] == [4, 4] and limits == [3, 2]
+    parts, limits = split_targets([*a, *b], workers=2, per_host=1)
+    assert sorted(len(p) for p in parts) == [3, 5] and limits == [1, 1]
+    assert {t.host for _, t in parts[0]} != {t.host for _, t in parts[1]}
+
+
+def test_bad_engine_settings_are_rejected() -> None:
+    with pytest.raises(ProbeError):
+        Engine(concurrency=0)
+    with pytest.raises(ProbeError):
+        ParallelEngine(workers=0)
