@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import tempfile
 import threading
 import time
@@ -100,7 +101,8 @@ class Request:
 class Fault:
     """Answer ``status`` (after waiting ``delay`` seconds) to matching requests, ``times`` times (None: always).
 
-    ``collection`` is one of ``resourcegroups``, ``resources``, ``locks``, ``resource`` (a read by id).
+    ``collection`` is one of ``resourcegroups``, ``resources``, ``locks``, ``resource`` (a read by id);
+    ``after`` lets that many matching requests through first (e.g. fail the second page of a list).
     """
 
     status: int | None = None
@@ -111,6 +113,7 @@ class Fault:
     delay: float = 0.0
     retry_after: float | None = None
     message: str = ""
+    after: int = 0
 
     def matches(self, subscription: str | None, collection: str | None) -> bool:
         return (
@@ -125,6 +128,15 @@ class _Subscription:
     groups: list[dict[str, Any]] = field(default_factory=list)
     resources: list[dict[str, Any]] = field(default_factory=list)
     locks: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError | OSError):
+            return  # a client that gave up (timeout) or failed TLS: expected in tests, not worth a traceback
+        super().handle_error(request, client_address)
 
 
 class FakeArm:
@@ -149,12 +161,13 @@ class FakeArm:
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> FakeArm:
         if self._server is None:
-            server = ThreadingHTTPServer((self._host, 0), _handler_for(self))
-            server.daemon_threads = True
+            server = _Server((self._host, 0), _handler_for(self))
             if self._tls:
                 self._wrap_tls(server)
             self._server = server
-            self._thread = threading.Thread(target=server.serve_forever, name="fake-arm", daemon=True)
+            self._thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-arm", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -218,9 +231,10 @@ class FakeArm:
         times: int | None = None,
         retry_after: float | None = None,
         message: str = "",
+        after: int = 0,
     ) -> Fault:
         fault = Fault(status=status, code=code, subscription=subscription, collection=collection, times=times,
-                      retry_after=retry_after, message=message)
+                      retry_after=retry_after, message=message, after=after)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -334,6 +348,9 @@ class FakeArm:
         with self._lock:
             for f in self._faults:
                 if f.matches(subscription, collection):
+                    if f.after > 0:
+                        f.after -= 1
+                        continue
                     if f.times is not None:
                         f.times -= 1
                     return f
