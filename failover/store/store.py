@@ -160,7 +160,7 @@ class Store:
                 conn.execution_options(**{IMMEDIATE: True})
                 with conn.begin():
                     yield conn
-        except SQLAlchemyError as err:
+        except (SQLAlchemyError, ValueError, TypeError) as err:  # the last two: JSON that cannot be encoded
             raise StoreError(
                 f"cannot write {what} to database {display_url(self._engine.url)}: {error_reason(err)}"
             ) from None
@@ -409,8 +409,8 @@ class Store:
             stmt = _insert(conn, t.mail_deliveries).values(
                 owner=owner, iso_week=iso_week, message_id=message_id, vantage=vantage, sent_at=utcnow()
             )
-            result = conn.execute(stmt.on_conflict_do_nothing(index_elements=["owner", "iso_week"]))
-            return result.rowcount == 1
+            stmt = stmt.on_conflict_do_nothing(index_elements=["owner", "iso_week"]).returning(t.mail_deliveries.c.id)
+            return conn.execute(stmt).first() is not None
 
     def delivered(self, owner: str, iso_week: str) -> bool:
         m = t.mail_deliveries

@@ -1,0 +1,279 @@
+"""Every Store method, on SQLite and Postgres: what is saved comes back equal."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from failover.errors import StoreError
+from failover.model import (
+    Capacity,
+    Finding,
+    FindingStatus,
+    Inventory,
+    Observation,
+    ObsStatus,
+    Reason,
+    Resource,
+    ScopeError,
+    Score,
+    Status,
+)
+from failover.store import Store
+
+T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+
+
+def obs(minutes: float = 0, **kw: object) -> Observation:
+    fields: dict[str, object] = {
+        "probe": "http",
+        "target": "https://checkout-gcp.example.net/healthz",
+        "status": ObsStatus.OK,
+        "reason": "200 OK",
+        "latency_ms": 42.5,
+        "observed_at": T0 + timedelta(minutes=minutes),
+        "data": {"status_code": 200, "tls": {"days_left": 80, "chain": ["leaf", "int"]}},
+        "vantage": "eu-1",
+        "workload": "checkout",
+        "site": "gcp-east",
+        "label": "direct",
+    }
+    fields.update(kw)
+    return Observation(**fields)  # type: ignore[arg-type]
+
+
+def finding(check: str = "secondary.health", minutes: float = 0, **kw: object) -> Finding:
+    fields: dict[str, object] = {
+        "check": check,
+        "workload": "checkout",
+        "status": FindingStatus.PASS,
+        "reason": "secondary answers 200",
+        "category": "health",
+        "severity": "high",
+        "subject": "gcp-east",
+        "evidence": {"status_code": 200, "latency_ms": 42.5},
+        "observed_at": T0 + timedelta(minutes=minutes),
+    }
+    fields.update(kw)
+    return Finding(**fields)  # type: ignore[arg-type]
+
+
+def score(minutes: float = 0, readiness: float = 85.0, workload: str = "checkout") -> Score:
+    return Score(
+        workload=workload,
+        status=Status.READY if readiness >= 80 else Status.AT_RISK,
+        readiness=readiness,
+        single_provider_risk={"aws": 0.25, "gcp": 0.0},
+        rto_estimate_s=410.0,
+        rto_target_s=900.0,
+        reasons=[Reason("dns.ttl", "warn", "TTL 300s > 60s", 7.5, subject="checkout.example.com")],
+        computed_at=T0 + timedelta(minutes=minutes),
+        details={"gates": [], "rto": {"dns_s": 300, "detection_s": 90}},
+    )
+
+
+def inventory(account: str = "aws-prod", minutes: float = 0, n: int = 3) -> Inventory:
+    return Inventory(
+        account=account,
+        provider="aws",
+        resources=[
+            Resource(
+                provider="aws",
+                account=account,
+                region="us-east-1",
+                zone="us-east-1a",
+                kind="compute.instance",
+                native_type="AWS::EC2::Instance",
+                native_id=f"i-{account}-{i}",
+                name=f"web-{i}",
+                state="running",
+                capacity=Capacity(vcpu=2.0, memory_mib=8192),
+                tags={"app": "checkout"},
+                attrs={"image": "ami-1", "deletion_protection": i % 2 == 0},
+            )
+            for i in range(n)
+        ],
+        incomplete=[ScopeError("eu-west-1", "access_denied", "ec2:DescribeInstances denied")],
+        started_at=T0 + timedelta(minutes=minutes),
+        finished_at=T0 + timedelta(minutes=minutes, seconds=30),
+    )
+
+
+def test_run_is_recorded_from_start_to_finish(store: Store) -> None:
+    run_id = store.start_run("check", vantage="eu-1", config_digest="abc")
+    started = store.run(run_id)
+    assert started is not None
+    assert started["status"] == "running" and started["finished_at"] is None
+    assert started["started_at"].tzinfo is not None
+    store.finish_run(run_id, "failed", error="aws unreachable", stats={"findings": 3})
+    done = store.run(run_id)
+    assert done is not None
+    assert (done["status"], done["error"], done["stats"]) == ("failed", "aws unreachable", {"findings": 3})
+    assert done["finished_at"] >= done["started_at"]
+
+
+def test_finishing_an_unknown_run_is_an_error(store: Store) -> None:
+    with pytest.raises(StoreError, match="no such run"):
+        store.finish_run(999_999, "ok")
+
+
+def test_inventory_round_trips_with_its_incomplete_scopes(store: Store) -> None:
+    run_id = store.start_run("inventory")
+    inv = inventory()
+    store.save_inventory(run_id, [inv])
+    assert store.latest_inventory() == [inv]
+
+
+def test_latest_inventory_is_the_newest_snapshot_per_account_and_older_ones_are_kept(store: Store) -> None:
+    r1 = store.start_run("inventory")
+    store.save_inventory(r1, [inventory("aws-prod", 0, n=3), inventory("aws-dr", 0, n=1)])
+    r2 = store.start_run("inventory")
+    newer = inventory("aws-prod", 60, n=2)
+    store.save_inventory(r2, [newer])
+    latest = {i.account: i for i in store.latest_inventory()}
+    assert latest["aws-prod"] == newer
+    assert len(latest["aws-dr"].resources) == 1
+    assert store.latest_inventory(["aws-dr"]) == [latest["aws-dr"]]
+    assert store.latest_inventory([]) == []
+    # a snapshot that finished earlier (a slow run saving late) does not replace the newer one
+    r3 = store.start_run("inventory")
+    store.save_inventory(r3, [inventory("aws-prod", 30, n=5)])
+    assert store.latest_inventory(["aws-prod"]) == [newer]
+    with store.engine.connect() as conn:
+        from sqlalchemy import func, select
+
+        from failover.store.tables import inventory_snapshots, resources
+
+        assert conn.execute(select(func.count()).select_from(inventory_snapshots)).scalar() == 4
+        assert conn.execute(select(func.count()).select_from(resources)).scalar() == 3 + 1 + 2 + 5
+
+
+def test_empty_inventory_is_stored_as_empty_not_missing(store: Store) -> None:
+    run_id = store.start_run("inventory")
+    inv = Inventory(account="gcp-dr", provider="gcp", started_at=T0, finished_at=T0)
+    store.save_inventory(run_id, [inv])
+    assert store.latest_inventory(["gcp-dr"]) == [inv]
+
+
+def test_observations_round_trip_and_latest_keeps_the_newest(store: Store) -> None:
+    run_id = store.start_run("check")
+    old, new = obs(0, status=ObsStatus.FAILED, reason="503"), obs(5)
+    other_label = obs(1, label="as-public-name", latency_ms=None)
+    untagged = obs(2, workload=None, site=None, label="")
+    store.save_observations(run_id, [old, new, other_label, untagged])
+    assert store.latest_observations("checkout") == sorted([new, other_label], key=lambda o: o.label)
+    assert untagged in store.latest_observations()
+    # an older observation arriving later does not replace the newer one
+    store.save_observations(run_id, [obs(-10, status=ObsStatus.ERROR, reason="timeout")])
+    assert new in store.latest_observations("checkout")
+
+
+def test_observation_from_another_vantage_is_its_own_latest(store: Store) -> None:
+    run_id = store.start_run("check")
+    store.save_observations(run_id, [obs(0, vantage="eu-1"), obs(0, vantage="us-1", status=ObsStatus.FAILED)])
+    assert {(o.vantage, o.status) for o in store.latest_observations("checkout")} == {
+        ("eu-1", ObsStatus.OK),
+        ("us-1", ObsStatus.FAILED),
+    }
+
+
+def test_findings_round_trip(store: Store) -> None:
+    run_id = store.start_run("check")
+    fs = [finding("dns.ttl", status=FindingStatus.WARN, subject=""), finding("secondary.health")]
+    store.save_findings(run_id, fs)
+    assert store.latest_findings("checkout") == sorted(fs, key=lambda f: (f.check, f.subject))
+    assert store.latest_findings("other") == []
+    assert store.finding_history("checkout", "dns.ttl", T0 - timedelta(days=1)) == [fs[0]]
+
+
+def test_scores_round_trip_with_reasons_and_details(store: Store) -> None:
+    run_id = store.start_run("check")
+    s = score()
+    store.save_scores(run_id, [s])
+    assert store.latest_scores() == [s]
+    assert store.latest_scores("checkout") == [s]
+    assert store.latest_scores("nope") == []
+
+
+def test_score_at_is_the_newest_at_or_before_the_time(store: Store) -> None:
+    run_id = store.start_run("check")
+    history = [score(m, readiness=50.0 + m) for m in (0, 60, 120)]
+    store.save_scores(run_id, [*history, score(30, workload="other")])
+    assert store.score_at("checkout", T0 - timedelta(seconds=1)) is None
+    assert store.score_at("checkout", T0) == history[0]
+    assert store.score_at("checkout", T0 + timedelta(minutes=90)) == history[1]
+    assert store.score_at("checkout", T0 + timedelta(days=9)) == history[2]
+
+
+def test_score_history_is_ordered_by_time(store: Store) -> None:
+    run_id = store.start_run("check")
+    history = [score(m, readiness=40.0 + m / 10) for m in (120, 0, 60)]
+    store.save_scores(run_id, history)
+    assert store.score_history("checkout", T0 + timedelta(minutes=1)) == [history[2], history[0]]
+    assert [s.computed_at for s in store.score_history("checkout", T0)] == [
+        T0,
+        T0 + timedelta(minutes=60),
+        T0 + timedelta(minutes=120),
+    ]
+
+
+def test_latest_score_is_not_replaced_by_an_older_one(store: Store) -> None:
+    run_id = store.start_run("check")
+    store.save_scores(run_id, [score(60, readiness=90.0)])
+    store.save_scores(run_id, [score(0, readiness=10.0)])
+    assert [s.readiness for s in store.latest_scores()] == [90.0]
+
+
+def test_naive_datetimes_are_taken_as_utc(store: Store) -> None:
+    run_id = store.start_run("check")
+    store.save_scores(run_id, [score(0)])
+    assert store.score_at("checkout", datetime(2026, 11, 2, 12, 0)) == score(0)
+
+
+def test_mail_delivery_is_recorded_once_per_owner_and_week(store: Store) -> None:
+    assert not store.delivered("payments@example.com", "2026-W45")
+    assert store.record_delivery("payments@example.com", "2026-W45", "<m1@failover>", vantage="eu-1")
+    assert not store.record_delivery("payments@example.com", "2026-W45", "<m2@failover>")
+    assert store.delivered("payments@example.com", "2026-W45")
+    assert store.record_delivery("payments@example.com", "2026-W46", "<m3@failover>")
+    assert store.record_delivery("sre@example.com", "2026-W45", "<m4@failover>")
+
+
+def test_prune_rolls_observations_up_by_day_then_deletes_them(store: Store) -> None:
+    run_id = store.start_run("check")
+    day1 = [obs(m, latency_ms=float(10 * (m + 1))) for m in range(3)]  # 10, 20, 30 ms
+    day1.append(obs(4, status=ObsStatus.FAILED, latency_ms=None, reason="connection refused"))
+    day2 = [obs(24 * 60 + 1, latency_ms=5.0)]
+    recent = [obs(5 * 24 * 60)]
+    store.save_observations(run_id, day1 + day2 + recent)
+    deleted = store.prune(T0 + timedelta(days=3))
+    assert deleted == 5
+    r1, r2 = store.rollups("checkout")
+    assert (r1.day, r1.count, r1.ok_count, r1.latency_avg_ms, r1.latency_max_ms) == (
+        date(2026, 11, 2),
+        4,
+        3,
+        20.0,
+        30.0,
+    )
+    assert (r2.day, r2.count, r2.ok_count, r2.latency_max_ms) == (date(2026, 11, 3), 1, 1, 5.0)
+    assert (r1.workload, r1.site, r1.probe) == ("checkout", "gcp-east", "http")
+    assert store.rollups(since=date(2026, 11, 3)) == [r2]
+    # the latest state survives pruning; pruning again deletes nothing
+    assert store.latest_observations("checkout") == [recent[0]]
+    assert store.prune(T0 + timedelta(days=3)) == 0
+
+
+def test_prune_merges_into_an_existing_days_rollup(store: Store) -> None:
+    run_id = store.start_run("check")
+    store.save_observations(run_id, [obs(0, latency_ms=10.0), obs(120, latency_ms=50.0)])
+    assert store.prune(T0 + timedelta(minutes=60)) == 1
+    assert store.prune(T0 + timedelta(minutes=180)) == 1
+    (r,) = store.rollups()
+    assert (r.count, r.ok_count, r.latency_avg_ms, r.latency_max_ms) == (2, 2, 30.0, 50.0)
+
+
+def test_prune_with_nothing_old_deletes_nothing(store: Store) -> None:
+    assert store.prune(T0) == 0
+    assert store.rollups() == []
