@@ -72,6 +72,10 @@ class WeeklyResult:
         return {"sent": len(self.sent), "skipped": len(self.skipped), "failed": len(self.failed)}
 
 
+# From: of a preview rendered without a mail: section; .invalid (RFC 2606) can never be delivered to.
+_PREVIEW_MAIL = Mail.model_validate({"from": "failover@failover.invalid", "smtp": {"host": "localhost"}})
+
+
 def _mail(config: Config) -> Mail:
     if config.mail is None:
         raise ConfigError("mail: not configured (add a mail: section with from: and smtp: to send the weekly email)")
@@ -123,6 +127,8 @@ def _selected(config: Config, owner: str | None) -> dict[str, list[str]]:
 
 
 def _render(config: Config, store: Store, now: datetime, owner: str | None) -> tuple[str, list[RenderedEmail], bool]:
+    if config.mail is None:  # a preview (``failover report`` without mail:): render with the defaults
+        config = config.model_copy(update={"mail": _PREVIEW_MAIL})
     mail = _mail(config)
     now = aware(now)
     tz = schedule_zone(mail.schedule.timezone)
@@ -153,6 +159,8 @@ def _render(config: Config, store: Store, now: datetime, owner: str | None) -> t
 
 def render_weekly(config: Config, store: Store, *, now: datetime, owner: str | None = None) -> list[RenderedEmail]:
     """Every owner's email for the ISO week of ``now`` (one owner with ``owner``), sorted by address.
+
+    Without a ``mail:`` section the emails are still rendered (a preview) with the default settings.
 
     Returns ``[]`` when the store holds no score for any configured workload (nothing to report yet);
     a workload without a score among scored ones is shown as UNKNOWN, never left out.

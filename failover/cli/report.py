@@ -1,0 +1,116 @@
+"""``failover report``: this week's readiness emails, written to files for a look, or sent now.
+
+Exit codes: 0 written/sent (or already delivered this week); 1 nothing to report because the store
+holds no score yet (run ``failover check`` or the daemon first); 2 bad usage or config (including
+``--send`` without a ``mail:`` section); 3 a send failed or the database is unreachable.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from failover.cli.options import config_option
+
+if TYPE_CHECKING:
+    from failover.schema import Config
+    from failover.store import Store
+
+__all__ = ["report"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
+
+
+def _file_stem(owner: str) -> str:
+    return _UNSAFE.sub("_", owner) or "owner"
+
+
+@click.command()
+@config_option
+@click.option("--owner", metavar="ADDR", default=None, help="Only this owner's email.")
+@click.option(
+    "--out",
+    "out_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to write .eml and .html files (default: ./failover-reports/<iso-week>/).",
+)
+@click.option("--send", is_flag=True, help="Send now over mail.smtp (each owner at most once per ISO week).")
+@click.pass_context
+def report(ctx: click.Context, config_path: str | None, owner: str | None, out_dir: str | None, send: bool) -> None:
+    """Render this week's readiness email for every owner into files, or send them with --send."""
+    from failover.config import load_config
+    from failover.errors import ConfigError
+    from failover.store import Store, display_url, resolve_database_url
+
+    if send and out_dir:
+        raise ConfigError("--send and --out do not combine: --send sends, --out writes files")
+    config = load_config(config_path)
+    if send and config.mail is None:
+        raise ConfigError(
+            "--send needs a mail: section in the config (from:, smtp: host/port/starttls); "
+            "without --send the emails are written to files"
+        )
+    if not config.workloads:
+        raise ConfigError("the config has no workloads, so there is no one to report to")
+    now = datetime.now(UTC)
+    url = resolve_database_url(config.database)
+    with Store.open(url) as store:
+        if send:
+            _send(ctx, config, store, now, owner)
+        else:
+            _write(ctx, config, store, now, owner, out_dir, display_url(url))
+
+
+def _no_scores(ctx: click.Context, where: str) -> None:
+    click.echo(
+        f"no scores in {where} yet, so there is nothing to report: run `failover check` "
+        "(or start `failover daemon`) first",
+        err=True,
+    )
+    ctx.exit(1)
+
+
+def _write(
+    ctx: click.Context, config: Config, store: Store, now: datetime, owner: str | None, out_dir: str | None, db: str
+) -> None:
+    from failover.errors import ConfigError
+    from failover.mail import render_weekly, week_of
+
+    emails = render_weekly(config, store, now=now, owner=owner)
+    if not emails:
+        _no_scores(ctx, db)
+    target = Path(out_dir) if out_dir else Path("failover-reports") / week_of(config, now)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for email in emails:
+            stem = target / _file_stem(email.owner)
+            stem.with_name(stem.name + ".eml").write_bytes(email.message.as_bytes())
+            stem.with_name(stem.name + ".html").write_text(email.html, encoding="utf-8")
+            click.echo(
+                f"wrote {stem}.eml and .html for {email.owner}: {len(email.workloads)} workload(s); {email.subject}"
+            )
+    except OSError as err:
+        raise ConfigError(f"--out {target}: cannot write: {err.strerror or err}") from None
+
+
+def _send(ctx: click.Context, config: Config, store: Store, now: datetime, owner: str | None) -> None:
+    from failover.mail import send_weekly
+    from failover.store import display_url
+
+    result = send_weekly(config, store, now=now, vantage=config.vantage or "", owner=owner)
+    if result.no_scores:
+        _no_scores(ctx, display_url(store.engine.url))
+    for addr in result.sent:
+        click.echo(f"sent {result.iso_week} to {addr}")
+    for addr, why in result.skipped.items():
+        click.echo(f"skipped {addr}: {why}")
+    for addr, err in result.failed.items():
+        click.echo(f"failed {addr}: {err}", err=True)
+    if result.failed:
+        ctx.exit(3)
