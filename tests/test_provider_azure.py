@@ -8,10 +8,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from failover.errors import ConfigError
 from failover.model import Inventory, Kind, Resource
 from failover.sandbox.azure import FakeArm, arm_action, seed_demo
 from providers.azure import AzureAdapter
-from providers.base import get_adapter
+from providers.base import get_adapter, inventory_accounts
 
 ROOT = Path(__file__).resolve().parents[1]
 ROLE = json.loads((ROOT / "docs/permissions/azure-role-definition.json").read_text())
@@ -346,6 +349,15 @@ def test_real_bearer_policy_over_https_with_the_default_credential_path(monkeypa
         wrong = AzureAdapter(credential_factory=lambda account: StaticTokenCredential("stale"), attempts=1)
         denied = wrong.inventory(account)
         assert set(scopes(denied).values()) == {"access_denied"} and not denied.resources
+
+
+def test_default_credentials_over_plain_http_are_refused_up_front(fake_arm, azure_account, azure_adapter):
+    with pytest.raises(ConfigError, match="plain http"):
+        azure_adapter.inventory(azure_account("sub-1", credentials="default"))
+    assert fake_arm.requests == []
+    # through the registry's runner it is an incomplete inventory, not an empty one
+    (inv,) = inventory_accounts([azure_account("sub-1", credentials="default")])
+    assert not inv.complete and "plain http" in inv.incomplete[0].reason
 
 
 def test_the_adapter_is_found_through_the_registry(fake_arm, azure_account):

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from failover.errors import ConfigError
 from failover.model import Inventory, Resource, ScopeError, utcnow
 from providers.azure.locks import apply_locks
 from providers.azure.resources import (
@@ -51,6 +52,12 @@ class AzureAdapter:
     def inventory(self, account: Account) -> Inventory:
         from providers.azure import clients  # the SDK loads only when an Azure account is actually read
 
+        if account.credentials == "default" and (account.endpoint or "").lower().startswith("http://"):
+            # the SDK would refuse to send a token, and only after its retries; say why at once
+            raise ConfigError(
+                f"account {account.name}: endpoint {account.endpoint} is plain http, and Azure tokens are only "
+                "sent over https (use an https endpoint, or credentials: anonymous for a loopback emulator)"
+            )
         started = utcnow()
         credential = (self._credential_factory or clients.make_credential)(account)
         retry = clients.RetrySettings(self._attempts, self._base_delay, self._max_delay, self._sleep)
