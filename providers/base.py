@@ -43,20 +43,31 @@ def get_adapter(provider: str) -> Adapter:
     return adapter
 
 
-def inventory_accounts(accounts: Iterable[Account], max_workers: int = 4) -> list[Inventory]:
-    """Inventory several accounts concurrently; an adapter that blows up yields an incomplete inventory."""
+def inventory_accounts(
+    accounts: Iterable[Account],
+    max_workers: int = 4,
+    on_done: Callable[[Inventory], None] | None = None,
+) -> list[Inventory]:
+    """Inventory several accounts concurrently; an adapter that blows up yields an incomplete inventory.
+
+    ``on_done`` is called with each account's inventory as it finishes (progress displays); the
+    returned list keeps the accounts' order.
+    """
 
     def one(account: Account) -> Inventory:
         started = utcnow()
         try:
-            return get_adapter(account.provider).inventory(account)
+            inv = get_adapter(account.provider).inventory(account)
         except Exception as err:  # a bug or an SDK surprise: still an answer, never "no resources"
-            return Inventory(
+            inv = Inventory(
                 account=account.name,
                 provider=account.provider,
                 incomplete=[ScopeError(scope="*", error=error_kind(err), reason=one_line(err))],
                 started_at=started,
             )
+        if on_done is not None:
+            on_done(inv)
+        return inv
 
     accounts = list(accounts)
     if not accounts:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, unquote
 
 import botocore.session
 
-_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _ELB_VERSIONS = {"2015-12-01": "elbv2", "2012-06-01": "elb"}
 # S3 operation -> IAM action where the two differ (everything else: s3:<Operation>).
 _S3_IAM = {
@@ -34,6 +34,7 @@ class WireRequest:
     operation: str  # API operation name, "" if it could not be named
     method: str
     path: str
+    access_key: str = ""  # the signing key id: which credentials made the call
 
     @property
     def iam_action(self) -> str:
@@ -94,7 +95,7 @@ def identify(*, method: str, path: str, query: str, headers: dict[str, str], bod
     m = _SCOPE.search(headers.get("authorization", "")) or _SCOPE.search(unquote(query))
     if not m:
         return None
-    region, signing = m.group(1), m.group(2)
+    access_key, region, signing = m.group(1), m.group(2), m.group(3)
     params: dict[str, list[str]] = parse_qs(query)
     if "x-www-form-urlencoded" in headers.get("content-type", "") and body:
         params.update(parse_qs(body.decode("utf-8", "replace")))
@@ -111,5 +112,11 @@ def identify(*, method: str, path: str, query: str, headers: dict[str, str], bod
         except Exception:  # an unknown service: still logged, as an unnamed operation
             operation = ""
     return WireRequest(
-        service=service, signing_name=signing, region=region, operation=operation, method=method, path=path
+        service=service,
+        signing_name=signing,
+        region=region,
+        operation=operation,
+        method=method,
+        path=path,
+        access_key=access_key,
     )

@@ -1,0 +1,190 @@
+"""The AWS adapter against moto's server: every resource kind, two regions, read-only, IAM coverage."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from failover.model import Inventory, Kind, Resource
+from failover.sandbox.aws import (
+    AwsSandbox,
+    WireRequest,
+    seed_auto_scaling_group,
+    seed_buckets,
+    seed_failover_zone,
+    seed_instances,
+    seed_load_balancer,
+    seed_rds_with_replica,
+)
+from failover.schema import Account
+from providers.aws import AwsAdapter
+
+POLICY = Path(__file__).resolve().parent.parent / "docs" / "permissions" / "aws-iam-policy.json"
+SHOP = {"app": "shop"}
+
+
+@dataclass
+class World:
+    inventory: Inventory
+    requests: list[WireRequest]
+    ids: dict[str, object]
+
+    def of(self, kind: str, region: str | None = None) -> list[Resource]:
+        return [r for r in self.inventory.resources if r.kind == kind and (region is None or r.region == region)]
+
+    def one(self, kind: str, name: str) -> Resource:
+        matches = [r for r in self.inventory.resources if r.kind == kind and r.name == name]
+        assert len(matches) == 1, (kind, name, matches)
+        return matches[0]
+
+
+@pytest.fixture(scope="module")
+def world(_aws_server: AwsSandbox) -> World:
+    """One seeded account over two regions, inventoried once; tests assert on the captured result."""
+    sb = _aws_server
+    sb.reset()
+    east = seed_instances(sb, "us-east-1", count=2, instance_type="t3.micro", tags={**SHOP, "Name": "web"})
+    protected = seed_instances(
+        sb, "us-east-1", instance_type="m5.large", tags={"Name": "admin"}, deletion_protection=True
+    )
+    west = seed_instances(sb, "us-west-2", count=3, instance_type="m5.large", tags={**SHOP, "Name": "web-dr"})
+    seed_auto_scaling_group(sb, "us-west-2", "web-dr-asg", desired=2, max_size=6, instance_type="t3.small", tags=SHOP)
+    lb = seed_load_balancer(sb, "us-east-1", "web-lb", instance_ids=east, tags=SHOP)
+    zone = seed_failover_zone(sb, "shop.example", "www", primary="192.0.2.1", secondary="192.0.2.2", tags=SHOP)
+    sb.set_health_check_status(zone["health_check_id"], healthy=False)
+    db = seed_rds_with_replica(sb, "us-east-1", "us-west-2", "orders", tags=SHOP)
+    seed_buckets(sb, "shop-assets", "us-east-1", replica="shop-assets-dr", replica_region="us-west-2", tags=SHOP)
+    sb.clear_requests()
+    account = Account(**sb.account("aws-local", ["us-east-1", "us-west-2"]))
+    inventory = AwsAdapter().inventory(account)
+    ids = {"east": east, "protected": protected, "west": west, "lb": lb, "zone": zone, "db": db}
+    return World(inventory=inventory, requests=sb.requests, ids=ids)
+
+
+def test_full_inventory_is_complete(world: World) -> None:
+    assert world.inventory.incomplete == []
+    assert {r.account for r in world.inventory.resources} == {"aws-local"}
+    assert {r.provider for r in world.inventory.resources} == {"aws"}
+    assert {r.attrs["account_id"] for r in world.inventory.resources} == {"123456789012"}
+
+
+def test_instances_in_both_regions_carry_capacity_image_ips_and_tags(world: World) -> None:
+    east = {r.native_id: r for r in world.of(Kind.COMPUTE_INSTANCE, "us-east-1")}
+    west = {r.native_id: r for r in world.of(Kind.COMPUTE_INSTANCE, "us-west-2")}
+    assert set(world.ids["east"]) | set(world.ids["protected"]) <= set(east)  # type: ignore[arg-type]
+    assert set(world.ids["west"]) <= set(west)  # type: ignore[arg-type]
+    web = east[world.ids["east"][0]]  # type: ignore[index]
+    assert web.native_type == "t3.micro" and web.state == "running" and web.name == "web"
+    assert (web.capacity.vcpu, web.capacity.memory_mib) == (2.0, 1024)
+    assert west[world.ids["west"][0]].capacity.memory_mib == 8192  # type: ignore[index]
+    assert web.tags == {"app": "shop", "Name": "web"}
+    assert web.attrs["image"] == "ami-12345678"
+    assert web.attrs["private_ip"] and web.attrs["public_ip"] and web.attrs["private_dns"]
+    assert web.attrs["vpc_id"].startswith("vpc-") and web.attrs["subnet_id"].startswith("subnet-")
+    assert web.zone.startswith("us-east-1")
+
+
+def test_deletion_protection_is_read_per_instance(world: World) -> None:
+    admin = world.one(Kind.COMPUTE_INSTANCE, "admin")
+    assert admin.attrs["deletion_protection"] is True
+    assert all(
+        r.attrs["deletion_protection"] is False for r in world.of(Kind.COMPUTE_INSTANCE) if r.name in ("web", "web-dr")
+    )
+    calls = [q for q in world.requests if q.operation == "DescribeInstanceAttribute"]
+    assert len(calls) == len(world.of(Kind.COMPUTE_INSTANCE))
+
+
+def test_instance_types_are_described_in_batches_per_region(world: World) -> None:
+    calls = [q.region for q in world.requests if q.operation == "DescribeInstanceTypes"]
+    assert calls.count("us-east-1") == 1  # t3.micro and m5.large in one call
+    assert calls.count("us-west-2") <= 2  # instances (m5.large) and the group (t3.small) ask separately
+
+
+def test_auto_scaling_group_counts_in_service_capacity(world: World) -> None:
+    asg = world.one(Kind.COMPUTE_GROUP, "web-dr-asg")
+    assert asg.region == "us-west-2"
+    assert (asg.attrs["desired"], asg.attrs["min"], asg.attrs["max"]) == (2, 1, 6)
+    assert asg.attrs["in_service"] == 2 and asg.attrs["unhealthy"] == 0
+    assert asg.capacity.instances == 2 and asg.capacity.vcpu == 4.0  # 2 x t3.small
+    assert {m["lifecycle_state"] for m in asg.attrs["instances"]} == {"InService"}
+    assert asg.tags == SHOP
+
+
+def test_load_balancer_and_target_group_are_linked_with_target_health(world: World) -> None:
+    lb = world.one(Kind.LB, "web-lb")
+    tg = world.one(Kind.LB_TARGET_GROUP, "web-lb-tg")
+    assert lb.attrs["dns_name"] == world.ids["lb"]["dns_name"]  # type: ignore[index]
+    assert lb.attrs["scheme"] == "internet-facing" and lb.state == "active" and lb.tags == SHOP
+    assert lb.attrs["target_groups"] == [tg.native_id]
+    assert tg.attrs["load_balancers"] == [lb.native_id]
+    assert {t["id"] for t in tg.attrs["targets"]} == set(world.ids["east"])  # type: ignore[arg-type]
+    assert tg.attrs["healthy"] == 2 and tg.attrs["unhealthy"] == 0 and tg.capacity.instances == 2
+    assert tg.attrs["health_check"]["path"] == "/healthz"
+
+
+def test_route53_zone_records_and_health_check(world: World) -> None:
+    zone = world.one(Kind.DNS_ZONE, "shop.example")
+    assert zone.region == "" and zone.attrs["private"] is False and zone.tags == SHOP
+    assert len(zone.attrs["nameservers"]) == 4
+    www = [r for r in world.of(Kind.DNS_RECORD) if r.name == "www.shop.example"]
+    by_role = {r.attrs["failover"]: r for r in www}
+    assert set(by_role) == {"PRIMARY", "SECONDARY"}
+    primary, secondary = by_role["PRIMARY"], by_role["SECONDARY"]
+    assert primary.attrs["values"] == ["192.0.2.1"] and primary.attrs["ttl"] == 60
+    assert primary.attrs["health_check_id"] == world.ids["zone"]["health_check_id"]  # type: ignore[index]
+    assert secondary.attrs["set_identifier"] == "secondary" and secondary.attrs["health_check_id"] is None
+    hc = [r for r in world.of(Kind.DNS_HEALTH_CHECK)]
+    assert len(hc) == 1
+    assert hc[0].attrs["type"] == "HTTP" and hc[0].attrs["path"] == "/healthz"
+    assert (hc[0].attrs["request_interval_s"], hc[0].attrs["failure_threshold"]) == (30, 3)
+    assert hc[0].attrs["status"] == "unhealthy" and hc[0].state == "unhealthy"
+
+
+def test_route53_is_read_once_per_account_not_per_region(world: World) -> None:
+    assert len([q for q in world.requests if q.operation == "ListHostedZones"]) == 1
+    assert len([q for q in world.requests if q.operation == "ListBuckets"]) == 1
+
+
+def test_rds_cross_region_replica_links(world: World) -> None:
+    source = world.one(Kind.DB_INSTANCE, "orders")
+    replica = world.one(Kind.DB_INSTANCE, "orders-replica")
+    assert (source.region, replica.region) == ("us-east-1", "us-west-2")
+    assert source.attrs["engine"] == "postgres" and source.attrs["deletion_protection"] is True
+    assert source.attrs["replicas"] == [world.ids["db"]["replica_arn"]]  # type: ignore[index]
+    assert replica.attrs["replica_source"] == world.ids["db"]["source_arn"]  # type: ignore[index]
+    assert replica.attrs["replica_source_region"] == "us-east-1"
+    assert source.attrs["backup_retention_days"] == 7 and source.native_type == "db.t3.medium"
+    assert source.tags == SHOP
+
+
+def test_s3_buckets_with_region_versioning_and_replication(world: World) -> None:
+    src = world.one(Kind.STORAGE_BUCKET, "shop-assets")
+    dst = world.one(Kind.STORAGE_BUCKET, "shop-assets-dr")
+    assert (src.region, dst.region) == ("us-east-1", "us-west-2")
+    assert src.attrs["versioning"] == "Enabled" and src.tags == SHOP
+    [rule] = src.attrs["replication"]["rules"]
+    assert (rule["destination_bucket"], rule["destination_region"], rule["status"]) == (
+        "shop-assets-dr",
+        "us-west-2",
+        "Enabled",
+    )
+    assert dst.attrs["replication"] == {"role": None, "rules": []}  # read, none configured: not an error
+
+
+def test_inventory_only_reads(world: World) -> None:
+    assert world.requests, "the request log recorded nothing"
+    assert all(q.operation for q in world.requests), [q for q in world.requests if not q.operation]
+    writes = sorted({q.operation for q in world.requests if not q.read_only})
+    assert writes == []
+
+
+def test_iam_policy_covers_exactly_the_calls_made(world: World) -> None:
+    policy = json.loads(POLICY.read_text())
+    allowed = {a for s in policy["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+    called = {q.iam_action for q in world.requests}
+    assert called - allowed == set(), "the adapter calls actions the policy does not allow"
+    assert allowed - called == set(), "the policy allows actions the adapter never calls"
+    assert all(":" in a and "*" not in a for a in allowed)
