@@ -299,6 +299,15 @@ def test_throttled_listing_is_retried_until_it_succeeds(
     assert sum(r.path.endswith("/aggregated/instances") for r in world.requests) == 3
 
 
+def test_throttling_waits_at_least_the_servers_retry_after(world: FakeGcp, gcp_account: MakeAccount) -> None:
+    waits: list[float] = []
+    adapter = GcpAdapter(base_delay=0.01, sleep=waits.append)
+    world.fail(429, collection="regions", times=1, retry_after=2)
+    inv = adapter.inventory(gcp_account("acme"))
+    assert inv.complete, inv.incomplete
+    assert waits == [2.0]
+
+
 @pytest.mark.parametrize("status", [500, 503])
 def test_server_errors_are_retried(
     status: int, world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter

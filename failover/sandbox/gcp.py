@@ -82,6 +82,7 @@ class Fault:
     times: int | None = None
     delay: float = 0.0
     message: str = ""
+    retry_after: float | None = None  # sent as a Retry-After header with the error
 
     def matches(self, project: str, collection: str) -> bool:
         return (self.project in (None, project)) and (self.collection in (None, collection)) and self.times != 0
@@ -167,8 +168,16 @@ class FakeGcp:
         collection: str | None = None,
         times: int | None = None,
         message: str = "",
+        retry_after: float | None = None,
     ) -> Fault:
-        fault = Fault(status=status, project=project, collection=collection, times=times, message=message)
+        fault = Fault(
+            status=status,
+            project=project,
+            collection=collection,
+            times=times,
+            message=message,
+            retry_after=retry_after,
+        )
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -452,7 +461,13 @@ class FakeGcp:
             self._project(project).health.setdefault((where, backend_service), {})[url] = list(statuses)
 
     # -- serving -----------------------------------------------------------------------------------
-    def _handle(self, method: str, raw_path: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _handle(self, method: str, raw_path: str, body: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """(status, JSON body, extra headers) for one request."""
+        fault_headers: dict[str, str] = {}
+        status, payload = self._answer(method, raw_path, body, fault_headers)
+        return status, payload, fault_headers
+
+    def _answer(self, method: str, raw_path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
         parts = urlsplit(raw_path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         parsed_body: Any = None
@@ -480,6 +495,8 @@ class FakeGcp:
                     if fault.delay:
                         time.sleep(fault.delay)
                     if fault.status:
+                        if fault.retry_after is not None:
+                            headers["Retry-After"] = f"{fault.retry_after:g}"
                         return _error(fault.status, fault.message or f"Injected error on {project}/{collection}")
                 with self._lock:
                     return getattr(self, f"_serve_{name}")(groups, query, parsed_body)
@@ -608,8 +625,9 @@ def _handler_for(fake: FakeGcp) -> type[BaseHTTPRequestHandler]:
         def _dispatch(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            headers: dict[str, str] = {}
             try:
-                status, payload = fake._handle(self.command, self.path, body)
+                status, payload, headers = fake._handle(self.command, self.path, body)
             except Exception as err:  # a fake bug must show as a 500, not a hung client
                 status, payload = _error(500, f"fake error: {err!r}")
             data = json.dumps(payload).encode()
@@ -617,6 +635,8 @@ def _handler_for(fake: FakeGcp) -> type[BaseHTTPRequestHandler]:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):

@@ -47,7 +47,7 @@ class GcpAdapter:
             return Inventory(account=account.name, provider=self.provider, incomplete=errors, started_at=started)
         session = GcpSession(
             credentials=credentials,
-            endpoint=account.endpoint,
+            endpoint=account.endpoint_override,
             timeout=account.timeout,
             attempts=self.attempts,
             base_delay=self.base_delay,

@@ -9,6 +9,7 @@ and every failure leaves as one of our ``ProviderError``s naming the scope that 
 from __future__ import annotations
 
 import importlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -86,12 +87,20 @@ class GcpSession:
     base_delay: float = 0.2
     max_delay: float = 5.0
     sleep: Callable[[float], None] = field(default=time.sleep)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def client(self, name: str) -> Any:
-        """A fresh ``compute_v1.<name>`` (e.g. ``InstancesClient``): one per thread, never shared."""
-        compute_v1 = importlib.import_module("google.cloud.compute_v1")
-        options = {"api_endpoint": self.endpoint} if self.endpoint else None
-        return getattr(compute_v1, name)(credentials=self.credentials, client_options=options)
+        """``compute_v1.<name>`` (e.g. ``InstancesClient``) for the calling thread.
+
+        Each thread gets its own clients (their HTTP sessions are not shared across threads) and reuses
+        them, so a thread reading many backend services keeps its connection open.
+        """
+        cache: dict[str, Any] = self._local.__dict__.setdefault("clients", {})
+        if name not in cache:
+            compute_v1 = importlib.import_module("google.cloud.compute_v1")
+            options = {"api_endpoint": self.endpoint} if self.endpoint else None
+            cache[name] = getattr(compute_v1, name)(credentials=self.credentials, client_options=options)
+        return cache[name]
 
     def call(self, scope: str, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """One unary call (``get``, ``get_health``) with bounded retries and the account's timeout."""
