@@ -41,6 +41,7 @@ __all__ = [
     "CachedTtl",
     "CnameChain",
     "CnameHop",
+    "DnsPathEvidence",
     "TtlComparison",
     "ZoneInfo",
     "agreement_from",
@@ -48,6 +49,7 @@ __all__ = [
     "chain_ttl",
     "check_agreement",
     "compare_ttl",
+    "dns_path_evidence",
     "find_zone",
     "follow_cname_chain",
     "nameserver_provider",
@@ -630,3 +632,60 @@ async def resolver_cached_ttl(
         answers = sorted(rd.to_text() for rd in final)
     counts_down, reason = assess_cached_ttl(ttls[0], ttls[1], gap_s, authoritative_ttl)
     return CachedTtl(name, rtype, resolver, ttls[0], ttls[1], round(gap_s, 3), counts_down, answers, reason)
+
+
+# ------------------------------------------------------------------------------------ all together
+@dataclass(frozen=True)
+class DnsPathEvidence:
+    """Everything the DNS-path checks read for one public name, gathered in one call."""
+
+    name: str
+    rdtype: str
+    zone: ZoneInfo
+    agreement: Agreement | None  # None when no authoritative server was found to ask
+    chain: CnameChain
+    cached: CachedTtl | None  # None when no resolver is configured
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "rdtype": self.rdtype,
+            "zone": self.zone.to_dict(),
+            "agreement": self.agreement.to_dict() if self.agreement else None,
+            "chain": self.chain.to_dict(),
+            "cached": self.cached.to_dict() if self.cached else None,
+        }
+
+
+async def dns_path_evidence(
+    name: str,
+    rdtype: str = "A",
+    *,
+    nameservers: Sequence[str] = (),
+    resolver: str | None = None,
+    zone: str | None = None,
+    timeout: float = 3.0,
+    ns_port: int = 53,
+    resolver_gap: float = 1.1,
+) -> DnsPathEvidence:
+    """Zone and NS providers, agreement of every authoritative server, the CNAME chain and its TTL, and
+    (with ``resolver``) the TTL the resolver hands out; ``nameservers``/``resolver``/``zone`` are the
+    config's ``dns.nameservers``/``dns.resolver``/``dns.zone``."""
+    info = await find_zone(
+        name, nameservers=nameservers, resolver=resolver, zone=zone, timeout=timeout, ns_port=ns_port
+    )
+    servers = info.servers
+    if not servers:  # nothing authoritative to ask: every later answer would be a guess
+        why = f"no authoritative servers for {name}: {info.error}"
+        return DnsPathEvidence(name, rdtype.upper(), info, None, CnameChain(name, rdtype.upper(), error=why), None)
+    agreement, chain = await asyncio.gather(
+        check_agreement(name, rdtype, servers, timeout),
+        follow_cname_chain(name, rdtype, nameservers=servers, resolver=resolver, timeout=timeout, ns_port=ns_port),
+    )
+    cached = None
+    if resolver:
+        authoritative = chain.effective_ttl if chain.complete else None
+        cached = await resolver_cached_ttl(
+            name, rdtype, resolver=resolver, gap=resolver_gap, timeout=timeout, authoritative_ttl=authoritative
+        )
+    return DnsPathEvidence(name, rdtype.upper(), info, agreement, chain, cached)

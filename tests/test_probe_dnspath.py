@@ -8,7 +8,13 @@ from collections.abc import Callable
 
 from failover.sandbox.dns import AuthoritativeServer
 from failover.sandbox.dnsd import Dnsmasq, KnotServer
-from probes.dnspath import check_agreement, find_zone, follow_cname_chain, resolver_cached_ttl
+from probes.dnspath import (
+    check_agreement,
+    dns_path_evidence,
+    find_zone,
+    follow_cname_chain,
+    resolver_cached_ttl,
+)
 from tests.fixtures.dns import EDGE, PRIMARY_IP, SECONDARY_IP, SHOP, ZONES
 
 Knots = Callable[..., KnotServer]
@@ -156,3 +162,26 @@ def test_resolver_without_the_record_reports_an_error(knot: KnotServer, dnsmasq_
     cached = asyncio.run(resolver_cached_ttl(f"missing.{SHOP}", resolver=resolver.address, gap=0.05))
     assert cached.ttl is None
     assert cached.error is not None and "NXDOMAIN" in cached.error
+
+
+def test_path_evidence_gathers_zone_agreement_chain_and_resolver_ttl(
+    knot: KnotServer, dns_sandbox: AuthoritativeServer, dnsmasq_factory: Resolvers
+) -> None:
+    resolver = dnsmasq_factory({SHOP: knot.address, EDGE: knot.address})
+    evidence = asyncio.run(
+        dns_path_evidence(
+            f"api.{SHOP}", nameservers=[knot.address, dns_sandbox.address], resolver=resolver.address, resolver_gap=0.05
+        )
+    )
+    assert evidence.zone.zone == f"{SHOP}." and evidence.zone.single_provider is False
+    assert evidence.agreement is not None and evidence.agreement.agree is True
+    assert evidence.chain.effective_ttl == 60
+    assert evidence.cached is not None and evidence.cached.answers == [PRIMARY_IP]
+    assert evidence.to_dict()["cached"]["ttl"] <= 60
+
+
+def test_path_evidence_without_servers_is_unknown_not_empty() -> None:
+    evidence = asyncio.run(dns_path_evidence(f"api.{SHOP}", nameservers=["127.0.0.1:9"], timeout=0.2))
+    assert evidence.zone.error is not None
+    assert evidence.agreement is None and evidence.cached is None
+    assert evidence.chain.complete is False and "no authoritative servers" in (evidence.chain.error or "")
