@@ -437,6 +437,11 @@ def _rough_cross_references(data: dict[str, Any]) -> list[tuple[Loc, str]]:
         Account.model_construct(name=name(a.get("name"), f"<accounts[{i}]>"))
         for i, a in enumerate(entries(data.get("accounts")))
     ]
+    # with a broken accounts list, "unknown account" at every site would only be noise
+    raw_accounts = data.get("accounts")
+    accounts_whole = isinstance(raw_accounts, list) and all(
+        isinstance(a, dict) and isinstance(a.get("name"), str) for a in raw_accounts
+    )
     workloads = []
     unsure: set[Loc] = set()  # a workload with an invalid role: "no primary" would only repeat it
     for wi, w in enumerate(entries(data.get("workloads"))):
@@ -453,7 +458,11 @@ def _rough_cross_references(data: dict[str, Any]) -> list[tuple[Loc, str]]:
             )
         workloads.append(Workload.model_construct(name=name(w.get("name"), f"<workloads[{wi}]>"), sites=sites))
     rough = Config.model_construct(accounts=accounts, workloads=workloads)
-    return [(loc, message) for loc, message in rough.cross_reference_problems() if loc not in unsure]
+    return [
+        (loc, message)
+        for loc, message in rough.cross_reference_problems()
+        if loc not in unsure and (accounts_whole or loc[-1] != "account")
+    ]
 
 
 def _resolve_paths(config: Config, base: Path) -> None:

@@ -63,7 +63,10 @@ def is_loopback_url(url: str | None) -> bool:
     """True for http(s)://127.x, ::1 or localhost: the only endpoints anonymous credentials may use."""
     if not url:
         return False
-    host = urlparse(url if "://" in url else f"http://{url}").hostname or ""
+    try:
+        host = urlparse(url if "://" in url else f"http://{url}").hostname or ""
+    except ValueError:  # e.g. an unbalanced "[" (IPv6 literal)
+        return False
     if host == "localhost":
         return True
     try:
@@ -159,8 +162,12 @@ class Endpoint(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Endpoint:
-        parsed = urlparse(self.url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        try:
+            parsed = urlparse(self.url)
+            ok = parsed.scheme in ("http", "https") and bool(parsed.hostname)
+        except ValueError:  # e.g. an unbalanced "[" (IPv6 literal)
+            ok = False
+        if not ok:
             raise ValueError(f"expected an http(s) URL, got {self.url!r}")
         return self
 

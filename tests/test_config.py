@@ -9,6 +9,8 @@ import typing
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from failover.config import config_from_text, example_config, find_config_path, load_config
@@ -505,3 +507,49 @@ def test_text_without_a_file_keeps_relative_paths_and_no_source() -> None:
     config = config_from_text(textwrap.dedent("database: sqlite:///rel.db\n"))
     assert config.database == "sqlite:///rel.db"
     assert config.source_path is None
+
+
+def test_broken_accounts_section_does_not_add_unknown_account_noise() -> None:
+    text = BASE.replace("accounts:", "acounts:")
+    assert problems(text) == ["cfg.yaml:1: acounts: unknown field (did you mean 'accounts'?)"]
+
+
+def test_unparseable_url_is_a_located_error() -> None:
+    text = BASE.replace(
+        "        select: {tags: {app: checkout}}\n      - name: central",
+        "        select: {tags: {app: checkout}}\n        endpoints: [{url: 'https://[::1/x'}]\n      - name: central",
+    )
+    assert problems(text) == [
+        f"cfg.yaml:{line_of(text, 'endpoints:')}: workloads[0].sites[0].endpoints[0]: "
+        "expected an http(s) URL, got 'https://[::1/x'"
+    ]
+
+
+_EXAMPLE_LINES = example_config().splitlines(keepends=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, len(_EXAMPLE_LINES) - 1),
+            st.integers(0, 80),
+            st.sampled_from([*" :-[]{}'\"&*!,#\t", "${X}", "null", "1:30", "<<: *a", "&a ", "- ", ""]),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_any_edit_of_the_example_gives_a_config_or_located_problems(edits: list[tuple[int, int, str]]) -> None:
+    lines = list(_EXAMPLE_LINES)
+    for index, column, insert in edits:
+        line = lines[index]
+        column = min(column, len(line))
+        lines[index] = line[:column] + insert + line[column + (0 if insert else 1) :]
+    try:
+        config_from_text("".join(lines), "cfg.yaml", env={})
+    except ConfigError as err:
+        assert err.problems
+        for problem in err.problems:
+            assert problem.startswith("cfg.yaml")
+            assert "\n" not in problem
