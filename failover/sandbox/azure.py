@@ -153,6 +153,8 @@ class FakeArm:
         self._subs: dict[str, _Subscription] = {}
         self._faults: list[Fault] = []
         self._requests: list[Request] = []
+        self._in_flight = 0
+        self.max_in_flight = 0  # the most requests being answered at once: proves (bounded) concurrency
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -443,10 +445,16 @@ def _handler_for(fake: FakeArm) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
+            with fake._lock:
+                fake._in_flight += 1
+                fake.max_in_flight = max(fake.max_in_flight, fake._in_flight)
             try:
                 status, extra, body = fake._handle(self.command, self.path, self.headers)
             except Exception as err:  # a bug in the fake: answer like ARM would, never hang the client
                 status, extra, body = _error(500, "InternalServerError", f"fake ARM error: {err}")
+            finally:
+                with fake._lock:
+                    fake._in_flight -= 1
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

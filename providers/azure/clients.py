@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import requests
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -30,6 +31,7 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.pipeline.policies._utils import parse_retry_after
 from azure.mgmt.resource.locks import ManagementLockClient
 from azure.mgmt.resource.resources import ResourceManagementClient
+from urllib3.util.retry import Retry
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
 from failover.schema import Account
@@ -212,6 +214,18 @@ def _next_page(pages: Iterator[Iterator[T]]) -> list[T] | None:
     return None if page is None else list(page)
 
 
+def _session(pool_size: int) -> requests.Session:
+    """A session whose connection pool fits the account's concurrency (requests' default keeps 10),
+    with urllib3's own retries off, as the SDK sets them."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(
+        pool_maxsize=max(10, pool_size), max_retries=Retry(total=False, redirect=False, raise_on_status=False)
+    )
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, adapter)
+    return session
+
+
 def client_options(account: Account) -> dict[str, Any]:
     """Keyword arguments every ARM client gets: no SDK retries, our timeouts, read-only guard, endpoint."""
     options: dict[str, Any] = {
@@ -220,6 +234,8 @@ def client_options(account: Account) -> dict[str, Any]:
         "read_timeout": account.timeout,
         "per_retry_policies": [ReadOnlyGuard()],
         "user_agent": "failover",
+        "session": _session(account.max_concurrency),
+        "session_owner": True,
     }
     if account.endpoint:
         base = account.endpoint.rstrip("/")
