@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from failover.errors import MailError
+from failover.errors import ConfigError, MailError
 from failover.mail.send import RetryPolicy, send_message
 from tests.fixtures.smtp import SmtpServer, free_port
 
@@ -68,14 +68,14 @@ def test_server_without_starttls_is_refused_rather_than_sent_in_clear(smtp_serve
 def test_credentials_over_an_unencrypted_connection_are_refused(smtp_server: SmtpServer) -> None:
     smtp = smtp_server.smtp(username_env="SMTP_TEST_USER", password_env="SMTP_TEST_PASSWORD")
     env = {"SMTP_TEST_USER": "mailer", "SMTP_TEST_PASSWORD": "hunter2-secret"}
-    with pytest.raises(MailError, match="refusing to send credentials") as err:
+    with pytest.raises(ConfigError, match="refusing to send credentials") as err:
         send_message(smtp, message(), env=env, retry=FAST)
     assert "hunter2-secret" not in str(err.value)
     assert smtp_server.attempts == 0 and smtp_server.received == []
 
 
 def test_missing_credential_variable_names_the_variable(smtp_tls_server: SmtpServer) -> None:
-    with pytest.raises(MailError, match="SMTP_TEST_PASSWORD is not set"):
+    with pytest.raises(ConfigError, match="SMTP_TEST_PASSWORD is not set"):
         send_message(smtp_tls_server.smtp(), message(), env={"SMTP_TEST_USER": "mailer"}, retry=FAST)
 
 

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
+import yaml
 
-from failover.errors import ConfigError, MailError
+from failover.config import load_config
+from failover.errors import ConfigError
 from failover.mail import RetryPolicy, render_weekly, send_weekly
 from failover.store import Store
-from tests.fixtures.smtp import ALICE, BOB, NOW, SmtpServer, mail_config, reason, save_scores, score, seed_week
+from tests.fixtures.smtp import (
+    ALICE,
+    BOB,
+    NOW,
+    SmtpServer,
+    mail_config,
+    mail_config_data,
+    reason,
+    save_scores,
+    score,
+    seed_week,
+)
 
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
 
@@ -198,6 +213,27 @@ def test_config_problems_stop_before_anything_is_sent(smtp_server: SmtpServer, s
     with pytest.raises(ConfigError, match="no workload lists"):
         render_weekly(mail_config(smtp_server.smtp()), store, now=NOW, owner="carol@example.com")
     creds = smtp_server.smtp(username_env="SMTP_TEST_USER", password_env="SMTP_TEST_PASSWORD")
-    with pytest.raises(MailError, match="refusing to send credentials"):
+    with pytest.raises(ConfigError, match="refusing to send credentials"):
         send_weekly(mail_config(creds), store, now=NOW, env={"SMTP_TEST_USER": "u", "SMTP_TEST_PASSWORD": "p"})
     assert smtp_server.received == [] and not store.delivered(ALICE, "2026-W48")
+
+
+def test_relative_ca_file_is_found_next_to_the_config_file(
+    smtp_tls_server: SmtpServer, store: Store, tmp_path: Path
+) -> None:
+    assert smtp_tls_server.ca_file
+    shutil.copy(smtp_tls_server.ca_file, tmp_path / "relay-ca.pem")
+    path = tmp_path / "failover.yaml"
+    path.write_text(yaml.safe_dump(mail_config_data(smtp_tls_server.smtp(ca_file="relay-ca.pem"))))
+    config = load_config(path)
+    seed_week(store)
+    result = send_weekly(config, store, now=NOW, retry=FAST, env=smtp_tls_server.env())
+    assert sorted(result.sent) == [ALICE, BOB], result.failed
+
+
+def test_unreadable_ca_file_stops_before_any_claim(smtp_tls_server: SmtpServer, store: Store, tmp_path: Path) -> None:
+    seed_week(store)
+    config = mail_config(smtp_tls_server.smtp(ca_file=str(tmp_path / "missing.pem")))
+    with pytest.raises(ConfigError, match=r"mail\.smtp\.ca_file: cannot load"):
+        send_weekly(config, store, now=NOW, retry=FAST, env=smtp_tls_server.env())
+    assert not store.delivered(ALICE, "2026-W48") and smtp_tls_server.received == []

@@ -27,10 +27,10 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import getaddresses, parseaddr
 
-from failover.errors import MailError
+from failover.errors import ConfigError, MailError
 from failover.schema import Smtp
 
-__all__ = ["RetryPolicy", "check_transport", "credentials", "send_message"]
+__all__ = ["RetryPolicy", "check_transport", "credentials", "preflight", "send_message"]
 
 log = logging.getLogger("failover.mail")
 _DOT_LINE = re.compile(rb"(?m)^\.")
@@ -55,11 +55,11 @@ def credentials(smtp: Smtp, env: Mapping[str, str] | None = None) -> tuple[str, 
     env = os.environ if env is None else env
     if not (smtp.username_env and smtp.password_env):
         missing = "password_env" if smtp.username_env else "username_env"
-        raise MailError(f"mail.smtp: {missing} is not set (username_env and password_env go together)")
+        raise ConfigError(f"mail.smtp: {missing} is not set (username_env and password_env go together)")
     user, password = env.get(smtp.username_env), env.get(smtp.password_env)
     for name, value, key in ((smtp.username_env, user, "username_env"), (smtp.password_env, password, "password_env")):
         if not value:
-            raise MailError(f"mail.smtp.{key}: environment variable {name} is not set or empty")
+            raise ConfigError(f"mail.smtp.{key}: environment variable {name} is not set or empty")
     assert user is not None and password is not None
     return user, password
 
@@ -68,7 +68,7 @@ def check_transport(smtp: Smtp) -> None:
     """Refuse a configuration that would send credentials in clear text."""
     encrypted = smtp.tls or smtp.starttls
     if (smtp.username_env or smtp.password_env) and not encrypted:
-        raise MailError(
+        raise ConfigError(
             f"mail.smtp: refusing to send credentials to {smtp.host}:{smtp.port} over an unencrypted "
             "connection; set starttls: true (or tls: true), or remove username_env/password_env for a local relay"
         )
@@ -78,7 +78,16 @@ def _tls_context(ca_file: str | None) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cafile=ca_file)
     except (OSError, ssl.SSLError) as err:
-        raise MailError(f"mail.smtp.ca_file: cannot load {ca_file!r}: {err.strerror or err}") from None
+        raise ConfigError(f"mail.smtp.ca_file: cannot load {ca_file!r}: {err.strerror or err}") from None
+
+
+def preflight(smtp: Smtp, *, ca_file: str | None = None, env: Mapping[str, str] | None = None) -> None:
+    """Raise ``ConfigError`` now for what would fail every send: clear-text credentials, an unset
+    credential variable, an unreadable CA file. Connects to nothing."""
+    check_transport(smtp)
+    credentials(smtp, env)
+    if smtp.tls or smtp.starttls:
+        _tls_context(ca_file or smtp.ca_file)
 
 
 def _reply_text(resp: bytes | str) -> str:
@@ -173,11 +182,14 @@ def send_message(
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """Deliver ``msg`` to the configured server, retrying transient failures; raise MailError otherwise."""
+    """Deliver ``msg`` to the configured server, retrying transient failures; raise MailError otherwise.
+
+    ``ca_file`` (already resolved against the config file's directory) wins over ``smtp.ca_file``.
+    """
     retry = retry or RetryPolicy()
     check_transport(smtp)
     creds = credentials(smtp, env)
-    ctx = _tls_context(smtp.ca_file or ca_file) if (smtp.tls or smtp.starttls) else None
+    ctx = _tls_context(ca_file or smtp.ca_file) if (smtp.tls or smtp.starttls) else None
     where = f"SMTP {smtp.host}:{smtp.port}"
     for attempt in range(max(1, retry.attempts)):
         try:

@@ -36,7 +36,7 @@ from failover.mail.digest import (
     schedule_zone,
 )
 from failover.mail.ledger import release_claim
-from failover.mail.send import RetryPolicy, check_transport, credentials, send_message
+from failover.mail.send import RetryPolicy, preflight, send_message
 from failover.schema import Config, Mail
 
 if TYPE_CHECKING:
@@ -182,19 +182,19 @@ def send_weekly(
     """Send the week's email to every owner (or ``owner``) not yet delivered for the ISO week of ``now``.
 
     Safe to call from several processes at once: the store's (owner, week) claim decides who sends.
-    Raises ``ConfigError``/``MailError`` before sending anything when the mail config cannot work
-    (no mail section, credentials over clear text, a credential variable unset).
+    Raises ``ConfigError`` before sending anything when the mail config cannot work (no mail section,
+    credentials over clear text, a credential variable unset, an unreadable ca_file); per-owner send
+    failures are reported in the result, not raised.
     """
     mail = _mail(config)
-    check_transport(mail.smtp)
-    credentials(mail.smtp, env)  # fail early, once, rather than once per owner
+    ca_file = _ca_file(config)
+    preflight(mail.smtp, ca_file=ca_file, env=env)  # fail once, before any claim, not once per owner
     week, emails, any_scored = _render(config, store, now, owner)
     result = WeeklyResult(iso_week=week)
     if not any_scored:
         result.no_scores = True
         log.warning("weekly email %s not sent: no workload has a score yet", week)
         return result
-    ca_file = _ca_file(config)
     for email in emails:
         _deliver_one(email, mail, store, result, vantage=vantage, ca_file=ca_file, retry=retry, env=env)
     log.info("weekly email %s: %s", week, ", ".join(f"{n} {k}" for k, n in result.counts.items()))
