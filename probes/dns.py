@@ -182,8 +182,12 @@ async def probe_dns(target: DnsTarget) -> Observation:
             raise ProbeError("the system resolver lists no nameservers")
         result: Exchange | None = None
         tried: list[str] = []
+        deadline = time.monotonic() + target.timeout  # one budget shared by the servers tried in turn
         for server in servers:
-            result = await exchange(target.name, target.rdtype, server, target.timeout, target.recursion)
+            remaining = deadline - time.monotonic()
+            if result is not None and remaining <= 0:
+                break
+            result = await exchange(target.name, target.rdtype, server, max(remaining, 0.001), target.recursion)
             tried.append(server)
             if result.response is not None:
                 break
