@@ -227,8 +227,9 @@ async def _drive(port: int, requests: list[bytes], concurrency: int) -> int:
 
 
 def _blackbox_requests(target_port: int, n: int) -> list[bytes]:
+    target = f"http://127.0.0.1:{target_port}"
     return [
-        f"GET /probe?module=http_2xx&target=http://127.0.0.1:{target_port}/p{i} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+        f"GET /probe?module=http_2xx&target={target}/p{i} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
         for i in range(n)
     ]
 
