@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,18 +127,17 @@ def system_nameservers() -> list[str]:
     return [format_server(str(ns), resolver.port) for ns in resolver.nameservers]
 
 
-async def _address_of(host: str, timeout: float) -> str:
-    """An IP for a server given by name (the system resolver picks it)."""
+async def _address_of(host: str) -> str:
+    """An IP for a server given by name, the way the OS resolves names (/etc/hosts included)."""
     if _is_ip(host):
         return host
     try:
-        for rdtype in ("A", "AAAA"):
-            answer = await dns.asyncresolver.resolve(host, rdtype, lifetime=timeout, raise_on_no_answer=False)
-            if answer.rrset:
-                return str(answer.rrset[0])
-    except dns.exception.DNSException as err:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_DGRAM)
+    except OSError as err:
         raise ProbeError(f"cannot resolve DNS server name {host!r}: {_one_line(err)}") from err
-    raise ProbeError(f"DNS server name {host!r} has no address")
+    if not infos:
+        raise ProbeError(f"DNS server name {host!r} has no address")
+    return str(infos[0][4][0])
 
 
 def make_query(name: str, rdtype: str, recursion: bool = True) -> dns.message.Message:
@@ -161,7 +161,7 @@ async def exchange(name: str, rdtype: str, server: str, timeout: float = 3.0, re
     started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):
-            address = await _address_of(host, timeout)
+            address = await _address_of(host)
             response, used_tcp = await dns.asyncquery.udp_with_fallback(query, address, timeout=timeout, port=port)
     except (TimeoutError, dns.exception.Timeout):
         return Exchange(server, None, None, error="timeout", detail=f"no answer within {timeout:g}s")

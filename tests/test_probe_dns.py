@@ -178,3 +178,10 @@ def test_nxdomain_at_the_end_of_a_chain_names_the_target() -> None:
     msg.answer.append(dns.rrset.from_text(f"api.{SHOP}.", 60, "IN", "CNAME", "gone.test."))
     status, reason, _ = classify(f"api.{SHOP}", "A", msg)
     assert status == ObsStatus.FAILED and "CNAME target gone.test" in reason
+
+
+def test_server_given_by_name_is_resolved_by_the_os(knot: KnotServer) -> None:
+    obs = probe(f"api.{SHOP}", server=f"localhost:{knot.port}")
+    assert obs.status == ObsStatus.OK, obs.reason
+    assert obs.data["server"] == f"localhost:{knot.port}"
+
