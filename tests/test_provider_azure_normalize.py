@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from failover.errors import Throttled
+from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
 from failover.model import Kind, Resource, ScopeError
 from providers.azure.adapter import collapse_detail_errors
 from providers.azure.kinds import DETAIL_API_VERSIONS, kind_for, vm_size
@@ -188,3 +191,56 @@ def test_retries_wait_at_least_the_servers_retry_after_capped():
                           max_delay=4.0, sleep=waits.append)
     assert result == "done"
     assert waits[0] >= 2.5 and waits[1] == 4.0
+
+
+def arm_error(status: int, code: str, headers: dict[str, str] | None = None):
+    """An ``HttpResponseError`` as the SDK raises it, around a real ``requests`` response."""
+    import requests
+    from azure.core.exceptions import HttpResponseError
+    from azure.core.pipeline.transport import RequestsTransportResponse
+    from azure.core.rest import HttpRequest
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    raw = requests.Response()
+    raw.status_code, raw.reason = status, "x"
+    raw.headers.update(headers or {})
+    raw._content = json.dumps({"error": {"code": code, "message": f"{code} says no"}}).encode()
+    response = RequestsTransportResponse(HttpRequest("GET", "https://management.azure.com/x"), raw)
+    return HttpResponseError(response=response, error_format=ARMErrorFormat)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "kind"),
+    [
+        (403, "AuthorizationFailed", AccessDenied),
+        (401, "InvalidAuthenticationToken", AccessDenied),
+        (429, "TooManyRequests", Throttled),
+        (500, "InternalServerError", Unreachable),
+        (503, "ServiceUnavailable", Unreachable),
+        (404, "SubscriptionNotFound", ProviderError),
+    ],
+)
+def test_sdk_errors_are_classified_with_their_arm_code(status, code, kind):
+    from providers.azure.clients import classify
+
+    err = classify(arm_error(status, code))
+    assert type(err) is kind and f"HTTP {status} {code}" in str(err)
+
+
+def test_retry_after_is_read_in_seconds_or_as_a_date():
+    from providers.azure.clients import classify
+
+    seconds = classify(arm_error(429, "TooManyRequests", {"Retry-After": "12"}))
+    assert isinstance(seconds, Throttled) and seconds.retry_after == 12
+    later = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    dated = classify(arm_error(429, "TooManyRequests", {"Retry-After": later}))
+    assert isinstance(dated, Throttled) and 20 < (dated.retry_after or 0) <= 30
+    none = classify(arm_error(429, "TooManyRequests"))
+    assert isinstance(none, Throttled) and none.retry_after is None
+
+
+def test_errors_that_are_not_the_sdks_are_left_alone():
+    from providers.azure.clients import classify
+
+    assert classify(KeyError("bug")) is None
+    assert classify(ProviderError("refused to send POST")) is None

@@ -15,6 +15,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
@@ -28,7 +30,6 @@ from azure.core.exceptions import (
 from azure.core.paging import ItemPaged
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
-from azure.core.pipeline.policies._utils import parse_retry_after
 from azure.mgmt.resource.locks import ManagementLockClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from urllib3.util.retry import Retry
@@ -106,7 +107,7 @@ def classify(err: BaseException) -> ProviderError | None:
         status = err.status_code or 0
         code = err.error.code if err.error is not None else None
         detail = err.error.message if err.error is not None and err.error.message else err.reason or ""
-        text = f"HTTP {status}{f' {code}' if code else ''}: {one_line(Exception(detail), 200)}"
+        text = f"HTTP {status}{f' {code}' if code else ''}: {' '.join(str(detail).split())[:200]}"
         if status in (401, 403):
             return AccessDenied(text)
         if status == 429:
@@ -125,7 +126,11 @@ def _retry_after(err: HttpResponseError) -> float | None:
     if not header:
         return None
     try:
-        return max(0.0, parse_retry_after(header))
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:  # the other form Retry-After may take: an HTTP date
+        return max(0.0, (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds())
     except (ValueError, TypeError):
         return None
 
