@@ -234,4 +234,8 @@ def _deliver_one(
             release_claim(store, email.owner, email.iso_week, email.message_id)
             log.error("weekly email to %s failed; it will be retried on the next run: %s", email.owner, err)
         return
+    except Exception as err:  # a bug mid-send: whether it went out is unknown, so keep the claim
+        result.failed[email.owner] = f"unexpected {type(err).__name__} while sending: {err}"
+        log.exception("weekly email to %s: unexpected error; not resending this week", email.owner)
+        return
     result.sent.append(email.owner)
