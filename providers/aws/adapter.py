@@ -46,7 +46,7 @@ class AwsAdapter:
         *,
         services: Iterable[str] = SERVICES,
         page_size: int | None = None,
-        retry_mode: str = "adaptive",
+        retry_mode: str = "standard",
         max_attempts: int = 5,
     ) -> None:
         self.services = tuple(services)

@@ -48,7 +48,12 @@ def read_zones(ctx: Ctx, client: Any) -> list[Resource]:
         pages = paginate(
             client, "list_resource_record_sets", "ResourceRecordSets[]", page_size=ctx.page_size, HostedZoneId=z["Id"]
         )
-        return list(pages)
+        # (name, type, set id) is unique in a zone; an emulator that drops NextRecordIdentifier at a
+        # page boundary would repeat a record, so keep the first of each.
+        unique: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for r in pages:
+            unique.setdefault((r["Name"], r["Type"], r.get("SetIdentifier", "")), r)
+        return list(unique.values())
 
     out: list[Resource] = []
     for (z, detail), (_, recs) in zip(details, ctx.each(records, zones), strict=True):

@@ -157,7 +157,7 @@ class Clients:
             return client
 
 
-def open_clients(account: Account, *, retry_mode: str = "adaptive", max_attempts: int = 5) -> Clients:
+def open_clients(account: Account, *, retry_mode: str = "standard", max_attempts: int = 5) -> Clients:
     """Clients for the account, after assuming ``role_arn`` when set (one STS call; raises ProviderError)."""
     config = botocore_config(account, retry_mode=retry_mode, max_attempts=max_attempts)
     session = base_session(account)
