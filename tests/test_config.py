@@ -553,3 +553,16 @@ def test_any_edit_of_the_example_gives_a_config_or_located_problems(edits: list[
         for problem in err.problems:
             assert problem.startswith("cfg.yaml")
             assert "\n" not in problem
+
+
+def test_reference_docs_cover_every_key_of_the_schema() -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "readme-parts" / "config.md").read_text()
+    models: set[type[BaseModel]] = set()
+    _models(Config, models)
+    missing = [
+        f"{m.__name__}.{f.alias or n}"
+        for m in models
+        for n, f in m.model_fields.items()
+        if not any(form.format(f.alias or n) in doc for form in ("`{}`", ".{}`", "`{}."))
+    ]
+    assert missing == []
