@@ -472,6 +472,8 @@ def _resolve_paths(config: Config, base: Path) -> None:
 
     if config.tls.ca_file:
         config.tls.ca_file = resolve(config.tls.ca_file)
+    if config.mail is not None and config.mail.smtp.ca_file:
+        config.mail.smtp.ca_file = resolve(config.mail.smtp.ca_file)
     for w in config.workloads:
         for s in w.sites:
             for e in s.endpoints:

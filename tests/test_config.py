@@ -474,16 +474,22 @@ def test_explicit_missing_path_is_an_error_even_when_optional(tmp_path: Path) ->
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     conf = tmp_path / "conf"
     conf.mkdir()
-    text = "database: sqlite:///data/failover.db?timeout=5\ntls: {ca_file: ca.pem}\n" + BASE.replace(
-        "        select: {tags: {app: checkout}}\n      - name: central",
-        "        select: {tags: {app: checkout}}\n        endpoints: [{url: 'https://a', ca_file: certs/a.pem}]\n"
-        "      - name: central",
+    mail = "mail: {from: a@example.com, smtp: {host: h, ca_file: smtp.pem}}\n"
+    text = (
+        "database: sqlite:///data/failover.db?timeout=5\ntls: {ca_file: ca.pem}\n"
+        + mail
+        + BASE.replace(
+            "        select: {tags: {app: checkout}}\n      - name: central",
+            "        select: {tags: {app: checkout}}\n        endpoints: [{url: 'https://a', ca_file: certs/a.pem}]\n"
+            "      - name: central",
+        )
     )
     (conf / "failover.yaml").write_text(text)
     monkeypatch.chdir(tmp_path)
     config = load_config("conf/failover.yaml")
     assert config.database == f"sqlite:///{conf.resolve()}/data/failover.db?timeout=5"
     assert config.tls.ca_file == str(conf.resolve() / "ca.pem")
+    assert config.mail is not None and config.mail.smtp.ca_file == str(conf.resolve() / "smtp.pem")
     assert config.workloads[0].primary.endpoints[0].ca_file == str(conf.resolve() / "certs/a.pem")
     assert config.resolve_path("x/y") == conf.resolve() / "x/y"
     assert config.resolve_path("/abs") == Path("/abs")
