@@ -36,9 +36,7 @@ def resources_for_site(config: Config, site: Site, resources: Iterable[Resource]
     return [r for r in resources if site_matches(site, account, r)]
 
 
-def assign(
-    config: Config, resources: list[Resource]
-) -> tuple[dict[tuple[str, str], list[Resource]], list[Resource]]:
+def assign(config: Config, resources: list[Resource]) -> tuple[dict[tuple[str, str], list[Resource]], list[Resource]]:
     """(workload, site) -> resources, plus the resources no site selected."""
     by_site: dict[tuple[str, str], list[Resource]] = {}
     claimed: set[int] = set()

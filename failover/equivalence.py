@@ -33,34 +33,67 @@ class SiteCapacity:
     unknown: tuple[str, ...] = ()  # names of resources whose size is unknown
 
 
-def _group_members(group: Resource) -> set[str]:
-    members = group.attrs.get("instance_ids") or group.attrs.get("instances") or []
-    ids: set[str] = set()
-    for m in members:
-        if isinstance(m, str):
-            ids.add(m)
-        elif isinstance(m, dict):
-            for key in ("id", "instance_id", "InstanceId", "name", "instance"):
-                if m.get(key):
-                    ids.add(str(m[key]).rsplit("/", 1)[-1])
-    return ids
+def group_max_size(group: Resource) -> int | None:
+    """Largest size the group may reach: ASG ``max``, MIG autoscaler ``max_size``; Azure VMSS has none."""
+    for key in ("max_size", "max"):
+        if group.attrs.get(key) is not None:
+            return int(group.attrs[key])
+    return None
 
 
-def _per_instance_vcpu(group: Resource) -> float | None:
-    per = group.attrs.get("vcpu_per_instance")
-    if per is not None:
-        return float(per)
+def group_desired(group: Resource) -> int | None:
+    for key in ("desired", "target_size"):
+        if group.attrs.get(key) is not None:
+            return int(group.attrs[key])
+    return group.capacity.instances
+
+
+def per_instance_vcpu(group: Resource) -> float | None:
+    """vCPU of one member: Azure ``vcpu_per_instance``, GCP ``instance_vcpu`` (from the template),
+    else the group's running vCPU over its running members (AWS, where members are described)."""
+    for key in ("vcpu_per_instance", "instance_vcpu"):
+        if group.attrs.get(key) is not None:
+            return float(group.attrs[key])
     n = group.capacity.instances
     if group.capacity.vcpu is not None and n:
         return group.capacity.vcpu / n
     return None
 
 
+def _group_refs(group: Resource) -> set[str]:
+    refs = {group.native_id, group.name}
+    for key in ("self_link", "instance_group", "arn"):
+        if group.attrs.get(key):
+            refs.add(str(group.attrs[key]))
+    return {r for r in refs if r}
+
+
+def group_members(group: Resource, instances: Iterable[Resource]) -> set[str]:
+    """Native ids of listed instances that belong to ``group``: named by the group (ASG members) or
+    naming the group (GCE's ``created-by``)."""
+    named: set[str] = set()
+    for m in group.attrs.get("instance_ids") or group.attrs.get("instances") or []:
+        if isinstance(m, str):
+            named.add(m)
+        elif isinstance(m, dict):
+            for key in ("id", "instance_id", "InstanceId", "name", "instance"):
+                if m.get(key):
+                    named.add(str(m[key]))
+    refs = _group_refs(group)
+    found = set()
+    for r in instances:
+        if r.native_id in named or r.name in named or str(r.attrs.get("group") or "") in refs:
+            found.add(r.native_id)
+    return found
+
+
 def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
-    """Sum running compute. A group counts only for members not already listed as instances."""
+    """Sum running compute. A group adds only members not already listed as instances (Azure scale
+    sets list none; ASG and MIG members are instances too), and its max size gives the headroom."""
     resources = list(resources)
-    instances = [r for r in resources if r.kind == Kind.COMPUTE_INSTANCE and is_running(r)]
-    listed = {r.native_id for r in instances} | {r.name for r in instances}
+    all_instances = [r for r in resources if r.kind == Kind.COMPUTE_INSTANCE]
+    instances = [r for r in all_instances if is_running(r)]
+    running_ids = {r.native_id for r in instances}
     vcpu = 0.0
     unknown: list[str] = []
     for r in instances:
@@ -72,21 +105,21 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
     headroom = 0.0
     headroom_known = True
     for g in (r for r in resources if r.kind == Kind.COMPUTE_GROUP):
-        members = _group_members(g)
-        current = g.capacity.instances or 0
-        per = _per_instance_vcpu(g)
-        unlisted = current if not members else max(0, current - len(members & listed))
+        listed = len(group_members(g, all_instances) & running_ids)
+        current = g.capacity.instances if g.capacity.instances is not None else group_desired(g) or 0
+        per = per_instance_vcpu(g)
+        unlisted = max(0, current - listed)
         if unlisted:
             count += unlisted
             if per is None:
                 unknown.append(g.name or g.native_id)
             else:
                 vcpu += per * unlisted
-        max_size = g.attrs.get("max_size")
+        max_size = group_max_size(g)
         if max_size is None or per is None:
             headroom_known = False
         else:
-            headroom += max(0, int(max_size) - current) * per
+            headroom += max(0, max_size - max(current, listed)) * per
     total = None if unknown else vcpu
     max_vcpu = None if total is None or not headroom_known else total + headroom
     return SiteCapacity(vcpu=total, instances=count, max_vcpu=max_vcpu, unknown=tuple(unknown))

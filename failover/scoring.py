@@ -13,8 +13,8 @@ from typing import Any
 
 from failover.checks.dns import detection_seconds, failover_records, health_check_for
 from failover.checks.evidence import Evidence
-from failover.equivalence import DB_KINDS, site_capacity
-from failover.model import Finding, FindingStatus, Reason, Score, Status
+from failover.equivalence import DB_KINDS, per_instance_vcpu, site_capacity
+from failover.model import Finding, FindingStatus, Kind, Reason, Score, Status
 from failover.schema import ScoringConfig, format_duration
 
 POINTS = {FindingStatus.PASS: 100.0, FindingStatus.WARN: 50.0, FindingStatus.FAIL: 0.0, FindingStatus.UNKNOWN: 0.0}
@@ -118,15 +118,13 @@ def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
 
 
 def _per_instance_vcpu(ev: Evidence) -> float | None:
+    """Size of the instances a scale-up adds: a secondary group's member size, else a primary instance's."""
     for site in ev.workload.secondaries:
         for r in ev.resources(site):
-            per = r.attrs.get("vcpu_per_instance")
-            if per:
-                return float(per)
-            if r.capacity.vcpu and r.capacity.instances:
-                return r.capacity.vcpu / r.capacity.instances
+            if r.kind == Kind.COMPUTE_GROUP and (per := per_instance_vcpu(r)):
+                return per
     for r in ev.resources(ev.workload.primary):
-        if r.kind == "compute.instance" and r.capacity.vcpu:
+        if r.kind == Kind.COMPUTE_INSTANCE and r.capacity.vcpu:
             return r.capacity.vcpu
     return None
 

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 from failover.checks.common import from_observation, join, worst
 from failover.checks.evidence import Evidence
 from failover.checks.registry import check, info
+from failover.equivalence import group_desired
 from failover.model import Finding, FindingStatus, Kind, ObsStatus
 
 TLS_FAIL_DAYS = 14
@@ -74,7 +75,7 @@ def secondary_health(ev: Evidence) -> list[Finding]:
                     statuses.append(FindingStatus.WARN)
                     problems.append(f"group {r.name} is not stable (instances changing)")
                 in_service = r.attrs.get("in_service")
-                desired = r.attrs.get("desired", r.attrs.get("target_size"))
+                desired = group_desired(r)
                 if in_service is not None and desired is not None:
                     if int(desired) > 0 and int(in_service) == 0:
                         statuses.append(FindingStatus.FAIL)

@@ -1,0 +1,189 @@
+"""``failover check`` (run one cycle), ``failover score`` (read the latest scores) and ``failover
+explain`` (every finding of one workload with its evidence and the check's doc)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+
+import click
+
+from failover.cli.options import config_option, console, echo_json, format_option
+from failover.errors import ConfigError
+
+fail_under_option = click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=None,
+    metavar="N",
+    help="Exit 1 if any selected workload's readiness is below N, or has no score (a CI gate).",
+)
+workload_option = click.option(
+    "--workload", "-w", "workloads", multiple=True, metavar="NAME", help="Only this workload (repeatable)."
+)
+
+
+def _gate(scores: list, expected: list[str], fail_under: float | None) -> int:
+    if fail_under is None:
+        return 0
+    have = {s.workload: s for s in scores}
+    below = [n for n in expected if n not in have or have[n].readiness < fail_under]
+    if below:
+        click.echo(f"below --fail-under {fail_under:g}: {', '.join(below)}", err=True)
+        return 1
+    return 0
+
+
+@click.command()
+@config_option
+@workload_option
+@format_option()
+@fail_under_option
+@click.option("--no-inventory", is_flag=True, help="Use the newest stored inventory instead of reading the clouds.")
+def check(
+    config_path: str | None, workloads: tuple[str, ...], fmt: str, fail_under: float | None, no_inventory: bool
+) -> None:
+    """Run one full cycle (inventory, probes, checks, score), store it, and print the findings."""
+    from failover.cli.render import findings_table, score_json, score_table
+    from failover.config import load_config
+    from failover.runner import run_cycle
+    from failover.store import Store, resolve_database_url
+
+    config = load_config(config_path)
+    if not config.workloads:
+        raise ConfigError(f"{config_path or 'the config'} defines no workloads: nothing to check")
+    store = Store.open(resolve_database_url(config.database))
+    try:
+        err = console(stderr=True)
+        if fmt == "table" and sys.stderr.isatty():
+            with err.status("running checks…") as status:
+                result = run_cycle(
+                    config,
+                    store,
+                    workloads=list(workloads),
+                    inventory=not no_inventory,
+                    progress=lambda step: status.update(f"{step}…"),
+                )
+        else:
+            result = run_cycle(config, store, workloads=list(workloads), inventory=not no_inventory)
+    finally:
+        store.close()
+    for inv in result.inventories:
+        for gap in inv.incomplete:
+            click.echo(f"warning: inventory of {inv.account} incomplete at {gap.scope}: {gap.reason}", err=True)
+    if fmt == "json":
+        echo_json(
+            {
+                "run_id": result.run_id,
+                "scores": [score_json(s) for s in result.scores],
+                "findings": [f.to_dict() for f in result.findings],
+            }
+        )
+    else:
+        out = console()
+        out.print(findings_table(result.findings))
+        out.print(score_table(result.scores))
+    sys.exit(_gate(result.scores, [s.workload for s in result.scores], fail_under))
+
+
+@click.command()
+@config_option
+@workload_option
+@format_option()
+@fail_under_option
+@click.option(
+    "--since", default="7d", show_default=True, metavar="DURATION", help="Trend against the score this long ago."
+)
+@click.option("--top", default=3, show_default=True, help="Reasons shown per workload in the table.")
+def score(
+    config_path: str | None, workloads: tuple[str, ...], fmt: str, fail_under: float | None, since: str, top: int
+) -> None:
+    """Print the latest stored scores (no cloud calls) with their trend and top reasons."""
+    from failover.cli.render import score_json, score_table
+    from failover.config import load_config
+    from failover.schema import parse_duration
+    from failover.store import Store, resolve_database_url
+
+    try:
+        since_s = parse_duration(since)
+    except ValueError as err:
+        raise ConfigError(f"--since: {err}") from None
+    config = load_config(config_path, required=False)
+    store = Store.open(resolve_database_url(config.database))
+    try:
+        scores = store.latest_scores()
+        if workloads:
+            unknown = sorted(set(workloads) - {s.workload for s in scores} - {w.name for w in config.workloads})
+            if unknown:
+                raise ConfigError(f"unknown workload {', '.join(unknown)}")
+            scores = [s for s in scores if s.workload in workloads]
+        elif config.workloads:
+            configured = {w.name for w in config.workloads}
+            scores = [s for s in scores if s.workload in configured]
+        previous = {s.workload: store.score_at(s.workload, s.computed_at - timedelta(seconds=since_s)) for s in scores}
+    finally:
+        store.close()
+    expected = list(workloads) or [w.name for w in config.workloads] or [s.workload for s in scores]
+    missing = [n for n in expected if n not in {s.workload for s in scores}]
+    if fmt == "json":
+        click.echo(json.dumps([score_json(s, previous[s.workload], since_s) for s in scores], indent=2))
+    else:
+        if scores:
+            console().print(score_table(scores, previous, top=top))
+        if missing:
+            click.echo(f"no score yet for {', '.join(missing)}: run `failover check`", err=True)
+    sys.exit(_gate(scores, expected, fail_under))
+
+
+@click.command()
+@click.argument("workload")
+@config_option
+@format_option()
+def explain(workload: str, config_path: str | None, fmt: str) -> None:
+    """Every finding of WORKLOAD with its evidence and the check's documentation."""
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from failover.checks import CATALOG
+    from failover.cli.render import STATUS_STYLE, score_json, score_table
+    from failover.config import load_config
+    from failover.store import Store, resolve_database_url
+
+    config = load_config(config_path, required=False)
+    store = Store.open(resolve_database_url(config.database))
+    try:
+        findings = store.latest_findings(workload)
+        scores = store.latest_scores(workload)
+    finally:
+        store.close()
+    if not findings and not scores:
+        raise ConfigError(f"no findings stored for workload {workload!r}: run `failover check` first")
+    if fmt == "json":
+        echo_json(
+            {
+                "score": score_json(scores[0]) if scores else None,
+                "findings": [
+                    {**f.to_dict(), "doc": CATALOG[f.check].doc if f.check in CATALOG else None} for f in findings
+                ],
+            }
+        )
+        return
+    out = console()
+    if scores:
+        out.print(score_table(scores, top=len(scores[0].reasons)))
+        for note in scores[0].details.get("rto", {}).get("notes", []):
+            out.print(f"  RTO note: {note}")
+        for gate in scores[0].details.get("gates", []):
+            out.print(f"  gate: {gate}")
+    order = {"fail": 0, "unknown": 1, "warn": 2, "pass": 3}
+    for f in sorted(findings, key=lambda f: (order.get(str(f.status), 9), f.check, f.subject)):
+        meta = CATALOG.get(f.check)
+        body = Text()
+        body.append(f.reason + "\n")
+        if f.evidence:
+            body.append("evidence: " + json.dumps(f.evidence, default=str, sort_keys=True)[:1500] + "\n", style="dim")
+        if meta:
+            body.append(meta.doc, style="italic")
+        title = Text.assemble((f"{f.status} ", STATUS_STYLE.get(str(f.status), "")), f"{f.check}  {f.subject}")
+        out.print(Panel(body, title=title, title_align="left"))

@@ -1,0 +1,150 @@
+"""What to probe for a set of workloads, and turning the DNS failover-path helpers' answers into
+observations the checks read. The plan is pure; ``probe_workloads`` runs it on the probe engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from failover.model import Observation, ObsStatus
+from failover.schema import Config, Workload
+from probes.dnspath import Agreement, CachedTtl, CnameChain, ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    workload: str
+    site: str | None
+    label: str
+
+
+def http_plan(config: Config, workloads: Iterable[Workload]) -> list[tuple[Any, Tag]]:
+    """Every secondary endpoint, directly and (with a public name) as the public name."""
+    from probes.targets import HttpTarget
+
+    global_ca = (config.tls.ca_file,) if config.tls.ca_file else ()
+    plan: list[tuple[Any, Tag]] = []
+    for w in workloads:
+        public = w.dns.name if w.dns else None
+        for site in w.secondaries:
+            for ep in site.endpoints:
+                cas = global_ca + ((ep.ca_file,) if ep.ca_file else ())
+                plan.append((HttpTarget.from_endpoint(ep, ca_files=cas), Tag(w.name, site.name, "direct")))
+                if public and ep.as_public_name:
+                    target = HttpTarget.from_endpoint(ep, public_name=public, ca_files=cas)
+                    plan.append((target, Tag(w.name, site.name, "as-public-name")))
+    return plan
+
+
+def _obs(name: str, label: str, status: ObsStatus, reason: str, data: dict[str, Any]) -> Observation:
+    return Observation(probe="dns", target=name, status=status, reason=reason, data=data, label=label)
+
+
+def delegation_observation(zone: ZoneInfo) -> Observation:
+    nameservers = [
+        {"name": ns, "provider": provider} for provider, names in sorted(zone.providers.items()) for ns in names
+    ]
+    data = {**zone.to_dict(), "nameservers": nameservers, "providers": sorted(zone.providers)}
+    if zone.zone and nameservers:
+        reason = f"zone {zone.zone}: {len(nameservers)} NS on {', '.join(sorted(zone.providers))}"
+        return _obs(zone.name, "delegation", ObsStatus.OK, reason, data)
+    return _obs(zone.name, "delegation", ObsStatus.ERROR, zone.error or "zone not found", data)
+
+
+def authoritative_observation(agreement: Agreement) -> Observation:
+    servers = [
+        {
+            "server": server,
+            "answered": server not in agreement.failed,
+            "answers": answers,
+            "error": agreement.failed.get(server),
+        }
+        for server, answers in sorted({**{s: [] for s in agreement.failed}, **agreement.answers}.items())
+    ]
+    data = {**agreement.to_dict(), "servers": servers}
+    if agreement.agree is None:
+        return _obs(agreement.name, "authoritative", ObsStatus.FAILED, "no authoritative server answered", data)
+    if agreement.agree and agreement.all_answered:
+        return _obs(agreement.name, "authoritative", ObsStatus.OK, f"{len(servers)} servers agree", data)
+    reason = "servers disagree" if not agreement.agree else f"{len(agreement.failed)} servers did not answer"
+    return _obs(agreement.name, "authoritative", ObsStatus.FAILED, reason, data)
+
+
+def chain_observation(chain: CnameChain) -> Observation:
+    data = {**chain.to_dict(), "chain": [h.to_dict() for h in chain.hops]}
+    if chain.effective_ttl is None:
+        return _obs(chain.name, "chain", ObsStatus.ERROR, chain.error or "no records", data)
+    status = ObsStatus.OK if chain.complete else ObsStatus.FAILED
+    reason = f"{len(chain.hops)} hop(s), effective TTL {chain.effective_ttl}s" + (
+        f"; {chain.error}" if chain.error else ""
+    )
+    return _obs(chain.name, "chain", status, reason, data)
+
+
+def resolver_observation(cached: CachedTtl) -> Observation:
+    data = cached.to_dict()
+    if cached.error or cached.ttl is None:
+        return _obs(cached.name, "resolver", ObsStatus.ERROR, cached.error or "no TTL", data)
+    return _obs(cached.name, "resolver", ObsStatus.OK, cached.reason, data)
+
+
+async def dns_path(w: Workload, timeout: float) -> list[Observation]:
+    """The workload's DNS failover path: delegation, authoritative agreement, CNAME chain, resolver TTL."""
+    from probes import dnspath
+
+    assert w.dns is not None
+    d = w.dns
+    zone = await dnspath.find_zone(d.name, nameservers=d.nameservers, resolver=d.resolver, zone=d.zone, timeout=timeout)
+    found = [delegation_observation(zone)]
+    servers = list(d.nameservers) or zone.servers
+    if servers:
+        found.append(authoritative_observation(await dnspath.check_agreement(d.name, "A", servers, timeout)))
+    chain = await dnspath.follow_cname_chain(d.name, "A", nameservers=servers, resolver=d.resolver, timeout=timeout)
+    found.append(chain_observation(chain))
+    if d.resolver:
+        cached = await dnspath.resolver_cached_ttl(
+            d.name, "A", resolver=d.resolver, timeout=timeout, authoritative_ttl=chain.effective_ttl
+        )
+        found.append(resolver_observation(cached))
+    return found
+
+
+async def probe_workloads(config: Config, workloads: list[Workload], vantage: str) -> list[Observation]:
+    """Run every HTTP probe and DNS-path lookup for ``workloads``; each result tagged with its workload."""
+    from probes.engine import Engine
+
+    plan = http_plan(config, workloads)
+    engine = Engine(concurrency=config.probes.concurrency, per_host=config.probes.per_host)
+    limit = asyncio.Semaphore(max(1, config.probes.concurrency // 4))
+
+    async def one_path(w: Workload) -> list[Observation]:
+        async with limit:
+            try:
+                found = await dns_path(w, config.probes.timeout)
+            except Exception as err:  # a helper bug must read as "could not check", never as healthy
+                found = [
+                    _obs(
+                        w.dns.name if w.dns else w.name,
+                        "delegation",
+                        ObsStatus.ERROR,
+                        f"{type(err).__name__}: {err}",
+                        {},
+                    )
+                ]
+            return [o.tagged(workload=w.name, site=None, vantage=vantage) for o in found]
+
+    http_task = engine.run([t for t, _ in plan])
+    dns_tasks = [one_path(w) for w in workloads if w.dns]
+    http_results, *dns_results = await asyncio.gather(http_task, *dns_tasks)
+    observations = [
+        obs.tagged(workload=tag.workload, site=tag.site, label=tag.label, vantage=vantage)
+        for obs, (_, tag) in zip(http_results, plan, strict=True)
+    ]
+    for group in dns_results:
+        observations.extend(group)
+    return observations
+
+
+__all__ = ["Tag", "dns_path", "http_plan", "probe_workloads"]

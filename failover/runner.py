@@ -1,0 +1,130 @@
+"""One cycle: inventory -> probes -> checks -> store -> score. The CLI, the demo and the daemon all
+run this, so there is one code path from evidence to score."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from failover.checks import Evidence, run_checks
+from failover.errors import ConfigError
+from failover.model import Finding, Inventory, Observation, Score, utcnow
+from failover.probing import probe_workloads
+from failover.schema import Config, Workload
+from failover.scoring import score
+from failover.store import Store
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class CycleResult:
+    run_id: int
+    inventories: list[Inventory] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    scores: list[Score] = field(default_factory=list)
+
+
+def vantage_of(config: Config) -> str:
+    return config.vantage or config.daemon.vantage or socket.gethostname()
+
+
+def select_workloads(config: Config, names: list[str] | None) -> list[Workload]:
+    if not names:
+        return list(config.workloads)
+    known = {w.name: w for w in config.workloads}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise ConfigError(f"unknown workload {', '.join(missing)} (known: {', '.join(sorted(known)) or 'none'})")
+    return [known[n] for n in names]
+
+
+def config_digest(config: Config) -> str:
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+
+
+def run_inventory(config: Config, store: Store, run_id: int, workloads: list[Workload]) -> list[Inventory]:
+    from providers.base import inventory_accounts
+
+    names = {s.account for w in workloads for s in w.sites}
+    accounts = [a for a in config.accounts if a.name in names]
+    inventories = inventory_accounts(accounts)
+    store.save_inventory(run_id, inventories)
+    return inventories
+
+
+def evaluate(
+    config: Config,
+    workloads: list[Workload],
+    inventories: list[Inventory],
+    observations: list[Observation],
+    now: datetime,
+) -> tuple[list[Finding], list[Score]]:
+    """Pure: findings and scores for each workload from the evidence at hand."""
+    by_account = {inv.account: inv for inv in inventories}
+    findings: list[Finding] = []
+    scores: list[Score] = []
+    for w in workloads:
+        ev = Evidence(
+            config=config,
+            workload=w,
+            inventories=by_account,
+            observations=[o for o in observations if o.workload == w.name],
+            now=now,
+        )
+        wf = run_checks(ev)
+        findings += wf
+        scores.append(score(ev, wf))
+    return findings, scores
+
+
+def run_cycle(
+    config: Config,
+    store: Store,
+    *,
+    workloads: list[str] | None = None,
+    inventory: bool = True,
+    kind: str = "check",
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> CycleResult:
+    """Run one full cycle and store everything it learned. With ``inventory=False`` the newest stored
+    inventory is used (the daemon inventories less often than it probes)."""
+    say = progress or (lambda _msg: None)
+    selected = select_workloads(config, workloads)
+    vantage = vantage_of(config)
+    run_id = store.start_run(kind, vantage=vantage, config_digest=config_digest(config))
+    result = CycleResult(run_id=run_id)
+    try:
+        if inventory:
+            say("inventory")
+            result.inventories = run_inventory(config, store, run_id, selected)
+        else:
+            accounts = {s.account for w in selected for s in w.sites}
+            result.inventories = store.latest_inventory(accounts)
+        say("probes")
+        result.observations = asyncio.run(probe_workloads(config, selected, vantage))
+        store.save_observations(run_id, result.observations)
+        say("checks")
+        result.findings, result.scores = evaluate(
+            config, selected, result.inventories, result.observations, now or utcnow()
+        )
+        store.save_findings(run_id, result.findings)
+        store.save_scores(run_id, result.scores)
+    except BaseException as err:
+        store.finish_run(run_id, "error", error=f"{type(err).__name__}: {err}")
+        raise
+    stats = {
+        "workloads": len(selected),
+        "resources": sum(len(i.resources) for i in result.inventories),
+        "incomplete_scopes": sum(len(i.incomplete) for i in result.inventories),
+        "observations": len(result.observations),
+        "findings": len(result.findings),
+    }
+    store.finish_run(run_id, "ok", stats=stats)
+    return result
