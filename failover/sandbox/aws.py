@@ -502,6 +502,7 @@ def seed_rds_with_replica(
         DBInstanceIdentifier=f"{name}-replica",
         SourceDBInstanceIdentifier=src["DBInstanceArn"],
         DBInstanceClass=instance_class,
+        AvailabilityZone=f"{replica_region}a",  # moto would copy the source's zone
         Tags=_tag_list(tags) or [],
     )["DBInstance"]
     return {"source_arn": src["DBInstanceArn"], "replica_arn": replica["DBInstanceArn"]}
