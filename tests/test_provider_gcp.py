@@ -121,7 +121,7 @@ def test_regions_carry_cpu_quotas(world: FakeGcp, gcp_account: MakeAccount, gcp_
 def test_managed_groups_carry_size_stability_autoscaler_bounds_and_vcpu(
     world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
 ) -> None:
-    world.add_instance_template("acme", "web-tmpl", machine_type="e2-standard-4")
+    world.add_instance_template("acme", "web-tmpl", machine_type="e2-standard-4", labels={"app": "web"})
     world.add_group(
         "acme", "web", zone="us-east1-b", target_size=3, template="web-tmpl", autoscaler_min=2, autoscaler_max=10
     )
@@ -143,6 +143,7 @@ def test_managed_groups_carry_size_stability_autoscaler_bounds_and_vcpu(
     assert web.attrs["stable"] is True
     assert web.attrs["instance_template"] == "projects/acme/global/instanceTemplates/web-tmpl"
     assert (web.attrs["autoscaled"], web.attrs["min_size"], web.attrs["max_size"]) == (True, 2, 10)
+    assert web.tags == {"app": "web"}  # the template's labels: what a site's tag selector matches
     api = one(inv, "compute.group", "api")
     assert (api.region, api.zone, api.state) == ("us-east1", "", "UPDATING")
     assert api.attrs["stable"] is False

@@ -307,14 +307,20 @@ class FakeGcp:
         return self._add(project, "instances", f"zones/{zone}", inst)
 
     def add_instance_template(
-        self, project: str, name: str, *, machine_type: str, region: str | None = None
+        self,
+        project: str,
+        name: str,
+        *,
+        machine_type: str,
+        region: str | None = None,
+        labels: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         where = f"regions/{region}" if region else "global"
         tmpl = {
             "kind": "compute#instanceTemplate",
             "name": name,
             "selfLink": f"{BASE}/projects/{project}/{where}/instanceTemplates/{name}",
-            "properties": {"machineType": machine_type},
+            "properties": {"machineType": machine_type, "labels": dict(labels or {})},
         }
         if region:
             tmpl["region"] = f"{BASE}/projects/{project}/regions/{region}"

@@ -7,7 +7,7 @@ when they fail, leave ``max_size``/``autoscaled`` or the vCPU capacity unknown (
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from failover.errors import ProviderError
 from failover.model import Capacity, Kind, Resource, ScopeError
@@ -40,16 +40,17 @@ def read_groups(
         scalers = None
         errors.append(_soft(err, f"{project}/autoscalers"))
 
-    templates: dict[str, str] | None
+    templates: dict[str, Template] | None
     try:
-        templates = read_template_machine_types(session, project)
+        templates = read_templates(session, project)
     except ProviderError as err:
         templates = None
         errors.append(_soft(err, f"{project}/instanceTemplates"))
 
     resources = []
     for where, mig in items:
-        mtype = templates.get(template_of(mig), "") if templates is not None else ""
+        template = templates.get(template_of(mig)) if templates is not None else None
+        mtype = template.machine_type if template else ""
         zone = _lookup_zone(where, mig)
         spec: MachineSpec | None = None
         if mtype and zone:
@@ -57,7 +58,8 @@ def read_groups(
                 spec = machine_types.resolve(session, project, zone, mtype)
             except ProviderError as err:
                 errors.append(_soft(err, f"{project}/machineTypes/{mtype}"))
-        resources.append(normalize_group(target, where, mig, scalers, mtype or None, spec))
+        labels = dict(template.labels) if template else {}
+        resources.append(normalize_group(target, where, mig, scalers, mtype or None, spec, labels))
     return resources, errors
 
 
@@ -72,8 +74,15 @@ def read_autoscalers(session: GcpSession, project: str) -> dict[str, Any]:
     return {path_of(a.target): a.autoscaling_policy for _where, a in items if a.target}
 
 
-def read_template_machine_types(session: GcpSession, project: str) -> dict[str, str]:
-    """Instance template path -> machine type name."""
+class Template(NamedTuple):
+    machine_type: str
+    labels: dict[str, str]
+
+
+def read_templates(session: GcpSession, project: str) -> dict[str, Template]:
+    """Instance template path -> its machine type and the labels it gives instances.
+
+    MIGs carry no labels of their own; the template's labels are what a site's tag selector means."""
     client = session.client("InstanceTemplatesClient")
     items, unreachable = session.aggregated(
         f"{project}/instanceTemplates", client.aggregated_list, {"project": project}, "instance_templates"
@@ -82,7 +91,11 @@ def read_template_machine_types(session: GcpSession, project: str) -> dict[str, 
         raise ProviderError(
             f"instance templates unreachable in {', '.join(unreachable)}", f"{project}/instanceTemplates"
         )
-    return {path_of(t.self_link): last(t.properties.machine_type) for _where, t in items if t.properties.machine_type}
+    return {
+        path_of(t.self_link): Template(last(t.properties.machine_type), dict(t.properties.labels))
+        for _where, t in items
+        if t.properties.machine_type
+    }
 
 
 def template_of(mig: Any) -> str:
@@ -108,8 +121,9 @@ def normalize_group(
     scalers: dict[str, Any] | None,
     machine_type: str | None,
     spec: MachineSpec | None,
+    labels: dict[str, str] | None = None,
 ) -> Resource:
-    """One SDK ``InstanceGroupManager`` as a ``compute.group`` resource.
+    """One SDK ``InstanceGroupManager`` as a ``compute.group`` resource, tagged with its template's labels.
 
     ``scalers`` ``None`` means autoscalers could not be read: ``autoscaled``/``max_size`` stay ``None``.
     Capacity vCPU/memory are ``targetSize`` x the template's machine type, when both are known.
@@ -165,6 +179,6 @@ def normalize_group(
             memory_mib=size * spec.memory_mib if spec else None,
             instances=size,
         ),
-        tags={},
+        tags=dict(labels or {}),
         attrs=attrs,
     )
