@@ -110,7 +110,8 @@ def test_every_mapped_type_is_normalized(fake_arm, azure_account, azure_adapter)
     assert r["stgrs"].attrs["geo_redundant"] is True and r["stlrs"].attrs["geo_redundant"] is False
     assert r["kv"].native_type == "Microsoft.KeyVault/vaults" and r["kv"].tags == {"team": "sec"}
     assert r["sqlsrv/appdb"].attrs["resource_group"] == "rg"
-    assert {res.account for res in inv.resources} == {"sub-1"} and inv.account == "azure-test"
+    assert {res.account for res in inv.resources} == {"azure-test"} and inv.account == "azure-test"
+    assert {res.attrs["subscription"] for res in inv.resources} == {"sub-1"}
 
 
 def test_every_page_of_every_collection_is_read(fake_arm, azure_account, azure_adapter):
@@ -136,7 +137,7 @@ def test_two_subscriptions_are_read_concurrently(fake_arm, azure_account, azure_
     fake_arm.slow(0.3)  # every request, so concurrent reads overlap in the server
     inv = azure_adapter.inventory(azure_account("sub-1", "sub-2", max_concurrency=6))
     assert inv.complete
-    assert {(r.name, r.account) for r in inv.resources if r.kind == Kind.LB} == {
+    assert {(r.name, r.attrs["subscription"]) for r in inv.resources if r.kind == Kind.LB} == {
         ("lb-sub-1", "sub-1"),
         ("lb-sub-2", "sub-2"),
     }

@@ -8,6 +8,7 @@ lacks what checks need (VM size, replica role, Traffic Manager monitoring) are t
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -102,7 +103,13 @@ class AzureAdapter:
         errors += collapse_detail_errors(detail_errors, pending)
 
         unreadable = {sub for sub in account.scopes if any(e.scope == f"subscriptions/{sub}/locks" for e in errors)}
-        return apply_locks(resources, unreadable), errors
+        # Normalizers key resources by subscription; the inventory names the config account (what
+        # sites select on), and keeps the subscription in attrs.
+        located = [
+            dataclasses.replace(r, account=account.name, attrs={**r.attrs, "subscription": r.account})
+            for r in apply_locks(resources, unreadable)
+        ]
+        return located, errors
 
 
 def collapse_detail_errors(errors: list[ScopeError], pending: dict[str, Resource]) -> list[ScopeError]:
