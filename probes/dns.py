@@ -72,7 +72,7 @@ class Exchange:
     response: dns.message.Message | None
     latency_ms: float | None
     used_tcp: bool = False
-    error: str | None = None  # timeout | network | bad_target
+    error: str | None = None  # timeout | refused | network | bad_target
     detail: str = ""
     tried: list[str] = field(default_factory=list)
 
@@ -147,6 +147,31 @@ def make_query(name: str, rdtype: str, recursion: bool = True) -> dns.message.Me
     return q
 
 
+async def _udp(query: dns.message.Message, address: str, port: int) -> dns.message.Message:
+    """One UDP exchange on a fresh connected socket (the caller bounds the time).
+
+    A connected socket takes replies only from the server and surfaces ICMP port-unreachable as
+    ``ConnectionRefusedError`` at once; a new socket per query keeps the OS's random source port. This
+    is leaner than dnspython's transport-per-query path (about 1.5x the queries per second here).
+    Datagrams that are not the answer to this query (wrong id or question, garbage) are ignored.
+    """
+    loop = asyncio.get_running_loop()
+    wire = query.to_wire()
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        sock.connect((address, port))
+        await loop.sock_sendall(sock, wire)
+        while True:
+            data = await loop.sock_recv(sock, 65535)
+            try:
+                response = dns.message.from_wire(data)
+            except dns.exception.DNSException:
+                continue
+            if query.is_response(response):
+                return response
+
+
 async def exchange(name: str, rdtype: str, server: str, timeout: float = 3.0, recursion: bool = True) -> Exchange:
     """Query ``server`` (``host:port``); UDP first, TCP when the UDP answer comes back truncated.
 
@@ -162,9 +187,15 @@ async def exchange(name: str, rdtype: str, server: str, timeout: float = 3.0, re
     try:
         async with asyncio.timeout(timeout):
             address = await _address_of(host)
-            response, used_tcp = await dns.asyncquery.udp_with_fallback(query, address, timeout=timeout, port=port)
+            response = await _udp(query, address, port)
+            used_tcp = bool(response.flags & dns.flags.TC)
+            if used_tcp:
+                response = await dns.asyncquery.tcp(query, address, timeout=timeout, port=port)
     except (TimeoutError, dns.exception.Timeout):
         return Exchange(server, None, None, error="timeout", detail=f"no answer within {timeout:g}s")
+    except ConnectionRefusedError:
+        detail = "connection refused (nothing listening: ICMP port unreachable or TCP reset)"
+        return Exchange(server, None, None, error="refused", detail=detail)
     except OSError as err:
         return Exchange(server, None, None, error="network", detail=_one_line(err))
     except dns.exception.DNSException as err:  # malformed reply, unexpected source, ...
@@ -216,7 +247,8 @@ def observe(target: DnsTarget, result: Exchange, tried: list[str] | None = None)
         return Observation(
             probe="dns",
             target=str(target),
-            status=ObsStatus.ERROR,
+            # nothing listening is evidence the server is down; a timeout only says no answer came
+            status=ObsStatus.FAILED if result.error == "refused" else ObsStatus.ERROR,
             reason=f"{result.server}: {result.detail}",
             data=data,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from collections.abc import Callable, Iterator
 
 import dns.flags
@@ -185,3 +186,37 @@ def test_server_given_by_name_is_resolved_by_the_os(knot: KnotServer) -> None:
     assert obs.status == ObsStatus.OK, obs.reason
     assert obs.data["server"] == f"localhost:{knot.port}"
 
+
+def test_nothing_listening_is_failed_at_once_not_a_timeout() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{sock.getsockname()[1]}"
+    obs = probe(f"api.{SHOP}", server=closed, timeout=2.0)
+    assert obs.status == ObsStatus.FAILED
+    assert obs.data["error"] == "refused"
+    assert "connection refused" in obs.reason
+
+
+def test_stray_datagrams_are_ignored_until_the_real_answer() -> None:
+    """A server that first sends garbage and a reply with the wrong id: only the real answer counts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(5)
+
+        def serve() -> None:
+            data, peer = sock.recvfrom(512)
+            query = dns.message.from_wire(data)
+            wrong = dns.message.make_response(query)
+            wrong.id = (query.id + 1) % 65536
+            wrong.answer.append(dns.rrset.from_text(query.question[0].name, 60, "IN", "A", "203.0.113.66"))
+            right = dns.message.make_response(query)
+            right.answer.append(dns.rrset.from_text(query.question[0].name, 60, "IN", "A", PRIMARY_IP))
+            for reply in (b"\x00garbage", wrong.to_wire(), right.to_wire()):
+                sock.sendto(reply, peer)
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        obs = probe(f"api.{SHOP}", server=f"127.0.0.1:{sock.getsockname()[1]}")
+        thread.join()
+    assert obs.status == ObsStatus.OK, obs.reason
+    assert [a["value"] for a in obs.data["answers"]] == [PRIMARY_IP]
