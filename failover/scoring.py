@@ -223,13 +223,14 @@ def score(
     for i, f in enumerate(findings):
         if f.status == FindingStatus.PASS:
             continue
-        # Points a fix would gain: re-score with this one finding passing, gates included.
+        # Points a fix would gain: re-score with this one finding passing, gates included; where other
+        # gates still hold the score down, at least the finding's own weight (so every fix ranks).
         fixed = [*statuses[:i], FindingStatus.PASS, *statuses[i + 1 :]]
         fixed_rto_cap = _rto_cap(_rto_after_fix(rto, f.check, w.targets.max_dns_ttl, cfg), w.targets.rto)
-        after = min(_raw(findings, fixed, weights)[0], _gates(ev, findings, fixed)[0], fixed_rto_cap)
-        reasons.append(
-            Reason(f.check, str(f.status), f.reason, round(max(0.0, after - min(raw, cap, rto_cap)), 1), f.subject)
-        )
+        raw_after = _raw(findings, fixed, weights)[0]
+        after = min(raw_after, _gates(ev, findings, fixed)[0], fixed_rto_cap)
+        gain = max(after - readiness, raw_after - raw, 0.0)
+        reasons.append(Reason(f.check, str(f.status), f.reason, round(gain, 1), f.subject))
     reasons.sort(key=lambda r: (-r.points, r.check, r.subject))
     blocking = [
         f

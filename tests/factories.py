@@ -107,7 +107,7 @@ def ready_inventory() -> dict[str, Inventory]:
                 "set_identifier": "primary",
                 "health_check_id": "hc-1",
                 "ttl": 60,
-                "alias_target": {"dns_name": "east-lb.us-east-1.elb.amazonaws.com"},
+                "alias": {"dns_name": "east-lb.us-east-1.elb.amazonaws.com"},
             },
         ),
         aws(
@@ -123,7 +123,7 @@ def ready_inventory() -> dict[str, Inventory]:
             "hc-1",
             region="global",
             tags={},
-            attrs={"interval": 10, "failure_threshold": 3, "status": "healthy"},
+            attrs={"request_interval_s": 10, "failure_threshold": 3, "status": "healthy"},
         ),
     ]
     gcp_res = [
@@ -186,7 +186,7 @@ def ready_observations() -> list[Observation]:
     tls = {"verified": True, "covers_name": True, "days_left": 80, "names": [PUBLIC], "earliest_expiry_subject": "leaf"}
     return [
         obs("http", "direct", site="gcp-central", target=SEC_URL, status_code=200, tls=tls),
-        obs("http", "as-public-name", site="gcp-central", target=SEC_URL, status_code=200, tls=tls),
+        obs("http", "as-public-name", site="gcp-central", target=f"{SEC_URL} as {PUBLIC}", status_code=200, tls=tls),
         obs(
             "dns",
             "delegation",

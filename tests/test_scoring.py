@@ -63,9 +63,9 @@ def test_reasons_hold_every_non_pass_ranked_by_points():
     s = scored(f.evidence(inventories=invs, observations=observations))
     assert [r.check for r in s.reasons] == ["dns.ttl", "guardrails.deletion_protection"]
     # The long TTL pushes the RTO over target (a cap at 79); fixing it lifts the cap, while
-    # protecting gce-2 alone gains nothing until the cap is gone.
+    # protecting gce-2 gains only its own weight.
     assert s.reasons[0].points > 15
-    assert s.reasons[1].points == 0
+    assert 0 < s.reasons[1].points < 10
     assert s.status == Status.AT_RISK
 
 

@@ -175,7 +175,7 @@ def health_check_for(ev: Evidence, record: Resource) -> Resource | None:
 
 def _record_targets(record: Resource) -> set[str]:
     targets = {normalize_name(str(v)) for v in record.attrs.get("values") or []}
-    alias = record.attrs.get("alias_target")
+    alias = record.attrs.get("alias") or record.attrs.get("alias_target")
     if isinstance(alias, dict):
         alias = alias.get("dns_name") or alias.get("DNSName")
     if alias:
@@ -263,7 +263,8 @@ def dns_failover_records(ev: Evidence) -> list[Finding]:
 
 
 def detection_seconds(hc: Resource) -> float | None:
-    interval = hc.attrs.get("interval") or hc.attrs.get("request_interval")
+    # Route 53: request_interval_s; Traffic Manager: interval_s.
+    interval = next((hc.attrs[k] for k in ("request_interval_s", "interval_s", "interval") if hc.attrs.get(k)), None)
     threshold = hc.attrs.get("failure_threshold")
     if interval is None or threshold is None:
         return None

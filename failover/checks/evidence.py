@@ -54,7 +54,7 @@ class Evidence:
                 o.probe == probe
                 and o.site == site
                 and (not label or o.label == label)
-                and (target is None or o.target == target)
+                and (target is None or o.target == target or o.target.startswith(f"{target} as "))
             ):
                 return o
         return None

@@ -27,7 +27,13 @@ def deletion_protection(ev: Evidence) -> list[Finding]:
     me = info("guardrails.deletion_protection")
     findings = []
     for site in ev.workload.sites:
-        resources = [r for r in ev.resources(site) if r.kind in _PROTECTABLE]
+        # Groups count where the provider can protect them (Azure locks on a scale set); an ASG or MIG
+        # has no such setting and is left out rather than reported unprotected.
+        resources = [
+            r
+            for r in ev.resources(site)
+            if r.kind in _PROTECTABLE or (r.kind == Kind.COMPUTE_GROUP and "deletion_protection" in r.attrs)
+        ]
         gaps = ev.gaps(site)
         unprotected = [r.name or r.native_id for r in resources if r.attrs.get("deletion_protection") is False]
         unknown = [r.name or r.native_id for r in resources if r.attrs.get("deletion_protection") is None]

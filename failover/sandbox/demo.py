@@ -1,0 +1,317 @@
+"""The demo estate: three workloads across the local AWS, GCP and Azure emulators, a local
+authoritative DNS server and local HTTPS endpoints. One is truly ready; one has a secondary scaled to
+zero and DNS only on Route 53; one has a secondary whose certificate does not cover the public name
+and a stale database replica. ``failover demo`` runs one real cycle over it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+AZURE_SUB = "00000000-0000-0000-0000-00000000d3a0"
+GCP_PROJECT = "acme-dr"
+EXPECTED = {"checkout": "READY", "search": "NOT_READY", "payments": "NOT_READY"}
+
+
+@dataclass
+class Estate:
+    """Running emulators and the config (as plain data) pointing at them."""
+
+    config: dict[str, Any]
+    stack: contextlib.ExitStack
+
+
+def _aws(stack: contextlib.ExitStack) -> Any:
+    from failover.sandbox import aws
+
+    sandbox = stack.enter_context(aws.AwsSandbox())
+    # checkout: 4 x m5.xlarge (16 vCPU) behind an ALB, a database replicated to us-west-2 (5 s behind).
+    checkout_ids = aws.seed_instances(
+        sandbox,
+        "us-east-1",
+        count=4,
+        instance_type="m5.xlarge",
+        image="ami-0c0ffee0checkout",
+        tags={"app": "checkout", "version": "2.3.1", "Name": "checkout-web"},
+        deletion_protection=True,
+    )
+    aws.seed_load_balancer(sandbox, "us-east-1", "checkout-alb", instance_ids=checkout_ids, tags={"app": "checkout"})
+    aws.seed_rds_with_replica(sandbox, "us-east-1", "us-west-2", "checkout-db", tags={"app": "checkout"})
+    aws.seed_failover_zone(sandbox, "example.com", "checkout", primary="52.0.10.1", secondary="34.120.10.100", ttl=60)
+    # search: 3 x m5.large in an Auto Scaling group.
+    aws.seed_auto_scaling_group(
+        sandbox,
+        "us-east-1",
+        "search-asg",
+        desired=3,
+        min_size=3,
+        max_size=6,
+        instance_type="m5.large",
+        tags={"app": "search", "version": "7.1.0"},
+    )
+    aws.seed_failover_zone(sandbox, "example.org", "search", primary="52.0.20.1", secondary="34.120.20.1", ttl=300)
+    # payments: 2 x m5.2xlarge (16 vCPU), a database whose replica is 30 minutes behind.
+    aws.seed_instances(
+        sandbox,
+        "us-east-1",
+        count=2,
+        instance_type="m5.2xlarge",
+        image="ami-0c0ffee0payments",
+        tags={"app": "payments", "version": "4.0.2"},
+        deletion_protection=True,
+    )
+    aws.seed_rds_with_replica(sandbox, "us-east-1", "us-west-2", "payments-db", tags={"app": "payments"})
+    aws.seed_failover_zone(sandbox, "example.net", "payments", primary="52.0.30.1", secondary="20.50.30.1", ttl=60)
+    # aws.seed_replica_lag(sandbox, "us-west-2", {"checkout-db-replica": 5.0, "payments-db-replica": 1800.0})
+    return sandbox
+
+
+def _gcp(stack: contextlib.ExitStack) -> Any:
+    from failover.sandbox.gcp import FakeGcp
+
+    fake = stack.enter_context(FakeGcp())
+    fake.add_machine_type("n2-standard-4", 4, 16384)
+    fake.add_machine_type("n2-standard-2", 2, 8192)
+    fake.add_region(GCP_PROJECT, "us-central1", zones=["us-central1-a", "us-central1-b"], quotas={"CPUS": (48, 16)})
+    # checkout's secondary: a MIG of 4 x n2-standard-4 (16 vCPU, as much as the primary), up to 8.
+    fake.add_instance_template(
+        GCP_PROJECT, "checkout-tmpl", machine_type="n2-standard-4", labels={"app": "checkout", "version": "2.3.1"}
+    )
+    fake.add_group(
+        GCP_PROJECT,
+        "checkout-mig",
+        zone="us-central1-a",
+        target_size=4,
+        template="checkout-tmpl",
+        autoscaler_min=4,
+        autoscaler_max=8,
+    )
+    for n in range(1, 5):
+        fake.add_instance(
+            GCP_PROJECT,
+            "us-central1-a",
+            f"checkout-mig-{n}",
+            machine_type="n2-standard-4",
+            labels={"app": "checkout", "version": "2.3.1"},
+            deletion_protection=True,
+            network_ip=f"10.128.0.{n}",
+            nat_ip=f"34.120.10.{n}",
+            image="checkout-2-3-1",
+            created_by=f"projects/{GCP_PROJECT}/zones/us-central1-a/instanceGroupManagers/checkout-mig",
+        )
+    # search's secondary: scaled to zero, and its autoscaler may only reach 2 x n2-standard-2.
+    fake.add_instance_template(
+        GCP_PROJECT, "search-tmpl", machine_type="n2-standard-2", labels={"app": "search", "version": "7.1.0"}
+    )
+    fake.add_group(
+        GCP_PROJECT,
+        "search-mig",
+        zone="us-central1-a",
+        target_size=0,
+        template="search-tmpl",
+        autoscaler_min=0,
+        autoscaler_max=2,
+    )
+    # Each secondary is reached through a regional load balancer (forwarding rule) at the address the
+    # SECONDARY failover record answers with.
+    for app, ip in (("checkout", "34.120.10.100"), ("search", "34.120.20.1")):
+        fake.add_forwarding_rule(
+            GCP_PROJECT, f"{app}-fr", region="us-central1", ip_address=ip, port_range="443-443", labels={"app": app}
+        )
+    return fake
+
+
+def _azure(stack: contextlib.ExitStack) -> Any:
+    from failover.sandbox.azure import FakeArm
+
+    fake = stack.enter_context(FakeArm())
+    fake.add_resource_group(AZURE_SUB, "payments-westus2", location="westus2", tags={"app": "payments"})
+    fake.add_resource(
+        AZURE_SUB,
+        "payments-westus2",
+        "Microsoft.Compute/virtualMachineScaleSets",
+        "payments-vmss",
+        location="westus2",
+        sku={"name": "Standard_D8s_v5", "tier": "Standard", "capacity": 2},
+        tags={"app": "payments", "version": "4.0.2"},
+    )
+    fake.add_resource(
+        AZURE_SUB,
+        "payments-westus2",
+        "Microsoft.Network/loadBalancers",
+        "payments-lb",
+        location="westus2",
+        sku={"name": "Standard"},
+        tags={"app": "payments"},
+    )
+    fake.add_lock(f"/subscriptions/{AZURE_SUB}/resourceGroups/payments-westus2", "no-delete", notes="DR site")
+    return fake
+
+
+def _dns(stack: contextlib.ExitStack) -> Any:
+    from failover.sandbox.dns import AuthoritativeServer
+
+    aws_ns = ["ns-1536.awsdns-00.co.uk.", "ns-512.awsdns-00.net."]
+    zones = {
+        # checkout's zone is served by Route 53 and Cloud DNS: one provider's outage leaves DNS up.
+        "example.com": [
+            *[("@", 3600, "NS", ns) for ns in [*aws_ns, "ns-cloud-a1.googledomains.com."]],
+            ("checkout", 60, "A", "52.0.10.1"),
+        ],
+        # search's zone is only on Route 53, with a 5 minute TTL.
+        "example.org": [*[("@", 3600, "NS", ns) for ns in aws_ns], ("search", 300, "A", "52.0.20.1")],
+        # payments' zone is on Route 53 and Azure DNS.
+        "example.net": [
+            *[("@", 3600, "NS", ns) for ns in [*aws_ns, "ns1-01.azure-dns.com."]],
+            ("payments", 60, "CNAME", "payments-edge.example.net."),
+            ("payments-edge", 60, "A", "52.0.30.1"),
+        ],
+    }
+    return stack.enter_context(AuthoritativeServer(zones))
+
+
+def _web(stack: contextlib.ExitStack, directory: Path) -> tuple[Any, dict[str, str]]:
+    from failover.sandbox.web import WebSandbox
+
+    web = WebSandbox(directory)
+    stack.callback(web.stop)
+    urls = {
+        "checkout": web.start(["checkout.example.com", "checkout-gcp.example.com"]).url(),
+        "checkout-primary": web.start(["checkout.example.com"]).url(),
+        # scaled to zero: the load balancer has no backends and answers 503.
+        "search": web.start(["search.example.org"], status=503, body='{"error": "no healthy upstream"}').url(),
+        # the DR certificate was issued for the site's own name only.
+        "payments": web.start(["payments-azure.example.net"]).url(),
+    }
+    return web, urls
+
+
+def build(directory: Path) -> Estate:
+    """Start every emulator, seed the estate and return the config that points at it."""
+    stack = contextlib.ExitStack()
+    try:
+        aws = _aws(stack)
+        gcp = _gcp(stack)
+        azure = _azure(stack)
+        dns_server = _dns(stack)
+        web, urls = _web(stack, directory)
+    except BaseException:
+        stack.close()
+        raise
+    ns = [dns_server.address]
+    db = directory / "failover.db"
+    config: dict[str, Any] = {
+        "database": f"sqlite:///{db}",
+        "vantage": "demo",
+        "tls": {"ca_file": str(web.ca_file)},
+        "accounts": [
+            aws.account("aws-prod", regions=["us-east-1", "us-west-2"]),
+            {
+                "name": "gcp-dr",
+                "provider": "gcp",
+                "project": GCP_PROJECT,
+                "endpoint": gcp.url,
+                "credentials": "anonymous",
+            },
+            {
+                "name": "azure-dr",
+                "provider": "azure",
+                "subscription": AZURE_SUB,
+                "endpoint": azure.url,
+                "credentials": "anonymous",
+            },
+        ],
+        "workloads": [
+            {
+                "name": "checkout",
+                "owners": ["payments-oncall@example.com"],
+                "tier": 1,
+                "targets": {"rto": "15m", "rpo": "5m", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
+                "dns": {"name": "checkout.example.com", "mechanism": "route53-failover", "nameservers": ns},
+                "sites": [
+                    {
+                        "name": "aws-east",
+                        "role": "primary",
+                        "account": "aws-prod",
+                        "regions": ["us-east-1"],
+                        "select": {"tags": {"app": "checkout"}},
+                        "endpoints": [{"url": urls["checkout-primary"]}],
+                    },
+                    {
+                        "name": "gcp-central",
+                        "role": "secondary",
+                        "account": "gcp-dr",
+                        "regions": ["us-central1"],
+                        "select": {"tags": {"app": "checkout"}},
+                        "endpoints": [{"url": urls["checkout"]}],
+                    },
+                ],
+                "dependencies": [
+                    {"name": "container-registry", "kind": "registry", "provider": "aws", "providers": ["gcp"]}
+                ],
+            },
+            {
+                "name": "search",
+                "owners": ["search-team@example.com"],
+                "tier": 2,
+                "targets": {"rto": "30m", "rpo": "1h", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
+                "dns": {"name": "search.example.org", "mechanism": "route53-failover", "nameservers": ns},
+                "sites": [
+                    {
+                        "name": "aws-east",
+                        "role": "primary",
+                        "account": "aws-prod",
+                        "regions": ["us-east-1"],
+                        "select": {"tags": {"app": "search"}},
+                    },
+                    {
+                        "name": "gcp-central",
+                        "role": "secondary",
+                        "account": "gcp-dr",
+                        "regions": ["us-central1"],
+                        "select": {"tags": {"app": "search"}},
+                        "endpoints": [{"url": urls["search"]}],
+                    },
+                ],
+                "dependencies": [{"name": "sso", "kind": "identity", "provider": "aws"}],
+            },
+            {
+                "name": "payments",
+                "owners": ["payments-oncall@example.com", "cfo-office@example.com"],
+                "tier": 0,
+                "targets": {"rto": "10m", "rpo": "5m", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
+                "dns": {"name": "payments.example.net", "mechanism": "route53-failover", "nameservers": ns},
+                "sites": [
+                    {
+                        "name": "aws-east",
+                        "role": "primary",
+                        "account": "aws-prod",
+                        "regions": ["us-east-1"],
+                        "select": {"tags": {"app": "payments"}},
+                    },
+                    {
+                        "name": "azure-west",
+                        "role": "secondary",
+                        "account": "azure-dr",
+                        "regions": ["westus2"],
+                        "select": {"tags": {"app": "payments"}},
+                        "endpoints": [{"url": urls["payments"]}],
+                        "failover_targets": ["20.50.30.1"],
+                    },
+                ],
+            },
+        ],
+    }
+    return Estate(config=config, stack=stack)
+
+
+@contextlib.contextmanager
+def running(directory: Path) -> Iterator[Estate]:
+    estate = build(directory)
+    try:
+        yield estate
+    finally:
+        estate.stack.close()
