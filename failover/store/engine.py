@@ -8,6 +8,7 @@ begin with ``BEGIN IMMEDIATE`` so they queue on the busy timeout instead of fail
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -76,7 +77,7 @@ def _sqlite_engine(url: str) -> Engine:
         try:
             cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if not memory:
-                cur.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(cur)
             cur.execute("PRAGMA synchronous = NORMAL")
             cur.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -88,6 +89,23 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _enable_wal(cur: Any) -> None:
+    """Switch to WAL once per database file. SQLite answers "database is locked" at once, without
+    its busy handler, while another process is switching a new file over; so wait here instead."""
+    import sqlite3
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def error_reason(err: BaseException) -> str:

@@ -37,6 +37,7 @@ from failover.errors import ConfigError, StoreError
 from failover.model import Finding, Inventory, Observation, ObsStatus, Score, utcnow
 from failover.store import migrate
 from failover.store import tables as t
+from failover.store.bulk import encode, execute_many, insert_many
 from failover.store.engine import IMMEDIATE, error_reason, make_engine
 from failover.store.rows import (
     finding_from_row,
@@ -226,7 +227,8 @@ class Store:
                 )
                 snapshot_id = _new_id(snap)
                 if inv.resources:
-                    conn.execute(t.resources.insert(), [resource_row(r, snapshot_id) for r in inv.resources])
+                    rows = encode(conn, t.resources, [resource_row(r, snapshot_id) for r in inv.resources])
+                    insert_many(conn, t.resources, rows)
                 pointers.append(
                     {
                         "provider": inv.provider,
@@ -273,9 +275,10 @@ class Store:
     def save_observations(self, run_id: int, observations: Sequence[Observation]) -> None:
         if not observations:
             return
-        rows = [observation_row(o, run_id) for o in observations]
         with self._write("observations") as conn:
-            conn.execute(t.observations.insert(), rows)
+            rows = encode(conn, t.observations, [observation_row(o, run_id) for o in observations])
+            columns = list(rows[0])
+            insert_many(conn, t.observations, rows)
             latest = t.latest_observations
             stmt = _insert(conn, latest)
             stmt = stmt.on_conflict_do_update(
@@ -283,7 +286,7 @@ class Store:
                 set_={c.name: stmt.excluded[c.name] for c in latest.columns if c.name not in t.OBSERVATION_KEY},
                 where=latest.c.observed_at <= stmt.excluded.observed_at,
             )
-            conn.execute(stmt, newest_by(rows, t.OBSERVATION_KEY, "observed_at"))
+            execute_many(conn, stmt, columns, newest_by(rows, t.OBSERVATION_KEY, "observed_at"))
 
     def latest_observations(self, workload: str | None = None) -> list[Observation]:
         """The newest observation per (workload, site, probe, target, label, vantage)."""
@@ -302,10 +305,11 @@ class Store:
         yielding a finding does not linger; further saves by the same run add to its set."""
         if not findings:
             return
-        rows = [finding_row(f, run_id) for f in findings]
-        workloads = sorted({r["workload"] for r in rows})
+        workloads = sorted({f.workload for f in findings})
         with self._write("findings") as conn:
-            conn.execute(t.findings.insert(), rows)
+            rows = encode(conn, t.findings, [finding_row(f, run_id) for f in findings])
+            columns = list(rows[0])
+            insert_many(conn, t.findings, rows)
             owner = t.latest_finding_runs
             now = utcnow()
             claim = _insert(conn, owner)
@@ -333,7 +337,7 @@ class Store:
                 set_={c.name: stmt.excluded[c.name] for c in latest.columns if c.name not in key},
                 where=latest.c.observed_at <= stmt.excluded.observed_at,
             )
-            conn.execute(stmt, newest_by((r for r in rows if r["workload"] in mine), key, "observed_at"))
+            execute_many(conn, stmt, columns, newest_by((r for r in rows if r["workload"] in mine), key, "observed_at"))
 
     def latest_findings(self, workload: str | None = None) -> list[Finding]:
         latest = t.latest_findings
@@ -359,9 +363,10 @@ class Store:
     def save_scores(self, run_id: int, scores: Sequence[Score]) -> None:
         if not scores:
             return
-        rows = [score_row(s, run_id) for s in scores]
         with self._write("scores") as conn:
-            conn.execute(t.scores.insert(), rows)
+            rows = encode(conn, t.scores, [score_row(s, run_id) for s in scores])
+            columns = list(rows[0])
+            insert_many(conn, t.scores, rows)
             latest = t.latest_scores
             stmt = _insert(conn, latest)
             stmt = stmt.on_conflict_do_update(
@@ -369,7 +374,7 @@ class Store:
                 set_={c.name: stmt.excluded[c.name] for c in latest.columns if c.name != "workload"},
                 where=latest.c.computed_at <= stmt.excluded.computed_at,
             )
-            conn.execute(stmt, newest_by(rows, ("workload",), "computed_at"))
+            execute_many(conn, stmt, columns, newest_by(rows, ("workload",), "computed_at"))
 
     def latest_scores(self, workload: str | None = None) -> list[Score]:
         latest = t.latest_scores

@@ -1,0 +1,209 @@
+"""Store benchmark: bulk writes and the hot reads, on SQLite and Postgres. Prints its figures.
+
+    .venv/bin/python bench/store.py                    # 1M observations, both backends
+    .venv/bin/python bench/store.py --rows 100000 --backend sqlite
+
+Volume (defaults): 1,000 workloads with 10 probe keys each (2 sites x http direct / http as the
+public name / dns / tcp / tls); observations arrive one probe cycle (10,000 rows) per batch, a minute
+apart, until --rows. Scores: one per workload per hour for 30 days (720,000 rows: an hourly scoring
+job; a score every 15 minutes would be 2.9M and adds nothing to the read path, which is one index
+range). Findings: 20 checks per workload for 5 runs (100,000 rows).
+
+Goal: writes >= 20k rows/s; every read < 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from failover.model import Finding, FindingStatus, Observation, ObsStatus, Reason, Score, Status
+from failover.store import Store
+
+T = TypeVar("T")
+START = datetime(2026, 10, 1, tzinfo=UTC)
+PROBES = [("http", "direct"), ("http", "as-public-name"), ("dns", "authoritative"), ("tcp", ""), ("tls", "")]
+SITES = ["aws-east", "gcp-east"]
+CHECKS = [f"check.{i:02d}" for i in range(20)]
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    t0 = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - t0
+
+
+def observation_batches(rows: int, workloads: int, batch: int) -> Iterator[list[Observation]]:
+    keys = [(f"wl-{w:04d}", site, probe, label) for w in range(workloads) for site in SITES for probe, label in PROBES]
+    made, cycle = 0, 0
+    buf: list[Observation] = []
+    while made < rows:
+        at = START + timedelta(minutes=cycle)
+        for i, (wl, site, probe, label) in enumerate(keys):
+            if made >= rows:
+                break
+            failed = (i + cycle) % 50 == 0
+            buf.append(
+                Observation(
+                    probe=probe,
+                    target=f"https://{site}.{wl}.example.net/healthz",
+                    status=ObsStatus.FAILED if failed else ObsStatus.OK,
+                    reason="503 Service Unavailable" if failed else "200 OK",
+                    latency_ms=20.0 + (i * 7 + cycle) % 180,
+                    observed_at=at,
+                    data={"status_code": 503 if failed else 200, "tls_days_left": 80, "bytes": 512},
+                    vantage="bench",
+                    workload=wl,
+                    site=site,
+                    label=label,
+                )
+            )
+            made += 1
+            if len(buf) >= batch:
+                yield buf
+                buf = []
+        cycle += 1
+    if buf:
+        yield buf
+
+
+def score_batches(workloads: int, days: int, per_day: int) -> Iterator[list[Score]]:
+    step = timedelta(hours=24 / per_day)
+    for n in range(days * per_day):
+        at = START + n * step
+        yield [
+            Score(
+                workload=f"wl-{w:04d}",
+                status=Status.READY,
+                readiness=60.0 + (w + n) % 40,
+                single_provider_risk={"aws": 0.2, "gcp": 0.1},
+                rto_estimate_s=420.0,
+                rto_target_s=900.0,
+                reasons=[Reason("dns.ttl", "warn", "TTL 300s exceeds 60s", 7.5), Reason("capacity", "fail", "50%", 20)],
+                computed_at=at,
+                details={"rto": {"detection_s": 90, "dns_s": 300, "scale_s": 30}},
+            )
+            for w in range(workloads)
+        ]
+
+
+def finding_batches(workloads: int, runs: int) -> Iterator[list[Finding]]:
+    for r in range(runs):
+        at = START + timedelta(hours=r)
+        yield [
+            Finding(
+                check=c,
+                workload=f"wl-{w:04d}",
+                status=FindingStatus.PASS if (w + r) % 7 else FindingStatus.WARN,
+                reason="ok",
+                category="health",
+                subject="gcp-east",
+                evidence={"value": w, "run": r},
+                observed_at=at,
+            )
+            for w in range(workloads)
+            for c in CHECKS
+        ]
+
+
+def bench(label: str, url: str, args: argparse.Namespace) -> None:
+    print(f"\n== {label}")
+    store = Store.open(url)
+    run_id = store.start_run("bench")
+    try:
+        total, elapsed = 0, 0.0
+        for batch in observation_batches(args.rows, args.workloads, args.batch):
+            _, dt = timed(lambda b=batch: store.save_observations(run_id, b))  # type: ignore[misc]
+            total += len(batch)
+            elapsed += dt
+        print(f"write observations   {total:>10,} rows  {elapsed:7.1f} s  {total / elapsed:>9,.0f} rows/s")
+
+        total, elapsed = 0, 0.0
+        for sbatch in score_batches(args.workloads, 30, args.scores_per_day):
+            _, dt = timed(lambda b=sbatch: store.save_scores(run_id, b))  # type: ignore[misc]
+            total += len(sbatch)
+            elapsed += dt
+        print(f"write scores         {total:>10,} rows  {elapsed:7.1f} s  {total / elapsed:>9,.0f} rows/s")
+
+        total, elapsed = 0, 0.0
+        for fbatch in finding_batches(args.workloads, 5):
+            frun = store.start_run("bench")
+            _, dt = timed(lambda b=fbatch, r=frun: store.save_findings(r, b))  # type: ignore[misc]
+            total += len(fbatch)
+            elapsed += dt
+        print(f"write findings       {total:>10,} rows  {elapsed:7.1f} s  {total / elapsed:>9,.0f} rows/s")
+
+        now = START + timedelta(days=30)
+        reads: list[tuple[str, Callable[[], Any]]] = [
+            ("latest observations, every workload", store.latest_observations),
+            ("latest findings, every workload", store.latest_findings),
+            ("latest scores, every workload", store.latest_scores),
+            ("latest observations, one workload", lambda: store.latest_observations("wl-0500")),
+            ("score history, one workload, 30 days", lambda: store.score_history("wl-0500", now - timedelta(days=30))),
+            ("score at a time, one workload", lambda: store.score_at("wl-0500", now - timedelta(days=7))),
+        ]
+        for name, read in reads:
+            result, dt = timed(read)
+            n = len(result) if isinstance(result, list) else int(result is not None)
+            print(f"read {name:<38} {n:>7,} rows  {dt:6.3f} s")
+        cutoff = START + timedelta(minutes=args.rows // (args.workloads * len(SITES) * len(PROBES)) // 2)
+        deleted, dt = timed(lambda: store.prune(cutoff))
+        print(f"prune (roll up + delete the older half) {deleted:>8,} rows  {dt:6.2f} s")
+    finally:
+        store.close()
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(admin_url).set(drivername="postgresql")
+    name = f"failover_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="observations to write (default 1,000,000)")
+    parser.add_argument("--workloads", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=10_000, help="observations per save (one transaction)")
+    parser.add_argument("--scores-per-day", type=int, default=24, help="scores per workload per day, 30 days")
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("FAILOVER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="server to create a throwaway database on",
+    )
+    args = parser.parse_args()
+    print(
+        f"{args.rows:,} observations for {args.workloads:,} workloads in batches of {args.batch:,}; "
+        f"{args.workloads * 30 * args.scores_per_day:,} scores; {args.workloads * len(CHECKS) * 5:,} findings"
+    )
+    if args.backend in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            bench("SQLite (WAL, synchronous=NORMAL)", f"sqlite:///{tmp}/bench.db", args)
+    if args.backend in ("postgres", "both"):
+        with postgres_database(args.pg_url) as url:
+            bench("PostgreSQL", url, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Bulk writes through the driver: SQLAlchemy builds and compiles the statement once, then the rows
+go to ``executemany`` as plain values. This skips SQLAlchemy's per-row parameter processing, which
+costs more than the database itself at tens of thousands of rows per second.
+
+Plain inserts into history tables use COPY on Postgres (several times faster than any INSERT).
+``encode`` turns model-level rows (aware datetimes, JSON-able dicts) into driver values once, so the
+history insert and the latest-state upsert share the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Connection, Table
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.dml import Insert
+
+from failover.store.engine import json_dumps
+from failover.store.tables import UTCDateTime
+
+__all__ = ["encode", "execute_many", "insert_many"]
+
+
+def _sqlite_time(value: datetime) -> str:
+    # The exact text SQLAlchemy's SQLite DateTime writes, so stored values compare and parse alike.
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(sep=" ", timespec="microseconds")
+
+
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+
+
+def encode(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Driver-ready copies of ``rows`` for ``table``'s columns (datetimes and JSON converted)."""
+    time_fn = _sqlite_time if conn.dialect.name == "sqlite" else _naive_utc
+    times = [c.name for c in table.columns if isinstance(c.type, UTCDateTime)]
+    docs = [c.name for c in table.columns if isinstance(c.type, JSON)]
+    out = []
+    for row in rows:
+        d = dict(row)
+        for name in times:
+            v = d.get(name)
+            if v is not None:
+                d[name] = time_fn(v)
+        for name in docs:
+            if name in d:
+                d[name] = json_dumps(d[name])
+        out.append(d)
+    return out
+
+
+def execute_many(conn: Connection, stmt: Insert, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run ``stmt`` (an INSERT or upsert over ``columns``) once per row of already-encoded ``rows``."""
+    if not rows:
+        return
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
+    params: list[Any]
+    if compiled.positional:
+        order = compiled.positiontup or []
+        params = [tuple(row[k] for k in order) for row in rows]
+    else:
+        params = [{k: row[k] for k in columns} for row in rows]
+    conn.exec_driver_sql(compiled.string, params)
+
+
+def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append already-encoded ``rows`` to ``table`` (all rows share the first row's columns)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    if conn.dialect.name != "postgresql":
+        execute_many(conn, table.insert(), columns, rows)
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    dbapi_conn: Any = conn.connection.dbapi_connection
+    try:
+        with dbapi_conn.cursor() as cur, cur.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(tuple(row[c] for c in columns))
+    except conn.dialect.loaded_dbapi.Error as err:  # as SQLAlchemy would have wrapped it
+        raise DBAPIError(sql, None, err) from err
