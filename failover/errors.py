@@ -8,8 +8,10 @@
     │   └── Unreachable           endpoint down, timeout, DNS failure, 5xx after retries
     ├── ProbeError                a probe could not be set up (a bad target); failures are observations
     ├── StoreError                the database cannot be opened, migrated or written
-    └── MailError                 an email could not be handed to the SMTP server (``transient``: retrying
-                                  may help; ``maybe_delivered``: the server may have taken it anyway)
+    ├── MailError                 an email could not be handed to the SMTP server (``transient``: retrying
+    │                             may help; ``maybe_delivered``: the server may have taken it anyway)
+    └── DaemonError               the daemon cannot start: another daemon holds the SQLite database's lock,
+                                  or the listen address is taken: exit 3
 
 Anything else reaching the CLI is a bug and is shown with a traceback only under ``--debug``.
 """
@@ -71,3 +73,7 @@ class MailError(FailoverError):
         self.transient = transient
         self.maybe_delivered = maybe_delivered
         super().__init__(message)
+
+
+class DaemonError(FailoverError):
+    """The daemon cannot start or keep running as configured (single-instance lock, listen address)."""

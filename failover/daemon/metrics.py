@@ -1,0 +1,178 @@
+"""Prometheus metrics on the daemon's own registry (never the global one).
+
+Job metrics (durations, failures, last success, leadership) are ordinary prometheus-client objects
+updated as jobs finish. Workload metrics (readiness, status, risk, RTO, findings) are rendered at
+scrape time from a snapshot of each workload's latest score and findings, so a check that disappears
+or a status that changes never leaves a stale series behind; ``workload_families`` is the pure part.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from failover.model import Finding, FindingStatus, Inventory, Observation, Score, Status
+
+__all__ = ["JOBS", "DaemonMetrics", "WorkloadState", "workload_families"]
+
+JOBS = ("inventory", "check", "mail", "retention")
+SINGLETONS = ("inventory", "scoring", "mail", "retention")
+CYCLE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900)
+PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+@dataclass(frozen=True)
+class WorkloadState:
+    score: Score | None = None
+    findings: Sequence[Finding] = field(default_factory=tuple)
+
+
+def workload_families(states: Mapping[str, WorkloadState]) -> list[Metric]:
+    """Pure: the per-workload metric families for these states (workloads sorted by name)."""
+    readiness = GaugeMetricFamily(
+        "failover_workload_readiness", "Readiness score 0-100 of the latest scoring.", labels=["workload"]
+    )
+    status = GaugeMetricFamily(
+        "failover_workload_status",
+        "1 for the workload's current status (READY, AT_RISK, NOT_READY, UNKNOWN), 0 for the others; "
+        "UNKNOWN while it has no score.",
+        labels=["workload", "status"],
+    )
+    risk = GaugeMetricFamily(
+        "failover_workload_single_provider_risk",
+        "Fraction 0-1 of the workload that fails if this provider fails.",
+        labels=["workload", "provider"],
+    )
+    rto = GaugeMetricFamily(
+        "failover_workload_rto_estimate_seconds",
+        "Estimated recovery time if the primary failed now.",
+        labels=["workload"],
+    )
+    target = GaugeMetricFamily(
+        "failover_workload_rto_target_seconds", "The workload's RTO target.", labels=["workload"]
+    )
+    scored = GaugeMetricFamily(
+        "failover_workload_score_timestamp_seconds",
+        "When the latest score was computed (Unix time).",
+        labels=["workload"],
+    )
+    findings = GaugeMetricFamily(
+        "failover_findings",
+        "Findings of the latest scoring by check and status (every status listed, 0 when none).",
+        labels=["workload", "check", "status"],
+    )
+    for name in sorted(states):
+        state = states[name]
+        s = state.score
+        current = s.status if s is not None else Status.UNKNOWN
+        for st in Status:
+            status.add_metric([name, st.value], 1.0 if st == current else 0.0)
+        if s is not None:
+            readiness.add_metric([name], s.readiness)
+            for provider, value in sorted(s.single_provider_risk.items()):
+                risk.add_metric([name, provider], value)
+            if s.rto_estimate_s is not None:
+                rto.add_metric([name], s.rto_estimate_s)
+            if s.rto_target_s is not None:
+                target.add_metric([name], s.rto_target_s)
+            scored.add_metric([name], s.computed_at.timestamp())
+        counts: dict[str, dict[FindingStatus, int]] = {}
+        for f in state.findings:
+            per = counts.setdefault(f.check, dict.fromkeys(FindingStatus, 0))
+            per[FindingStatus(f.status)] += 1
+        for check in sorted(counts):
+            for fs, n in counts[check].items():
+                findings.add_metric([name, check, fs.value], float(n))
+    return [readiness, status, risk, rto, target, scored, findings]
+
+
+class _Workloads(Collector):
+    def __init__(self) -> None:
+        self._states: dict[str, WorkloadState] = {}
+        self._lock = threading.Lock()
+
+    def set(self, workload: str, state: WorkloadState) -> None:
+        with self._lock:
+            self._states[workload] = state
+
+    def get(self, workload: str) -> WorkloadState | None:
+        with self._lock:
+            return self._states.get(workload)
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            states = dict(self._states)
+        yield from workload_families(states)
+
+
+class DaemonMetrics:
+    def __init__(self, *, version: str, vantage: str) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        Info("failover_build", "The daemon's version and vantage point.", registry=r).info(
+            {"version": version, "vantage": vantage}
+        )
+        self.cycle_duration = Histogram(
+            "failover_cycle_duration_seconds", "Wall time of one job run.", ["job"], buckets=CYCLE_BUCKETS, registry=r
+        )
+        self.probe_duration = Histogram(
+            "failover_probe_duration_seconds",
+            "Latency of probes that got an answer, by probe kind.",
+            ["probe"],
+            buckets=PROBE_BUCKETS,
+            registry=r,
+        )
+        self.last_success = Gauge(
+            "failover_last_success_timestamp_seconds", "When the job last finished without error.", ["job"], registry=r
+        )
+        self.failures = Counter("failover_job_failures", "Job runs that failed.", ["job"], registry=r)
+        self.skipped = Counter(
+            "failover_job_skipped",
+            "Runs not started: overrun (the previous run still going), missed, or not_leader.",
+            ["job", "reason"],
+            registry=r,
+        )
+        self.leader = Gauge(
+            "failover_leader", "1 if this daemon runs the singleton job (holds its lock).", ["job"], registry=r
+        )
+        self.resources = Gauge(
+            "failover_inventory_resources", "Resources in the latest inventory.", ["account"], registry=r
+        )
+        self.incomplete = Gauge(
+            "failover_inventory_incomplete_scopes",
+            "Scopes the latest inventory could not read (0 = complete).",
+            ["account"],
+            registry=r,
+        )
+        self.workloads = _Workloads()
+        r.register(self.workloads)
+        for job in JOBS:
+            self.cycle_duration.labels(job)
+            self.failures.labels(job)
+        for name in SINGLETONS:
+            self.leader.labels(name).set(0)
+
+    def job_finished(self, job: str, seconds: float, *, ok: bool, at: float) -> None:
+        self.cycle_duration.labels(job).observe(seconds)
+        if ok:
+            self.last_success.labels(job).set(at)
+        else:
+            self.failures.labels(job).inc()
+
+    def observations(self, observations: Iterable[Observation]) -> None:
+        for o in observations:
+            if o.latency_ms is not None:
+                self.probe_duration.labels(o.probe).observe(o.latency_ms / 1000.0)
+
+    def inventories(self, inventories: Iterable[Inventory]) -> None:
+        for inv in inventories:
+            self.resources.labels(inv.account).set(len(inv.resources))
+            self.incomplete.labels(inv.account).set(len(inv.incomplete))
+
+    def workload(self, name: str, score: Score | None, findings: Sequence[Finding]) -> None:
+        self.workloads.set(name, WorkloadState(score, tuple(findings)))
