@@ -338,12 +338,13 @@ def classify(name: str, rdtype: str, msg: dns.message.Message) -> tuple[ObsStatu
     tname = dns.rdatatype.to_text(qtype)
     rcode = msg.rcode()
     chain, last, final = follow_answer(qname, qtype, msg)
+    # Name.to_text is slow next to a query's round trip: render the names only where they differ.
+    name = name.rstrip(".") if qname.is_absolute() else qname.to_text(omit_final_dot=True)
+    lastname = last.to_text(omit_final_dot=True) if chain else name
     extra: dict[str, Any] = {
         "cname_chain": [c.name.to_text() + " -> " + c[0].target.to_text() for c in chain],
-        "final_name": last.to_text(),
+        "final_name": lastname + ".",
     }
-    name = qname.to_text(omit_final_dot=True)
-    lastname = last.to_text(omit_final_dot=True)
     ttls = [c.ttl for c in chain] + ([final.ttl] if final is not None else [])
     extra["ttl"] = min(ttls) if ttls else None
     via = f" via CNAME {lastname}" if chain else ""
