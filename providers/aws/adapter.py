@@ -67,7 +67,7 @@ class AwsAdapter:
         workers = account.max_concurrency
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aws-detail") as pool:
             ctx = Ctx(account=account, clients=clients, pool=pool, page_size=self.page_size)
-            ctx.account_id = self._account_id(ctx)
+            account_id = pool.submit(self._account_id, ctx)  # alongside the scopes, not before them
             scopes = [f"{r}/{s}" for r in account.scopes for s in self.services if s in REGIONAL]
             scopes += [f"global/{s}" for s in self.services if s in GLOBAL]
 
@@ -78,6 +78,10 @@ class AwsAdapter:
                 return REGIONAL[service](ctx, where)
 
             resources, errors = fan_out(scopes, read, max_workers=workers)
+            ctx.account_id = account_id.result()
+        if ctx.account_id:  # our own fresh resources, not shared yet: fill in the id guardrail checks compare
+            for r in resources:
+                r.attrs["account_id"] = ctx.account_id
         return Inventory(
             account=account.name,
             provider=self.provider,

@@ -33,10 +33,7 @@ class Ctx:
     _types_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def resource(self, **kw: Any) -> Resource:
-        attrs = kw.pop("attrs", {})
-        if self.account_id:
-            attrs = {**attrs, "account_id": self.account_id}
-        return Resource(provider=Provider.AWS, account=self.account.name, attrs=attrs, **kw)
+        return Resource(provider=Provider.AWS, account=self.account.name, **kw)
 
     def incomplete(self, scope: str, err: BaseException, detail: str = "") -> None:
         """Record a part of a scope that could not be read (the rest of the scope still counts)."""

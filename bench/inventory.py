@@ -1,0 +1,179 @@
+"""Benchmark: the AWS adapter's EC2 inventory vs the raw boto3 calls that fetch the same data.
+
+    .venv/bin/python bench/inventory.py [--instances 2000] [--regions 4] [--repeat 3] [--concurrency 8]
+
+moto's server runs in a child process (so it does not share the client's GIL) on a free loopback
+port, seeded with N instances spread over R regions. Each repetition times, with the same clients
+settings (standard retries, the account's timeout, regions read in parallel):
+
+- raw list:   paginated DescribeInstances + one DescribeInstanceTypes batch per region;
+- raw full:   raw list + DescribeInstanceAttribute(disableApiTermination) per instance on a shared
+              pool of ``--concurrency`` workers: the same data the adapter returns;
+- adapter:    AwsAdapter(services=("ec2",)).inventory(account): same calls plus one
+              GetCallerIdentity, normalization into Resources and scope bookkeeping;
+- adapter, all services: every service (the other services are empty here), for reference.
+
+The fair comparison is adapter vs raw full: EC2 only reports deletion protection one instance per
+call, so "raw list" is cheaper only because it returns less. The goal is adapter within 15% of raw full.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import boto3
+
+from failover.schema import Account
+from providers.aws import AwsAdapter
+from providers.aws.session import ANONYMOUS_KEYS, botocore_config
+
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1", "eu-central-1", "us-east-2"]
+TYPES = ["t3.micro", "t3.small", "m5.large", "c5.xlarge"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("moto server did not start")
+
+
+def seed(endpoint: str, regions: list[str], instances: int) -> None:
+    per_region = instances // len(regions)
+    for n, region in enumerate(regions):
+        ec2 = boto3.Session(**ANONYMOUS_KEYS).client("ec2", region_name=region, endpoint_url=endpoint)
+        left = per_region + (instances % len(regions) if n == 0 else 0)
+        batch = 0
+        while left:
+            count = min(100, left)
+            ec2.run_instances(
+                ImageId="ami-12345678",
+                InstanceType=TYPES[batch % len(TYPES)],
+                MinCount=count,
+                MaxCount=count,
+                TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "app", "Value": f"app{batch}"}]}],
+            )
+            left -= count
+            batch += 1
+
+
+def raw(account: Account, *, attributes: bool) -> int:
+    """The same reads with plain boto3: regions in parallel, attribute calls on one shared pool."""
+    session = boto3.Session(**ANONYMOUS_KEYS)
+    config = botocore_config(account, retry_mode="standard", max_attempts=5)
+    clients = {
+        r: session.client("ec2", region_name=r, endpoint_url=account.endpoint_url, config=config)
+        for r in account.regions
+    }
+
+    with ThreadPoolExecutor(account.max_concurrency) as detail:
+
+        def region(r: str) -> int:
+            ec2 = clients[r]
+            found = list(ec2.get_paginator("describe_instances").paginate().search("Reservations[].Instances[]"))
+            types = sorted({i["InstanceType"] for i in found})
+            specs = {}
+            for k in range(0, len(types), 100):
+                for t in ec2.describe_instance_types(InstanceTypes=types[k : k + 100])["InstanceTypes"]:
+                    specs[t["InstanceType"]] = (t["VCpuInfo"]["DefaultVCpus"], t["MemoryInfo"]["SizeInMiB"])
+            if attributes:
+
+                def attr(i: dict[str, Any]) -> bool:
+                    a = ec2.describe_instance_attribute(InstanceId=i["InstanceId"], Attribute="disableApiTermination")
+                    return bool(a["DisableApiTermination"]["Value"])
+
+                list(detail.map(attr, found))
+            return len(found)
+
+        with ThreadPoolExecutor(min(account.max_concurrency, len(account.regions))) as pool:
+            return sum(pool.map(region, account.regions))
+
+
+def timed(fn: Callable[[], int]) -> tuple[float, int]:
+    start = time.perf_counter()
+    n = fn()
+    return time.perf_counter() - start, n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--instances", type=int, default=2000)
+    ap.add_argument("--regions", type=int, default=4, choices=range(1, len(REGIONS) + 1))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--concurrency", type=int, default=8)
+    args = ap.parse_args()
+    regions = REGIONS[: args.regions]
+    proc, endpoint = start_moto()
+    try:
+        t0 = time.perf_counter()
+        seed(endpoint, regions, args.instances)
+        print(f"seeded {args.instances} instances over {len(regions)} regions in {time.perf_counter() - t0:.1f}s")
+        account = Account(
+            name="bench",
+            provider="aws",
+            regions=regions,
+            endpoint_url=endpoint,
+            credentials="anonymous",
+            max_concurrency=args.concurrency,
+        )
+        variants: dict[str, Callable[[], int]] = {
+            "raw list (describe + types)": lambda: raw(account, attributes=False),
+            "raw full (+ attribute per instance)": lambda: raw(account, attributes=True),
+            "adapter, ec2": lambda: len(AwsAdapter(services=("ec2",)).inventory(account).resources),
+            "adapter, all services": lambda: len(AwsAdapter().inventory(account).resources),
+        }
+        times: dict[str, list[float]] = {k: [] for k in variants}
+        for fn in variants.values():  # warm moto's lazily loaded backends and botocore's model cache
+            fn()
+        for _ in range(args.repeat):
+            for name, fn in variants.items():
+                seconds, n = timed(fn)
+                if n != args.instances:
+                    raise SystemExit(f"{name}: expected {args.instances} instances, got {n}")
+                times[name].append(seconds)
+        print(f"{args.repeat} runs each, interleaved; concurrency {args.concurrency}; cpus {os.cpu_count()}")
+        print(f"  {'':38s} {'min':>7s} {'median':>7s}   runs")
+        for name, ts in times.items():
+            runs = ", ".join(f"{t:.2f}" for t in ts)
+            print(f"  {name:38s} {min(ts):6.2f}s {statistics.median(ts):6.2f}s   {runs}")
+        adapter, base = times["adapter, ec2"], times["raw full (+ attribute per instance)"]
+        for label, pick in (("min", min), ("median", statistics.median)):
+            print(
+                f"adapter overhead vs raw full ({label}): {100 * (pick(adapter) / pick(base) - 1):+.1f}% (goal: <= 15%)"
+            )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
