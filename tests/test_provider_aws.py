@@ -18,6 +18,7 @@ from failover.sandbox.aws import (
     seed_instances,
     seed_load_balancer,
     seed_rds_with_replica,
+    seed_replica_lag,
 )
 from failover.schema import Account
 from providers.aws import AwsAdapter
@@ -56,6 +57,7 @@ def world(_aws_server: AwsSandbox) -> World:
     zone = seed_failover_zone(sb, "shop.example", "www", primary="192.0.2.1", secondary="192.0.2.2", tags=SHOP)
     sb.set_health_check_status(zone["health_check_id"], healthy=False)
     db = seed_rds_with_replica(sb, "us-east-1", "us-west-2", "orders", tags=SHOP)
+    seed_replica_lag(sb, "us-west-2", {"orders-replica": 42.0})
     seed_buckets(sb, "shop-assets", "us-east-1", replica="shop-assets-dr", replica_region="us-west-2", tags=SHOP)
     sb.clear_requests()
     account = Account(**sb.account("aws-local", ["us-east-1", "us-west-2"]))
@@ -156,6 +158,8 @@ def test_rds_cross_region_replica_links(world: World) -> None:
     assert source.attrs["replicas"] == [world.ids["db"]["replica_arn"]]  # type: ignore[index]
     assert replica.attrs["replica_source"] == world.ids["db"]["source_arn"]  # type: ignore[index]
     assert replica.attrs["replica_source_region"] == "us-east-1"
+    assert replica.attrs["replica_lag_s"] == 42.0  # from CloudWatch ReplicaLag, the only place RDS reports it
+    assert source.attrs["replica_lag_s"] is None
     assert source.attrs["backup_retention_days"] == 7 and source.native_type == "db.t3.medium"
     assert source.tags == SHOP
 

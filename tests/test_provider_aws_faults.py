@@ -14,7 +14,14 @@ import pydantic
 import pytest
 
 from failover.model import Kind
-from failover.sandbox.aws import AwsSandbox, seed_buckets, seed_failover_zone, seed_instances, seed_rds_with_replica
+from failover.sandbox.aws import (
+    AwsSandbox,
+    seed_buckets,
+    seed_failover_zone,
+    seed_instances,
+    seed_rds_with_replica,
+    seed_replica_lag,
+)
 from failover.schema import Account
 from providers.aws import AwsAdapter
 
@@ -96,6 +103,24 @@ def test_unknown_deletion_protection_is_none_with_a_note_never_false(aws_sandbox
     assert values == [None, True]
     unknown = next(r for r in inv.resources if r.attrs["deletion_protection"] is None)
     assert "deletion protection unknown" in unknown.attrs["notes"][0]
+
+
+def test_denied_replica_lag_read_leaves_lag_unknown_and_says_so(aws_sandbox: AwsSandbox, aws_account: Any) -> None:
+    seed_rds_with_replica(aws_sandbox, "us-east-1", "us-west-2", "orders")
+    seed_replica_lag(aws_sandbox, "us-west-2", {"orders-replica": 3.0})
+    aws_sandbox.inject("access_denied", region="us-west-2", service="cloudwatch")
+    inv = AwsAdapter(services=("rds",)).inventory(aws_account(regions=("us-east-1", "us-west-2")))
+    assert scopes(inv) == {"us-west-2/cloudwatch": "access_denied"}
+    replica = next(r for r in inv.resources if r.name == "orders-replica")
+    assert replica.attrs["replica_lag_s"] is None  # unknown, not zero
+
+
+def test_replica_without_recent_lag_datapoint_has_unknown_lag(aws_sandbox: AwsSandbox, aws_account: Any) -> None:
+    seed_rds_with_replica(aws_sandbox, "us-east-1", "us-west-2", "orders")
+    inv = AwsAdapter(services=("rds",)).inventory(aws_account(regions=("us-east-1", "us-west-2")))
+    assert inv.complete
+    replica = next(r for r in inv.resources if r.name == "orders-replica")
+    assert replica.attrs["replica_lag_s"] is None
 
 
 def test_denied_replication_read_leaves_replication_unknown(aws_sandbox: AwsSandbox, aws_account: Any) -> None:

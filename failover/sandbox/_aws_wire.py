@@ -39,11 +39,17 @@ class WireRequest:
     @property
     def iam_action(self) -> str:
         op = _S3_IAM.get(self.operation, self.operation) if self.signing_name == "s3" else self.operation
-        return f"{self.signing_name}:{op or '?'}"
+        prefix = _IAM_PREFIX.get(self.signing_name, self.signing_name)
+        return f"{prefix}:{op or '?'}"
 
     @property
     def read_only(self) -> bool:
         return self.operation.startswith(("Describe", "List", "Get"))
+
+
+# Where an IAM action prefix differs from the SigV4 signing name.
+_IAM_PREFIX = {"monitoring": "cloudwatch"}
+_RPC_V2 = re.compile(r"/service/[^/]+/operation/([^/]+)$")
 
 
 @functools.cache
@@ -104,8 +110,13 @@ def identify(*, method: str, path: str, query: str, headers: dict[str, str], bod
         service = _ELB_VERSIONS.get((params.get("Version") or [""])[0], "elbv2")
     elif signing == "monitoring":
         service = "cloudwatch"
-    if "Action" in params:
+    rpc = _RPC_V2.search(path)
+    if "Action" in params:  # query protocol (EC2, RDS, ELB, Auto Scaling)
         operation = params["Action"][0]
+    elif headers.get("x-amz-target"):  # JSON protocol
+        operation = headers["x-amz-target"].rsplit(".", 1)[-1]
+    elif rpc:  # Smithy RPC v2 CBOR (CloudWatch in current botocore)
+        operation = rpc.group(1)
     else:
         try:
             operation = _rest_operation(service, method, path, query)

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.request import Request, urlopen
 
@@ -40,6 +41,7 @@ __all__ = [
     "seed_instances",
     "seed_load_balancer",
     "seed_rds_with_replica",
+    "seed_replica_lag",
 ]
 
 FaultKind = Literal["access_denied", "throttle", "error", "slow"]
@@ -508,6 +510,24 @@ def seed_rds_with_replica(
     return {"source_arn": src["DBInstanceArn"], "replica_arn": replica["DBInstanceArn"]}
 
 
+def seed_replica_lag(sandbox: AwsSandbox, region: str, lags: Mapping[str, float]) -> None:
+    """Publish a current ``AWS/RDS ReplicaLag`` datapoint (seconds) per replica, as RDS does every minute."""
+    now = datetime.now(UTC)
+    sandbox.client("cloudwatch", region).put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "ReplicaLag",
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": name}],
+                "Timestamp": now,
+                "Value": float(lag),
+                "Unit": "Seconds",
+            }
+            for name, lag in lags.items()
+        ],
+    )
+
+
 def seed_buckets(
     sandbox: AwsSandbox,
     source: str,
@@ -558,6 +578,7 @@ _SEEDERS: dict[str, Callable[..., Any]] = {
     "failover_zones": seed_failover_zone,
     "rds_replicas": seed_rds_with_replica,
     "buckets": seed_buckets,
+    "replica_lag": seed_replica_lag,
 }
 
 

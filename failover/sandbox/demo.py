@@ -65,7 +65,7 @@ def _aws(stack: contextlib.ExitStack) -> Any:
     )
     aws.seed_rds_with_replica(sandbox, "us-east-1", "us-west-2", "payments-db", tags={"app": "payments"})
     aws.seed_failover_zone(sandbox, "example.net", "payments", primary="52.0.30.1", secondary="20.50.30.1", ttl=60)
-    # aws.seed_replica_lag(sandbox, "us-west-2", {"checkout-db-replica": 5.0, "payments-db-replica": 1800.0})
+    aws.seed_replica_lag(sandbox, "us-west-2", {"checkout-db-replica": 5.0, "payments-db-replica": 1800.0})
     return sandbox
 
 

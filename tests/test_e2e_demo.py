@@ -1,0 +1,145 @@
+"""End to end: the demo estate on the local clouds, one real cycle, and the findings each seeded
+defect must produce; then the CLI reads the scores back from SQLite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from failover.config import config_from_text
+from failover.model import FindingStatus, Status
+from failover.runner import run_cycle
+from failover.sandbox import demo
+from failover.store import Store
+
+FAIL, PASS = FindingStatus.FAIL, FindingStatus.PASS
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory):
+    import yaml
+
+    directory = tmp_path_factory.mktemp("demo")
+    with demo.running(directory) as estate:
+        config = config_from_text(yaml.safe_dump(estate.config), source="demo.yaml")
+        store = Store.open(config.database or f"sqlite:///{directory / 'f.db'}")
+        try:
+            result = run_cycle(config, store, kind="test")
+            stored = store.latest_scores()
+        finally:
+            store.close()
+    return result, stored
+
+
+def statuses(result, workload, check):
+    return [f.status for f in result.findings if f.workload == workload and f.check == check]
+
+
+def test_every_workload_gets_the_expected_status(cycle):
+    result, stored = cycle
+    assert {s.workload: str(s.status) for s in result.scores} == demo.EXPECTED
+    assert {s.workload: s.status for s in stored} == {s.workload: s.status for s in result.scores}
+
+
+def test_inventory_is_complete_on_all_three_clouds(cycle):
+    result, _ = cycle
+    assert {i.provider for i in result.inventories} == {"aws", "gcp", "azure"}
+    assert [i.incomplete for i in result.inventories] == [[], [], []]
+
+
+def test_ready_workload_passes_every_check(cycle):
+    result, _ = cycle
+    bad = [(f.check, f.reason) for f in result.findings if f.workload == "checkout" and f.status != PASS]
+    assert bad == []
+    checkout = next(s for s in result.scores if s.workload == "checkout")
+    assert checkout.status == Status.READY and checkout.rto_estimate_s is not None
+    assert checkout.rto_estimate_s <= checkout.rto_target_s
+
+
+@pytest.mark.parametrize(
+    "check",
+    ["capacity.ratio", "capacity.headroom", "dns.delegation", "dns.ttl", "secondary.health"],
+)
+def test_scaled_to_zero_secondary_with_route53_only_dns_fails(cycle, check):
+    result, _ = cycle
+    assert statuses(result, "search", check) == [FAIL]
+
+
+def test_scaled_to_zero_workload_depends_on_one_provider(cycle):
+    result, _ = cycle
+    search = next(s for s in result.scores if s.workload == "search")
+    assert search.single_provider_risk["aws"] == 1.0
+    assert "secondary cannot reach the required capacity" in search.details["gates"]
+
+
+def test_secondary_with_certificate_for_wrong_name_fails_tls_and_health(cycle):
+    result, _ = cycle
+    tls = [f for f in result.findings if f.workload == "payments" and f.check == "secondary.tls"]
+    assert [f.status for f in tls] == [FAIL]
+    assert "does not cover payments.example.net" in tls[0].reason
+    assert statuses(result, "payments", "secondary.health") == [FAIL]
+
+
+def test_stale_replica_fails_data_check(cycle):
+    result, _ = cycle
+    replica = [f for f in result.findings if f.workload == "payments" and f.check == "data.replica"]
+    assert [f.status for f in replica] == [FAIL]
+    assert "behind (RPO 5m)" in replica[0].reason
+
+
+def test_demo_command_then_score_reads_back_from_sqlite(tmp_path):
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("FAILOVER_DATABASE_URL", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "failover", "demo", "--dir", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    for workload in demo.EXPECTED:
+        assert workload in run.stdout
+    config = tmp_path / "d" / "failover.yaml"
+    score = subprocess.run(
+        [sys.executable, "-m", "failover", "score", "-c", str(config), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert score.returncode == 0, score.stderr
+    data = json.loads(score.stdout)
+    assert {d["workload"]: d["status"] for d in data} == demo.EXPECTED
+    for d in data:
+        assert set(d) >= {
+            "workload",
+            "status",
+            "readiness",
+            "single_provider_risk",
+            "rto_estimate_s",
+            "rto_target_s",
+            "reasons",
+        }
+        for r in d["reasons"]:
+            assert set(r) >= {"check", "status", "message", "points"} and r["status"] != "pass"
+        assert [r["points"] for r in d["reasons"]] == sorted((r["points"] for r in d["reasons"]), reverse=True)
+    gate = subprocess.run(
+        [sys.executable, "-m", "failover", "score", "-c", str(config), "--fail-under", "80"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert gate.returncode == 1
+    assert "search" in gate.stderr and "payments" in gate.stderr
+    assert Path(tmp_path / "d" / "failover.db").exists()
