@@ -252,7 +252,12 @@ class Daemon:
         )
         if any(isinstance(lead, AdvisoryLock) for lead in self.leaders.values()):
             beat = min(HEARTBEAT_MAX, min(interval for interval, _, _ in slots))
-            sched.add_job(self._heartbeat, IntervalTrigger(seconds=beat, timezone=UTC), id="leadership")
+            sched.add_job(
+                self._heartbeat,
+                IntervalTrigger(seconds=beat, timezone=UTC),
+                id="leadership",
+                misfire_grace_time=max(1, int(beat)),
+            )
         return sched
 
     # -- leadership and mail catch-up --------------------------------------------------------

@@ -1,0 +1,126 @@
+"""Two daemons sharing one Postgres database (subprocesses, a fresh database): exactly one sends each
+owner's weekly email, and when the scoring leader is killed with SIGKILL the other takes over."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from failover.sandbox.aws import AwsSandbox, seed_auto_scaling_group, seed_instances
+from failover.store import Store
+from failover.store import tables as t
+from tests.fixtures.daemon import DaemonProcess, shop_config, wait_for, write_config
+from tests.fixtures.smtp import SmtpServer
+from tests.fixtures.store import PostgresServer
+
+pytestmark = pytest.mark.postgres
+
+PASSWORD = "hunter2-not-for-logs"
+OWNERS = ("alice@example.com", "bob@example.com")
+
+
+def due_schedule(now: datetime) -> dict[str, Any]:
+    """A weekly schedule that fell due two minutes ago, in a zone where it is around noon (so the
+    schedule and now share a day and an ISO week whatever the UTC time of the test run)."""
+    shift = (12 - now.hour + 12) % 24 - 12  # hours east of UTC that put local time near 12:xx
+    zone = "Etc/GMT" if shift == 0 else f"Etc/GMT{'-' if shift > 0 else '+'}{abs(shift)}"
+    local = now + timedelta(hours=shift) - timedelta(minutes=2)
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
+    return {"day": day, "time": local.strftime("%H:%M"), "timezone": zone, "grace": "1h"}
+
+
+def scoring_runs(store: Store, since: datetime) -> list[dict[str, Any]]:
+    r = t.runs
+    query = select(r).where(r.c.kind == "check", r.c.started_at >= since).order_by(r.c.id)
+    with store.engine.connect() as conn:
+        return [dict(x._mapping) for x in conn.execute(query)]
+
+
+def test_two_daemons_send_each_weekly_email_once_and_a_survivor_takes_over_scoring_after_kill_9(
+    pg_server: PostgresServer,
+    aws_sandbox: AwsSandbox,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    daemon_factory: Callable[..., DaemonProcess],
+) -> None:
+    tags = {"app": "shop"}
+    seed_instances(aws_sandbox, "us-east-1", count=1, instance_type="m5.large", tags=tags)
+    seed_auto_scaling_group(aws_sandbox, "us-west-2", "web-dr", desired=1, instance_type="m5.large", tags=tags)
+    plain = make_url(pg_server.create_database())
+    url = plain.set(password=PASSWORD).render_as_string(hide_password=False)  # trust auth ignores it
+    in_file = f"postgresql+psycopg://{plain.username}:${{TEST_PG_PASSWORD}}@{plain.host}:{plain.port}/{plain.database}"
+    mail = {
+        "from": "failover@example.com",
+        "smtp": smtp_server.smtp().model_dump(exclude_none=True),
+        "schedule": due_schedule(datetime.now(UTC)),
+    }
+    daemons: dict[str, DaemonProcess] = {}
+    for vantage in ("east-probe", "west-probe"):
+        data = shop_config(
+            database=in_file,
+            aws=aws_sandbox.account("aws-local", ["us-east-1", "us-west-2"]),
+            vantage=vantage,
+            check_interval="2s",
+            owners=OWNERS,
+            mail=mail,
+        )
+        config = write_config(tmp_path / f"{vantage}.yaml", data)
+        daemons[vantage] = daemon_factory(config, env={"TEST_PG_PASSWORD": PASSWORD})
+
+    # Exactly one email per owner, all sent by one daemon (the mail leader), none twice.
+    alive = lambda: all(d.running() for d in daemons.values())  # noqa: E731
+    wait_for(lambda: alive() and len(smtp_server.received) >= len(OWNERS), 40, "the weekly emails")
+    marks = {v: len(d.events("check.finished")) for v, d in daemons.items()}
+    wait_for(  # both daemons keep running a few more cycles: still no second copy
+        lambda: all(len(d.events("check.finished")) >= marks[v] + 2 for v, d in daemons.items()),
+        20,
+        "two more check cycles on each daemon",
+    )
+    recipients = sorted(r for m in smtp_server.received for r in m.rcpt_tos)
+    assert recipients == list(OWNERS)
+    store = Store.open(url, upgrade=False)
+    try:
+        with store.engine.connect() as conn:
+            senders = {row.vantage for row in conn.execute(select(t.mail_deliveries))}
+        assert len(senders) == 1 and senders <= set(daemons)
+
+        # Exactly one scoring leader; the other only probes (and says so in /healthz and /metrics).
+        leaders = [v for v, d in daemons.items() if d.healthz()[1]["leader"]["scoring"]]
+        assert len(leaders) == 1
+        [leader] = leaders
+        [follower] = [v for v in daemons if v != leader]
+        assert daemons[follower].sample("failover_leader", job="scoring") == 0.0
+        assert daemons[leader].sample("failover_leader", job="scoring") == 1.0
+        assert daemons[follower].events("check.finished") and not any(
+            e["scored"] for e in daemons[follower].events("check.finished")
+        )
+        # The follower still exports every workload's score, read from the shared store.
+        assert daemons[follower].sample("failover_workload_readiness", workload="shop") is not None
+
+        killed_at = datetime.now(UTC)
+        began = time.monotonic()
+        daemons[leader].kill()  # SIGKILL: no goodbye, Postgres frees its locks when the session ends
+        wait_for(
+            lambda: any(r["vantage"] == follower for r in scoring_runs(store, killed_at)),
+            15,
+            f"{follower} to take over scoring",
+        )
+        took = time.monotonic() - began
+        assert took < 2 * 2 + 3, f"takeover took {took:.1f}s"  # one 2s interval, plus one tick's slack
+        assert daemons[follower].healthz()[1]["leader"]["scoring"] is True
+    finally:
+        store.close()
+
+    code, _ = daemons[follower].terminate()
+    assert code == 0
+    for d in daemons.values():
+        text = d.log_path.read_text()
+        assert PASSWORD not in text
+        assert "postgresql+psycopg://postgres:***@" in text  # the URL is shown, its password hidden
