@@ -38,10 +38,27 @@ SITES = ["aws-east", "gcp-east"]
 CHECKS = [f"check.{i:02d}" for i in range(20)]
 
 
-def timed(fn: Callable[[], T]) -> tuple[T, float]:
-    t0 = time.perf_counter()
+def timed(fn: Callable[[], T]) -> tuple[T, float, float]:
+    """Result, wall seconds, and this process's CPU seconds (the figure that holds on a busy machine)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     result = fn()
-    return result, time.perf_counter() - t0
+    return result, time.perf_counter() - t0, time.process_time() - c0
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.rows, self.wall, self.cpu = 0, 0.0, 0.0
+
+    def add(self, rows: int, wall: float, cpu: float) -> None:
+        self.rows += rows
+        self.wall += wall
+        self.cpu += cpu
+
+    def line(self, name: str) -> str:
+        return (
+            f"write {name:<15} {self.rows:>10,} rows {self.wall:7.1f} s  {self.rows / self.wall:>9,.0f} rows/s"
+            f"   (client CPU {self.cpu:6.1f} s)"
+        )
 
 
 def observation_batches(rows: int, workloads: int, batch: int) -> Iterator[list[Observation]]:
@@ -122,43 +139,38 @@ def bench(label: str, url: str, args: argparse.Namespace) -> None:
     store = Store.open(url)
     run_id = store.start_run("bench")
     try:
-        total, elapsed = 0, 0.0
+        tally = Tally()
         for batch in observation_batches(args.rows, args.workloads, args.batch):
-            _, dt = timed(lambda b=batch: store.save_observations(run_id, b))  # type: ignore[misc]
-            total += len(batch)
-            elapsed += dt
-        print(f"write observations   {total:>10,} rows  {elapsed:7.1f} s  {total / elapsed:>9,.0f} rows/s")
+            tally.add(len(batch), *timed(lambda b=batch: store.save_observations(run_id, b))[1:])  # type: ignore[misc]
+        print(tally.line("observations"))
 
-        total, elapsed = 0, 0.0
+        tally = Tally()
         for sbatch in score_batches(args.workloads, 30, args.scores_per_day):
-            _, dt = timed(lambda b=sbatch: store.save_scores(run_id, b))  # type: ignore[misc]
-            total += len(sbatch)
-            elapsed += dt
-        print(f"write scores         {total:>10,} rows  {elapsed:7.1f} s  {total / elapsed:>9,.0f} rows/s")
+            tally.add(len(sbatch), *timed(lambda b=sbatch: store.save_scores(run_id, b))[1:])  # type: ignore[misc]
+        print(tally.line("scores"))
 
-        total, elapsed = 0, 0.0
+        tally = Tally()
         for fbatch in finding_batches(args.workloads, 5):
             frun = store.start_run("bench")
-            _, dt = timed(lambda b=fbatch, r=frun: store.save_findings(r, b))  # type: ignore[misc]
-            total += len(fbatch)
-            elapsed += dt
-        print(f"write findings       {total:>10,} rows  {elapsed:7.1f} s  {total / elapsed:>9,.0f} rows/s")
+            tally.add(len(fbatch), *timed(lambda b=fbatch, r=frun: store.save_findings(r, b))[1:])  # type: ignore[misc]
+        print(tally.line("findings"))
 
         now = START + timedelta(days=30)
+        one = f"wl-{args.workloads // 2:04d}"
         reads: list[tuple[str, Callable[[], Any]]] = [
             ("latest observations, every workload", store.latest_observations),
             ("latest findings, every workload", store.latest_findings),
             ("latest scores, every workload", store.latest_scores),
-            ("latest observations, one workload", lambda: store.latest_observations("wl-0500")),
-            ("score history, one workload, 30 days", lambda: store.score_history("wl-0500", now - timedelta(days=30))),
-            ("score at a time, one workload", lambda: store.score_at("wl-0500", now - timedelta(days=7))),
+            ("latest observations, one workload", lambda: store.latest_observations(one)),
+            ("score history, one workload, 30 days", lambda: store.score_history(one, now - timedelta(days=30))),
+            ("score at a time, one workload", lambda: store.score_at(one, now - timedelta(days=7))),
         ]
         for name, read in reads:
-            result, dt = timed(read)
+            result, dt, cpu = timed(read)
             n = len(result) if isinstance(result, list) else int(result is not None)
-            print(f"read {name:<38} {n:>7,} rows  {dt:6.3f} s")
+            print(f"read {name:<38} {n:>7,} rows  {dt:6.3f} s   (client CPU {cpu:5.3f} s)")
         cutoff = START + timedelta(minutes=args.rows // (args.workloads * len(SITES) * len(PROBES)) // 2)
-        deleted, dt = timed(lambda: store.prune(cutoff))
+        deleted, dt, _ = timed(lambda: store.prune(cutoff))
         print(f"prune (roll up + delete the older half) {deleted:>8,} rows  {dt:6.2f} s")
     finally:
         store.close()

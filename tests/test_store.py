@@ -277,3 +277,31 @@ def test_prune_merges_into_an_existing_days_rollup(store: Store) -> None:
 def test_prune_with_nothing_old_deletes_nothing(store: Store) -> None:
     assert store.prune(T0) == 0
     assert store.rollups() == []
+
+
+def test_score_at_and_history_are_served_by_the_workload_time_index(store: Store) -> None:
+    from sqlalchemy import select, text
+
+    from failover.store.tables import scores
+
+    query = (
+        select(scores)
+        .where(scores.c.workload == "checkout", scores.c.computed_at <= T0)
+        .order_by(scores.c.computed_at.desc())
+        .limit(1)
+    )
+    with store.engine.connect() as conn:
+        sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+        if conn.dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+        else:
+            conn.execute(text("SET enable_seqscan = off"))  # an empty table would otherwise be scanned
+            plan = " ".join(r[0] for r in conn.execute(text(f"EXPLAIN {sql}")))
+    assert "ix_scores_workload_computed_at" in plan, plan
+
+
+def test_in_memory_sqlite_works_for_throwaway_stores() -> None:
+    with Store.open("sqlite://") as store:
+        run_id = store.start_run("demo")
+        store.save_scores(run_id, [score()])
+        assert store.latest_scores() == [score()]

@@ -37,9 +37,13 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} as JSON")
 
 
+# One encoder for every value (json.dumps with options builds a new one per call).
+# NaN is not JSON and Postgres refuses it: fail the write instead of storing something unreadable.
+_ENCODER = json.JSONEncoder(default=_json_default, allow_nan=False, separators=(",", ":"))
+
+
 def json_dumps(value: Any) -> str:
-    # NaN is not JSON and Postgres refuses it: fail the write instead of storing something unreadable.
-    return json.dumps(value, default=_json_default, allow_nan=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def make_engine(url: str) -> Engine:

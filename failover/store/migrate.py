@@ -6,6 +6,7 @@ serialize and the second finds nothing left to do.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -17,6 +18,9 @@ from sqlalchemy import Connection, Engine, text
 from failover.store.engine import IMMEDIATE
 
 __all__ = ["current_revision", "downgrade", "head_revision", "upgrade"]
+
+# Alembic's ``context`` is one module-level proxy: two threads migrating at once would trample it.
+_IN_PROCESS = threading.Lock()
 
 # pg_advisory_xact_lock key for schema migrations (any fixed 64-bit number; "failover" in ASCII).
 MIGRATION_LOCK_KEY = 0x6661696C6F766572
@@ -54,7 +58,7 @@ def _locked(conn: Connection) -> None:
 
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Migrate to ``revision``; returns the revision the database is at afterwards."""
-    with engine.connect() as conn:
+    with _IN_PROCESS, engine.connect() as conn:
         conn.execution_options(**{IMMEDIATE: True})
         with conn.begin():
             _locked(conn)
@@ -63,7 +67,7 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
 
 
 def downgrade(engine: Engine, revision: str) -> str | None:
-    with engine.connect() as conn:
+    with _IN_PROCESS, engine.connect() as conn:
         conn.execution_options(**{IMMEDIATE: True})
         with conn.begin():
             _locked(conn)

@@ -109,6 +109,8 @@ def _new_id(result: CursorResult[Any]) -> int:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # The full resolved URL, password included, to open the same database elsewhere; never print
+        # it (use ``display_url``).
         self.url = engine.url.render_as_string(hide_password=False)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -137,6 +139,11 @@ class Store:
             engine.dispose()
             raise
         return cls(engine)
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password hidden: use this one in messages, logs and reports."""
+        return display_url(self._engine.url)
 
     @property
     def engine(self) -> Engine:
