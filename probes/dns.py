@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
+import secrets
 import socket
+import struct
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +45,7 @@ __all__ = [
     "observe",
     "parse_server",
     "probe_dns",
+    "query_wire",
     "rrset_records",
     "system_nameservers",
 ]
@@ -147,7 +151,39 @@ def make_query(name: str, rdtype: str, recursion: bool = True) -> dns.message.Me
     return q
 
 
-async def _udp(query: dns.message.Message, address: str, port: int) -> dns.message.Message:
+_PLAIN_NAME = re.compile(r"^(?:[A-Za-z0-9_-]{1,63}\.)*[A-Za-z0-9_-]{1,63}\.?$")
+# OPT pseudo-record: root owner, type 41, class = UDP payload size, TTL 0 (no DO bit), no options.
+_OPT = b"\x00\x00\x29" + struct.pack("!H", EDNS_PAYLOAD) + b"\x00\x00\x00\x00\x00\x00"
+
+
+def query_wire(name: str, rdtype: str, recursion: bool = True) -> tuple[bytes, bytes]:
+    """(query wire, its question section) with a random id and EDNS; same bytes as ``make_query``.
+
+    Plain host names are encoded directly: dnspython's message objects cost more CPU than the round
+    trip to a nearby server. Anything else (escapes, non-ASCII) goes through dnspython.
+    """
+    if len(name) > 253 or not _PLAIN_NAME.match(name):
+        wire = make_query(name, rdtype, recursion).to_wire()
+        return wire, wire[12 : len(wire) - len(_OPT)]
+    rtype = dns.rdatatype.from_text(rdtype)
+    labels = name.rstrip(".").encode("ascii").split(b".")
+    question = b"".join(bytes((len(label),)) + label for label in labels) + b"\x00" + struct.pack("!HH", rtype, 1)
+    header = struct.pack("!HHHHHH", secrets.randbits(16), 0x0100 if recursion else 0, 1, 0, 0, 1)
+    return header + question + _OPT, question
+
+
+def _answers(data: bytes, wire: bytes, question: bytes) -> bool:
+    """Is ``data`` a response to ``wire``: same id, QR set, standard query, one question, the same one."""
+    return (
+        len(data) >= 12 + len(question)
+        and data[:2] == wire[:2]
+        and data[2] & 0xF8 == 0x80
+        and data[4:6] == b"\x00\x01"
+        and data[12 : 12 + len(question)].lower() == question.lower()
+    )
+
+
+async def _udp(wire: bytes, question: bytes, address: str, port: int) -> dns.message.Message:
     """One UDP exchange on a fresh connected socket (the caller bounds the time).
 
     A connected socket takes replies only from the server and surfaces ICMP port-unreachable as
@@ -156,7 +192,6 @@ async def _udp(query: dns.message.Message, address: str, port: int) -> dns.messa
     Datagrams that are not the answer to this query (wrong id or question, garbage) are ignored.
     """
     loop = asyncio.get_running_loop()
-    wire = query.to_wire()
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.setblocking(False)
@@ -164,12 +199,12 @@ async def _udp(query: dns.message.Message, address: str, port: int) -> dns.messa
         await loop.sock_sendall(sock, wire)
         while True:
             data = await loop.sock_recv(sock, 65535)
+            if not _answers(data, wire, question):
+                continue
             try:
-                response = dns.message.from_wire(data)
+                return dns.message.from_wire(data)
             except dns.exception.DNSException:
                 continue
-            if query.is_response(response):
-                return response
 
 
 async def exchange(name: str, rdtype: str, server: str, timeout: float = 3.0, recursion: bool = True) -> Exchange:
@@ -180,19 +215,20 @@ async def exchange(name: str, rdtype: str, server: str, timeout: float = 3.0, re
     """
     host, port = parse_server(server)
     try:
-        query = make_query(name, rdtype, recursion)
+        wire, question = query_wire(name, rdtype, recursion)
     except (dns.exception.DNSException, ValueError) as err:
         raise ProbeError(f"bad DNS question {name!r} {rdtype!r}: {_one_line(err)}") from err
     started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):
             address = await _address_of(host)
-            response = await _udp(query, address, port)
+            response = await _udp(wire, question, address, port)
             used_tcp = bool(response.flags & dns.flags.TC)
             if used_tcp:
+                query = make_query(name, rdtype, recursion)
                 response = await dns.asyncquery.tcp(query, address, timeout=timeout, port=port)
     except (TimeoutError, dns.exception.Timeout):
-        return Exchange(server, None, None, error="timeout", detail=f"no answer within {timeout:g}s")
+        return Exchange(server, None, None, error="timeout", detail=f"no answer within {timeout:.3g}s")
     except ConnectionRefusedError:
         detail = "connection refused (nothing listening: ICMP port unreachable or TCP reset)"
         return Exchange(server, None, None, error="refused", detail=detail)
@@ -218,7 +254,8 @@ async def probe_dns(target: DnsTarget) -> Observation:
             remaining = deadline - time.monotonic()
             if result is not None and remaining <= 0:
                 break
-            result = await exchange(target.name, target.rdtype, server, max(remaining, 0.001), target.recursion)
+            budget = target.timeout if result is None else max(remaining, 0.001)
+            result = await exchange(target.name, target.rdtype, server, budget, target.recursion)
             tried.append(server)
             if result.response is not None:
                 break

@@ -16,7 +16,7 @@ import pytest
 from failover.errors import ProbeError
 from failover.model import Observation, ObsStatus
 from failover.sandbox.dnsd import Dnsmasq, KnotServer
-from probes.dns import DnsTarget, classify, parse_server, probe_dns
+from probes.dns import DnsTarget, classify, make_query, parse_server, probe_dns, query_wire
 from tests.fixtures.dns import BIG_RRSET_SIZE, EDGE, PRIMARY_IP, SECONDARY_IP, SHOP
 
 
@@ -220,3 +220,20 @@ def test_stray_datagrams_are_ignored_until_the_real_answer() -> None:
         thread.join()
     assert obs.status == ObsStatus.OK, obs.reason
     assert [a["value"] for a in obs.data["answers"]] == [PRIMARY_IP]
+
+
+@pytest.mark.parametrize(
+    ("name", "rdtype", "recursion"),
+    [
+        ("h00001.bench.test", "A", True),
+        ("Api.Shop.test.", "AAAA", False),
+        ("_sip._tcp.example.com", "SRV", True),
+        ("caf\\195\\169.test", "A", True),  # escaped: built by dnspython
+    ],
+)
+def test_query_wire_is_what_dnspython_would_send(name: str, rdtype: str, recursion: bool) -> None:
+    wire, question = query_wire(name, rdtype, recursion)
+    reference = make_query(name, rdtype, recursion)
+    reference.id = dns.message.from_wire(wire).id
+    assert wire == reference.to_wire()
+    assert wire[12 : 12 + len(question)] == question
