@@ -37,7 +37,7 @@ from failover.errors import ConfigError, StoreError
 from failover.model import Finding, Inventory, Observation, ObsStatus, Score, utcnow
 from failover.store import migrate
 from failover.store import tables as t
-from failover.store.bulk import encode, execute_many, insert_many
+from failover.store.bulk import encode, insert_many, upsert_many
 from failover.store.engine import IMMEDIATE, error_reason, make_engine
 from failover.store.rows import (
     finding_from_row,
@@ -284,16 +284,18 @@ class Store:
             return
         with self._write("observations") as conn:
             rows = encode(conn, t.observations, [observation_row(o, run_id) for o in observations])
-            columns = list(rows[0])
             insert_many(conn, t.observations, rows)
             latest = t.latest_observations
-            stmt = _insert(conn, latest)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(t.OBSERVATION_KEY),
-                set_={c.name: stmt.excluded[c.name] for c in latest.columns if c.name not in t.OBSERVATION_KEY},
-                where=latest.c.observed_at <= stmt.excluded.observed_at,
+            upsert_many(
+                conn,
+                latest,
+                newest_by(rows, t.OBSERVATION_KEY, "observed_at"),
+                lambda ins: ins.on_conflict_do_update(
+                    index_elements=list(t.OBSERVATION_KEY),
+                    set_={c.name: ins.excluded[c.name] for c in latest.columns if c.name not in t.OBSERVATION_KEY},
+                    where=latest.c.observed_at <= ins.excluded.observed_at,
+                ),
             )
-            execute_many(conn, stmt, columns, newest_by(rows, t.OBSERVATION_KEY, "observed_at"))
 
     def latest_observations(self, workload: str | None = None) -> list[Observation]:
         """The newest observation per (workload, site, probe, target, label, vantage)."""
@@ -315,7 +317,6 @@ class Store:
         workloads = sorted({f.workload for f in findings})
         with self._write("findings") as conn:
             rows = encode(conn, t.findings, [finding_row(f, run_id) for f in findings])
-            columns = list(rows[0])
             insert_many(conn, t.findings, rows)
             owner = t.latest_finding_runs
             now = utcnow()
@@ -337,14 +338,17 @@ class Store:
             for chunk in _chunks(owned):
                 conn.execute(delete(latest).where(latest.c.workload.in_(chunk), latest.c.run_id != run_id))
             mine = set(owned)
-            stmt = _insert(conn, latest)
             key = ("workload", "check", "subject")
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(key),
-                set_={c.name: stmt.excluded[c.name] for c in latest.columns if c.name not in key},
-                where=latest.c.observed_at <= stmt.excluded.observed_at,
+            upsert_many(
+                conn,
+                latest,
+                newest_by((r for r in rows if r["workload"] in mine), key, "observed_at"),
+                lambda ins: ins.on_conflict_do_update(
+                    index_elements=list(key),
+                    set_={c.name: ins.excluded[c.name] for c in latest.columns if c.name not in key},
+                    where=latest.c.observed_at <= ins.excluded.observed_at,
+                ),
             )
-            execute_many(conn, stmt, columns, newest_by((r for r in rows if r["workload"] in mine), key, "observed_at"))
 
     def latest_findings(self, workload: str | None = None) -> list[Finding]:
         latest = t.latest_findings
@@ -372,16 +376,18 @@ class Store:
             return
         with self._write("scores") as conn:
             rows = encode(conn, t.scores, [score_row(s, run_id) for s in scores])
-            columns = list(rows[0])
             insert_many(conn, t.scores, rows)
             latest = t.latest_scores
-            stmt = _insert(conn, latest)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["workload"],
-                set_={c.name: stmt.excluded[c.name] for c in latest.columns if c.name != "workload"},
-                where=latest.c.computed_at <= stmt.excluded.computed_at,
+            upsert_many(
+                conn,
+                latest,
+                newest_by(rows, ("workload",), "computed_at"),
+                lambda ins: ins.on_conflict_do_update(
+                    index_elements=["workload"],
+                    set_={c.name: ins.excluded[c.name] for c in latest.columns if c.name != "workload"},
+                    where=latest.c.computed_at <= ins.excluded.computed_at,
+                ),
             )
-            execute_many(conn, stmt, columns, newest_by(rows, ("workload",), "computed_at"))
 
     def latest_scores(self, workload: str | None = None) -> list[Score]:
         latest = t.latest_scores
