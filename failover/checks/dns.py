@@ -12,6 +12,7 @@ from failover.checks.registry import check, info
 from failover.equivalence import addresses, normalize_name
 from failover.model import Finding, FindingStatus, Kind, ObsStatus, Resource
 from failover.schema import format_duration
+from probes.dnspath import compare_ttl
 
 
 def _no_dns(ev: Evidence, check_id: str) -> list[Finding]:
@@ -121,13 +122,13 @@ def dns_ttl(ev: Evidence) -> list[Finding]:
         why = "not probed yet" if obs is None else obs.reason
         return [me.finding(ev, FindingStatus.UNKNOWN, f"TTL of {ev.workload.dns.name} unknown: {why}")]
     findings_ev: dict[str, Any] = {"effective_ttl": ttl, "max_dns_ttl": limit, "chain": obs.data.get("chain")}
-    status = FindingStatus.PASS if ttl <= limit else FindingStatus.FAIL
-    reason = f"effective TTL {ttl}s {'<=' if ttl <= limit else '>'} target {format_duration(limit)}"
+    verdict = compare_ttl(int(ttl), limit, "effective TTL")
+    status, reason = verdict.status, verdict.reason
     resolver = ev.observation(probe="dns", label="resolver")
     if resolver is not None and resolver.ok and resolver.data.get("ttl") is not None:
         cached = resolver.data["ttl"]
         findings_ev["resolver_ttl"] = cached
-        if cached > limit and status == FindingStatus.PASS:
+        if status == FindingStatus.PASS and compare_ttl(cached, limit).status == FindingStatus.FAIL:
             status = FindingStatus.WARN
             reason += f"; resolver {resolver.data.get('resolver', '')} hands out TTL {cached}s"
     return [me.finding(ev, status, reason, **findings_ev)]
