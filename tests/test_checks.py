@@ -346,3 +346,12 @@ def test_a_check_that_crashes_reports_unknown():
         inventories=f.replace_resource(f.ready_inventory(), "hc-1", attrs={"request_interval_s": "x", "failure_threshold": 3})
     )
     assert statuses(ev, "dns.health_check") == [UNKNOWN]
+
+
+def test_committed_check_docs_match_the_catalogue():
+    from pathlib import Path
+
+    from failover.checks.catalog_doc import render
+
+    committed = (Path(__file__).parent.parent / "docs" / "checks.md").read_text()
+    assert committed == render(), "run: python -m failover.checks.catalog_doc > docs/checks.md"
