@@ -100,3 +100,14 @@ def test_concurrent_writers_converge_on_the_newest_latest_state(store_factory: C
     assert [o.latency_ms for o in a.latest_observations()] == [19.0]
     assert [s.readiness for s in b.latest_scores()] == [19.0]
     assert len(a.score_history("checkout", score(0).computed_at)) == 20
+
+
+def test_replacing_the_finding_sets_of_many_workloads_at_once(store: Store) -> None:
+    names = [f"wl-{i:04d}" for i in range(1200)]  # more than one IN (...) chunk
+    r1 = store.start_run("check")
+    store.save_findings(r1, [finding(c, workload=w) for w in names for c in ("dns.ttl", "capacity.ratio")])
+    r2 = store.start_run("check")
+    store.save_findings(r2, [finding("dns.ttl", minutes=5, workload=w) for w in names])
+    latest = store.latest_findings()
+    assert len(latest) == 1200
+    assert {f.check for f in latest} == {"dns.ttl"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,9 @@ from failover.model import (
 )
 
 __all__ = [
+    "FINDING_FIELDS",
+    "OBSERVATION_FIELDS",
+    "SCORE_FIELDS",
     "finding_from_row",
     "finding_row",
     "inventory_from_rows",
@@ -59,19 +62,27 @@ def observation_row(o: Observation, run_id: int) -> dict[str, Any]:
     }
 
 
-def observation_from_row(r: Row[Any]) -> Observation:
+# Reads select exactly these columns, in this order, and unpack rows by position (several times
+# faster than attribute access on SQLAlchemy rows, which matters at tens of thousands of rows).
+OBSERVATION_FIELDS = (
+    "probe", "target", "status", "reason", "latency_ms", "observed_at", "data", "vantage", "workload", "site", "label"
+)  # fmt: skip
+
+
+def observation_from_row(r: Sequence[Any]) -> Observation:
+    probe, target, status, reason, latency_ms, observed_at, data, vantage, workload, site, label = r
     return Observation(
-        probe=r.probe,
-        target=r.target,
-        status=ObsStatus(r.status),
-        reason=r.reason,
-        latency_ms=r.latency_ms,
-        observed_at=r.observed_at,
-        data=r.data,
-        vantage=r.vantage,
-        workload=r.workload or None,
-        site=r.site or None,
-        label=r.label,
+        probe=probe,
+        target=target,
+        status=ObsStatus(status),
+        reason=reason,
+        latency_ms=latency_ms,
+        observed_at=observed_at,
+        data=data,
+        vantage=vantage,
+        workload=workload or None,
+        site=site or None,
+        label=label,
     )
 
 
@@ -90,17 +101,21 @@ def finding_row(f: Finding, run_id: int) -> dict[str, Any]:
     }
 
 
-def finding_from_row(r: Row[Any]) -> Finding:
+FINDING_FIELDS = ("check", "workload", "status", "reason", "category", "severity", "subject", "evidence", "observed_at")
+
+
+def finding_from_row(r: Sequence[Any]) -> Finding:
+    check, workload, status, reason, category, severity, subject, evidence, observed_at = r
     return Finding(
-        check=r.check,
-        workload=r.workload,
-        status=FindingStatus(r.status),
-        reason=r.reason,
-        category=r.category,
-        severity=r.severity,
-        subject=r.subject,
-        evidence=r.evidence,
-        observed_at=r.observed_at,
+        check=check,
+        workload=workload,
+        status=FindingStatus(status),
+        reason=reason,
+        category=category,
+        severity=severity,
+        subject=subject,
+        evidence=evidence,
+        observed_at=observed_at,
     )
 
 
@@ -119,17 +134,24 @@ def score_row(s: Score, run_id: int) -> dict[str, Any]:
     }
 
 
-def score_from_row(r: Row[Any]) -> Score:
+SCORE_FIELDS = (
+    "workload", "status", "readiness", "single_provider_risk", "rto_estimate_s", "rto_target_s", "reasons",
+    "computed_at", "details",
+)  # fmt: skip
+
+
+def score_from_row(r: Sequence[Any]) -> Score:
+    workload, status, readiness, risk, rto_estimate_s, rto_target_s, reasons, computed_at, details = r
     return Score(
-        workload=r.workload,
-        status=Status(r.status),
-        readiness=r.readiness,
-        single_provider_risk=r.single_provider_risk,
-        rto_estimate_s=r.rto_estimate_s,
-        rto_target_s=r.rto_target_s,
-        reasons=[Reason(**d) for d in r.reasons],
-        computed_at=r.computed_at,
-        details=r.details,
+        workload=workload,
+        status=Status(status),
+        readiness=readiness,
+        single_provider_risk=risk,
+        rto_estimate_s=rto_estimate_s,
+        rto_target_s=rto_target_s,
+        reasons=[Reason(**d) for d in reasons],
+        computed_at=computed_at,
+        details=details,
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Engine,
+    Select,
     Table,
     and_,
     case,
@@ -40,6 +41,9 @@ from failover.store import tables as t
 from failover.store.bulk import encode, insert_many, upsert_many
 from failover.store.engine import IMMEDIATE, error_reason, make_engine
 from failover.store.rows import (
+    FINDING_FIELDS,
+    OBSERVATION_FIELDS,
+    SCORE_FIELDS,
     finding_from_row,
     finding_row,
     inventory_from_rows,
@@ -92,6 +96,10 @@ def open_engine(url: str) -> Engine:
 def _insert(conn: Connection, table: Table) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (SQLite and Postgres spell it the same)."""
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _fields(table: Table, names: Sequence[str]) -> Select[Any]:
+    return select(*(table.c[n] for n in names))
 
 
 def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
@@ -300,7 +308,7 @@ class Store:
     def latest_observations(self, workload: str | None = None) -> list[Observation]:
         """The newest observation per (workload, site, probe, target, label, vantage)."""
         latest = t.latest_observations
-        query = select(latest).order_by(*(latest.c[k] for k in t.OBSERVATION_KEY))
+        query = _fields(latest, OBSERVATION_FIELDS).order_by(*(latest.c[k] for k in t.OBSERVATION_KEY))
         if workload is not None:
             query = query.where(latest.c.workload == workload)
         with self._read("observations") as conn:
@@ -352,7 +360,7 @@ class Store:
 
     def latest_findings(self, workload: str | None = None) -> list[Finding]:
         latest = t.latest_findings
-        query = select(latest).order_by(latest.c.workload, latest.c.check, latest.c.subject)
+        query = _fields(latest, FINDING_FIELDS).order_by(latest.c.workload, latest.c.check, latest.c.subject)
         if workload is not None:
             query = query.where(latest.c.workload == workload)
         with self._read("findings") as conn:
@@ -362,7 +370,7 @@ class Store:
         """Every finding of one check on one workload since ``since``, oldest first (pass rates)."""
         f = t.findings
         query = (
-            select(f)
+            _fields(f, FINDING_FIELDS)
             .where(f.c.workload == workload, f.c.check == check, f.c.observed_at >= utc(since))
             .order_by(f.c.observed_at, f.c.id)
         )
@@ -391,7 +399,7 @@ class Store:
 
     def latest_scores(self, workload: str | None = None) -> list[Score]:
         latest = t.latest_scores
-        query = select(latest).order_by(latest.c.workload)
+        query = _fields(latest, SCORE_FIELDS).order_by(latest.c.workload)
         if workload is not None:
             query = query.where(latest.c.workload == workload)
         with self._read("scores") as conn:
@@ -401,7 +409,7 @@ class Store:
         """The newest score at or before ``when`` (one index seek on (workload, computed_at))."""
         s = t.scores
         query = (
-            select(s)
+            _fields(s, SCORE_FIELDS)
             .where(s.c.workload == workload, s.c.computed_at <= utc(when))
             .order_by(s.c.computed_at.desc(), s.c.id.desc())
             .limit(1)
@@ -413,7 +421,9 @@ class Store:
     def score_history(self, workload: str, since: datetime) -> list[Score]:
         s = t.scores
         query = (
-            select(s).where(s.c.workload == workload, s.c.computed_at >= utc(since)).order_by(s.c.computed_at, s.c.id)
+            _fields(s, SCORE_FIELDS)
+            .where(s.c.workload == workload, s.c.computed_at >= utc(since))
+            .order_by(s.c.computed_at, s.c.id)
         )
         with self._read("scores") as conn:
             return [score_from_row(r) for r in conn.execute(query)]
