@@ -1,5 +1,5 @@
 """``failover daemon`` end to end, as a subprocess against the local AWS, a local HTTPS endpoint and a
-SQLite file: scores, /healthz, /metrics, an AWS outage mid-run, SIGTERM, the single-instance lock and
+SQLite file: scores, /healthz, /metrics, the single-instance lock, an AWS outage mid-run, SIGTERM and
 ``--once`` retention. Every wait is a bounded polling loop."""
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def runs(store: Store) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in conn.execute(select(t.runs).order_by(t.runs.c.id))]
 
 
-def test_daemon_scores_serves_healthz_and_metrics_and_exits_0_on_sigterm(
+def test_daemon_scores_serves_healthz_and_metrics_refuses_a_second_instance_and_exits_0_on_sigterm(
     restartable_aws: RestartableAws,
     web: WebSandbox,
     tmp_path: Path,
@@ -131,6 +131,14 @@ def test_daemon_scores_serves_healthz_and_metrics_and_exits_0_on_sigterm(
     assert d.sample("failover_inventory_incomplete_scopes", account="aws-local") == 0.0
     assert d.get("/nope")[0] == 404
 
+    # One daemon per SQLite file: a second one on the same database refuses to start.
+    second = daemon_factory(config)
+    assert second.proc.wait(30) == 3
+    refused = "\n".join(second.log_lines())
+    assert f"another failover daemon is already running on {tmp_path / 'failover.db'} (pid {d.pid})" in refused
+    assert "Traceback" not in refused
+    assert d.healthz()[0] == 200
+
     code, seconds = d.terminate()
     assert code == 0 and seconds < 8
     assert d.events("daemon.stopped")
@@ -179,29 +187,6 @@ def test_aws_outage_mid_run_turns_aws_checks_unknown_then_they_recover_and_sigte
     statuses = [r["status"] for r in runs(store)]
     assert "running" not in statuses and "cancelled" in statuses
     restartable_aws.clear_faults()
-
-
-def test_second_daemon_on_the_same_sqlite_file_refuses_to_start(
-    tmp_path: Path, daemon_factory: Callable[..., DaemonProcess]
-) -> None:
-    url = sqlite_url(tmp_path)
-    dead = {"name": "aws-dead", "provider": "aws", "regions": ["us-east-1"], "endpoint_url": "http://127.0.0.1:9"}
-    config = write_config(
-        tmp_path / "failover.yaml",
-        shop_config(
-            database=url, aws={**dead, "credentials": "anonymous"}, check_interval="5s", inventory_interval="1h"
-        ),
-    )
-    first = daemon_factory(config)
-    first.wait_event("daemon.started")
-    second = daemon_factory(config)
-    code = second.proc.wait(20)
-    output = "\n".join(second.log_lines())
-    assert code == 3
-    assert f"another failover daemon is already running on {tmp_path / 'failover.db'} (pid {first.pid})" in output
-    assert "Traceback" not in output
-    assert first.proc.poll() is None and first.healthz()[0] == 200
-    assert first.terminate()[0] == 0
 
 
 def test_once_runs_each_job_and_prunes_observations_past_retention(

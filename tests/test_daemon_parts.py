@@ -30,6 +30,7 @@ from failover.errors import ConfigError, DaemonError
 from failover.model import Finding, FindingStatus, Score, Status
 from failover.schema import Config, MailSchedule
 from failover.store import Store
+from tests.fixtures.daemon import due_schedule
 from tests.fixtures.store import PostgresServer
 
 UTC_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
@@ -386,3 +387,43 @@ def test_a_database_down_for_a_while_fails_runs_until_it_is_back(pg_server: Post
         with admin.connect() as conn:
             conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
         admin.dispose()
+
+
+# -- the schedule a (re)started daemon builds ------------------------------------------------------
+
+
+def test_a_restarted_daemon_continues_the_schedule_and_queues_a_missed_weekly_email(tmp_path: Path) -> None:
+    from failover.daemon import Daemon
+    from failover.store import tables as tables
+
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    data = config(2, inventory_interval="15m", check_interval="1m").model_dump(by_alias=True, exclude_none=True)
+    now = datetime.now(UTC)
+    schedule = due_schedule(now, ago=timedelta(minutes=30), grace="2h")  # due while we were down
+    data["mail"] = {"from": "f@example.com", "smtp": {"host": "127.0.0.1", "port": 2525, "starttls": False}}
+    data["mail"]["schedule"] = schedule
+    data["database"] = url
+    cfg = Config.model_validate(data)
+    with Store.open(url) as store:  # the previous daemon's last inventory, 5 minutes ago
+        run = store.start_run("inventory")
+        store.finish_run(run, "ok")
+        with store.engine.begin() as conn:
+            conn.execute(tables.runs.update().values(started_at=now - timedelta(minutes=5)))
+    daemon = Daemon(cfg, listen="127.0.0.1:0").open()
+    try:
+        daemon.scheduler = daemon._build_scheduler()
+        daemon.scheduler.start(paused=True)
+        jobs = {j.id: j for j in daemon.scheduler.get_jobs()}
+        inventory_at = jobs["inventory"].next_run_time
+        assert abs((inventory_at - (now + timedelta(minutes=10))).total_seconds()) < 5  # 15m after the last one
+        assert abs((jobs["retention"].next_run_time - now).total_seconds()) < 5  # never ran: runs at once
+        checks = [j for j in jobs.values() if j.id.startswith("check:")]
+        assert len(checks) == 2 and all(now < j.next_run_time <= now + timedelta(minutes=1, seconds=1) for j in checks)
+        assert cfg.mail is not None and missed_mail(cfg.mail.schedule, now) is not None
+        daemon._maybe_catch_up_mail()
+        assert "mail-catch-up" in {j.id for j in daemon.scheduler.get_jobs()}
+        assert jobs["mail"].next_run_time > now  # the regular weekly run stays on its cron
+    finally:
+        if daemon.scheduler is not None:
+            daemon.scheduler.shutdown(wait=False)
+        daemon.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from failover.sandbox.aws import AwsSandbox, seed_auto_scaling_group, seed_instances
 from failover.store import Store
 from failover.store import tables as t
-from tests.fixtures.daemon import DaemonProcess, shop_config, wait_for, write_config
+from tests.fixtures.daemon import DaemonProcess, due_schedule, shop_config, wait_for, write_config
 from tests.fixtures.smtp import SmtpServer
 from tests.fixtures.store import PostgresServer
 
@@ -24,16 +24,6 @@ pytestmark = pytest.mark.postgres
 
 PASSWORD = "hunter2-not-for-logs"
 OWNERS = ("alice@example.com", "bob@example.com")
-
-
-def due_schedule(now: datetime) -> dict[str, Any]:
-    """A weekly schedule that fell due two minutes ago, in a zone where it is around noon (so the
-    schedule and now share a day and an ISO week whatever the UTC time of the test run)."""
-    shift = (12 - now.hour + 12) % 24 - 12  # hours east of UTC that put local time near 12:xx
-    zone = "Etc/GMT" if shift == 0 else f"Etc/GMT{'-' if shift > 0 else '+'}{abs(shift)}"
-    local = now + timedelta(hours=shift) - timedelta(minutes=2)
-    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
-    return {"day": day, "time": local.strftime("%H:%M"), "timezone": zone, "grace": "1h"}
 
 
 def scoring_runs(store: Store, since: datetime) -> list[dict[str, Any]]:

@@ -210,11 +210,7 @@ class Daemon:
         now = datetime.now(UTC)
         sched.add_job(
             jobs.guarded("inventory", jobs.inventory, singleton="inventory"),
-            IntervalTrigger(
-                seconds=cfg.inventory_interval,
-                start_date=next_due(last_run_at(self.store, "inventory"), cfg.inventory_interval, now),
-                timezone=UTC,
-            ),
+            **self._continuing("inventory", cfg.inventory_interval, now),
             id="inventory",
             misfire_grace_time=max(1, int(cfg.inventory_interval)),
         )
@@ -242,11 +238,7 @@ class Daemon:
             emit(log, logging.INFO, "mail.off", reason="no mail: section in the config")
         sched.add_job(
             jobs.guarded("retention", jobs.retention, singleton="retention"),
-            IntervalTrigger(
-                seconds=RETENTION_EVERY,
-                start_date=next_due(last_run_at(self.store, "retention"), RETENTION_EVERY, now),
-                timezone=UTC,
-            ),
+            **self._continuing("retention", RETENTION_EVERY, now),
             id="retention",
             misfire_grace_time=3600,
         )
@@ -259,6 +251,12 @@ class Daemon:
                 misfire_grace_time=max(1, int(beat)),
             )
         return sched
+
+    def _continuing(self, kind: str, interval: float, now: datetime) -> dict[str, Any]:
+        """Trigger and first run time of an interval job that picks up from its last recorded run."""
+        assert self.store is not None
+        due = next_due(last_run_at(self.store, kind), interval, now)
+        return {"trigger": IntervalTrigger(seconds=interval, start_date=due, timezone=UTC), "next_run_time": due}
 
     # -- leadership and mail catch-up --------------------------------------------------------
 

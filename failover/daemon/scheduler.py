@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from failover.errors import ConfigError
 from failover.mail.digest import iso_week, schedule_zone
-from failover.schema import Config, MailSchedule, Workload, format_duration
+from failover.schema import Config, MailSchedule, Workload
 
 __all__ = [
     "ANCHOR",
@@ -56,7 +56,7 @@ def validate(config: Config) -> None:
     d = config.daemon
     for field, value in (("inventory_interval", d.inventory_interval), ("check_interval", d.check_interval)):
         if value < MIN_INTERVAL:
-            problems.append(f"daemon.{field}: expected at least 1s, got {format_duration(value)}")
+            problems.append(f"daemon.{field}: expected at least 1s, got {value:g}s")
     if d.retention <= 0:
         problems.append("daemon.retention: expected a positive duration like 30d")
     for i, w in enumerate(config.workloads):
