@@ -10,6 +10,7 @@ history insert and the latest-state upsert share the work.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +57,14 @@ def encode(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) ->
     return out
 
 
+def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A C-speed row -> tuple of ``names`` (itemgetter returns a bare value for a single name)."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return operator.itemgetter(*names)
+
+
 def execute_many(conn: Connection, stmt: Insert, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
     """Run ``stmt`` (an INSERT or upsert over ``columns``) once per row of already-encoded ``rows``."""
     if not rows:
@@ -63,8 +72,7 @@ def execute_many(conn: Connection, stmt: Insert, columns: Sequence[str], rows: S
     compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
     params: list[Any]
     if compiled.positional:
-        order = compiled.positiontup or []
-        params = [tuple(row[k] for k in order) for row in rows]
+        params = list(map(_getter(compiled.positiontup or []), rows))
     else:
         params = [{k: row[k] for k in columns} for row in rows]
     conn.exec_driver_sql(compiled.string, params)
@@ -108,7 +116,7 @@ def _copy(conn: Connection, name: str, columns: list[str], rows: Sequence[Mappin
     dbapi_conn: Any = conn.connection.dbapi_connection
     try:
         with dbapi_conn.cursor() as cur, cur.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(tuple(row[c] for c in columns))
+            for values in map(_getter(columns), rows):
+                copy.write_row(values)
     except conn.dialect.loaded_dbapi.Error as err:  # as SQLAlchemy would have wrapped it
         raise DBAPIError(sql, None, err) from err

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, text
 
 from failover.store.engine import IMMEDIATE
 
-__all__ = ["current_revision", "downgrade", "head_revision", "upgrade"]
+__all__ = ["current_revision", "downgrade", "head_revision", "is_known", "upgrade"]
 
 # Alembic's ``context`` is one module-level proxy: two threads migrating at once would trample it.
 _IN_PROCESS = threading.Lock()
@@ -44,6 +44,16 @@ def head_revision() -> str:
     if head is None:  # only if the package was shipped without its versions
         raise RuntimeError("no migrations found in the installed 'migrations' package")
     return head
+
+
+def is_known(revision: str) -> bool:
+    """False for a revision written by a newer failover than this one."""
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def current_revision(engine: Engine) -> str | None:

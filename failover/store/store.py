@@ -132,6 +132,11 @@ class Store:
         try:
             head = migrate.head_revision()
             current = migrate.current_revision(engine)
+            if current is not None and current != head and not migrate.is_known(current):
+                raise StoreError(
+                    f"database {shown} has schema revision {current}, written by a newer failover "
+                    f"(this one knows up to {head}): upgrade failover"
+                )
             if current != head:
                 if not upgrade:
                     at = current or "empty"
