@@ -427,3 +427,17 @@ def test_a_restarted_daemon_continues_the_schedule_and_queues_a_missed_weekly_em
         if daemon.scheduler is not None:
             daemon.scheduler.shutdown(wait=False)
         daemon.close()
+
+
+def test_mail_that_cannot_work_stops_the_daemon_at_start_not_on_the_day_it_is_due(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SMTP_TEST_PASSWORD_UNSET", raising=False)
+    data = config(1).model_dump(by_alias=True, exclude_none=True)
+    data["mail"] = {
+        "from": "f@example.com",
+        "smtp": {"host": "smtp.example.com", "username_env": "SMTP_USER", "password_env": "SMTP_TEST_PASSWORD_UNSET"},
+    }
+    monkeypatch.setenv("SMTP_USER", "mailer")
+    with pytest.raises(ConfigError, match="SMTP_TEST_PASSWORD_UNSET is not set"):
+        validate(Config.model_validate(data))

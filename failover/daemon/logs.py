@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import traceback
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
@@ -106,6 +107,19 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+def _thread_excepthook(args: threading.ExceptHookArgs) -> None:
+    """An exception escaping a thread (not a job: jobs catch their own) is logged as one event."""
+    if args.exc_type is SystemExit or args.exc_value is None:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    logging.getLogger("failover.daemon").error(
+        "uncaught exception in thread %s",
+        name,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        extra={_EVENT: "thread.crashed", _FIELDS: {"thread": name}},
+    )
+
+
 def setup_logging(fmt: LogFormat = "text", level: int = logging.INFO, stream: TextIO | None = None) -> None:
     """Route every logger to one handler on stderr in the chosen format (replacing earlier setup)."""
     handler = logging.StreamHandler(stream or sys.stderr)
@@ -115,6 +129,8 @@ def setup_logging(fmt: LogFormat = "text", level: int = logging.INFO, stream: Te
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(True)  # library warnings become events too: every line stays one event
+    threading.excepthook = _thread_excepthook
     # Chatty libraries: their warnings still show; the scheduler's own job events are logged by us.
     for name in ("botocore", "boto3", "urllib3", "azure", "google", "httpx", "httpcore", "asyncio"):
         logging.getLogger(name).setLevel(max(level, logging.WARNING))

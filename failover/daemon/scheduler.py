@@ -65,7 +65,13 @@ def validate(config: Config) -> None:
     if not config.workloads:
         problems.append("workloads: none defined, so the daemon would have nothing to check")
     if config.mail is not None:
+        from failover.mail.send import preflight
+
         schedule_zone(config.mail.schedule.timezone)  # raises its own located ConfigError
+        # Mail that cannot work (credentials unset, sent in clear, an unreadable CA) fails now, not
+        # silently on the day the weekly email is due.
+        ca_file = config.mail.smtp.ca_file or config.tls.ca_file
+        preflight(config.mail.smtp, ca_file=str(config.resolve_path(ca_file)) if ca_file else None)
     if problems:
         raise ConfigError("the daemon cannot run with this config", problems)
 
