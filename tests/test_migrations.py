@@ -79,3 +79,17 @@ def test_two_processes_upgrading_at_once_both_succeed(empty_db_url: str) -> None
         assert p.returncode == 0, err.decode()
         assert out.decode().strip() == migrate.head_revision()
     assert _tables(empty_db_url) == TABLES
+
+
+def test_a_schema_from_a_newer_failover_is_refused_clearly(store_url: str) -> None:
+    from sqlalchemy import text
+
+    Store.open(store_url).close()
+    engine = open_engine(store_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed'"))
+    finally:
+        engine.dispose()
+    with pytest.raises(StoreError, match="written by a newer failover"):
+        Store.open(store_url)
