@@ -49,11 +49,11 @@ def config_digest(config: Config) -> str:
 
 
 def run_inventory(config: Config, store: Store, run_id: int, workloads: list[Workload]) -> list[Inventory]:
-    from providers.base import inventory_accounts
+    """Inventory the accounts the workloads' sites use, and save the snapshot under ``run_id``."""
+    from failover.inventory import inventory_config
 
-    names = {s.account for w in workloads for s in w.sites}
-    accounts = [a for a in config.accounts if a.name in names]
-    inventories = inventory_accounts(accounts)
+    names = [a.name for a in config.accounts if a.name in {s.account for w in workloads for s in w.sites}]
+    inventories = inventory_config(config, names) if names else []
     store.save_inventory(run_id, inventories)
     return inventories
 

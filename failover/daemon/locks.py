@@ -206,8 +206,12 @@ class AdvisoryLock:
         self._conn = None
 
     def release(self) -> None:
-        """Close the session: Postgres frees the lock with it."""
+        """Unlock, then close the session. Closing alone frees the lock only once the server backend
+        has exited, which is asynchronous: another daemon could briefly still find it taken."""
         with self._mutex:
+            if self._held and self._conn is not None and not self._conn.closed:
+                with contextlib.suppress(Exception):
+                    self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
             self._close()
 
 
