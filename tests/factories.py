@@ -154,8 +154,8 @@ def ready_inventory() -> dict[str, Inventory]:
         gcp(Kind.REGION, "us-central1", tags={}, attrs={"quotas": {"CPUS": {"limit": 100, "usage": 16}}}),
     ]
     return {
-        "aws-prod": Inventory(account="aws-prod", provider="aws", resources=aws_res),
-        "gcp-dr": Inventory(account="gcp-dr", provider="gcp", resources=gcp_res),
+        "aws-prod": Inventory(account="aws-prod", provider="aws", resources=aws_res, started_at=NOW, finished_at=NOW),
+        "gcp-dr": Inventory(account="gcp-dr", provider="gcp", resources=gcp_res, started_at=NOW, finished_at=NOW),
     }
 
 

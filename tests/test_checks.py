@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 
@@ -162,6 +163,19 @@ def test_denied_inventory_makes_capacity_unknown_not_zero():
 def test_gap_in_another_region_does_not_touch_the_site():
     invs = f.incomplete(f.ready_inventory(), "aws-prod", "us-west-2/ec2")
     assert statuses(f.evidence(inventories=invs), "capacity.ratio") == [PASS]
+
+
+def test_stale_inventory_is_not_evidence():
+    invs = f.ready_inventory()
+    invs["gcp-dr"] = dataclasses.replace(invs["gcp-dr"], finished_at=f.NOW - timedelta(days=3))
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "capacity.ratio") == [UNKNOWN]
+    assert "inventory of gcp-dr is 72h00m old" in reasons(ev, "capacity.ratio")
+
+
+def test_stale_probe_result_is_not_evidence():
+    observations = f.replace_obs(f.ready_observations(), "direct", observed_at=f.NOW - timedelta(days=2))
+    assert statuses(f.evidence(observations=observations), "secondary.health") == [UNKNOWN]
 
 
 def test_account_never_inventoried_is_unknown():
@@ -343,7 +357,9 @@ def test_dependency_only_on_primary_provider_fails():
 
 def test_a_check_that_crashes_reports_unknown():
     ev = f.evidence(
-        inventories=f.replace_resource(f.ready_inventory(), "hc-1", attrs={"request_interval_s": "x", "failure_threshold": 3})
+        inventories=f.replace_resource(
+            f.ready_inventory(), "hc-1", attrs={"request_interval_s": "x", "failure_threshold": 3}
+        )
     )
     assert statuses(ev, "dns.health_check") == [UNKNOWN]
 

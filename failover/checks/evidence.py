@@ -7,7 +7,7 @@ from datetime import datetime
 
 from failover.assign import site_matches
 from failover.model import Inventory, Observation, Resource, ScopeError, utcnow
-from failover.schema import Account, Config, Site, Workload
+from failover.schema import Account, Config, Site, Workload, format_duration
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,23 @@ class Evidence:
         return [r for inv in self.inventories.values() for r in inv.resources]
 
     def gaps(self, site: Site) -> list[str]:
-        """Why this site's inventory cannot be trusted as complete; empty when it can."""
+        """Why this site's inventory cannot be trusted as complete or current; empty when it can."""
         inv = self.inventories.get(site.account)
         if inv is None:
             return [f"account {site.account} has not been inventoried"]
         account = self.account(site)
-        return [f"{site.account} {e.scope}: {e.reason}" for e in inv.incomplete if _affects(e, site, account)]
+        gaps = [f"{site.account} {e.scope}: {e.reason}" for e in inv.incomplete if _affects(e, site, account)]
+        age = (self.now - inv.finished_at).total_seconds()
+        if age > self.config.scoring.stale_after:
+            gaps.append(f"inventory of {site.account} is {format_duration(age)} old")
+        return gaps
 
     def observation(
         self, *, probe: str, site: str | None = None, label: str = "", target: str | None = None
     ) -> Observation | None:
         for o in self.observations:
+            if (self.now - o.observed_at).total_seconds() > self.config.scoring.stale_after:
+                continue  # stale evidence is no evidence
             if (
                 o.probe == probe
                 and o.site == site
