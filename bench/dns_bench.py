@@ -68,21 +68,6 @@ def _run_loop(coro: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------- ours
-def _preload_workers() -> None:
-    """Start the engine's forkserver with the DNS probe and uvloop already imported.
-
-    ParallelEngine forks its workers from a forkserver that preloads only ``probes.engine``, so every
-    run's workers import dnspython and uvloop again (~0.2 s per batch on this machine). Starting the
-    forkserver first with these preloaded removes that; once the engine preloads them itself this is
-    a no-op.
-    """
-    import multiprocessing
-    import multiprocessing.forkserver
-
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["probes.engine", "probes.dns", "uvloop"])
-    multiprocessing.forkserver.ensure_running()
-
-
 def _ours(targets: list[DnsTarget], concurrency: int, workers: int) -> tuple[float, int]:
     from probes.engine import Engine, ParallelEngine
 
@@ -233,7 +218,6 @@ def run_dns_bench(n: int = 2000, concurrency: int = 100, rounds: int = 3, warmup
         bb = Blackbox(names)
         try:
             requests = _blackbox_requests(knot.address, range(n))
-            _preload_workers()
             _ours(targets[:warmup], concurrency, WORKERS)
             startup, _ = _ours(targets[:WORKERS], concurrency, WORKERS)
             _run_loop(_drive(bb.port, requests[:warmup], concurrency))

@@ -14,6 +14,7 @@ limit; it keeps the per-host limit exact by sharing it out between workers.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import inspect
 import multiprocessing
 import pickle
@@ -34,6 +35,8 @@ __all__ = ["PROBES", "Engine", "Job", "ParallelEngine", "Sink", "register", "run
 
 Sink = Callable[[list[Observation]], Awaitable[None] | None]
 ProbeFn = Callable[[Any], Awaitable[Observation]]
+
+_PRELOAD = ["probes.engine", "probes.dns", *(["uvloop"] if importlib.util.find_spec("uvloop") else [])]
 
 # How long past a target's own timeout the engine waits before calling a probe hung.
 _GRACE_S = 1.0
@@ -335,7 +338,9 @@ class ParallelEngine:
             return await engine.run(items, batch_size=batch_size, sink=sink)
         parts, host_limits = split_targets(items, workers, self.per_host)
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["probes.engine"])
+        # Workers fork from a server with every probe module (and uvloop) already imported, so a run
+        # does not pay dnspython's and uvloop's import in each worker.
+        ctx.set_forkserver_preload(_PRELOAD)
         out: multiprocessing.Queue[Any] = ctx.Queue()
         procs = []
         for w, part in enumerate(parts):
