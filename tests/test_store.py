@@ -240,6 +240,15 @@ def test_mail_delivery_is_recorded_once_per_owner_and_week(store: Store) -> None
     assert store.record_delivery("sre@example.com", "2026-W45", "<m4@failover>")
 
 
+def test_a_sender_releases_only_its_own_delivery_claim(store: Store) -> None:
+    assert store.record_delivery("payments@example.com", "2026-W45", "<m1@failover>")
+    assert not store.release_delivery("payments@example.com", "2026-W45", "<someone-else@failover>")
+    assert store.delivered("payments@example.com", "2026-W45")
+    assert store.release_delivery("payments@example.com", "2026-W45", "<m1@failover>")
+    assert not store.delivered("payments@example.com", "2026-W45")
+    assert store.record_delivery("payments@example.com", "2026-W45", "<m2@failover>")  # a later run may retry
+
+
 def test_prune_rolls_observations_up_by_day_then_deletes_them(store: Store) -> None:
     run_id = store.start_run("check")
     day1 = [obs(m, latency_ms=float(10 * (m + 1))) for m in range(3)]  # 10, 20, 30 ms

@@ -35,7 +35,6 @@ from failover.mail.digest import (
     owners_of,
     schedule_zone,
 )
-from failover.mail.ledger import release_claim
 from failover.mail.send import RetryPolicy, preflight, send_message
 from failover.schema import Config, Mail
 
@@ -231,7 +230,7 @@ def _deliver_one(
         if err.maybe_delivered:
             log.error("weekly email to %s may or may not have arrived; not resending: %s", email.owner, err)
         else:
-            release_claim(store, email.owner, email.iso_week, email.message_id)
+            store.release_delivery(email.owner, email.iso_week, email.message_id)
             log.error("weekly email to %s failed; it will be retried on the next run: %s", email.owner, err)
         return
     except Exception as err:  # a bug mid-send: whether it went out is unknown, so keep the claim

@@ -445,6 +445,14 @@ class Store:
             stmt = stmt.on_conflict_do_nothing(index_elements=["owner", "iso_week"]).returning(t.mail_deliveries.c.id)
             return conn.execute(stmt).first() is not None
 
+    def release_delivery(self, owner: str, iso_week: str, message_id: str) -> bool:
+        """Undo our own claim after a send that certainly failed, so a later run retries the week.
+        The message id guards against releasing another sender's delivery."""
+        m = t.mail_deliveries
+        with self._write("a mail delivery") as conn:
+            stmt = delete(m).where(m.c.owner == owner, m.c.iso_week == iso_week, m.c.message_id == message_id)
+            return conn.execute(stmt).rowcount == 1
+
     def delivered(self, owner: str, iso_week: str) -> bool:
         m = t.mail_deliveries
         with self._read("mail deliveries") as conn:
