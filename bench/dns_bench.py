@@ -20,15 +20,10 @@ Each side gets a warm-up batch, then ``rounds`` alternating timed runs; figures 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +34,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
+from bench._harness import Blackbox, drive, run_loop  # noqa: E402
+
 # Only the standard library at import time: worker processes re-import this (the __main__) module
 # on every engine run, so what it imports is start-up cost paid per batch.
 if TYPE_CHECKING:
@@ -47,7 +44,6 @@ if TYPE_CHECKING:
 
 ZONE = "bench.test"
 WORKERS = 2
-BLACKBOX = "prometheus-blackbox-exporter"
 
 
 def _names(n: int) -> list[str]:
@@ -56,15 +52,6 @@ def _names(n: int) -> list[str]:
 
 def _records(n: int) -> list[Record]:
     return [(f"h{i:05d}", 300, "A", f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}") for i in range(n)]
-
-
-def _run_loop(coro: Any) -> Any:
-    try:
-        import uvloop
-
-        return uvloop.run(coro)
-    except ImportError:
-        return asyncio.run(coro)
 
 
 # --------------------------------------------------------------------------------------------- ours
@@ -78,18 +65,12 @@ def _ours(targets: list[DnsTarget], concurrency: int, workers: int) -> tuple[flo
         return await engine.run(targets)
 
     started = time.perf_counter()
-    observations = _run_loop(go())
+    observations = run_loop(go())
     elapsed = time.perf_counter() - started
     return elapsed, sum(1 for o in observations if o.ok)
 
 
 # ----------------------------------------------------------------------------------------- blackbox
-def _free_tcp_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _blackbox_config(names: list[str]) -> str:
     lines = ["modules:"]
     for i, name in enumerate(names):
@@ -108,90 +89,6 @@ def _blackbox_config(names: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-class Blackbox:
-    def __init__(self, names: list[str]) -> None:
-        binary = shutil.which(BLACKBOX) or f"/usr/bin/{BLACKBOX}"
-        if not Path(binary).exists():
-            raise RuntimeError(f"{BLACKBOX} is not installed (apt-get install prometheus-blackbox-exporter)")
-        self._tmp = tempfile.TemporaryDirectory(prefix="blackbox-")
-        config = Path(self._tmp.name) / "blackbox.yml"
-        config.write_text(_blackbox_config(names))
-        self.port = _free_tcp_port()
-        self.proc = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=error"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-                raise RuntimeError(f"{BLACKBOX} exited: {err.strip()[-500:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
-                    sock.sendall(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                    if sock.recv(64).startswith(b"HTTP/1.1 200"):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"{BLACKBOX} not ready on port {self.port}")
-
-    def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        if self.proc.stderr:
-            self.proc.stderr.close()
-        self._tmp.cleanup()
-
-
-async def _read_response(reader: asyncio.StreamReader) -> bytes:
-    head = await reader.readuntil(b"\r\n\r\n")
-    headers = head.lower()
-    if b"transfer-encoding: chunked" in headers:
-        body = bytearray()
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
-            chunk = await reader.readexactly(size + 2)
-            if size == 0:
-                return bytes(body)
-            body += chunk[:-2]
-    start = headers.index(b"content-length:") + len(b"content-length:")
-    length = int(headers[start : headers.index(b"\r\n", start)])
-    return await reader.readexactly(length)
-
-
-async def _drive(port: int, requests: list[bytes], concurrency: int) -> int:
-    """Send every request over ``concurrency`` keep-alive connections; the number that succeeded."""
-    queue = list(reversed(requests))
-    ok = 0
-
-    async def connection() -> None:
-        nonlocal ok
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while queue:
-                writer.write(queue.pop())
-                body = await _read_response(reader)
-                ok += b"\nprobe_success 1" in body
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(connection() for _ in range(min(concurrency, len(requests)))))
-    return ok
-
-
 def _blackbox_requests(server: str, indexes: range) -> list[bytes]:
     return [f"GET /probe?module=dns_{i}&target={server} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() for i in indexes]
 
@@ -199,7 +96,7 @@ def _blackbox_requests(server: str, indexes: range) -> list[bytes]:
 def _blackbox(bb: Blackbox, requests: list[bytes], concurrency: int) -> tuple[float, int, float]:
     cpu0 = bb.cpu_s()
     started = time.perf_counter()
-    ok = _run_loop(_drive(bb.port, requests, concurrency))
+    ok = run_loop(drive(bb.port, requests, concurrency))
     elapsed = time.perf_counter() - started
     return elapsed, ok, bb.cpu_s() - cpu0
 
@@ -215,12 +112,12 @@ def run_dns_bench(n: int = 2000, concurrency: int = 100, rounds: int = 3, warmup
     failures: dict[str, int] = {"ours": 0, "ours_1p": 0, "blackbox": 0}
     with KnotServer({ZONE: _records(n)}) as knot:
         targets = [DnsTarget(name, "A", knot.address, timeout=5.0) for name in names]
-        bb = Blackbox(names)
+        bb = Blackbox(_blackbox_config(names))
         try:
             requests = _blackbox_requests(knot.address, range(n))
             _ours(targets[:warmup], concurrency, WORKERS)
             startup, _ = _ours(targets[:WORKERS], concurrency, WORKERS)
-            _run_loop(_drive(bb.port, requests[:warmup], concurrency))
+            run_loop(drive(bb.port, requests[:warmup], concurrency))
             for _ in range(rounds):
                 elapsed, ok = _ours(targets, concurrency, WORKERS)
                 results["ours"].append(ok / elapsed)

@@ -36,81 +36,25 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Awaitable, Callable  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
+from bench._harness import Blackbox, ServerProcess, drive, run_loop, wait_http  # noqa: E402
 from failover.model import Observation  # noqa: E402
 from probes.engine import Engine, ParallelEngine  # noqa: E402
 from probes.targets import HttpTarget  # noqa: E402
 
 WORKERS = 2
-BLACKBOX = "prometheus-blackbox-exporter"
+HTTP_MODULES = (
+    "modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n    http:\n"
+    "      preferred_ip_protocol: ip4\n      ip_protocol_fallback: false\n      valid_status_codes: [200]\n"
+)
 
 
-def _run_loop(coro: Awaitable[Any]) -> Any:
-    try:
-        import uvloop
-
-        return uvloop.run(coro)  # type: ignore[arg-type]
-    except ImportError:
-        return asyncio.run(coro)  # type: ignore[arg-type]
-
-
-def _free_tcp_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_http(port: int, path: str, proc: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"{what} exited: {err.strip()[-500:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
-                sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-                if sock.recv(64).startswith(b"HTTP/1.1 200"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} not ready on port {port}")
-
-
-class _Process:
-    """A server child process in its own temp dir; ``cpu_s`` reads its CPU time from /proc."""
-
-    proc: subprocess.Popen[bytes]
-
-    def __init__(self, prefix: str) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix=prefix)
-        self.dir = Path(self._tmp.name)
-        self.port = _free_tcp_port()
-
-    def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        if self.proc.stderr:
-            self.proc.stderr.close()
-        self._tmp.cleanup()
-
-
-class Nginx(_Process):
+class Nginx(ServerProcess):
     def __init__(self) -> None:
         super().__init__("nginx-bench-")
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -127,28 +71,7 @@ class Nginx(_Process):
         self.proc = subprocess.Popen(
             [binary, "-c", str(d / "nginx.conf"), "-p", str(d)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        _wait_http(self.port, "/p0", self.proc, "nginx")
-
-
-class Blackbox(_Process):
-    CONFIG = (
-        "modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n    http:\n"
-        "      preferred_ip_protocol: ip4\n      ip_protocol_fallback: false\n      valid_status_codes: [200]\n"
-    )
-
-    def __init__(self) -> None:
-        super().__init__("blackbox-bench-")
-        binary = shutil.which(BLACKBOX) or f"/usr/bin/{BLACKBOX}"
-        if not Path(binary).exists():
-            raise RuntimeError(f"{BLACKBOX} is not installed (apt-get install prometheus-blackbox-exporter)")
-        config = self.dir / "blackbox.yml"
-        config.write_text(self.CONFIG)
-        self.proc = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=error"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        _wait_http(self.port, "/-/healthy", self.proc, BLACKBOX)
+        wait_http(self.port, "/p0", self.proc, "nginx")
 
 
 # --------------------------------------------------------------------------------------------- ours
@@ -163,7 +86,7 @@ def _ours(targets: list[HttpTarget], concurrency: int, workers: int) -> tuple[fl
         return await ParallelEngine(workers=workers, concurrency=concurrency, per_host=concurrency).run(targets)
 
     started = time.perf_counter()
-    observations = _run_loop(go())
+    observations = run_loop(go())
     return time.perf_counter() - started, sum(1 for o in observations if o.ok)
 
 
@@ -186,46 +109,11 @@ def _httpx(port: int, n: int, concurrency: int, keepalive: bool) -> tuple[float,
             return sum(await asyncio.gather(*(one(i) for i in range(n))))
 
     started = time.perf_counter()
-    ok = _run_loop(go())
+    ok = run_loop(go())
     return time.perf_counter() - started, ok
 
 
 # ----------------------------------------------------------------------------------------- blackbox
-async def _read_response(reader: asyncio.StreamReader) -> bytes:
-    head = await reader.readuntil(b"\r\n\r\n")
-    headers = head.lower()
-    if b"transfer-encoding: chunked" in headers:
-        body = bytearray()
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
-            chunk = await reader.readexactly(size + 2)
-            if size == 0:
-                return bytes(body)
-            body += chunk[:-2]
-    start = headers.index(b"content-length:") + len(b"content-length:")
-    return await reader.readexactly(int(headers[start : headers.index(b"\r\n", start)]))
-
-
-async def _drive(port: int, requests: list[bytes], concurrency: int) -> int:
-    """Send every request over ``concurrency`` keep-alive connections; how many probes succeeded."""
-    queue = list(reversed(requests))
-    ok = 0
-
-    async def connection() -> None:
-        nonlocal ok
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while queue:
-                writer.write(queue.pop())
-                body = await _read_response(reader)  # not inline: `ok += await …` would lose updates
-                ok += b"\nprobe_success 1" in body
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(connection() for _ in range(min(concurrency, len(requests)))))
-    return ok
-
-
 def _blackbox_requests(target_port: int, n: int) -> list[bytes]:
     target = f"http://127.0.0.1:{target_port}"
     return [
@@ -237,7 +125,7 @@ def _blackbox_requests(target_port: int, n: int) -> list[bytes]:
 def _blackbox(bb: Blackbox, requests: list[bytes], concurrency: int) -> tuple[float, int, float]:
     cpu0 = bb.cpu_s()
     started = time.perf_counter()
-    ok = _run_loop(_drive(bb.port, requests, concurrency))
+    ok = run_loop(drive(bb.port, requests, concurrency))
     elapsed = time.perf_counter() - started
     return elapsed, ok, bb.cpu_s() - cpu0
 
@@ -257,13 +145,13 @@ def run_http_bench(n: int = 2000, concurrency: int = 100, rounds: int = 3, warmu
     nginx = Nginx()
     bb: Blackbox | None = None
     try:
-        bb = Blackbox()
+        bb = Blackbox(HTTP_MODULES)
         targets = _targets(nginx.port, n)
         requests = _blackbox_requests(nginx.port, n)
         started = time.perf_counter()
         _ours(targets[:warmup], concurrency, WORKERS)  # also starts the forkserver once
         cold_s = time.perf_counter() - started
-        _run_loop(_drive(bb.port, requests[:warmup], concurrency))
+        run_loop(drive(bb.port, requests[:warmup], concurrency))
         for _ in range(rounds):
             rate, _ = _rate(lambda: _ours(targets, concurrency, WORKERS), n, failures["ours"])
             rates["ours"].append(rate)

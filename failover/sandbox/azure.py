@@ -20,14 +20,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from failover.sandbox._server import LocalApi
 
 __all__ = ["COLLECTIONS", "FakeArm", "Fault", "Request", "arm_action", "resource_id", "seed_demo"]
 
@@ -130,50 +130,32 @@ class _Subscription:
     locks: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError | OSError):
-            return  # a client that gave up (timeout) or failed TLS: expected in tests, not worth a traceback
-        super().handle_error(request, client_address)
-
-
-class FakeArm:
+class FakeArm(LocalApi["Request"]):
     """The fake ARM server. Thread-safe; seed before or while the adapter runs."""
+
+    name = "fake-arm"
 
     def __init__(self, *, page_size: int = 100, host: str = "127.0.0.1", tls: bool = False,
                  token: str | None = None) -> None:
         """``token``: when set, only ``Authorization: Bearer <token>`` is accepted (else any bearer token)."""
+        super().__init__(host)
         self.page_size = page_size
-        self._host = host
         self._tls = tls
+        self.scheme = "https" if tls else "http"
         self._token = token
-        self._lock = threading.Lock()
         self._subs: dict[str, _Subscription] = {}
         self._faults: list[Fault] = []
-        self._requests: list[Request] = []
         self._in_flight = 0
         self.max_in_flight = 0  # the most requests being answered at once: proves (bounded) concurrency
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.ca_file: str | None = None
 
-    # -- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> FakeArm:
-        if self._server is None:
-            server = _Server((self._host, 0), _handler_for(self))
-            if self._tls:
-                self._wrap_tls(server)
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-arm", daemon=True
-            )
-            self._thread.start()
-        return self
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
-    def _wrap_tls(self, server: ThreadingHTTPServer) -> None:
+    def _prepare(self, server: ThreadingHTTPServer) -> None:
+        if not self._tls:
+            return
         import ssl
 
         import trustme
@@ -188,39 +170,10 @@ class FakeArm:
         # handshake in the handler thread, so one stuck client cannot block accept()
         server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+    def _cleanup(self) -> None:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-    def __enter__(self) -> FakeArm:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeArm is not started")
-        return f"{'https' if self._tls else 'http'}://{self._host}:{self._server.server_address[1]}"
-
-    # -- recorded requests -------------------------------------------------------------------------
-    @property
-    def requests(self) -> list[Request]:
-        with self._lock:
-            return list(self._requests)
-
-    def clear_requests(self) -> None:
-        with self._lock:
-            self._requests.clear()
 
     # -- faults ------------------------------------------------------------------------------------
     def fail(

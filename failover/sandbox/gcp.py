@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from failover.sandbox._server import LocalApi
 
 __all__ = ["BASE", "FakeGcp", "Fault", "Request", "seed_demo"]
 
@@ -102,62 +103,21 @@ def _region_of(zone: str) -> str:
     return zone.rsplit("-", 1)[0]
 
 
-class FakeGcp:
+class FakeGcp(LocalApi["Request"]):
     """The fake Compute API server. Thread-safe; seed before or while the adapter runs."""
 
+    name = "fake-gcp"
+
     def __init__(self, *, page_size: int = 500, host: str = "127.0.0.1") -> None:
+        super().__init__(host)
         self.page_size = page_size
-        self._host = host
-        self._lock = threading.Lock()
         self._projects: dict[str, _Project] = {}
         self._machine_types: dict[str, dict[str, Any]] = {}
         self._faults: list[Fault] = []
-        self._requests: list[Request] = []
         self._next_id = 1000
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> FakeGcp:
-        if self._server is None:
-            self._server = ThreadingHTTPServer((self._host, 0), _handler_for(self))
-            self._server.daemon_threads = True
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, args=(0.05,), name="fake-gcp", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeGcp:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeGcp is not started")
-        return f"http://{self._host}:{self._server.server_address[1]}"
-
-    # -- recorded requests -------------------------------------------------------------------------
-    @property
-    def requests(self) -> list[Request]:
-        with self._lock:
-            return list(self._requests)
-
-    def clear_requests(self) -> None:
-        with self._lock:
-            self._requests.clear()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # -- faults ------------------------------------------------------------------------------------
     def fail(
