@@ -74,18 +74,10 @@ def findings_table(findings: list[Finding], title: str = "Findings") -> Table:
 
 def score_json(s: Score, previous: Score | None = None, since_s: float | None = None) -> dict[str, object]:
     """The public JSON shape of a score (documented in the README; keep the keys)."""
-    data: dict[str, object] = {
-        "workload": s.workload,
-        "status": str(s.status),
-        "readiness": s.readiness,
-        "single_provider_risk": dict(s.single_provider_risk),
-        "rto_estimate_s": s.rto_estimate_s,
-        "rto_target_s": s.rto_target_s,
-        "reasons": [r.to_dict() for r in s.reasons],
-        "computed_at": s.computed_at.isoformat(),
-        "gates": list(s.details.get("gates", [])),
-        "rto_breakdown": s.details.get("rto"),
-    }
+    data: dict[str, object] = s.to_dict()
+    details = s.details
+    del data["details"]  # internal; its public parts follow
+    data |= {"gates": list(details.get("gates", [])), "rto_breakdown": details.get("rto")}
     if since_s is not None:
         data["trend"] = {
             "since_s": since_s,

@@ -120,18 +120,7 @@ def finding_from_row(r: Sequence[Any]) -> Finding:
 
 
 def score_row(s: Score, run_id: int) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "workload": s.workload,
-        "status": str(s.status),
-        "readiness": s.readiness,
-        "single_provider_risk": dict(s.single_provider_risk),
-        "rto_estimate_s": s.rto_estimate_s,
-        "rto_target_s": s.rto_target_s,
-        "reasons": [r.to_dict() for r in s.reasons],
-        "details": s.details,
-        "computed_at": utc(s.computed_at),
-    }
+    return {**s.to_dict(), "run_id": run_id, "computed_at": utc(s.computed_at)}
 
 
 SCORE_FIELDS = (
