@@ -30,6 +30,7 @@ from botocore.exceptions import (
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
 from failover.schema import Account
+from providers.base import with_retries
 
 T = TypeVar("T")
 
@@ -104,14 +105,9 @@ def classify(err: BaseException) -> ProviderError | None:
 
 
 def guarded(call: Callable[[], T]) -> T:
-    """Run an SDK call; re-raise SDK errors as ``ProviderError``s (bugs propagate unchanged)."""
-    try:
-        return call()
-    except Exception as raw:
-        err = classify(raw)
-        if err is None:
-            raise
-        raise err from raw
+    """Run an SDK call once (botocore already retried it); SDK errors become ``ProviderError``s, bugs
+    propagate unchanged."""
+    return with_retries(call, classify=classify, attempts=1)
 
 
 def base_session(account: Account) -> boto3.Session:
