@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from failover.checks import Evidence, run_checks
+from failover.checks.evidence import ResourceIndex
 from failover.errors import ConfigError
 from failover.model import Finding, Inventory, Observation, Score, utcnow
 from failover.probing import probe_workloads
@@ -67,6 +68,10 @@ def evaluate(
 ) -> tuple[list[Finding], list[Score]]:
     """Pure: findings and scores for each workload from the evidence at hand."""
     by_account = {inv.account: inv for inv in inventories}
+    index = ResourceIndex(by_account)  # one index for every workload: the checks' lookups stay cheap
+    by_workload: dict[str, list[Observation]] = {}
+    for o in observations:
+        by_workload.setdefault(o.workload or "", []).append(o)
     findings: list[Finding] = []
     scores: list[Score] = []
     for w in workloads:
@@ -74,8 +79,9 @@ def evaluate(
             config=config,
             workload=w,
             inventories=by_account,
-            observations=[o for o in observations if o.workload == w.name],
+            observations=by_workload.get(w.name, []),
             now=now,
+            index=index,
         )
         wf = run_checks(ev)
         findings += wf

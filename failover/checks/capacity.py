@@ -91,8 +91,8 @@ def capacity_headroom(ev: Evidence) -> list[Finding]:
     quota_problems = []
     for site in ev.workload.secondaries:
         # Region quotas are not tagged like the workload's resources: match them by region name.
-        for r in ev.account_resources(site.account):
-            if r.kind != Kind.REGION or (site.regions and (r.region or r.name) not in site.regions):
+        for r in ev.of_kind(site.account, Kind.REGION):
+            if site.regions and (r.region or r.name) not in site.regions:
                 continue
             cpus = (r.attrs.get("quotas") or {}).get("CPUS")
             if cpus and cpus.get("limit") is not None:

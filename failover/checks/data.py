@@ -78,7 +78,7 @@ def data_replica(ev: Evidence) -> list[Finding]:
         if gaps:
             return [me.finding(ev, FindingStatus.UNKNOWN, "inventory incomplete: " + join(gaps, 2))]
         return []  # nothing stateful in the primary: not applicable
-    everything = ev.all_resources()
+    everything = ev.index.databases
     rpo = ev.workload.targets.rpo
     findings = []
     for db in dbs:

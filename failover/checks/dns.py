@@ -148,14 +148,14 @@ def failover_records(ev: Evidence) -> tuple[list[Resource], list[Resource], list
             gaps.append(f"account {account} has not been inventoried")
             continue
         gaps += [f"{account} {e.scope}: {e.reason}" for e in inv.incomplete if _global_scope(e.scope)]
-        for r in inv.resources:
-            if r.kind != Kind.DNS_RECORD or normalize_name(r.name) != name:
-                continue
-            role = str(r.attrs.get("failover") or "").upper()
-            if role == "PRIMARY":
-                primary.append(r)
-            elif role == "SECONDARY":
-                secondary.append(r)
+    for r in ev.index.records_named(name):
+        if r.account not in accounts:
+            continue
+        role = str(r.attrs.get("failover") or "").upper()
+        if role == "PRIMARY":
+            primary.append(r)
+        elif role == "SECONDARY":
+            secondary.append(r)
     return primary, secondary, gaps
 
 
@@ -168,10 +168,7 @@ def health_check_for(ev: Evidence, record: Resource) -> Resource | None:
     hc_id = record.attrs.get("health_check_id")
     if not hc_id:
         return None
-    for r in ev.account_resources(record.account):
-        if r.kind == Kind.DNS_HEALTH_CHECK and r.native_id == hc_id:
-            return r
-    return None
+    return next((r for r in ev.index.by_ref(record.account, str(hc_id)) if r.kind == Kind.DNS_HEALTH_CHECK), None)
 
 
 def _record_targets(record: Resource) -> set[str]:
