@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from failover.checks.dns import detection_seconds, failover_records, health_check_for
+from failover.checks.dns import detection_seconds, governing_health_checks
 from failover.checks.evidence import Evidence
 from failover.equivalence import DB_KINDS, per_instance_vcpu, site_capacity
 from failover.model import Finding, FindingStatus, Kind, Reason, Score, Status
@@ -69,9 +69,8 @@ def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
     # Detection and decision: automatic only with a health-checked failover record.
     detection: float | None = None
     decision = cfg.manual_decision
-    if w.dns and w.dns.mechanism == "route53-failover":
-        primaries, _, _ = failover_records(ev)
-        checks = [hc for hc in (health_check_for(ev, r) for r in primaries) if hc is not None]
+    if w.dns:
+        checks, _ = governing_health_checks(ev)
         times = [t for t in (detection_seconds(hc) for hc in checks) if t is not None]
         if times:
             detection, decision = max(times), 0.0

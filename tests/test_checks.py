@@ -371,3 +371,119 @@ def test_committed_check_docs_match_the_catalogue():
 
     committed = (Path(__file__).parent.parent / "docs" / "checks.md").read_text()
     assert committed == render(), "run: python -m failover.checks.catalog_doc > docs/checks.md"
+
+
+# --- traffic manager ----------------------------------------------------------------------------
+
+TM_FQDN = "checkout-tm.trafficmanager.net"
+
+
+def _tm_case(**profile_attrs):
+    cfg = f.config(
+        dns={"name": f.PUBLIC, "mechanism": "traffic-manager"},
+        sites=[
+            {
+                "name": "aws-east",
+                "role": "primary",
+                "account": "aws-prod",
+                "regions": ["us-east-1"],
+                "select": {"tags": {"app": "checkout"}},
+            },
+            {
+                "name": "azure-west",
+                "role": "secondary",
+                "account": "az-dr",
+                "regions": ["westus2"],
+                "select": {"tags": {"app": "checkout"}},
+                "failover_targets": ["20.1.1.1"],
+            },
+        ],
+    )
+    cfg = cfg.model_copy(
+        update={
+            "accounts": [
+                *cfg.accounts,
+                cfg.accounts[0].model_validate({"name": "az-dr", "provider": "azure", "subscription": "sub-1"}),
+            ]
+        }
+    )
+    attrs = {
+        "routing_method": "Priority",
+        "profile_status": "Enabled",
+        "fqdn": TM_FQDN,
+        "interval_s": 10,
+        "failure_threshold": 3,
+        "monitor_status": "Online",
+        "endpoints": [
+            {"name": "east", "target": "checkout-east.example.net", "priority": 1, "status": "Enabled"},
+            {"name": "west", "target": "20.1.1.1", "priority": 2, "status": "Enabled"},
+        ],
+    }
+    attrs.update(profile_attrs)
+    profile = f.res(
+        "azure",
+        "az-dr",
+        "global",
+        Kind.DNS_HEALTH_CHECK,
+        "/subscriptions/sub-1/tm/checkout-tm",
+        name="checkout-tm",
+        tags={},
+        attrs=attrs,
+    )
+    invs = f.ready_inventory()
+    invs["az-dr"] = dataclasses.replace(invs["gcp-dr"], account="az-dr", provider="azure", resources=[profile])
+    observations = f.replace_obs(
+        f.ready_observations(),
+        "chain",
+        data={
+            "effective_ttl": 60,
+            "chain": [
+                {"name": f.PUBLIC, "rdtype": "CNAME", "ttl": 60, "values": [TM_FQDN + "."]},
+                {"name": TM_FQDN, "rdtype": "A", "ttl": 60, "values": ["52.0.0.1"]},
+            ],
+        },
+    )
+    return f.evidence(cfg=cfg, inventories=invs, observations=observations)
+
+
+def test_traffic_manager_priority_profile_with_secondary_endpoint_passes():
+    ev = _tm_case()
+    assert statuses(ev, "dns.failover_records") == [PASS]
+    assert statuses(ev, "dns.health_check") == [PASS]
+    assert "detects in 30s" in reasons(ev, "dns.health_check")
+
+
+def test_traffic_manager_profile_not_pointing_at_secondary_fails():
+    ev = _tm_case(
+        endpoints=[
+            {"name": "east", "target": "checkout-east.example.net", "priority": 1, "status": "Enabled"},
+            {"name": "old", "target": "203.0.113.5", "priority": 2, "status": "Enabled"},
+        ]
+    )
+    assert statuses(ev, "dns.failover_records") == [FAIL]
+    assert "203.0.113.5" in reasons(ev, "dns.failover_records")
+
+
+def test_traffic_manager_weighted_or_unmonitored_profile_fails():
+    ev = _tm_case(routing_method="Weighted", interval_s=None)
+    text = reasons(ev, "dns.failover_records")
+    assert statuses(ev, "dns.failover_records") == [FAIL]
+    assert "not Priority" in text and "no endpoint monitoring" in text
+
+
+def test_traffic_manager_profile_hidden_by_denied_inventory_is_unknown():
+    ev = _tm_case()
+    invs = dict(ev.inventories)
+    invs["az-dr"] = dataclasses.replace(invs["az-dr"], resources=[])
+    invs = f.incomplete(invs, "az-dr", "subscriptions/sub-1/resources")
+    ev = f.evidence(cfg=ev.config, inventories=invs, observations=ev.observations)
+    assert statuses(ev, "dns.failover_records") == [UNKNOWN]
+    assert statuses(ev, "dns.health_check") == [UNKNOWN]
+
+
+def test_traffic_manager_detection_counts_in_the_rto_estimate():
+    from failover.scoring import estimate_rto
+
+    ev = _tm_case()
+    rto = estimate_rto(ev, ev.config.scoring)
+    assert (rto.detection_s, rto.decision_s) == (30.0, 0.0)

@@ -201,8 +201,11 @@ def site_addresses(ev: Evidence, site_name: str) -> set[str]:
     doc="""For `mechanism: route53-failover`: a PRIMARY and a SECONDARY failover record exist for the
     public name, the primary record is governed by a health check (otherwise Route 53 never fails
     over), and the secondary record's answer (alias target or values) points at the secondary site:
-    its load balancer's DNS name, one of its addresses, or an endpoint host. Other mechanisms are
-    reported unknown until their provider's records can be read. Fix: create the missing record or
+    its load balancer's DNS name, one of its addresses, or an endpoint host. For
+    `mechanism: traffic-manager`: the Traffic Manager profile the public name resolves through is
+    enabled, routes by Priority, monitors its endpoints, and has a lower-priority enabled endpoint that
+    points at the secondary site. Other mechanisms are reported unknown until their provider's records
+    can be read. Fix: create the missing record or
     health check, or point the secondary record at the secondary site's load balancer.""",
 )
 def dns_failover_records(ev: Evidence) -> list[Finding]:
@@ -210,6 +213,8 @@ def dns_failover_records(ev: Evidence) -> list[Finding]:
     dns = ev.workload.dns
     if not dns:
         return _no_dns(ev, me.id)
+    if dns.mechanism == "traffic-manager":
+        return _traffic_manager_records(ev)
     if dns.mechanism != "route53-failover":
         return [
             me.finding(
@@ -274,7 +279,8 @@ def detection_seconds(hc: Resource) -> float | None:
     title="Health check detects an outage inside the RTO",
     category="dns",
     severity="high",
-    doc="""Reads the health check governing the primary failover record: detection time is its request
+    doc="""Reads the health check governing failover (the Route 53 health check on the PRIMARY failover
+    record, or the Traffic Manager profile's endpoint monitor): detection time is its request
     interval x failure threshold. If detection alone exceeds the RTO, DNS fails over too late. Also
     reports a health check currently failing. Fix: use a 10 s interval and a threshold of 3 or less, and
     make sure the check probes the path that really tells the primary is serving.""",
@@ -284,36 +290,143 @@ def dns_health_check(ev: Evidence) -> list[Finding]:
     dns = ev.workload.dns
     if not dns:
         return _no_dns(ev, me.id)
-    if dns.mechanism != "route53-failover":
+    governing, missing = governing_health_checks(ev)
+    if not governing and not missing:
         return [me.finding(ev, FindingStatus.UNKNOWN, f"health checks for {dns.mechanism} are not verified yet")]
-    primary, _, gaps = failover_records(ev)
-    if not primary:
-        status = FindingStatus.UNKNOWN if gaps else FindingStatus.FAIL
-        return [me.finding(ev, status, f"no PRIMARY failover record for {dns.name}, so no automatic detection")]
     rto = ev.workload.targets.rto
-    findings = []
-    for rec in primary:
-        hc = health_check_for(ev, rec)
-        if hc is None:
-            status = FindingStatus.FAIL if not rec.attrs.get("health_check_id") else FindingStatus.UNKNOWN
-            why = "has no health check" if status == FindingStatus.FAIL else "names a health check not in inventory"
-            findings.append(me.finding(ev, status, f"PRIMARY record {why}", subject=rec.native_id))
-            continue
+    findings = [me.finding(ev, status, reason, subject=subject) for status, reason, subject in missing]
+    for hc in governing:
         detect = detection_seconds(hc)
         if detect is None:
             findings.append(me.finding(ev, FindingStatus.UNKNOWN, f"health check {hc.native_id}: interval unknown"))
             continue
-        hc_status = str(hc.attrs.get("status") or "unknown").lower()
+        hc_status = str(hc.attrs.get("status") or hc.attrs.get("monitor_status") or "unknown").lower()
         reason = (
             f"health check {hc.name or hc.native_id} detects in {format_duration(detect)} (RTO {format_duration(rto)})"
         )
         if detect > rto:
             status = FindingStatus.FAIL
-        elif hc_status == "unhealthy":
-            status, reason = FindingStatus.WARN, reason + "; it reports the primary unhealthy now"
+        elif hc_status in ("unhealthy", "degraded", "inactive", "stopped"):
+            status, reason = FindingStatus.WARN, reason + f"; it reports {hc_status} now"
         else:
             status = FindingStatus.PASS
         findings.append(
             me.finding(ev, status, reason, subject=hc.native_id, detection_s=detect, health=hc_status, rto_s=rto)
         )
     return findings
+
+
+def governing_health_checks(ev: Evidence) -> tuple[list[Resource], list[tuple[FindingStatus, str, str]]]:
+    """The health checks that trigger this workload's DNS failover, and (status, reason, subject) for
+    each place one is missing. Both empty for a mechanism whose health checks cannot be read yet."""
+    dns = ev.workload.dns
+    assert dns is not None
+    found: list[Resource] = []
+    missing: list[tuple[FindingStatus, str, str]] = []
+    if dns.mechanism == "traffic-manager":
+        profile, gaps = traffic_manager_profile(ev)
+        if profile is None:
+            status = FindingStatus.UNKNOWN if gaps else FindingStatus.FAIL
+            missing.append((status, f"no Traffic Manager profile serves {dns.name}, so no automatic detection", ""))
+        else:
+            found.append(profile)
+        return found, missing
+    if dns.mechanism != "route53-failover":
+        return found, missing
+    primary, _, gaps = failover_records(ev)
+    if not primary:
+        status = FindingStatus.UNKNOWN if gaps else FindingStatus.FAIL
+        missing.append((status, f"no PRIMARY failover record for {dns.name}, so no automatic detection", ""))
+    for rec in primary:
+        hc = health_check_for(ev, rec)
+        if hc is not None:
+            found.append(hc)
+        elif rec.attrs.get("health_check_id"):
+            missing.append(
+                (FindingStatus.UNKNOWN, "PRIMARY record names a health check not in inventory", rec.native_id)
+            )
+        else:
+            missing.append((FindingStatus.FAIL, "PRIMARY record has no health check", rec.native_id))
+    return found, missing
+
+
+def _chain_names(ev: Evidence) -> set[str]:
+    """Every name the public name's CNAME chain passes through, as measured at the authoritative servers."""
+    chain = ev.observation(probe="dns", label="chain")
+    names: set[str] = set()
+    for hop in (chain.data.get("chain") or []) if chain else []:
+        names.add(normalize_name(str(hop.get("name", ""))))
+        names |= {normalize_name(str(v)) for v in hop.get("values") or []}
+    return names
+
+
+def traffic_manager_profile(ev: Evidence) -> tuple[Resource | None, list[str]]:
+    """The Traffic Manager profile the public name resolves through (its fqdn in the CNAME chain), or
+    the one profile a workload site selects; and the inventory gaps that could hide it."""
+    accounts = [s.account for s in ev.workload.sites if ev.config.account(s.account).provider == "azure"]
+    profiles = [
+        r
+        for account in dict.fromkeys(accounts)
+        for r in ev.index.of_kind(account, Kind.DNS_HEALTH_CHECK)
+        if "routing_method" in r.attrs
+    ]
+    gaps = [g for s in ev.workload.sites if s.account in accounts for g in ev.gaps(s)]
+    names = _chain_names(ev)
+    by_chain = [p for p in profiles if p.attrs.get("fqdn") and normalize_name(str(p.attrs["fqdn"])) in names]
+    if by_chain:
+        return by_chain[0], gaps
+    selected = {id(r): r for s in ev.workload.sites for r in ev.resources(s) if r in profiles}
+    return (next(iter(selected.values())) if len(selected) == 1 else None), gaps
+
+
+def _traffic_manager_records(ev: Evidence) -> list[Finding]:
+    me = info("dns.failover_records")
+    assert ev.workload.dns is not None
+    name = ev.workload.dns.name
+    profile, gaps = traffic_manager_profile(ev)
+    if profile is None:
+        if gaps:
+            return [
+                me.finding(ev, FindingStatus.UNKNOWN, f"Traffic Manager profile for {name} unknown: " + join(gaps, 1))
+            ]
+        return [
+            me.finding(ev, FindingStatus.FAIL, f"no Traffic Manager profile serves {name} (none in its CNAME chain)")
+        ]
+    problems: list[str] = []
+    if str(profile.attrs.get("profile_status") or "").lower() != "enabled":
+        problems.append(f"profile {profile.name} is {profile.attrs.get('profile_status') or 'not enabled'}")
+    method = str(profile.attrs.get("routing_method") or "")
+    if method.lower() != "priority":
+        problems.append(f"profile {profile.name} routes by {method or 'an unknown method'}, not Priority (failover)")
+    enabled = sorted(
+        (e for e in profile.attrs.get("endpoints") or [] if str(e.get("status") or "").lower() == "enabled"),
+        key=lambda e: (e.get("priority") is None, e.get("priority") or 0),
+    )
+    wanted: set[str] = set()
+    for s in ev.workload.secondaries:
+        wanted |= site_addresses(ev, s.name) | {r.native_id.lower() for r in ev.resources(s)}
+    standby = [
+        e
+        for e in enabled[1:]
+        if normalize_name(str(e.get("target") or "")) in wanted
+        or str(e.get("target_resource_id") or "").lower() in wanted
+    ]
+    if len(enabled) < 2:
+        problems.append(f"profile {profile.name} has {len(enabled)} enabled endpoint(s): nothing to fail over to")
+    elif not standby:
+        targets = ", ".join(str(e.get("target") or e.get("target_resource_id")) for e in enabled[1:])
+        problems.append(f"no lower-priority endpoint points at a secondary site (they point at {targets})")
+    if profile.attrs.get("interval_s") is None or profile.attrs.get("failure_threshold") is None:
+        problems.append(f"profile {profile.name} has no endpoint monitoring configured")
+    evidence = {"profile": profile.native_id, "endpoints": profile.attrs.get("endpoints"), "routing_method": method}
+    if problems:
+        return [me.finding(ev, FindingStatus.FAIL, join(problems), subject=profile.name, **evidence)]
+    return [
+        me.finding(
+            ev,
+            FindingStatus.PASS,
+            f"Traffic Manager profile {profile.name} fails {name} over to {standby[0].get('target')}",
+            subject=profile.name,
+            **evidence,
+        )
+    ]
