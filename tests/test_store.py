@@ -19,6 +19,7 @@ from failover.model import (
     ScopeError,
     Score,
     Status,
+    utcnow,
 )
 from failover.store import Store
 
@@ -314,3 +315,23 @@ def test_in_memory_sqlite_works_for_throwaway_stores() -> None:
         run_id = store.start_run("demo")
         store.save_scores(run_id, [score()])
         assert store.latest_scores() == [score()]
+
+
+def test_history_thins_to_a_daily_score_and_keeps_every_latest_state(store: Store) -> None:
+    run_a = store.start_run("check")
+    store.save_scores(run_a, [score(0, 70.0), score(10, 75.0)])
+    store.save_findings(run_a, [finding(minutes=0)])
+    store.finish_run(run_a, "ok")
+    run_b = store.start_run("check")
+    store.save_scores(run_b, [score(20, 90.0), score(24 * 60, 95.0, workload="search")])
+    store.finish_run(run_b, "ok")
+    empty = store.start_run("check")  # a failed tick: nothing refers to it
+    store.finish_run(empty, "error", error="database was down")
+    recent = store.start_run("check")  # still running: never pruned
+    thinned = store.prune_history(utcnow() + timedelta(minutes=1))
+    assert thinned == {"findings": 1, "scores": 2, "runs": 1}
+    assert store.run(empty) is None and store.run(recent) is not None
+    assert [f.check for f in store.latest_findings("checkout")] == ["secondary.health"]  # latest state stays
+    assert [s.readiness for s in store.score_history("checkout", T0 - timedelta(days=1))] == [90.0]
+    assert {s.workload: s.readiness for s in store.latest_scores()} == {"checkout": 90.0, "search": 95.0}
+    assert store.run(run_a) is not None  # the latest findings still come from it

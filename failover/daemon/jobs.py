@@ -347,5 +347,6 @@ class Jobs:
         before = utcnow() - timedelta(seconds=self.config.daemon.retention)
         with self._record("retention") as run:
             pruned = self.store.prune(before)
-            run.stats = {"pruned": pruned, "before": before.isoformat()}
+            thinned = self.store.prune_history(before)
+            run.stats = {"pruned": pruned, "history": thinned, "before": before.isoformat()}
         emit(log, logging.INFO, "retention.finished", run_id=run.id, pruned=pruned, before=before)

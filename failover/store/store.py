@@ -519,6 +519,36 @@ class Store:
             deleted = conn.execute(delete(o).where(o.c.observed_at < cutoff)).rowcount
             return int(deleted)
 
+    def prune_history(self, before: datetime) -> dict[str, int]:
+        """Thin the history older than ``before``: finding history goes (the latest state stays), one
+        score per workload per day is kept for trends, and runs nothing refers to any more go with the
+        inventory snapshots they took. A daemon scoring every minute otherwise writes 1,440 scores and
+        runs per workload per day, forever."""
+        cutoff = utc(before)
+        f, s, r = t.findings, t.scores, t.runs
+        with self._write("history") as conn:
+            findings = conn.execute(delete(f).where(f.c.observed_at < cutoff)).rowcount
+            day = func.date(s.c.computed_at) if conn.dialect.name == "sqlite" else cast(s.c.computed_at, SADate)
+            daily = select(func.max(s.c.id)).where(s.c.computed_at < cutoff).group_by(s.c.workload, day)
+            scores = conn.execute(delete(s).where(s.c.computed_at < cutoff, s.c.id.not_in(daily))).rowcount
+            referring = [
+                exists().where(table.c.run_id == r.c.id)
+                for table in (
+                    t.observations,
+                    t.latest_observations,
+                    t.findings,
+                    t.latest_findings,
+                    t.latest_finding_runs,
+                    t.scores,
+                    t.latest_scores,
+                )
+            ]
+            sn, li = t.inventory_snapshots, t.latest_inventory
+            referring.append(exists().where(sn.c.run_id == r.c.id, exists().where(li.c.snapshot_id == sn.c.id)))
+            stale = and_(r.c.started_at < cutoff, r.c.status != "running", *(~e for e in referring))
+            runs = conn.execute(delete(r).where(stale)).rowcount
+        return {"findings": int(findings), "scores": int(scores), "runs": int(runs)}
+
     def rollups(self, workload: str | None = None, since: date | None = None) -> list[Rollup]:
         r = t.observation_rollups
         query = select(r).order_by(r.c.day, r.c.workload, r.c.site, r.c.probe, r.c.target)
