@@ -335,3 +335,12 @@ def test_history_thins_to_a_daily_score_and_keeps_every_latest_state(store: Stor
     assert [s.readiness for s in store.score_history("checkout", T0 - timedelta(days=1))] == [90.0]
     assert {s.workload: s.readiness for s in store.latest_scores()} == {"checkout": 90.0, "search": 95.0}
     assert store.run(run_a) is not None  # the latest findings still come from it
+
+
+def test_runs_left_running_by_a_dead_process_are_closed_as_abandoned(store: Store) -> None:
+    dead = store.start_run("check", vantage="eu-1")
+    other = store.start_run("check", vantage="us-1")
+    assert store.abandon_runs("eu-1", before=utcnow() + timedelta(seconds=1)) == 1
+    gone = store.run(dead)
+    assert gone is not None and gone["status"] == "abandoned" and gone["finished_at"] is not None
+    assert store.run(other)["status"] == "running"  # type: ignore[index]  # another vantage's daemon

@@ -40,6 +40,7 @@ from failover.daemon.scheduler import (
     phased_trigger,
     validate,
 )
+from failover.model import utcnow
 from failover.runner import vantage_of
 from failover.schema import Config
 from failover.store import Store, display_url, resolve_database_url
@@ -92,6 +93,9 @@ class Daemon:
             self._instance = InstanceLock(path).acquire()
         with migration_lock(self.url):
             self.store = Store.open(self.url)
+        abandoned = self.store.abandon_runs(self.vantage, before=utcnow())
+        if abandoned:
+            emit(log, logging.WARNING, "daemon.abandoned_runs", count=abandoned, vantage=self.vantage)
         postgres = self.store.engine.dialect.name == "postgresql"
         for name in SINGLETONS:
             if postgres:

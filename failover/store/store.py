@@ -219,6 +219,19 @@ class Store:
             if result.rowcount == 0:
                 raise StoreError(f"cannot finish run {run_id}: no such run in {display_url(self._engine.url)}")
 
+    def abandon_runs(self, vantage: str, before: datetime) -> int:
+        """Close runs of ``vantage`` still marked running from before ``before``: their process died
+        (kill -9, power loss) before it could finish them. A run whose process is in fact alive still
+        records its own outcome when it finishes."""
+        r = t.runs
+        with self._write("a run") as conn:
+            stmt = (
+                update(r)
+                .where(r.c.status == "running", r.c.vantage == vantage, r.c.started_at < utc(before))
+                .values(status="abandoned", error="the process ended before the run finished", finished_at=utcnow())
+            )
+            return int(conn.execute(stmt).rowcount)
+
     def run(self, run_id: int) -> dict[str, Any] | None:
         """One run as a dict (id, kind, vantage, config_digest, status, started_at, finished_at, error, stats)."""
         with self._read("a run") as conn:
