@@ -13,6 +13,7 @@ selected by region/service/operation at run time, which moto cannot do itself.
 
 from __future__ import annotations
 
+import importlib
 import io
 import logging
 import threading
@@ -192,13 +193,17 @@ class AwsSandbox:
     _clients_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> AwsSandbox:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
+
+        # moto >= 5.2.5 ships a handler that keeps underscores in S3 metadata headers; werkzeug's
+        # default serves older versions.
+        handler: Any = getattr(importlib.import_module("moto.moto_server.werkzeug_app"), "MotoRequestHandler", None)
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         _patch_health_check_status()
         self.middleware = FaultMiddleware(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self.host, 0, self.middleware, threaded=True, request_handler=MotoRequestHandler)
+        self._server = make_server(self.host, 0, self.middleware, threaded=True, request_handler=handler)
         port = self._server.server_address[1]
         self.endpoint = f"http://{self.host}:{port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="aws-sandbox", daemon=True)
