@@ -158,3 +158,24 @@ def addresses(resource: Resource) -> set[str]:
 
 def normalize_name(name: str) -> str:
     return name.strip().lower().rstrip(".")
+
+
+def bucket_copies(bucket: Resource) -> list[str] | None:
+    """Where a bucket's objects are copied outside its own region: S3 replication rules that are
+    enabled (``region`` or ``bucket``), an Azure geo-redundant SKU (``paired region``). ``None`` when
+    the inventory could not tell (replication config unreadable)."""
+    replication = bucket.attrs.get("replication")
+    if bucket.provider == "azure" or "geo_redundant" in bucket.attrs:
+        geo = bucket.attrs.get("geo_redundant")
+        return None if geo is None else (["paired region"] if geo else [])
+    if not isinstance(replication, dict):
+        return None
+    copies = []
+    for rule in replication.get("rules") or []:
+        if str(rule.get("status") or "").lower() != "enabled":
+            continue
+        region = rule.get("destination_region")
+        if region and region == bucket.region:
+            continue  # same-region replication survives a bucket deletion, not a regional outage
+        copies.append(str(region or f"bucket {rule.get('destination_bucket')} (region unknown)"))
+    return copies

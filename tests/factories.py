@@ -95,6 +95,23 @@ def ready_inventory() -> dict[str, Inventory]:
             tags={},
             attrs={"replica_source": "orders-db", "replica_lag_s": 12, "deletion_protection": True},
         ),
+        aws(
+            Kind.STORAGE_BUCKET,
+            "checkout-assets",
+            attrs={
+                "versioning": "Enabled",
+                "replication": {
+                    "role": "r",
+                    "rules": [
+                        {
+                            "status": "Enabled",
+                            "destination_bucket": "checkout-assets-dr",
+                            "destination_region": "us-west-2",
+                        }
+                    ],
+                },
+            },
+        ),
         aws(Kind.DNS_ZONE, "Z1", region="global", name="example.com", tags={}),
         aws(
             Kind.DNS_RECORD,

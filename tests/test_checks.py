@@ -328,6 +328,43 @@ def test_replica_lag_unknown_is_unknown():
     assert statuses(f.evidence(inventories=invs), "data.replica") == [UNKNOWN]
 
 
+@pytest.mark.parametrize(
+    ("attrs", "expected", "text"),
+    [
+        ({"replication": {"rules": []}}, FAIL, "exists only in aws:us-east-1"),
+        ({"replication": {"rules": [{"status": "Enabled", "destination_region": "us-east-1"}]}}, FAIL, "only in"),
+        ({"replication": {"rules": [{"status": "Disabled", "destination_region": "us-west-2"}]}}, FAIL, "only in"),
+        ({"replication": None}, UNKNOWN, "replication unknown"),
+        ({"replication": {"rules": [{"status": "Enabled", "destination_bucket": "x"}]}}, PASS, "region unknown"),
+    ],
+)
+def test_bucket_replication_outside_the_region(attrs, expected, text):
+    ev = f.evidence(inventories=f.replace_resource(f.ready_inventory(), "checkout-assets", attrs=attrs))
+    assert statuses(ev, "data.bucket_replication") == [expected]
+    assert text in reasons(ev, "data.bucket_replication")
+
+
+@pytest.mark.parametrize(("geo", "expected"), [(True, PASS), (False, FAIL), (None, UNKNOWN)])
+def test_azure_storage_account_counts_geo_redundancy(geo, expected):
+    from failover.equivalence import bucket_copies
+
+    account = f.res(
+        "azure", "az", "westus2", Kind.STORAGE_BUCKET, "st", attrs={"replication": "LRS", "geo_redundant": geo}
+    )
+    copies = bucket_copies(account)
+    assert (PASS if copies else (UNKNOWN if copies is None else FAIL)) == expected
+
+
+def test_capacity_headroom_unknown_when_group_max_size_unreadable():
+    invs = _scale_secondary(1)
+    invs = f.replace_resource(
+        invs,
+        "mig-checkout",
+        attrs={"target_size": 1, "max_size": None, "vcpu_per_instance": 4, "instance_ids": ["gce-1"]},
+    )
+    assert statuses(f.evidence(inventories=invs), "capacity.headroom") == [UNKNOWN]
+
+
 def test_unprotected_instance_fails_deletion_protection():
     invs = f.replace_resource(f.ready_inventory(), "gce-2", attrs={"deletion_protection": False})
     ev = f.evidence(inventories=invs)

@@ -85,6 +85,13 @@ def test_secondary_with_certificate_for_wrong_name_fails_tls_and_health(cycle):
     assert statuses(result, "payments", "secondary.health") == [FAIL]
 
 
+def test_replicated_bucket_passes_for_the_ready_workload(cycle):
+    result, _ = cycle
+    buckets = [f for f in result.findings if f.check == "data.bucket_replication"]
+    assert [(f.workload, f.subject, f.status) for f in buckets] == [("checkout", "checkout-assets", PASS)]
+    assert "us-west-2" in buckets[0].reason
+
+
 def test_stale_replica_fails_data_check(cycle):
     result, _ = cycle
     replica = [f for f in result.findings if f.workload == "payments" and f.check == "data.replica"]

@@ -7,8 +7,8 @@ from datetime import datetime
 from failover.checks.common import join, worst
 from failover.checks.evidence import Evidence
 from failover.checks.registry import check, info
-from failover.equivalence import DB_KINDS
-from failover.model import Finding, FindingStatus, Resource
+from failover.equivalence import DB_KINDS, bucket_copies
+from failover.model import Finding, FindingStatus, Kind, Resource
 from failover.schema import format_duration
 
 
@@ -115,4 +115,35 @@ def data_replica(ev: Evidence) -> list[Finding]:
             status = FindingStatus.PASS if FindingStatus.PASS in statuses else worst(statuses)
             reason = f"database {db.name}: " + join(notes)
         findings.append(me.finding(ev, status, reason, subject=db.name, replicas=notes))
+    return findings
+
+
+@check(
+    "data.bucket_replication",
+    title="Primary buckets are copied outside their region",
+    category="data",
+    severity="high",
+    doc="""For each storage bucket in the primary site: S3 replication to a bucket in another region
+    (or account), or an Azure storage account with a geo-redundant SKU (GRS, RA-GRS, GZRS). Objects
+    that exist in one region only are lost or unreachable with it, whatever the compute secondary
+    does. Fix: enable cross-region replication (S3 CRR, with versioning) or a geo-redundant SKU, and
+    point the secondary at the copy.""",
+)
+def bucket_replication(ev: Evidence) -> list[Finding]:
+    me = info("data.bucket_replication")
+    site = ev.workload.primary
+    buckets = [r for r in ev.resources(site) if r.kind == Kind.STORAGE_BUCKET]
+    gaps = ev.gaps(site)
+    if not buckets:
+        return [me.finding(ev, FindingStatus.UNKNOWN, "inventory incomplete: " + join(gaps, 2))] if gaps else []
+    findings = []
+    for b in buckets:
+        copies = bucket_copies(b)
+        if copies is None:
+            status, reason = FindingStatus.UNKNOWN, f"bucket {b.name}: replication unknown (could not be read)"
+        elif not copies:
+            status, reason = FindingStatus.FAIL, f"bucket {b.name} exists only in {b.provider}:{b.region or '?'}"
+        else:
+            status, reason = FindingStatus.PASS, f"bucket {b.name} is copied to {', '.join(copies)}"
+        findings.append(me.finding(ev, status, reason, subject=b.name, copies=copies))
     return findings

@@ -40,6 +40,14 @@ def _aws(stack: contextlib.ExitStack) -> Any:
     )
     aws.seed_load_balancer(sandbox, "us-east-1", "checkout-alb", instance_ids=checkout_ids, tags={"app": "checkout"})
     aws.seed_rds_with_replica(sandbox, "us-east-1", "us-west-2", "checkout-db", tags={"app": "checkout"})
+    aws.seed_buckets(
+        sandbox,
+        "checkout-assets",
+        "us-east-1",
+        replica="checkout-assets-dr",
+        replica_region="us-west-2",
+        tags={"app": "checkout"},
+    )
     aws.seed_failover_zone(sandbox, "example.com", "checkout", primary="52.0.10.1", secondary="34.120.10.100", ttl=60)
     # search: 3 x m5.large in an Auto Scaling group.
     aws.seed_auto_scaling_group(
