@@ -524,3 +524,28 @@ def test_traffic_manager_detection_counts_in_the_rto_estimate():
     ev = _tm_case()
     rto = estimate_rto(ev, ev.config.scoring)
     assert (rto.detection_s, rto.decision_s) == (30.0, 0.0)
+
+
+# --- several vantages ---------------------------------------------------------------------------
+
+
+def _from(vantage, **changes):
+    return [
+        dataclasses.replace(o, vantage=vantage, **changes) if o.probe == "http" else o for o in f.ready_observations()
+    ]
+
+
+def test_a_failure_seen_from_any_vantage_fails_the_secondary():
+    observations = _from("eu-1") + [
+        o for o in _from("us-1", status=ObsStatus.FAILED, reason="connection refused") if o.probe == "http"
+    ]
+    ev = f.evidence(observations=observations)
+    assert statuses(ev, "secondary.health") == [FAIL]
+    assert "from us-1: connection refused" in reasons(ev, "secondary.health")
+
+
+def test_one_vantage_that_cannot_probe_does_not_hide_another_vantage_answer():
+    observations = _from("eu-1") + [
+        o for o in _from("us-1", status=ObsStatus.ERROR, reason="network unreachable") if o.probe == "http"
+    ]
+    assert statuses(f.evidence(observations=observations), "secondary.health") == [PASS]

@@ -349,6 +349,48 @@ def test_a_failing_job_is_counted_and_logged_and_the_next_tick_runs(tmp_path: Pa
         assert failures.value == 1
 
 
+def test_the_scoring_daemon_counts_what_other_vantages_saw(tmp_path: Path) -> None:
+    from failover.daemon.jobs import _Run
+    from failover.model import Observation, ObsStatus, utcnow
+    from failover.schema import Endpoint
+
+    cfg = config(1)
+    workload = cfg.workloads[0].model_copy(
+        update={
+            "sites": [
+                cfg.workloads[0].sites[0],
+                cfg.workloads[0]
+                .sites[1]
+                .model_copy(
+                    update={"endpoints": [Endpoint(url="https://s.example.com/healthz", as_public_name=False)]}
+                ),
+            ]
+        }
+    )
+
+    def seen(vantage: str, status: ObsStatus, reason: str) -> Observation:
+        return Observation(
+            probe="http",
+            target="https://s.example.com/healthz",
+            status=status,
+            reason=reason,
+            observed_at=utcnow(),
+            vantage=vantage,
+            workload=workload.name,
+            site="s",
+            label="direct",
+        )
+
+    with Store.open(f"sqlite:///{tmp_path / 'f.db'}") as store:
+        jobs, _, _, _ = _jobs(store)
+        other = store.start_run("probe", vantage="eu-1")
+        store.save_observations(other, [seen("eu-1", ObsStatus.FAILED, "HTTP 503")])
+        run = _Run(store.start_run("check", vantage="v"), "check")
+        assert jobs._score(run, [workload], [seen("v", ObsStatus.OK, "HTTP 200")]) == []
+        [health] = [f for f in store.latest_findings(workload.name) if f.check == "secondary.health"]
+        assert health.status == "fail" and "from eu-1: HTTP 503" in health.reason, health.reason
+
+
 def test_probes_in_flight_are_cancelled_when_the_daemon_stops(tmp_path: Path) -> None:
     import asyncio
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from failover.assign import site_matches
 from failover.equivalence import DB_KINDS, normalize_name
-from failover.model import Inventory, Kind, Observation, Resource, ScopeError, utcnow
+from failover.model import Inventory, Kind, Observation, ObsStatus, Resource, ScopeError, utcnow
 from failover.schema import Account, Config, Site, Workload, format_duration
 
 
@@ -105,17 +105,30 @@ class Evidence:
     def observation(
         self, *, probe: str, site: str | None = None, label: str = "", target: str | None = None
     ) -> Observation | None:
-        for o in self.observations:
-            if (self.now - o.observed_at).total_seconds() > self.config.scoring.stale_after:
-                continue  # stale evidence is no evidence
-            if (
-                o.probe == probe
-                and o.site == site
-                and (not label or o.label == label)
-                and (target is None or o.target == target or o.target.startswith(f"{target} as "))
-            ):
-                return o
-        return None
+        """The fresh observation for this probe; with several vantages, the one that matters most.
+
+        A failure seen from any vantage wins (users there see it too); otherwise the worst of the
+        answers that did come back; an error (no answer) only when no vantage got one, so one vantage
+        with a broken network does not turn every workload unknown.
+        """
+        matches = [
+            o
+            for o in self.observations
+            if (self.now - o.observed_at).total_seconds() <= self.config.scoring.stale_after  # stale: no evidence
+            and o.probe == probe
+            and o.site == site
+            and (not label or o.label == label)
+            and (target is None or o.target == target or o.target.startswith(f"{target} as "))
+        ]
+        if not matches:
+            return None
+        worst = min(matches, key=lambda o: _VANTAGE_RANK[o.status])
+        if len({o.vantage for o in matches}) > 1 and worst.vantage:
+            return worst.tagged(reason=f"from {worst.vantage}: {worst.reason}")
+        return worst
+
+
+_VANTAGE_RANK = {ObsStatus.FAILED: 0, ObsStatus.WARN: 1, ObsStatus.OK: 2, ObsStatus.ERROR: 3}
 
 
 def _affects(err: ScopeError, site: Site, account: Account) -> bool:

@@ -248,6 +248,11 @@ class Jobs:
     def _score(self, run: _Run, workloads: list[Workload], observations: list[Any]) -> list[str]:
         accounts = {s.account for w in workloads for s in w.sites}
         inventories = self.store.latest_inventory(accounts)
+        # Other daemons probe from their own vantages: their newest observations count too (the checks
+        # take the worst fresh view, and stale_after drops a vantage that stopped reporting).
+        observations = list(observations) + [
+            o for w in workloads for o in self.store.latest_observations(w.name) if o.vantage != self.vantage
+        ]
         now = utcnow()
         findings: list[Finding] = []
         scores: list[Score] = []
