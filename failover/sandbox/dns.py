@@ -392,6 +392,11 @@ class AuthoritativeServer:
             finally:
                 transport.close()
                 server.close()
+                # Connections still open would be left as coroutines the closing loop never finishes.
+                clients = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                for task in clients:
+                    task.cancel()
+                await asyncio.gather(*clients, return_exceptions=True)
                 await server.wait_closed()
 
         def run() -> None:
