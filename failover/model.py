@@ -17,6 +17,7 @@ from failover.schema import Site, Workload
 
 __all__ = [
     "Capacity",
+    "Drill",
     "Finding",
     "FindingStatus",
     "Inventory",
@@ -245,6 +246,26 @@ class Finding:
             "subject": self.subject,
             "evidence": self.evidence,
             "observed_at": self.observed_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Drill:
+    """A failover drill a team ran: when, whether the secondary took over, and how long recovery took."""
+
+    workload: str
+    performed_at: datetime
+    succeeded: bool
+    recovery_s: float | None = None
+    notes: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workload": self.workload,
+            "performed_at": self.performed_at.isoformat(),
+            "succeeded": self.succeeded,
+            "recovery_s": self.recovery_s,
+            "notes": self.notes,
         }
 
 

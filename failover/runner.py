@@ -6,14 +6,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from failover.checks import Evidence, run_checks
 from failover.checks.evidence import ResourceIndex
 from failover.errors import ConfigError
-from failover.model import Finding, Inventory, Observation, Score, utcnow
+from failover.model import Drill, Finding, Inventory, Observation, Score, utcnow
 from failover.probing import probe_workloads
 from failover.schema import Config, Workload
 from failover.scoring import score
@@ -65,6 +65,7 @@ def evaluate(
     inventories: list[Inventory],
     observations: list[Observation],
     now: datetime,
+    drills: Mapping[str, Drill] | None = None,
 ) -> tuple[list[Finding], list[Score]]:
     """Pure: findings and scores for each workload from the evidence at hand."""
     by_account = {inv.account: inv for inv in inventories}
@@ -82,6 +83,7 @@ def evaluate(
             observations=by_workload.get(w.name, []),
             now=now,
             index=index,
+            drill=(drills or {}).get(w.name),
         )
         wf = run_checks(ev)
         findings += wf
@@ -117,8 +119,9 @@ def run_cycle(
         result.observations = asyncio.run(probe_workloads(config, selected, vantage))
         store.save_observations(run_id, result.observations)
         say("checks")
+        drills = store.latest_drills(w.name for w in selected)
         result.findings, result.scores = evaluate(
-            config, selected, result.inventories, result.observations, now or utcnow()
+            config, selected, result.inventories, result.observations, now or utcnow(), drills
         )
         store.save_findings(run_id, result.findings)
         store.save_scores(run_id, result.scores)

@@ -138,6 +138,7 @@ class Targets(_Strict):
     rpo: Duration = 300.0
     capacity_ratio: float = Field(default=1.0, gt=0, le=10)
     max_dns_ttl: Duration = 60.0
+    drill_within: Duration = 90 * 86400.0  # a failover drill at least this recent (evidence.drill)
 
 
 class DnsPath(_Strict):

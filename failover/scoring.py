@@ -26,6 +26,7 @@ DEFAULT_WEIGHTS = {
     "guardrails": 1.5,
     "dependencies": 1.5,
     "drift": 1.0,
+    "evidence": 1.0,
 }
 GATE_NO_HEALTHY_SECONDARY = 40.0
 GATE_CANNOT_SCALE = 60.0

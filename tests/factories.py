@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from failover.checks import Evidence
-from failover.model import Capacity, Inventory, Kind, Observation, ObsStatus, Resource, ScopeError
+from failover.model import Capacity, Drill, Inventory, Kind, Observation, ObsStatus, Resource, ScopeError
 from failover.schema import Config
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -226,18 +226,25 @@ def ready_observations() -> list[Observation]:
     ]
 
 
+_DEFAULT_DRILL = object()
+
+
 def evidence(
     cfg: Config | None = None,
     inventories: dict[str, Inventory] | None = None,
     observations: list[Observation] | None = None,
+    drill: Any = _DEFAULT_DRILL,
 ) -> Evidence:
     cfg = cfg or config()
+    if drill is _DEFAULT_DRILL:
+        drill = Drill("checkout", NOW - timedelta(days=10), succeeded=True, recovery_s=420.0, notes="game day")
     return Evidence(
         config=cfg,
         workload=cfg.workloads[0],
         inventories=ready_inventory() if inventories is None else inventories,
         observations=ready_observations() if observations is None else observations,
         now=NOW,
+        drill=drill,
     )
 
 

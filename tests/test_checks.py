@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from failover.checks import CATALOG, run_checks
-from failover.model import Capacity, FindingStatus, Kind, ObsStatus
+from failover.model import Capacity, Drill, FindingStatus, Kind, ObsStatus
 from tests import factories as f
 
 PASS, WARN, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.WARN, FindingStatus.FAIL, FindingStatus.UNKNOWN
@@ -549,3 +549,22 @@ def test_one_vantage_that_cannot_probe_does_not_hide_another_vantage_answer():
         o for o in _from("us-1", status=ObsStatus.ERROR, reason="network unreachable") if o.probe == "http"
     ]
     assert statuses(f.evidence(observations=observations), "secondary.health") == [PASS]
+
+
+# --- drills -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("drill", "expected", "text"),
+    [
+        (None, WARN, "no failover drill recorded"),
+        (Drill("checkout", f.NOW - timedelta(days=200), True, 300.0), WARN, "older than"),
+        (Drill("checkout", f.NOW - timedelta(days=5), False, None, "DNS never moved"), FAIL, "DNS never moved"),
+        (Drill("checkout", f.NOW - timedelta(days=5), True, 3600.0), FAIL, "over the RTO 15m"),
+        (Drill("checkout", f.NOW - timedelta(days=5), True, 420.0), PASS, "recovered in 7m"),
+    ],
+)
+def test_failover_drill_evidence(drill, expected, text):
+    ev = f.evidence(drill=drill)
+    assert statuses(ev, "evidence.drill") == [expected]
+    assert text in reasons(ev, "evidence.drill")

@@ -29,6 +29,7 @@ def cycle(tmp_path_factory):
         config = config_from_text(yaml.safe_dump(estate.config), source="demo.yaml")
         store = Store.open(config.database or f"sqlite:///{directory / 'f.db'}")
         try:
+            demo.seed_store(store)
             result = run_cycle(config, store, kind="test")
             stored = store.latest_scores()
         finally:
@@ -90,6 +91,13 @@ def test_replicated_bucket_passes_for_the_ready_workload(cycle):
     buckets = [f for f in result.findings if f.check == "data.bucket_replication"]
     assert [(f.workload, f.subject, f.status) for f in buckets] == [("checkout", "checkout-assets", PASS)]
     assert "us-west-2" in buckets[0].reason
+
+
+def test_drills_are_evidence(cycle):
+    result, _ = cycle
+    assert statuses(result, "checkout", "evidence.drill") == [PASS]
+    assert statuses(result, "search", "evidence.drill") == [FindingStatus.WARN]
+    assert statuses(result, "payments", "evidence.drill") == [FAIL]
 
 
 def test_stale_replica_fails_data_check(cycle):

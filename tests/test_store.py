@@ -9,6 +9,7 @@ import pytest
 from failover.errors import StoreError
 from failover.model import (
     Capacity,
+    Drill,
     Finding,
     FindingStatus,
     Inventory,
@@ -344,3 +345,14 @@ def test_runs_left_running_by_a_dead_process_are_closed_as_abandoned(store: Stor
     gone = store.run(dead)
     assert gone is not None and gone["status"] == "abandoned" and gone["finished_at"] is not None
     assert store.run(other)["status"] == "running"  # type: ignore[index]  # another vantage's daemon
+
+
+def test_drills_come_back_newest_first_and_latest_per_workload(store: Store) -> None:
+    store.record_drill(Drill("checkout", T0, succeeded=True, recovery_s=420.0, notes="game day"))
+    store.record_drill(Drill("checkout", T0 + timedelta(days=30), succeeded=False, notes="DNS never moved"))
+    store.record_drill(Drill("search", T0 + timedelta(days=1), succeeded=True))
+    assert [d.succeeded for d in store.drills("checkout")] == [False, True]
+    latest = store.latest_drills(["checkout", "search", "payments"])
+    assert set(latest) == {"checkout", "search"}
+    assert latest["checkout"] == Drill("checkout", T0 + timedelta(days=30), False, None, "DNS never moved")
+    assert latest["search"].recovery_s is None and latest["search"].performed_at == T0 + timedelta(days=1)

@@ -11,12 +11,12 @@ Observations the checks read, as tagged by the runner:
 
 from __future__ import annotations
 
-from failover.checks import capacity, data, dependencies, dns, drift, guardrails, secondary
+from failover.checks import capacity, data, dependencies, dns, drift, drills, guardrails, secondary
 from failover.checks.evidence import Evidence
 from failover.checks.registry import CATALOG, CheckInfo, info
 from failover.model import Finding, FindingStatus
 
-_MODULES = (secondary, capacity, dns, drift, data, guardrails, dependencies)
+_MODULES = (secondary, capacity, dns, drift, data, guardrails, dependencies, drills)
 
 __all__ = ["CATALOG", "CheckInfo", "Evidence", "info", "run_checks"]
 

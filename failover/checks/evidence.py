@@ -9,7 +9,7 @@ from datetime import datetime
 
 from failover.assign import site_matches
 from failover.equivalence import DB_KINDS, normalize_name
-from failover.model import Inventory, Kind, Observation, ObsStatus, Resource, ScopeError, utcnow
+from failover.model import Drill, Inventory, Kind, Observation, ObsStatus, Resource, ScopeError, utcnow
 from failover.schema import Account, Config, Site, Workload, format_duration
 
 
@@ -66,6 +66,7 @@ class Evidence:
     inventories: dict[str, Inventory]  # account name -> newest inventory (absent: never inventoried)
     observations: list[Observation] = field(default_factory=list)  # this workload's, newest per key
     now: datetime = field(default_factory=utcnow)
+    drill: Drill | None = None  # the workload's newest recorded failover drill
     index: ResourceIndex = None  # type: ignore[assignment]  # built from ``inventories`` when not shared
     _site_cache: dict[str, list[Resource]] = field(default_factory=dict, compare=False, repr=False)
 

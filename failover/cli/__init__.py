@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "check": "failover.cli.check:check",
     "score": "failover.cli.check:score",
     "explain": "failover.cli.check:explain",
+    "drill": "failover.cli.drill:drill",
     "demo": "failover.cli.demo:demo",
     "report": "failover.cli.report:report",
     "daemon": "failover.cli.daemon:daemon",

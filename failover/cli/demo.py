@@ -53,6 +53,7 @@ def demo(directory: Path, keep_running: bool, fmt: str) -> None:
         config = load_config(config_path)
         store = Store.open(resolve_database_url(config.database))
         try:
+            estate_mod.seed_store(store)
             status.update("running one cycle: inventory, probes, checks, score…")
             result = run_cycle(config, store, kind="demo", progress=lambda s: status.update(f"{s}…"))
         finally:

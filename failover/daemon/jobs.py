@@ -254,12 +254,13 @@ class Jobs:
             o for w in workloads for o in self.store.latest_observations(w.name) if o.vantage != self.vantage
         ]
         now = utcnow()
+        drills = self.store.latest_drills(w.name for w in workloads)
         findings: list[Finding] = []
         scores: list[Score] = []
         broken: list[str] = []
         for w in workloads:  # one workload's bug must not cost the others their scores
             try:
-                wf, ws = evaluate(self.config, [w], inventories, observations, now)
+                wf, ws = evaluate(self.config, [w], inventories, observations, now, drills)
             except Exception as err:
                 broken.append(w.name)
                 emit(

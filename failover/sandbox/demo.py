@@ -8,8 +8,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from failover.model import Drill
+
+if TYPE_CHECKING:
+    from failover.store import Store
 
 AZURE_SUB = "00000000-0000-0000-0000-00000000d3a0"
 GCP_PROJECT = "acme-dr"
@@ -314,6 +320,19 @@ def build(directory: Path) -> Estate:
         ],
     }
     return Estate(config=config, stack=stack)
+
+
+def seed_store(store: Store) -> None:
+    """The drills the demo teams ran: checkout's game day three weeks ago recovered in 6 minutes;
+    search has never been drilled; payments' last drill failed (DNS never moved)."""
+    now = datetime.now(UTC)
+    drills = [
+        Drill("checkout", now - timedelta(days=21), succeeded=True, recovery_s=360.0, notes="game day"),
+        Drill("payments", now - timedelta(days=40), succeeded=False, notes="DNS never moved to Azure"),
+    ]
+    for d in drills:
+        if not store.drills(d.workload, limit=1):
+            store.record_drill(d)
 
 
 @contextlib.contextmanager

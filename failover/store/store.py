@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from failover.errors import ConfigError, StoreError
-from failover.model import Finding, Inventory, Observation, ObsStatus, Score, utcnow
+from failover.model import Drill, Finding, Inventory, Observation, ObsStatus, Score, utcnow
 from failover.store import migrate
 from failover.store import tables as t
 from failover.store.bulk import encode, insert_many, upsert_many
@@ -470,6 +470,35 @@ class Store:
         m = t.mail_deliveries
         with self._read("mail deliveries") as conn:
             return bool(conn.execute(select(exists().where(m.c.owner == owner, m.c.iso_week == iso_week))).scalar())
+
+    # -- drills ------------------------------------------------------------------------------
+
+    def record_drill(self, drill: Drill) -> int:
+        with self._write("a drill") as conn:
+            row = {**drill.to_dict(), "performed_at": utc(drill.performed_at), "recorded_at": utcnow()}
+            return int(conn.execute(t.drills.insert().values(**row).returning(t.drills.c.id)).scalar_one())
+
+    def drills(self, workload: str | None = None, limit: int = 100) -> list[Drill]:
+        """Newest first."""
+        d = t.drills
+        query = select(d.c.workload, d.c.performed_at, d.c.succeeded, d.c.recovery_s, d.c.notes)
+        if workload is not None:
+            query = query.where(d.c.workload == workload)
+        query = query.order_by(d.c.performed_at.desc(), d.c.id.desc()).limit(limit)
+        with self._read("drills") as conn:
+            return [
+                Drill(workload=w, performed_at=utc(at), succeeded=bool(ok), recovery_s=rec, notes=notes or "")
+                for w, at, ok, rec, notes in conn.execute(query)
+            ]
+
+    def latest_drills(self, workloads: Iterable[str]) -> dict[str, Drill]:
+        """Each workload's newest drill (one indexed lookup per workload)."""
+        found = {}
+        for name in dict.fromkeys(workloads):
+            newest = self.drills(name, limit=1)
+            if newest:
+                found[name] = newest[0]
+        return found
 
     # -- retention ---------------------------------------------------------------------------
 

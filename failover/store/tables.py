@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -286,4 +287,17 @@ mail_deliveries = Table(
     Column("vantage", String(200), nullable=False),
     Column("sent_at", UTCDateTime(), nullable=False),
     UniqueConstraint("owner", "iso_week"),
+)
+
+drills = Table(
+    "drills",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("workload", String(200), nullable=False),
+    Column("performed_at", UTCDateTime(), nullable=False),
+    Column("succeeded", Boolean(), nullable=False),
+    Column("recovery_s", Float()),
+    Column("notes", Text(), nullable=False, server_default=""),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Index(None, "workload", "performed_at"),  # a workload's latest drill
 )

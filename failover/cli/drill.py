@@ -1,0 +1,80 @@
+"""``failover drill``: record the failover drills a team runs, and list them. The newest drill of each
+workload is the evidence behind the ``evidence.drill`` check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from failover.cli.options import config_option, console, echo_json, format_option
+from failover.errors import ConfigError
+
+
+@click.group()
+def drill() -> None:
+    """Record and list failover drills (game days)."""
+
+
+@drill.command()
+@click.argument("workload")
+@config_option
+@click.option("--recovery", metavar="DURATION", help="Measured time until the secondary served users (e.g. 7m).")
+@click.option("--failed", is_flag=True, help="The failover did not work.")
+@click.option("--at", "at", metavar="ISO-8601", help="When the drill ran (default: now).")
+@click.option("--notes", default="", help="What happened, in a line.")
+def record(
+    workload: str, config_path: str | None, recovery: str | None, failed: bool, at: str | None, notes: str
+) -> None:
+    """Record a drill of WORKLOAD."""
+    from failover.config import load_config
+    from failover.model import Drill
+    from failover.schema import format_duration, parse_duration
+    from failover.store import Store, resolve_database_url
+
+    config = load_config(config_path)
+    if workload not in {w.name for w in config.workloads}:
+        known = ", ".join(w.name for w in config.workloads) or "none"
+        raise ConfigError(f"unknown workload {workload!r} (known: {known})")
+    try:
+        recovery_s = parse_duration(recovery) if recovery else None
+    except ValueError as err:
+        raise ConfigError(f"--recovery: {err}") from None
+    try:
+        when = datetime.fromisoformat(at) if at else datetime.now(UTC)
+    except ValueError:
+        raise ConfigError(f"--at: expected an ISO-8601 time like 2026-11-20T14:00Z, got {at!r}") from None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    with Store.open(resolve_database_url(config.database)) as store:
+        store.record_drill(Drill(workload, when, succeeded=not failed, recovery_s=recovery_s, notes=notes))
+    outcome = "failed" if failed else f"recovered in {format_duration(recovery_s)}" if recovery_s else "succeeded"
+    click.echo(f"recorded: {workload} drill of {when:%Y-%m-%d %H:%M} UTC, {outcome}")
+
+
+@drill.command(name="list")
+@click.argument("workload", required=False)
+@config_option
+@format_option()
+def list_(workload: str | None, config_path: str | None, fmt: str) -> None:
+    """List recorded drills, newest first."""
+    from rich.table import Table
+
+    from failover.config import load_config
+    from failover.schema import format_duration
+    from failover.store import Store, resolve_database_url
+
+    config = load_config(config_path, required=False)
+    with Store.open(resolve_database_url(config.database)) as store:
+        drills = store.drills(workload)
+    if fmt == "json":
+        echo_json([d.to_dict() for d in drills])
+        return
+    table = Table(title="Failover drills", title_justify="left")
+    for col in ("workload", "when (UTC)", "outcome", "recovery", "notes"):
+        table.add_column(col)
+    for d in drills:
+        recovery = format_duration(d.recovery_s) if d.recovery_s is not None else "-"
+        table.add_row(
+            d.workload, f"{d.performed_at:%Y-%m-%d %H:%M}", "ok" if d.succeeded else "failed", recovery, d.notes
+        )
+    console().print(table)
