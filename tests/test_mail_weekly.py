@@ -170,9 +170,9 @@ def test_lost_reply_keeps_the_claim_so_nobody_gets_it_twice(
     smtp_factory: Callable[..., SmtpServer], store: Store
 ) -> None:
     seed_week(store)
-    server = smtp_factory(reply_delay=1.2)
+    server = smtp_factory(reply_delay=3.0)
     config = mail_config(
-        server.smtp(timeout=0.4),
+        server.smtp(timeout=1.0),
     )
     config.workloads[:] = [w for w in config.workloads if w.name == "checkout"]  # Alice only
     first = send_weekly(config, store, now=NOW, retry=FAST)
