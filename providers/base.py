@@ -86,6 +86,12 @@ def error_kind(err: BaseException) -> str:
     return "error"
 
 
+def scope_error(err: BaseException, scope: str) -> ScopeError:
+    """The incomplete-scope record for ``err``: where a ``ProviderError`` says it happened, else ``scope``."""
+    where = err.scope if isinstance(err, ProviderError) and err.scope else scope
+    return ScopeError(scope=where, error=error_kind(err), reason=one_line(err))
+
+
 def one_line(err: BaseException, limit: int = 300) -> str:
     text = " ".join(str(err).split()) or type(err).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -153,8 +159,7 @@ def fan_out(
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(scopes)))) as pool:
         for scope, result in pool.map(one, scopes):
             if isinstance(result, BaseException):
-                where = result.scope if isinstance(result, ProviderError) and result.scope else scope
-                errors.append(ScopeError(scope=where, error=error_kind(result), reason=one_line(result)))
+                errors.append(scope_error(result, scope))
             elif isinstance(result, tuple):
                 resources.extend(result[0])
                 errors.extend(result[1])

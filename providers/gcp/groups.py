@@ -11,14 +11,10 @@ from typing import Any, NamedTuple
 
 from failover.errors import ProviderError
 from failover.model import Capacity, Kind, Resource, ScopeError
-from providers.base import error_kind, one_line
+from providers.base import scope_error
 from providers.gcp.clients import GcpSession
 from providers.gcp.common import NATIVE_PREFIX, Target, last, location_of, path_of, unreachable_errors
 from providers.gcp.machine_types import MachineSpec, MachineTypes
-
-
-def _soft(err: ProviderError, scope: str) -> ScopeError:
-    return ScopeError(scope=err.scope or scope, error=error_kind(err), reason=one_line(err))
 
 
 def read_groups(
@@ -38,14 +34,14 @@ def read_groups(
         scalers = read_autoscalers(session, project)
     except ProviderError as err:
         scalers = None
-        errors.append(_soft(err, f"{project}/autoscalers"))
+        errors.append(scope_error(err, f"{project}/autoscalers"))
 
     templates: dict[str, Template] | None
     try:
         templates = read_templates(session, project)
     except ProviderError as err:
         templates = None
-        errors.append(_soft(err, f"{project}/instanceTemplates"))
+        errors.append(scope_error(err, f"{project}/instanceTemplates"))
 
     resources = []
     for where, mig in items:
@@ -57,7 +53,7 @@ def read_groups(
             try:
                 spec = machine_types.resolve(session, project, zone, mtype)
             except ProviderError as err:
-                errors.append(_soft(err, f"{project}/machineTypes/{mtype}"))
+                errors.append(scope_error(err, f"{project}/machineTypes/{mtype}"))
         labels = dict(template.labels) if template else {}
         resources.append(normalize_group(target, where, mig, scalers, mtype or None, spec, labels))
     return resources, errors

@@ -6,7 +6,7 @@ from typing import Any
 
 from failover.errors import ProviderError
 from failover.model import Capacity, Kind, Resource, ScopeError
-from providers.base import error_kind, one_line
+from providers.base import scope_error
 from providers.gcp.clients import GcpSession
 from providers.gcp.common import NATIVE_PREFIX, Target, last, path_of, region_of_zone, unreachable_errors
 from providers.gcp.machine_types import MachineSpec, MachineTypes
@@ -31,7 +31,7 @@ def read_instances(
         images = read_boot_images(session, project)
     except ProviderError as err:
         images = None
-        errors.append(ScopeError(scope=err.scope or f"{project}/disks", error=error_kind(err), reason=one_line(err)))
+        errors.append(scope_error(err, f"{project}/disks"))
 
     specs: dict[str, MachineSpec] = {}
     for inst in instances:
@@ -41,7 +41,7 @@ def read_instances(
         try:
             specs[mtype] = machine_types.resolve(session, project, last(inst.zone), mtype)
         except ProviderError as err:
-            errors.append(ScopeError(scope=err.scope, error=error_kind(err), reason=one_line(err)))
+            errors.append(scope_error(err, f"{project}/machineTypes/{mtype}"))
 
     resources = [normalize_instance(target, inst, specs.get(last(inst.machine_type)), images) for inst in instances]
     return resources, errors

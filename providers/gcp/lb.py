@@ -12,7 +12,7 @@ from typing import Any
 
 from failover.errors import ProviderError
 from failover.model import Kind, Resource, ScopeError
-from providers.base import error_kind, one_line
+from providers.base import error_kind, one_line, scope_error
 from providers.gcp.clients import GcpSession
 from providers.gcp.common import NATIVE_PREFIX, Target, location_of, path_of, unreachable_errors
 
@@ -36,7 +36,7 @@ def read_forwarding_rules(session: GcpSession, target: Target) -> tuple[list[Res
             seen.add(res.native_id)
             resources.append(res)
     except ProviderError as err:
-        errors.append(ScopeError(err.scope or f"{project}/forwardingRules", error_kind(err), one_line(err)))
+        errors.append(scope_error(err, f"{project}/forwardingRules"))
     try:
         gclient = session.client("GlobalForwardingRulesClient")
         for rule in session.listed(f"{project}/globalForwardingRules", gclient.list, {"project": project}):
@@ -44,7 +44,7 @@ def read_forwarding_rules(session: GcpSession, target: Target) -> tuple[list[Res
             if res.native_id not in seen:  # the aggregated list may already carry the global scope
                 resources.append(res)
     except ProviderError as err:
-        errors.append(ScopeError(err.scope or f"{project}/globalForwardingRules", error_kind(err), one_line(err)))
+        errors.append(scope_error(err, f"{project}/globalForwardingRules"))
     return resources, errors
 
 
