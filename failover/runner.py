@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from failover.assign import ResourceIndex
 from failover.checks import Evidence, run_checks
-from failover.checks.evidence import ResourceIndex
 from failover.errors import ConfigError
 from failover.model import Drill, Finding, Inventory, Observation, Score, utcnow
 from failover.probing import probe_workloads
@@ -69,7 +69,7 @@ def evaluate(
 ) -> tuple[list[Finding], list[Score]]:
     """Pure: findings and scores for each workload from the evidence at hand."""
     by_account = {inv.account: inv for inv in inventories}
-    index = ResourceIndex(by_account)  # one index for every workload: the checks' lookups stay cheap
+    index = ResourceIndex.of(by_account)  # one index for every workload: the checks' lookups stay cheap
     by_workload: dict[str, list[Observation]] = {}
     for o in observations:
         by_workload.setdefault(o.workload or "", []).append(o)

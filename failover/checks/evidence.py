@@ -2,61 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from failover.assign import site_matches
-from failover.equivalence import DB_KINDS, normalize_name
-from failover.model import Drill, Inventory, Kind, Observation, ObsStatus, Resource, ScopeError, utcnow
+from failover.assign import ResourceIndex, site_matches
+from failover.model import Drill, Inventory, Observation, ObsStatus, Resource, ScopeError, utcnow
 from failover.schema import Account, Config, Site, Workload, format_duration
-
-
-class ResourceIndex:
-    """Lookups over the inventories, built once per cycle and shared by every workload's evidence.
-
-    Without it each check of each workload scanned every resource: 50 of 1,000 workloads over 20k
-    resources took 10 s, so a daemon with thousands of workloads could not keep up.
-    """
-
-    def __init__(self, inventories: Mapping[str, Inventory]) -> None:
-        self._by_tag: dict[tuple[str, str, str], list[Resource]] = defaultdict(list)
-        self._by_ref: dict[tuple[str, str], list[Resource]] = defaultdict(list)
-        self._by_kind: dict[tuple[str, str], list[Resource]] = defaultdict(list)
-        self._records: dict[str, list[Resource]] = defaultdict(list)
-        self.databases: list[Resource] = []
-        for account, inv in inventories.items():
-            for r in inv.resources:
-                for key, value in r.tags.items():
-                    self._by_tag[(account, key, value)].append(r)
-                for ref in {r.native_id, r.name}:
-                    self._by_ref[(account, ref)].append(r)
-                self._by_kind[(account, r.kind)].append(r)
-                if r.kind == Kind.DNS_RECORD:
-                    self._records[normalize_name(r.name)].append(r)
-                elif r.kind in DB_KINDS:
-                    self.databases.append(r)
-
-    def candidates(self, site: Site) -> list[Resource]:
-        """A superset of the site's resources (``site_matches`` decides), from the selector's keys."""
-        sel = site.select
-        found: dict[int, Resource] = {}
-        for ref in sel.ids:
-            found.update((id(r), r) for r in self._by_ref.get((site.account, ref), []))
-        if sel.tags:
-            key, value = next(iter(sel.tags.items()))
-            found.update((id(r), r) for r in self._by_tag.get((site.account, key, value), []))
-        return list(found.values())
-
-    def of_kind(self, account: str, kind: str) -> list[Resource]:
-        return self._by_kind.get((account, kind), [])
-
-    def by_ref(self, account: str, ref: str) -> list[Resource]:
-        return self._by_ref.get((account, ref), [])
-
-    def records_named(self, name: str) -> list[Resource]:
-        return self._records.get(normalize_name(name), [])
 
 
 @dataclass(frozen=True)
@@ -72,7 +23,7 @@ class Evidence:
 
     def __post_init__(self) -> None:
         if self.index is None:
-            object.__setattr__(self, "index", ResourceIndex(self.inventories))
+            object.__setattr__(self, "index", ResourceIndex.of(self.inventories))
 
     def account(self, site: Site) -> Account:
         return self.config.account(site.account)
