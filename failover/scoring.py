@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from failover.checks.capacity import capacities, total
 from failover.checks.dns import detection_seconds, governing_health_checks
 from failover.checks.evidence import Evidence
-from failover.equivalence import DB_KINDS, per_instance_vcpu, site_capacity
+from failover.equivalence import DB_KINDS, per_instance_vcpu
 from failover.model import Finding, FindingStatus, Kind, Reason, Score, Status
 from failover.schema import ScoringConfig, format_duration
 
@@ -90,19 +91,17 @@ def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
     else:
         notes.append("effective TTL not measured yet")
     # Scale-up: deficit to the required capacity, provisioned in parallel batches.
-    primary = site_capacity(ev.resources(w.primary))
-    secondaries = [site_capacity(ev.resources(s)) for s in w.secondaries]
+    primary, by_site, _ = capacities(ev)
+    secondaries = list(by_site.values())
     scale_s: float | None = None
-    sec_vcpu = None if any(c.vcpu is None for c in secondaries) else sum(c.vcpu or 0 for c in secondaries)
+    sec_vcpu = total(c.vcpu for c in secondaries)
     if primary.vcpu is not None and sec_vcpu is not None:
         deficit = primary.vcpu * w.targets.capacity_ratio - sec_vcpu
         if deficit <= 1e-9:
             scale_s = 0.0
         else:
             per = _per_instance_vcpu(ev)
-            reachable = (
-                None if any(c.max_vcpu is None for c in secondaries) else sum(c.max_vcpu or 0 for c in secondaries)
-            )
+            reachable = total(c.max_vcpu for c in secondaries)
             if per and reachable is not None and reachable >= primary.vcpu * w.targets.capacity_ratio - 1e-9:
                 instances = math.ceil(deficit / per)
                 batches = math.ceil(instances / cfg.scale_parallelism)

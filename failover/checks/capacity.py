@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
 from failover.checks.registry import check, info
@@ -17,7 +19,9 @@ def capacities(ev: Evidence) -> tuple[SiteCapacity, dict[str, SiteCapacity], lis
     return primary, secondaries, gaps
 
 
-def _sum(values: list[float | None]) -> float | None:
+def total(values: Iterable[float | None]) -> float | None:
+    """The sum, or None when any part is unknown (never a partial sum)."""
+    values = list(values)
     return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
 
@@ -36,7 +40,7 @@ def capacity_ratio(ev: Evidence) -> list[Finding]:
     me = info("capacity.ratio")
     primary, secondaries, gaps = capacities(ev)
     target = ev.workload.targets.capacity_ratio
-    sec_vcpu = _sum([c.vcpu for c in secondaries.values()])
+    sec_vcpu = total([c.vcpu for c in secondaries.values()])
     per_site = {n: c.vcpu for n, c in secondaries.items()}
     if gaps:
         return [me.finding(ev, FindingStatus.UNKNOWN, "inventory incomplete: " + join(gaps, 2), gaps=gaps)]
@@ -79,10 +83,10 @@ def capacity_headroom(ev: Evidence) -> list[Finding]:
     if primary.vcpu is None or not primary.vcpu:
         return [me.finding(ev, FindingStatus.UNKNOWN, "primary capacity unknown", primary_vcpu=primary.vcpu)]
     needed = primary.vcpu * ev.workload.targets.capacity_ratio
-    current = _sum([c.vcpu for c in secondaries.values()])
+    current = total([c.vcpu for c in secondaries.values()])
     if current is not None and current >= needed - 1e-9:
         return [me.finding(ev, FindingStatus.PASS, f"secondary already runs {current:g} of {needed:g} vCPU needed")]
-    reachable = _sum([c.max_vcpu for c in secondaries.values()])
+    reachable = total([c.max_vcpu for c in secondaries.values()])
     if reachable is None:
         return [
             me.finding(ev, FindingStatus.UNKNOWN, f"needs {needed:g} vCPU; group max sizes or instance sizes unknown")
