@@ -10,6 +10,7 @@ from typing import Any
 
 from failover.model import Observation, ObsStatus
 from failover.schema import Config, Workload
+from probes.dns import chain_text
 from probes.dnspath import Agreement, CachedTtl, CnameChain, ZoneInfo
 
 
@@ -60,27 +61,40 @@ def authoritative_observation(agreement: Agreement) -> Observation:
             "answered": server not in agreement.failed,
             "answers": answers,
             "error": agreement.failed.get(server),
+            "loop": server in agreement.loops,
+            "chain": agreement.loops.get(server, []),
         }
         for server, answers in sorted({**{s: [] for s in agreement.failed}, **agreement.answers}.items())
     ]
     data = {**agreement.to_dict(), "servers": servers}
     if agreement.agree is None:
         return _obs(agreement.name, "authoritative", ObsStatus.FAILED, "no authoritative server answered", data)
+    if agreement.loops:
+        server, names = sorted(agreement.loops.items())[0]
+        reason = f"{len(agreement.loops)} servers answer with a CNAME loop: {chain_text(names)} (at {server})"
+        return _obs(agreement.name, "authoritative", ObsStatus.FAILED, reason, data)
     if agreement.agree and agreement.all_answered:
         return _obs(agreement.name, "authoritative", ObsStatus.OK, f"{len(servers)} servers agree", data)
     reason = "servers disagree" if not agreement.agree else f"{len(agreement.failed)} servers did not answer"
     return _obs(agreement.name, "authoritative", ObsStatus.FAILED, reason, data)
 
 
+# Chain walks that stopped before an authoritative answer said anything: not observed, not failed.
+_UNOBSERVED = ("unanswered", "bad_question", "")
+
+
 def chain_observation(chain: CnameChain) -> Observation:
+    """The CNAME chain as an observation: ok only when it ends in an address; a loop, a dead end or an
+    error code is failed (with the chain in the reason); a walk that got no answer is an error."""
     data = {**chain.to_dict(), "chain": [h.to_dict() for h in chain.hops]}
-    if chain.effective_ttl is None:
-        return _obs(chain.name, "chain", ObsStatus.ERROR, chain.error or "no records", data)
-    status = ObsStatus.OK if chain.complete else ObsStatus.FAILED
-    reason = f"{len(chain.hops)} hop(s), effective TTL {chain.effective_ttl}s" + (
-        f"; {chain.error}" if chain.error else ""
-    )
-    return _obs(chain.name, "chain", status, reason, data)
+    if chain.complete and chain.effective_ttl is not None:
+        reason = f"{len(chain.hops)} hop(s), effective TTL {chain.effective_ttl}s"
+        return _obs(chain.name, "chain", ObsStatus.OK, reason, data)
+    why = chain.error or "no records"
+    if chain.outcome in _UNOBSERVED:
+        return _obs(chain.name, "chain", ObsStatus.ERROR, why, data)
+    reason = f"no address: {why}" + (f" (chain {chain_text(chain.names)})" if chain.hops else "")
+    return _obs(chain.name, "chain", ObsStatus.FAILED, reason, data)
 
 
 def resolver_observation(cached: CachedTtl) -> Observation:

@@ -15,7 +15,7 @@ from failover.checks.capacity import capacities, total
 from failover.checks.dns import detection_seconds, governing_health_checks
 from failover.checks.evidence import Evidence
 from failover.equivalence import DB_KINDS, per_instance_vcpu
-from failover.model import Finding, FindingStatus, Kind, Reason, Score, Status
+from failover.model import Finding, FindingStatus, Kind, ObsStatus, Reason, Score, Status
 from failover.schema import ScoringConfig, format_duration
 
 POINTS = {FindingStatus.PASS: 100.0, FindingStatus.WARN: 50.0, FindingStatus.FAIL: 0.0, FindingStatus.UNKNOWN: 0.0}
@@ -84,10 +84,12 @@ def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
     # DNS: the effective TTL clients may cache.
     dns_s: float | None = None
     chain = ev.observation(probe="dns", label="chain")
-    if chain is not None and chain.data.get("effective_ttl") is not None:
+    if chain is not None and chain.ok and chain.data.get("effective_ttl") is not None:
         dns_s = float(chain.data["effective_ttl"])
     elif not w.dns:
         notes.append("no dns: section, DNS switch time unknown")
+    elif chain is not None and chain.status == ObsStatus.FAILED:
+        notes.append("the public name does not resolve to an address, DNS switch time unknown")
     else:
         notes.append("effective TTL not measured yet")
     # Scale-up: deficit to the required capacity, provisioned in parallel batches.

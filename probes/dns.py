@@ -35,6 +35,8 @@ from failover.model import Observation, ObsStatus
 __all__ = [
     "DnsTarget",
     "Exchange",
+    "answer_loops",
+    "chain_text",
     "classify",
     "exchange",
     "follow_answer",
@@ -334,32 +336,49 @@ def negative_ttl(msg: dns.message.Message) -> int | None:
     return None
 
 
-def _find(msg: dns.message.Message, section: list[dns.rrset.RRset], name: dns.name.Name, rdtype: int) -> Any:
-    for rrset in section:
-        if rrset.name == name and rrset.rdtype == rdtype:
-            return rrset
-    return None
+# A CNAME chain inside one answer longer than this is hostile or broken; no resolver follows it.
+MAX_ANSWER_HOPS = 16
 
 
 def follow_answer(
     qname: dns.name.Name, rdtype: int, msg: dns.message.Message
 ) -> tuple[list[dns.rrset.RRset], dns.name.Name, dns.rrset.RRset | None]:
-    """Pure: walk the answer section from ``qname`` through CNAMEs: (CNAME rrsets, last name, final rrset)."""
+    """Pure: walk the answer section from ``qname`` through CNAMEs: (CNAME rrsets, last name, final rrset).
+
+    Stops at a loop (the last name is then the owner of a CNAME already walked, see ``answer_loops``)
+    and once it has walked more than ``MAX_ANSWER_HOPS`` CNAMEs; either way there is no final rrset.
+    """
+    index: dict[tuple[dns.name.Name, int], dns.rrset.RRset] = {}
+    for rrset in msg.answer:
+        index.setdefault((rrset.name, rrset.rdtype), rrset)
     chain: list[dns.rrset.RRset] = []
     current = qname
     seen = {qname}
     while True:
-        final = _find(msg, msg.answer, current, rdtype)
+        final = index.get((current, rdtype))
         if final is not None or rdtype == dns.rdatatype.CNAME:
             return chain, current, final
-        cname = _find(msg, msg.answer, current, dns.rdatatype.CNAME)
-        if cname is None or not len(cname):
+        cname = index.get((current, dns.rdatatype.CNAME))
+        if cname is None or not len(cname) or len(chain) > MAX_ANSWER_HOPS:
             return chain, current, None
         chain.append(cname)
         current = cname[0].target
         if current in seen:  # a loop inside one response: stop, the caller sees no final rrset
             return chain, current, None
         seen.add(current)
+
+
+def answer_loops(chain: list[dns.rrset.RRset], last: dns.name.Name) -> bool:
+    """Pure: does a chain from ``follow_answer`` end where it already passed (a CNAME loop)?"""
+    return any(c.name == last for c in chain)
+
+
+def chain_text(names: list[str], limit: int = MAX_ANSWER_HOPS) -> str:
+    """``a -> b -> a``: a CNAME chain for a one-line reason (long chains elided in the middle)."""
+    shown = [n.rstrip(".") for n in names]
+    if len(shown) > limit:
+        shown = [*shown[: limit // 2], f"… ({len(names) - limit} more)", *shown[-(limit // 2) :]]
+    return " -> ".join(shown)
 
 
 def _values(rrset: dns.rrset.RRset) -> str:
@@ -378,13 +397,23 @@ def classify(name: str, rdtype: str, msg: dns.message.Message) -> tuple[ObsStatu
     # Name.to_text is slow next to a query's round trip: render the names only where they differ.
     name = name.rstrip(".") if qname.is_absolute() else qname.to_text(omit_final_dot=True)
     lastname = last.to_text(omit_final_dot=True) if chain else name
+    loop = final is None and answer_loops(chain, last)
+    targets = [c[0].target.to_text() for c in chain]
     extra: dict[str, Any] = {
-        "cname_chain": [c.name.to_text() + " -> " + c[0].target.to_text() for c in chain],
+        "cname_chain": [c.name.to_text() + " -> " + t for c, t in zip(chain, targets, strict=True)],
+        "chain_names": [qname.to_text(), *targets] if chain else [],
         "final_name": lastname + ".",
+        "loop": loop,
+        # the name holding records of the asked type; None when the answer ends without them
+        "terminal": lastname + "." if final is not None else None,
     }
     ttls = [c.ttl for c in chain] + ([final.ttl] if final is not None else [])
     extra["ttl"] = min(ttls) if ttls else None
     via = f" via CNAME {lastname}" if chain else ""
+    if loop:
+        return ObsStatus.FAILED, f"CNAME loop: {chain_text(extra['chain_names'])} (no {tname} record)", extra
+    if final is None and len(chain) > MAX_ANSWER_HOPS:
+        return ObsStatus.FAILED, f"CNAME chain of more than {MAX_ANSWER_HOPS} hops in one answer", extra
     if rcode == dns.rcode.NXDOMAIN:
         extra["negative_ttl"] = negative_ttl(msg)
         what = f"CNAME target {lastname}" if chain else name
@@ -408,8 +437,8 @@ def classify(name: str, rdtype: str, msg: dns.message.Message) -> tuple[ObsStatu
     ns = [r for r in msg.authority if r.rdtype == dns.rdatatype.NS]
     if ns:
         extra["referral"] = ns[0].name.to_text()
-        targets = ", ".join(sorted(rd.target.to_text() for rd in ns[0]))
-        return ObsStatus.FAILED, f"referral to {ns[0].name.to_text()} ({targets}): not authoritative here", extra
+        ns_names = ", ".join(sorted(rd.target.to_text() for rd in ns[0]))
+        return ObsStatus.FAILED, f"referral to {ns[0].name.to_text()} ({ns_names}): not authoritative here", extra
     return ObsStatus.FAILED, f"empty answer for {name} {tname} (NOERROR, no records, no SOA)", extra
 
 

@@ -326,6 +326,7 @@ class Agreement:
     groups: list[dict[str, Any]] = field(default_factory=list)  # distinct answers with their servers
     ttls: dict[str, int | None] = field(default_factory=dict)  # server -> min TTL it handed out
     not_authoritative: list[str] = field(default_factory=list)
+    loops: dict[str, list[str]] = field(default_factory=dict)  # server -> the names its looping answer walks
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -338,6 +339,7 @@ class Agreement:
             "groups": self.groups,
             "ttls": self.ttls,
             "not_authoritative": self.not_authoritative,
+            "loops": self.loops,
         }
 
 
@@ -354,6 +356,7 @@ def agreement_from(name: str, rdtype: str, observations: Mapping[str, Observatio
     failed: dict[str, str] = {}
     ttls: dict[str, int | None] = {}
     not_auth: list[str] = []
+    loops: dict[str, list[str]] = {}
     for server, obs in observations.items():
         rcode = obs.data.get("rcode")
         if obs.status == ObsStatus.ERROR or rcode is None:
@@ -364,6 +367,8 @@ def agreement_from(name: str, rdtype: str, observations: Mapping[str, Observatio
             continue
         if not obs.data.get("flags", {}).get("aa"):
             not_auth.append(server)
+        if obs.data.get("loop"):
+            loops[server] = [str(n) for n in obs.data.get("chain_names") or [name]]
         records = sorted({f"{_norm(r['name'])} {r['type']} {r['value'].lower()}" for r in obs.data.get("answers", [])})
         answers[server] = [str(rcode), *records]
         ttls[server] = obs.data.get("ttl")
@@ -382,6 +387,7 @@ def agreement_from(name: str, rdtype: str, observations: Mapping[str, Observatio
         ],
         ttls=ttls,
         not_authoritative=sorted(not_auth),
+        loops=loops,
     )
 
 
@@ -423,10 +429,29 @@ class CnameChain:
     effective_ttl: int | None = None  # min TTL along the chain: how long a resolver may keep it
     error: str | None = None
     steps: list[str] = field(default_factory=list)
+    # How the walk ended: address (records of the asked type) | loop | too_long | nxdomain | nodata |
+    # rcode (another error code) | unanswered (no authoritative answer: not observed) | bad_question
+    outcome: str = ""
 
     @property
     def answers(self) -> list[str]:
         return self.hops[-1].values if self.complete and self.hops else []
+
+    @property
+    def loop(self) -> bool:
+        return self.outcome == "loop"
+
+    @property
+    def terminal(self) -> str | None:
+        """The name holding the records of the asked type; None when the chain ends without any."""
+        return self.hops[-1].name if self.complete and self.hops else None
+
+    @property
+    def names(self) -> list[str]:
+        """Every name the chain passes through, in order, starting with the asked name."""
+        out = [self.hops[0].name] if self.hops else [self.name]
+        out += [h.values[0] for h in self.hops if h.rdtype == "CNAME" and h.values]
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -439,6 +464,10 @@ class CnameChain:
             "answers": self.answers,
             "error": self.error,
             "steps": self.steps,
+            "outcome": self.outcome,
+            "loop": self.loop,
+            "terminal": self.terminal,
+            "names": self.names,
         }
 
 
@@ -474,41 +503,43 @@ async def follow_cname_chain(
         qtype = dns.rdatatype.from_text(rdtype)
         current = dns.name.from_text(name)
     except Exception as err:  # an unknown type or a malformed name: a bad target, reported as such
-        return CnameChain(name, rtype_text, error=f"bad question {name!r} {rdtype!r}: {err}")
+        why = f"bad question {name!r} {rdtype!r}: {err}"
+        return CnameChain(name, rtype_text, error=why, outcome="bad_question")
     seen: set[dns.name.Name] = set()  # owners of the CNAMEs walked so far
 
-    def done(error: str | None, complete: bool = False) -> CnameChain:
+    def done(outcome: str, error: str | None) -> CnameChain:
         final = current.to_text()
-        return CnameChain(name, rtype_text, hops, final, complete, chain_ttl(hops), error, steps)
+        complete = outcome == "address"
+        return CnameChain(name, rtype_text, hops, final, complete, chain_ttl(hops), error, steps, outcome)
 
     while True:
         msg, server = await _authoritative_answer(
             current.to_text(), rtype_text, nameservers, resolver, timeout, ns_port, steps
         )
         if msg is None:
-            return done(f"no authoritative answer for {current}")
+            return done("unanswered", f"no authoritative answer for {current}")
         aa = _authoritative(msg)
         chain, last, final = follow_answer(current, qtype, msg)
         for rrset in chain:
             if rrset.name in seen:
-                return done(f"CNAME loop at {rrset.name}")
+                return done("loop", f"CNAME loop at {rrset.name}")
             seen.add(rrset.name)
             hops.append(CnameHop(rrset.name.to_text(), "CNAME", rrset.ttl, [rrset[0].target.to_text()], server, aa))
         current = last
         if final is not None:
             values = sorted(r["value"] for r in rrset_records(final))
             hops.append(CnameHop(final.name.to_text(), rtype_text, final.ttl, values, server, aa))
-            return done(None, complete=True)
+            return done("address", None)
         if current in seen:
-            return done(f"CNAME loop at {current}")
+            return done("loop", f"CNAME loop at {current}")
         if len(hops) > max_hops:
-            return done(f"CNAME chain longer than {max_hops} hops")
+            return done("too_long", f"CNAME chain longer than {max_hops} hops")
         if msg.rcode() == dns.rcode.NXDOMAIN:
-            return done(f"NXDOMAIN: {current} does not exist")
+            return done("nxdomain", f"NXDOMAIN: {current} does not exist")
         if msg.rcode() != dns.rcode.NOERROR:
-            return done(f"{dns.rcode.to_text(msg.rcode())} for {current}")
+            return done("rcode", f"{dns.rcode.to_text(msg.rcode())} for {current}")
         if not chain:
-            return done(f"NODATA: {current} has no {rtype_text} or CNAME record")
+            return done("nodata", f"NODATA: {current} has no {rtype_text} or CNAME record")
 
 
 async def _authoritative_answer(

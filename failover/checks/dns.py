@@ -90,6 +90,12 @@ def dns_authoritative(ev: Evidence) -> list[Finding]:
             "authoritative servers disagree: "
             + join([f"{s.get('server')}={','.join(map(str, s.get('answers') or [])) or '-'}" for s in servers]),
         )
+    elif looping := [s for s in servers if s.get("loop")]:
+        status, reason = (
+            FindingStatus.FAIL,
+            f"{ev.workload.dns.name} does not resolve: {len(looping)} of {len(servers)} servers answer with a "
+            f"CNAME loop " + " -> ".join(str(n).rstrip(".") for n in looping[0].get("chain") or []),
+        )
     elif silent:
         status, reason = (
             FindingStatus.WARN,
@@ -118,7 +124,10 @@ def dns_ttl(ev: Evidence) -> list[Finding]:
     limit = ev.workload.targets.max_dns_ttl
     obs = ev.observation(probe="dns", label="chain")
     ttl = obs.data.get("effective_ttl") if obs else None
-    if obs is None or ttl is None:
+    if obs is not None and obs.status == ObsStatus.FAILED:  # a loop or a dead end: nothing to fail over to
+        chain = obs.data.get("chain")
+        return [me.finding(ev, FindingStatus.FAIL, f"{ev.workload.dns.name}: {obs.reason}", chain=chain)]
+    if obs is None or ttl is None or not obs.ok:
         why = "not probed yet" if obs is None else obs.reason
         return [me.finding(ev, FindingStatus.UNKNOWN, f"TTL of {ev.workload.dns.name} unknown: {why}")]
     findings_ev: dict[str, Any] = {"effective_ttl": ttl, "max_dns_ttl": limit, "chain": obs.data.get("chain")}
