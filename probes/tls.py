@@ -44,6 +44,9 @@ def client_context(ca_files: tuple[str, ...] = (), verify: bool = True) -> ssl.S
         ctx.verify_mode = ssl.CERT_NONE
         return ctx
     ctx = ssl.create_default_context()
+    # Match names against subjectAltName only, as browsers and Go clients do (RFC 6125 and the CA/B
+    # baseline requirements): a certificate that carries its name only in the CN is refused.
+    ctx.hostname_checks_common_name = False
     for path in ca_files:
         try:
             ctx.load_verify_locations(cafile=path)
@@ -199,6 +202,14 @@ def assess(
     }
     if earliest is not None and days_left is not None and days_left < 0:
         reason = f"certificate for {name} expired {_days(days_left)} ago (CN={earliest.subject})"
+        return TlsVerdict(ObsStatus.FAILED, reason, data)
+    if leaf is not None and not leaf.names:
+        # Even where a verifier accepted it (the CN fallback): browsers and Go clients refuse it.
+        data["covers_name"] = False
+        reason = (
+            f"certificate for {name} has no subjectAltName (only CN={leaf.subject}): "
+            "browsers and Go clients ignore the CN and refuse it"
+        )
         return TlsVerdict(ObsStatus.FAILED, reason, data)
     if not verified:
         if leaf is None:

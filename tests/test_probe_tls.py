@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -11,7 +12,7 @@ from failover.model import Observation, ObsStatus
 from probes import tls
 from probes.http import probe_http
 from probes.targets import HttpTarget
-from tests.fixtures.http import PUBLIC_NAME, WRONG_NAME, TlsSites
+from tests.fixtures.http import PUBLIC_NAME, WRONG_NAME, CnOnlySite, TlsSites
 
 
 def probe(target: HttpTarget) -> Observation:
@@ -106,6 +107,37 @@ def test_untrusted_ca_fails_without_the_ca_file(tls_sites: TlsSites) -> None:
 def test_plain_http_to_a_tls_port_fails_cleanly(tls_sites: TlsSites) -> None:
     obs = probe(HttpTarget(f"http://127.0.0.1:{tls_sites.valid.port}/ok", timeout=2))
     assert obs.status is ObsStatus.FAILED
+
+
+def test_certificate_with_a_cn_and_no_san_fails_like_browsers_and_go(cn_only_site: CnOnlySite) -> None:
+    target = HttpTarget(cn_only_site.site.url(), public_name=PUBLIC_NAME, ca_files=(cn_only_site.ca_file,))
+    obs = probe(target)
+    assert obs.status is ObsStatus.FAILED
+    assert obs.reason.startswith(f"certificate for {PUBLIC_NAME} has no subjectAltName (only CN={PUBLIC_NAME})")
+    info = obs.data["tls"]
+    assert info["covers_name"] is False and info["names"] == [] and info["subject"] == PUBLIC_NAME
+
+
+def test_cn_only_certificate_fails_secondary_tls(cn_only_site: CnOnlySite) -> None:
+    from failover.checks import run_checks
+    from failover.model import FindingStatus
+    from tests import factories as f
+
+    target = HttpTarget(cn_only_site.site.url(), public_name=PUBLIC_NAME, ca_files=(cn_only_site.ca_file,))
+    seen = probe(target)
+    observations = [
+        o if o.probe != "http" else dataclasses.replace(o, status=seen.status, reason=seen.reason, data=seen.data)
+        for o in f.ready_observations()
+    ]
+    findings = run_checks(f.evidence(observations=observations), only={"secondary.tls"})
+    assert [x.status for x in findings] == [FindingStatus.FAIL]
+    assert "no subjectAltName (only CN=checkout.example.com)" in findings[0].reason
+
+
+def test_cn_only_leaf_fails_even_when_a_verifier_accepted_it() -> None:
+    leaf = tls.CertInfo(subject=PUBLIC_NAME, issuer="Some CA", not_after=NOW + dt.timedelta(days=90))
+    verdict = tls.assess(PUBLIC_NAME, [leaf], verified=True, now=NOW)
+    assert verdict.status is ObsStatus.FAILED and "no subjectAltName" in verdict.reason
 
 
 def test_missing_ca_file_is_an_error(tls_sites: TlsSites) -> None:

@@ -137,7 +137,10 @@ def secondary_tls(ev: Evidence) -> list[Finding]:
                 continue
             days = tls.get("days_left")
             which = tls.get("earliest_expiry_subject") or "leaf"
-            if tls.get("covers_name") is False:
+            if tls.get("covers_name") is False and not tls.get("names") and tls.get("subject"):
+                status = FindingStatus.FAIL
+                reason = f"certificate has no subjectAltName (only CN={tls['subject']}): clients refuse it for {name}"
+            elif tls.get("covers_name") is False:
                 names = ", ".join(tls.get("names") or []) or "none"
                 status, reason = FindingStatus.FAIL, f"certificate does not cover {name} (names: {names})"
             elif days is not None and days < 0:
