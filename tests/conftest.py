@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.dns",
     "tests.fixtures.smtp",
     "tests.fixtures.daemon",
+    "tests.fixtures.hostile",
 ]

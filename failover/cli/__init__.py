@@ -54,7 +54,9 @@ class LazyGroup(click.Group):
         except FailoverError as err:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"error: {err}", err=True)
+            from failover.printable import printable
+
+            click.echo(printable(f"error: {err}", keep_newlines=True), err=True)
             ctx.exit(err.exit_code)
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import click
 
-from failover.cli.options import config_option, console, echo_json, format_option
+from failover.cli.options import config_option, console, echo_json, echo_line, format_option
 from failover.errors import ConfigError
 
 fail_under_option = click.option(
@@ -71,7 +71,7 @@ def check(
         store.close()
     for inv in result.inventories:
         for gap in inv.incomplete:
-            click.echo(f"warning: inventory of {inv.account} incomplete at {gap.scope}: {gap.reason}", err=True)
+            echo_line(f"warning: inventory of {inv.account} incomplete at {gap.scope}: {gap.reason}", err=True)
     if fmt == "json":
         echo_json(
             {
@@ -148,6 +148,7 @@ def explain(workload: str, config_path: str | None, fmt: str) -> None:
     from failover.checks import CATALOG
     from failover.cli.render import STATUS_STYLE, score_json, score_table
     from failover.config import load_config
+    from failover.printable import printable
     from failover.store import Store, resolve_database_url
 
     config = load_config(config_path, required=False)
@@ -180,10 +181,12 @@ def explain(workload: str, config_path: str | None, fmt: str) -> None:
     for f in sorted(findings, key=lambda f: (order.get(str(f.status), 9), f.check, f.subject)):
         meta = CATALOG.get(f.check)
         body = Text()
-        body.append(f.reason + "\n")
+        body.append(printable(f.reason) + "\n")
         if f.evidence:
             body.append("evidence: " + json.dumps(f.evidence, default=str, sort_keys=True)[:1500] + "\n", style="dim")
         if meta:
             body.append(meta.doc, style="italic")
-        title = Text.assemble((f"{f.status} ", STATUS_STYLE.get(str(f.status), "")), f"{f.check}  {f.subject}")
+        title = Text.assemble(
+            (f"{f.status} ", STATUS_STYLE.get(str(f.status), "")), f"{f.check}  {printable(f.subject)}"
+        )
         out.print(Panel(body, title=title, title_align="left"))

@@ -59,6 +59,7 @@ def list_(workload: str | None, config_path: str | None, fmt: str) -> None:
     """List recorded drills, newest first."""
     from rich.table import Table
 
+    from failover.cli.render import cell
     from failover.config import load_config
     from failover.schema import format_duration
     from failover.store import Store, resolve_database_url
@@ -74,7 +75,6 @@ def list_(workload: str | None, config_path: str | None, fmt: str) -> None:
         table.add_column(col)
     for d in drills:
         recovery = format_duration(d.recovery_s) if d.recovery_s is not None else "-"
-        table.add_row(
-            d.workload, f"{d.performed_at:%Y-%m-%d %H:%M}", "ok" if d.succeeded else "failed", recovery, d.notes
-        )
+        outcome = "ok" if d.succeeded else "failed"
+        table.add_row(cell(d.workload), f"{d.performed_at:%Y-%m-%d %H:%M}", outcome, recovery, cell(d.notes))
     console().print(table)

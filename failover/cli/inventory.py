@@ -12,9 +12,10 @@ from typing import Any
 
 import click
 
-from failover.cli.options import config_option, console, echo_json, format_option
+from failover.cli.options import config_option, console, echo_json, echo_line, format_option
 from failover.errors import ConfigError
 from failover.model import Capacity, Inventory, Resource
+from failover.printable import printable
 from failover.schema import Config
 
 
@@ -63,12 +64,20 @@ def summary_line(inv: Inventory) -> str:
 def _table(title: str, resources: list[Resource]) -> Any:
     from rich.table import Table
 
+    from failover.cli.render import cell
+
     table = Table(title=title, title_justify="left", expand=False)
     for col in ("kind", "name", "id", "region", "zone", "state", "capacity"):
         table.add_column(col, overflow="fold")
     for r in sorted(resources, key=lambda r: (r.kind, r.region, r.name, r.native_id)):
         table.add_row(
-            str(r.kind), r.name, r.native_id, r.region or "global", r.zone, r.state, capacity_text(r.capacity)
+            str(r.kind),
+            cell(r.name),
+            cell(r.native_id),
+            cell(r.region or "global"),
+            cell(r.zone),
+            cell(r.state),
+            capacity_text(r.capacity),
         )
     return table
 
@@ -105,11 +114,12 @@ def inventory(config_path: str | None, accounts: tuple[str, ...], fmt: str, no_s
     if sys.stdout.isatty():
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True) as bar:
+        columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn())
+        with Progress(*columns, console=console(), transient=True) as bar:
             tasks = {a.name: bar.add_task(f"inventory {a.name} ({a.provider})", total=1) for a in selected}
 
             def on_done(inv: Inventory) -> None:
-                bar.update(tasks[inv.account], completed=1, description=summary_line(inv))
+                bar.update(tasks[inv.account], completed=1, description=printable(summary_line(inv)))
 
             inventories = run(on_done)
     else:
@@ -132,7 +142,7 @@ def inventory(config_path: str | None, accounts: tuple[str, ...], fmt: str, no_s
             out.print(summary_line(inv))
     for inv in inventories:
         for gap in inv.incomplete:
-            click.echo(
+            echo_line(
                 f"warning: inventory of {inv.account} incomplete at {gap.scope} ({gap.error}): {gap.reason}", err=True
             )
     if not all(inv.complete for inv in inventories):

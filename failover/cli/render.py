@@ -1,4 +1,7 @@
-"""Tables for scores and findings: one place so `check`, `score`, `explain` and `demo` look alike."""
+"""Tables for scores and findings: one place so `check`, `score`, `explain` and `demo` look alike.
+
+Every string shown passes through ``failover.printable`` (here via ``cell``, elsewhere via the
+console's ``render_str``): reasons, subjects and names carry remote text."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from failover.model import Finding, Score
+from failover.printable import printable
 from failover.schema import format_duration
 
 STATUS_STYLE = {
@@ -18,6 +22,12 @@ STATUS_STYLE = {
     "fail": "red",
     "unknown": "magenta",
 }
+
+
+def cell(value: object, style: str = "") -> Text:
+    """A table cell or text piece from a value that may come from a cloud, a peer or the store: one
+    line, control characters escaped, never read as markup."""
+    return Text("-" if value is None else printable(value), style=style)
 
 
 def trend_text(now: float, then: float | None) -> str:
@@ -42,7 +52,7 @@ def score_table(scores: list[Score], previous: dict[str, Score | None] | None = 
     for s in scores:
         prev = (previous or {}).get(s.workload)
         risks = ", ".join(f"{p} {r:.0%}" for p, r in sorted(s.single_provider_risk.items()) if r > 0) or "none"
-        reasons = "\n".join(f"+{r.points:g} {r.check}: {r.message}" for r in s.reasons[:top]) or "-"
+        reasons = "\n".join(f"+{r.points:g} {r.check}: {printable(r.message)}" for r in s.reasons[:top]) or "-"
         if len(s.reasons) > top:
             reasons += f"\n… {len(s.reasons) - top} more (failover explain {s.workload})"
         table.add_row(
@@ -66,9 +76,8 @@ def findings_table(findings: list[Finding], title: str = "Findings") -> Table:
     table.add_column("reason", overflow="fold")
     order = {"fail": 0, "unknown": 1, "warn": 2, "pass": 3}
     for f in sorted(findings, key=lambda f: (f.workload, order.get(str(f.status), 9), f.check, f.subject)):
-        table.add_row(
-            f.workload, f.check, Text(str(f.status), style=STATUS_STYLE.get(str(f.status), "")), f.subject, f.reason
-        )
+        status = Text(str(f.status), style=STATUS_STYLE.get(str(f.status), ""))
+        table.add_row(cell(f.workload), f.check, status, cell(f.subject), cell(f.reason))
     return table
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from failover.cli.options import config_option
+from failover.cli.options import config_option, echo_line
 
 if TYPE_CHECKING:
     from failover.schema import Config
@@ -109,8 +109,8 @@ def _send(ctx: click.Context, config: Config, store: Store, now: datetime, owner
     for addr in result.sent:
         click.echo(f"sent {result.iso_week} to {addr}")
     for addr, why in result.skipped.items():
-        click.echo(f"skipped {addr}: {why}")
+        echo_line(f"skipped {addr}: {why}")
     for addr, err in result.failed.items():
-        click.echo(f"failed {addr}: {err}", err=True)
+        echo_line(f"failed {addr}: {err}", err=True)  # the SMTP server's words: remote text
     if result.failed:
         ctx.exit(3)

@@ -18,6 +18,8 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
+from failover.printable import escape_json_controls, printable
+
 __all__ = ["LogFormat", "emit", "redact", "setup_logging"]
 
 LogFormat = Literal["text", "json"]
@@ -83,27 +85,33 @@ class JsonFormatter(logging.Formatter):
             err = record.exc_info[1]
             out["error"] = redact(f"{type(err).__name__}: {err}")
             out["traceback"] = redact("".join(traceback.format_exception(*record.exc_info)))
-        return json.dumps(out, ensure_ascii=False, default=str)
+        # Exact values; the control characters JSON would leave raw are written as \u escapes.
+        return escape_json_controls(json.dumps(out, ensure_ascii=False, default=str))
 
 
 def _text_value(v: Any) -> str:
     if isinstance(v, list):
         v = ",".join(str(x) for x in v)
     s = v if isinstance(v, str) else json.dumps(v, default=str)
-    return json.dumps(s) if (not s or any(c in s for c in ' ="\n')) else s
+    if not s or any(c in s for c in ' ="\n'):
+        return json.dumps(s)  # ASCII only: every control character is an escape
+    return printable(s)
 
 
 class TextFormatter(logging.Formatter):
+    """``time LEVEL event msg key=value…``: one line per event, remote text shown printable (a
+    newline or escape in a resource name cannot forge a line or reach the terminal)."""
+
     def format(self, record: logging.LogRecord) -> str:
         event, msg, fields = _parts(record)
-        head = f"{_timestamp(record)} {record.levelname:<7} {event}"
+        head = f"{_timestamp(record)} {record.levelname:<7} {printable(event)}"
         if msg != event:
-            head += f" {msg}"
-        tail = " ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
+            head += f" {printable(msg)}"
+        tail = " ".join(f"{printable(k)}={_text_value(v)}" for k, v in fields.items())
         line = f"{head} {tail}" if tail else head
         if record.exc_info and record.exc_info[1] is not None:
             tb = redact("".join(traceback.format_exception(*record.exc_info))).rstrip()
-            line += "\n" + "\n".join(f"    {x}" for x in tb.splitlines())
+            line += "\n" + "\n".join(f"    {printable(x)}" for x in tb.splitlines())
         return line
 
 

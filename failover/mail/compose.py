@@ -2,8 +2,9 @@
 
 The HTML is built for mail clients, not browsers: nested tables and inline styles, no scripts, no
 images (the weekly trend is a row of table cells plus a unicode sparkline, so it survives blocked
-images and stripped styles). Jinja2 autoescapes the HTML template; every value that reaches a header
-is flattened to one line first, so a hostile name cannot add headers.
+images and stripped styles). Jinja2 autoescapes the HTML template; every value either template shows
+has its control characters escaped (``failover.printable``); every value that reaches a header is
+flattened to one line first, so a hostile name cannot add headers.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from email.policy import SMTP
 from email.utils import format_datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from failover.mail.digest import OwnerDigest
 from failover.model import Status
+from failover.printable import printable
 from failover.schema import Config, format_duration
 
 __all__ = ["compose", "one_line_header", "render_html", "render_text", "subject_for"]
@@ -96,9 +99,19 @@ def _fmt(value: object, spec: str) -> str:
     return spec % (value,)
 
 
+def _shown(value: object) -> object:
+    """Every ``{{ value }}`` of both templates: strings shown printable (remote names and reasons reach
+    the text part as they are, so escapes would reach the reader's terminal); markup we built (``Markup``)
+    and non-strings pass as they are."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return printable(value)
+    return value
+
+
 @functools.lru_cache(maxsize=4)
 def _env(ready: float, not_ready_below: float) -> Environment:
     env = Environment(
+        finalize=_shown,
         loader=PackageLoader("failover.mail", "templates"),
         autoescape=select_autoescape(
             enabled_extensions=("html",), disabled_extensions=("txt",), default_for_string=True, default=True

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from failover.sandbox._server import LocalApi
 
@@ -313,7 +313,7 @@ class FakeArm(LocalApi["Request"]):
 
     def _handle(self, method: str, raw_path: str, headers: Any) -> tuple[int, dict[str, str], Any]:
         parts = urlsplit(raw_path)
-        path = parts.path.rstrip("/")
+        path = unquote(parts.path).rstrip("/")  # ARM matches names decoded, as the SDK quotes them
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         collection, subscription = None, None
         for pattern, name in _ROUTES:
