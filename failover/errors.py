@@ -5,7 +5,8 @@
     ├── ProviderError             a cloud API could not be read
     │   ├── AccessDenied          credentials lack a permission (not retried)
     │   ├── Throttled             rate limited; retried with backoff, raised when retries run out
-    │   └── Unreachable           endpoint down, timeout, DNS failure, 5xx after retries
+    │   ├── Unreachable           endpoint down, timeout, DNS failure, 5xx after retries
+    │   └── DeadlineExceeded      the account's inventory deadline came before the read finished
     ├── ProbeError                a probe could not be set up (a bad target); failures are observations
     ├── StoreError                the database cannot be opened, migrated or written
     ├── MailError                 an email could not be handed to the SMTP server (``transient``: retrying
@@ -56,6 +57,10 @@ class Throttled(ProviderError):
 
 class Unreachable(ProviderError):
     pass
+
+
+class DeadlineExceeded(ProviderError):
+    """The account's ``inventory_deadline`` passed: a retry or a slow call was cut short."""
 
 
 class ProbeError(FailoverError):

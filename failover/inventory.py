@@ -47,10 +47,17 @@ def inventory_config(
     on_done: Callable[[Inventory], None] | None = None,
     max_workers: int = 4,
 ) -> list[Inventory]:
-    """Run each selected account's adapter (concurrently); one ``Inventory`` per account, in config order."""
+    """Run each selected account's adapter (concurrently); one ``Inventory`` per account, in config order.
+
+    Each account is handed over with its effective ``inventory_deadline`` (the default filled in).
+    """
     from providers.base import inventory_accounts
 
-    return inventory_accounts(select_accounts(config, accounts), max_workers=max_workers, on_done=on_done)
+    selected = [
+        a.model_copy(update={"inventory_deadline": config.inventory_deadline(a)})
+        for a in select_accounts(config, accounts)
+    ]
+    return inventory_accounts(selected, max_workers=max_workers, on_done=on_done)
 
 
 def status_of(inventories: Sequence[Inventory]) -> str:

@@ -137,7 +137,7 @@ class ScopeError:
     """A part of an account that could not be read: the inventory is incomplete there.
 
     ``scope`` is provider-shaped (``us-east-1``, ``us-east-1/rds``, ``projects/acme/zones/us-c1-a``,
-    ``subscriptions/…/locks``); ``error`` is one of access_denied, throttled, unreachable, error.
+    ``subscriptions/…/locks``); ``error`` is one of access_denied, throttled, unreachable, deadline, error.
     """
 
     scope: str

@@ -101,6 +101,9 @@ class Account(_Strict):
     credentials: Literal["default", "anonymous"] = "default"
     max_concurrency: int = Field(default=8, ge=1, le=64)
     timeout: Duration = 30.0
+    # The whole inventory of this account must finish within this; scopes still being read are then
+    # recorded incomplete (``deadline``). Unset: INVENTORY_DEADLINE_FRACTION of daemon.inventory_interval.
+    inventory_deadline: Annotated[Duration, Field(gt=0)] | None = None
 
     @property
     def endpoint_override(self) -> str | None:
@@ -269,6 +272,11 @@ class ScoringConfig(_Strict):
     stale_after: Duration = 86400.0
 
 
+# An account's inventory may take at most this share of the inventory interval by default, so a slow
+# or throttling cloud cannot make one cycle run into the next.
+INVENTORY_DEADLINE_FRACTION = 0.5
+
+
 class Daemon(_Strict):
     listen: str = "127.0.0.1:9108"
     inventory_interval: Duration = 900.0
@@ -312,6 +320,12 @@ class Config(_Strict):
 
     def account(self, name: str) -> Account:
         return next(a for a in self.accounts if a.name == name)
+
+    def inventory_deadline(self, account: Account) -> float:
+        """The account's ``inventory_deadline``, or its default share of ``daemon.inventory_interval``."""
+        if account.inventory_deadline is not None:
+            return account.inventory_deadline
+        return INVENTORY_DEADLINE_FRACTION * self.daemon.inventory_interval
 
     def workload(self, name: str) -> Workload:
         return next(w for w in self.workloads if w.name == name)

@@ -12,10 +12,11 @@ import importlib
 import random
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
+from failover.errors import AccessDenied, DeadlineExceeded, ProviderError, Throttled, Unreachable
 from failover.model import Inventory, Resource, ScopeError, utcnow
 
 if TYPE_CHECKING:
@@ -29,6 +30,42 @@ ADAPTERS: dict[str, str] = {
     "gcp": "providers.gcp:GcpAdapter",
     "azure": "providers.azure:AzureAdapter",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When one account's inventory must be finished (``Account.inventory_deadline`` after it started).
+
+    Shared by everything reading the account: ``fan_out`` stops waiting at it and records the scopes
+    still running as incomplete, and ``with_retries`` neither retries nor waits (a ``Retry-After``
+    included) past it, so one hanging or throttling API cannot hold a cycle. ``seconds=None`` means
+    no deadline (adapters called directly, e.g. by the benchmarks).
+    """
+
+    seconds: float | None = None
+    at: float | None = None  # time.monotonic() value
+
+    @classmethod
+    def after(cls, seconds: float | None) -> Deadline:
+        return cls(seconds, None if seconds is None else time.monotonic() + seconds)
+
+    def remaining(self) -> float | None:
+        """Seconds left (never negative); None without a deadline."""
+        return None if self.at is None else max(0.0, self.at - time.monotonic())
+
+    def expired(self) -> bool:
+        return self.at is not None and time.monotonic() >= self.at
+
+    def describe(self) -> str:
+        return f"the {self.seconds:g}s inventory deadline" if self.seconds is not None else "no deadline"
+
+
+NO_DEADLINE = Deadline()
+
+
+def deadline_of(account: Account) -> Deadline:
+    """The account's deadline, starting now (``inventory_deadline`` unset: none)."""
+    return Deadline.after(getattr(account, "inventory_deadline", None))
 
 
 class Adapter(Protocol):
@@ -83,6 +120,8 @@ def error_kind(err: BaseException) -> str:
         return "throttled"
     if isinstance(err, Unreachable):
         return "unreachable"
+    if isinstance(err, DeadlineExceeded):
+        return "deadline"
     return "error"
 
 
@@ -105,12 +144,15 @@ def with_retries(
     base_delay: float = 0.2,
     max_delay: float = 5.0,
     sleep: Callable[[float], None] = time.sleep,
+    deadline: Deadline = NO_DEADLINE,
 ) -> T:
     """Run ``call``; retry what ``classify`` maps to ``Throttled``/``Unreachable`` with full-jitter backoff.
 
     ``classify`` turns an SDK exception into one of our ``ProviderError``s (or ``None`` to re-raise it
     unchanged). ``AccessDenied`` is never retried. A ``Throttled`` with a ``retry_after`` hint waits at
-    least that long (capped at ``max_delay``), so a server asking for patience gets it.
+    least that long, so a server asking for patience gets it: in full when it fits before ``deadline``
+    (capped at ``max_delay`` without one); a hint reaching past the deadline ends the retries at once.
+    No retry starts, and no wait runs, past the deadline.
     """
     for attempt in range(attempts):
         try:
@@ -123,8 +165,16 @@ def with_retries(
             if not retryable or attempt == attempts - 1:
                 raise err from raw
             delay = random.uniform(0, min(max_delay, base_delay * 2**attempt))
-            if isinstance(err, Throttled) and err.retry_after is not None:
-                delay = max(delay, min(max_delay, err.retry_after))
+            remaining = deadline.remaining()
+            scope = getattr(err, "scope", "")
+            hint = err.retry_after if isinstance(err, Throttled) else None
+            if hint is not None and remaining is not None and hint > remaining:
+                why = f"{err}; the server asks to retry after {hint:g}s, past {deadline.describe()}"
+                raise Throttled(why, scope, hint) from raw
+            if hint is not None:
+                delay = max(delay, hint if remaining is not None else min(max_delay, hint))
+            if remaining is not None and delay >= remaining:
+                raise DeadlineExceeded(f"{err}; not retried: {deadline.describe()} came first", scope) from raw
             sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -139,10 +189,13 @@ def fan_out(
     read: Callable[[str], ScopeResult],
     *,
     max_workers: int,
+    deadline: Deadline = NO_DEADLINE,
 ) -> tuple[list[Resource], list[ScopeError]]:
     """Read every scope concurrently (bounded). A scope that fails becomes a ``ScopeError``, not an empty list.
 
-    ``read`` may return a partial answer as ``(resources, scope_errors)``; both are kept.
+    ``read`` may return a partial answer as ``(resources, scope_errors)``; both are kept. At ``deadline``
+    the scopes not finished are recorded incomplete (``deadline``) and left behind: their threads end
+    on their own (each call has its timeout, and no retry starts past the deadline).
     """
     scopes = list(dict.fromkeys(scopes))
     resources: list[Resource] = []
@@ -150,19 +203,28 @@ def fan_out(
     if not scopes:
         return resources, errors
 
-    def one(scope: str) -> tuple[str, ScopeResult | BaseException]:
+    def one(scope: str) -> ScopeResult | BaseException:
         try:
-            return scope, read(scope)
+            return read(scope)
         except Exception as err:
-            return scope, err
+            return err
 
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(scopes)))) as pool:
-        for scope, result in pool.map(one, scopes):
-            if isinstance(result, BaseException):
-                errors.append(scope_error(result, scope))
-            elif isinstance(result, tuple):
-                resources.extend(result[0])
-                errors.extend(result[1])
-            else:
-                resources.extend(result)
+    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(scopes))), thread_name_prefix="fan-out")
+    futures: dict[str, Future[ScopeResult | BaseException]] = {scope: pool.submit(one, scope) for scope in scopes}
+    _, late = wait(futures.values(), timeout=deadline.remaining())
+    pool.shutdown(wait=not late, cancel_futures=True)
+    for scope, future in futures.items():
+        if future.cancelled() or not future.done():  # (one of ``late`` may have finished since)
+            started = "not started" if future.cancelled() else "not finished"
+            reason = f"{started} within {deadline.describe()} (inventory_deadline)"
+            errors.append(ScopeError(scope=scope, error="deadline", reason=reason))
+            continue
+        result = future.result()
+        if isinstance(result, BaseException):
+            errors.append(scope_error(result, scope))
+        elif isinstance(result, tuple):
+            resources.extend(result[0])
+            errors.extend(result[1])
+        else:
+            resources.extend(result)
     return resources, errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from failover.errors import ProviderError
+from failover.errors import DeadlineExceeded, ProviderError
 from failover.model import Inventory, Provider, Resource, ScopeError, utcnow
 from failover.schema import Account
 from providers.aws.autoscaling import read_groups
@@ -16,7 +16,7 @@ from providers.aws.rds import read_databases
 from providers.aws.route53 import read_route53
 from providers.aws.s3 import read_buckets
 from providers.aws.session import guarded, open_clients
-from providers.base import error_kind, fan_out, one_line
+from providers.base import deadline_of, error_kind, fan_out, one_line
 
 RegionalReader = Callable[[Ctx, str], list[Resource]]
 GlobalReader = Callable[[Ctx], list[Resource]]
@@ -59,13 +59,17 @@ class AwsAdapter:
 
     def inventory(self, account: Account) -> Inventory:
         started = utcnow()
+        deadline = deadline_of(account)
         try:
-            clients = open_clients(account, retry_mode=self.retry_mode, max_attempts=self.max_attempts)
+            clients = open_clients(
+                account, retry_mode=self.retry_mode, max_attempts=self.max_attempts, deadline=deadline
+            )
         except ProviderError as err:  # assuming the role failed: nothing in the account can be read
             scope = ScopeError(scope="sts:AssumeRole", error=error_kind(err), reason=one_line(err))
             return Inventory(account=account.name, provider=self.provider, incomplete=[scope], started_at=started)
         workers = account.max_concurrency
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aws-detail") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aws-detail")
+        try:
             ctx = Ctx(account=account, clients=clients, pool=pool, page_size=self.page_size)
             account_id = pool.submit(self._account_id, ctx)  # alongside the scopes, not before them
             scopes = [f"{r}/{s}" for r in account.scopes for s in self.services if s in REGIONAL]
@@ -77,8 +81,15 @@ class AwsAdapter:
                     return GLOBAL[service](ctx)
                 return REGIONAL[service](ctx, where)
 
-            resources, errors = fan_out(scopes, read, max_workers=workers)
-            ctx.account_id = account_id.result()
+            resources, errors = fan_out(scopes, read, max_workers=workers, deadline=deadline)
+            try:
+                ctx.account_id = account_id.result(timeout=deadline.remaining())
+            except TimeoutError:
+                late = DeadlineExceeded(f"not answered within {deadline.describe()}")
+                ctx.incomplete("global/sts", late, "account id unknown")
+        finally:  # past the deadline, calls still running are left to end on their own timeouts
+            late_calls = deadline.expired()
+            pool.shutdown(wait=not late_calls, cancel_futures=late_calls)
         if ctx.account_id:  # our own fresh resources, not shared yet: fill in the id guardrail checks compare
             for r in resources:
                 r.attrs["account_id"] = ctx.account_id

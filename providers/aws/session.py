@@ -4,8 +4,9 @@ Everything here is built per call from the config ``Account``: a boto3 session f
 credential chain (optionally exchanged for a role via STS), and clients that all honour the
 account's ``endpoint_url``, timeout and retry settings. botocore's own retry handler is the single
 retry layer: it retries each HTTP request (so one page of a listing, not the whole listing) on
-throttling codes, 5xx and connection errors with full-jitter exponential backoff; what still fails is
-mapped to our ``ProviderError`` hierarchy by ``classify``.
+throttling codes, 5xx and connection errors with full-jitter exponential backoff, until the account's
+inventory deadline (``stop_retries_at``); what still fails is mapped to our ``ProviderError``
+hierarchy by ``classify``.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
+from failover.errors import AccessDenied, DeadlineExceeded, ProviderError, Throttled, Unreachable
 from failover.schema import Account
-from providers.base import with_retries
+from providers.base import NO_DEADLINE, Deadline, one_line, with_retries
 
 T = TypeVar("T")
 
@@ -128,16 +129,46 @@ def botocore_config(account: Account, *, retry_mode: str, max_attempts: int) -> 
     )
 
 
+def stop_retries_at(deadline: Deadline) -> Callable[..., None]:
+    """A ``needs-retry`` handler that ends botocore's retries once ``deadline`` has passed.
+
+    botocore asks its handlers after every attempt whether to retry; this one runs first and, past the
+    deadline, turns a failed attempt (connection error, timeout, 5xx, throttling) into our
+    ``DeadlineExceeded`` instead of letting the retry handler wait and try again. A successful or
+    plainly refused answer passes through untouched.
+    """
+
+    def handler(
+        response: Any = None, caught_exception: BaseException | None = None, attempts: int = 0, **_: Any
+    ) -> None:
+        if not deadline.expired():
+            return None
+        what = one_line(caught_exception) if caught_exception is not None else ""
+        if response is not None and caught_exception is None:
+            status = int(getattr(response[0], "status_code", 0) or 0)
+            code = str((response[1] or {}).get("Error", {}).get("Code", ""))
+            if status < 500 and status != 429 and code not in THROTTLING_CODES:
+                return None
+            what = f"{code or 'HTTP'} {status}".strip()
+        raise DeadlineExceeded(f"{what} after {attempts} attempt(s); not retried: {deadline.describe()} came first")
+
+    return handler
+
+
 class Clients:
     """Thread-safe, per-inventory cache of clients by (service, region).
 
-    boto3 sessions are not thread-safe but the clients they make are, so creation takes a lock.
+    boto3 sessions are not thread-safe but the clients they make are, so creation takes a lock. Every
+    client stops retrying at the inventory's ``deadline``.
     """
 
-    def __init__(self, session: boto3.Session, account: Account, config: BotoConfig) -> None:
+    def __init__(
+        self, session: boto3.Session, account: Account, config: BotoConfig, deadline: Deadline = NO_DEADLINE
+    ) -> None:
         self._session = session
         self._endpoint = account.endpoint_url
         self._config = config
+        self._deadline = deadline
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], Any] = {}
 
@@ -149,17 +180,26 @@ class Clients:
                 client = self._session.client(
                     service, region_name=region, endpoint_url=self._endpoint, config=self._config
                 )
+                watch_deadline(client, self._deadline)
                 self._cache[key] = client
             return client
 
 
-def open_clients(account: Account, *, retry_mode: str = "standard", max_attempts: int = 5) -> Clients:
+def watch_deadline(client: Any, deadline: Deadline) -> None:
+    if deadline.at is not None:
+        client.meta.events.register_first("needs-retry", stop_retries_at(deadline))
+
+
+def open_clients(
+    account: Account, *, retry_mode: str = "standard", max_attempts: int = 5, deadline: Deadline = NO_DEADLINE
+) -> Clients:
     """Clients for the account, after assuming ``role_arn`` when set (one STS call; raises ProviderError)."""
     config = botocore_config(account, retry_mode=retry_mode, max_attempts=max_attempts)
     session = base_session(account)
     if account.role_arn:
         region = account.regions[0]
         sts = session.client("sts", region_name=region, endpoint_url=account.endpoint_url, config=config)
+        watch_deadline(sts, deadline)
         creds = guarded(
             lambda: sts.assume_role(RoleArn=account.role_arn, RoleSessionName=ROLE_SESSION_NAME)["Credentials"]
         )
@@ -169,7 +209,7 @@ def open_clients(account: Account, *, retry_mode: str = "standard", max_attempts
             aws_session_token=creds["SessionToken"],
             region_name=region,
         )
-    return Clients(session, account, config)
+    return Clients(session, account, config, deadline)
 
 
 def paginate(

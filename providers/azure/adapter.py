@@ -23,7 +23,7 @@ from providers.azure.resources import (
     normalize_resource,
     normalize_resource_group,
 )
-from providers.base import fan_out
+from providers.base import Deadline, deadline_of, fan_out
 
 if TYPE_CHECKING:
     from failover.schema import Account
@@ -60,11 +60,12 @@ class AzureAdapter:
                 "sent over https (use an https endpoint, or credentials: anonymous for a loopback emulator)"
             )
         started = utcnow()
+        deadline = deadline_of(account)
         credential = (self._credential_factory or clients.make_credential)(account)
-        retry = clients.RetrySettings(self._attempts, self._base_delay, self._max_delay, self._sleep)
+        retry = clients.RetrySettings(self._attempts, self._base_delay, self._max_delay, self._sleep, deadline)
         reader = clients.ArmReader(account, credential, retry)
         try:
-            resources, errors = self._read(account, reader)
+            resources, errors = self._read(account, reader, deadline)
         finally:
             reader.close()
             close = getattr(credential, "close", None)
@@ -79,7 +80,9 @@ class AzureAdapter:
             finished_at=utcnow(),
         )
 
-    def _read(self, account: Account, reader: ArmReader) -> tuple[list[Resource], list[ScopeError]]:
+    def _read(
+        self, account: Account, reader: ArmReader, deadline: Deadline
+    ) -> tuple[list[Resource], list[ScopeError]]:
         def read_collection(scope: str) -> list[Resource]:
             _, sub, collection = scope.split("/")
             if collection == "resourcegroups":
@@ -89,7 +92,7 @@ class AzureAdapter:
             return [normalize_lock(sub, lk) for lk in reader.locks(sub)]
 
         scopes = [f"subscriptions/{sub}/{c}" for sub in account.scopes for c in COLLECTIONS]
-        resources, errors = fan_out(scopes, read_collection, max_workers=account.max_concurrency)
+        resources, errors = fan_out(scopes, read_collection, max_workers=account.max_concurrency, deadline=deadline)
 
         pending = {r.native_id: r for r in resources if detail_api_version(r)}
 
@@ -97,7 +100,7 @@ class AzureAdapter:
             r = pending[resource_id]
             return [enrich(r, reader.resource(r.account, resource_id, detail_api_version(r) or ""))]
 
-        detailed, detail_errors = fan_out(pending, read_detail, max_workers=account.max_concurrency)
+        detailed, detail_errors = fan_out(pending, read_detail, max_workers=account.max_concurrency, deadline=deadline)
         by_id = {r.native_id: r for r in detailed}
         resources = [by_id.get(r.native_id, r) for r in resources]
         errors += collapse_detail_errors(detail_errors, pending)

@@ -5,8 +5,9 @@ loading ``providers.azure`` costs nothing when no Azure account is configured.
 
 Retries: the SDK's own retry policy is switched off (``retry_total=0``; it has no jitter and by default
 waits through ~10 retries) and every request, page by page, goes through ``providers.base.with_retries``
-instead: 429 and 5xx/timeouts are retried with full-jitter backoff, honouring Retry-After (capped), and
-a failed page is fetched again from its own continuation link rather than restarting the listing.
+instead: 429 and 5xx/timeouts are retried with full-jitter backoff, honouring Retry-After up to the
+account's inventory deadline, and a failed page is fetched again from its own continuation link rather
+than restarting the listing.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from urllib3.util.retry import Retry
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
 from failover.schema import Account
-from providers.base import one_line, with_retries
+from providers.base import NO_DEADLINE, Deadline, one_line, with_retries
 
 __all__ = [
     "ArmReader",
@@ -141,6 +142,7 @@ class RetrySettings:
     base_delay: float = 0.5
     max_delay: float = 20.0
     sleep: Callable[[float], None] = time.sleep
+    deadline: Deadline = NO_DEADLINE  # the account's inventory deadline: no retry or wait past it
 
     def run(self, call: Callable[[], T]) -> T:
         return with_retries(
@@ -150,6 +152,7 @@ class RetrySettings:
             base_delay=self.base_delay,
             max_delay=self.max_delay,
             sleep=self.sleep,
+            deadline=self.deadline,
         )
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from failover.errors import ProviderError
 from failover.model import Inventory, ScopeError, utcnow
-from providers.base import ScopeResult, error_kind, fan_out, one_line
+from providers.base import ScopeResult, deadline_of, error_kind, fan_out, one_line
 from providers.gcp.clients import GcpSession, credentials_for
 from providers.gcp.common import Target
 from providers.gcp.groups import read_groups
@@ -39,6 +39,7 @@ class GcpAdapter:
 
     def inventory(self, account: Account) -> Inventory:
         started = utcnow()
+        deadline = deadline_of(account)
         projects = account.scopes
         try:
             credentials = credentials_for(account)
@@ -52,6 +53,7 @@ class GcpAdapter:
             attempts=self.attempts,
             base_delay=self.base_delay,
             sleep=self.sleep,
+            deadline=deadline,
         )
         machine_types = MachineTypes()
 
@@ -69,7 +71,7 @@ class GcpAdapter:
             return read_backend_services(session, target)
 
         scopes = [f"{p}/{part}" for p in projects for part in PARTS]
-        resources, errors = fan_out(scopes, read, max_workers=account.max_concurrency)
+        resources, errors = fan_out(scopes, read, max_workers=account.max_concurrency, deadline=deadline)
         unique = list({(e.scope, e.error): e for e in errors}.values())  # a shared machine type fails once
         return Inventory(
             account=account.name,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
-from providers.base import one_line, with_retries
+from providers.base import NO_DEADLINE, Deadline, one_line, with_retries
 
 if TYPE_CHECKING:
     from failover.schema import Account
@@ -87,6 +87,7 @@ class GcpSession:
     base_delay: float = 0.2
     max_delay: float = 5.0
     sleep: Callable[[float], None] = field(default=time.sleep)
+    deadline: Deadline = NO_DEADLINE  # the account's inventory deadline: no retry or wait past it
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def client(self, name: str) -> Any:
@@ -111,6 +112,7 @@ class GcpSession:
             base_delay=self.base_delay,
             max_delay=self.max_delay,
             sleep=self.sleep,
+            deadline=self.deadline,
         )
 
     def pages(self, scope: str, method: Callable[..., Any], request: dict[str, Any]) -> Iterator[Any]:
