@@ -66,8 +66,10 @@ def dns_delegation(ev: Evidence) -> list[Finding]:
     severity="high",
     doc="""Asks every authoritative server of the zone (or the workload's `dns.nameservers`) for the public
     name and compares the answers. A server that does not answer, or answers differently, means some
-    resolvers see the old address after a failover, or none. Fix: repair zone transfers / the sync
-    between DNS providers, or remove the dead server from the NS set.""",
+    resolvers see the old address after a failover, or none; servers that agree on a CNAME loop serve
+    a name that resolves nowhere, which fails too (with the loop in the reason). Fix: repair zone
+    transfers / the sync between DNS providers, remove the dead server from the NS set, or break the
+    loop.""",
 )
 def dns_authoritative(ev: Evidence) -> list[Finding]:
     me = info("dns.authoritative")
@@ -114,8 +116,10 @@ def dns_authoritative(ev: Evidence) -> list[Finding]:
     doc="""Measures the effective TTL users' resolvers may cache for the public name: the smallest TTL
     along its CNAME chain at the authoritative servers, and, when `dns.resolver` is set, the TTL that
     recursive resolver actually hands out. Until it expires, clients keep going to the failed primary.
-    It must be at most `targets.max_dns_ttl`. Fix: lower the TTL of every record in the chain (60 s is
-    usual for failover records).""",
+    It must be at most `targets.max_dns_ttl`. A chain that loops or ends without an address (NXDOMAIN,
+    NODATA, an error code) fails with the chain in the reason: there is nothing for clients to reach.
+    Fix: lower the TTL of every record in the chain (60 s is usual for failover records), and point
+    the chain at a name with an address.""",
 )
 def dns_ttl(ev: Evidence) -> list[Finding]:
     me = info("dns.ttl")

@@ -113,7 +113,9 @@ def secondary_health(ev: Evidence) -> list[Finding]:
     severity="high",
     doc=f"""Connects to each HTTPS endpoint of every secondary with the workload's public name as SNI and
     checks that the certificate chain verifies, covers the public name, and that the earliest expiry in
-    the chain is more than {TLS_FAIL_DAYS} days away (warning under {TLS_WARN_DAYS}). After a DNS failover
+    the chain is more than {TLS_FAIL_DAYS} days away (warning under {TLS_WARN_DAYS}). Names are matched
+    against the subjectAltName only, as browsers and Go clients do: a certificate with the name only in
+    its CN and no subjectAltName fails. After a DNS failover
     browsers and clients reach the secondary under the public name: a certificate issued only for the
     secondary's own hostname breaks every client at the worst moment. Fix: install a certificate whose
     SANs include the public name on the secondary's load balancer, and automate its renewal.""",
