@@ -63,6 +63,7 @@ def authoritative_observation(agreement: Agreement) -> Observation:
             "error": agreement.failed.get(server),
             "loop": server in agreement.loops,
             "chain": agreement.loops.get(server, []),
+            "dead_end": agreement.dead_ends.get(server),
         }
         for server, answers in sorted({**{s: [] for s in agreement.failed}, **agreement.answers}.items())
     ]
@@ -72,6 +73,10 @@ def authoritative_observation(agreement: Agreement) -> Observation:
     if agreement.loops:
         server, names = sorted(agreement.loops.items())[0]
         reason = f"{len(agreement.loops)} servers answer with a CNAME loop: {chain_text(names)} (at {server})"
+        return _obs(agreement.name, "authoritative", ObsStatus.FAILED, reason, data)
+    if agreement.dead_ends:
+        server, why = sorted(agreement.dead_ends.items())[0]
+        reason = f"{len(agreement.dead_ends)} servers answer without an address: {why}"
         return _obs(agreement.name, "authoritative", ObsStatus.FAILED, reason, data)
     if agreement.agree and agreement.all_answered:
         return _obs(agreement.name, "authoritative", ObsStatus.OK, f"{len(servers)} servers agree", data)

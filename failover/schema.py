@@ -102,7 +102,7 @@ class Account(_Strict):
     max_concurrency: int = Field(default=8, ge=1, le=64)
     timeout: Duration = 30.0
     # The whole inventory of this account must finish within this; scopes still being read are then
-    # recorded incomplete (``deadline``). Unset: INVENTORY_DEADLINE_FRACTION of daemon.inventory_interval.
+    # recorded incomplete (``deadline``). Unset: half of daemon.inventory_interval, at least a minute.
     inventory_deadline: Annotated[Duration, Field(gt=0)] | None = None
 
     @property
@@ -273,8 +273,10 @@ class ScoringConfig(_Strict):
 
 
 # An account's inventory may take at most this share of the inventory interval by default, so a slow
-# or throttling cloud cannot make one cycle run into the next.
+# or throttling cloud cannot make one cycle run into the next; never less than the floor, so a short
+# interval (tests, demos) does not cut ordinary reads short.
 INVENTORY_DEADLINE_FRACTION = 0.5
+INVENTORY_DEADLINE_FLOOR = 60.0
 
 
 class Daemon(_Strict):
@@ -322,10 +324,11 @@ class Config(_Strict):
         return next(a for a in self.accounts if a.name == name)
 
     def inventory_deadline(self, account: Account) -> float:
-        """The account's ``inventory_deadline``, or its default share of ``daemon.inventory_interval``."""
+        """The account's ``inventory_deadline``, or its default share of ``daemon.inventory_interval``
+        (at least ``INVENTORY_DEADLINE_FLOOR``)."""
         if account.inventory_deadline is not None:
             return account.inventory_deadline
-        return INVENTORY_DEADLINE_FRACTION * self.daemon.inventory_interval
+        return max(INVENTORY_DEADLINE_FLOOR, INVENTORY_DEADLINE_FRACTION * self.daemon.inventory_interval)
 
     def workload(self, name: str) -> Workload:
         return next(w for w in self.workloads if w.name == name)

@@ -327,6 +327,9 @@ class Agreement:
     ttls: dict[str, int | None] = field(default_factory=dict)  # server -> min TTL it handed out
     not_authoritative: list[str] = field(default_factory=list)
     loops: dict[str, list[str]] = field(default_factory=dict)  # server -> the names its looping answer walks
+    # server -> why its answer gives no address (NXDOMAIN, NODATA, an empty answer, a loop): an answer,
+    # so it counts for agreement, but the name does not resolve there
+    dead_ends: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -340,6 +343,7 @@ class Agreement:
             "ttls": self.ttls,
             "not_authoritative": self.not_authoritative,
             "loops": self.loops,
+            "dead_ends": self.dead_ends,
         }
 
 
@@ -357,6 +361,7 @@ def agreement_from(name: str, rdtype: str, observations: Mapping[str, Observatio
     ttls: dict[str, int | None] = {}
     not_auth: list[str] = []
     loops: dict[str, list[str]] = {}
+    dead_ends: dict[str, str] = {}
     for server, obs in observations.items():
         rcode = obs.data.get("rcode")
         if obs.status == ObsStatus.ERROR or rcode is None:
@@ -369,6 +374,8 @@ def agreement_from(name: str, rdtype: str, observations: Mapping[str, Observatio
             not_auth.append(server)
         if obs.data.get("loop"):
             loops[server] = [str(n) for n in obs.data.get("chain_names") or [name]]
+        if obs.status == ObsStatus.FAILED:
+            dead_ends[server] = obs.reason
         records = sorted({f"{_norm(r['name'])} {r['type']} {r['value'].lower()}" for r in obs.data.get("answers", [])})
         answers[server] = [str(rcode), *records]
         ttls[server] = obs.data.get("ttl")
@@ -388,6 +395,7 @@ def agreement_from(name: str, rdtype: str, observations: Mapping[str, Observatio
         ttls=ttls,
         not_authoritative=sorted(not_auth),
         loops=loops,
+        dead_ends=dead_ends,
     )
 
 

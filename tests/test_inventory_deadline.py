@@ -35,12 +35,14 @@ def reasons(inv: Inventory) -> str:
 
 
 # ---------------------------------------------------------------------------------------- config
-def test_default_deadline_is_half_the_inventory_interval_and_the_key_overrides_it() -> None:
+def test_default_deadline_is_half_the_inventory_interval_at_least_a_minute_and_the_key_overrides_it() -> None:
     base = {"name": "a", "provider": "aws", "regions": ["us-east-1"]}
     config = Config.model_validate({"accounts": [base], "daemon": {"inventory_interval": "10m"}})
     assert config.inventory_deadline(config.accounts[0]) == 300.0
     config = Config.model_validate({"accounts": [{**base, "inventory_deadline": "90s"}]})
     assert config.inventory_deadline(config.accounts[0]) == 90.0
+    config = Config.model_validate({"accounts": [base], "daemon": {"inventory_interval": "2s"}})
+    assert config.inventory_deadline(config.accounts[0]) == 60.0  # a short interval does not cut reads short
 
 
 @pytest.mark.parametrize("value", ["0s", "-5s"])

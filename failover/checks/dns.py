@@ -66,8 +66,9 @@ def dns_delegation(ev: Evidence) -> list[Finding]:
     severity="high",
     doc="""Asks every authoritative server of the zone (or the workload's `dns.nameservers`) for the public
     name and compares the answers. A server that does not answer, or answers differently, means some
-    resolvers see the old address after a failover, or none; servers that agree on a CNAME loop serve
-    a name that resolves nowhere, which fails too (with the loop in the reason). Fix: repair zone
+    resolvers see the old address after a failover, or none; servers that agree on an answer without an
+    address (a CNAME loop, NXDOMAIN, NODATA) serve a name that resolves nowhere, which fails too (with
+    the loop or the answer in the reason). Fix: repair zone
     transfers / the sync between DNS providers, remove the dead server from the NS set, or break the
     loop.""",
 )
@@ -97,6 +98,12 @@ def dns_authoritative(ev: Evidence) -> list[Finding]:
             FindingStatus.FAIL,
             f"{ev.workload.dns.name} does not resolve: {len(looping)} of {len(servers)} servers answer with a "
             f"CNAME loop " + " -> ".join(str(n).rstrip(".") for n in looping[0].get("chain") or []),
+        )
+    elif dead := [s for s in servers if s.get("dead_end")]:
+        status, reason = (
+            FindingStatus.FAIL,
+            f"{ev.workload.dns.name} does not resolve: {len(dead)} of {len(servers)} servers answer without "
+            f"an address ({dead[0].get('server')}: {dead[0].get('dead_end')})",
         )
     elif silent:
         status, reason = (
