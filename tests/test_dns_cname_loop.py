@@ -68,8 +68,10 @@ def test_cname_loop_fails_both_dns_checks_and_is_not_ready(
     assert status != Status.READY
 
 
-def test_chain_ending_without_an_address_fails_dns_ttl(knot_factory: Callable[..., KnotServer]) -> None:
+def test_chain_ending_without_an_address_fails_both_dns_checks(knot_factory: Callable[..., KnotServer]) -> None:
     checks, status = _evaluate(knot_factory({ZONE: NS + DEAD_END}))
+    assert checks["dns.authoritative"][0] == FindingStatus.FAIL
+    assert "answer without an address" in checks["dns.authoritative"][1]
     assert checks["dns.ttl"][0] == FindingStatus.FAIL
     assert "NXDOMAIN" in checks["dns.ttl"][1] and "gone.example.com" in checks["dns.ttl"][1]
     assert status != Status.READY
