@@ -25,6 +25,7 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 import dns.rrset
@@ -236,6 +237,10 @@ async def exchange(name: str, rdtype: str, server: str, timeout: float = 3.0, re
         return Exchange(server, None, None, error="refused", detail=detail)
     except OSError as err:
         return Exchange(server, None, None, error="network", detail=_one_line(err))
+    except EOFError:  # dnspython's TCP read: the server closed the connection before a whole answer
+        return Exchange(
+            server, None, None, error="network", detail="the server closed the TCP connection without an answer"
+        )
     except dns.exception.DNSException as err:  # malformed reply, unexpected source, ...
         return Exchange(server, None, None, error="network", detail=f"bad reply: {_one_line(err)}")
     latency = (time.perf_counter() - started) * 1000.0
@@ -350,7 +355,8 @@ def follow_answer(
     """
     index: dict[tuple[dns.name.Name, int], dns.rrset.RRset] = {}
     for rrset in msg.answer:
-        index.setdefault((rrset.name, rrset.rdtype), rrset)
+        if rrset.rdclass == dns.rdataclass.IN:  # an "A" of another class (HS, CH) is no address
+            index.setdefault((rrset.name, rrset.rdtype), rrset)
     chain: list[dns.rrset.RRset] = []
     current = qname
     seen = {qname}
