@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from dataclasses import dataclass
 from typing import Any
 
 import dns.flags
@@ -28,12 +27,29 @@ from hypothesis import strategies as st
 from failover.checks import run_checks
 from failover.model import FindingStatus, Observation, ObsStatus
 from failover.probing import authoritative_observation, chain_observation
+from failover.sandbox.hostile import (
+    HOLD,
+    NO_ADDRESS,
+    WRONG_QUESTIONS,
+    Chunk,
+    DnsScenario,
+    HostileDns,
+    HostileHttp,
+    answer_scenario,
+    dns_responder,
+    garbage,
+    hop_then,
+    http_head,
+    loop_answer,
+    no_address,
+    silent,
+    wrong_question,
+)
 from probes import dnspath
 from probes.dns import DnsTarget, probe_dns
 from probes.http import probe_http
 from probes.targets import HttpTarget
 from tests import factories as f
-from tests.fixtures.hostile import HOLD, Chunk, HostileDns, HostileHttp
 
 NOT_OK = {ObsStatus.FAILED, ObsStatus.ERROR}
 NOT_PASS = {FindingStatus.FAIL, FindingStatus.UNKNOWN}
@@ -43,7 +59,6 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 PUBLIC = f.PUBLIC + "."
-ZONE = "example.com."
 DNS_TIMEOUT = 0.25
 
 
@@ -57,151 +72,19 @@ def run(coro: Any, bound: float) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- DNS
-@dataclass(frozen=True)
-class DnsScenario:
-    """How the hostile server answers: ``first`` for the public name, ``rest`` for every other question.
-
-    ``hop`` scenarios answer the public name with a well-formed CNAME and break further along the chain,
-    where one answer is right on its own (so only the chain's verdict is held to the property).
-    """
-
-    kind: str
-    first: Any  # a builder: (query message, query wire) -> list of raw replies
-    rest: Any
-    hop: bool = False
-
-
-def _response(q: dns.message.Message, *, rcode: int = dns.rcode.NOERROR, aa: bool = True) -> dns.message.Message:
-    r = dns.message.make_response(q)
-    r.set_rcode(rcode)
-    if aa:
-        r.flags |= dns.flags.AA
-    else:
-        r.flags &= ~dns.flags.AA
-    return r
-
-
-def _soa(r: dns.message.Message) -> None:
-    r.authority.append(dns.rrset.from_text(ZONE, 60, "IN", "SOA", f"ns1.{ZONE} h.{ZONE} 1 3600 600 86400 60"))
-
-
-def _wire(r: dns.message.Message) -> bytes:
-    return r.to_wire(max_size=65535)
-
-
-def loop_answer(length: int) -> Any:
-    """qname -> h1 -> ... -> qname, all in one answer."""
-
-    def build(q: dns.message.Message, _: bytes) -> list[bytes]:
-        r = _response(q)
-        names = [q.question[0].name] + [dns.name.from_text(f"h{i}.{ZONE}") for i in range(1, length)]
-        for a, b in zip(names, names[1:] + names[:1], strict=True):
-            r.answer.append(dns.rrset.from_text(a, 60, "IN", "CNAME", b.to_text()))
-        return [_wire(r)]
-
-    return build
-
-
-def no_address(how: str, rcode: int = dns.rcode.NOERROR) -> Any:
-    """An answer without records of the asked type for the asked name and class."""
-
-    def build(q: dns.message.Message, _: bytes) -> list[bytes]:
-        qname = q.question[0].name
-        r = _response(q, rcode=rcode, aa=how != "referral")
-        if how == "nodata":
-            _soa(r)
-        elif how == "wrong_name":
-            r.answer.append(dns.rrset.from_text(f"other.{ZONE}", 60, "IN", "A", "192.0.2.66"))
-        elif how == "wrong_type":
-            r.answer.append(dns.rrset.from_text(qname, 60, "IN", "TXT", '"not an address"'))
-        elif how == "wrong_class":
-            r.answer.append(dns.rrset.from_text(qname, 60, "HS", "A", r"\# 4 c0000201"))  # 192.0.2.1, class HS
-        elif how == "referral":
-            r.authority.append(dns.rrset.from_text(qname, 3600, "IN", "NS", "ns.elsewhere.test."))
-        elif how == "oversized":
-            junk = dns.rrset.from_text(f"junk.{ZONE}", 60, "IN", "TXT", *[f'"{"x" * 200}-{i}"' for i in range(40)])
-            r.answer.append(junk)
-        return [_wire(r)]
-
-    return build
-
-
-def wrong_question(how: str) -> Any:
-    """Replies a resolver must ignore: another id, another name or type, a query instead of a response."""
-
-    def build(q: dns.message.Message, wire: bytes) -> list[bytes]:
-        if how == "id":
-            r = _response(q)
-            r.id = (q.id + 1) % 65536
-            r.answer.append(dns.rrset.from_text(q.question[0].name, 60, "IN", "A", "192.0.2.1"))
-            return [_wire(r)]
-        if how == "name":
-            other = dns.message.make_query(f"evil.{ZONE}", "A")
-            other.id = q.id
-            r = _response(other)
-            r.answer.append(dns.rrset.from_text(f"evil.{ZONE}", 60, "IN", "A", "192.0.2.1"))
-            return [_wire(r)]
-        if how == "type":
-            other = dns.message.make_query(q.question[0].name, "AAAA")
-            other.id = q.id
-            r = _response(other)
-            r.answer.append(dns.rrset.from_text(q.question[0].name, 60, "IN", "AAAA", "2001:db8::1"))
-            return [_wire(r)]
-        return [wire]  # the query echoed back: QR unset
-
-    return build
-
-
-def garbage(data: bytes) -> Any:
-    def build(q: dns.message.Message, wire: bytes) -> list[bytes]:
-        return [wire[:2] + data]  # the right id, then anything
-
-    return build
-
-
-def hop_then(rest: Any) -> DnsScenario:
-    def first(q: dns.message.Message, _: bytes) -> list[bytes]:
-        r = _response(q)
-        r.answer.append(dns.rrset.from_text(q.question[0].name, 60, "IN", "CNAME", f"target.{ZONE}"))
-        return [_wire(r)]
-
-    return DnsScenario("hop", first, rest, hop=True)
-
-
-def silent(q: dns.message.Message, wire: bytes) -> list[bytes]:
-    return []
-
-
 BROKEN_ANSWERS = st.one_of(
     st.integers(1, 6).map(loop_answer),
-    st.sampled_from(["empty", "nodata", "wrong_name", "wrong_type", "wrong_class", "referral", "oversized"]).map(
-        no_address
-    ),
+    st.sampled_from(NO_ADDRESS).map(no_address),
     st.sampled_from(
         [dns.rcode.NXDOMAIN, dns.rcode.SERVFAIL, dns.rcode.REFUSED, dns.rcode.NOTIMP, dns.rcode.FORMERR]
     ).map(lambda rc: no_address("empty", rc)),
-    st.sampled_from(["id", "name", "type", "echo"]).map(wrong_question),
+    st.sampled_from(WRONG_QUESTIONS).map(wrong_question),
     st.binary(min_size=0, max_size=600).map(garbage),
 )
 DNS_SCENARIOS = st.one_of(
-    BROKEN_ANSWERS.map(lambda b: DnsScenario("answer", b, b)),
+    BROKEN_ANSWERS.map(answer_scenario),
     st.one_of(BROKEN_ANSWERS, st.just(silent)).map(hop_then),
 )
-
-
-def _responder(scenario: DnsScenario, truncate: bool = False) -> Any:
-    """Answers per the scenario; with ``truncate`` every answer is a bare TC reply (UDP in front of TCP)."""
-
-    def respond(wire: bytes) -> list[bytes]:
-        q = dns.message.from_wire(wire)
-        if truncate:
-            r = _response(q)
-            r.flags |= dns.flags.TC
-            return [_wire(r)]
-        build = scenario.first if q.question[0].name == dns.name.from_text(PUBLIC) else scenario.rest
-        return list(build(q, wire))
-
-    return respond
 
 
 async def _observe_dns(server: str) -> tuple[Observation, Observation, Observation]:
@@ -221,24 +104,20 @@ def _dns_verdicts(authoritative: Observation, chain: Observation) -> dict[str, F
     return {x.check: x.status for x in findings}
 
 
-def _answer(build: Any) -> DnsScenario:
-    return DnsScenario("answer", build, build)
-
-
 @FUZZ
 @given(scenario=DNS_SCENARIOS, truncate=st.booleans())
 # Cases found or named in issue 15, run every time whatever hypothesis draws:
-@example(scenario=_answer(loop_answer(2)), truncate=False)  # checkout -> loop2 -> checkout
-@example(scenario=_answer(loop_answer(1)), truncate=False)  # a self-CNAME
-@example(scenario=_answer(no_address("wrong_class")), truncate=False)  # an "A" of class HS was an address
+@example(scenario=answer_scenario(loop_answer(2)), truncate=False)  # checkout -> loop2 -> checkout
+@example(scenario=answer_scenario(loop_answer(1)), truncate=False)  # a self-CNAME
+@example(scenario=answer_scenario(no_address("wrong_class")), truncate=False)  # an "A" of class HS was an address
 @example(scenario=hop_then(silent), truncate=True)  # TCP closed without an answer was a traceback
 @example(scenario=hop_then(loop_answer(3)), truncate=False)  # a loop across questions
 def test_hostile_authoritative_server_never_yields_a_pass(
     hostile_dns: HostileDns, scenario: DnsScenario, truncate: bool
 ) -> None:
     # with ``truncate`` the same answers come only over TCP, after a truncated UDP reply
-    hostile_dns.responder = _responder(scenario, truncate=truncate)
-    hostile_dns.tcp_responder = _responder(scenario)
+    hostile_dns.responder = dns_responder(scenario, PUBLIC, truncate=truncate)
+    hostile_dns.tcp_responder = dns_responder(scenario, PUBLIC)
     # the chain may ask a few questions in turn (the walk up to the zone): each bounded by DNS_TIMEOUT
     single, authoritative, chain = run(_observe_dns(hostile_dns.address), 40 * DNS_TIMEOUT)
     verdicts = _dns_verdicts(authoritative, chain)
@@ -258,10 +137,6 @@ HTTP_TIMEOUT = 0.5
 
 def _no_token(data: bytes) -> bytes:
     return data.replace(TOKEN.encode(), b"")
-
-
-def _head(status: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
-    return status + b"\r\n" + b"".join(k + b": " + v + b"\r\n" for k, v in headers) + b"\r\n"
 
 
 TEXT = st.binary(min_size=0, max_size=200).map(_no_token)
@@ -285,20 +160,20 @@ def http_scripts(draw: st.DrawFn) -> list[Chunk]:
     headers = draw(st.lists(st.tuples(HEADER_NAME, HEADER_VALUE), max_size=6))
     body = draw(TEXT)
     if kind == "head":  # any status line and headers, then a body without the token
-        return [_head(status, [*headers, (b"Content-Length", str(len(body)).encode())]) + body]
+        return [http_head(status, [*headers, (b"Content-Length", str(len(body)).encode())]) + body]
     if kind == "length_lies":  # promises more than it sends, then closes (or holds)
         promised = draw(st.integers(len(body) + 1, 10**12))
         ending = draw(st.sampled_from([[], [HOLD]]))
-        return [_head(b"HTTP/1.1 200 OK", [(b"Content-Length", str(promised).encode())]) + body, *ending]
+        return [http_head(b"HTTP/1.1 200 OK", [(b"Content-Length", str(promised).encode())]) + body, *ending]
     if kind == "chunked":  # broken or unterminated chunked encoding
         chunks = draw(st.sampled_from([b"zz\r\nxx\r\n", b"5\r\nab", b"ffffffffffffffff\r\n", b"3\r\nabc\r\n"]))
         ending = draw(st.sampled_from([[], [HOLD]]))
-        return [_head(b"HTTP/1.1 200 OK", [(b"Transfer-Encoding", b"chunked")]) + chunks, *ending]
+        return [http_head(b"HTTP/1.1 200 OK", [(b"Transfer-Encoding", b"chunked")]) + chunks, *ending]
     if kind == "endless":  # a valid head, then a body that never ends (past max_body_bytes, or held open)
-        head = _head(b"HTTP/1.1 200 OK", [(b"Content-Length", b"100000000")])
+        head = http_head(b"HTTP/1.1 200 OK", [(b"Content-Length", b"100000000")])
         return [head, b"x" * 70000, HOLD] if draw(st.booleans()) else [head, HOLD]
     if kind == "slow":  # a correct answer, the token included, one piece at a time: too slow to count
-        answer = _head(b"HTTP/1.1 200 OK", [(b"Content-Length", str(len(TOKEN)).encode())]) + TOKEN.encode()
+        answer = http_head(b"HTTP/1.1 200 OK", [(b"Content-Length", str(len(TOKEN)).encode())]) + TOKEN.encode()
         pieces = draw(st.integers(4, 8))
         step = -(-len(answer) // pieces)
         return [(HTTP_TIMEOUT * 0.4, answer[i : i + step]) for i in range(0, len(answer), step)]

@@ -23,7 +23,35 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
-__all__ = ["HOLD", "Chunk", "HostileDns", "HostileHttp", "Responder"]
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rrset
+
+__all__ = [
+    "HOLD",
+    "NO_ADDRESS",
+    "WRONG_QUESTIONS",
+    "Builder",
+    "Chunk",
+    "DnsScenario",
+    "HostileDns",
+    "HostileHttp",
+    "Responder",
+    "answer_scenario",
+    "dns_responder",
+    "dns_response",
+    "dns_wire",
+    "garbage",
+    "hop_then",
+    "http_head",
+    "loop_answer",
+    "no_address",
+    "silent",
+    "soa",
+    "wrong_question",
+]
 
 Chunk = bytes | tuple[float, bytes]  # bytes, or (seconds to wait first, bytes)
 HOLD = (-1.0, b"")  # a script step: keep the connection open until the client gives up
@@ -111,8 +139,8 @@ class HostileHttp:
                     return
 
 
-
 Responder = Callable[[bytes], Sequence[bytes]]
+Builder = Callable[[dns.message.Message, bytes], list[bytes]]
 
 
 def _silent(_query: bytes) -> Sequence[bytes]:
@@ -230,3 +258,158 @@ def _bind_pair() -> tuple[socket.socket, socket.socket]:
         return udp, tcp
     raise RuntimeError("no free port for both UDP and TCP")
 
+
+def http_head(status: bytes, headers: Sequence[tuple[bytes, bytes]] = ()) -> bytes:
+    """A response head from raw parts (nothing validated: that is the point)."""
+    return status + b"\r\n" + b"".join(k + b": " + v + b"\r\n" for k, v in headers) + b"\r\n"
+
+
+# ------------------------------------------------------------------------------ hostile DNS answers
+ZONE = "example.com."
+NO_ADDRESS = ("empty", "nodata", "wrong_name", "wrong_type", "wrong_class", "referral", "oversized")
+WRONG_QUESTIONS = ("id", "name", "type", "echo")
+
+
+@dataclass(frozen=True)
+class DnsScenario:
+    """How the hostile server answers: ``first`` for the public name, ``rest`` for every other question.
+
+    ``hop`` scenarios answer the public name with a well-formed CNAME and break further along the chain,
+    where one answer is right on its own (so only the chain's verdict is held to the property).
+    """
+
+    kind: str
+    first: Builder  # (query message, query wire) -> the raw replies
+    rest: Builder
+    hop: bool = False
+
+
+def dns_response(q: dns.message.Message, *, rcode: int = dns.rcode.NOERROR, aa: bool = True) -> dns.message.Message:
+    """A response to ``q`` with ``rcode``, authoritative unless ``aa=False``, sections empty."""
+    r = dns.message.make_response(q)
+    r.set_rcode(dns.rcode.Rcode.make(rcode))
+    if aa:
+        r.flags |= dns.flags.AA
+    else:
+        r.flags &= ~dns.flags.AA
+    return r
+
+
+def soa(r: dns.message.Message) -> None:
+    """Put the zone's SOA in the authority section (a negative answer)."""
+    r.authority.append(dns.rrset.from_text(ZONE, 60, "IN", "SOA", f"ns1.{ZONE} h.{ZONE} 1 3600 600 86400 60"))
+
+
+def dns_wire(r: dns.message.Message) -> bytes:
+    """The message's wire form, up to the TCP maximum (UDP senders cut it to what a datagram holds)."""
+    return r.to_wire(max_size=65535)
+
+
+def loop_answer(length: int) -> Builder:
+    """qname -> h1 -> ... -> qname, all in one answer."""
+
+    def build(q: dns.message.Message, _: bytes) -> list[bytes]:
+        r = dns_response(q)
+        names = [q.question[0].name] + [dns.name.from_text(f"h{i}.{ZONE}") for i in range(1, length)]
+        for a, b in zip(names, names[1:] + names[:1], strict=True):
+            r.answer.append(dns.rrset.from_text(a, 60, "IN", "CNAME", b.to_text()))
+        return [dns_wire(r)]
+
+    return build
+
+
+def no_address(how: str, rcode: int = dns.rcode.NOERROR) -> Builder:
+    """An answer without records of the asked type for the asked name and class: ``how`` is one of
+    NO_ADDRESS (empty, nodata, wrong_name, wrong_type, wrong_class, referral, oversized)."""
+
+    def build(q: dns.message.Message, _: bytes) -> list[bytes]:
+        qname = q.question[0].name
+        r = dns_response(q, rcode=rcode, aa=how != "referral")
+        if how == "nodata":
+            soa(r)
+        elif how == "wrong_name":
+            r.answer.append(dns.rrset.from_text(f"other.{ZONE}", 60, "IN", "A", "192.0.2.66"))
+        elif how == "wrong_type":
+            r.answer.append(dns.rrset.from_text(qname, 60, "IN", "TXT", '"not an address"'))
+        elif how == "wrong_class":
+            r.answer.append(dns.rrset.from_text(qname, 60, "HS", "A", r"\# 4 c0000201"))  # 192.0.2.1, class HS
+        elif how == "referral":
+            r.authority.append(dns.rrset.from_text(qname, 3600, "IN", "NS", "ns.elsewhere.test."))
+        elif how == "oversized":
+            junk = dns.rrset.from_text(f"junk.{ZONE}", 60, "IN", "TXT", *[f'"{"x" * 200}-{i}"' for i in range(40)])
+            r.answer.append(junk)
+        return [dns_wire(r)]
+
+    return build
+
+
+def wrong_question(how: str) -> Builder:
+    """Replies a resolver must ignore: another ``id``, another ``name`` or ``type``, the query ``echo``ed."""
+
+    def build(q: dns.message.Message, wire: bytes) -> list[bytes]:
+        if how == "id":
+            r = dns_response(q)
+            r.id = (q.id + 1) % 65536
+            r.answer.append(dns.rrset.from_text(q.question[0].name, 60, "IN", "A", "192.0.2.1"))
+            return [dns_wire(r)]
+        if how == "name":
+            other = dns.message.make_query(f"evil.{ZONE}", "A")
+            other.id = q.id
+            r = dns_response(other)
+            r.answer.append(dns.rrset.from_text(f"evil.{ZONE}", 60, "IN", "A", "192.0.2.1"))
+            return [dns_wire(r)]
+        if how == "type":
+            other = dns.message.make_query(q.question[0].name, "AAAA")
+            other.id = q.id
+            r = dns_response(other)
+            r.answer.append(dns.rrset.from_text(q.question[0].name, 60, "IN", "AAAA", "2001:db8::1"))
+            return [dns_wire(r)]
+        return [wire]  # the query echoed back: QR unset
+
+    return build
+
+
+def garbage(data: bytes) -> Builder:
+    """The query's id, then ``data``."""
+
+    def build(q: dns.message.Message, wire: bytes) -> list[bytes]:
+        return [wire[:2] + data]  # the right id, then anything
+
+    return build
+
+
+def hop_then(rest: Builder) -> DnsScenario:
+    """A well-formed CNAME for the public name to ``target.example.com``, then ``rest`` for the target."""
+
+    def first(q: dns.message.Message, _: bytes) -> list[bytes]:
+        r = dns_response(q)
+        r.answer.append(dns.rrset.from_text(q.question[0].name, 60, "IN", "CNAME", f"target.{ZONE}"))
+        return [dns_wire(r)]
+
+    return DnsScenario("hop", first, rest, hop=True)
+
+
+def silent(q: dns.message.Message, wire: bytes) -> list[bytes]:
+    """No reply at all."""
+    return []
+
+
+def answer_scenario(build: Builder) -> DnsScenario:
+    """The same broken answer to every question, the public name's included."""
+    return DnsScenario("answer", build, build)
+
+
+def dns_responder(scenario: DnsScenario, public_name: str, truncate: bool = False) -> Responder:
+    """Answers per the scenario (``first`` for ``public_name``, ``rest`` for anything else); with
+    ``truncate`` every answer is a bare TC reply (put it on UDP in front of TCP)."""
+
+    def respond(wire: bytes) -> list[bytes]:
+        q = dns.message.from_wire(wire)
+        if truncate:
+            r = dns_response(q)
+            r.flags |= dns.flags.TC
+            return [dns_wire(r)]
+        build = scenario.first if q.question[0].name == dns.name.from_text(public_name) else scenario.rest
+        return list(build(q, wire))
+
+    return respond
