@@ -161,7 +161,7 @@ def ready_inventory() -> dict[str, Inventory]:
             state="RUNNING",
             capacity=Capacity(vcpu=16, instances=4),
             attrs={
-                "target_size": 4,
+                "desired": 4,
                 "max_size": 10,
                 "stable": True,
                 "instance_ids": [f"gce-{n}" for n in range(1, 5)],

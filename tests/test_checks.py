@@ -57,7 +57,7 @@ def test_probe_error_is_unknown_not_healthy():
 
 def test_group_with_no_instances_in_service_fails_health():
     invs = f.replace_resource(
-        f.ready_inventory(), "mig-checkout", attrs={"target_size": 4, "in_service": 0, "desired": 4}
+        f.ready_inventory(), "mig-checkout", attrs={"desired": 4, "in_service": 0}
     )
     assert statuses(f.evidence(inventories=invs), "secondary.health") == [FAIL]
 
@@ -117,7 +117,7 @@ def _scale_secondary(instances: int, max_size: int = 10):
         "mig-checkout",
         capacity=Capacity(vcpu=4 * instances, instances=instances),
         attrs={
-            "target_size": instances,
+            "desired": instances,
             "max_size": max_size,
             "stable": True,
             "vcpu_per_instance": 4,
@@ -360,7 +360,7 @@ def test_capacity_headroom_unknown_when_group_max_size_unreadable():
     invs = f.replace_resource(
         invs,
         "mig-checkout",
-        attrs={"target_size": 1, "max_size": None, "vcpu_per_instance": 4, "instance_ids": ["gce-1"]},
+        attrs={"desired": 1, "max_size": None, "vcpu_per_instance": 4, "instance_ids": ["gce-1"]},
     )
     assert statuses(f.evidence(inventories=invs), "capacity.headroom") == [UNKNOWN]
 
@@ -568,3 +568,28 @@ def test_failover_drill_evidence(drill, expected, text):
     ev = f.evidence(drill=drill)
     assert statuses(ev, "evidence.drill") == [expected]
     assert text in reasons(ev, "evidence.drill")
+
+
+def test_group_running_fewer_members_than_desired_counts_only_running_capacity():
+    invs = f.replace_resource(
+        _scale_secondary(4),
+        "mig-checkout",
+        capacity=Capacity(vcpu=4, instances=1),
+        attrs={"desired": 4, "max_size": 10, "stable": False, "vcpu_per_instance": 4, "instance_ids": []},
+    )
+    invs = f.drop_resources(invs, lambda r: r.kind == Kind.COMPUTE_INSTANCE and r.provider == "gcp")
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "capacity.ratio") == [FAIL]
+    assert "mig-checkout runs 1 of 4 desired" in reasons(ev, "capacity.ratio")
+
+
+def test_group_whose_running_members_are_unknown_makes_capacity_unknown():
+    invs = f.replace_resource(
+        _scale_secondary(0),
+        "mig-checkout",
+        capacity=Capacity(),
+        attrs={"desired": 4, "max_size": 10, "vcpu_per_instance": 4},
+    )
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "capacity.ratio") == [UNKNOWN]
+    assert "running members unknown" in reasons(ev, "capacity.ratio")

@@ -108,7 +108,7 @@ def test_instance_types_are_described_in_batches_per_region(world: World) -> Non
 def test_auto_scaling_group_counts_in_service_capacity(world: World) -> None:
     asg = world.one(Kind.COMPUTE_GROUP, "web-dr-asg")
     assert asg.region == "us-west-2"
-    assert (asg.attrs["desired"], asg.attrs["min"], asg.attrs["max"]) == (2, 1, 6)
+    assert (asg.attrs["desired"], asg.attrs["min_size"], asg.attrs["max_size"]) == (2, 1, 6)
     assert asg.attrs["in_service"] == 2 and asg.attrs["unhealthy"] == 0
     assert asg.capacity.instances == 2 and asg.capacity.vcpu == 4.0  # 2 x t3.small
     assert {m["lifecycle_state"] for m in asg.attrs["instances"]} == {"InService"}
