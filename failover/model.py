@@ -89,7 +89,7 @@ class Resource:
     provider: str
     account: str
     region: str
-    kind: str
+    kind: Kind
     native_type: str
     native_id: str
     name: str
@@ -122,7 +122,7 @@ class Resource:
             account=d["account"],
             region=d.get("region", ""),
             zone=d.get("zone", ""),
-            kind=d["kind"],
+            kind=Kind(d["kind"]),
             native_type=d.get("native_type", ""),
             native_id=d["native_id"],
             name=d.get("name", ""),
