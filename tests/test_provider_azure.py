@@ -32,8 +32,7 @@ def seed_every_type(arm: FakeArm, sub: str = "sub-1") -> None:
     arm.add_resource_group(sub, "rg", location="eastus", tags={"env": "prod"})
     arm.add_vm(sub, "rg", "vm-known", size="Standard_D2s_v3", tags={"app": "web"}, zones=["2"])
     arm.add_vm(sub, "rg", "vm-odd", size="Standard_NC24ads_A100_v4")
-    arm.add_resource(sub, "rg", "Microsoft.Compute/virtualMachineScaleSets", "vmss",
-                     sku={"name": "Standard_D4s_v5", "tier": "Standard", "capacity": 3})
+    arm.add_scale_set(sub, "rg", "vmss", size="Standard_D4s_v5", capacity=3)
     arm.add_resource(sub, "rg", "Microsoft.Network/loadBalancers", "lb", sku={"name": "Standard"})
     arm.add_resource(sub, "rg", "Microsoft.Network/applicationGateways", "agw")
     arm.add_resource(sub, "rg", "Microsoft.Network/frontdoors", "fd-classic", location="global")
