@@ -480,7 +480,7 @@ class FakeArm(LocalApi["Request"]):
             states = member_states if member_states is not None else ["running"] * (capacity or 0)
             members = []
             for i, power in enumerate(states):
-                member = {
+                member: dict[str, Any] = {
                     "name": f"{name}_{i}",
                     "id": f"{ss['id']}/virtualMachines/{i}",
                     "type": "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
@@ -497,7 +497,7 @@ class FakeArm(LocalApi["Request"]):
                 if zones:
                     member["zones"] = [zones[i % len(zones)]]
                 members.append(member)
-                self.set_power_state(member["id"], power)
+                self.set_power_state(str(member["id"]), power)
             with self._lock:
                 self._members[ss["id"].lower()] = members
         return ss
