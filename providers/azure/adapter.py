@@ -20,7 +20,7 @@ from failover.model import Inventory, Kind, Resource, ScopeError, utcnow
 from providers.azure.locks import apply_locks
 from providers.azure.resources import (
     apply_autoscale,
-    canonical_replica_sources,
+    canonical_references,
     detail_api_version,
     enrich,
     link_flexible_members,
@@ -139,7 +139,7 @@ class AzureAdapter:
         )
 
         unread_resources = any(e.scope.endswith("/resources") for e in errors)
-        resources = canonical_replica_sources(apply_autoscale(link_flexible_members(resources), unread_resources))
+        resources = canonical_references(apply_autoscale(link_flexible_members(resources), unread_resources))
         unreadable = {sub for sub in account.scopes if any(e.scope == f"subscriptions/{sub}/locks" for e in errors)}
         # Normalizers key resources by subscription; the inventory names the config account (what
         # sites select on), and keeps the subscription in attrs.

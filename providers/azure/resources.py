@@ -24,7 +24,7 @@ __all__ = [
     "LOCK_TYPE",
     "UNKNOWN_POWER",
     "apply_autoscale",
-    "canonical_replica_sources",
+    "canonical_references",
     "detail_api_version",
     "enrich",
     "link_flexible_members",
@@ -51,6 +51,7 @@ AUTOSCALE_TYPE = "microsoft.insights/autoscalesettings"
 _LOCK_MARK = "/providers/microsoft.authorization/locks/"
 _VM = "microsoft.compute/virtualmachines"
 _VMSS = "microsoft.compute/virtualmachinescalesets"
+_REFERENCES = ("replica_source", "group")  # attrs that hold another resource's ARM id
 UNKNOWN_POWER = "unknown"  # a VM's state when its power state could not be read: never running
 # Where the replicas of a database are not read yet: data.replica says unknown with this, never "no replica".
 _REPLICAS_UNREAD = {
@@ -375,16 +376,19 @@ def apply_autoscale(resources: list[Resource], settings_unreadable: bool) -> lis
     return out
 
 
-def canonical_replica_sources(resources: list[Resource]) -> list[Resource]:
-    """ARM ids are case-insensitive and a replica's ``sourceServerResourceId`` may differ in case from its
-    primary's id: spell it as the inventoried primary does, so replica links match."""
+def canonical_references(resources: list[Resource]) -> list[Resource]:
+    """ARM ids are case-insensitive, and a reference to another resource (a replica's
+    ``sourceServerResourceId``, a VM's ``virtualMachineScaleSet.id``) may differ in case from that
+    resource's own id: spell each as the inventoried resource does, so links match exactly."""
     ids = {r.native_id.lower(): r.native_id for r in resources}
     out = []
     for r in resources:
-        source = r.attrs.get("replica_source")
-        if isinstance(source, str) and source.lower() in ids and ids[source.lower()] != source:
-            r = dataclasses.replace(r, attrs={**r.attrs, "replica_source": ids[source.lower()]})
-        out.append(r)
+        fixed = {
+            key: ids[value.lower()]
+            for key in _REFERENCES
+            if isinstance(value := r.attrs.get(key), str) and value.lower() in ids and ids[value.lower()] != value
+        }
+        out.append(dataclasses.replace(r, attrs={**r.attrs, **fixed}) if fixed else r)
     return out
 
 
