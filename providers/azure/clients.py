@@ -183,13 +183,13 @@ class ArmReader:
         """Every VM of the subscription with its instance view's statuses (power state), in one listing
         (``GET …/providers/Microsoft.Compute/virtualMachines?statusOnly=true``), not one call per VM."""
         client = self._client(ComputeManagementClient, subscription)
-        return [vm.as_dict() for vm in self._all(client.virtual_machines.list_all(status_only="true"))]
+        return [_wire(vm) for vm in self._all(client.virtual_machines.list_all(status_only="true"))]
 
     def scale_set_vms(self, subscription: str, resource_group: str, name: str) -> list[dict[str, Any]]:
         """A uniform scale set's member VMs with their instance views (``$expand=instanceView``)."""
         client = self._client(ComputeManagementClient, subscription)
         pager = client.virtual_machine_scale_set_vms.list(resource_group, name, expand="instanceView")
-        return [vm.as_dict() for vm in self._all(pager)]
+        return [_wire(vm) for vm in self._all(pager)]
 
     def resource(self, subscription: str, resource_id: str, api_version: str) -> dict[str, Any]:
         client = self._client(ResourceManagementClient, subscription)
@@ -229,6 +229,15 @@ class ArmReader:
                 client = cls(self._credential, subscription, **options)
                 self._clients[key] = client
             return client
+
+
+def _wire(model: Any) -> dict[str, Any]:
+    """A model as its wire JSON (camelCase keys), whichever generator made it: msrest models serialize,
+    the typed (hybrid) ones already hold the wire dict."""
+    if hasattr(model, "_attribute_map"):
+        result: dict[str, Any] = model.serialize(keep_readonly=True)
+        return result
+    return dict(model.as_dict())
 
 
 def _next_page(pages: Iterator[Iterator[T]]) -> list[T] | None:
