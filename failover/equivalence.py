@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 from failover.model import Kind, Resource
 
-# Native states meaning "serving": EC2 running, GCE RUNNING, Azure Succeeded/running VM.
-_RUNNING = {"running", "succeeded", "available", "active", "inservice", "healthy", "up", "ready"}
+# Native states meaning "serving": EC2 running, GCE RUNNING, Azure PowerState/running. A provisioning
+# state ("Succeeded") is never one: it says the last operation worked, not that the machine runs.
+_RUNNING = {"running", "available", "active", "inservice", "healthy", "up", "ready"}
+# States that say the provider could not tell (an Azure VM whose power state was not read).
+_UNKNOWN_STATES = {"", "unknown"}
 COMPUTE_KINDS = {Kind.COMPUTE_INSTANCE, Kind.COMPUTE_GROUP}
 DB_KINDS = {Kind.DB_INSTANCE, Kind.DB_CLUSTER}
 
@@ -21,6 +24,11 @@ DB_KINDS = {Kind.DB_INSTANCE, Kind.DB_CLUSTER}
 def is_running(resource: Resource) -> bool:
     state = resource.state.strip().lower().replace("_", "").replace(" ", "")
     return state in _RUNNING
+
+
+def state_unknown(resource: Resource) -> bool:
+    """The provider could not say whether it runs: neither running nor not, so capacity is unknown."""
+    return resource.state.strip().lower() in _UNKNOWN_STATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +103,7 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
     instances = [r for r in all_instances if is_running(r)]
     running_ids = {r.native_id for r in instances}
     vcpu = 0.0
-    unknown: list[str] = []
+    unknown: list[str] = [f"{r.name or r.native_id} (power state unknown)" for r in all_instances if state_unknown(r)]
     shortfalls: list[str] = []
     for r in instances:
         if r.capacity.vcpu is None:

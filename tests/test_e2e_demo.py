@@ -100,6 +100,17 @@ def test_drills_are_evidence(cycle):
     assert statuses(result, "payments", "evidence.drill") == [FAIL]
 
 
+def test_deallocated_azure_vm_is_not_counted_as_capacity(cycle):
+    result, _ = cycle
+    ratio = [f for f in result.findings if f.workload == "payments" and f.check == "capacity.ratio"]
+    assert [(f.status, f.reason) for f in ratio] == [(FAIL, "secondary 8 vCPU / primary 16 vCPU = 0.50 (target 1)")]
+    (azure,) = [i for i in result.inventories if i.provider == "azure"]
+    states = {r.name: r.state for r in azure.resources if r.kind in ("compute.instance", "compute.group")}
+    assert states["payments-worker"] == "deallocated"
+    headroom = [f for f in result.findings if f.workload == "payments" and f.check == "capacity.headroom"]
+    assert [(f.status, f.reason) for f in headroom] == [(PASS, "secondary can scale from 8 to 32 vCPU (needs 16)")]
+
+
 def test_stale_replica_fails_data_check(cycle):
     result, _ = cycle
     replica = [f for f in result.findings if f.workload == "payments" and f.check == "data.replica"]

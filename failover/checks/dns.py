@@ -411,6 +411,13 @@ def _traffic_manager_records(ev: Evidence) -> list[Finding]:
         if normalize_name(str(e.get("target") or "")) in wanted
         or str(e.get("target_resource_id") or "").lower() in wanted
     ]
+    # alwaysServe: Traffic Manager keeps answering with the endpoint whatever its probes say.
+    if enabled and enabled[0].get("always_serve"):
+        problems.append(
+            f"primary endpoint {enabled[0].get('name')} has alwaysServe Enabled: Traffic Manager keeps serving it "
+            "when its health checks fail, so the profile never fails over"
+        )
+    always_standby = [str(e.get("name")) for e in standby if e.get("always_serve")]
     if len(enabled) < 2:
         problems.append(f"profile {profile.name} has {len(enabled)} enabled endpoint(s): nothing to fail over to")
     elif not standby:
@@ -421,6 +428,18 @@ def _traffic_manager_records(ev: Evidence) -> list[Finding]:
     evidence = {"profile": profile.native_id, "endpoints": profile.attrs.get("endpoints"), "routing_method": method}
     if problems:
         return [me.finding(ev, FindingStatus.FAIL, join(problems), subject=profile.name, **evidence)]
+    if always_standby and len(always_standby) == len(standby):
+        return [
+            me.finding(
+                ev,
+                FindingStatus.WARN,
+                f"Traffic Manager profile {profile.name} fails {name} over to {standby[0].get('target')}, but "
+                f"standby endpoint(s) {', '.join(always_standby)} have alwaysServe Enabled: traffic goes there "
+                "even when their probes fail",
+                subject=profile.name,
+                **evidence,
+            )
+        ]
     return [
         me.finding(
             ev,
