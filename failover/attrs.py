@@ -71,6 +71,7 @@ class InstanceAttrs(CommonAttrs, total=False):
     lifecycle: Annotated[str | None, "on-demand or spot"]
     launch_time: Annotated[str | None, "launch time (ISO 8601)"]
     state_reason: Annotated[str | None, "why it is in its state (EC2 StateReason)"]
+    provisioning_state: Annotated[str | None, "Azure provisioning state (says nothing about whether it runs)"]
     shared_cpu: Annotated[bool, "a shared-core machine type (vCPU is a fraction of a core)"]
 
 
@@ -101,6 +102,11 @@ class GroupAttrs(CommonAttrs, total=False):
     health_check_type: Annotated[str | None, "ASG health check type (EC2, ELB)"]
     health_check_grace_s: Annotated[int | None, "ASG health check grace period, seconds"]
     suspended_processes: Annotated[list[str], "ASG processes suspended (Launch, Terminate, …)"]
+    orchestration_mode: Annotated[str | None, "Azure scale set orchestration: Uniform or Flexible"]
+    provisioning_state: Annotated[str | None, "Azure provisioning state"]
+    member_power_states: Annotated[dict[str, int] | None, "Azure scale set members per power state"]
+    autoscale: Annotated[str | None, "id of the enabled Azure autoscale setting that targets the scale set"]
+    scaling_note: Annotated[str | None, "why min_size/max_size are what they are"]
 
 
 class LbAttrs(CommonAttrs, total=False):
@@ -211,8 +217,8 @@ class HealthCheckAttrs(CommonAttrs, total=False):
     ttl: Annotated[int | None, "Traffic Manager DNS TTL"]
     endpoints: Annotated[
         list[dict[str, Any]],
-        "Traffic Manager endpoints: name, type, target, target_resource_id, location, priority, weight, status, "
-        "monitor_status",
+        "Traffic Manager endpoints: id, name, type, target, target_resource_id, location, priority, weight, status, "
+        "monitor_status, always_serve",
     ]
 
 
@@ -232,6 +238,8 @@ class DatabaseAttrs(CommonAttrs, total=False):
     replica_clusters: Annotated[list[str], "cluster replicas of this database"]
     replication_mode: Annotated[str | None, "RDS ReplicaMode (open-read-only, mounted)"]
     replication_role: Annotated[str | None, "Azure replication role"]
+    replication_state: Annotated[str | None, "Azure replica state (Active, Catchup, Broken, …)"]
+    replicas_unknown_reason: Annotated[str | None, "why this database's replicas cannot be read yet"]
     replica_lag_s: Annotated[float | None, "replication lag, seconds (CloudWatch ReplicaLag); None: not read"]
     latest_restorable_time: Annotated[str | None, "newest point-in-time restore target (ISO 8601)"]
     backup_retention_days: Annotated[int | None, "backup retention, days"]
@@ -293,6 +301,10 @@ class LockAttrs(CommonAttrs, total=False):
 
 class OtherAttrs(CommonAttrs, total=False):
     """``other``: inventoried but not a kind the checks read."""
+
+    enabled: Annotated[bool | None, "Azure autoscale setting: enabled"]
+    target_resource_id: Annotated[str | None, "Azure autoscale setting: the resource it scales"]
+    profiles: Annotated[list[dict[str, Any]], "Azure autoscale setting profiles: name, minimum, maximum, default"]
 
 
 ATTRS: dict[Kind, type] = {
