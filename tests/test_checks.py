@@ -285,7 +285,7 @@ def test_failover_records_unknown_when_route53_unreadable():
 
 
 def test_slow_health_check_fails_against_rto():
-    invs = f.replace_resource(f.ready_inventory(), "hc-1", attrs={"request_interval_s": 30, "failure_threshold": 10})
+    invs = f.replace_resource(f.ready_inventory(), "hc-1", attrs={"interval_s": 30, "failure_threshold": 10})
     ev = f.evidence(cfg=f.config(targets={"rto": "4m"}), inventories=invs)
     assert statuses(ev, "dns.health_check") == [FAIL]
 
@@ -395,7 +395,7 @@ def test_dependency_only_on_primary_provider_fails():
 def test_a_check_that_crashes_reports_unknown():
     ev = f.evidence(
         inventories=f.replace_resource(
-            f.ready_inventory(), "hc-1", attrs={"request_interval_s": "x", "failure_threshold": 3}
+            f.ready_inventory(), "hc-1", attrs={"interval_s": "x", "failure_threshold": 3}
         )
     )
     assert statuses(ev, "dns.health_check") == [UNKNOWN]

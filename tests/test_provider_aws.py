@@ -141,7 +141,7 @@ def test_route53_zone_records_and_health_check(world: World) -> None:
     hc = [r for r in world.of(Kind.DNS_HEALTH_CHECK)]
     assert len(hc) == 1
     assert hc[0].attrs["type"] == "HTTP" and hc[0].attrs["path"] == "/healthz"
-    assert (hc[0].attrs["request_interval_s"], hc[0].attrs["failure_threshold"]) == (30, 3)
+    assert (hc[0].attrs["interval_s"], hc[0].attrs["failure_threshold"]) == (30, 3)
     assert hc[0].attrs["status"] == "unhealthy" and hc[0].state == "unhealthy"
 
 

@@ -28,6 +28,7 @@ from urllib.request import Request, urlopen
 import boto3
 from botocore.config import Config as BotoConfig
 
+from failover.sandbox._aws_route53 import HEALTH, patch_route53
 from failover.sandbox._aws_wire import WireRequest, identify
 
 __all__ = [
@@ -36,13 +37,17 @@ __all__ = [
     "FaultKind",
     "WireRequest",
     "seed",
+    "seed_alarm",
     "seed_auto_scaling_group",
     "seed_buckets",
     "seed_failover_zone",
+    "seed_health_check",
     "seed_instances",
     "seed_load_balancer",
     "seed_rds_with_replica",
+    "seed_records",
     "seed_replica_lag",
+    "seed_zone",
 ]
 
 FaultKind = Literal["access_denied", "throttle", "error", "slow"]
@@ -140,45 +145,6 @@ class FaultMiddleware:
         return [payload]
 
 
-# Route 53 health check id -> healthy?, consulted by the patched moto handler (process-wide: moto's
-# server runs in this process, and health check ids are unique across sandboxes).
-_HEALTH: dict[str, bool] = {}
-_PATCH_LOCK = threading.Lock()
-_patched = False
-
-
-def _patch_health_check_status() -> None:
-    """moto always reports Success; make it report what ``set_health_check_status`` chose."""
-    global _patched
-    with _PATCH_LOCK:
-        if _patched:
-            return
-        from moto.core.responses import ActionResult
-        from moto.core.utils import utcnow
-        from moto.route53.responses import Route53
-
-        original = Route53.get_health_check_status
-
-        def get_health_check_status(self: Any) -> Any:
-            hc_id = self._get_param("HealthCheckId")
-            healthy = _HEALTH.get(hc_id)
-            if healthy is None or healthy:
-                return original(self)
-            self.backend.get_health_check(hc_id)
-            observations = [
-                {
-                    "Region": region,
-                    "IPAddress": "127.0.13.37",
-                    "StatusReport": {"Status": "Failure: Connection timed out.", "CheckedTime": utcnow()},
-                }
-                for region in ("us-east-1", "eu-west-1", "ap-southeast-1")
-            ]
-            return ActionResult({"HealthCheckObservations": observations})
-
-        Route53.get_health_check_status = get_health_check_status  # type: ignore[method-assign]
-        _patched = True
-
-
 @dataclass
 class AwsSandbox:
     """moto's server on a free loopback port with a ``FaultMiddleware`` in front."""
@@ -201,7 +167,7 @@ class AwsSandbox:
         handler: Any = getattr(importlib.import_module("moto.moto_server.werkzeug_app"), "MotoRequestHandler", None)
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        _patch_health_check_status()
+        patch_route53()
         self.middleware = FaultMiddleware(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self.host, 0, self.middleware, threaded=True, request_handler=handler)
         port = self._server.server_address[1]
@@ -231,7 +197,7 @@ class AwsSandbox:
         self.clear_faults()
         self.clear_requests()
         for hc_id in self._health_ids:
-            _HEALTH.pop(hc_id, None)
+            HEALTH.pop(hc_id, None)
         self._health_ids.clear()
 
     # ---- faults and the request log
@@ -269,7 +235,7 @@ class AwsSandbox:
 
     def set_health_check_status(self, health_check_id: str, healthy: bool) -> None:
         """Make GetHealthCheckStatus report every checker failing (or succeeding again)."""
-        _HEALTH[health_check_id] = healthy
+        HEALTH[health_check_id] = healthy
         self._health_ids.add(health_check_id)
 
     # ---- clients and config for the code under test
@@ -405,6 +371,64 @@ def seed_load_balancer(
     return {"arn": lb["LoadBalancerArn"], "dns_name": lb["DNSName"], "target_group_arn": tg["TargetGroupArn"]}
 
 
+def seed_zone(sandbox: AwsSandbox, zone: str, *, tags: Mapping[str, str] | None = None) -> str:
+    """A public hosted zone; returns its id (without ``/hostedzone/``)."""
+    r53 = sandbox.client("route53")
+    zone_id = r53.create_hosted_zone(Name=zone, CallerReference=str(uuid.uuid4()))["HostedZone"]["Id"].split("/")[-1]
+    if tags:
+        r53.change_tags_for_resource(ResourceType="hostedzone", ResourceId=zone_id, AddTags=_tag_list(tags))
+    return str(zone_id)
+
+
+def seed_health_check(sandbox: AwsSandbox, config: Mapping[str, Any], *, tags: Mapping[str, str] | None = None) -> str:
+    """A Route 53 health check from a ``HealthCheckConfig`` (any type); returns its id."""
+    r53 = sandbox.client("route53")
+    hc = r53.create_health_check(CallerReference=str(uuid.uuid4()), HealthCheckConfig=dict(config))["HealthCheck"]
+    if tags:
+        r53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=hc["Id"], AddTags=_tag_list(tags))
+    return str(hc["Id"])
+
+
+def seed_records(sandbox: AwsSandbox, zone_id: str, record_sets: list[Mapping[str, Any]]) -> None:
+    """Create ``ResourceRecordSet``s (as the API takes them) in a zone, 500 per change batch."""
+    changes = [{"Action": "CREATE", "ResourceRecordSet": dict(r)} for r in record_sets]
+    for i in range(0, len(changes), 500):
+        sandbox.client("route53").change_resource_record_sets(
+            HostedZoneId=zone_id, ChangeBatch={"Changes": changes[i : i + 500]}
+        )
+
+
+def seed_alarm(
+    sandbox: AwsSandbox,
+    region: str,
+    name: str,
+    *,
+    period: int = 60,
+    evaluation_periods: int = 3,
+    datapoints_to_alarm: int | None = None,
+    treat_missing_data: str = "breaching",
+    namespace: str = "AWS/ApplicationELB",
+    metric: str = "HealthyHostCount",
+    dimensions: Mapping[str, str] | None = None,
+) -> str:
+    """A CloudWatch metric alarm (fires below 1, e.g. no healthy hosts); returns its name."""
+    extra: dict[str, Any] = {"DatapointsToAlarm": datapoints_to_alarm} if datapoints_to_alarm else {}
+    sandbox.client("cloudwatch", region).put_metric_alarm(
+        AlarmName=name,
+        Namespace=namespace,
+        MetricName=metric,
+        Dimensions=[{"Name": k, "Value": v} for k, v in (dimensions or {}).items()],
+        Statistic="Minimum",
+        Period=period,
+        EvaluationPeriods=evaluation_periods,
+        Threshold=1.0,
+        ComparisonOperator="LessThanThreshold",
+        TreatMissingData=treat_missing_data,
+        **extra,
+    )
+    return name
+
+
 def seed_failover_zone(
     sandbox: AwsSandbox,
     zone: str,
@@ -415,70 +439,59 @@ def seed_failover_zone(
     ttl: int = 60,
     health_check_ip: str = "192.0.2.10",
     health_check_path: str = "/healthz",
+    disabled: bool = False,
+    inverted: bool = False,
     extra_records: int = 0,
     tags: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """A public zone with a PRIMARY/SECONDARY failover pair; the primary is governed by an HTTP health check.
+    """A public zone with a PRIMARY/SECONDARY failover pair; the primary is governed by an HTTP health check
+    (``disabled``/``inverted`` as given).
 
     ``primary``/``secondary`` are IPv4 addresses (A records); ``extra_records`` adds that many A records
     (``hostN.zone``), enough to force several pages of ListResourceRecordSets.
     """
-    r53 = sandbox.client("route53")
-    zone_id = r53.create_hosted_zone(Name=zone, CallerReference=str(uuid.uuid4()))["HostedZone"]["Id"].split("/")[-1]
-    hc = r53.create_health_check(
-        CallerReference=str(uuid.uuid4()),
-        HealthCheckConfig={
-            "IPAddress": health_check_ip,
-            "Port": 80,
-            "Type": "HTTP",
-            "ResourcePath": health_check_path,
-            "RequestInterval": 30,
-            "FailureThreshold": 3,
-        },
-    )["HealthCheck"]["Id"]
-    if tags:
-        r53.change_tags_for_resource(ResourceType="hostedzone", ResourceId=zone_id, AddTags=_tag_list(tags))
-        r53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=hc, AddTags=_tag_list(tags))
+    zone_id = seed_zone(sandbox, zone, tags=tags)
+    config = {
+        "IPAddress": health_check_ip,
+        "Port": 80,
+        "Type": "HTTP",
+        "ResourcePath": health_check_path,
+        "RequestInterval": 30,
+        "FailureThreshold": 3,
+        "Disabled": disabled,
+        "Inverted": inverted,
+    }
+    hc = seed_health_check(sandbox, config, tags=tags)
     fqdn = f"{record}.{zone}".rstrip(".")
-    changes: list[dict[str, Any]] = [
+    records: list[Mapping[str, Any]] = [
         {
-            "Action": "CREATE",
-            "ResourceRecordSet": {
-                "Name": fqdn,
-                "Type": "A",
-                "SetIdentifier": "primary",
-                "Failover": "PRIMARY",
-                "TTL": ttl,
-                "HealthCheckId": hc,
-                "ResourceRecords": [{"Value": primary}],
-            },
+            "Name": fqdn,
+            "Type": "A",
+            "SetIdentifier": "primary",
+            "Failover": "PRIMARY",
+            "TTL": ttl,
+            "HealthCheckId": hc,
+            "ResourceRecords": [{"Value": primary}],
         },
         {
-            "Action": "CREATE",
-            "ResourceRecordSet": {
-                "Name": fqdn,
-                "Type": "A",
-                "SetIdentifier": "secondary",
-                "Failover": "SECONDARY",
-                "TTL": ttl,
-                "ResourceRecords": [{"Value": secondary}],
-            },
+            "Name": fqdn,
+            "Type": "A",
+            "SetIdentifier": "secondary",
+            "Failover": "SECONDARY",
+            "TTL": ttl,
+            "ResourceRecords": [{"Value": secondary}],
         },
     ]
-    changes += [
+    records += [
         {
-            "Action": "CREATE",
-            "ResourceRecordSet": {
-                "Name": f"host{n}.{zone}".rstrip("."),
-                "Type": "A",
-                "TTL": 300,
-                "ResourceRecords": [{"Value": f"198.51.100.{n % 250 + 1}"}],
-            },
+            "Name": f"host{n}.{zone}".rstrip("."),
+            "Type": "A",
+            "TTL": 300,
+            "ResourceRecords": [{"Value": f"198.51.100.{n % 250 + 1}"}],
         }
         for n in range(extra_records)
     ]
-    for i in range(0, len(changes), 500):
-        r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes[i : i + 500]})
+    seed_records(sandbox, zone_id, records)
     return {"zone_id": zone_id, "health_check_id": hc, "record": fqdn}
 
 
@@ -584,6 +597,9 @@ _SEEDERS: dict[str, Callable[..., Any]] = {
     "rds_replicas": seed_rds_with_replica,
     "buckets": seed_buckets,
     "replica_lag": seed_replica_lag,
+    "zones": seed_zone,
+    "health_checks": seed_health_check,
+    "alarms": seed_alarm,
 }
 
 
