@@ -4,6 +4,7 @@ TTLs short enough, failover records in place, and a health check fast enough to 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -232,7 +233,7 @@ def points_at(ev: Evidence, targets: set[str], wanted: set[str]) -> tuple[bool |
     unresolved = False
     for name in sorted(t for t in targets if _is_name(t)):
         obs = ev.observation(probe="dns", label=SECONDARY_TARGET, target=name)
-        if obs is None or not obs.ok:
+        if obs is None or obs.status == ObsStatus.ERROR:
             unresolved = True
             seen.append(f"{name}: " + ("not resolved yet" if obs is None else obs.reason))
             continue
@@ -242,6 +243,39 @@ def points_at(ev: Evidence, targets: set[str], wanted: set[str]) -> tuple[bool |
         if reached & wanted:
             return True, seen
     return (None if unresolved else False), seen
+
+
+def names_to_resolve(ev: Evidence) -> dict[str, list[str]]:
+    """The names the probes resolve at the workload's authoritative servers (``secondary-target``
+    observations) so the checks can follow a SECONDARY answer that is a name, not a literal address of
+    the secondary: Route 53 SECONDARY record targets under key ``""`` (always resolved), and each
+    Traffic Manager profile's endpoint targets under the profile's fqdn (resolved when the public
+    name's CNAME chain passes through it) or ``""`` for the profile a site selects."""
+    dns = ev.workload.dns
+    if dns is None:
+        return {}
+    wanted = _secondary_wanted(ev)
+    plan: dict[str, set[str]] = {}
+
+    def add(key: str, names: Iterable[str]) -> None:
+        found = {n for n in names if _is_name(n) and n not in wanted}
+        if found:
+            plan.setdefault(key, set()).update(found)
+
+    if dns.mechanism == "route53-failover":
+        for rec in failover_records(ev).secondary:
+            add("", _record_targets(rec))
+    elif dns.mechanism == "traffic-manager":
+        selected = {r.native_id for s in ev.workload.sites for r in ev.resources(s)}
+        for account in ev.config.dns_accounts(ev.workload):
+            for p in ev.index.of_kind(account, Kind.DNS_HEALTH_CHECK):
+                if "routing_method" not in p.attrs:
+                    continue
+                key = "" if p.native_id in selected else normalize_name(str(p.attrs.get("fqdn") or ""))
+                if not key and p.native_id not in selected:
+                    continue
+                add(key, (normalize_name(str(e.get("target") or "")) for e in p.attrs.get("endpoints") or []))
+    return {k: sorted(v) for k, v in sorted(plan.items())}
 
 
 def _secondary_wanted(ev: Evidence) -> set[str]:
