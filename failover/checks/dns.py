@@ -233,15 +233,19 @@ def points_at(ev: Evidence, targets: set[str], wanted: set[str]) -> tuple[bool |
     unresolved = False
     for name in sorted(t for t in targets if _is_name(t)):
         obs = ev.observation(probe="dns", label=SECONDARY_TARGET, target=name)
-        if obs is None or obs.status == ObsStatus.ERROR:
+        if obs is None:
             unresolved = True
-            seen.append(f"{name}: " + ("not resolved yet" if obs is None else obs.reason))
+            seen.append(f"{name}: not resolved yet")
             continue
+        # Names the CNAMEs pass through count even when the chain then leaves the authoritative
+        # servers' reach (an ELB name): reaching the secondary's load balancer name is enough.
         reached = {normalize_name(str(n)) for n in obs.data.get("names") or []}
         reached |= {normalize_name(str(a)) for a in obs.data.get("answers") or []}
-        seen.append(f"{name} -> {', '.join(sorted(obs.data.get('answers') or [])) or 'nothing'}")
+        answers = ", ".join(sorted(obs.data.get("answers") or []))
+        seen.append(f"{name} -> {answers or obs.reason}")
         if reached & wanted:
             return True, seen
+        unresolved = unresolved or obs.status == ObsStatus.ERROR
     return (None if unresolved else False), seen
 
 

@@ -13,6 +13,7 @@ selected by region/service/operation at run time, which moto cannot do itself.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import io
 import logging
@@ -52,6 +53,7 @@ __all__ = [
 
 FaultKind = Literal["access_denied", "throttle", "error", "slow"]
 DUMMY_KEYS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
+ROLE = "failover-readonly"  # the role ``in_account`` views assume
 
 
 @dataclass
@@ -157,6 +159,7 @@ class AwsSandbox:
     _health_ids: set[str] = field(default_factory=set)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _clients_lock: threading.Lock = field(default_factory=threading.Lock)
+    account_id: str | None = None  # another AWS account than moto's default (see ``in_account``)
 
     def start(self) -> AwsSandbox:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -239,12 +242,32 @@ class AwsSandbox:
         self._health_ids.add(health_check_id)
 
     # ---- clients and config for the code under test
+    def in_account(self, account_id: str) -> AwsSandbox:
+        """The same server, seen from another AWS account (moto keeps one backend per account and
+        serves a role's credentials from that role's account): seed into it, and ``account()`` gives
+        a config entry that reads it by assuming ``ROLE`` there. Do not ``stop()`` the view."""
+        return dataclasses.replace(self, _clients={}, _clients_lock=threading.Lock(), account_id=account_id)
+
+    def role_arn(self) -> str | None:
+        return f"arn:aws:iam::{self.account_id}:role/{ROLE}" if self.account_id else None
+
     def client(self, service: str, region: str = "us-east-1") -> Any:
         """A client for seeding and assertions (cached: building one costs more than most calls)."""
         key = (service, region)
         with self._clients_lock:
             if key not in self._clients:
-                self._clients[key] = boto3.session.Session(**DUMMY_KEYS).client(
+                keys: dict[str, str] = dict(DUMMY_KEYS)
+                if self.account_id:
+                    sts = boto3.session.Session(**DUMMY_KEYS).client(
+                        "sts", region_name=region, endpoint_url=self.endpoint
+                    )
+                    creds = sts.assume_role(RoleArn=self.role_arn(), RoleSessionName="sandbox")["Credentials"]
+                    keys = {
+                        "aws_access_key_id": creds["AccessKeyId"],
+                        "aws_secret_access_key": creds["SecretAccessKey"],
+                        "aws_session_token": creds["SessionToken"],
+                    }
+                self._clients[key] = boto3.session.Session(**keys).client(
                     service,
                     region_name=region,
                     endpoint_url=self.endpoint,
@@ -260,6 +283,7 @@ class AwsSandbox:
             "regions": list(regions),
             "endpoint_url": self.endpoint,
             "credentials": "anonymous",
+            **({"role_arn": self.role_arn()} if self.account_id else {}),
             **extra,
         }
 

@@ -110,7 +110,7 @@ def read_alarms(ctx: Ctx, checks: list[dict[str, Any]]) -> dict[tuple[str, str],
     out: dict[tuple[str, str], dict[str, Any] | ProviderError | None] = {}
     for (region, names), found in ctx.each(one, [(r, sorted(n)) for r, n in sorted(by_region.items())]):
         if isinstance(found, ProviderError):
-            ctx.incomplete(f"{region}/cloudwatch/alarms", found, "alarms behind Route 53 health checks")
+            ctx.incomplete(f"{SCOPE}/alarms/{region}", found, "alarms behind Route 53 health checks")
             out.update({(region, n): found for n in names})
             continue
         by_name = {a.get("AlarmName"): a for a in found}
