@@ -278,7 +278,7 @@ def names_to_resolve(ev: Evidence) -> dict[str, list[str]]:
                 key = "" if p.native_id in selected else normalize_name(str(p.attrs.get("fqdn") or ""))
                 if not key and p.native_id not in selected:
                     continue
-                add(key, (normalize_name(str(e.get("target") or "")) for e in p.attrs.get("endpoints") or []))
+                add(key, (normalize_name(str(e.get("target") or "")) for e in _enabled_endpoints(p)[1:]))
     return {k: sorted(v) for k, v in sorted(plan.items())}
 
 
@@ -526,6 +526,14 @@ def traffic_manager_profile(ev: Evidence) -> tuple[Resource | None, list[str]]:
     return (next(iter(selected.values())) if len(selected) == 1 else None), gaps
 
 
+def _enabled_endpoints(profile: Resource) -> list[dict[str, Any]]:
+    """A profile's enabled endpoints, highest priority (lowest number) first."""
+    return sorted(
+        (e for e in profile.attrs.get("endpoints") or [] if str(e.get("status") or "").lower() == "enabled"),
+        key=lambda e: (e.get("priority") is None, e.get("priority") or 0),
+    )
+
+
 def _traffic_manager_records(ev: Evidence) -> list[Finding]:
     me = info("dns.failover_records")
     assert ev.workload.dns is not None
@@ -545,10 +553,7 @@ def _traffic_manager_records(ev: Evidence) -> list[Finding]:
     method = str(profile.attrs.get("routing_method") or "")
     if method.lower() != "priority":
         problems.append(f"profile {profile.name} routes by {method or 'an unknown method'}, not Priority (failover)")
-    enabled = sorted(
-        (e for e in profile.attrs.get("endpoints") or [] if str(e.get("status") or "").lower() == "enabled"),
-        key=lambda e: (e.get("priority") is None, e.get("priority") or 0),
-    )
+    enabled = _enabled_endpoints(profile)
     wanted = _secondary_wanted(ev)
     for s in ev.workload.secondaries:
         wanted |= {r.native_id.lower() for r in ev.resources(s)}
