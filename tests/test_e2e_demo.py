@@ -71,6 +71,16 @@ def test_scaled_to_zero_secondary_with_route53_only_dns_fails(cycle, check):
     assert statuses(result, "search", check) == [FAIL]
 
 
+def test_disabled_route53_health_check_never_fails_over(cycle):
+    result, _ = cycle
+    for check in ("dns.health_check", "dns.failover_records"):
+        [finding] = [f for f in result.findings if f.workload == "search" and f.check == check]
+        assert finding.status == FAIL, (check, finding.reason)
+        assert "is disabled: Route 53 treats it as always healthy" in finding.reason
+    search = next(s for s in result.scores if s.workload == "search")
+    assert search.details["rto"]["decision_s"] == 600.0  # no automatic failover: a person must decide
+
+
 def test_scaled_to_zero_workload_depends_on_one_provider(cycle):
     result, _ = cycle
     search = next(s for s in result.scores if s.workload == "search")
