@@ -631,8 +631,9 @@ def seed(sandbox: AwsSandbox, spec: Mapping[str, list[Mapping[str, Any]]]) -> di
     """Seed from plain data: ``{"instances": [{"region": "us-east-1", "count": 2, "tags": {…}}], …}``.
 
     Keys are ``instances``, ``auto_scaling_groups``, ``load_balancers``, ``failover_zones``,
-    ``rds_replicas``, ``buckets``, ``replica_lag``, ``zones``, ``health_checks``, ``alarms``; each item holds the keyword arguments of the matching ``seed_*``
-    function (positional ones by name). Returns what each seeder returned, by key.
+    ``rds_replicas``, ``buckets``, ``replica_lag``, ``zones``, ``health_checks``, ``alarms``; each item
+    holds the keyword arguments of the matching ``seed_*`` function (positional ones by name).
+    Returns what each seeder returned, by key.
     """
     unknown = set(spec) - set(_SEEDERS)
     if unknown:
