@@ -86,7 +86,7 @@ def _health(hc: Resource) -> str:
 # ------------------------------------------------------------------------------------ health checks
 def health_check_governor(ev: Evidence, hc: Resource, seen: frozenset[str] = frozenset()) -> Governor:
     """A Route 53 health check of any type, as Route 53 evaluates it."""
-    label = hc.name if hc.name != hc.native_id else hc.native_id
+    label = hc.name or hc.native_id
     who = f"health check {label}"
     kind = {"CALCULATED": "calculated", "CLOUDWATCH_METRIC": "cloudwatch-alarm", "RECOVERY_CONTROL": "routing-control"}
     base = Who(subject=hc.native_id, name=label, kind=kind.get(str(hc.attrs.get("type")), "health-check"))
