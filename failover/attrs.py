@@ -208,6 +208,13 @@ class HealthCheckAttrs(CommonAttrs, total=False):
     measure_latency: Annotated[bool | None, "Route 53 measures latency"]
     regions: Annotated[list[str], "checker regions"]
     children: Annotated[list[str], "child health checks of a calculated check"]
+    health_threshold: Annotated[int | None, "calculated check: healthy children needed"]
+    alarm: Annotated[
+        dict[str, Any] | None,
+        "CloudWatch-alarm check: name, region, period, evaluation periods, datapoints to alarm, state",
+    ]
+    insufficient_data_status: Annotated[str | None, "alarm check's status while the alarm lacks data"]
+    routing_control_arn: Annotated[str | None, "ARC routing control deciding a RECOVERY_CONTROL check"]
     status: Annotated[str | None, "healthy / unhealthy / unknown now"]
     status_reason: Annotated[str | None, "why the status is unknown"]
     checkers: Annotated[list[dict[str, Any]] | None, "each checker's region and report"]

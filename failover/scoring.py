@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from failover.checks.capacity import capacities, total
-from failover.checks.dns import detection_seconds, governing_health_checks
+from failover.checks.dns import governors
 from failover.checks.evidence import Evidence
+from failover.checks.governance import Governor, Mode
 from failover.equivalence import DB_KINDS, per_instance_vcpu
 from failover.model import Finding, FindingStatus, Kind, Reason, RtoVerdict, Score, Status
 from failover.schema import ScoringConfig, format_duration
@@ -83,19 +84,10 @@ class RtoEstimate:
 def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
     notes: list[str] = []
     w = ev.workload
-    # Detection and decision: automatic only with a health-checked failover record.
-    detection: float | None = None
-    decision = cfg.manual_decision
-    if w.dns:
-        checks, _ = governing_health_checks(ev)
-        times = [t for t in (detection_seconds(hc) for hc in checks) if t is not None]
-        if times:
-            detection, decision = max(times), 0.0
-    if detection is None:
-        detection = 0.0
-        notes.append(
-            f"no automatic health-checked failover: manual detection and decision assumed {format_duration(decision)}"
-        )
+    # Detection and decision: automatic only with a health-governed failover record.
+    detection, decision, note = _detection(governors(ev)[0] if w.dns else [], cfg)
+    if note:
+        notes.append(note)
     # DNS: the effective TTL clients may cache.
     dns_s: float | None = None
     chain = ev.observation(probe="dns", label="chain")
@@ -137,6 +129,27 @@ def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
     has_db = any(r.kind in DB_KINDS for r in ev.resources(w.primary))
     data_s = cfg.data_promotion if has_db else 0.0
     return RtoEstimate(detection, decision, dns_s, scale_s, data_s, tuple(notes), unbounded)
+
+
+def _detection(govs: list[Governor], cfg: ScoringConfig) -> tuple[float | None, float, str]:
+    """(detection, decision, note): what the governing health signals say about the first two parts."""
+    modes = {g.mode for g in govs}
+    manual = format_duration(cfg.manual_decision)
+    if not govs or Mode.NEVER in modes:
+        return (
+            0.0,
+            cfg.manual_decision,
+            f"no automatic health-checked failover: manual detection and decision assumed {manual}",
+        )
+    if Mode.UNKNOWN in modes:
+        why = next(g.reason for g in govs if g.mode == Mode.UNKNOWN)
+        return None, 0.0, f"detection time unknown: {why}"
+    if Mode.MANUAL in modes:
+        return 0.0, cfg.manual_decision, f"failover is a manual decision (ARC routing control): {manual} assumed"
+    times = [float(g.detection_s) for g in govs if g.mode == Mode.AUTOMATIC and g.detection_s is not None]
+    if times:
+        return max(times), 0.0, ""
+    return 0.0, 0.0, "failover forced: the secondary already serves"
 
 
 def _per_instance_vcpu(ev: Evidence) -> float | None:

@@ -141,7 +141,7 @@ def ready_inventory() -> dict[str, Inventory]:
             "hc-1",
             region="global",
             tags={},
-            attrs={"request_interval_s": 10, "failure_threshold": 3, "status": "healthy"},
+            attrs={"interval_s": 10, "failure_threshold": 3, "status": "healthy"},
         ),
     ]
     gcp_res = [
