@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 from failover.model import Kind, Resource
 
-# Native states meaning "serving": EC2 running, GCE RUNNING, Azure Succeeded/running VM.
-_RUNNING = {"running", "succeeded", "available", "active", "inservice", "healthy", "up", "ready"}
+# Native states meaning "serving": EC2 running, GCE RUNNING, Azure PowerState/running. A provisioning
+# state ("Succeeded") is never one: it says the last operation worked, not that the machine runs.
+_RUNNING = {"running", "available", "active", "inservice", "healthy", "up", "ready"}
+# States that say the provider could not tell (an Azure VM whose power state was not read).
+_UNKNOWN_STATES = {"", "unknown"}
 COMPUTE_KINDS = {Kind.COMPUTE_INSTANCE, Kind.COMPUTE_GROUP}
 DB_KINDS = {Kind.DB_INSTANCE, Kind.DB_CLUSTER}
 
@@ -23,6 +26,11 @@ def is_running(resource: Resource) -> bool:
     return state in _RUNNING
 
 
+def state_unknown(resource: Resource) -> bool:
+    """The provider could not say whether it runs: neither running nor not, so capacity is unknown."""
+    return resource.state.strip().lower() in _UNKNOWN_STATES
+
+
 @dataclass(frozen=True, slots=True)
 class SiteCapacity:
     """Running vCPU of a site and how far its groups may grow. ``None`` = not known from the inventory."""
@@ -30,30 +38,27 @@ class SiteCapacity:
     vcpu: float | None
     instances: int
     max_vcpu: float | None  # if every group scaled to its max size
-    unknown: tuple[str, ...] = ()  # names of resources whose size is unknown
+    unknown: tuple[str, ...] = ()  # names of resources whose size or running count is unknown
+    shortfalls: tuple[str, ...] = ()  # groups running fewer members than they want ("web runs 1 of 3")
 
 
 def group_max_size(group: Resource) -> int | None:
-    """Largest size the group may reach: ASG ``max``, MIG autoscaler ``max_size``; Azure VMSS has none."""
-    for key in ("max_size", "max"):
-        if group.attrs.get(key) is not None:
-            return int(group.attrs[key])
-    return None
+    """Largest size the group may reach (ASG max size, MIG autoscaler max); Azure VMSS has none of its own."""
+    value = group.attrs.get("max_size")
+    return None if value is None else int(value)
 
 
 def group_desired(group: Resource) -> int | None:
-    for key in ("desired", "target_size"):
-        if group.attrs.get(key) is not None:
-            return int(group.attrs[key])
-    return group.capacity.instances
+    """The size the group wants (ASG desired capacity, MIG target size, VMSS sku capacity): not what runs."""
+    value = group.attrs.get("desired")
+    return None if value is None else int(value)
 
 
 def per_instance_vcpu(group: Resource) -> float | None:
-    """vCPU of one member: Azure ``vcpu_per_instance``, GCP ``instance_vcpu`` (from the template),
-    else the group's running vCPU over its running members (AWS, where members are described)."""
-    for key in ("vcpu_per_instance", "instance_vcpu"):
-        if group.attrs.get(key) is not None:
-            return float(group.attrs[key])
+    """vCPU of one member: from the group's instance size (template, VMSS sku), else the group's running
+    vCPU over its running members (AWS, where members are described)."""
+    if group.attrs.get("vcpu_per_instance") is not None:
+        return float(group.attrs["vcpu_per_instance"])
     n = group.capacity.instances
     if group.capacity.vcpu is not None and n:
         return group.capacity.vcpu / n
@@ -70,7 +75,7 @@ def _group_refs(group: Resource) -> set[str]:
 
 def group_members(group: Resource, instances: Iterable[Resource]) -> set[str]:
     """Native ids of listed instances that belong to ``group``: named by the group (ASG members) or
-    naming the group (GCE's ``created-by``)."""
+    naming the group (GCE's ``created-by``, a flexible scale set's VMs)."""
     named: set[str] = set()
     for m in group.attrs.get("instance_ids") or group.attrs.get("instances") or []:
         if isinstance(m, str):
@@ -88,14 +93,18 @@ def group_members(group: Resource, instances: Iterable[Resource]) -> set[str]:
 
 
 def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
-    """Sum running compute. A group adds only members not already listed as instances (Azure scale
-    sets list none; ASG and MIG members are instances too), and its max size gives the headroom."""
+    """Sum running compute. A group's ``capacity.instances`` is the members that run now (never its
+    desired size: a group that wants 3 and runs 1 carries the load of 1); ``None`` there means the
+    provider could not say, and the site's capacity is unknown. A group adds only members not already
+    listed as instances (uniform Azure scale sets list none; ASG and MIG members are instances too),
+    and its max size gives the headroom."""
     resources = list(resources)
     all_instances = [r for r in resources if r.kind == Kind.COMPUTE_INSTANCE]
     instances = [r for r in all_instances if is_running(r)]
     running_ids = {r.native_id for r in instances}
     vcpu = 0.0
-    unknown: list[str] = []
+    unknown: list[str] = [f"{r.name or r.native_id} (power state unknown)" for r in all_instances if state_unknown(r)]
+    shortfalls: list[str] = []
     for r in instances:
         if r.capacity.vcpu is None:
             unknown.append(r.name or r.native_id)
@@ -105,24 +114,34 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
     headroom = 0.0
     headroom_known = True
     for g in (r for r in resources if r.kind == Kind.COMPUTE_GROUP):
+        name = g.name or g.native_id
         listed = len(group_members(g, all_instances) & running_ids)
-        current = g.capacity.instances if g.capacity.instances is not None else group_desired(g) or 0
+        running = g.capacity.instances
+        if running is None:
+            unknown.append(f"{name} (running members unknown)")
+            headroom_known = False
+            continue
+        desired = group_desired(g)
+        if desired is not None and running < desired:
+            shortfalls.append(f"group {name} runs {running} of {desired} desired")
         per = per_instance_vcpu(g)
-        unlisted = max(0, current - listed)
+        unlisted = max(0, running - listed)
         if unlisted:
             count += unlisted
             if per is None:
-                unknown.append(g.name or g.native_id)
+                unknown.append(name)
             else:
                 vcpu += per * unlisted
         max_size = group_max_size(g)
         if max_size is None or per is None:
             headroom_known = False
         else:
-            headroom += max(0, max_size - max(current, listed)) * per
+            headroom += max(0, max_size - max(running, listed)) * per
     total = None if unknown else vcpu
     max_vcpu = None if total is None or not headroom_known else total + headroom
-    return SiteCapacity(vcpu=total, instances=count, max_vcpu=max_vcpu, unknown=tuple(unknown))
+    return SiteCapacity(
+        vcpu=total, instances=count, max_vcpu=max_vcpu, unknown=tuple(unknown), shortfalls=tuple(shortfalls)
+    )
 
 
 _ADDRESS_SUFFIXES = (

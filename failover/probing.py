@@ -4,7 +4,7 @@ observations the checks read. The plan is pure; ``probe_workloads`` runs it on t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +102,27 @@ def chain_observation(chain: CnameChain) -> Observation:
     return _obs(chain.name, "chain", ObsStatus.FAILED, reason, data)
 
 
+def target_observation(name: str, chain: CnameChain) -> Observation:
+    """A SECONDARY record's (or Traffic Manager endpoint's) target, followed at the workload's
+    authoritative servers: every name it passes through and the addresses it ends in. ``failed`` when
+    the servers answered that it leads nowhere (NXDOMAIN, NODATA, a loop), ``error`` when none answered."""
+    names = sorted(
+        {_plain(h.name) for h in chain.hops} | {_plain(v) for h in chain.hops if h.rdtype == "CNAME" for v in h.values}
+    )
+    data = {**chain.to_dict(), "names": names, "answers": sorted(chain.answers)}
+    if chain.complete:
+        reason = f"{name} -> {', '.join(sorted(chain.answers))}"
+        return _obs(name, "secondary-target", ObsStatus.OK, reason, data)
+    error = chain.error or "no records"
+    if error.startswith(("no authoritative answer", "bad question")):
+        return _obs(name, "secondary-target", ObsStatus.ERROR, error, data)
+    return _obs(name, "secondary-target", ObsStatus.FAILED, error, data)
+
+
+def _plain(name: str) -> str:
+    return name.strip().rstrip(".").lower()
+
+
 def resolver_observation(cached: CachedTtl) -> Observation:
     data = cached.to_dict()
     if cached.error or cached.ttl is None:
@@ -109,8 +130,13 @@ def resolver_observation(cached: CachedTtl) -> Observation:
     return _obs(cached.name, "resolver", ObsStatus.OK, cached.reason, data)
 
 
-async def dns_path(w: Workload, timeout: float) -> list[Observation]:
-    """The workload's DNS failover path: delegation, authoritative agreement, CNAME chain, resolver TTL."""
+async def dns_path(
+    w: Workload, timeout: float, targets: Mapping[str, Sequence[str]] | None = None
+) -> list[Observation]:
+    """The workload's DNS failover path: delegation, authoritative agreement, CNAME chain, resolver TTL,
+    and each secondary target name resolved through the same authoritative servers. ``targets`` maps
+    ``""`` (always) or a name the public name's chain must pass through (a Traffic Manager profile) to
+    the names to resolve (``failover.checks.dns.names_to_resolve``)."""
     from probes import dnspath
 
     assert w.dns is not None
@@ -122,6 +148,14 @@ async def dns_path(w: Workload, timeout: float) -> list[Observation]:
         found.append(authoritative_observation(await dnspath.check_agreement(d.name, "A", servers, timeout)))
     chain = await dnspath.follow_cname_chain(d.name, "A", nameservers=servers, resolver=d.resolver, timeout=timeout)
     found.append(chain_observation(chain))
+    passed = {_plain(h.name) for h in chain.hops} | {_plain(v) for h in chain.hops for v in h.values}
+    names = sorted({n for key, group in (targets or {}).items() if not key or key in passed for n in group})
+    names = names if servers else []  # no authoritative servers: the path is unknown already
+    for name in names:
+        followed = await dnspath.follow_cname_chain(
+            name, "A", nameservers=servers, resolver=d.resolver, timeout=timeout
+        )
+        found.append(target_observation(name, followed))
     if d.resolver:
         cached = await dnspath.resolver_cached_ttl(
             d.name, "A", resolver=d.resolver, timeout=timeout, authoritative_ttl=chain.effective_ttl
@@ -130,8 +164,14 @@ async def dns_path(w: Workload, timeout: float) -> list[Observation]:
     return found
 
 
-async def probe_workloads(config: Config, workloads: list[Workload], vantage: str) -> list[Observation]:
-    """Run every HTTP probe and DNS-path lookup for ``workloads``; each result tagged with its workload."""
+async def probe_workloads(
+    config: Config,
+    workloads: list[Workload],
+    vantage: str,
+    targets: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+) -> list[Observation]:
+    """Run every HTTP probe and DNS-path lookup for ``workloads``; each result tagged with its workload.
+    ``targets`` (workload -> names to resolve, from the inventory) adds ``secondary-target`` lookups."""
     from probes.engine import Engine
 
     plan = http_plan(config, workloads)
@@ -141,7 +181,7 @@ async def probe_workloads(config: Config, workloads: list[Workload], vantage: st
     async def one_path(w: Workload) -> list[Observation]:
         async with limit:
             try:
-                found = await dns_path(w, config.probes.timeout)
+                found = await dns_path(w, config.probes.timeout, (targets or {}).get(w.name))
             except Exception as err:  # a helper bug must read as "could not check", never as healthy
                 found = [
                     _obs(
@@ -166,4 +206,4 @@ async def probe_workloads(config: Config, workloads: list[Workload], vantage: st
     return observations
 
 
-__all__ = ["Tag", "dns_path", "http_plan", "probe_workloads"]
+__all__ = ["Tag", "dns_path", "http_plan", "probe_workloads", "target_observation"]

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from failover.assign import ResourceIndex
 from failover.checks import Evidence, run_checks
+from failover.checks.dns import names_to_resolve
 from failover.errors import ConfigError
 from failover.model import Drill, Finding, Inventory, Observation, Score, utcnow
 from failover.probing import probe_workloads
@@ -50,13 +51,34 @@ def config_digest(config: Config) -> str:
 
 
 def run_inventory(config: Config, store: Store, run_id: int, workloads: list[Workload]) -> list[Inventory]:
-    """Inventory the accounts the workloads' sites use, and save the snapshot under ``run_id``."""
+    """Inventory the accounts the workloads use (sites and DNS path), and save the snapshot under ``run_id``."""
     from failover.inventory import inventory_config
 
-    names = [a.name for a in config.accounts if a.name in {s.account for w in workloads for s in w.sites}]
+    used = {a for w in workloads for a in config.workload_accounts(w)}
+    names = [a.name for a in config.accounts if a.name in used]
     inventories = inventory_config(config, names) if names else []
     store.save_inventory(run_id, inventories)
     return inventories
+
+
+def secondary_targets(
+    config: Config, workloads: list[Workload], inventories: list[Inventory]
+) -> dict[str, dict[str, list[str]]]:
+    """Per workload, the secondary target names the DNS probes resolve (``names_to_resolve``); a
+    workload whose plan cannot be made gets none, and its checks report the names unresolved."""
+    by_account = {inv.account: inv for inv in inventories}
+    index = ResourceIndex.of(by_account)
+    plans: dict[str, dict[str, list[str]]] = {}
+    for w in workloads:
+        if not w.dns:
+            continue
+        try:
+            plan = names_to_resolve(Evidence(config=config, workload=w, inventories=by_account, index=index))
+        except Exception:  # a bug here must not stop the cycle: the check reads "not resolved yet"
+            continue
+        if plan:
+            plans[w.name] = plan
+    return plans
 
 
 def evaluate(
@@ -113,10 +135,11 @@ def run_cycle(
             say("inventory")
             result.inventories = run_inventory(config, store, run_id, selected)
         else:
-            accounts = {s.account for w in selected for s in w.sites}
+            accounts = {a for w in selected for a in config.workload_accounts(w)}
             result.inventories = store.latest_inventory(accounts)
         say("probes")
-        result.observations = asyncio.run(probe_workloads(config, selected, vantage))
+        targets = secondary_targets(config, selected, result.inventories)
+        result.observations = asyncio.run(probe_workloads(config, selected, vantage, targets))
         store.save_observations(run_id, result.observations)
         say("checks")
         drills = store.latest_drills(w.name for w in selected)

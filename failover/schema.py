@@ -144,10 +144,17 @@ class Targets(_Strict):
     drill_within: Duration = 90 * 86400.0  # a failover drill at least this recent (evidence.drill)
 
 
+# The provider whose records a DNS failover mechanism lives in (``external``: none we read).
+DNS_PROVIDER = {"route53-failover": "aws", "traffic-manager": "azure", "cloud-dns-failover": "gcp"}
+
+
 class DnsPath(_Strict):
     name: str = Field(min_length=1)
     mechanism: Literal["route53-failover", "traffic-manager", "cloud-dns-failover", "external"] = "external"
     zone: str | None = None
+    # the account holding the zone / Traffic Manager profile (a central DNS account); default: every
+    # configured account of the mechanism's provider
+    account: str | None = None
     # host:port of servers to query as the zone's authoritative servers (instead of the NS set)
     nameservers: list[str] = Field(default_factory=list)
     # host:port of a recursive resolver whose cached TTLs are checked
@@ -333,6 +340,21 @@ class Config(_Strict):
     def workload(self, name: str) -> Workload:
         return next(w for w in self.workloads if w.name == name)
 
+    def dns_accounts(self, workload: Workload) -> list[str]:
+        """Where the workload's failover records are searched: ``dns.account``, else every configured
+        account of the mechanism's provider (DNS often lives in a central account no site uses)."""
+        dns = workload.dns
+        if dns is None:
+            return []
+        if dns.account:
+            return [dns.account]
+        provider = DNS_PROVIDER.get(dns.mechanism)
+        return [a.name for a in self.accounts if a.provider == provider] if provider else []
+
+    def workload_accounts(self, workload: Workload) -> list[str]:
+        """Every account whose inventory the workload's checks read: its sites' and its DNS path's."""
+        return list(dict.fromkeys([*(s.account for s in workload.sites), *self.dns_accounts(workload)]))
+
     def cross_reference_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
         """(field path, message) for every broken reference; ``failover.config`` locates them."""
         problems: list[tuple[tuple[str | int, ...], str]] = []
@@ -353,6 +375,7 @@ class Config(_Strict):
                 problems.append((("workloads", wi, "sites"), "expected exactly one primary site"))
             if "secondary" not in roles:
                 problems.append((("workloads", wi, "sites"), "expected at least one site with role: secondary"))
+            problems += _dns_account_problems(wi, w, {a.name: a for a in self.accounts})
             site_names: set[str] = set()
             for si, s in enumerate(w.sites):
                 if s.name in site_names:
@@ -364,3 +387,22 @@ class Config(_Strict):
                         (("workloads", wi, "sites", si, "account"), f"unknown account {s.account!r} (known: {known})")
                     )
         return problems
+
+
+def _dns_account_problems(
+    wi: int, w: Workload, accounts: dict[str, Account]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """``dns.account`` must name a configured account of the provider the mechanism reads."""
+    if w.dns is None or w.dns.account is None:
+        return []
+    where: tuple[str | int, ...] = ("workloads", wi, "dns", "account")
+    account = accounts.get(w.dns.account)
+    if account is None:
+        known = ", ".join(sorted(accounts)) or "none defined"
+        return [(where, f"unknown account {w.dns.account!r} (known: {known})")]
+    wanted = DNS_PROVIDER.get(w.dns.mechanism)
+    if wanted and account.provider != wanted:
+        return [
+            (where, f"{w.dns.mechanism} records live in {wanted}, but account {account.name!r} is {account.provider}")
+        ]
+    return []

@@ -57,7 +57,7 @@ def test_probe_error_is_unknown_not_healthy():
 
 def test_group_with_no_instances_in_service_fails_health():
     invs = f.replace_resource(
-        f.ready_inventory(), "mig-checkout", attrs={"target_size": 4, "in_service": 0, "desired": 4}
+        f.ready_inventory(), "mig-checkout", attrs={"desired": 4, "in_service": 0}
     )
     assert statuses(f.evidence(inventories=invs), "secondary.health") == [FAIL]
 
@@ -117,7 +117,7 @@ def _scale_secondary(instances: int, max_size: int = 10):
         "mig-checkout",
         capacity=Capacity(vcpu=4 * instances, instances=instances),
         attrs={
-            "target_size": instances,
+            "desired": instances,
             "max_size": max_size,
             "stable": True,
             "vcpu_per_instance": 4,
@@ -285,9 +285,34 @@ def test_failover_records_unknown_when_route53_unreadable():
 
 
 def test_slow_health_check_fails_against_rto():
-    invs = f.replace_resource(f.ready_inventory(), "hc-1", attrs={"request_interval_s": 30, "failure_threshold": 10})
+    invs = f.replace_resource(f.ready_inventory(), "hc-1", attrs={"interval_s": 30, "failure_threshold": 10})
     ev = f.evidence(cfg=f.config(targets={"rto": "4m"}), inventories=invs)
     assert statuses(ev, "dns.health_check") == [FAIL]
+
+
+@pytest.mark.parametrize(
+    ("threshold", "expected", "text"),
+    [
+        (0, FAIL, "HealthThreshold 0: Route 53 always considers it healthy"),
+        (1, PASS, "detects in 90s (2 of 2 children unhealthy)"),
+        (2, PASS, "detects in 30s (1 of 2 children unhealthy)"),
+        (3, WARN, "failover forced: calculated health check hc-1 needs 3 healthy of 2 children"),
+    ],
+)
+def test_calculated_health_check_follows_its_threshold(threshold, expected, text):
+    invs = f.replace_resource(
+        f.ready_inventory(),
+        "hc-1",
+        attrs={"type": "CALCULATED", "children": ["hc-fast", "hc-slow"], "health_threshold": threshold},
+    )
+    children = [
+        f.aws(Kind.DNS_HEALTH_CHECK, hc, region="", tags={}, attrs={"interval_s": i, "failure_threshold": 3})
+        for hc, i in (("hc-fast", 10), ("hc-slow", 30))
+    ]
+    invs["aws-prod"] = dataclasses.replace(invs["aws-prod"], resources=[*invs["aws-prod"].resources, *children])
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "dns.health_check") == [expected]
+    assert text in reasons(ev, "dns.health_check")
 
 
 # --- drift, data, guardrails, dependencies -----------------------------------------------------
@@ -360,7 +385,7 @@ def test_capacity_headroom_unknown_when_group_max_size_unreadable():
     invs = f.replace_resource(
         invs,
         "mig-checkout",
-        attrs={"target_size": 1, "max_size": None, "vcpu_per_instance": 4, "instance_ids": ["gce-1"]},
+        attrs={"desired": 1, "max_size": None, "vcpu_per_instance": 4, "instance_ids": ["gce-1"]},
     )
     assert statuses(f.evidence(inventories=invs), "capacity.headroom") == [UNKNOWN]
 
@@ -395,7 +420,7 @@ def test_dependency_only_on_primary_provider_fails():
 def test_a_check_that_crashes_reports_unknown():
     ev = f.evidence(
         inventories=f.replace_resource(
-            f.ready_inventory(), "hc-1", attrs={"request_interval_s": "x", "failure_threshold": 3}
+            f.ready_inventory(), "hc-1", attrs={"interval_s": "x", "failure_threshold": 3}
         )
     )
     assert statuses(ev, "dns.health_check") == [UNKNOWN]
@@ -501,6 +526,29 @@ def test_traffic_manager_profile_not_pointing_at_secondary_fails():
     assert "203.0.113.5" in reasons(ev, "dns.failover_records")
 
 
+def test_traffic_manager_endpoint_name_resolving_to_the_secondary_points_at_it():
+    endpoints = [
+        {"name": "east", "target": "checkout-east.example.net", "priority": 1, "status": "Enabled"},
+        {"name": "west", "target": "dr.example.net", "priority": 2, "status": "Enabled"},
+    ]
+    ev = _tm_case(endpoints=endpoints)
+    assert statuses(ev, "dns.failover_records") == [UNKNOWN]
+    assert "dr.example.net: not resolved yet" in reasons(ev, "dns.failover_records")
+    from failover.checks.dns import names_to_resolve
+
+    assert names_to_resolve(ev) == {TM_FQDN: ["dr.example.net"]}  # the standby endpoints, not the first
+    for answer, expected in (("20.1.1.1", PASS), ("198.51.100.1", FAIL)):
+        resolved = f.obs(
+            "dns",
+            "secondary-target",
+            target="dr.example.net",
+            names=["dr.example.net", "dr-lb.example.net"],
+            answers=[answer],
+        )
+        ev2 = f.evidence(cfg=ev.config, inventories=dict(ev.inventories), observations=[*ev.observations, resolved])
+        assert statuses(ev2, "dns.failover_records") == [expected], reasons(ev2, "dns.failover_records")
+
+
 def test_traffic_manager_weighted_or_unmonitored_profile_fails():
     ev = _tm_case(routing_method="Weighted", interval_s=None)
     text = reasons(ev, "dns.failover_records")
@@ -568,3 +616,28 @@ def test_failover_drill_evidence(drill, expected, text):
     ev = f.evidence(drill=drill)
     assert statuses(ev, "evidence.drill") == [expected]
     assert text in reasons(ev, "evidence.drill")
+
+
+def test_group_running_fewer_members_than_desired_counts_only_running_capacity():
+    invs = f.replace_resource(
+        _scale_secondary(4),
+        "mig-checkout",
+        capacity=Capacity(vcpu=4, instances=1),
+        attrs={"desired": 4, "max_size": 10, "stable": False, "vcpu_per_instance": 4, "instance_ids": []},
+    )
+    invs = f.drop_resources(invs, lambda r: r.kind == Kind.COMPUTE_INSTANCE and r.provider == "gcp")
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "capacity.ratio") == [FAIL]
+    assert "mig-checkout runs 1 of 4 desired" in reasons(ev, "capacity.ratio")
+
+
+def test_group_whose_running_members_are_unknown_makes_capacity_unknown():
+    invs = f.replace_resource(
+        _scale_secondary(0),
+        "mig-checkout",
+        capacity=Capacity(),
+        attrs={"desired": 4, "max_size": 10, "vcpu_per_instance": 4},
+    )
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "capacity.ratio") == [UNKNOWN]
+    assert "running members unknown" in reasons(ev, "capacity.ratio")

@@ -235,6 +235,42 @@ def test_unknown_account_is_located_at_the_site() -> None:
     ]
 
 
+def _with_dns(account: str, mechanism: str = "route53-failover") -> str:
+    dns = f"    dns: {{name: checkout.example.com, mechanism: {mechanism}, account: {account}}}\n"
+    return BASE.replace("    sites:\n", dns + "    sites:\n", 1)
+
+
+def test_dns_account_must_name_a_configured_account_of_the_mechanism_provider() -> None:
+    text = _with_dns("dns-central")
+    assert problems(text) == [
+        f"cfg.yaml:{line_of(text, 'dns-central')}: workloads[0].dns.account: "
+        "unknown account 'dns-central' (known: aws-prod, gcp-dr)"
+    ]
+    text = _with_dns("gcp-dr")
+    assert problems(text) == [
+        f"cfg.yaml:{line_of(text, 'account: gcp-dr}')}: workloads[0].dns.account: "
+        "route53-failover records live in aws, but account 'gcp-dr' is gcp"
+    ]
+
+
+def test_dns_records_are_searched_in_dns_account_else_every_account_of_the_provider() -> None:
+    central = BASE.replace(
+        "workloads:", "  - name: dns-central\n    provider: aws\n    regions: [us-east-1]\nworkloads:"
+    )
+    config = config_from_text(central, "cfg.yaml")
+    w = config.workload("checkout")
+    assert config.dns_accounts(w) == [] and config.workload_accounts(w) == ["aws-prod", "gcp-dr"]  # no dns: section
+    config = config_from_text(
+        central.replace("    sites:\n", "    dns: {name: a.example.com, mechanism: route53-failover}\n    sites:\n", 1),
+        "cfg.yaml",
+    )
+    w = config.workload("checkout")
+    assert config.dns_accounts(w) == ["aws-prod", "dns-central"]
+    assert config.workload_accounts(w) == ["aws-prod", "gcp-dr", "dns-central"]
+    config = config_from_text(_with_dns("aws-prod", "external"), "cfg.yaml")
+    assert config.dns_accounts(config.workload("checkout")) == ["aws-prod"]
+
+
 def test_workload_without_secondary_is_reported_at_its_sites() -> None:
     text = BASE.replace("role: secondary", "role: primary")
     assert problems(text) == [

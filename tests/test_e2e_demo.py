@@ -16,6 +16,7 @@ from failover.model import FindingStatus, Status
 from failover.runner import run_cycle
 from failover.sandbox import demo
 from failover.store import Store
+from tests.factories import undeclared_attrs
 
 FAIL, PASS = FindingStatus.FAIL, FindingStatus.PASS
 
@@ -53,6 +54,11 @@ def test_inventory_is_complete_on_all_three_clouds(cycle):
     assert [i.incomplete for i in result.inventories] == [[], [], []]
 
 
+def test_adapters_fill_only_the_attrs_each_kind_declares(cycle):
+    result, _ = cycle
+    assert undeclared_attrs(r for i in result.inventories for r in i.resources) == {}
+
+
 def test_ready_workload_passes_every_check(cycle):
     result, _ = cycle
     bad = [(f.check, f.reason) for f in result.findings if f.workload == "checkout" and f.status != PASS]
@@ -69,6 +75,16 @@ def test_ready_workload_passes_every_check(cycle):
 def test_scaled_to_zero_secondary_with_route53_only_dns_fails(cycle, check):
     result, _ = cycle
     assert statuses(result, "search", check) == [FAIL]
+
+
+def test_disabled_route53_health_check_never_fails_over(cycle):
+    result, _ = cycle
+    for check in ("dns.health_check", "dns.failover_records"):
+        [finding] = [f for f in result.findings if f.workload == "search" and f.check == check]
+        assert finding.status == FAIL, (check, finding.reason)
+        assert "is disabled: Route 53 treats it as always healthy" in finding.reason
+    search = next(s for s in result.scores if s.workload == "search")
+    assert search.details["rto"]["decision_s"] == 600.0  # no automatic failover: a person must decide
 
 
 def test_scaled_to_zero_workload_depends_on_one_provider(cycle):
@@ -98,6 +114,17 @@ def test_drills_are_evidence(cycle):
     assert statuses(result, "checkout", "evidence.drill") == [PASS]
     assert statuses(result, "search", "evidence.drill") == [FindingStatus.WARN]
     assert statuses(result, "payments", "evidence.drill") == [FAIL]
+
+
+def test_deallocated_azure_vm_is_not_counted_as_capacity(cycle):
+    result, _ = cycle
+    ratio = [f for f in result.findings if f.workload == "payments" and f.check == "capacity.ratio"]
+    assert [(f.status, f.reason) for f in ratio] == [(FAIL, "secondary 8 vCPU / primary 16 vCPU = 0.50 (target 1)")]
+    (azure,) = [i for i in result.inventories if i.provider == "azure"]
+    states = {r.name: r.state for r in azure.resources if r.kind in ("compute.instance", "compute.group")}
+    assert states["payments-worker"] == "deallocated"
+    headroom = [f for f in result.findings if f.workload == "payments" and f.check == "capacity.headroom"]
+    assert [(f.status, f.reason) for f in headroom] == [(PASS, "secondary can scale from 8 to 32 vCPU (needs 16)")]
 
 
 def test_stale_replica_fails_data_check(cycle):

@@ -12,9 +12,11 @@ from failover.model import Inventory, Kind, Resource
 from failover.sandbox.aws import (
     AwsSandbox,
     WireRequest,
+    seed_alarm,
     seed_auto_scaling_group,
     seed_buckets,
     seed_failover_zone,
+    seed_health_check,
     seed_instances,
     seed_load_balancer,
     seed_rds_with_replica,
@@ -56,13 +58,23 @@ def world(_aws_server: AwsSandbox) -> World:
     lb = seed_load_balancer(sb, "us-east-1", "web-lb", instance_ids=east, tags=SHOP)
     zone = seed_failover_zone(sb, "shop.example", "www", primary="192.0.2.1", secondary="192.0.2.2", tags=SHOP)
     sb.set_health_check_status(zone["health_check_id"], healthy=False)
+    seed_alarm(sb, "eu-west-1", "web-hosts", period=60, evaluation_periods=3, datapoints_to_alarm=2)
+    alarm_check = seed_health_check(
+        sb,
+        {
+            "Type": "CLOUDWATCH_METRIC",
+            "AlarmIdentifier": {"Region": "eu-west-1", "Name": "web-hosts"},
+            "InsufficientDataHealthStatus": "Unhealthy",
+        },
+        tags={"Name": "web-alarm"},
+    )
     db = seed_rds_with_replica(sb, "us-east-1", "us-west-2", "orders", tags=SHOP)
     seed_replica_lag(sb, "us-west-2", {"orders-replica": 42.0})
     seed_buckets(sb, "shop-assets", "us-east-1", replica="shop-assets-dr", replica_region="us-west-2", tags=SHOP)
     sb.clear_requests()
     account = Account(**sb.account("aws-local", ["us-east-1", "us-west-2"]))
     inventory = AwsAdapter().inventory(account)
-    ids = {"east": east, "protected": protected, "west": west, "lb": lb, "zone": zone, "db": db}
+    ids = {"east": east, "protected": protected, "west": west, "lb": lb, "zone": zone, "db": db, "alarm": alarm_check}
     return World(inventory=inventory, requests=sb.requests, ids=ids)
 
 
@@ -108,7 +120,7 @@ def test_instance_types_are_described_in_batches_per_region(world: World) -> Non
 def test_auto_scaling_group_counts_in_service_capacity(world: World) -> None:
     asg = world.one(Kind.COMPUTE_GROUP, "web-dr-asg")
     assert asg.region == "us-west-2"
-    assert (asg.attrs["desired"], asg.attrs["min"], asg.attrs["max"]) == (2, 1, 6)
+    assert (asg.attrs["desired"], asg.attrs["min_size"], asg.attrs["max_size"]) == (2, 1, 6)
     assert asg.attrs["in_service"] == 2 and asg.attrs["unhealthy"] == 0
     assert asg.capacity.instances == 2 and asg.capacity.vcpu == 4.0  # 2 x t3.small
     assert {m["lifecycle_state"] for m in asg.attrs["instances"]} == {"InService"}
@@ -138,11 +150,33 @@ def test_route53_zone_records_and_health_check(world: World) -> None:
     assert primary.attrs["values"] == ["192.0.2.1"] and primary.attrs["ttl"] == 60
     assert primary.attrs["health_check_id"] == world.ids["zone"]["health_check_id"]  # type: ignore[index]
     assert secondary.attrs["set_identifier"] == "secondary" and secondary.attrs["health_check_id"] is None
-    hc = [r for r in world.of(Kind.DNS_HEALTH_CHECK)]
+    hc = [r for r in world.of(Kind.DNS_HEALTH_CHECK) if r.native_id == world.ids["zone"]["health_check_id"]]  # type: ignore[index]
     assert len(hc) == 1
     assert hc[0].attrs["type"] == "HTTP" and hc[0].attrs["path"] == "/healthz"
-    assert (hc[0].attrs["request_interval_s"], hc[0].attrs["failure_threshold"]) == (30, 3)
+    assert (hc[0].attrs["interval_s"], hc[0].attrs["failure_threshold"]) == (30, 3)
     assert hc[0].attrs["status"] == "unhealthy" and hc[0].state == "unhealthy"
+
+
+def test_alarm_health_check_carries_its_alarm_read_in_the_alarm_region(world: World) -> None:
+    hc = world.one(Kind.DNS_HEALTH_CHECK, "web-alarm")
+    assert hc.native_id == world.ids["alarm"] and hc.native_type == "route53:health-check:CLOUDWATCH_METRIC"
+    # Real Route 53 answers an alarm check with its own fields only: no interval or threshold.
+    assert (hc.attrs["interval_s"], hc.attrs["failure_threshold"], hc.attrs["port"]) == (None, None, None)
+    assert hc.attrs["insufficient_data_status"] == "Unhealthy"
+    assert hc.attrs["alarm"] == {
+        "region": "eu-west-1",
+        "name": "web-hosts",
+        "found": True,
+        "period_s": 60,
+        "evaluation_periods": 3,
+        "datapoints_to_alarm": 2,
+        "treat_missing_data": "breaching",
+        "state": "OK",
+    }
+    calls = [
+        (q.region, q.operation) for q in world.requests if q.service == "cloudwatch" and q.operation == "DescribeAlarms"
+    ]
+    assert calls == [("eu-west-1", "DescribeAlarms")]
 
 
 def test_route53_is_read_once_per_account_not_per_region(world: World) -> None:

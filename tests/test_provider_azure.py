@@ -32,8 +32,8 @@ def seed_every_type(arm: FakeArm, sub: str = "sub-1") -> None:
     arm.add_resource_group(sub, "rg", location="eastus", tags={"env": "prod"})
     arm.add_vm(sub, "rg", "vm-known", size="Standard_D2s_v3", tags={"app": "web"}, zones=["2"])
     arm.add_vm(sub, "rg", "vm-odd", size="Standard_NC24ads_A100_v4")
-    arm.add_resource(sub, "rg", "Microsoft.Compute/virtualMachineScaleSets", "vmss",
-                     sku={"name": "Standard_D4s_v5", "tier": "Standard", "capacity": 3})
+    vmss = arm.add_scale_set(sub, "rg", "vmss", size="Standard_D4s_v5", capacity=3)
+    arm.add_autoscale(sub, "rg", "vmss-autoscale", target=vmss["id"], minimum=2, maximum=6)
     arm.add_resource(sub, "rg", "Microsoft.Network/loadBalancers", "lb", sku={"name": "Standard"})
     arm.add_resource(sub, "rg", "Microsoft.Network/applicationGateways", "agw")
     arm.add_resource(sub, "rg", "Microsoft.Network/frontdoors", "fd-classic", location="global")
@@ -91,16 +91,20 @@ def test_every_mapped_type_is_normalized(fake_arm, azure_account, azure_adapter)
         "stgrs": Kind.STORAGE_BUCKET,
         "stlrs": Kind.STORAGE_BUCKET,
         "kv": Kind.OTHER,
+        "vmss-autoscale": Kind.OTHER,
     }
     vm = r["vm-known"]
     assert (vm.capacity.vcpu, vm.capacity.memory_mib) == (2, 8192)
     assert vm.attrs["vm_size"] == "Standard_D2s_v3" and vm.zone == "2" and vm.tags == {"app": "web"}
     assert vm.attrs["image"] == "Canonical:ubuntu-24_04-lts:server:latest"
-    assert vm.state == "Succeeded" and vm.attrs["created_time"] and vm.attrs["resource_group"] == "rg"
+    assert vm.state == "running" and vm.attrs["provisioning_state"] == "Succeeded"  # the power state, not provisioning
+    assert vm.attrs["created_time"] and vm.attrs["resource_group"] == "rg"
     odd = r["vm-odd"]
     assert odd.attrs["vm_size"] == "Standard_NC24ads_A100_v4"
     assert odd.capacity.vcpu is None and odd.capacity.memory_mib is None  # unknown size: unknown, never 0
-    assert r["vmss"].capacity.instances == 3 and r["vmss"].attrs["vcpu_per_instance"] == 4
+    vmss = r["vmss"]
+    assert (vmss.capacity.instances, vmss.attrs["desired"], vmss.attrs["vcpu_per_instance"]) == (3, 3, 4)
+    assert (vmss.attrs["min_size"], vmss.attrs["max_size"], vmss.attrs["orchestration_mode"]) == (2, 6, "Uniform")
     assert r["afd"].attrs["lb_type"] == "front_door" and r["agw"].attrs["lb_type"] == "application_gateway"
     tm = r["tm"]
     assert (tm.attrs["interval_s"], tm.attrs["failure_threshold"], tm.attrs["ttl"]) == (10, 2, 30)
@@ -141,7 +145,7 @@ def test_two_subscriptions_are_read_concurrently(fake_arm, azure_account, azure_
         ("lb-sub-1", "sub-1"),
         ("lb-sub-2", "sub-2"),
     }
-    assert fake_arm.max_in_flight >= 4  # 2 subscriptions x 3 collections, read side by side
+    assert fake_arm.max_in_flight >= 4  # 2 subscriptions x 4 collections, read side by side
 
 
 def test_concurrency_is_bounded_by_the_account(fake_arm, azure_account, azure_adapter):
@@ -198,11 +202,12 @@ def test_denied_subscription_is_reported_incomplete_and_the_rest_inventoried(
         "subscriptions/sub-2/resourcegroups": "access_denied",
         "subscriptions/sub-2/resources": "access_denied",
         "subscriptions/sub-2/locks": "access_denied",
+        "subscriptions/sub-2/powerstates": "access_denied",
     }
     assert all("AuthorizationFailed" in e.reason for e in inv.incomplete)
     assert {r.name for r in inv.resources} == {"rg-sub-1", "lb-sub-1"}
     assert not retry_sleeps.waits  # AccessDenied is never retried
-    assert len([q for q in fake_arm.requests if q.subscription == "sub-2"]) == 3
+    assert len([q for q in fake_arm.requests if q.subscription == "sub-2"]) == 4
 
 
 def test_one_denied_collection_leaves_the_others_inventoried(fake_arm, azure_account, azure_adapter):
@@ -237,7 +242,9 @@ def test_slow_answers_past_the_timeout_are_unreachable(fake_arm, azure_account):
 def test_unknown_subscription_is_an_error_not_an_empty_one(fake_arm, azure_account, azure_adapter):
     fake_arm.add_resource_group("sub-1", "rg")
     inv = azure_adapter.inventory(azure_account("sub-1", "sub-missing"))
-    assert scopes(inv) == {f"subscriptions/sub-missing/{c}": "error" for c in ("resourcegroups", "resources", "locks")}
+    assert scopes(inv) == {
+        f"subscriptions/sub-missing/{c}": "error" for c in ("resourcegroups", "resources", "locks", "powerstates")
+    }
     assert all("SubscriptionNotFound" in e.reason for e in inv.incomplete)
 
 

@@ -138,7 +138,7 @@ def test_managed_groups_carry_size_stability_autoscaler_bounds_and_vcpu(
     assert inv.complete, inv.incomplete
     web = one(inv, "compute.group", "web")
     assert (web.region, web.zone, web.state) == ("us-east1", "us-east1-b", "STABLE")
-    assert web.capacity.instances == 3 and web.attrs["target_size"] == 3
+    assert web.capacity.instances == 3 and web.attrs["desired"] == 3
     assert (web.capacity.vcpu, web.capacity.memory_mib) == (12.0, 3 * 16384)
     assert web.attrs["stable"] is True
     assert web.attrs["instance_template"] == "projects/acme/global/instanceTemplates/web-tmpl"

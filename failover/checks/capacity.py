@@ -58,9 +58,21 @@ def capacity_ratio(ev: Evidence) -> list[Finding]:
         ]
     ratio = sec_vcpu / primary.vcpu
     detail = f"secondary {sec_vcpu:g} vCPU / primary {primary.vcpu:g} vCPU = {ratio:.2f} (target {target:g})"
+    shortfalls = [s for c in secondaries.values() for s in c.shortfalls]
+    if shortfalls:
+        detail += "; " + join(shortfalls)
     status = FindingStatus.PASS if ratio >= target - 1e-9 else FindingStatus.FAIL
     return [
-        me.finding(ev, status, detail, primary_vcpu=primary.vcpu, secondary_vcpu=per_site, ratio=ratio, target=target)
+        me.finding(
+            ev,
+            status,
+            detail,
+            primary_vcpu=primary.vcpu,
+            secondary_vcpu=per_site,
+            ratio=ratio,
+            target=target,
+            shortfalls=shortfalls,
+        )
     ]
 
 

@@ -11,6 +11,9 @@ from failover.equivalence import DB_KINDS, bucket_copies
 from failover.model import Finding, FindingStatus, Kind, Resource
 from failover.schema import format_duration
 
+# Database states meaning "serving": RDS available, Cloud SQL RUNNABLE, Azure flexible servers Ready.
+_HEALTHY_DB_STATES = ("available", "running", "runnable", "succeeded", "ready", "")
+
 
 def _ids(r: Resource) -> set[str]:
     ids = {r.native_id, r.name}
@@ -95,9 +98,14 @@ def data_replica(ev: Evidence) -> list[Finding]:
             if lag is None and r is not None:
                 restorable = r.attrs.get("latest_restorable_time")
                 lag = _age_seconds(restorable, ev.now) if restorable else None
-            if r is not None and str(r.state).lower() not in ("available", "running", "runnable", "succeeded", ""):
+            replication = str(r.attrs.get("replication_state") or "") if r else ""
+            if r is not None and str(r.state).lower() not in _HEALTHY_DB_STATES:
                 statuses.append(FindingStatus.FAIL)
                 notes.append(f"replica {where} is {r.state}")
+            elif replication and replication.lower() != "active":
+                # Azure flexible servers: Catchup, Provisioning, Updating, Reconfiguring or Broken is not replicating
+                statuses.append(FindingStatus.FAIL)
+                notes.append(f"replica {where} replication is {replication}, not Active")
             elif lag is None:
                 statuses.append(FindingStatus.UNKNOWN)
                 notes.append(f"replica {where} lag unknown")
@@ -107,7 +115,10 @@ def data_replica(ev: Evidence) -> list[Finding]:
             else:
                 statuses.append(FindingStatus.PASS)
                 notes.append(f"replica {where} {format_duration(lag)} behind")
-        if not outside:
+        unread = db.attrs.get("replicas_unknown_reason")
+        if not outside and unread:
+            status, reason = FindingStatus.UNKNOWN, f"database {db.name}: replicas unknown ({unread})"
+        elif not outside:
             status = FindingStatus.UNKNOWN if gaps else FindingStatus.FAIL
             reason = f"database {db.name} has no replica outside {db.provider}:{db.region}"
         else:

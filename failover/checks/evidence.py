@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -52,6 +53,21 @@ class Evidence:
         age = (self.now - inv.finished_at).total_seconds()
         if age > self.config.scoring.stale_after:
             gaps.append(f"inventory of {site.account} is {format_duration(age)} old")
+        return gaps
+
+    def account_gaps(self, account_name: str, relevant: Callable[[str], bool] | None = None) -> list[str]:
+        """Why an account's inventory cannot be trusted for a lookup not tied to one site (DNS records
+        in a central account): never inventoried, an incomplete scope ``relevant`` selects (all by
+        default), or stale."""
+        inv = self.inventories.get(account_name)
+        if inv is None:
+            return [f"account {account_name} has not been inventoried"]
+        gaps = [
+            f"{account_name} {e.scope}: {e.reason}" for e in inv.incomplete if relevant is None or relevant(e.scope)
+        ]
+        age = (self.now - inv.finished_at).total_seconds()
+        if age > self.config.scoring.stale_after:
+            gaps.append(f"inventory of {account_name} is {format_duration(age)} old")
         return gaps
 
     def observation(

@@ -6,10 +6,12 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from failover.checks.common import from_observation, join, worst
+from failover.checks.dns import failover_records
 from failover.checks.evidence import Evidence
+from failover.checks.governance import alias_load_balancers
 from failover.checks.registry import check, info
 from failover.equivalence import group_desired
-from failover.model import Finding, FindingStatus, Kind, ObsStatus
+from failover.model import Finding, FindingStatus, Kind, ObsStatus, Resource
 
 TLS_FAIL_DAYS = 14
 TLS_WARN_DAYS = 30
@@ -23,7 +25,11 @@ TLS_WARN_DAYS = 30
     doc="""Probes every endpoint of every secondary site, by its own URL and as the workload's public
     name (the site's address with the public hostname as SNI and Host, which is what users get after
     a DNS failover), and reads the provider's own health signals: load-balancer target health,
-    managed-instance-group stability, Auto Scaling group InService count. A secondary that does not
+    managed-instance-group stability, Auto Scaling group InService count. A target group with no
+    registered targets or none healthy fails when a SECONDARY alias record evaluates its load balancer's
+    target health (Route 53 then treats the secondary as unhealthy); reached any other way, an empty
+    target group of a site whose probes pass is idle (blue/green, pilot light) and only warns. A
+    secondary that does not
     answer now will not answer during an outage. Fix: bring the secondary's instances and load balancer
     up, or correct the endpoint URL and expected status in the config.""",
 )
@@ -31,6 +37,7 @@ def secondary_health(ev: Evidence) -> list[Finding]:
     me = info("secondary.health")
     findings = []
     public = ev.workload.dns.name if ev.workload.dns else None
+    alias_lbs = {lb.native_id: lb for lb in alias_load_balancers(ev, _secondary_records(ev))}
     for site in ev.workload.secondaries:
         statuses: list[FindingStatus] = []
         problems: list[str] = []
@@ -47,18 +54,17 @@ def secondary_health(ev: Evidence) -> list[Finding]:
                     problems.append(f"{where}: not probed yet")
                 elif obs.status in (ObsStatus.FAILED, ObsStatus.ERROR):
                     problems.append(f"{where}: {obs.reason}")
+        probes_pass = bool(statuses) and all(s in (FindingStatus.PASS, FindingStatus.WARN) for s in statuses)
         resources = ev.resources(site)
         gaps = ev.gaps(site)
-        for r in resources:
+        evaluated = _alias_evaluated_groups(ev, resources, alias_lbs)
+        for r in [*resources, *(g for g in evaluated.values() if g not in resources)]:
             if r.kind == Kind.LB_TARGET_GROUP and "healthy" in r.attrs:
-                healthy, total = int(r.attrs.get("healthy") or 0), len(r.attrs.get("targets") or [])
+                status, problem = _target_group(r, evaluated.get(r.native_id) is not None, probes_pass, alias_lbs)
                 checked.append(f"target group {r.name}")
-                if healthy == 0:
-                    statuses.append(FindingStatus.FAIL)
-                    problems.append(f"target group {r.name}: 0 of {total} targets healthy")
-                elif healthy < total:
-                    statuses.append(FindingStatus.WARN)
-                    problems.append(f"target group {r.name}: {healthy} of {total} targets healthy")
+                statuses.append(status)
+                if problem:
+                    problems.append(problem)
             elif r.kind == Kind.LB_BACKEND and "healthy" in r.attrs:
                 healthy = int(r.attrs.get("healthy") or 0)
                 unhealthy = int(r.attrs.get("unhealthy") or 0)
@@ -104,6 +110,56 @@ def secondary_health(ev: Evidence) -> list[Finding]:
         )
         findings.append(me.finding(ev, status, reason, subject=site.name, checked=checked, problems=problems))
     return findings
+
+
+def _secondary_records(ev: Evidence) -> list[Resource]:
+    dns = ev.workload.dns
+    return failover_records(ev).secondary if dns and dns.mechanism == "route53-failover" else []
+
+
+def _alias_evaluated_groups(
+    ev: Evidence, resources: list[Resource], alias_lbs: dict[str, Resource]
+) -> dict[str, Resource]:
+    """Target groups of this site's load balancers that Route 53 judges (a SECONDARY alias evaluates
+    their target health), by ARN: the site's own and those the load balancer names."""
+    found: dict[str, Resource] = {}
+    for r in resources:
+        if r.kind == Kind.LB_TARGET_GROUP and set(r.attrs.get("load_balancers") or []) & set(alias_lbs):
+            found[r.native_id] = r
+    for lb in alias_lbs.values():
+        if lb not in resources:
+            continue
+        for arn in lb.attrs.get("target_groups") or []:
+            for g in ev.index.by_ref(lb.account, arn):
+                if g.kind == Kind.LB_TARGET_GROUP:
+                    found.setdefault(g.native_id, g)
+    return found
+
+
+def _target_group(
+    r: Resource, evaluated: bool, probes_pass: bool, alias_lbs: dict[str, Resource]
+) -> tuple[FindingStatus, str]:
+    """A target group judged the way failover reads it. Route 53 counts an ALB/NLB unhealthy when a
+    target group has no registered targets or only unhealthy ones: behind a SECONDARY alias that
+    evaluates target health that is a real failure. Reached any other way, an empty group whose site
+    answers its probes is idle (blue/green, pilot light): a warning, not a gate."""
+    if r.attrs.get("healthy") is None:
+        return FindingStatus.UNKNOWN, f"target group {r.name}: target health unknown"
+    healthy, total = int(r.attrs["healthy"]), len(r.attrs.get("targets") or [])
+    state = "no registered targets" if total == 0 else f"0 of {total} targets healthy"
+    if healthy == 0 and evaluated:
+        lbs = [alias_lbs[a].name for a in r.attrs.get("load_balancers") or [] if a in alias_lbs]
+        return FindingStatus.FAIL, (
+            f"target group {r.name}: {state}, so Route 53 (SECONDARY alias evaluating target health) treats "
+            f"load balancer {', '.join(lbs) or '?'} as unhealthy and the SECONDARY record does not answer"
+        )
+    if healthy == 0 and total == 0 and probes_pass:
+        return FindingStatus.WARN, f"target group {r.name}: no registered targets (idle; the site's probes pass)"
+    if healthy == 0:
+        return FindingStatus.FAIL, f"target group {r.name}: {state}"
+    if healthy < total:
+        return FindingStatus.WARN, f"target group {r.name}: {healthy} of {total} targets healthy"
+    return FindingStatus.PASS, ""
 
 
 @check(

@@ -103,7 +103,7 @@ def validate_summary(config: Config) -> dict[str, Any]:
                     "capacity_ratio": w.targets.capacity_ratio,
                     "max_dns_ttl_s": w.targets.max_dns_ttl,
                 },
-                "dns": {"name": w.dns.name, "mechanism": w.dns.mechanism} if w.dns else None,
+                "dns": {"name": w.dns.name, "mechanism": w.dns.mechanism, "account": w.dns.account} if w.dns else None,
                 "sites": [
                     {
                         "name": s.name,

@@ -36,9 +36,9 @@ from failover.daemon.logs import emit
 from failover.daemon.metrics import DaemonMetrics
 from failover.daemon.scheduler import missed_mail
 from failover.errors import FailoverError, MailError, StoreError
-from failover.model import Finding, Score, utcnow
+from failover.model import Finding, Inventory, Score, utcnow
 from failover.probing import probe_workloads
-from failover.runner import config_digest, evaluate, run_inventory
+from failover.runner import config_digest, evaluate, run_inventory, secondary_targets
 from failover.schema import Config, Workload
 from failover.store import Store
 from failover.store import tables as t
@@ -231,13 +231,16 @@ class Jobs:
         workloads = [self.workloads[n] for n in names]
         leader = self.leaders["scoring"].ensure()
         with self._record("check" if leader else "probe") as run:
-            observations = self.run_async(probe_workloads(self.config, workloads, self.vantage))
+            accounts = {a for w in workloads for a in self.config.workload_accounts(w)}
+            inventories = self.store.latest_inventory(accounts)
+            targets = secondary_targets(self.config, workloads, inventories)
+            observations = self.run_async(probe_workloads(self.config, workloads, self.vantage, targets))
             self.metrics.observations(observations)
             self.checkpoint()
             self.store.save_observations(run.id, observations)
             run.stats = {"workloads": len(workloads), "observations": len(observations)}
             if leader:
-                broken = self._score(run, workloads, observations)
+                broken = self._score(run, workloads, observations, inventories)
             else:
                 self._refresh_from_store(workloads)
                 broken = []
@@ -245,9 +248,15 @@ class Jobs:
         if broken:
             raise FailoverError(f"checks could not run for {', '.join(broken)} (see the error logged above)")
 
-    def _score(self, run: _Run, workloads: list[Workload], observations: list[Any]) -> list[str]:
-        accounts = {s.account for w in workloads for s in w.sites}
-        inventories = self.store.latest_inventory(accounts)
+    def _score(
+        self,
+        run: _Run,
+        workloads: list[Workload],
+        observations: list[Any],
+        inventories: list[Inventory] | None = None,
+    ) -> list[str]:
+        if inventories is None:
+            inventories = self.store.latest_inventory({a for w in workloads for a in self.config.workload_accounts(w)})
         # Other daemons probe from their own vantages: their newest observations count too (the checks
         # take the worst fresh view, and stale_after drops a vantage that stopped reporting).
         observations = list(observations) + [

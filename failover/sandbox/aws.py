@@ -13,6 +13,7 @@ selected by region/service/operation at run time, which moto cannot do itself.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import io
 import logging
@@ -28,6 +29,7 @@ from urllib.request import Request, urlopen
 import boto3
 from botocore.config import Config as BotoConfig
 
+from failover.sandbox._aws_route53 import HEALTH, patch_route53
 from failover.sandbox._aws_wire import WireRequest, identify
 
 __all__ = [
@@ -36,17 +38,22 @@ __all__ = [
     "FaultKind",
     "WireRequest",
     "seed",
+    "seed_alarm",
     "seed_auto_scaling_group",
     "seed_buckets",
     "seed_failover_zone",
+    "seed_health_check",
     "seed_instances",
     "seed_load_balancer",
     "seed_rds_with_replica",
+    "seed_records",
     "seed_replica_lag",
+    "seed_zone",
 ]
 
 FaultKind = Literal["access_denied", "throttle", "error", "slow"]
 DUMMY_KEYS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
+ROLE = "failover-readonly"  # the role ``in_account`` views assume
 
 
 @dataclass
@@ -140,45 +147,6 @@ class FaultMiddleware:
         return [payload]
 
 
-# Route 53 health check id -> healthy?, consulted by the patched moto handler (process-wide: moto's
-# server runs in this process, and health check ids are unique across sandboxes).
-_HEALTH: dict[str, bool] = {}
-_PATCH_LOCK = threading.Lock()
-_patched = False
-
-
-def _patch_health_check_status() -> None:
-    """moto always reports Success; make it report what ``set_health_check_status`` chose."""
-    global _patched
-    with _PATCH_LOCK:
-        if _patched:
-            return
-        from moto.core.responses import ActionResult
-        from moto.core.utils import utcnow
-        from moto.route53.responses import Route53
-
-        original = Route53.get_health_check_status
-
-        def get_health_check_status(self: Any) -> Any:
-            hc_id = self._get_param("HealthCheckId")
-            healthy = _HEALTH.get(hc_id)
-            if healthy is None or healthy:
-                return original(self)
-            self.backend.get_health_check(hc_id)
-            observations = [
-                {
-                    "Region": region,
-                    "IPAddress": "127.0.13.37",
-                    "StatusReport": {"Status": "Failure: Connection timed out.", "CheckedTime": utcnow()},
-                }
-                for region in ("us-east-1", "eu-west-1", "ap-southeast-1")
-            ]
-            return ActionResult({"HealthCheckObservations": observations})
-
-        Route53.get_health_check_status = get_health_check_status  # type: ignore[method-assign]
-        _patched = True
-
-
 @dataclass
 class AwsSandbox:
     """moto's server on a free loopback port with a ``FaultMiddleware`` in front."""
@@ -191,6 +159,7 @@ class AwsSandbox:
     _health_ids: set[str] = field(default_factory=set)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _clients_lock: threading.Lock = field(default_factory=threading.Lock)
+    account_id: str | None = None  # another AWS account than moto's default (see ``in_account``)
 
     def start(self) -> AwsSandbox:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -201,7 +170,7 @@ class AwsSandbox:
         handler: Any = getattr(importlib.import_module("moto.moto_server.werkzeug_app"), "MotoRequestHandler", None)
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        _patch_health_check_status()
+        patch_route53()
         self.middleware = FaultMiddleware(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self.host, 0, self.middleware, threaded=True, request_handler=handler)
         port = self._server.server_address[1]
@@ -231,7 +200,7 @@ class AwsSandbox:
         self.clear_faults()
         self.clear_requests()
         for hc_id in self._health_ids:
-            _HEALTH.pop(hc_id, None)
+            HEALTH.pop(hc_id, None)
         self._health_ids.clear()
 
     # ---- faults and the request log
@@ -269,16 +238,36 @@ class AwsSandbox:
 
     def set_health_check_status(self, health_check_id: str, healthy: bool) -> None:
         """Make GetHealthCheckStatus report every checker failing (or succeeding again)."""
-        _HEALTH[health_check_id] = healthy
+        HEALTH[health_check_id] = healthy
         self._health_ids.add(health_check_id)
 
     # ---- clients and config for the code under test
+    def in_account(self, account_id: str) -> AwsSandbox:
+        """The same server, seen from another AWS account (moto keeps one backend per account and
+        serves a role's credentials from that role's account): seed into it, and ``account()`` gives
+        a config entry that reads it by assuming ``ROLE`` there. Do not ``stop()`` the view."""
+        return dataclasses.replace(self, _clients={}, _clients_lock=threading.Lock(), account_id=account_id)
+
+    def role_arn(self) -> str | None:
+        return f"arn:aws:iam::{self.account_id}:role/{ROLE}" if self.account_id else None
+
     def client(self, service: str, region: str = "us-east-1") -> Any:
         """A client for seeding and assertions (cached: building one costs more than most calls)."""
         key = (service, region)
         with self._clients_lock:
             if key not in self._clients:
-                self._clients[key] = boto3.session.Session(**DUMMY_KEYS).client(
+                keys: dict[str, str] = dict(DUMMY_KEYS)
+                if self.account_id:
+                    sts = boto3.session.Session(**DUMMY_KEYS).client(
+                        "sts", region_name=region, endpoint_url=self.endpoint
+                    )
+                    creds = sts.assume_role(RoleArn=self.role_arn(), RoleSessionName="sandbox")["Credentials"]
+                    keys = {
+                        "aws_access_key_id": creds["AccessKeyId"],
+                        "aws_secret_access_key": creds["SecretAccessKey"],
+                        "aws_session_token": creds["SessionToken"],
+                    }
+                self._clients[key] = boto3.session.Session(**keys).client(
                     service,
                     region_name=region,
                     endpoint_url=self.endpoint,
@@ -294,6 +283,7 @@ class AwsSandbox:
             "regions": list(regions),
             "endpoint_url": self.endpoint,
             "credentials": "anonymous",
+            **({"role_arn": self.role_arn()} if self.account_id else {}),
             **extra,
         }
 
@@ -405,6 +395,64 @@ def seed_load_balancer(
     return {"arn": lb["LoadBalancerArn"], "dns_name": lb["DNSName"], "target_group_arn": tg["TargetGroupArn"]}
 
 
+def seed_zone(sandbox: AwsSandbox, zone: str, *, tags: Mapping[str, str] | None = None) -> str:
+    """A public hosted zone; returns its id (without ``/hostedzone/``)."""
+    r53 = sandbox.client("route53")
+    zone_id = r53.create_hosted_zone(Name=zone, CallerReference=str(uuid.uuid4()))["HostedZone"]["Id"].split("/")[-1]
+    if tags:
+        r53.change_tags_for_resource(ResourceType="hostedzone", ResourceId=zone_id, AddTags=_tag_list(tags))
+    return str(zone_id)
+
+
+def seed_health_check(sandbox: AwsSandbox, config: Mapping[str, Any], *, tags: Mapping[str, str] | None = None) -> str:
+    """A Route 53 health check from a ``HealthCheckConfig`` (any type); returns its id."""
+    r53 = sandbox.client("route53")
+    hc = r53.create_health_check(CallerReference=str(uuid.uuid4()), HealthCheckConfig=dict(config))["HealthCheck"]
+    if tags:
+        r53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=hc["Id"], AddTags=_tag_list(tags))
+    return str(hc["Id"])
+
+
+def seed_records(sandbox: AwsSandbox, zone_id: str, record_sets: list[Mapping[str, Any]]) -> None:
+    """Create ``ResourceRecordSet``s (as the API takes them) in a zone, 500 per change batch."""
+    changes = [{"Action": "CREATE", "ResourceRecordSet": dict(r)} for r in record_sets]
+    for i in range(0, len(changes), 500):
+        sandbox.client("route53").change_resource_record_sets(
+            HostedZoneId=zone_id, ChangeBatch={"Changes": changes[i : i + 500]}
+        )
+
+
+def seed_alarm(
+    sandbox: AwsSandbox,
+    region: str,
+    name: str,
+    *,
+    period: int = 60,
+    evaluation_periods: int = 3,
+    datapoints_to_alarm: int | None = None,
+    treat_missing_data: str = "breaching",
+    namespace: str = "AWS/ApplicationELB",
+    metric: str = "HealthyHostCount",
+    dimensions: Mapping[str, str] | None = None,
+) -> str:
+    """A CloudWatch metric alarm (fires below 1, e.g. no healthy hosts); returns its name."""
+    extra: dict[str, Any] = {"DatapointsToAlarm": datapoints_to_alarm} if datapoints_to_alarm else {}
+    sandbox.client("cloudwatch", region).put_metric_alarm(
+        AlarmName=name,
+        Namespace=namespace,
+        MetricName=metric,
+        Dimensions=[{"Name": k, "Value": v} for k, v in (dimensions or {}).items()],
+        Statistic="Minimum",
+        Period=period,
+        EvaluationPeriods=evaluation_periods,
+        Threshold=1.0,
+        ComparisonOperator="LessThanThreshold",
+        TreatMissingData=treat_missing_data,
+        **extra,
+    )
+    return name
+
+
 def seed_failover_zone(
     sandbox: AwsSandbox,
     zone: str,
@@ -415,70 +463,59 @@ def seed_failover_zone(
     ttl: int = 60,
     health_check_ip: str = "192.0.2.10",
     health_check_path: str = "/healthz",
+    disabled: bool = False,
+    inverted: bool = False,
     extra_records: int = 0,
     tags: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """A public zone with a PRIMARY/SECONDARY failover pair; the primary is governed by an HTTP health check.
+    """A public zone with a PRIMARY/SECONDARY failover pair; the primary is governed by an HTTP health check
+    (``disabled``/``inverted`` as given).
 
     ``primary``/``secondary`` are IPv4 addresses (A records); ``extra_records`` adds that many A records
     (``hostN.zone``), enough to force several pages of ListResourceRecordSets.
     """
-    r53 = sandbox.client("route53")
-    zone_id = r53.create_hosted_zone(Name=zone, CallerReference=str(uuid.uuid4()))["HostedZone"]["Id"].split("/")[-1]
-    hc = r53.create_health_check(
-        CallerReference=str(uuid.uuid4()),
-        HealthCheckConfig={
-            "IPAddress": health_check_ip,
-            "Port": 80,
-            "Type": "HTTP",
-            "ResourcePath": health_check_path,
-            "RequestInterval": 30,
-            "FailureThreshold": 3,
-        },
-    )["HealthCheck"]["Id"]
-    if tags:
-        r53.change_tags_for_resource(ResourceType="hostedzone", ResourceId=zone_id, AddTags=_tag_list(tags))
-        r53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=hc, AddTags=_tag_list(tags))
+    zone_id = seed_zone(sandbox, zone, tags=tags)
+    config = {
+        "IPAddress": health_check_ip,
+        "Port": 80,
+        "Type": "HTTP",
+        "ResourcePath": health_check_path,
+        "RequestInterval": 30,
+        "FailureThreshold": 3,
+        "Disabled": disabled,
+        "Inverted": inverted,
+    }
+    hc = seed_health_check(sandbox, config, tags=tags)
     fqdn = f"{record}.{zone}".rstrip(".")
-    changes: list[dict[str, Any]] = [
+    records: list[Mapping[str, Any]] = [
         {
-            "Action": "CREATE",
-            "ResourceRecordSet": {
-                "Name": fqdn,
-                "Type": "A",
-                "SetIdentifier": "primary",
-                "Failover": "PRIMARY",
-                "TTL": ttl,
-                "HealthCheckId": hc,
-                "ResourceRecords": [{"Value": primary}],
-            },
+            "Name": fqdn,
+            "Type": "A",
+            "SetIdentifier": "primary",
+            "Failover": "PRIMARY",
+            "TTL": ttl,
+            "HealthCheckId": hc,
+            "ResourceRecords": [{"Value": primary}],
         },
         {
-            "Action": "CREATE",
-            "ResourceRecordSet": {
-                "Name": fqdn,
-                "Type": "A",
-                "SetIdentifier": "secondary",
-                "Failover": "SECONDARY",
-                "TTL": ttl,
-                "ResourceRecords": [{"Value": secondary}],
-            },
+            "Name": fqdn,
+            "Type": "A",
+            "SetIdentifier": "secondary",
+            "Failover": "SECONDARY",
+            "TTL": ttl,
+            "ResourceRecords": [{"Value": secondary}],
         },
     ]
-    changes += [
+    records += [
         {
-            "Action": "CREATE",
-            "ResourceRecordSet": {
-                "Name": f"host{n}.{zone}".rstrip("."),
-                "Type": "A",
-                "TTL": 300,
-                "ResourceRecords": [{"Value": f"198.51.100.{n % 250 + 1}"}],
-            },
+            "Name": f"host{n}.{zone}".rstrip("."),
+            "Type": "A",
+            "TTL": 300,
+            "ResourceRecords": [{"Value": f"198.51.100.{n % 250 + 1}"}],
         }
         for n in range(extra_records)
     ]
-    for i in range(0, len(changes), 500):
-        r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes[i : i + 500]})
+    seed_records(sandbox, zone_id, records)
     return {"zone_id": zone_id, "health_check_id": hc, "record": fqdn}
 
 
@@ -584,6 +621,9 @@ _SEEDERS: dict[str, Callable[..., Any]] = {
     "rds_replicas": seed_rds_with_replica,
     "buckets": seed_buckets,
     "replica_lag": seed_replica_lag,
+    "zones": seed_zone,
+    "health_checks": seed_health_check,
+    "alarms": seed_alarm,
 }
 
 
@@ -591,8 +631,9 @@ def seed(sandbox: AwsSandbox, spec: Mapping[str, list[Mapping[str, Any]]]) -> di
     """Seed from plain data: ``{"instances": [{"region": "us-east-1", "count": 2, "tags": {…}}], …}``.
 
     Keys are ``instances``, ``auto_scaling_groups``, ``load_balancers``, ``failover_zones``,
-    ``rds_replicas``, ``buckets``; each item holds the keyword arguments of the matching ``seed_*``
-    function (positional ones by name). Returns what each seeder returned, by key.
+    ``rds_replicas``, ``buckets``, ``replica_lag``, ``zones``, ``health_checks``, ``alarms``; each item
+    holds the keyword arguments of the matching ``seed_*`` function (positional ones by name).
+    Returns what each seeder returned, by key.
     """
     unknown = set(spec) - set(_SEEDERS)
     if unknown:

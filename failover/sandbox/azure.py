@@ -1,16 +1,26 @@
 """A local fake of Azure Resource Manager's REST API, for tests and the demo.
 
-It speaks the wire shapes ``azure-mgmt-resource`` and ``azure-mgmt-resource-locks`` parse, so the
-adapter runs its real SDK clients against it: resource groups, the subscription-wide resource list
-(``$expand``, ``$top`` paging with absolute ``nextLink``s), management locks, and a resource read by
-id (with ``properties``, which the list leaves out, as ARM does). Seed it from Python, inject faults at
-run time (403/429/5xx with ARM error bodies and Retry-After, slow answers), and read ``requests`` to
-prove what was called. ``tls=True`` serves HTTPS with a trustme CA (``ca_file``), so the SDK's real
-bearer-token policy can be exercised.
+It speaks the wire shapes the Azure SDKs parse (``azure-mgmt-resource``, ``azure-mgmt-resource-locks``,
+``azure-mgmt-compute``), so the adapter runs its real SDK clients against it: resource groups, the
+subscription-wide resource list (``$expand`` adds only the top-level ``createdTime``, ``changedTime``
+and ``provisioningState``, never ``properties``; ``$top`` paging with absolute ``nextLink``s),
+management locks, a resource read by id (with ``properties``, as ARM does), and Microsoft.Compute's
+own views: VM instance views with power states (``PowerState/running|deallocated|stopped|…``), the
+subscription's VM list with ``statusOnly=true``, and a uniform scale set's member VMs (with
+``$expand=instanceView``) and their instance views. A flexible scale set's members are ordinary VMs
+that name their scale set, and its member list answers 400 as ARM does. Autoscale settings, DNS zones
+(``nameServers``), Traffic Manager profiles (endpoints with ``id`` and ``alwaysServe``) and
+PostgreSQL flexible servers (``replica``) have seeding helpers that write the real API's shapes. A
+conformance test deserializes every body it serves into the SDKs' own models (``ROUTES`` lists the
+routes it must cover).
+
+Seed it from Python, inject faults at run time (403/429/5xx with ARM error bodies and Retry-After, slow
+answers), and read ``requests`` to prove what was called. ``tls=True`` serves HTTPS with a trustme CA
+(``ca_file``), so the SDK's real bearer-token policy can be exercised.
 
     with FakeArm(page_size=2) as arm:
         arm.add_resource_group("sub-1", "web-eastus", location="eastus")
-        arm.add_vm("sub-1", "web-eastus", "web-1", size="Standard_D2s_v3")
+        arm.add_vm("sub-1", "web-eastus", "web-1", size="Standard_D2s_v3", power_state="deallocated")
         arm.add_lock("/subscriptions/sub-1/resourceGroups/web-eastus", "no-delete")
         ... Account(provider="azure", subscription="sub-1", endpoint=arm.url, credentials="anonymous")
 """
@@ -22,6 +32,7 @@ import os
 import re
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,10 +40,18 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from failover.sandbox._server import LocalApi
 
-__all__ = ["COLLECTIONS", "FakeArm", "Fault", "Request", "arm_action", "resource_id", "seed_demo"]
+__all__ = [
+    "COLLECTIONS",
+    "POWER_STATES",
+    "ROUTES",
+    "FakeArm",
+    "Fault",
+    "Request",
+    "arm_action",
+    "resource_id",
+    "seed_demo",
+]
 
-# collection names used by faults and ``Request.collection``
-COLLECTIONS = ("resourcegroups", "resources", "locks", "resource")
 _ERROR_CODES = {
     400: "BadRequest",
     401: "InvalidAuthenticationToken",
@@ -45,13 +64,59 @@ _ERROR_CODES = {
     502: "BadGateway",
     503: "ServiceUnavailable",
 }
-_ROUTES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^/subscriptions/(?P<s>[^/]+)/resourcegroups$", re.I), "resourcegroups"),
-    (re.compile(r"^/subscriptions/(?P<s>[^/]+)/resources$", re.I), "resources"),
-    (re.compile(r"^/subscriptions/(?P<s>[^/]+)/providers/microsoft\.authorization/locks$", re.I), "locks"),
-    (re.compile(r"^/subscriptions/(?P<s>[^/]+)/resourcegroups/[^/]+/providers/.+$", re.I), "resource"),
-]
-_LIST_FIELDS = ("id", "name", "type", "kind", "location", "tags", "sku", "zones", "managedBy", "plan", "identity")
+_SUB = r"^/subscriptions/(?P<s>[^/]+)"
+_RG = _SUB + r"/resourcegroups/(?P<rg>[^/]+)"
+# Every route the fake serves, most specific first. The names are the ``collection`` of faults and
+# requests; the conformance test covers each one.
+ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("resourcegroups", re.compile(_SUB + r"/resourcegroups$", re.I)),
+    ("resources", re.compile(_SUB + r"/resources$", re.I)),
+    ("locks", re.compile(_SUB + r"/providers/microsoft\.authorization/locks$", re.I)),
+    ("vm_list", re.compile(_SUB + r"/providers/microsoft\.compute/virtualmachines$", re.I)),
+    (
+        "vm_instance_view",
+        re.compile(_RG + r"/providers/microsoft\.compute/virtualmachines/(?P<vm>[^/]+)/instanceview$", re.I),
+    ),
+    (
+        "scale_set_vms",
+        re.compile(_RG + r"/providers/microsoft\.compute/virtualmachinescalesets/(?P<ss>[^/]+)/virtualmachines$", re.I),
+    ),
+    (
+        "scale_set_vm_instance_view",
+        re.compile(
+            _RG + r"/providers/microsoft\.compute/virtualmachinescalesets/(?P<ss>[^/]+)/virtualmachines/"
+            r"(?P<vm>[^/]+)/instanceview$",
+            re.I,
+        ),
+    ),
+    ("resource", re.compile(_RG + r"/providers/.+$", re.I)),
+)
+COLLECTIONS = tuple(name for name, _ in ROUTES)
+_LIST_FIELDS = ("id", "name", "type", "kind", "location", "tags", "sku", "managedBy", "plan", "identity")
+_CREATED, _CHANGED = "2026-01-05T10:00:00.0000000Z", "2026-03-01T12:30:00.0000000Z"
+# PowerState codes a VM's instance view reports (``PowerState/<state>``) and their display text.
+POWER_STATES = {
+    "running": "VM running",
+    "deallocated": "VM deallocated",
+    "stopped": "VM stopped",
+    "starting": "VM starting",
+    "stopping": "VM stopping",
+    "deallocating": "VM deallocating",
+    "unknown": "VM status unknown",
+}
+# Resource providers whose ``properties`` carry no provisioningState of their own (their SDK models
+# have none); ARM still tracks one for ``$expand=provisioningState``.
+_NO_PROPERTIES_STATE = {
+    "microsoft.network/dnszones",
+    "microsoft.network/trafficmanagerprofiles",
+    "microsoft.dbforpostgresql/flexibleservers",
+    "microsoft.dbformysql/flexibleservers",
+    "microsoft.insights/autoscalesettings",
+    "microsoft.sql/servers",
+    "microsoft.sql/servers/databases",
+}
+_VM = "microsoft.compute/virtualmachines"
+_VMSS = "microsoft.compute/virtualmachinescalesets"
 
 
 def resource_id(subscription: str, resource_group: str, native_type: str, name: str) -> str:
@@ -101,7 +166,8 @@ class Request:
 class Fault:
     """Answer ``status`` (after waiting ``delay`` seconds) to matching requests, ``times`` times (None: always).
 
-    ``collection`` is one of ``resourcegroups``, ``resources``, ``locks``, ``resource`` (a read by id);
+    ``collection`` is a route name from ``ROUTES`` (``resourcegroups``, ``resources``, ``locks``,
+    ``vm_list``, ``scale_set_vms``, …, ``resource`` for a read by id);
     ``after`` lets that many matching requests through first (e.g. fail the second page of a list).
     """
 
@@ -116,11 +182,7 @@ class Fault:
     after: int = 0
 
     def matches(self, subscription: str | None, collection: str | None) -> bool:
-        return (
-            self.subscription in (None, subscription)
-            and self.collection in (None, collection)
-            and self.times != 0
-        )
+        return self.subscription in (None, subscription) and self.collection in (None, collection) and self.times != 0
 
 
 @dataclass
@@ -130,13 +192,35 @@ class _Subscription:
     locks: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _statuses(power_state: str | None, provisioning: str = "succeeded") -> list[dict[str, Any]]:
+    """An instance view's ``statuses``: the provisioning state, then the power state when the VM has one."""
+    out: list[dict[str, Any]] = [
+        {
+            "code": f"ProvisioningState/{provisioning}",
+            "level": "Info",
+            "displayStatus": f"Provisioning {provisioning}",
+            "time": "2026-03-01T12:30:00+00:00",
+        }
+    ]
+    if power_state is not None:
+        out.append(
+            {
+                "code": f"PowerState/{power_state}",
+                "level": "Info",
+                "displayStatus": POWER_STATES.get(power_state, f"VM {power_state}"),
+            }
+        )
+    return out
+
+
 class FakeArm(LocalApi["Request"]):
     """The fake ARM server. Thread-safe; seed before or while the adapter runs."""
 
     name = "fake-arm"
 
-    def __init__(self, *, page_size: int = 100, host: str = "127.0.0.1", tls: bool = False,
-                 token: str | None = None) -> None:
+    def __init__(
+        self, *, page_size: int = 100, host: str = "127.0.0.1", tls: bool = False, token: str | None = None
+    ) -> None:
         """``token``: when set, only ``Authorization: Bearer <token>`` is accepted (else any bearer token)."""
         super().__init__(host)
         self.page_size = page_size
@@ -144,6 +228,8 @@ class FakeArm(LocalApi["Request"]):
         self.scheme = "https" if tls else "http"
         self._token = token
         self._subs: dict[str, _Subscription] = {}
+        self._power: dict[str, str | None] = {}  # VM id (lower-case) -> power state; None: none reported
+        self._members: dict[str, list[dict[str, Any]]] = {}  # uniform scale set id (lower) -> member VMs
         self._faults: list[Fault] = []
         self._in_flight = 0
         self.max_in_flight = 0  # the most requests being answered at once: proves (bounded) concurrency
@@ -188,14 +274,26 @@ class FakeArm(LocalApi["Request"]):
         message: str = "",
         after: int = 0,
     ) -> Fault:
-        fault = Fault(status=status, code=code, subscription=subscription, collection=collection, times=times,
-                      retry_after=retry_after, message=message, after=after)
+        fault = Fault(
+            status=status,
+            code=code,
+            subscription=subscription,
+            collection=collection,
+            times=times,
+            retry_after=retry_after,
+            message=message,
+            after=after,
+        )
         with self._lock:
             self._faults.append(fault)
         return fault
 
     def slow(
-        self, seconds: float, *, subscription: str | None = None, collection: str | None = None,
+        self,
+        seconds: float,
+        *,
+        subscription: str | None = None,
+        collection: str | None = None,
         times: int | None = None,
     ) -> Fault:
         fault = Fault(delay=seconds, subscription=subscription, collection=collection, times=times)
@@ -216,8 +314,14 @@ class FakeArm(LocalApi["Request"]):
             self._sub(subscription)
 
     def add_resource_group(
-        self, subscription: str, name: str, *, location: str = "eastus", tags: dict[str, str] | None = None,
-        state: str = "Succeeded", managed_by: str | None = None,
+        self,
+        subscription: str,
+        name: str,
+        *,
+        location: str = "eastus",
+        tags: dict[str, str] | None = None,
+        state: str = "Succeeded",
+        managed_by: str | None = None,
     ) -> dict[str, Any]:
         rg: dict[str, Any] = {
             "id": f"/subscriptions/{subscription}/resourceGroups/{name}",
@@ -248,16 +352,22 @@ class FakeArm(LocalApi["Request"]):
         zones: list[str] | None = None,
         state: str = "Succeeded",
     ) -> dict[str, Any]:
-        """Any ARM resource; ``properties`` are served only by its read by id, as in ARM."""
+        """Any ARM resource; ``properties`` are served only by its read by id, as in ARM. ``state`` is the
+        ARM provisioning state (``$expand=provisioningState``), also in ``properties`` where the
+        resource provider reports one. Read-only fields the service fills (Traffic Manager endpoint
+        ids, a DNS zone's name servers) are filled here when not given."""
+        rid = resource_id(subscription, resource_group, native_type, name)
+        props = dict(properties or {})
+        if native_type.lower() not in _NO_PROPERTIES_STATE:
+            props = {"provisioningState": state, **props}
         res: dict[str, Any] = {
-            "id": resource_id(subscription, resource_group, native_type, name),
+            "id": rid,
             "name": name,
             "type": native_type,
             "location": location,
             "tags": dict(tags or {}),
-            "properties": {"provisioningState": state, **(properties or {})},
-            "createdTime": "2026-01-05T10:00:00.0000000Z",
-            "changedTime": "2026-03-01T12:30:00.0000000Z",
+            "properties": _server_fields(native_type, rid, props),
+            "_arm": {"createdTime": _CREATED, "changedTime": _CHANGED, "provisioningState": state},
         }
         if sku is not None:
             res["sku"] = dict(sku)
@@ -270,16 +380,331 @@ class FakeArm(LocalApi["Request"]):
         return res
 
     def add_vm(
-        self, subscription: str, resource_group: str, name: str, *, size: str, location: str = "eastus",
-        tags: dict[str, str] | None = None, image: dict[str, str] | None = None, zones: list[str] | None = None,
+        self,
+        subscription: str,
+        resource_group: str,
+        name: str,
+        *,
+        size: str,
+        location: str = "eastus",
+        tags: dict[str, str] | None = None,
+        image: dict[str, str] | None = None,
+        zones: list[str] | None = None,
+        power_state: str | None = "running",
+        scale_set: str | None = None,
     ) -> dict[str, Any]:
+        """A VM whose instance view reports ``PowerState/<power_state>`` (``None``: no power state at all,
+        as while it is being created). ``scale_set``: the id of the flexible scale set it belongs to."""
         image = image or {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}
-        props = {
+        props: dict[str, Any] = {
+            "vmId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{subscription}/{resource_group}/{name}")),
             "hardwareProfile": {"vmSize": size},
-            "storageProfile": {"imageReference": image, "osDisk": {"osType": "Linux"}},
+            "storageProfile": {"imageReference": image, "osDisk": {"osType": "Linux", "createOption": "FromImage"}},
+            "timeCreated": "2026-01-05T10:00:00+00:00",
         }
-        return self.add_resource(subscription, resource_group, "Microsoft.Compute/virtualMachines", name,
-                                 location=location, tags=tags, properties=props, zones=zones)
+        if scale_set:
+            props["virtualMachineScaleSet"] = {"id": scale_set}
+        vm = self.add_resource(
+            subscription,
+            resource_group,
+            "Microsoft.Compute/virtualMachines",
+            name,
+            location=location,
+            tags=tags,
+            properties=props,
+            zones=zones,
+        )
+        self.set_power_state(vm["id"], power_state)
+        return vm
+
+    def set_power_state(self, vm_id: str, power_state: str | None) -> None:
+        """Start, stop or deallocate a VM (or a uniform scale set's member, by its id)."""
+        if power_state is not None and power_state not in POWER_STATES:
+            raise ValueError(f"power state {power_state!r} is not one of {', '.join(POWER_STATES)}")
+        with self._lock:
+            self._power[vm_id.lower()] = power_state
+
+    def add_scale_set(
+        self,
+        subscription: str,
+        resource_group: str,
+        name: str,
+        *,
+        size: str | None,
+        capacity: int | None,
+        orchestration: str = "Uniform",
+        location: str = "eastus",
+        tags: dict[str, str] | None = None,
+        zones: list[str] | None = None,
+        member_states: list[str | None] | None = None,
+    ) -> dict[str, Any]:
+        """A VM scale set wanting ``capacity`` instances of ``size``. A uniform one gets one member VM per
+        entry of ``member_states`` (default: ``capacity`` running ones); a flexible one's members are
+        VMs added with ``add_vm(..., scale_set=<its id>)``."""
+        props: dict[str, Any] = {
+            "orchestrationMode": orchestration,
+            "uniqueId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{subscription}/{resource_group}/{name}")),
+            "timeCreated": "2026-01-05T10:00:00+00:00",
+        }
+        if orchestration == "Uniform":
+            props |= {
+                "upgradePolicy": {"mode": "Manual"},
+                "overprovision": False,
+                "singlePlacementGroup": True,
+                "virtualMachineProfile": {
+                    "storageProfile": {
+                        "imageReference": {
+                            "publisher": "Canonical",
+                            "offer": "ubuntu-24_04-lts",
+                            "sku": "server",
+                            "version": "latest",
+                        }
+                    },
+                },
+            }
+        else:
+            props["platformFaultDomainCount"] = 1
+        sku = {"name": size, "tier": "Standard", "capacity": capacity} if size is not None else None
+        ss = self.add_resource(
+            subscription,
+            resource_group,
+            "Microsoft.Compute/virtualMachineScaleSets",
+            name,
+            location=location,
+            sku=sku,
+            tags=tags,
+            properties=props,
+            zones=zones,
+        )
+        if orchestration == "Uniform":
+            states = member_states if member_states is not None else ["running"] * (capacity or 0)
+            members = []
+            for i, power in enumerate(states):
+                member: dict[str, Any] = {
+                    "name": f"{name}_{i}",
+                    "id": f"{ss['id']}/virtualMachines/{i}",
+                    "type": "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
+                    "location": location,
+                    "instanceId": str(i),
+                    "sku": {"name": size, "tier": "Standard"},
+                    "properties": {
+                        "latestModelApplied": True,
+                        "vmId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ss['id']}/{i}")),
+                        "provisioningState": "Succeeded",
+                        "timeCreated": "2026-01-05T10:00:00+00:00",
+                    },
+                }
+                if zones:
+                    member["zones"] = [zones[i % len(zones)]]
+                members.append(member)
+                self.set_power_state(str(member["id"]), power)
+            with self._lock:
+                self._members[ss["id"].lower()] = members
+        return ss
+
+    def add_autoscale(
+        self,
+        subscription: str,
+        resource_group: str,
+        name: str,
+        *,
+        target: str,
+        minimum: int,
+        maximum: int,
+        default: int | None = None,
+        enabled: bool = True,
+        location: str = "eastus",
+        profiles: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """An autoscale setting (Microsoft.Insights) for the resource ``target``: one default profile
+        with ``minimum``/``maximum``/``default`` (the API's capacities are strings), unless
+        ``profiles`` gives them all."""
+        default_profile = {
+            "name": "default",
+            "capacity": {"minimum": str(minimum), "maximum": str(maximum), "default": str(default or minimum)},
+            "rules": [
+                {
+                    "metricTrigger": {
+                        "metricName": "Percentage CPU",
+                        "metricResourceUri": target,
+                        "timeGrain": "PT1M",
+                        "statistic": "Average",
+                        "timeWindow": "PT5M",
+                        "timeAggregation": "Average",
+                        "operator": "GreaterThan",
+                        "threshold": 70.0,
+                        "dividePerInstance": False,
+                    },
+                    "scaleAction": {"direction": "Increase", "type": "ChangeCount", "value": "1", "cooldown": "PT5M"},
+                }
+            ],
+        }
+        props = {
+            "profiles": profiles or [default_profile],
+            "enabled": enabled,
+            "name": name,
+            "targetResourceUri": target,
+            "targetResourceLocation": location,
+            "notifications": [],
+        }
+        return self.add_resource(
+            subscription,
+            resource_group,
+            "Microsoft.Insights/autoscaleSettings",
+            name,
+            location=location,
+            properties=props,
+        )
+
+    def add_dns_zone(
+        self,
+        subscription: str,
+        resource_group: str,
+        name: str,
+        *,
+        tags: dict[str, str] | None = None,
+        name_servers: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """A public Azure DNS zone; its four name servers are assigned by the service unless given."""
+        props: dict[str, Any] = {} if name_servers is None else {"nameServers": list(name_servers)}
+        return self.add_resource(
+            subscription,
+            resource_group,
+            "Microsoft.Network/dnszones",
+            name,
+            location="global",
+            tags=tags,
+            properties=props,
+        )
+
+    def add_traffic_manager(
+        self,
+        subscription: str,
+        resource_group: str,
+        name: str,
+        *,
+        endpoints: list[dict[str, Any]],
+        routing: str = "Priority",
+        status: str = "Enabled",
+        ttl: int = 30,
+        protocol: str = "HTTPS",
+        port: int = 443,
+        path: str = "/healthz",
+        interval_s: int = 30,
+        timeout_s: int = 10,
+        tolerated_failures: int = 3,
+        monitor_status: str = "Online",
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A Traffic Manager profile. Each endpoint is ``{name, target | target_resource_id, priority,
+        status="Enabled", monitor_status="Online", location, always_serve="Disabled", kind="external"}``
+        (``kind``: external, azure or nested)."""
+        kinds = {"external": "externalEndpoints", "azure": "azureEndpoints", "nested": "nestedEndpoints"}
+        eps = []
+        for e in endpoints:
+            p: dict[str, Any] = {
+                "endpointStatus": e.get("status", "Enabled"),
+                "endpointMonitorStatus": e.get("monitor_status", "Online"),
+                "priority": e.get("priority"),
+                "weight": e.get("weight", 1),
+                "alwaysServe": e.get("always_serve", "Disabled"),
+            }
+            if e.get("target") is not None:
+                p["target"] = e["target"]
+            if e.get("target_resource_id") is not None:
+                p["targetResourceId"] = e["target_resource_id"]
+            if e.get("location") is not None:
+                p["endpointLocation"] = e["location"]
+            eps.append(
+                {
+                    "name": e["name"],
+                    "type": f"Microsoft.Network/trafficManagerProfiles/{kinds[e.get('kind', 'external')]}",
+                    "properties": {k: v for k, v in p.items() if v is not None},
+                }
+            )
+        props = {
+            "profileStatus": status,
+            "trafficRoutingMethod": routing,
+            "dnsConfig": {"relativeName": name, "fqdn": f"{name}.trafficmanager.net", "ttl": ttl},
+            "monitorConfig": {
+                "protocol": protocol,
+                "port": port,
+                "path": path,
+                "intervalInSeconds": interval_s,
+                "timeoutInSeconds": timeout_s,
+                "toleratedNumberOfFailures": tolerated_failures,
+                "profileMonitorStatus": monitor_status,
+            },
+            "endpoints": eps,
+            "trafficViewEnrollmentStatus": "Disabled",
+        }
+        return self.add_resource(
+            subscription,
+            resource_group,
+            "Microsoft.Network/trafficManagerProfiles",
+            name,
+            location="global",
+            tags=tags,
+            properties=props,
+        )
+
+    def add_postgres_flexible(
+        self,
+        subscription: str,
+        resource_group: str,
+        name: str,
+        *,
+        location: str = "eastus",
+        role: str = "Primary",
+        source: str | None = None,
+        replication_state: str | None = None,
+        state: str = "Ready",
+        version: str = "16",
+        geo_redundant_backup: bool = False,
+        high_availability: str = "Disabled",
+        sku: str = "Standard_D2ds_v5",
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A PostgreSQL flexible server as API 2024-08-01 shows it: ``replicationRole`` and the ``replica``
+        object (role, capacity, and for a replica its ``replicationState``: Active, Catchup,
+        Provisioning, Updating, Broken or Reconfiguring)."""
+        replica: dict[str, Any] = {"role": role, "capacity": 5 if role in ("Primary", "None") else 0}
+        if role not in ("Primary", "None"):
+            replica["replicationState"] = replication_state or "Active"
+        props: dict[str, Any] = {
+            "fullyQualifiedDomainName": f"{name}.postgres.database.azure.com",
+            "version": version,
+            "minorVersion": "8",
+            "administratorLogin": "dbadmin",
+            "state": state,
+            "availabilityZone": "1",
+            "storage": {"storageSizeGB": 128, "autoGrow": "Disabled", "tier": "P10", "iops": 500},
+            "backup": {
+                "backupRetentionDays": 7,
+                "geoRedundantBackup": "Enabled" if geo_redundant_backup else "Disabled",
+                "earliestRestoreDate": "2026-03-01T12:30:00Z",
+            },
+            "network": {"publicNetworkAccess": "Disabled"},
+            "highAvailability": {
+                "mode": high_availability,
+                "state": "Healthy" if high_availability != "Disabled" else "NotEnabled",
+            },
+            "replicationRole": role,
+            "replicaCapacity": replica["capacity"],
+            "replica": replica,
+        }
+        if source:
+            props["sourceServerResourceId"] = source
+        return self.add_resource(
+            subscription,
+            resource_group,
+            "Microsoft.DBforPostgreSQL/flexibleServers",
+            name,
+            location=location,
+            sku={"name": sku, "tier": "GeneralPurpose"},
+            tags=tags,
+            properties=props,
+        )
 
     def add_lock(
         self, scope: str, name: str, *, level: str = "CanNotDelete", notes: str | None = None
@@ -315,11 +740,11 @@ class FakeArm(LocalApi["Request"]):
         parts = urlsplit(raw_path)
         path = unquote(parts.path).rstrip("/")  # ARM matches names decoded, as the SDK quotes them
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        collection, subscription = None, None
-        for pattern, name in _ROUTES:
-            m = pattern.match(path)
-            if m:
-                collection, subscription = name, m.group("s")
+        collection, subscription, match = None, None, None
+        for name, pattern in ROUTES:
+            match = pattern.match(path)
+            if match:
+                collection, subscription = name, match.group("s")
                 break
         auth = headers.get("Authorization") or ""
         with self._lock:
@@ -332,7 +757,7 @@ class FakeArm(LocalApi["Request"]):
             return _error(401, "InvalidAuthenticationToken", "the access token is missing or invalid")
         if "api-version" not in query:
             return _error(400, "MissingApiVersionParameter", "the api-version query parameter is required")
-        if collection is None:
+        if collection is None or match is None:
             return _error(404, "InvalidResourceType", f"no route for {path}")
         fault = self._fault_for(subscription, collection)
         if fault is not None:
@@ -340,7 +765,8 @@ class FakeArm(LocalApi["Request"]):
                 time.sleep(fault.delay)
             if fault.status is not None:
                 status, extra, body = _error(
-                    fault.status, fault.code or _ERROR_CODES.get(fault.status, "Error"),
+                    fault.status,
+                    fault.code or _ERROR_CODES.get(fault.status, "Error"),
                     fault.message or f"injected {fault.status} on {collection}",
                 )
                 if fault.status == 429 or fault.retry_after is not None:
@@ -350,18 +776,99 @@ class FakeArm(LocalApi["Request"]):
             sub = self._subs.get(subscription or "")
             if sub is None:
                 return _error(404, "SubscriptionNotFound", f"The subscription '{subscription}' could not be found.")
-            if collection == "resourcegroups":
-                items = [dict(g) for g in sub.groups]
-            elif collection == "locks":
-                items = [dict(lk) for lk in sub.locks]
-            elif collection == "resources":
-                items = [_list_entry(r, query.get("$expand", "")) for r in sub.resources]
-            else:
-                found = next((r for r in [*sub.resources, *sub.locks] if r["id"].lower() == path.lower()), None)
-                if found is None:
-                    return _error(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
-                return 200, {}, json.loads(json.dumps(found))
-        return 200, {}, self._page(path, query, items)
+            answer = self._answer(collection, path, query, sub)
+        if isinstance(answer, tuple):
+            return answer
+        if isinstance(answer, list):
+            return 200, {}, self._page(path, query, answer)
+        return 200, {}, answer
+
+    def _answer(
+        self, collection: str, path: str, query: dict[str, str], sub: _Subscription
+    ) -> dict[str, Any] | list[dict[str, Any]] | tuple[int, dict[str, str], Any]:
+        """One route's body (a list is paged by the caller), or an ARM error. Called under the lock."""
+        if collection == "resourcegroups":
+            return [_copy(g) for g in sub.groups]
+        if collection == "locks":
+            return [_copy(lk) for lk in sub.locks]
+        if collection == "resources":
+            return [_list_entry(r, query.get("$expand", "")) for r in sub.resources]
+        if collection == "vm_list":
+            if "$filter" in query or "$expand" in query:
+                return _error(400, "InvalidParameter", "the fake ARM serves the VM list without $filter/$expand")
+            vms = [r for r in sub.resources if r["type"].lower() == _VM]
+            if str(query.get("statusOnly", "")).lower() == "true":
+                return [self._vm_status(vm) for vm in vms]
+            return [_copy(vm) for vm in vms]
+        if collection == "vm_instance_view":
+            vm = _find(sub.resources, path.rsplit("/", 1)[0])
+            if vm is None:
+                return _error(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
+            return self._vm_instance_view(vm)
+        if collection in ("scale_set_vms", "scale_set_vm_instance_view"):
+            ss_id = path[: path.lower().index("/virtualmachines", path.lower().index("virtualmachinescalesets"))]
+            ss = _find(sub.resources, ss_id)
+            if ss is None:
+                return _error(404, "ResourceNotFound", f"The Resource '{ss_id}' was not found.")
+            if ss["properties"].get("orchestrationMode") == "Flexible":
+                return _error(
+                    400,
+                    "BadRequest",
+                    f"Operation 'VirtualMachineScaleSets.virtualMachines.GET' is not "
+                    f"allowed on Virtual Machine Scale Set {ss['name']}.",
+                )
+            members = self._members.get(ss["id"].lower(), [])
+            if collection == "scale_set_vms":
+                expand = query.get("$expand", "").lower() == "instanceview"
+                return [self._member(m, expand) for m in members]
+            member = _find(members, path.rsplit("/", 1)[0])
+            if member is None:
+                return _error(404, "NotFound", f"The Resource '{path}' was not found.")
+            return {
+                "platformUpdateDomain": 0,
+                "platformFaultDomain": 0,
+                "computerName": member["name"],
+                "statuses": _statuses(self._power.get(member["id"].lower())),
+            }
+        found = _find([*sub.resources, *sub.locks], path)
+        if found is None:
+            return _error(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
+        body = _copy(found)
+        if found["type"].lower() == _VM and query.get("$expand", "").lower() == "instanceview":
+            body["properties"]["instanceView"] = self._vm_instance_view(found)
+        return body
+
+    def _vm_instance_view(self, vm: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "computerName": vm["name"],
+            "osName": "ubuntu",
+            "osVersion": "24.04",
+            "hyperVGeneration": "V2",
+            "statuses": _statuses(self._power.get(vm["id"].lower())),
+        }
+
+    def _vm_status(self, vm: dict[str, Any]) -> dict[str, Any]:
+        """A VM as ``statusOnly=true`` lists it: identity and its instance view's statuses, no model."""
+        return {
+            "name": vm["name"],
+            "id": vm["id"],
+            "type": vm["type"],
+            "location": vm["location"],
+            "properties": {
+                "instanceView": {"computerName": vm["name"], "statuses": _statuses(self._power.get(vm["id"].lower()))}
+            },
+        }
+
+    def _member(self, member: dict[str, Any], expand: bool) -> dict[str, Any]:
+        body = _copy(member)
+        if expand:
+            body["properties"]["instanceView"] = {
+                "platformUpdateDomain": 0,
+                "platformFaultDomain": 0,
+                "computerName": member["name"],
+                "statuses": _statuses(self._power.get(member["id"].lower())),
+            }
+        return body
 
     def _page(self, path: str, query: dict[str, str], items: list[dict[str, Any]]) -> dict[str, Any]:
         start = int(query.get("$skiptoken", "0") or 0)
@@ -374,15 +881,55 @@ class FakeArm(LocalApi["Request"]):
         return body
 
 
+def _find(items: list[dict[str, Any]], rid: str) -> dict[str, Any] | None:
+    """The item with this ARM id (ids compare case-insensitively)."""
+    rid = rid.lower()
+    return next((r for r in items if r["id"].lower() == rid), None)
+
+
+def _copy(resource: dict[str, Any]) -> dict[str, Any]:
+    """A resource as served: a deep copy without the fake's own bookkeeping (keys starting with ``_``)."""
+    return json.loads(json.dumps({k: v for k, v in resource.items() if not k.startswith("_")}))
+
+
+def _server_fields(native_type: str, rid: str, props: dict[str, Any]) -> dict[str, Any]:
+    """Read-only fields the service fills in whatever the creator sent."""
+    t = native_type.lower()
+    if t == "microsoft.network/trafficmanagerprofiles":
+        endpoints = []
+        for e in props.get("endpoints") or []:
+            e = dict(e)
+            e.setdefault("id", f"{rid}/{str(e.get('type', '')).rpartition('/')[2]}/{e.get('name')}")
+            e["properties"] = {"alwaysServe": "Disabled", **(e.get("properties") or {})}
+            endpoints.append(e)
+        return {**props, "endpoints": endpoints}
+    if t == "microsoft.network/dnszones":
+        n = sum(ord(c) for c in rid) % 10
+        defaults = {
+            "maxNumberOfRecordSets": 10000,
+            "maxNumberOfRecordsPerRecordSet": 20,
+            "numberOfRecordSets": 2,
+            "nameServers": [
+                f"ns1-0{n}.azure-dns.com.",
+                f"ns2-0{n}.azure-dns.net.",
+                f"ns3-0{n}.azure-dns.org.",
+                f"ns4-0{n}.azure-dns.info.",
+            ],
+            "zoneType": "Public",
+        }
+        return {**defaults, **props}
+    return props
+
+
 def _list_entry(resource: dict[str, Any], expand: str) -> dict[str, Any]:
+    """A ``GET /resources`` entry (GenericResourceExpanded): top-level fields only, never ``properties``;
+    ``$expand`` adds ``createdTime``, ``changedTime`` and ``provisioningState`` at the top level."""
     entry = {k: resource[k] for k in _LIST_FIELDS if k in resource}
     wanted = {e.strip().lower() for e in expand.split(",") if e.strip()}
-    if "createdtime" in wanted:
-        entry["createdTime"] = resource["createdTime"]
-    if "changedtime" in wanted:
-        entry["changedTime"] = resource["changedTime"]
-    if "provisioningstate" in wanted:
-        entry["provisioningState"] = resource["properties"].get("provisioningState")
+    arm = resource.get("_arm") or {}
+    for key in ("createdTime", "changedTime", "provisioningState"):
+        if key.lower() in wanted and key in arm:
+            entry[key] = arm[key]
     return json.loads(json.dumps(entry))
 
 
@@ -427,55 +974,88 @@ def _handler_for(fake: FakeArm) -> type[BaseHTTPRequestHandler]:
 
 
 def seed_demo(fake: FakeArm, subscription: str = "00000000-0000-0000-0000-0000000000a2") -> None:
-    """A small two-region estate: web tier in eastus (primary) and westus2 (secondary), a Traffic Manager
-    profile in front, a Postgres flexible server with a cross-region replica, GRS storage, and a lock."""
+    """A small two-region estate: web tier in eastus (primary) and westus2 (secondary, a uniform scale
+    set with an autoscale setting), a Traffic Manager profile in front, a Postgres flexible server with
+    a cross-region replica, GRS storage, and a lock."""
     for rg, loc in (("web-eastus", "eastus"), ("web-westus2", "westus2"), ("dns", "global")):
         fake.add_resource_group(subscription, rg, location=loc if loc != "global" else "eastus", tags={"app": "web"})
-    fake.add_vm(subscription, "web-eastus", "web-1", size="Standard_D4s_v5", location="eastus",
-                tags={"app": "web", "site": "primary"}, zones=["1"])
-    fake.add_vm(subscription, "web-eastus", "web-2", size="Standard_D4s_v5", location="eastus",
-                tags={"app": "web", "site": "primary"}, zones=["2"])
-    fake.add_resource(subscription, "web-westus2", "Microsoft.Compute/virtualMachineScaleSets", "web-vmss",
-                      location="westus2", sku={"name": "Standard_D2s_v5", "tier": "Standard", "capacity": 2},
-                      tags={"app": "web", "site": "secondary"})
+    fake.add_vm(
+        subscription,
+        "web-eastus",
+        "web-1",
+        size="Standard_D4s_v5",
+        location="eastus",
+        tags={"app": "web", "site": "primary"},
+        zones=["1"],
+    )
+    fake.add_vm(
+        subscription,
+        "web-eastus",
+        "web-2",
+        size="Standard_D4s_v5",
+        location="eastus",
+        tags={"app": "web", "site": "primary"},
+        zones=["2"],
+    )
+    vmss = fake.add_scale_set(
+        subscription,
+        "web-westus2",
+        "web-vmss",
+        size="Standard_D2s_v5",
+        capacity=2,
+        location="westus2",
+        tags={"app": "web", "site": "secondary"},
+    )
+    fake.add_autoscale(
+        subscription, "web-westus2", "web-vmss-autoscale", target=vmss["id"], minimum=2, maximum=8, location="westus2"
+    )
     for rg, loc in (("web-eastus", "eastus"), ("web-westus2", "westus2")):
-        fake.add_resource(subscription, rg, "Microsoft.Network/loadBalancers", f"lb-{loc}", location=loc,
-                          sku={"name": "Standard", "tier": "Regional"}, tags={"app": "web"})
-    fake.add_resource(subscription, "dns", "Microsoft.Network/dnszones", "example.com", location="global")
-    fake.add_resource(
-        subscription, "dns", "Microsoft.Network/trafficManagerProfiles", "web-tm", location="global",
+        fake.add_resource(
+            subscription,
+            rg,
+            "Microsoft.Network/loadBalancers",
+            f"lb-{loc}",
+            location=loc,
+            sku={"name": "Standard", "tier": "Regional"},
+            tags={"app": "web"},
+        )
+    fake.add_dns_zone(subscription, "dns", "example.com")
+    fake.add_traffic_manager(
+        subscription,
+        "dns",
+        "web-tm",
         tags={"app": "web"},
-        properties={
-            "profileStatus": "Enabled",
-            "trafficRoutingMethod": "Priority",
-            "dnsConfig": {"relativeName": "web-tm", "fqdn": "web-tm.trafficmanager.net", "ttl": 30},
-            "monitorConfig": {"protocol": "HTTPS", "port": 443, "path": "/healthz", "intervalInSeconds": 30,
-                              "timeoutInSeconds": 10, "toleratedNumberOfFailures": 3,
-                              "profileMonitorStatus": "Online"},
-            "endpoints": [
-                {"name": "eastus", "type": "Microsoft.Network/trafficManagerProfiles/externalEndpoints",
-                 "properties": {"target": "web-eastus.example.com", "priority": 1, "endpointStatus": "Enabled",
-                                "endpointMonitorStatus": "Online", "endpointLocation": "eastus"}},
-                {"name": "westus2", "type": "Microsoft.Network/trafficManagerProfiles/externalEndpoints",
-                 "properties": {"target": "web-westus2.example.com", "priority": 2, "endpointStatus": "Enabled",
-                                "endpointMonitorStatus": "Online", "endpointLocation": "westus2"}},
-            ],
-        },
+        endpoints=[
+            {"name": "eastus", "target": "web-eastus.example.com", "priority": 1, "location": "eastus"},
+            {"name": "westus2", "target": "web-westus2.example.com", "priority": 2, "location": "westus2"},
+        ],
     )
-    primary = fake.add_resource(
-        subscription, "web-eastus", "Microsoft.DBforPostgreSQL/flexibleServers", "db-eastus", location="eastus",
-        sku={"name": "Standard_D2ds_v5", "tier": "GeneralPurpose"}, tags={"app": "web"},
-        properties={"version": "16", "state": "Ready", "replicationRole": "Primary",
-                    "backup": {"backupRetentionDays": 7, "geoRedundantBackup": "Enabled"},
-                    "highAvailability": {"mode": "ZoneRedundant"}},
+    primary = fake.add_postgres_flexible(
+        subscription,
+        "web-eastus",
+        "db-eastus",
+        location="eastus",
+        geo_redundant_backup=True,
+        high_availability="ZoneRedundant",
+        tags={"app": "web"},
+    )
+    fake.add_postgres_flexible(
+        subscription,
+        "web-westus2",
+        "db-westus2",
+        location="westus2",
+        role="AsyncReplica",
+        source=primary["id"],
+        tags={"app": "web"},
     )
     fake.add_resource(
-        subscription, "web-westus2", "Microsoft.DBforPostgreSQL/flexibleServers", "db-westus2", location="westus2",
-        sku={"name": "Standard_D2ds_v5", "tier": "GeneralPurpose"}, tags={"app": "web"},
-        properties={"version": "16", "state": "Ready", "replicationRole": "AsyncReplica",
-                    "sourceServerResourceId": primary["id"],
-                    "backup": {"backupRetentionDays": 7, "geoRedundantBackup": "Disabled"}},
+        subscription,
+        "web-eastus",
+        "Microsoft.Storage/storageAccounts",
+        "webassets",
+        location="eastus",
+        sku={"name": "Standard_RAGRS", "tier": "Standard"},
+        kind="StorageV2",
+        tags={"app": "web"},
     )
-    fake.add_resource(subscription, "web-eastus", "Microsoft.Storage/storageAccounts", "webassets", location="eastus",
-                      sku={"name": "Standard_RAGRS", "tier": "Standard"}, kind="StorageV2", tags={"app": "web"})
     fake.add_lock(f"/subscriptions/{subscription}/resourceGroups/web-eastus", "no-delete", notes="primary site")

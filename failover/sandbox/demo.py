@@ -1,7 +1,9 @@
 """The demo estate: three workloads across the local AWS, GCP and Azure emulators, a local
 authoritative DNS server and local HTTPS endpoints. One is truly ready; one has a secondary scaled to
-zero and DNS only on Route 53; one has a secondary whose certificate does not cover the public name
-and a stale database replica. ``failover demo`` runs one real cycle over it."""
+zero, DNS only on Route 53 and a disabled Route 53 health check; one has a secondary whose certificate
+does not cover the public name, a stale database replica, and an Azure VM that is deallocated
+(provisioned fine, not running), so the secondary runs half the primary's vCPU. ``failover demo`` runs
+one real cycle over it."""
 
 from __future__ import annotations
 
@@ -66,7 +68,11 @@ def _aws(stack: contextlib.ExitStack) -> Any:
         instance_type="m5.large",
         tags={"app": "search", "version": "7.1.0"},
     )
-    aws.seed_failover_zone(sandbox, "example.org", "search", primary="52.0.20.1", secondary="34.120.20.1", ttl=300)
+    # ... and its Route 53 health check was disabled for maintenance and never re-enabled: Route 53
+    # treats it as always healthy, so search.example.org never fails over.
+    aws.seed_failover_zone(
+        sandbox, "example.org", "search", primary="52.0.20.1", secondary="34.120.20.1", ttl=300, disabled=True
+    )
     # payments: 2 x m5.2xlarge (16 vCPU), a database whose replica is 30 minutes behind.
     aws.seed_instances(
         sandbox,
@@ -143,14 +149,34 @@ def _azure(stack: contextlib.ExitStack) -> Any:
 
     fake = stack.enter_context(FakeArm())
     fake.add_resource_group(AZURE_SUB, "payments-westus2", location="westus2", tags={"app": "payments"})
-    fake.add_resource(
+    # payments' secondary: a scale set running 1 x Standard_D8s_v5 (autoscale up to 4) and a worker VM of
+    # the same size that provisioned fine ("Succeeded") but is deallocated: 8 vCPU run, not 16.
+    vmss = fake.add_scale_set(
         AZURE_SUB,
         "payments-westus2",
-        "Microsoft.Compute/virtualMachineScaleSets",
         "payments-vmss",
+        size="Standard_D8s_v5",
+        capacity=1,
         location="westus2",
-        sku={"name": "Standard_D8s_v5", "tier": "Standard", "capacity": 2},
         tags={"app": "payments", "version": "4.0.2"},
+    )
+    fake.add_autoscale(
+        AZURE_SUB,
+        "payments-westus2",
+        "payments-vmss-autoscale",
+        target=vmss["id"],
+        minimum=1,
+        maximum=4,
+        location="westus2",
+    )
+    fake.add_vm(
+        AZURE_SUB,
+        "payments-westus2",
+        "payments-worker",
+        size="Standard_D8s_v5",
+        location="westus2",
+        tags={"app": "payments", "version": "4.0.2"},
+        power_state="deallocated",
     )
     fake.add_resource(
         AZURE_SUB,

@@ -32,8 +32,8 @@ def normalize_group(
     )
     attrs: dict[str, Any] = {
         "desired": g.get("DesiredCapacity"),
-        "min": g.get("MinSize"),
-        "max": g.get("MaxSize"),
+        "min_size": g.get("MinSize"),
+        "max_size": g.get("MaxSize"),
         "in_service": len(in_service),
         "unhealthy": len(unhealthy),
         "instances": [

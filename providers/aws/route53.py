@@ -12,6 +12,7 @@ from providers.aws.session import guarded, paginate
 
 SCOPE = "global/route53"
 TAG_IDS_PER_CALL = 10  # ListTagsForResources limit
+ALARM_NAMES_PER_CALL = 100  # DescribeAlarms limit
 HEALTHY_FRACTION = 0.18  # Route 53 counts a check healthy when more than 18% of its checkers say so
 _ESCAPE = re.compile(r"\\(\d{3})")
 
@@ -80,7 +81,41 @@ def read_health_checks(ctx: Ctx, client: Any) -> list[Resource]:
     if failed:
         why = f"status unknown for {len(failed)} of {len(checks)} health checks"
         ctx.incomplete(f"{SCOPE}/health-check-status", failed[0], why)
-    return [normalize_health_check(ctx, h, obs, tags.get(h["Id"])) for h, obs in statuses]
+    alarms = read_alarms(ctx, [h for h in checks if h.get("HealthCheckConfig", {}).get("Type") == "CLOUDWATCH_METRIC"])
+    return [normalize_health_check(ctx, h, obs, tags.get(h["Id"]), alarms) for h, obs in statuses]
+
+
+def _alarm_key(h: dict[str, Any]) -> tuple[str, str] | None:
+    ident = h.get("HealthCheckConfig", {}).get("AlarmIdentifier") or {}
+    return (str(ident["Region"]), str(ident["Name"])) if ident.get("Region") and ident.get("Name") else None
+
+
+def read_alarms(ctx: Ctx, checks: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any] | ProviderError | None]:
+    """The CloudWatch alarm behind each alarm health check, read in the alarm's own region
+    (``DescribeAlarms``, 100 names a call); ``None`` for an alarm that no longer exists."""
+    by_region: dict[str, set[str]] = {}
+    for h in checks:
+        key = _alarm_key(h)
+        if key:
+            by_region.setdefault(key[0], set()).add(key[1])
+
+    def one(item: tuple[str, list[str]]) -> list[dict[str, Any]]:
+        region, names = item
+        cw = ctx.clients("cloudwatch", region)
+        found: list[dict[str, Any]] = []
+        for i in range(0, len(names), ALARM_NAMES_PER_CALL):
+            found += paginate(cw, "describe_alarms", "MetricAlarms[]", AlarmNames=names[i : i + ALARM_NAMES_PER_CALL])
+        return found
+
+    out: dict[tuple[str, str], dict[str, Any] | ProviderError | None] = {}
+    for (region, names), found in ctx.each(one, [(r, sorted(n)) for r, n in sorted(by_region.items())]):
+        if isinstance(found, ProviderError):
+            ctx.incomplete(f"{SCOPE}/alarms/{region}", found, "alarms behind Route 53 health checks")
+            out.update({(region, n): found for n in names})
+            continue
+        by_name = {a.get("AlarmName"): a for a in found}
+        out.update({(region, n): by_name.get(n) for n in names})
+    return out
 
 
 def read_tags(ctx: Ctx, client: Any, kind: str, ids: list[str]) -> dict[str, dict[str, str]]:
@@ -176,11 +211,39 @@ def check_status(observations: list[dict[str, Any]] | ProviderError | None) -> s
     return "healthy" if ok / len(observations) > HEALTHY_FRACTION else "unhealthy"
 
 
+def alarm_attrs(h: dict[str, Any], alarm: dict[str, Any] | ProviderError | None) -> dict[str, Any] | None:
+    """The alarm an alarm health check watches, as CloudWatch describes it now (Route 53's own copy,
+    ``CloudWatchAlarmConfiguration``, is a snapshot from when the check was saved)."""
+    key = _alarm_key(h)
+    if key is None:
+        return None
+    out: dict[str, Any] = {"region": key[0], "name": key[1]}
+    if isinstance(alarm, ProviderError):
+        return out | {"found": None, "error": str(alarm)}
+    if alarm is None:
+        return out | {"found": False}
+    metrics = [m.get("MetricStat", {}).get("Period") or m.get("Period") for m in alarm.get("Metrics") or []]
+    period = alarm.get("Period") or max((p for p in metrics if p), default=None)
+    return out | {
+        "found": True,
+        "period_s": period,
+        "evaluation_periods": alarm.get("EvaluationPeriods"),
+        "datapoints_to_alarm": alarm.get("DatapointsToAlarm"),
+        "treat_missing_data": alarm.get("TreatMissingData"),
+        "state": alarm.get("StateValue"),
+    }
+
+
 def normalize_health_check(
-    ctx: Ctx, h: dict[str, Any], obs: list[dict[str, Any]] | ProviderError, tags: dict[str, str] | None
+    ctx: Ctx,
+    h: dict[str, Any],
+    obs: list[dict[str, Any]] | ProviderError,
+    tags: dict[str, str] | None,
+    alarms: dict[tuple[str, str], dict[str, Any] | ProviderError | None] | None = None,
 ) -> Resource:
     cfg = h.get("HealthCheckConfig", {})
     status = check_status(obs)
+    key = _alarm_key(h)
     attrs: dict[str, Any] = {
         "type": cfg.get("Type"),
         "ip": cfg.get("IPAddress"),
@@ -188,13 +251,17 @@ def normalize_health_check(
         "port": cfg.get("Port"),
         "path": cfg.get("ResourcePath"),
         "search_string": cfg.get("SearchString"),
-        "request_interval_s": cfg.get("RequestInterval"),
+        "interval_s": cfg.get("RequestInterval"),
         "failure_threshold": cfg.get("FailureThreshold"),
         "inverted": bool(cfg.get("Inverted")),
         "disabled": bool(cfg.get("Disabled")),
         "measure_latency": bool(cfg.get("MeasureLatency")),
         "regions": cfg.get("Regions", []),
-        "children": cfg.get("ChildHealthChecks", []),
+        "children": cfg.get("ChildHealthChecks") or [],
+        "health_threshold": cfg.get("HealthThreshold"),
+        "alarm": alarm_attrs(h, (alarms or {}).get(key) if key else None),
+        "insufficient_data_status": cfg.get("InsufficientDataHealthStatus"),
+        "routing_control_arn": cfg.get("RoutingControlArn"),
         "status": status,
         "checkers": (
             [{"region": o.get("Region"), "status": o.get("StatusReport", {}).get("Status")} for o in obs]

@@ -1,9 +1,11 @@
 """Azure subscriptions → one ``Inventory``: fetch (``clients``) → normalize (``resources``) → locks (``locks``).
 
-Three collections per subscription (resource groups, resources, management locks) are read
-concurrently, bounded by the account's ``max_concurrency``; each that fails becomes a ``ScopeError``
-(``subscriptions/<id>/<collection>``) while the rest is still inventoried. Resources whose list entry
-lacks what checks need (VM size, replica role, Traffic Manager monitoring) are then read by id.
+Four collections per subscription (resource groups, resources, management locks, and the VMs' power
+states from one ``statusOnly=true`` listing) are read concurrently, bounded by the account's
+``max_concurrency``; each that fails becomes a ``ScopeError`` (``subscriptions/<id>/<collection>``)
+while the rest is still inventoried. Resources whose list entry lacks what checks need (VM size,
+scale set orchestration, autoscale limits, replica role and state, Traffic Manager monitoring) are then
+read by id, and each uniform scale set's members with their instance views (running members).
 """
 
 from __future__ import annotations
@@ -14,14 +16,22 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from failover.errors import ConfigError
-from failover.model import Inventory, Resource, ScopeError, utcnow
+from failover.model import Inventory, Kind, Resource, ScopeError, utcnow
 from providers.azure.locks import apply_locks
 from providers.azure.resources import (
+    apply_autoscale,
+    canonical_references,
     detail_api_version,
     enrich,
+    link_flexible_members,
     normalize_lock,
     normalize_resource,
     normalize_resource_group,
+    power_state,
+    resource_group_of,
+    uniform_scale_sets,
+    with_members,
+    with_power_state,
 )
 from providers.base import Deadline, deadline_of, fan_out
 
@@ -31,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COLLECTIONS", "AzureAdapter", "collapse_detail_errors"]
 
-COLLECTIONS = ("resourcegroups", "resources", "locks")
+COLLECTIONS = ("resourcegroups", "resources", "locks", "powerstates")
 
 
 class AzureAdapter:
@@ -83,12 +93,17 @@ class AzureAdapter:
     def _read(
         self, account: Account, reader: ArmReader, deadline: Deadline
     ) -> tuple[list[Resource], list[ScopeError]]:
+        statuses: dict[str, dict[str, Any]] = {}  # VM id (lower-case) -> its statusOnly entry
+
         def read_collection(scope: str) -> list[Resource]:
             _, sub, collection = scope.split("/")
             if collection == "resourcegroups":
                 return [normalize_resource_group(sub, rg) for rg in reader.resource_groups(sub)]
             if collection == "resources":
                 return [normalize_resource(sub, r) for r in reader.resources(sub)]
+            if collection == "powerstates":
+                statuses.update({str(vm.get("id") or "").lower(): vm for vm in reader.vm_statuses(sub)})
+                return []
             return [normalize_lock(sub, lk) for lk in reader.locks(sub)]
 
         scopes = [f"subscriptions/{sub}/{c}" for sub in account.scopes for c in COLLECTIONS]
@@ -105,6 +120,29 @@ class AzureAdapter:
         resources = [by_id.get(r.native_id, r) for r in resources]
         errors += collapse_detail_errors(detail_errors, pending)
 
+        # A VM's state is its power state; a VM missing from a readable listing is unknown, like one
+        # whose subscription's listing failed (the inventory says where).
+        resources = [
+            with_power_state(r, statuses.get(r.native_id.lower())) if r.kind == Kind.COMPUTE_INSTANCE else r
+            for r in resources
+        ]
+        uniform = {r.native_id: r for r in uniform_scale_sets(resources)}
+
+        def read_members(vmss_id: str) -> list[Resource]:
+            r = uniform[vmss_id]
+            members = reader.scale_set_vms(r.account, resource_group_of(vmss_id) or "", r.name)
+            states = [power_state(_view(m)) for m in members]
+            return [with_members(r, states)]
+
+        counted, member_errors = fan_out(uniform, read_members, max_workers=account.max_concurrency, deadline=deadline)
+        by_id = {r.native_id: r for r in counted}
+        resources = [by_id.get(r.native_id, r) for r in resources]
+        errors += collapse_detail_errors(
+            member_errors, uniform, what="scale sets' member VMs could not be listed", suffix="virtualMachines"
+        )
+
+        unread_resources = any(e.scope.endswith("/resources") for e in errors)
+        resources = canonical_references(apply_autoscale(link_flexible_members(resources), unread_resources))
         unreadable = {sub for sub in account.scopes if any(e.scope == f"subscriptions/{sub}/locks" for e in errors)}
         # Normalizers key resources by subscription; the inventory names the config account (what
         # sites select on), and keeps the subscription in attrs.
@@ -115,8 +153,22 @@ class AzureAdapter:
         return located, errors
 
 
-def collapse_detail_errors(errors: list[ScopeError], pending: dict[str, Resource]) -> list[ScopeError]:
-    """One ScopeError per subscription, type and error kind: 500 denied VM reads are one problem, not 500."""
+def _view(member: dict[str, Any]) -> dict[str, Any]:
+    view = (member.get("properties") or {}).get("instanceView")
+    return view if isinstance(view, dict) else {}
+
+
+def collapse_detail_errors(
+    errors: list[ScopeError],
+    pending: dict[str, Resource],
+    *,
+    what: str = "resources could not be read by id",
+    suffix: str = "",
+) -> list[ScopeError]:
+    """One ScopeError per subscription, type and error kind: 500 denied VM reads are one problem, not 500.
+
+    ``suffix`` names the sub-collection read under each resource (``virtualMachines`` of scale sets).
+    """
     groups: dict[tuple[str, str, str], list[ScopeError]] = {}
     for e in errors:
         r = pending.get(e.scope)
@@ -124,14 +176,15 @@ def collapse_detail_errors(errors: list[ScopeError], pending: dict[str, Resource
         groups.setdefault(key, []).append(e)
     out: list[ScopeError] = []
     for (sub, native_type, kind), group in groups.items():
+        tail = f"/{suffix}" if suffix else ""
         if len(group) == 1:
-            out.append(group[0])
+            out.append(dataclasses.replace(group[0], scope=group[0].scope + tail))
             continue
         out.append(
             ScopeError(
-                scope=f"subscriptions/{sub}/{native_type}",
+                scope=f"subscriptions/{sub}/{native_type}{tail}",
                 error=kind,
-                reason=f"{len(group)} resources could not be read by id; first: {group[0].reason}",
+                reason=f"{len(group)} {what}; first: {group[0].reason}",
             )
         )
     return out

@@ -31,6 +31,7 @@ from azure.core.exceptions import (
 from azure.core.paging import ItemPaged
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.resource.locks import ManagementLockClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from urllib3.util.retry import Retry
@@ -50,6 +51,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+COMPUTE_API_VERSION = "2024-07-01"  # the same version VMs and scale sets are read by id with
 ANONYMOUS_TOKEN = "anonymous"  # sent to loopback emulators only (the schema enforces loopback)
 
 
@@ -180,6 +182,18 @@ class ArmReader:
         pager = client.management_locks.list_at_subscription_level()
         return [lk.serialize(keep_readonly=True) for lk in self._all(pager)]
 
+    def vm_statuses(self, subscription: str) -> list[dict[str, Any]]:
+        """Every VM of the subscription with its instance view's statuses (power state), in one listing
+        (``GET …/providers/Microsoft.Compute/virtualMachines?statusOnly=true``), not one call per VM."""
+        client = self._client(ComputeManagementClient, subscription)
+        return [_wire(vm) for vm in self._all(client.virtual_machines.list_all(status_only="true"))]
+
+    def scale_set_vms(self, subscription: str, resource_group: str, name: str) -> list[dict[str, Any]]:
+        """A uniform scale set's member VMs with their instance views (``$expand=instanceView``)."""
+        client = self._client(ComputeManagementClient, subscription)
+        pager = client.virtual_machine_scale_set_vms.list(resource_group, name, expand="instanceView")
+        return [_wire(vm) for vm in self._all(pager)]
+
     def resource(self, subscription: str, resource_id: str, api_version: str) -> dict[str, Any]:
         client = self._client(ResourceManagementClient, subscription)
         got = self._retry.run(lambda: client.resources.get_by_id(resource_id, api_version=api_version))
@@ -212,9 +226,21 @@ class ArmReader:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = cls(self._credential, subscription, **client_options(self._account))
+                options = client_options(self._account)
+                if cls is ComputeManagementClient:
+                    options["api_version"] = COMPUTE_API_VERSION
+                client = cls(self._credential, subscription, **options)
                 self._clients[key] = client
             return client
+
+
+def _wire(model: Any) -> dict[str, Any]:
+    """A model as its wire JSON (camelCase keys), whichever generator made it: msrest models serialize,
+    the typed (hybrid) ones already hold the wire dict."""
+    if hasattr(model, "_attribute_map"):
+        result: dict[str, Any] = model.serialize(keep_readonly=True)
+        return result
+    return dict(model.as_dict())
 
 
 def _next_page(pages: Iterator[Iterator[T]]) -> list[T] | None:

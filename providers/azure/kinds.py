@@ -29,10 +29,13 @@ _KINDS: dict[str, Kind] = {
     "microsoft.storage/storageaccounts": Kind.STORAGE_BUCKET,
 }
 
-# Types whose list entry lacks what a check needs (VM size, replica role, monitor config): each such
-# resource is read once more by id with its own provider's API version.
+# Types whose list entry lacks what a check needs (VM size, scale set orchestration mode, autoscale
+# limits, replica role and state, monitor config): each such resource is read once more by id with its
+# own provider's API version.
 DETAIL_API_VERSIONS: dict[str, str] = {
     "microsoft.compute/virtualmachines": "2024-07-01",
+    "microsoft.compute/virtualmachinescalesets": "2024-07-01",
+    "microsoft.insights/autoscalesettings": "2022-10-01",
     "microsoft.dbforpostgresql/flexibleservers": "2024-08-01",
     "microsoft.dbformysql/flexibleservers": "2023-12-30",
     "microsoft.network/trafficmanagerprofiles": "2022-04-01",

@@ -1,7 +1,14 @@
-"""ARM's JSON (resource groups, resources, a resource read by id) → normalized ``Resource``s.
+"""ARM's JSON (resource groups, resources, a resource read by id, instance views) → normalized ``Resource``s.
 
 Input is the wire shape (camelCase keys), which is what the SDK's hybrid models give back from
 ``as_dict()``: the functions here are pure and tested on those shapes directly.
+
+What a VM's ``state`` means: its power state from Microsoft.Compute's instance view
+(``PowerState/running``, ``deallocated``, ``stopped``, …), never the provisioning state
+(``Succeeded`` says the last operation worked, not that the VM runs). A VM whose power state could
+not be read has state ``unknown``. A scale set's ``capacity.instances`` is the members running now
+(``attrs.desired`` is ``sku.capacity``, what it wants); its ``max_size``/``min_size`` come from its
+autoscale setting, or are its desired size when none is enabled (it cannot grow on its own).
 """
 
 from __future__ import annotations
@@ -13,14 +20,23 @@ from failover.model import Capacity, Kind, Provider, Resource
 from providers.azure.kinds import DETAIL_API_VERSIONS, kind_for, vm_size
 
 __all__ = [
+    "AUTOSCALE_TYPE",
     "LOCK_TYPE",
+    "UNKNOWN_POWER",
+    "apply_autoscale",
+    "canonical_references",
     "detail_api_version",
     "enrich",
+    "link_flexible_members",
     "lock_scope",
     "normalize_lock",
     "normalize_resource",
     "normalize_resource_group",
+    "power_state",
     "resource_group_of",
+    "uniform_scale_sets",
+    "with_members",
+    "with_power_state",
 ]
 
 _GEO_REPLICATIONS = {"GRS", "RAGRS", "GZRS", "RAGZRS"}
@@ -31,7 +47,18 @@ _LB_TYPES = {
     "microsoft.cdn/profiles": "front_door",
 }
 LOCK_TYPE = "Microsoft.Authorization/locks"
+AUTOSCALE_TYPE = "microsoft.insights/autoscalesettings"
 _LOCK_MARK = "/providers/microsoft.authorization/locks/"
+_VM = "microsoft.compute/virtualmachines"
+_VMSS = "microsoft.compute/virtualmachinescalesets"
+_REFERENCES = ("replica_source", "group")  # attrs that hold another resource's ARM id
+UNKNOWN_POWER = "unknown"  # a VM's state when its power state could not be read: never running
+# Where the replicas of a database are not read yet: data.replica says unknown with this, never "no replica".
+_REPLICAS_UNREAD = {
+    "microsoft.sql/servers/databases": "Azure SQL failover groups and geo-replication links are not read yet",
+    "microsoft.dbforpostgresql/servers": "replicas of PostgreSQL single servers are not read",
+    "microsoft.dbformysql/servers": "replicas of MySQL single servers are not read",
+}
 
 
 def resource_group_of(resource_id: str) -> str | None:
@@ -69,6 +96,8 @@ def normalize_resource(subscription: str, entry: dict[str, Any]) -> Resource:
     sku = _dict(entry.get("sku"))
     kind = kind_for(native_type, sku.get("name"))
     t = native_type.lower()
+    if t == "microsoft.sql/servers/databases" and "system" in str(entry.get("kind") or "").lower():
+        kind = Kind.OTHER  # a server's `master` database: not a workload's data
     attrs: dict[str, Any] = {
         "resource_group": resource_group_of(str(entry["id"])),
         "sku": sku or None,
@@ -78,16 +107,18 @@ def normalize_resource(subscription: str, entry: dict[str, Any]) -> Resource:
         "changed_time": _text(entry.get("changedTime")),
     }
     capacity = Capacity()
+    state = str(entry.get("provisioningState") or "")
     if kind == Kind.COMPUTE_GROUP:
-        size = vm_size(sku.get("name"))
-        capacity = Capacity(instances=sku.get("capacity"))
-        attrs |= {
-            "vm_size": sku.get("name"),
-            "vcpu_per_instance": size[0] if size else None,
-            "memory_mib_per_instance": size[1] if size else None,
+        # running members are read from the members' instance views; until then unknown, never sku.capacity
+        attrs |= _scale_set_sku(sku) | {
+            "orchestration_mode": None,
+            "provisioning_state": entry.get("provisioningState"),
         }
     elif kind == Kind.COMPUTE_INSTANCE:
-        attrs["vm_size"] = None  # only the VM's own read says; see enrich()
+        attrs |= {"vm_size": None, "provisioning_state": entry.get("provisioningState"), "group": None}
+        state = UNKNOWN_POWER  # until the power state is read (with_power_state)
+    elif kind == Kind.DB_INSTANCE and t in _REPLICAS_UNREAD:
+        attrs["replicas_unknown_reason"] = _REPLICAS_UNREAD[t]
     elif kind == Kind.LB:
         attrs["lb_type"] = _LB_TYPES.get(t)
     elif kind == Kind.STORAGE_BUCKET:
@@ -103,7 +134,7 @@ def normalize_resource(subscription: str, entry: dict[str, Any]) -> Resource:
         native_type=native_type,
         native_id=str(entry["id"]),
         name=str(entry.get("name") or ""),
-        state=str(entry.get("provisioningState") or ""),
+        state=state,
         capacity=capacity,
         tags=dict(entry.get("tags") or {}),
         attrs=attrs,
@@ -125,7 +156,7 @@ def enrich(resource: Resource, detail: dict[str, Any]) -> Resource:
     attrs = dict(resource.attrs, detailed=True)
     capacity = resource.capacity
     state = str(props.get("provisioningState") or resource.state)
-    if t == "microsoft.compute/virtualmachines":
+    if t == _VM:
         name = _dict(props.get("hardwareProfile")).get("vmSize")
         size = vm_size(name)
         capacity = Capacity(vcpu=size[0], memory_mib=size[1]) if size else Capacity()
@@ -134,14 +165,35 @@ def enrich(resource: Resource, detail: dict[str, Any]) -> Resource:
             "vm_size": name,
             "image": image.get("id") or _image_urn(image),
             "os_type": _dict(_dict(props.get("storageProfile")).get("osDisk")).get("osType"),
+            "provisioning_state": props.get("provisioningState") or attrs.get("provisioning_state"),
+            # a flexible scale set's member names its set; equivalence.group_members matches on it
+            "group": _dict(props.get("virtualMachineScaleSet")).get("id"),
+        }
+        state = resource.state  # the power state, never the provisioning state
+        if props.get("instanceView") is not None:  # read with $expand=instanceView
+            state = power_state(_dict(props.get("instanceView"))) or UNKNOWN_POWER
+    elif t == _VMSS:
+        sku = _dict(detail.get("sku")) or _dict(attrs.get("sku"))
+        attrs |= _scale_set_sku(sku) | {
+            "sku": sku or None,
+            "orchestration_mode": props.get("orchestrationMode") or "Uniform",  # ARM's default
+            "provisioning_state": props.get("provisioningState") or attrs.get("provisioning_state"),
+        }
+    elif t == AUTOSCALE_TYPE:
+        attrs |= {
+            "enabled": props.get("enabled"),
+            "target_resource_id": props.get("targetResourceUri"),
+            "profiles": [_autoscale_profile(p) for p in props.get("profiles") or [] if isinstance(p, dict)],
         }
     elif t in ("microsoft.dbforpostgresql/flexibleservers", "microsoft.dbformysql/flexibleservers"):
         backup = _dict(props.get("backup"))
         geo = backup.get("geoRedundantBackup")
+        replica = _dict(props.get("replica"))  # PostgreSQL 2024-08-01: role, capacity, replicationState
         attrs |= {
             "engine": "postgres" if "postgresql" in t else "mysql",
             "version": props.get("version"),
-            "replication_role": props.get("replicationRole"),
+            "replication_role": replica.get("role") or props.get("replicationRole"),
+            "replication_state": replica.get("replicationState"),
             "replica_source": props.get("sourceServerResourceId") or None,
             "high_availability": _dict(props.get("highAvailability")).get("mode"),
             "geo_redundant_backup": None if geo is None else str(geo).lower() == "enabled",
@@ -199,7 +251,9 @@ def lock_scope(lock_id: str) -> str:
 
 def _tm_endpoint(e: dict[str, Any]) -> dict[str, Any]:
     p = _dict(e.get("properties"))
+    always = p.get("alwaysServe")
     return {
+        "id": e.get("id"),
         "name": e.get("name"),
         "type": str(e.get("type") or "").rpartition("/")[2],
         "target": p.get("target"),
@@ -209,6 +263,8 @@ def _tm_endpoint(e: dict[str, Any]) -> dict[str, Any]:
         "weight": p.get("weight"),
         "status": p.get("endpointStatus"),
         "monitor_status": p.get("endpointMonitorStatus"),
+        # Enabled: Traffic Manager serves the endpoint whatever its probes say (no health-based failover)
+        "always_serve": None if always is None else str(always).lower() == "enabled",
     }
 
 
@@ -221,3 +277,139 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def power_state(instance_view: dict[str, Any]) -> str | None:
+    """``running``, ``deallocated``, ``stopped``, … from an instance view's ``PowerState/<state>`` status;
+    ``None`` when it reports none (a VM being created, or an answer without statuses)."""
+    for status in instance_view.get("statuses") or []:
+        code = str(_dict(status).get("code") or "")
+        if code.lower().startswith("powerstate/"):
+            return code.split("/", 1)[1].lower() or None
+    return None
+
+
+def with_power_state(vm: Resource, status_entry: dict[str, Any] | None) -> Resource:
+    """A VM with its power state as ``state``, from its entry in the ``statusOnly=true`` VM list (or any
+    VM body with ``properties.instanceView``); no entry or no power state: ``unknown``."""
+    view = _dict(_dict(_dict(status_entry).get("properties")).get("instanceView"))
+    return dataclasses.replace(vm, state=power_state(view) or UNKNOWN_POWER)
+
+
+def uniform_scale_sets(resources: list[Resource]) -> list[Resource]:
+    """Scale sets whose members are read through the scale set's own VM list (uniform orchestration)."""
+    return [r for r in resources if r.native_type.lower() == _VMSS and r.attrs.get("orchestration_mode") == "Uniform"]
+
+
+def with_members(vmss: Resource, member_states: list[str | None]) -> Resource:
+    """A scale set whose ``capacity.instances`` is the members running now (``PowerState/running``), or
+    ``None`` when a member's power state is unknown; ``member_power_states`` counts members per state."""
+    counts: dict[str, int] = {}
+    for s in member_states:
+        counts[s or UNKNOWN_POWER] = counts.get(s or UNKNOWN_POWER, 0) + 1
+    running = None if UNKNOWN_POWER in counts else counts.get("running", 0)
+    capacity = dataclasses.replace(vmss.capacity, instances=running)
+    return dataclasses.replace(vmss, capacity=capacity, attrs={**vmss.attrs, "member_power_states": counts})
+
+
+def link_flexible_members(resources: list[Resource]) -> list[Resource]:
+    """Count a flexible scale set's running members from its VMs (listed as ordinary VMs that name the
+    set in ``attrs.group``, so equivalence does not count them twice)."""
+    states: dict[str, list[str | None]] = {}
+    for r in resources:
+        if r.kind == Kind.COMPUTE_INSTANCE and r.attrs.get("group"):
+            states.setdefault(str(r.attrs["group"]).lower(), []).append(r.state)
+    out = []
+    for r in resources:
+        if r.native_type.lower() == _VMSS and r.attrs.get("orchestration_mode") == "Flexible":
+            r = with_members(r, states.get(r.native_id.lower(), []))
+        out.append(r)
+    return out
+
+
+def apply_autoscale(resources: list[Resource], settings_unreadable: bool) -> list[Resource]:
+    """Give each scale set the size limits of the enabled autoscale setting that targets it.
+
+    ``max_size`` is the smallest maximum across the setting's profiles (what it can reach whichever
+    profile is in effect), ``min_size`` the smallest minimum. Without an enabled setting a scale set
+    cannot grow on its own: ``max_size`` is its desired size, and ``scaling_note`` says so. Where
+    autoscale settings could not be read (``settings_unreadable``, or a setting whose read by id
+    failed) the limits are unknown (``None``), never the desired size.
+    """
+    settings = [r for r in resources if r.native_type.lower() == AUTOSCALE_TYPE]
+    unread = settings_unreadable or any(not s.attrs.get("detailed") for s in settings)
+    by_target: dict[str, list[Resource]] = {}
+    for s in settings:
+        if s.attrs.get("enabled") is True and s.attrs.get("target_resource_id"):
+            by_target.setdefault(str(s.attrs["target_resource_id"]).lower(), []).append(s)
+    out = []
+    for r in resources:
+        if r.native_type.lower() == _VMSS:
+            found = by_target.get(r.native_id.lower(), [])
+            profiles = [p for s in found for p in s.attrs.get("profiles") or []]
+            maxima = [p["maximum"] for p in profiles if p.get("maximum") is not None]
+            minima = [p["minimum"] for p in profiles if p.get("minimum") is not None]
+            if found and maxima:
+                limits = {
+                    "autoscale": found[0].native_id,
+                    "max_size": min(maxima),
+                    "min_size": min(minima) if minima else None,
+                    "scaling_note": None,
+                }
+            elif unread:
+                limits = {
+                    "autoscale": None,
+                    "max_size": None,
+                    "min_size": None,
+                    "scaling_note": "autoscale settings could not be read: size limits unknown",
+                }
+            else:
+                desired = r.attrs.get("desired")
+                limits = {
+                    "autoscale": None,
+                    "max_size": desired,
+                    "min_size": desired,
+                    "scaling_note": "no enabled autoscale setting: it cannot grow beyond its desired size on its own",
+                }
+            r = dataclasses.replace(r, attrs={**r.attrs, **limits})
+        out.append(r)
+    return out
+
+
+def canonical_references(resources: list[Resource]) -> list[Resource]:
+    """ARM ids are case-insensitive, and a reference to another resource (a replica's
+    ``sourceServerResourceId``, a VM's ``virtualMachineScaleSet.id``) may differ in case from that
+    resource's own id: spell each as the inventoried resource does, so links match exactly."""
+    ids = {r.native_id.lower(): r.native_id for r in resources}
+    out = []
+    for r in resources:
+        fixed = {
+            key: ids[value.lower()]
+            for key in _REFERENCES
+            if isinstance(value := r.attrs.get(key), str) and value.lower() in ids and ids[value.lower()] != value
+        }
+        out.append(dataclasses.replace(r, attrs={**r.attrs, **fixed}) if fixed else r)
+    return out
+
+
+def _scale_set_sku(sku: dict[str, Any]) -> dict[str, Any]:
+    size = vm_size(sku.get("name"))
+    return {
+        "vm_size": sku.get("name"),
+        "desired": sku.get("capacity"),
+        "vcpu_per_instance": size[0] if size else None,
+        "memory_mib_per_instance": size[1] if size else None,
+    }
+
+
+def _autoscale_profile(p: dict[str, Any]) -> dict[str, Any]:
+    """A profile's capacity as numbers (the API sends them as strings); a value that is not a number is None."""
+    capacity = _dict(p.get("capacity"))
+    return {"name": p.get("name")} | {k: _int(capacity.get(k)) for k in ("minimum", "maximum", "default")}
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None

@@ -1,0 +1,444 @@
+"""Every body the ARM fake serves is one the Azure SDKs' own models know: no field they do not declare,
+no enum value they do not list, no value of the wrong type. The models come from the SDK packages
+(test-only dependencies where the adapter does not need them), so the fake is held to Microsoft's
+API definitions, not to what our adapter happens to read. Every route in ``ROUTES`` must be covered.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import importlib
+import re
+import sys
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from failover.sandbox.azure import COLLECTIONS, FakeArm, seed_demo
+
+AUTH = {"Authorization": "Bearer x"}
+SUB = "sub-c"
+# Enums the SDK itself documents as not the list of values: VirtualMachineSizeTypes "is currently
+# deprecated" in favour of the sizes APIs (real sizes such as Standard_D4s_v5 are not in it).
+OPEN_ENUMS = {"VirtualMachineSizeTypes"}
+
+
+# -- the model walker ---------------------------------------------------------------------------------
+def _hints(cls: type) -> dict[str, Any]:
+    """Resolved annotations of a generated model (their ``_models.X`` forward references included)."""
+    module = sys.modules[cls.__module__]
+    models = importlib.import_module(cls.__module__.rsplit(".", 1)[0])
+    namespace = {**vars(module), "_models": models}
+    hints: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        if "__annotations__" in vars(klass):
+            hints |= typing.get_type_hints(klass, globalns=namespace)
+    return hints
+
+
+def _is_hybrid(tp: Any) -> bool:
+    """A TypeSpec-generated model (``_utils.model_base.Model``), as opposed to an msrest one."""
+    return isinstance(tp, type) and any(c.__name__ == "Model" and "model_base" in c.__module__ for c in tp.__mro__)
+
+
+def _is_msrest(tp: Any) -> bool:
+    return isinstance(tp, type) and hasattr(tp, "_attribute_map")
+
+
+def check(value: Any, tp: Any, path: str, problems: list[str]) -> None:
+    """Append to ``problems`` every way ``value`` (wire JSON) does not fit type ``tp`` of an SDK model."""
+    if value is None or tp is Any or tp is object:
+        return
+    origin = typing.get_origin(tp)
+    if origin is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        enums = [a for a in args if isinstance(a, type) and issubclass(a, enum.Enum)]
+        if enums and all(e.__name__ in OPEN_ENUMS for e in enums):
+            return
+        if enums and isinstance(value, str):
+            known = {str(m.value).lower() for e in enums for m in e}
+            if value.lower() not in known:
+                problems.append(f"{path}: {value!r} is not a known {'/'.join(e.__name__ for e in enums)}")
+            return
+        others = [a for a in args if a not in enums]
+        if len(others) == 1:
+            check(value, others[0], path, problems)
+        return
+    if origin is typing.Literal:
+        if value not in typing.get_args(tp):
+            problems.append(f"{path}: {value!r} is not one of {typing.get_args(tp)}")
+        return
+    if origin is list:
+        if not isinstance(value, list):
+            problems.append(f"{path}: expected a list, got {type(value).__name__}")
+            return
+        (item,) = typing.get_args(tp)
+        for i, v in enumerate(value):
+            check(v, item, f"{path}[{i}]", problems)
+        return
+    if origin is dict:
+        if not isinstance(value, dict):
+            problems.append(f"{path}: expected an object, got {type(value).__name__}")
+            return
+        _, item = typing.get_args(tp)
+        for k, v in value.items():
+            check(v, item, f"{path}.{k}", problems)
+        return
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        if str(value).lower() not in {str(m.value).lower() for m in tp}:
+            problems.append(f"{path}: {value!r} is not a known {tp.__name__}")
+        return
+    if _is_hybrid(tp):
+        check_model(value, tp, path, problems)
+        return
+    simple: dict[Any, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, float), bool: (bool,)}
+    if tp in simple:
+        if not isinstance(value, simple[tp]) or (tp is int and isinstance(value, bool)):
+            problems.append(f"{path}: expected {tp.__name__}, got {value!r}")
+        return
+    if tp in (datetime.datetime, datetime.date):
+        try:
+            datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            problems.append(f"{path}: {value!r} is not an RFC 3339 time")
+        return
+    if tp is datetime.timedelta:
+        if not re.fullmatch(r"P(?!$)(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?", str(value)):
+            problems.append(f"{path}: {value!r} is not an ISO 8601 duration")
+        return
+    problems.append(f"{path}: the walker does not know type {tp!r}")
+
+
+def check_model(value: Any, cls: type, path: str, problems: list[str]) -> None:
+    """A hybrid (TypeSpec-generated) model: every key a declared rest field, each value of its type."""
+    if not isinstance(value, dict):
+        problems.append(f"{path}: expected a {cls.__name__} object, got {type(value).__name__}")
+        return
+    cls({})  # the model computes its field table on first instantiation
+    mapping = getattr(cls, "__mapping__", None)
+    if mapping:
+        disc = next((rf for rf in cls._attr_to_rest_field.values() if rf._is_discriminator), None)
+        if disc is not None and value.get(disc._rest_name) in mapping:
+            cls = mapping[value[disc._rest_name]]
+            cls({})
+    fields = {rf._rest_name: attr for attr, rf in cls._attr_to_rest_field.items()}
+    hints = _hints(cls)
+    for key, v in value.items():
+        if key not in fields:
+            problems.append(f"{path}.{key}: {cls.__name__} has no such field")
+            continue
+        check(v, hints.get(fields[key], Any), f"{path}.{key}", problems)
+
+
+_MSREST_SIMPLE: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "long": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "object": (object,),
+}
+
+
+def check_msrest(value: Any, cls: type, path: str, problems: list[str]) -> None:
+    """An msrest-style model: keys from ``_attribute_map`` (dotted keys are flattened ``properties``),
+    types from its type strings, enums from the ``:vartype`` lines of its docstring."""
+    if not isinstance(value, dict):
+        problems.append(f"{path}: expected a {cls.__name__} object, got {type(value).__name__}")
+        return
+    models = importlib.import_module(cls.__module__.rsplit(".", 1)[0])
+    enums = {
+        attr: getattr(models, name)
+        for attr, name in re.findall(r":vartype (\w+): str or ~[\w.]+\.models\.(\w+)", cls.__doc__ or "")
+        if isinstance(getattr(models, name, None), type) and issubclass(getattr(models, name), enum.Enum)
+    }
+    tree: dict[str, Any] = {}
+    for attr, spec in cls._attribute_map.items():
+        keys = [k.replace("\\.", ".") for k in re.split(r"(?<!\\)\.", spec["key"])]
+        node = tree
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+        node[keys[-1]] = (attr, spec["type"])
+
+    def walk(obj: Any, node: dict[str, Any], where: str) -> None:
+        if not isinstance(obj, dict):
+            problems.append(f"{where}: expected an object")
+            return
+        for key, v in obj.items():
+            if key not in node:
+                problems.append(f"{where}.{key}: {cls.__name__} has no such field")
+            elif isinstance(node[key], dict):
+                walk(v, node[key], f"{where}.{key}")
+            else:
+                attr, type_name = node[key]
+                typed(v, type_name, f"{where}.{key}", enums.get(attr))
+
+    def typed(v: Any, type_name: str, where: str, enum_cls: type[enum.Enum] | None) -> None:
+        if v is None:
+            return
+        if type_name.startswith("["):
+            if not isinstance(v, list):
+                problems.append(f"{where}: expected a list")
+                return
+            for i, item in enumerate(v):
+                typed(item, type_name[1:-1], f"{where}[{i}]", enum_cls)
+        elif type_name.startswith("{"):
+            for k, item in (v or {}).items():
+                typed(item, type_name[1:-1], f"{where}.{k}", None)
+        elif type_name in _MSREST_SIMPLE:
+            if not isinstance(v, _MSREST_SIMPLE[type_name]):
+                problems.append(f"{where}: expected {type_name}, got {v!r}")
+            elif enum_cls is not None and str(v).lower() not in {str(m.value).lower() for m in enum_cls}:
+                problems.append(f"{where}: {v!r} is not a known {enum_cls.__name__}")
+        elif type_name in ("iso-8601", "rfc-1123", "duration", "date"):
+            if not isinstance(v, str):
+                problems.append(f"{where}: expected a {type_name} string, got {v!r}")
+        else:
+            sub = getattr(models, type_name, None)
+            if isinstance(sub, type) and issubclass(sub, enum.Enum):
+                if str(v).lower() not in {str(m.value).lower() for m in sub}:
+                    problems.append(f"{where}: {v!r} is not a known {type_name}")
+            elif sub is not None:
+                check_msrest(v, sub, where, problems)
+            else:
+                problems.append(f"{where}: unknown msrest type {type_name}")
+
+    walk(value, tree, path)
+
+
+def conforms(value: Any, cls: type) -> list[str]:
+    problems: list[str] = []
+    (check_msrest if _is_msrest(cls) else check_model)(value, cls, cls.__name__, problems)
+    return problems
+
+
+def listed(cls_loader: Callable[[], type]) -> Callable[[Any], list[str]]:
+    """A paged list body: ``{"value": [cls...], "nextLink": str}``, nothing else."""
+
+    def verify(body: Any) -> list[str]:
+        cls = cls_loader()
+        problems = [f"list body has field {k!r}" for k in body if k not in ("value", "nextLink")]
+        for i, item in enumerate(body.get("value", [])):
+            problems += [f"[{i}] {p}" for p in conforms(item, cls)]
+        return problems
+
+    return verify
+
+
+def model(module: str, name: str) -> Callable[[], type]:
+    return lambda: getattr(importlib.import_module(module), name)
+
+
+COMPUTE, RESOURCES = "azure.mgmt.compute.models", "azure.mgmt.resource.resources.models"
+# What each route's body must deserialize into.
+ROUTE_MODELS: dict[str, Callable[[Any], list[str]] | None] = {
+    "resourcegroups": listed(model(RESOURCES, "ResourceGroup")),
+    "resources": listed(model(RESOURCES, "GenericResourceExpanded")),
+    "locks": listed(model("azure.mgmt.resource.locks.models", "ManagementLockObject")),
+    "vm_list": listed(model(COMPUTE, "VirtualMachine")),
+    "vm_instance_view": lambda body: conforms(body, model(COMPUTE, "VirtualMachineInstanceView")()),
+    "scale_set_vms": listed(model(COMPUTE, "VirtualMachineScaleSetVM")),
+    "scale_set_vm_instance_view": lambda body: conforms(body, model(COMPUTE, "VirtualMachineScaleSetVMInstanceView")()),
+    "resource": None,  # by the resource's type, below
+}
+# A resource read by id, by its ARM type; types without a model package of their own use ARM's generic one.
+TYPE_MODELS: dict[str, Callable[[], type]] = {
+    "microsoft.compute/virtualmachines": model(COMPUTE, "VirtualMachine"),
+    "microsoft.compute/virtualmachinescalesets": model(COMPUTE, "VirtualMachineScaleSet"),
+    "microsoft.network/loadbalancers": model("azure.mgmt.network.models", "LoadBalancer"),
+    "microsoft.network/applicationgateways": model("azure.mgmt.network.models", "ApplicationGateway"),
+    "microsoft.network/dnszones": model("azure.mgmt.dns.models", "Zone"),
+    "microsoft.network/trafficmanagerprofiles": model("azure.mgmt.trafficmanager.models", "Profile"),
+    "microsoft.insights/autoscalesettings": model("azure.mgmt.monitor.models", "AutoscaleSettingResource"),
+    "microsoft.dbforpostgresql/flexibleservers": model("azure.mgmt.postgresqlflexibleservers.models", "Server"),
+    "microsoft.sql/servers": model("azure.mgmt.sql.models", "Server"),
+    "microsoft.sql/servers/databases": model("azure.mgmt.sql.models", "Database"),
+    "microsoft.storage/storageaccounts": model("azure.mgmt.storage.models", "StorageAccount"),
+    "microsoft.authorization/locks": model("azure.mgmt.resource.locks.models", "ManagementLockObject"),
+}
+GENERIC = model(RESOURCES, "GenericResource")
+# Types the SDKs installed here have no model for (MySQL flexible, retired single servers, Key Vault,
+# Front Door / CDN profiles): ARM's generic resource, whose ``properties`` are free-form.
+GENERIC_TYPES = {
+    "microsoft.dbformysql/flexibleservers",
+    "microsoft.dbforpostgresql/servers",
+    "microsoft.dbformysql/servers",
+    "microsoft.keyvault/vaults",
+    "microsoft.cdn/profiles",
+    "microsoft.network/frontdoors",
+}
+
+
+# -- the estate and the crawl -------------------------------------------------------------------------
+def seed_everything(arm: FakeArm) -> None:
+    """The demo estate plus every seeding helper and resource type the tests use."""
+    seed_demo(arm, SUB)
+    from tests.test_provider_azure import seed_every_type
+
+    seed_every_type(arm, SUB)
+    arm.add_vm(SUB, "rg", "vm-off", size="Standard_D2s_v3", power_state="deallocated")
+    arm.add_vm(SUB, "rg", "vm-stopped", size="Standard_D2s_v3", power_state="stopped")
+    arm.add_vm(SUB, "rg", "vm-creating", size="Standard_D2s_v3", power_state=None)
+    flex = arm.add_scale_set(SUB, "rg", "flex", size="Standard_D2s_v3", capacity=2, orchestration="Flexible")
+    arm.add_vm(SUB, "rg", "flex_1", size="Standard_D2s_v3", scale_set=flex["id"])
+    arm.add_vm(SUB, "rg", "flex_2", size="Standard_D2s_v3", scale_set=flex["id"], power_state="deallocated")
+    arm.add_scale_set(
+        SUB,
+        "rg",
+        "uni",
+        size="Standard_D2s_v3",
+        capacity=3,
+        zones=["1", "2"],
+        member_states=["running", "deallocated", None],
+    )
+    arm.add_autoscale(SUB, "rg", "flex-autoscale", target=flex["id"], minimum=1, maximum=4, enabled=False)
+    arm.add_postgres_flexible(
+        SUB,
+        "rg",
+        "pg-broken",
+        role="GeoAsyncReplica",
+        replication_state="Broken",
+        source="/subscriptions/x/resourceGroups/y/providers/Microsoft.DBforPostgreSQL/flexibleServers/z",
+    )
+    arm.add_traffic_manager(
+        SUB,
+        "rg",
+        "tm-always",
+        endpoints=[
+            {"name": "a", "target": "a.example.com", "priority": 1, "always_serve": "Enabled"},
+            {
+                "name": "b",
+                "target_resource_id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/"
+                "publicIPAddresses/ip",
+                "priority": 2,
+                "kind": "azure",
+                "monitor_status": "Degraded",
+            },
+        ],
+    )
+    arm.add_dns_zone(SUB, "rg", "example.org", name_servers=["ns1-01.azure-dns.com."])
+    arm.add_lock(f"/subscriptions/{SUB}/resourceGroups/rg", "keep")
+
+
+def crawl(arm: FakeArm) -> list[tuple[str, str, Any]]:
+    """GET every path the fake serves for the seeded estate: (route, path, body) of each answer."""
+    out: list[tuple[str, str, Any]] = []
+
+    def get(path: str, **params: str) -> Any:
+        answer = httpx.get(f"{arm.url}{path}", params={"api-version": "2024-07-01", **params}, headers=AUTH, timeout=10)
+        assert answer.status_code == 200, (path, answer.text)
+        route = arm.requests[-1].collection
+        assert route is not None
+        out.append((route, path, answer.json()))
+        return answer.json()
+
+    base = f"/subscriptions/{SUB}"
+    get(f"{base}/resourcegroups")
+    resources = get(f"{base}/resources", **{"$expand": "createdTime,changedTime,provisioningState"})["value"]
+    locks = get(f"{base}/providers/Microsoft.Authorization/locks")["value"]
+    get(f"{base}/providers/Microsoft.Compute/virtualMachines")
+    get(f"{base}/providers/Microsoft.Compute/virtualMachines", statusOnly="true")
+    for r in [*resources, *locks]:
+        get(r["id"])
+        t = r["type"].lower()
+        if t == "microsoft.compute/virtualmachines":
+            get(r["id"], **{"$expand": "instanceView"})
+            get(f"{r['id']}/instanceView")
+        if t == "microsoft.compute/virtualmachinescalesets":
+            if get(r["id"])["properties"].get("orchestrationMode") == "Flexible":
+                continue
+            get(f"{r['id']}/virtualMachines")
+            for member in get(f"{r['id']}/virtualMachines", **{"$expand": "instanceView"})["value"]:
+                get(f"{member['id']}/instanceView")
+    return out
+
+
+@pytest.fixture(scope="module")
+def served() -> list[tuple[str, str, Any]]:
+    with FakeArm(page_size=1000) as arm:
+        seed_everything(arm)
+        return crawl(arm)
+
+
+def test_every_route_has_a_model_and_is_exercised(served):
+    assert set(ROUTE_MODELS) == set(COLLECTIONS), "a route of the fake has no conformance model"
+    assert {route for route, _, _ in served} == set(COLLECTIONS), "a route of the fake was never served here"
+
+
+def test_every_body_deserializes_into_the_sdk_models_with_known_fields_and_enums(served):
+    problems: list[str] = []
+    for route, path, body in served:
+        verify = ROUTE_MODELS[route]
+        if verify is not None:
+            problems += [f"{route} {path}: {p}" for p in verify(body)]
+            continue
+        t = str(body.get("type", "")).lower()
+        if t in TYPE_MODELS:
+            cls = TYPE_MODELS[t]()
+        else:
+            assert t in GENERIC_TYPES, f"resource type {t} has no conformance model"
+            cls = GENERIC()
+        problems += [f"{path}: {p}" for p in conforms(body, cls)]
+    assert problems == []
+
+
+def test_every_resource_type_read_by_id_has_a_model(served):
+    types = {str(body.get("type", "")).lower() for route, _, body in served if route == "resource"}
+    assert types <= set(TYPE_MODELS) | GENERIC_TYPES
+    assert set(TYPE_MODELS) <= types, f"never served: {set(TYPE_MODELS) - types}"
+
+
+@pytest.mark.parametrize(
+    ("body", "cls", "problem"),
+    [
+        (
+            {"properties": {"hardwareProfile": {"vmSize": "x"}, "powerState": "on"}},
+            ("VirtualMachine", COMPUTE),
+            "VirtualMachine.properties.powerState: VirtualMachineProperties has no such field",
+        ),
+        (
+            {"statuses": [{"code": "PowerState/running", "level": "Loud"}]},
+            ("VirtualMachineInstanceView", COMPUTE),
+            "VirtualMachineInstanceView.statuses[0].level: 'Loud' is not a known StatusLevelTypes",
+        ),
+        (
+            {"properties": {"endpoints": [{"properties": {"alwaysServe": "Sometimes"}}]}},
+            ("Profile", "azure.mgmt.trafficmanager.models"),
+            "Profile.properties.endpoints[0].properties.alwaysServe: 'Sometimes' is not a known AlwaysServe",
+        ),
+        (
+            {"properties": {"nameServers": "ns1"}},
+            ("Zone", "azure.mgmt.dns.models"),
+            "Zone.properties.nameServers: expected a list",
+        ),
+        (
+            {"properties": {"zoneType": "Secret"}},
+            ("Zone", "azure.mgmt.dns.models"),
+            "Zone.properties.zoneType: 'Secret' is not a known ZoneType",
+        ),
+        (
+            {"properties": {"profiles": [{"capacity": {"maximum": 3}}]}},
+            ("AutoscaleSettingResource", "azure.mgmt.monitor.models"),
+            "AutoscaleSettingResource.properties.profiles[0].capacity.maximum: expected str, got 3",
+        ),
+        (
+            {"properties": {"replica": {"replicationState": "Fine"}}},
+            ("Server", "azure.mgmt.postgresqlflexibleservers.models"),
+            "Server.properties.replica.replicationState: 'Fine' is not a known ReplicationState",
+        ),
+        ({"id": "x", "properties": {"a": 1}}, ("GenericResourceExpanded", RESOURCES), None),
+        (
+            {"zones": ["1"]},
+            ("GenericResourceExpanded", RESOURCES),
+            "GenericResourceExpanded.zones: GenericResourceExpanded has no such field",
+        ),
+    ],
+)
+def test_the_walker_catches_unknown_fields_enums_and_types(body, cls, problem):
+    """The conformance check itself can fail: each of these is a mistake a fake could make."""
+    found = conforms(body, model(cls[1], cls[0])())
+    assert found == ([problem] if problem else [])
