@@ -335,7 +335,12 @@ def test_replica_lag_unknown_is_unknown():
         ({"replication": {"rules": [{"status": "Enabled", "destination_region": "us-east-1"}]}}, FAIL, "only in"),
         ({"replication": {"rules": [{"status": "Disabled", "destination_region": "us-west-2"}]}}, FAIL, "only in"),
         ({"replication": None}, UNKNOWN, "replication unknown"),
-        ({"replication": {"rules": [{"status": "Enabled", "destination_bucket": "x"}]}}, PASS, "region unknown"),
+        ({"replication": {"rules": [{"status": "Enabled", "destination_bucket": "x"}]}}, UNKNOWN, "region unknown"),
+        (
+            {"replication": {"rules": [{"status": "Enabled", "destination_region": "us-west-2", "prefix": "logs/"}]}},
+            WARN,
+            "only objects with prefix logs/ to us-west-2 are copied; the rest exist only in aws:us-east-1",
+        ),
     ],
 )
 def test_bucket_replication_outside_the_region(attrs, expected, text):
