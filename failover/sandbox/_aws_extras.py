@@ -10,6 +10,7 @@
   replication (``StartDBInstanceAutomatedBackupsReplication`` / ``Stop…`` in the destination region,
   the replicated backups in that region's ``DescribeDBInstanceAutomatedBackups``, the source's
   ``DBInstanceAutomatedBackupsReplications``).
+- S3: a replication configuration as it was put (moto rewrites every rule's filter to "all objects").
 
 State changes that the real service makes on its own (a replica's replication breaking, a replicated
 backup's restore window advancing, Auto Scaling launching warm-pool instances) are set through the
@@ -33,6 +34,17 @@ Reply = tuple[str, list[tuple[str, str]], bytes]  # status line, headers, body
 MotoCall = Callable[[str, str, dict[str, str]], tuple[int, bytes]]  # (service, region, params) -> (status, body)
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request the sandbox may answer: what it asks, and how to ask moto (here or in another region)."""
+
+    req: WireRequest
+    params: dict[str, str]  # query-protocol parameters (query string and form body)
+    body: bytes
+    call: Callable[[], Reply]  # moto's own answer to this request
+    moto: MotoCall
+
+
 @dataclass
 class BackupReplication:
     """One source DB instance's automated backups replicated to ``region``."""
@@ -54,6 +66,7 @@ class Extras:
     warm: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     replication: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     backups: list[BackupReplication] = field(default_factory=list)
+    bucket_replication: dict[str, bytes] = field(default_factory=dict)  # bucket -> ReplicationConfiguration XML
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -62,6 +75,7 @@ class Extras:
             self.warm.clear()
             self.replication.clear()
             self.backups.clear()
+            self.bucket_replication.clear()
 
     # ---- what the service does on its own, set by tests and the demo
     def set_replication_status(self, region: str, instance: str, status: str, normal: bool, message: str) -> None:
@@ -93,11 +107,9 @@ class Extras:
     def handles(self, req: WireRequest) -> bool:
         return (req.service, req.operation) in _HANDLERS
 
-    def answer(self, req: WireRequest, params: dict[str, str], call: Callable[[], Reply], moto: MotoCall) -> Reply:
-        handler = _HANDLERS.get((req.service, req.operation))
-        if handler is None:
-            return call()
-        return handler(self, req, params, call, moto)
+    def answer(self, ex: Exchange) -> Reply:
+        handler = _HANDLERS.get((ex.req.service, ex.req.operation))
+        return ex.call() if handler is None else handler(self, ex)
 
 
 def _ok(reply: Reply) -> bool:
@@ -116,50 +128,46 @@ def _xml_reply(status: str, body: bytes) -> Reply:
 # ---- Auto Scaling ---------------------------------------------------------------------------------
 
 
-def _record_group(x: Extras, req: WireRequest, params: dict[str, str], call: Callable[[], Reply], _: MotoCall) -> Reply:
-    reply = call()
+def _record_group(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
     if _ok(reply):
-        key = (req.region, params.get("AutoScalingGroupName", ""))
+        key = (ex.req.region, ex.params.get("AutoScalingGroupName", ""))
         with x._lock:
             settings = x.groups.setdefault(key, {"DeletionProtection": "none"})
             for name in ("DeletionProtection", "DesiredCapacityType"):
-                if name in params:
-                    settings[name] = params[name]
+                if name in ex.params:
+                    settings[name] = ex.params[name]
     return reply
 
 
-def _forget_group(x: Extras, req: WireRequest, params: dict[str, str], call: Callable[[], Reply], _: MotoCall) -> Reply:
-    reply = call()
+def _forget_group(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
     if _ok(reply):
-        key = (req.region, params.get("AutoScalingGroupName", ""))
+        key = (ex.req.region, ex.params.get("AutoScalingGroupName", ""))
         with x._lock:
             x.groups.pop(key, None)
             x.warm.pop(key, None)
     return reply
 
 
-def _forget_warm_pool(
-    x: Extras, req: WireRequest, params: dict[str, str], call: Callable[[], Reply], _: MotoCall
-) -> Reply:
-    reply = call()
+def _forget_warm_pool(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
     if _ok(reply):
         with x._lock:
-            x.warm.pop((req.region, params.get("AutoScalingGroupName", "")), None)
+            x.warm.pop((ex.req.region, ex.params.get("AutoScalingGroupName", "")), None)
     return reply
 
 
-def _describe_groups(
-    x: Extras, req: WireRequest, params: dict[str, str], call: Callable[[], Reply], _: MotoCall
-) -> Reply:
-    reply = call()
+def _describe_groups(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
     if not _ok(reply):
         return reply
     root = wire.parse("autoscaling", reply[2])
     for g in wire.children("autoscaling", root, "DescribeAutoScalingGroupsResult", "AutoScalingGroups", "member"):
         name = wire.child_text("autoscaling", g, "AutoScalingGroupName") or ""
         with x._lock:
-            settings = dict(x.groups.get((req.region, name), {"DeletionProtection": "none"}))
-            warm = list(x.warm.get((req.region, name), []))
+            settings = dict(x.groups.get((ex.req.region, name), {"DeletionProtection": "none"}))
+            warm = list(x.warm.get((ex.req.region, name), []))
         for key, value in settings.items():
             wire.set_member("autoscaling", g, "AutoScalingGroup", key, value)
         if wire.children("autoscaling", g, "WarmPoolConfiguration"):
@@ -175,15 +183,13 @@ def _describe_groups(
     return _with_body(reply, wire.dump("autoscaling", root))
 
 
-def _describe_warm_pool(
-    x: Extras, req: WireRequest, params: dict[str, str], call: Callable[[], Reply], _: MotoCall
-) -> Reply:
-    reply = call()
+def _describe_warm_pool(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
     if not _ok(reply):
         return reply
     root = wire.parse("autoscaling", reply[2])
     with x._lock:
-        warm = list(x.warm.get((req.region, params.get("AutoScalingGroupName", "")), []))
+        warm = list(x.warm.get((ex.req.region, ex.params.get("AutoScalingGroupName", "")), []))
     for result in wire.children("autoscaling", root, "DescribeWarmPoolResult"):
         wire.set_member("autoscaling", result, "DescribeWarmPoolAnswer", "Instances", warm)
     return _with_body(reply, wire.dump("autoscaling", root))
@@ -197,10 +203,8 @@ def _region_of(arn: str) -> str:
     return parts[3] if len(parts) > 3 else ""
 
 
-def _describe_db_instances(
-    x: Extras, req: WireRequest, params: dict[str, str], call: Callable[[], Reply], _: MotoCall
-) -> Reply:
-    reply = call()
+def _describe_db_instances(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
     if not _ok(reply):
         return reply
     root = wire.parse("rds", reply[2])
@@ -208,7 +212,7 @@ def _describe_db_instances(
         name = wire.child_text("rds", d, "DBInstanceIdentifier") or ""
         arn = wire.child_text("rds", d, "DBInstanceArn") or ""
         with x._lock:
-            status = x.replication.get((req.region, name))
+            status = x.replication.get((ex.req.region, name))
             copies = [b.arn for b in x.backups if b.source["DBInstanceArn"] == arn and b.status != "retained"]
         if status is None and wire.child_text("rds", d, "ReadReplicaSourceDBInstanceIdentifier"):
             status = {"StatusType": "read replication", "Normal": True, "Status": "replicating"}
@@ -236,15 +240,13 @@ def _backup_shape(b: BackupReplication) -> dict[str, Any]:
     }
 
 
-def _start_backup_replication(
-    x: Extras, req: WireRequest, params: dict[str, str], call: Callable[[], Reply], moto: MotoCall
-) -> Reply:
+def _start_backup_replication(x: Extras, ex: Exchange) -> Reply:
     """Called in the destination region with the source's ARN, as the real API is."""
-    source_arn = params.get("SourceDBInstanceArn", "")
+    source_arn = ex.params.get("SourceDBInstanceArn", "")
     source_region = _region_of(source_arn)
-    status, body = moto("rds", source_region, {"Action": "DescribeDBInstances", "DBInstanceIdentifier": source_arn})
+    status, body = ex.moto("rds", source_region, {"Action": "DescribeDBInstances", "DBInstanceIdentifier": source_arn})
     found = wire.children("rds", wire.parse("rds", body), "DescribeDBInstancesResult", "DBInstances", "DBInstance")
-    if status != 200 or not found or source_region == req.region:
+    if status != 200 or not found or source_region == ex.req.region:
         return _xml_reply(
             "404 Not Found", wire.error("rds", "DBInstanceNotFound", f"DBInstance {source_arn} not found.")
         )
@@ -269,48 +271,45 @@ def _start_backup_replication(
     }
     account = source_arn.split(":")[4]
     backup = BackupReplication(
-        region=req.region,
+        region=ex.req.region,
         source=source,
-        arn=f"arn:aws:rds:{req.region}:{account}:auto-backup:ab-{uuid.uuid4().hex[:26]}",
-        retention_days=int(params.get("BackupRetentionPeriod") or 7),
+        arn=f"arn:aws:rds:{ex.req.region}:{account}:auto-backup:ab-{uuid.uuid4().hex[:26]}",
+        retention_days=int(ex.params.get("BackupRetentionPeriod") or 7),
         created=datetime.now(UTC),
     )
     with x._lock:
-        x.backups = [b for b in x.backups if not (b.region == req.region and b.source["DBInstanceArn"] == source_arn)]
+        same = [b for b in x.backups if b.region == ex.req.region and b.source["DBInstanceArn"] == source_arn]
+        x.backups = [b for b in x.backups if b not in same]
         x.backups.append(backup)
-    answer = wire.response("rds", req.operation, {"DBInstanceAutomatedBackup": _backup_shape(backup)})
+    answer = wire.response("rds", ex.req.operation, {"DBInstanceAutomatedBackup": _backup_shape(backup)})
     return _xml_reply("200 OK", answer)
 
 
-def _stop_backup_replication(
-    x: Extras, req: WireRequest, params: dict[str, str], call: Callable[[], Reply], _: MotoCall
-) -> Reply:
-    source_arn = params.get("SourceDBInstanceArn", "")
+def _stop_backup_replication(x: Extras, ex: Exchange) -> Reply:
+    source_arn = ex.params.get("SourceDBInstanceArn", "")
     with x._lock:
-        found = [b for b in x.backups if b.region == req.region and b.source["DBInstanceArn"] == source_arn]
+        found = [b for b in x.backups if b.region == ex.req.region and b.source["DBInstanceArn"] == source_arn]
         for b in found:
             b.status = "retained"
     if not found:
         return _xml_reply(
             "404 Not Found", wire.error("rds", "DBInstanceNotFound", f"DBInstance {source_arn} not found.")
         )
-    answer = wire.response("rds", req.operation, {"DBInstanceAutomatedBackup": _backup_shape(found[0])})
+    answer = wire.response("rds", ex.req.operation, {"DBInstanceAutomatedBackup": _backup_shape(found[0])})
     return _xml_reply("200 OK", answer)
 
 
-def _describe_automated_backups(
-    x: Extras, req: WireRequest, params: dict[str, str], call: Callable[[], Reply], _: MotoCall
-) -> Reply:
-    reply = call()
+def _describe_automated_backups(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
     if not _ok(reply):
         return reply
     root = wire.parse("rds", reply[2])
-    wanted = params.get("DBInstanceIdentifier")
+    wanted = ex.params.get("DBInstanceIdentifier")
     with x._lock:
         mine = [
             _backup_shape(b)
             for b in x.backups
-            if b.region == req.region
+            if b.region == ex.req.region
             and (wanted is None or wanted in (b.source["DBInstanceIdentifier"], b.source["DBInstanceArn"]))
         ]
     shape = wire.model("rds").shape_for("DBInstanceAutomatedBackup")
@@ -324,11 +323,9 @@ def _describe_automated_backups(
     return _with_body(reply, wire.dump("rds", root))
 
 
-def _describe_global_clusters(
-    x: Extras, req: WireRequest, params: dict[str, str], call: Callable[[], Reply], _: MotoCall
-) -> Reply:
+def _describe_global_clusters(x: Extras, ex: Exchange) -> Reply:
     """Secondary members report their ``SynchronizationStatus`` (``connected`` while in sync)."""
-    reply = call()
+    reply = ex.call()
     if not _ok(reply):
         return reply
     root = wire.parse("rds", reply[2])
@@ -340,9 +337,39 @@ def _describe_global_clusters(
     return _with_body(reply, wire.dump("rds", root))
 
 
-_HANDLERS: dict[
-    tuple[str, str], Callable[[Extras, WireRequest, dict[str, str], Callable[[], Reply], MotoCall], Reply]
-] = {
+# ---- S3 -------------------------------------------------------------------------------------------
+
+
+def _bucket(ex: Exchange) -> str:
+    return ex.req.path.strip("/").split("/", 1)[0]
+
+
+def _put_bucket_replication(x: Extras, ex: Exchange) -> Reply:
+    """moto keeps a rule's destination but rewrites its ``Filter`` to ``{Prefix: ""}`` and drops a V1
+    rule's ``Prefix``; S3 returns the configuration as it was put, so keep the document."""
+    reply = ex.call()
+    if _ok(reply):
+        with x._lock:
+            x.bucket_replication[_bucket(ex)] = ex.body
+    return reply
+
+
+def _get_bucket_replication(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    with x._lock:
+        stored = x.bucket_replication.get(_bucket(ex))
+    return reply if stored is None or not _ok(reply) else _with_body(reply, stored)
+
+
+def _forget_bucket_replication(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if reply[0][:1] == "2":
+        with x._lock:
+            x.bucket_replication.pop(_bucket(ex), None)
+    return reply
+
+
+_HANDLERS: dict[tuple[str, str], Callable[[Extras, Exchange], Reply]] = {
     ("autoscaling", "CreateAutoScalingGroup"): _record_group,
     ("autoscaling", "UpdateAutoScalingGroup"): _record_group,
     ("autoscaling", "DeleteAutoScalingGroup"): _forget_group,
@@ -354,4 +381,8 @@ _HANDLERS: dict[
     ("rds", "StopDBInstanceAutomatedBackupsReplication"): _stop_backup_replication,
     ("rds", "DescribeDBInstanceAutomatedBackups"): _describe_automated_backups,
     ("rds", "DescribeGlobalClusters"): _describe_global_clusters,
+    ("s3", "PutBucketReplication"): _put_bucket_replication,
+    ("s3", "GetBucketReplication"): _get_bucket_replication,
+    ("s3", "DeleteBucketReplication"): _forget_bucket_replication,
+    ("s3", "DeleteBucket"): _forget_bucket_replication,
 }

@@ -5,7 +5,8 @@ operation, as the SDK would) and keeps a log of them, which is how the read-only
 policy are tested; it can answer for moto with AccessDenied, throttling, a 500, or a delay,
 selected by region/service/operation at run time, which moto cannot do itself; and it serves what
 the real services report and moto does not (``_aws_extras``: Auto Scaling deletion protection,
-weights and warm pools; RDS replication status and cross-region automated backups).
+weights and warm pools; RDS replication status and cross-region automated backups; S3 replication
+rules' filters).
 
     sandbox = AwsSandbox().start()          # sandbox.endpoint == "http://127.0.0.1:PORT"
     sandbox.inject("access_denied", region="us-west-2", service="rds")
@@ -31,7 +32,7 @@ from urllib.request import Request, urlopen
 import boto3
 from botocore.config import Config as BotoConfig
 
-from failover.sandbox._aws_extras import Extras, Reply
+from failover.sandbox._aws_extras import Exchange, Extras, Reply
 from failover.sandbox._aws_wire import WireRequest, identify
 from failover.sandbox._aws_wire_xml import model as service_model
 
@@ -195,7 +196,8 @@ class FaultMiddleware:
         params = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "") and body:
             params |= {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        status, headers, payload = self.extras.answer(req, params, lambda: _run(self.app, environ), self._moto(environ))
+        exchange = Exchange(req, params, body, lambda: _run(self.app, environ), self._moto(environ))
+        status, headers, payload = self.extras.answer(exchange)
         start_response(status, headers)
         return [payload]
 
