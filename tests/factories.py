@@ -275,3 +275,23 @@ def without_obs(observations: list[Observation], label: str) -> list[Observation
 
 def replace_obs(observations: list[Observation], label: str, **changes: Any) -> list[Observation]:
     return [dataclasses.replace(o, **changes) if o.label == label else o for o in observations]
+
+
+def live_evidence(
+    accounts: list[dict[str, Any]],
+    inventories: list[Inventory],
+    sites: list[dict[str, Any]],
+    **targets: Any,
+) -> Evidence:
+    """Evidence for one workload ``app`` over inventories read from local emulators, judged now."""
+    cfg = Config.model_validate(
+        {
+            "accounts": accounts,
+            "workloads": [{"name": "app", "owners": ["sre@example.com"], "targets": targets, "sites": sites}],
+        }
+    )
+    return Evidence(config=cfg, workload=cfg.workloads[0], inventories={i.account: i for i in inventories})
+
+
+def site(name: str, role: str, account: str, region: str, tags: dict[str, str]) -> dict[str, Any]:
+    return {"name": name, "role": role, "account": account, "regions": [region], "select": {"tags": tags}}

@@ -111,7 +111,10 @@ def _backup_copy(db: Resource, copy: dict[str, object], rpo: float, now: datetim
     where = f"{db.provider}:{copy.get('region') or '?'}"
     status = copy.get("status")
     if status is None:
-        return DataCopy(FindingStatus.UNKNOWN, f"backup copy in {where}: status unknown (not listed there)")
+        return DataCopy(
+            FindingStatus.UNKNOWN,
+            f"backup copy in {where}: status unknown (that region's backups not read or not listing it)",
+        )
     if status == "retained":
         return DataCopy(FindingStatus.FAIL, f"backup copy in {where}: replication stopped (only retained backups)")
     age = _age_seconds(copy.get("latest_restorable_time"), now)
