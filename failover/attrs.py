@@ -102,6 +102,13 @@ class GroupAttrs(CommonAttrs, total=False):
     health_check_type: Annotated[str | None, "ASG health check type (EC2, ELB)"]
     health_check_grace_s: Annotated[int | None, "ASG health check grace period, seconds"]
     suspended_processes: Annotated[list[str], "ASG processes suspended (Launch, Terminate, …)"]
+    capacity_unit: Annotated[str | None, "what desired/min/max count: instances, or an ASG's weighted units"]
+    running_units: Annotated[float | None, "running capacity in the group's unit (weighted members summed)"]
+    warm_instances: Annotated[int | None, "ASG warm-pool instances ready to join (Warmed:*), not running capacity"]
+    warm_pool_state: Annotated[str | None, "state warm-pool instances are kept in (Stopped, Running, Hibernated)"]
+    deletion_protection_level: Annotated[
+        str | None, "ASG DeletionProtection: none, prevent-force-deletion, prevent-all-deletion"
+    ]
     orchestration_mode: Annotated[str | None, "Azure scale set orchestration: Uniform or Flexible"]
     provisioning_state: Annotated[str | None, "Azure provisioning state"]
     member_power_states: Annotated[dict[str, int] | None, "Azure scale set members per power state"]
@@ -248,6 +255,13 @@ class DatabaseAttrs(CommonAttrs, total=False):
     replication_state: Annotated[str | None, "Azure replica state (Active, Catchup, Broken, …)"]
     replicas_unknown_reason: Annotated[str | None, "why this database's replicas cannot be read yet"]
     replica_lag_s: Annotated[float | None, "replication lag, seconds (CloudWatch ReplicaLag); None: not read"]
+    replica_lag_metric: Annotated[str | None, "the metric the lag was read from (ReplicaLag, AuroraGlobalDBRPOLag, …)"]
+    replication_status: Annotated[str | None, "RDS StatusInfos read-replication status, or a global secondary's sync"]
+    replication_healthy: Annotated[bool | None, "RDS StatusInfos Normal"]
+    replication_message: Annotated[str | None, "RDS StatusInfos Message"]
+    backup_copies: Annotated[
+        list[dict[str, Any]], "automated backups replicated to other regions: region, arn, status, newest restore"
+    ]
     latest_restorable_time: Annotated[str | None, "newest point-in-time restore target (ISO 8601)"]
     backup_retention_days: Annotated[int | None, "backup retention, days"]
     geo_redundant_backup: Annotated[bool | None, "Azure: backups copied to the paired region"]

@@ -40,6 +40,8 @@ class SiteCapacity:
     max_vcpu: float | None  # if every group scaled to its max size
     unknown: tuple[str, ...] = ()  # names of resources whose size or running count is unknown
     shortfalls: tuple[str, ...] = ()  # groups running fewer members than they want ("web runs 1 of 3")
+    warm_instances: int = 0  # stopped/hibernated/running members of warm pools, ready to join their groups
+    warm_unknown: tuple[str, ...] = ()  # groups whose warm pool could not be read
 
 
 def group_max_size(group: Resource) -> int | None:
@@ -52,6 +54,46 @@ def group_desired(group: Resource) -> int | None:
     """The size the group wants (ASG desired capacity, MIG target size, VMSS sku capacity): not what runs."""
     value = group.attrs.get("desired")
     return None if value is None else int(value)
+
+
+def group_unit(group: Resource) -> str:
+    """What a group's desired/min/max sizes count: ``instances`` unless the provider says otherwise
+    (an ASG with weights counts ``units``, or ``vcpu`` / ``memory-mib``)."""
+    return str(group.attrs.get("capacity_unit") or "instances")
+
+
+def group_running_units(group: Resource) -> float | None:
+    """What the group runs now in its own unit (weighted members count their weight), to compare with
+    its desired and max sizes; a group without weights runs its running member count."""
+    if "running_units" in group.attrs:
+        value = group.attrs["running_units"]
+        return None if value is None else float(value)
+    n = group.capacity.instances
+    return None if n is None else float(n)
+
+
+def group_shortfall(group: Resource) -> str | None:
+    """``"group web runs 1 of 3 desired"`` (in units for a weighted group) when it runs less than it wants."""
+    running, desired = group_running_units(group), group_desired(group)
+    if running is None or desired is None or running >= desired:
+        return None
+    unit = group_unit(group)
+    suffix = "" if unit == "instances" else f" {unit}"
+    return f"group {group.name or group.native_id} runs {running:g} of {desired} desired{suffix}"
+
+
+def _vcpu_per_unit(group: Resource, per_instance: float | None) -> float | None:
+    """vCPU one unit of the group's size adds: a member's for plain groups, 1 for ``vcpu`` groups, else
+    the running vCPU over the running units (weighted or memory-sized groups)."""
+    unit = group_unit(group)
+    if unit == "instances":
+        return per_instance
+    if unit == "vcpu":
+        return 1.0
+    units = group_running_units(group)
+    if group.capacity.vcpu is not None and units:
+        return group.capacity.vcpu / units
+    return None
 
 
 def per_instance_vcpu(group: Resource) -> float | None:
@@ -97,7 +139,9 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
     desired size: a group that wants 3 and runs 1 carries the load of 1); ``None`` there means the
     provider could not say, and the site's capacity is unknown. A group adds only members not already
     listed as instances (uniform Azure scale sets list none; ASG and MIG members are instances too),
-    and its max size gives the headroom."""
+    and its max size gives the headroom (max size and desired size count the group's own unit: weighted
+    ASGs compare running units). Warm-pool members are not running capacity: they are counted apart,
+    as a faster way to the headroom."""
     resources = list(resources)
     all_instances = [r for r in resources if r.kind == Kind.COMPUTE_INSTANCE]
     instances = [r for r in all_instances if is_running(r)]
@@ -113,6 +157,8 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
     count = len(instances)
     headroom = 0.0
     headroom_known = True
+    warm = 0
+    warm_unknown: list[str] = []
     for g in (r for r in resources if r.kind == Kind.COMPUTE_GROUP):
         name = g.name or g.native_id
         listed = len(group_members(g, all_instances) & running_ids)
@@ -121,9 +167,14 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
             unknown.append(f"{name} (running members unknown)")
             headroom_known = False
             continue
-        desired = group_desired(g)
-        if desired is not None and running < desired:
-            shortfalls.append(f"group {name} runs {running} of {desired} desired")
+        shortfall = group_shortfall(g)
+        if shortfall:
+            shortfalls.append(shortfall)
+        if "warm_instances" in g.attrs:
+            if g.attrs["warm_instances"] is None:
+                warm_unknown.append(name)
+            else:
+                warm += int(g.attrs["warm_instances"])
         per = per_instance_vcpu(g)
         unlisted = max(0, running - listed)
         if unlisted:
@@ -133,14 +184,22 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
             else:
                 vcpu += per * unlisted
         max_size = group_max_size(g)
-        if max_size is None or per is None:
+        per_unit = _vcpu_per_unit(g, per)
+        units = group_running_units(g) if group_unit(g) != "instances" else float(max(running, listed))
+        if max_size is None or per_unit is None or units is None:
             headroom_known = False
         else:
-            headroom += max(0, max_size - max(running, listed)) * per
+            headroom += max(0.0, max_size - units) * per_unit
     total = None if unknown else vcpu
     max_vcpu = None if total is None or not headroom_known else total + headroom
     return SiteCapacity(
-        vcpu=total, instances=count, max_vcpu=max_vcpu, unknown=tuple(unknown), shortfalls=tuple(shortfalls)
+        vcpu=total,
+        instances=count,
+        max_vcpu=max_vcpu,
+        unknown=tuple(unknown),
+        shortfalls=tuple(shortfalls),
+        warm_instances=warm,
+        warm_unknown=tuple(warm_unknown),
     )
 
 
@@ -179,14 +238,38 @@ def normalize_name(name: str) -> str:
     return name.strip().lower().rstrip(".")
 
 
-def bucket_copies(bucket: Resource) -> list[str] | None:
+@dataclass(frozen=True, slots=True)
+class BucketCopy:
+    """Where (some of) a bucket's objects are copied outside its region.
+
+    ``region`` is the copy's region (``None`` when the inventory cannot tell: a destination bucket not
+    inventoried, e.g. in another account); ``scope`` is ``None`` when every object is copied, else which
+    ones are ("prefix logs/", "tags tier=gold").
+    """
+
+    where: str
+    region: str | None
+    scope: str | None = None
+
+
+def _rule_scope(rule: dict[str, object]) -> str | None:
+    parts = []
+    if rule.get("prefix"):
+        parts.append(f"prefix {rule['prefix']}")
+    tags = rule.get("tags")
+    if isinstance(tags, dict) and tags:
+        parts.append("tags " + ", ".join(f"{k}={v}" for k, v in sorted(tags.items())))
+    return " and ".join(parts) or None
+
+
+def bucket_copies(bucket: Resource) -> list[BucketCopy] | None:
     """Where a bucket's objects are copied outside its own region: S3 replication rules that are
-    enabled (``region`` or ``bucket``), an Azure geo-redundant SKU (``paired region``). ``None`` when
-    the inventory could not tell (replication config unreadable)."""
+    enabled (each with the objects its filter selects), an Azure geo-redundant SKU (the paired region,
+    every object). ``None`` when the inventory could not tell (replication config unreadable)."""
     replication = bucket.attrs.get("replication")
     if bucket.provider == "azure" or "geo_redundant" in bucket.attrs:
         geo = bucket.attrs.get("geo_redundant")
-        return None if geo is None else (["paired region"] if geo else [])
+        return None if geo is None else ([BucketCopy("paired region", "paired region")] if geo else [])
     if not isinstance(replication, dict):
         return None
     copies = []
@@ -196,5 +279,6 @@ def bucket_copies(bucket: Resource) -> list[str] | None:
         region = rule.get("destination_region")
         if region and region == bucket.region:
             continue  # same-region replication survives a bucket deletion, not a regional outage
-        copies.append(str(region or f"bucket {rule.get('destination_bucket')} (region unknown)"))
+        where = str(region) if region else f"bucket {rule.get('destination_bucket')}"
+        copies.append(BucketCopy(where, str(region) if region else None, _rule_scope(rule)))
     return copies

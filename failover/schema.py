@@ -270,6 +270,7 @@ class ScoringConfig(_Strict):
     not_ready_below: float = Field(default=50.0, ge=0, le=100)
     unknown_fraction: float = Field(default=0.5, gt=0, le=1)
     provision_seconds_per_instance: Duration = 60.0
+    warm_start_seconds: Duration = 30.0  # a warm-pool instance (stopped/hibernated/running) joining its group
     scale_parallelism: int = Field(default=10, ge=1)
     manual_decision: Duration = 600.0
     data_promotion: Duration = 300.0

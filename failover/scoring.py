@@ -119,9 +119,19 @@ def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
                 )
             elif per and reachable is not None:
                 instances = math.ceil(deficit / per)
-                batches = math.ceil(instances / cfg.scale_parallelism)
-                scale_s = batches * cfg.provision_seconds_per_instance
-                notes.append(f"scale-up of {instances} instances ({deficit:g} vCPU) in {batches} batch(es)")
+                # Warm-pool members join first: starting a prepared instance skips launch and bootstrap.
+                warm = min(instances, sum(c.warm_instances for c in secondaries))
+                warm_batches = math.ceil(warm / cfg.scale_parallelism)
+                batches = math.ceil((instances - warm) / cfg.scale_parallelism)
+                scale_s = warm_batches * cfg.warm_start_seconds + batches * cfg.provision_seconds_per_instance
+                from_warm = f", {warm} from warm pools" if warm else ""
+                notes.append(
+                    f"scale-up of {instances} instances ({deficit:g} vCPU{from_warm}) "
+                    f"in {warm_batches + batches} batch(es)"
+                )
+                unknown_pools = [g for c in secondaries for g in c.warm_unknown]
+                if unknown_pools:
+                    notes.append("warm pool unknown for " + ", ".join(unknown_pools) + ": counted as cold launches")
             else:
                 notes.append("group max sizes or instance sizes unknown, scale-up time unknown")
     else:

@@ -360,7 +360,12 @@ def test_replica_lag_unknown_is_unknown():
         ({"replication": {"rules": [{"status": "Enabled", "destination_region": "us-east-1"}]}}, FAIL, "only in"),
         ({"replication": {"rules": [{"status": "Disabled", "destination_region": "us-west-2"}]}}, FAIL, "only in"),
         ({"replication": None}, UNKNOWN, "replication unknown"),
-        ({"replication": {"rules": [{"status": "Enabled", "destination_bucket": "x"}]}}, PASS, "region unknown"),
+        ({"replication": {"rules": [{"status": "Enabled", "destination_bucket": "x"}]}}, UNKNOWN, "region unknown"),
+        (
+            {"replication": {"rules": [{"status": "Enabled", "destination_region": "us-west-2", "prefix": "logs/"}]}},
+            WARN,
+            "only objects with prefix logs/ to us-west-2 are copied; the rest exist only in aws:us-east-1",
+        ),
     ],
 )
 def test_bucket_replication_outside_the_region(attrs, expected, text):
@@ -641,3 +646,22 @@ def test_group_whose_running_members_are_unknown_makes_capacity_unknown():
     ev = f.evidence(inventories=invs)
     assert statuses(ev, "capacity.ratio") == [UNKNOWN]
     assert "running members unknown" in reasons(ev, "capacity.ratio")
+
+
+def test_weighted_group_short_of_its_desired_units_reports_the_gap_in_units():
+    # An ASG wanting 24 units runs 2 members of weight 4 (8 units, 16 vCPU): short in units, not in members.
+    invs = f.replace_resource(
+        _scale_secondary(4),
+        "mig-checkout",
+        capacity=Capacity(vcpu=16, instances=2),
+        attrs={"desired": 24, "max_size": 32, "capacity_unit": "units", "running_units": 8, "in_service": 2},
+    )
+    invs = f.drop_resources(invs, lambda r: r.kind == Kind.COMPUTE_INSTANCE and r.provider == "gcp")
+    ev = f.evidence(inventories=invs)
+    assert "group mig-checkout runs 8 of 24 desired units" in reasons(ev, "capacity.ratio")
+    assert statuses(ev, "secondary.health") == [WARN]
+    assert "group mig-checkout: 8 of 24 units in service" in reasons(ev, "secondary.health")
+    # Headroom in units: (32 - 8) units x 2 vCPU per unit on top of the 16 running.
+    from failover.equivalence import site_capacity
+
+    assert site_capacity(ev.resources(ev.workload.secondaries[0])).max_vcpu == 64

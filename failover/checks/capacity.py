@@ -84,8 +84,10 @@ def capacity_ratio(ev: Evidence) -> list[Finding]:
     doc="""Checks that the secondary's scaling groups may grow (max size) to the capacity the workload
     needs (primary vCPU x capacity_ratio), and, where the provider reports it, that the region's CPU
     quota leaves room to get there. A max size or quota below the primary's size caps the failover
-    whatever the autoscaler wants. Fix: raise the group's max size and request the quota increase now;
-    quota requests can take days.""",
+    whatever the autoscaler wants. Instances an Auto Scaling warm pool holds (stopped, hibernated or
+    running, not yet in service) are not running capacity; they are counted here as ready to join, and
+    the RTO estimate starts them faster than new launches. Fix: raise the group's max size and request
+    the quota increase now; quota requests can take days.""",
 )
 def capacity_headroom(ev: Evidence) -> list[Finding]:
     me = info("capacity.headroom")
@@ -127,12 +129,16 @@ def capacity_headroom(ev: Evidence) -> list[Finding]:
         ]
     if quota_problems:
         return [me.finding(ev, FindingStatus.FAIL, join(quota_problems), needed=needed, reachable=reachable)]
+    # Warm-pool members are part of the way there, and the fast part: they are started, not launched.
+    warm = sum(c.warm_instances for c in secondaries.values())
+    ready = f"; {warm} warm-pool instances ready to join" if warm else ""
     return [
         me.finding(
             ev,
             FindingStatus.PASS,
-            f"secondary can scale from {current or 0:g} to {reachable:g} vCPU (needs {needed:g})",
+            f"secondary can scale from {current or 0:g} to {reachable:g} vCPU (needs {needed:g}){ready}",
             needed=needed,
             reachable=reachable,
+            warm_instances=warm,
         )
     ]

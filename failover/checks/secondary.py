@@ -10,7 +10,7 @@ from failover.checks.dns import failover_records
 from failover.checks.evidence import Evidence
 from failover.checks.governance import alias_load_balancers
 from failover.checks.registry import check, info
-from failover.equivalence import group_desired
+from failover.equivalence import group_desired, group_running_units, group_unit
 from failover.model import Finding, FindingStatus, Kind, ObsStatus, Resource
 
 TLS_FAIL_DAYS = 14
@@ -80,15 +80,19 @@ def secondary_health(ev: Evidence) -> list[Finding]:
                 if r.attrs.get("stable") is False:
                     statuses.append(FindingStatus.WARN)
                     problems.append(f"group {r.name} is not stable (instances changing)")
+                # Weighted groups want units, not instances: compare what runs in the group's own unit.
+                unit = group_unit(r)
                 in_service = r.attrs.get("in_service")
+                if in_service is not None and unit != "instances":
+                    in_service = group_running_units(r)
                 desired = group_desired(r)
                 if in_service is not None and desired is not None:
-                    if int(desired) > 0 and int(in_service) == 0:
+                    if int(desired) > 0 and in_service == 0:
                         statuses.append(FindingStatus.FAIL)
-                        problems.append(f"group {r.name}: 0 of {desired} instances in service")
-                    elif int(in_service) < int(desired):
+                        problems.append(f"group {r.name}: 0 of {desired} {unit} in service")
+                    elif in_service < int(desired):
                         statuses.append(FindingStatus.WARN)
-                        problems.append(f"group {r.name}: {in_service} of {desired} instances in service")
+                        problems.append(f"group {r.name}: {in_service:g} of {desired} {unit} in service")
         if gaps:
             statuses.append(FindingStatus.UNKNOWN)
             problems.append("inventory incomplete: " + join(gaps, 2))
