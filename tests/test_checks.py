@@ -121,6 +121,7 @@ def _scale_secondary(instances: int, max_size: int = 10):
             "max_size": max_size,
             "stable": True,
             "vcpu_per_instance": 4,
+            "cpu_quota_metric": "CPUS",
             "instance_ids": [f"gce-{n}" for n in range(1, instances + 1)],
         },
     )

@@ -62,8 +62,14 @@ def secondary_health(ev: Evidence) -> list[Finding]:
             elif r.kind == Kind.LB_BACKEND and "healthy" in r.attrs:
                 healthy = int(r.attrs.get("healthy") or 0)
                 unhealthy = int(r.attrs.get("unhealthy") or 0)
+                unread = r.attrs.get("health_unknown_groups") or []
+                if not (healthy or unhealthy or unread) and r.attrs.get("unmonitored_backends"):
+                    continue  # serverless/internet NEGs only: the API reports no health; the probes decide
                 checked.append(f"backend service {r.name}")
-                if healthy == 0:
+                if unread and healthy == 0:
+                    statuses.append(FindingStatus.UNKNOWN)
+                    problems.append(f"backend service {r.name}: health of {len(unread)} backends could not be read")
+                elif healthy == 0:
                     statuses.append(FindingStatus.FAIL)
                     problems.append(f"backend service {r.name}: no healthy backends")
                 elif unhealthy:
