@@ -64,6 +64,8 @@ AGGREGATED = {
 }
 # collections with resources in the ``global`` scope of their aggregated list
 _GLOBAL_SCOPED = {"forwardingRules", "backendServices", "instanceTemplates"}
+# aggregated list types without an ``unreachables`` field (InstanceTemplateAggregatedList)
+_NO_UNREACHABLES = {"instanceTemplates"}
 _P = r"^/compute/v1/projects/(?P<p>[^/]+)"
 # (verb, path, route name, fault collection): every route the fake serves; the conformance test
 # parses each one's answers into the SDK's types and fails on a route it does not cover.
@@ -102,6 +104,10 @@ _ACTION_COUNTERS = {
     "SUSPENDING": "suspending",
     "VERIFYING": "verifying",
 }
+# currentAction values a member may be seeded with: the API's, less STOPPING and SUSPENDING, which
+# google-cloud-compute 1.57's ManagedInstance.CurrentAction does not know yet (the conformance test
+# holds every served value to the SDK's enums)
+MEMBER_ACTIONS = frozenset(_ACTION_COUNTERS) - {"STOPPING", "SUSPENDING"}
 
 
 @dataclass
@@ -329,6 +335,8 @@ class FakeGcp(LocalApi["Request"]):
             "networkInterfaces": [nic],
             "disks": [],
         }
+        if member_action not in MEMBER_ACTIONS:
+            raise ValueError(f"member_action must be one of {sorted(MEMBER_ACTIONS)}, got {member_action!r}")
         if created_by:
             inst["metadata"] = {"items": [{"key": "created-by", "value": created_by}]}
             with self._lock:
@@ -563,7 +571,6 @@ class FakeGcp(LocalApi["Request"]):
                 "name": inst["name"],
                 "instanceStatus": inst["status"],
                 "currentAction": state.get("action", "NONE"),
-                "targetStatus": "RUNNING",
             }
             if template:
                 member["version"] = {"instanceTemplate": template}
@@ -583,7 +590,6 @@ class FakeGcp(LocalApi["Request"]):
                     "instance": f"{BASE}/projects/{project}/zones/{zone}/instances/{name}",
                     "name": name,
                     "currentAction": "CREATING",
-                    "targetStatus": "RUNNING",
                     **({"version": {"instanceTemplate": template}} if template else {}),
                 }
             )
@@ -684,7 +690,9 @@ class FakeGcp(LocalApi["Request"]):
         collection = c.path["c"]
         if collection not in AGGREGATED:
             return _error(404, f"Unknown aggregated collection {collection!r}")
-        partial = c.query.get("returnPartialSuccess", "").lower() == "true"
+        # The v1 discovery document lists no returnPartialSuccess for aggregatedList and the SDK cannot send
+        # it; a caller that does (raw HTTP) gets the top-level ``unreachables`` the list types define.
+        partial = c.query.get("returnPartialSuccess", "").lower() == "true" and collection not in _NO_UNREACHABLES
         down = c.p.unreachable.get(collection, set())
         items = [(s, i) for s, i in c.p.scoped.get(collection, []) if s not in down]
         paged = self._page(items, c.query)
