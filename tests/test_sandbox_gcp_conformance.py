@@ -61,9 +61,9 @@ def _enum_of(cls: Any, field_name: str) -> type[enum.Enum] | None:
     (``current_action`` -> ``CurrentAction``, ``I_p_protocol`` -> ``IPProtocolEnum``)."""
     want = field_name.replace("_", "").lower()
     for name, value in vars(cls).items():
-        if inspect.isclass(value) and issubclass(value, enum.Enum):
-            if name.lower().removesuffix("enum") == want:
-                return value
+        is_enum = inspect.isclass(value) and issubclass(value, enum.Enum)
+        if is_enum and name.lower().removesuffix("enum") == want:
+            return value
     return None
 
 
