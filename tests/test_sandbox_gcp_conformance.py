@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from failover.sandbox.gcp import AGGREGATED, BASE, ROUTES, FakeGcp, Request, seed_demo
+from failover.sandbox.gcp import ACTION_COUNTERS, AGGREGATED, BASE, ROUTES, FakeGcp, Request, seed_demo
 from failover.schema import Account
 from providers.gcp import GcpAdapter
 
@@ -189,6 +189,35 @@ def test_every_body_parses_into_the_sdk_types_with_no_unknown_field_or_enum_valu
         assert enum_violations(cls, req.response, f"{req.method} {req.path}") == []
         checked += 1
     assert checked > 30
+
+
+@pytest.fixture(scope="module")
+def discovery() -> dict[str, Any]:
+    """The Compute v1 discovery document google-api-python-client ships: methods, fields, enums."""
+    from pathlib import Path
+
+    googleapiclient = pytest.importorskip("googleapiclient")
+    doc = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "compute.v1.json"
+    return dict(json.loads(doc.read_text()))
+
+
+def test_every_route_is_a_method_of_the_v1_api(served: list[Request], discovery: dict[str, Any]) -> None:
+    import re
+
+    methods = [
+        (m["httpMethod"], re.compile("^/compute/v1/" + re.sub(r"\{[^}]+\}", "[^/]+", m["path"]) + "$"))
+        for resource in discovery["resources"].values()
+        for m in resource.get("methods", {}).values()
+    ]
+    for req in served:
+        if req.route:
+            assert any(v == req.method and p.match(req.path) for v, p in methods), f"{req.method} {req.path}"
+
+
+def test_group_action_counters_are_the_apis(discovery: dict[str, Any]) -> None:
+    schemas = discovery["schemas"]
+    assert set(ACTION_COUNTERS) == set(schemas["ManagedInstance"]["properties"]["currentAction"]["enum"])
+    assert set(ACTION_COUNTERS.values()) == set(schemas["InstanceGroupManagerActionsSummary"]["properties"])
 
 
 def test_the_enum_check_catches_values_the_sdk_does_not_know() -> None:

@@ -89,7 +89,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str, str]] = [
     ),
 ]
 # ManagedInstance.currentAction -> its InstanceGroupManagerActionsSummary counter (the SDK's names)
-_ACTION_COUNTERS = {
+ACTION_COUNTERS = {
     "ABANDONING": "abandoning",
     "CREATING": "creating",
     "CREATING_WITHOUT_RETRIES": "creatingWithoutRetries",
@@ -107,7 +107,7 @@ _ACTION_COUNTERS = {
 # currentAction values a member may be seeded with: the API's, less STOPPING and SUSPENDING, which
 # google-cloud-compute 1.57's ManagedInstance.CurrentAction does not know yet (the conformance test
 # holds every served value to the SDK's enums)
-MEMBER_ACTIONS = frozenset(_ACTION_COUNTERS) - {"STOPPING", "SUSPENDING"}
+MEMBER_ACTIONS = frozenset(ACTION_COUNTERS) - {"STOPPING", "SUSPENDING"}
 
 
 @dataclass
@@ -598,10 +598,10 @@ class FakeGcp(LocalApi["Request"]):
     def _render_group(self, project: str, p: _Project, mig: dict[str, Any]) -> dict[str, Any]:
         """The group as the API shows it: ``currentActions`` and ``status.isStable`` follow its members."""
         out = _wire(mig)
-        counters = dict.fromkeys(sorted(_ACTION_COUNTERS.values()), 0)
+        counters = dict.fromkeys(sorted(ACTION_COUNTERS.values()), 0)
         members = self._members(project, p, mig)
         for m in members:
-            counters[_ACTION_COUNTERS[m["currentAction"]]] += 1
+            counters[ACTION_COUNTERS[m["currentAction"]]] += 1
         out["currentActions"] = counters
         out["status"]["isStable"] = all(m["currentAction"] == "NONE" for m in members) and len(members) == int(
             mig["targetSize"]
