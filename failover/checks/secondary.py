@@ -23,7 +23,9 @@ TLS_WARN_DAYS = 30
     doc="""Probes every endpoint of every secondary site, by its own URL and as the workload's public
     name (the site's address with the public hostname as SNI and Host, which is what users get after
     a DNS failover), and reads the provider's own health signals: load-balancer target health,
-    managed-instance-group stability, Auto Scaling group InService count. A secondary that does not
+    managed-instance-group stability, Auto Scaling group InService count (and a MIG's running members).
+    Backends the provider reports no health for (GCP serverless and internet NEGs) are left to the
+    endpoint probes; backend health that could not be read is unknown. A secondary that does not
     answer now will not answer during an outage. Fix: bring the secondary's instances and load balancer
     up, or correct the endpoint URL and expected status in the config.""",
 )
