@@ -27,6 +27,7 @@ __all__ = [
     "Provider",
     "Reason",
     "Resource",
+    "RtoVerdict",
     "ScopeError",
     "Score",
     "Site",
@@ -88,7 +89,7 @@ class Resource:
     provider: str
     account: str
     region: str
-    kind: str
+    kind: Kind
     native_type: str
     native_id: str
     name: str
@@ -121,7 +122,7 @@ class Resource:
             account=d["account"],
             region=d.get("region", ""),
             zone=d.get("zone", ""),
-            kind=d["kind"],
+            kind=Kind(d["kind"]),
             native_type=d.get("native_type", ""),
             native_id=d["native_id"],
             name=d.get("name", ""),
@@ -269,6 +270,29 @@ class Drill:
         }
 
 
+class RtoVerdict(StrEnum):
+    """The estimated recovery time against the target: ``exceeds`` as soon as the known part alone does."""
+
+    WITHIN = "within"
+    EXCEEDS = "exceeds"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def of(
+        cls, estimate_s: float | None, lower_bound_s: float | None, target_s: float | None, unbounded: bool = False
+    ) -> RtoVerdict:
+        """``unbounded``: some part never completes (the secondary can never reach the capacity needed)."""
+        if target_s is None:
+            return cls.UNKNOWN
+        if unbounded:
+            return cls.EXCEEDS
+        if estimate_s is not None:
+            return cls.WITHIN if estimate_s <= target_s else cls.EXCEEDS
+        if lower_bound_s is not None and lower_bound_s > target_s:
+            return cls.EXCEEDS
+        return cls.UNKNOWN
+
+
 class Status(StrEnum):
     READY = "READY"
     AT_RISK = "AT_RISK"
@@ -302,11 +326,18 @@ class Score:
     status: Status
     readiness: float
     single_provider_risk: dict[str, float] = field(default_factory=dict)
-    rto_estimate_s: float | None = None
+    rto_estimate_s: float | None = None  # None unless every part of the estimate is known
     rto_target_s: float | None = None
     reasons: list[Reason] = field(default_factory=list)
     computed_at: datetime = field(default_factory=utcnow)
     details: dict[str, Any] = field(default_factory=dict)  # RTO breakdown, gates applied, counts
+    rto_lower_bound_s: float | None = None  # the known parts of the RTO: the recovery takes at least this
+    rto_verdict: RtoVerdict = None  # type: ignore[assignment]  # derived from the estimate when not given
+
+    def __post_init__(self) -> None:
+        if self.rto_verdict is None:
+            verdict = RtoVerdict.of(self.rto_estimate_s, self.rto_lower_bound_s, self.rto_target_s)
+            object.__setattr__(self, "rto_verdict", verdict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -315,6 +346,8 @@ class Score:
             "readiness": self.readiness,
             "single_provider_risk": dict(self.single_provider_risk),
             "rto_estimate_s": self.rto_estimate_s,
+            "rto_lower_bound_s": self.rto_lower_bound_s,
+            "rto_verdict": str(self.rto_verdict),
             "rto_target_s": self.rto_target_s,
             "reasons": [r.to_dict() for r in self.reasons],
             "computed_at": self.computed_at.isoformat(),

@@ -15,7 +15,7 @@ from failover.checks.capacity import capacities, total
 from failover.checks.dns import detection_seconds, governing_health_checks
 from failover.checks.evidence import Evidence
 from failover.equivalence import DB_KINDS, per_instance_vcpu
-from failover.model import Finding, FindingStatus, Kind, Reason, Score, Status
+from failover.model import Finding, FindingStatus, Kind, Reason, RtoVerdict, Score, Status
 from failover.schema import ScoringConfig, format_duration
 
 POINTS = {FindingStatus.PASS: 100.0, FindingStatus.WARN: 50.0, FindingStatus.FAIL: 0.0, FindingStatus.UNKNOWN: 0.0}
@@ -37,7 +37,11 @@ GATE_AT_RISK = 79.0  # DNS only on the primary's provider; secondary only on the
 
 @dataclass(frozen=True, slots=True)
 class RtoEstimate:
-    """Detection + decision + DNS + scale-up + data promotion; ``total_s`` None when a part is unknown."""
+    """Detection + decision + DNS + scale-up + data promotion.
+
+    ``total_s`` is None when a part is unknown; ``lower_bound_s`` sums the parts that are known, so a
+    workload whose known part alone exceeds its target is reported as exceeding it. ``unbounded``: a
+    part never completes (the secondary can never reach the required capacity)."""
 
     detection_s: float | None
     decision_s: float
@@ -45,13 +49,22 @@ class RtoEstimate:
     scale_s: float | None
     data_s: float
     notes: tuple[str, ...] = ()
+    unbounded: bool = False
 
     @property
     def total_s(self) -> float | None:
         parts = (self.detection_s, self.dns_s, self.scale_s)
-        if any(p is None for p in parts):
+        if self.unbounded or any(p is None for p in parts):
             return None
-        return sum(p for p in parts if p is not None) + self.decision_s + self.data_s
+        return self.lower_bound_s
+
+    @property
+    def lower_bound_s(self) -> float:
+        known = (p for p in (self.detection_s, self.dns_s, self.scale_s) if p is not None)
+        return sum(known) + self.decision_s + self.data_s
+
+    def verdict(self, target_s: float | None) -> RtoVerdict:
+        return RtoVerdict.of(self.total_s, self.lower_bound_s, target_s, self.unbounded)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +74,8 @@ class RtoEstimate:
             "scale_s": self.scale_s,
             "data_s": self.data_s,
             "total_s": self.total_s,
+            "lower_bound_s": self.lower_bound_s,
+            "unbounded": self.unbounded,
             "notes": list(self.notes),
         }
 
@@ -94,6 +109,7 @@ def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
     primary, by_site, _ = capacities(ev)
     secondaries = list(by_site.values())
     scale_s: float | None = None
+    unbounded = False
     sec_vcpu = total(c.vcpu for c in secondaries)
     if primary.vcpu is not None and sec_vcpu is not None:
         deficit = primary.vcpu * w.targets.capacity_ratio - sec_vcpu
@@ -102,18 +118,25 @@ def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
         else:
             per = _per_instance_vcpu(ev)
             reachable = total(c.max_vcpu for c in secondaries)
-            if per and reachable is not None and reachable >= primary.vcpu * w.targets.capacity_ratio - 1e-9:
+            needed = primary.vcpu * w.targets.capacity_ratio
+            if reachable is not None and reachable < needed - 1e-9:
+                unbounded = True
+                notes.append(
+                    f"secondary can reach only {reachable:g} of {needed:g} vCPU: recovery to the required "
+                    "capacity never completes"
+                )
+            elif per and reachable is not None:
                 instances = math.ceil(deficit / per)
                 batches = math.ceil(instances / cfg.scale_parallelism)
                 scale_s = batches * cfg.provision_seconds_per_instance
                 notes.append(f"scale-up of {instances} instances ({deficit:g} vCPU) in {batches} batch(es)")
             else:
-                notes.append("secondary cannot scale to the required capacity")
+                notes.append("group max sizes or instance sizes unknown, scale-up time unknown")
     else:
         notes.append("capacity unknown, scale-up time unknown")
     has_db = any(r.kind in DB_KINDS for r in ev.resources(w.primary))
     data_s = cfg.data_promotion if has_db else 0.0
-    return RtoEstimate(detection, decision, dns_s, scale_s, data_s, tuple(notes))
+    return RtoEstimate(detection, decision, dns_s, scale_s, data_s, tuple(notes), unbounded)
 
 
 def _per_instance_vcpu(ev: Evidence) -> float | None:
@@ -211,12 +234,13 @@ def score(
     w = ev.workload
     weights = _weights(findings, cfg)
     total = rto.total_s
-    rto_cap = _rto_cap(total, w.targets.rto)
+    verdict = rto.verdict(w.targets.rto)
+    rto_cap = _rto_cap(rto, w.targets.rto)
     statuses = [f.status for f in findings]
     raw, unknown_w = _raw(findings, statuses, weights)
     cap, gates = _gates(ev, findings, statuses)
     if rto_cap < 100.0:
-        gates.append(f"estimated RTO {format_duration(total)} exceeds target {format_duration(w.targets.rto)}")
+        gates.append(f"estimated RTO {rto_text(rto)} exceeds target {format_duration(w.targets.rto)}")
     readiness = round(min(raw, cap, rto_cap), 1)
     reasons: list[Reason] = []
     for i, f in enumerate(findings):
@@ -238,7 +262,7 @@ def score(
     ]
     if not findings or unknown_w >= cfg.unknown_fraction:
         status = Status.UNKNOWN
-    elif readiness >= cfg.ready_threshold and not blocking and total is not None and total <= w.targets.rto:
+    elif readiness >= cfg.ready_threshold and not blocking and verdict == RtoVerdict.WITHIN:
         status = Status.READY
     elif readiness >= cfg.not_ready_below:
         status = Status.AT_RISK
@@ -255,28 +279,36 @@ def score(
         reasons=reasons,
         computed_at=ev.now,
         details={"rto": rto.to_dict(), "gates": gates, "counts": counts, "unknown_weight": round(unknown_w, 3)},
+        rto_lower_bound_s=rto.lower_bound_s,
+        rto_verdict=verdict,
     )
 
 
-def _rto_cap(total: float | None, target: float) -> float:
-    return GATE_AT_RISK if total is not None and total > target else 100.0
+def _rto_cap(rto: RtoEstimate, target: float) -> float:
+    return GATE_AT_RISK if rto.verdict(target) == RtoVerdict.EXCEEDS else 100.0
+
+
+def rto_text(rto: RtoEstimate) -> str:
+    """``6m30s`` when fully known; ``> 10m`` when only a lower bound is (unbounded or a part unknown)."""
+    total = rto.total_s
+    return format_duration(total) if total is not None else f"> {format_duration(rto.lower_bound_s)}"
 
 
 # A health check of 10 s x 3 is what dns.health_check asks for; used to credit fixing detection.
 _GOOD_DETECTION_S = 30.0
 
 
-def _rto_after_fix(rto: RtoEstimate, check_id: str, max_ttl: float, cfg: ScoringConfig) -> float | None:
+def _rto_after_fix(rto: RtoEstimate, check_id: str, max_ttl: float, cfg: ScoringConfig) -> RtoEstimate:
     """The RTO estimate if the given check's finding were fixed (so its points include the RTO gate)."""
     if check_id == "dns.ttl":
-        rto = replace(rto, dns_s=min(rto.dns_s if rto.dns_s is not None else max_ttl, max_ttl))
-    elif check_id in ("dns.health_check", "dns.failover_records"):
-        rto = replace(rto, detection_s=min(rto.detection_s or _GOOD_DETECTION_S, _GOOD_DETECTION_S), decision_s=0.0)
-    elif check_id == "capacity.ratio":
-        rto = replace(rto, scale_s=0.0)
-    elif check_id == "capacity.headroom" and rto.scale_s is None:
-        rto = replace(rto, scale_s=cfg.provision_seconds_per_instance)
-    return rto.total_s
+        return replace(rto, dns_s=min(rto.dns_s if rto.dns_s is not None else max_ttl, max_ttl))
+    if check_id in ("dns.health_check", "dns.failover_records"):
+        return replace(rto, detection_s=min(rto.detection_s or _GOOD_DETECTION_S, _GOOD_DETECTION_S), decision_s=0.0)
+    if check_id == "capacity.ratio":
+        return replace(rto, scale_s=0.0, unbounded=False)
+    if check_id == "capacity.headroom" and (rto.scale_s is None or rto.unbounded):
+        return replace(rto, scale_s=cfg.provision_seconds_per_instance, unbounded=False)
+    return rto
 
 
 def _raw(findings: list[Finding], statuses: list[FindingStatus], weights: _Weights) -> tuple[float, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -275,3 +276,15 @@ def without_obs(observations: list[Observation], label: str) -> list[Observation
 
 def replace_obs(observations: list[Observation], label: str, **changes: Any) -> list[Observation]:
     return [dataclasses.replace(o, **changes) if o.label == label else o for o in observations]
+
+
+def undeclared_attrs(resources: Iterable[Resource]) -> dict[str, set[str]]:
+    """Keys an adapter filled that the resource's kind does not declare in failover.attrs, per kind."""
+    from failover.attrs import declared_keys
+
+    out: dict[str, set[str]] = {}
+    for r in resources:
+        extra = set(r.attrs) - declared_keys(r.kind)
+        if extra:
+            out.setdefault(f"{r.provider} {r.kind}", set()).update(extra)
+    return out

@@ -158,3 +158,50 @@ def test_region_resources_never_count_as_compute():
     invs = f.ready_inventory()
     assert any(r.kind == Kind.REGION for r in invs["gcp-dr"].resources)
     assert scored(f.evidence(inventories=invs)).status == Status.READY
+
+
+def test_secondary_that_can_never_reach_capacity_reports_rto_lower_bound_and_exceeds():
+    from tests.test_checks import _scale_secondary
+
+    ev = f.evidence(inventories=_scale_secondary(1, max_size=1))
+    s = scored(ev)
+    assert s.rto_estimate_s is None  # keeps its meaning: not fully known
+    assert s.rto_lower_bound_s == 390.0  # detection 30 + DNS 60 + promotion 300 are known
+    assert s.rto_verdict == "exceeds"
+    assert s.to_dict()["rto_verdict"] == "exceeds" and s.to_dict()["rto_lower_bound_s"] == 390.0
+    assert any("exceeds target" in g for g in s.details["gates"])
+
+
+def test_unknown_ttl_with_known_part_over_target_exceeds():
+    cfg = f.config(targets={"rto": "5m", "rpo": "5m", "capacity_ratio": 1.0, "max_dns_ttl": "60s"})
+    ev = f.evidence(cfg=cfg, observations=f.without_obs(f.ready_observations(), "chain"))
+    s = scored(ev)
+    assert s.rto_estimate_s is None
+    assert s.rto_lower_bound_s == 330.0  # 30 s detection + 300 s promotion > 5 min, whatever the TTL
+    assert s.rto_verdict == "exceeds"
+    assert s.status != Status.READY
+
+
+def test_unknown_ttl_with_known_part_inside_target_is_unknown_verdict():
+    ev = f.evidence(observations=f.without_obs(f.ready_observations(), "chain"))
+    s = scored(ev)
+    assert s.rto_estimate_s is None and s.rto_lower_bound_s == 330.0
+    assert s.rto_verdict == "unknown"
+    assert s.status != Status.READY
+
+
+def test_rto_verdict_within_when_the_estimate_is_known():
+    s = scored(f.evidence())
+    assert (s.rto_estimate_s, s.rto_lower_bound_s, s.rto_verdict) == (390.0, 390.0, "within")
+
+
+def test_score_table_shows_lower_bound_against_target():
+    from rich.console import Console
+
+    from failover.cli.render import score_table
+    from tests.test_checks import _scale_secondary
+
+    s = scored(f.evidence(inventories=_scale_secondary(1, max_size=1)))
+    console = Console(width=250, record=True)
+    console.print(score_table([s]))
+    assert "> 6m30s (target 15m)" in console.export_text()

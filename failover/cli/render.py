@@ -50,11 +50,22 @@ def score_table(scores: list[Score], previous: dict[str, Score | None] | None = 
             Text(str(s.status), style=STATUS_STYLE.get(str(s.status), "")),
             f"{s.readiness:g}",
             trend_text(s.readiness, prev.readiness if prev else None) if previous is not None else "",
-            f"{format_duration(s.rto_estimate_s)} / {format_duration(s.rto_target_s)}",
+            rto_cell(s),
             risks,
             reasons,
         )
     return table
+
+
+def rto_cell(s: Score) -> str:
+    """``6m / 15m`` when the estimate is known, ``> 10m (target 4m)`` when only its lower bound is (a part is
+    unknown or never completes), ``? / 15m`` when nothing is."""
+    target = format_duration(s.rto_target_s)
+    if s.rto_estimate_s is not None:
+        return f"{format_duration(s.rto_estimate_s)} / {target}"
+    if s.rto_lower_bound_s:
+        return f"> {format_duration(s.rto_lower_bound_s)} (target {target})"
+    return f"? / {target}"
 
 
 def findings_table(findings: list[Finding], title: str = "Findings") -> Table:

@@ -16,8 +16,8 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from failover.errors import ConfigError
-from failover.model import Reason, Score, Status
-from failover.schema import Workload
+from failover.model import Reason, RtoVerdict, Score, Status
+from failover.schema import Workload, format_duration
 
 __all__ = [
     "STATUS_ORDER",
@@ -79,6 +79,8 @@ class WorkloadDigest:
     top: list[ReasonLine]
     more_reasons: int  # reasons beyond ``top``
     single_provider_risk: dict[str, float] = field(default_factory=dict)
+    rto_lower_bound_s: float | None = None  # what is known of the RTO when the estimate is not
+    rto_verdict: RtoVerdict = RtoVerdict.UNKNOWN
 
     @property
     def delta(self) -> float | None:
@@ -87,10 +89,18 @@ class WorkloadDigest:
         return self.readiness - self.readiness_week_ago
 
     @property
+    def rto_text(self) -> str:
+        """The estimate, or ``> lower bound`` when only the known part of it can be told."""
+        if self.rto_estimate_s is None and self.rto_lower_bound_s:
+            return f"> {format_duration(self.rto_lower_bound_s)}"
+        return format_duration(self.rto_estimate_s)
+
+    @property
     def rto_over_target(self) -> bool | None:
-        if self.rto_estimate_s is None or self.rto_target_s is None:
+        """True as soon as the known part of the RTO exceeds the target; None when that cannot be told."""
+        if self.rto_verdict == RtoVerdict.UNKNOWN:
             return None
-        return self.rto_estimate_s > self.rto_target_s
+        return self.rto_verdict == RtoVerdict.EXCEEDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +266,11 @@ def build_workload_digest(
         top=[_line(r, docs_url, titles) for r in ranked[:TOP_REASONS]],
         more_reasons=max(0, len(ranked) - TOP_REASONS),
         single_provider_risk=dict(current.single_provider_risk),
+        rto_lower_bound_s=current.rto_lower_bound_s,
+        # a score stored without a target is judged against the workload's configured one
+        rto_verdict=current.rto_verdict
+        if current.rto_target_s is not None
+        else RtoVerdict.of(current.rto_estimate_s, current.rto_lower_bound_s, target),
     )
 
 

@@ -13,10 +13,12 @@ from failover.model import (
     Finding,
     FindingStatus,
     Inventory,
+    Kind,
     Observation,
     ObsStatus,
     Reason,
     Resource,
+    RtoVerdict,
     ScopeError,
     Score,
     Status,
@@ -125,12 +127,12 @@ def score_row(s: Score, run_id: int) -> dict[str, Any]:
 
 SCORE_FIELDS = (
     "workload", "status", "readiness", "single_provider_risk", "rto_estimate_s", "rto_target_s", "reasons",
-    "computed_at", "details",
+    "computed_at", "details", "rto_lower_bound_s", "rto_verdict",
 )  # fmt: skip
 
 
 def score_from_row(r: Sequence[Any]) -> Score:
-    workload, status, readiness, risk, rto_estimate_s, rto_target_s, reasons, computed_at, details = r
+    workload, status, readiness, risk, rto_estimate_s, rto_target_s, reasons, computed_at, details, lower, verdict = r
     return Score(
         workload=workload,
         status=Status(status),
@@ -141,6 +143,8 @@ def score_from_row(r: Sequence[Any]) -> Score:
         reasons=[Reason(**d) for d in reasons],
         computed_at=computed_at,
         details=details,
+        rto_lower_bound_s=lower,
+        **({"rto_verdict": RtoVerdict(verdict)} if verdict else {}),  # NULL before 0003: derived
     )
 
 
@@ -156,7 +160,7 @@ def resource_from_row(r: Row[Any]) -> Resource:
         account=r.account,
         region=r.region,
         zone=r.zone,
-        kind=r.kind,
+        kind=Kind(r.kind),
         native_type=r.native_type,
         native_id=r.native_id,
         name=r.name,

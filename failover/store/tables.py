@@ -255,6 +255,8 @@ def _score_columns() -> list[Column[Any]]:
         Column("single_provider_risk", JSON(), nullable=False),
         Column("rto_estimate_s", Float()),
         Column("rto_target_s", Float()),
+        Column("rto_lower_bound_s", Float()),
+        Column("rto_verdict", String(10)),  # within | exceeds | unknown; NULL on rows from before 0003
         Column("reasons", JSON(), nullable=False),
         Column("details", JSON(), nullable=False),
         Column("computed_at", UTCDateTime(), nullable=False),

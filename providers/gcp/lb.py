@@ -53,7 +53,7 @@ def normalize_forwarding_rule(target: Target, where: str, rule: Any) -> Resource
         attrs={
             "project": target.project,
             "id": str(rule.id) if rule.id else "",
-            "global": is_global,
+            "is_global": is_global,
             "ip_address": rule.I_p_address or None,
             "protocol": rule.I_p_protocol or None,
             "port_range": rule.port_range or None,
@@ -188,7 +188,7 @@ def normalize_backend_service(
         attrs={
             "project": target.project,
             "id": str(bs.id) if bs.id else "",
-            "global": is_global,
+            "is_global": is_global,
             "protocol": bs.protocol or None,
             "scheme": bs.load_balancing_scheme or None,
             "backends": [path_of(b.group) for b in bs.backends if b.group],

@@ -1,0 +1,422 @@
+"""What each normalized resource kind carries in ``Resource.attrs``: one declared type per ``Kind``.
+
+Providers fill these types and checks read them, so the two cannot drift apart: a check reads attrs only
+through ``attrs_of(resource, Kind.X)``, whose return type is the kind's TypedDict, and mypy rejects a key
+the kind does not declare (a test keeps checks, scoring and equivalence off raw ``.attrs``). Another
+test inventories the local clouds and asserts every key each adapter fills is declared here.
+
+One key per idea across providers: ``interval_s`` is a health check's interval on Route 53 and on
+Traffic Manager alike; ``desired`` is an ASG's desired capacity, a MIG's target size and a scale set's
+sku capacity. Each key's ``Annotated`` text is its documentation (docs/attrs.md is generated from it).
+Every key is optional (``total=False``): ``None`` or absent means the provider did not say, never "no".
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, TypedDict, get_type_hints, overload
+
+from failover.model import Kind, Resource
+
+__all__ = ["ATTRS", "attrs_of", "declared_keys", "describe", "render_doc"]
+
+
+class CommonAttrs(TypedDict, total=False):
+    """Keys any kind may carry: where it lives, how it is protected, and what the reader could not tell."""
+
+    account_id: Annotated[str | None, "AWS account id the resource lives in"]
+    project: Annotated[str | None, "GCP project id"]
+    subscription: Annotated[str | None, "Azure subscription id"]
+    resource_group: Annotated[str | None, "Azure resource group"]
+    id: Annotated[str | None, "the provider's numeric or secondary id (GCP resource id)"]
+    self_link: Annotated[str | None, "GCP self link path (projects/…/zones/…/instances/…)"]
+    arn: Annotated[str | None, "AWS ARN"]
+    deletion_protection: Annotated[
+        bool | None,
+        "protected from deletion (EC2 DisableApiTermination, RDS DeletionProtection, GCE deletionProtection, "
+        "an Azure CanNotDelete/ReadOnly lock covering it); None: could not be read",
+    ]
+    locks: Annotated[list[dict[str, Any]] | None, "Azure management locks covering it (name, level, scope, id)"]
+    managed_by: Annotated[str | None, "Azure managedBy"]
+    arm_kind: Annotated[str | None, "Azure resource `kind`"]
+    sku: Annotated[dict[str, Any] | None, "Azure sku as listed (name, tier, capacity)"]
+    created_time: Annotated[str | None, "Azure createdTime (ISO 8601)"]
+    changed_time: Annotated[str | None, "Azure changedTime (ISO 8601)"]
+    created: Annotated[str | None, "creation time (ISO 8601)"]
+    detailed: Annotated[bool, "Azure: the resource was also read by id (its properties are folded in)"]
+    zones: Annotated[list[str], "availability zones the resource spans"]
+    vpc_id: Annotated[str | None, "AWS VPC id"]
+    notes: Annotated[list[str], "what the reader could not tell about this resource, and why"]
+
+
+class InstanceAttrs(CommonAttrs, total=False):
+    """``compute.instance``: one VM. ``Resource.state`` is its power state (EC2 state, GCE status, Azure
+    PowerState): only a running instance counts as capacity."""
+
+    image: Annotated[str | None, "image (AMI id, GCE source image, Azure image id or URN) it booted from"]
+    machine_type: Annotated[str | None, "GCE machine type name"]
+    vm_size: Annotated[str | None, "Azure VM size (Standard_D4s_v5)"]
+    os_type: Annotated[str | None, "Azure OS type"]
+    group: Annotated[str | None, "the group it is a member of (GCE created-by, a flexible scale set's id)"]
+    autoscaling_group: Annotated[str | None, "the Auto Scaling group it is a member of"]
+    private_ip: Annotated[str | None, "private IPv4 address"]
+    public_ip: Annotated[str | None, "public IPv4 address"]
+    private_dns: Annotated[str | None, "private DNS name"]
+    public_dns: Annotated[str | None, "public DNS name"]
+    ipv6: Annotated[list[str], "IPv6 addresses"]
+    network_ips: Annotated[list[str], "GCE internal addresses"]
+    nat_ips: Annotated[list[str], "GCE external (NAT) addresses"]
+    subnet_id: Annotated[str | None, "AWS subnet"]
+    architecture: Annotated[str | None, "CPU architecture"]
+    platform: Annotated[str | None, "OS platform"]
+    lifecycle: Annotated[str | None, "on-demand or spot"]
+    launch_time: Annotated[str | None, "launch time (ISO 8601)"]
+    state_reason: Annotated[str | None, "why it is in its state (EC2 StateReason)"]
+    shared_cpu: Annotated[bool, "a shared-core machine type (vCPU is a fraction of a core)"]
+
+
+class GroupAttrs(CommonAttrs, total=False):
+    """``compute.group``: ASG, MIG or VMSS. ``capacity.instances`` is the members running now (None: not
+    read); ``desired`` is only what the group wants."""
+
+    desired: Annotated[int | None, "desired size (ASG DesiredCapacity, MIG targetSize, VMSS sku capacity)"]
+    min_size: Annotated[int | None, "smallest size the group may shrink to"]
+    max_size: Annotated[int | None, "largest size the group may grow to (ASG MaxSize, autoscaler max)"]
+    vcpu_per_instance: Annotated[float | None, "vCPU of one member (template or sku size)"]
+    memory_mib_per_instance: Annotated[int | None, "memory of one member, MiB"]
+    in_service: Annotated[int | None, "members in service (ASG InService)"]
+    unhealthy: Annotated[int | None, "members reported unhealthy"]
+    stable: Annotated[bool | None, "the group is not changing members (MIG status.isStable)"]
+    instances: Annotated[list[dict[str, Any]], "members: id, lifecycle_state, health, type, zone"]
+    instance_ids: Annotated[list[str], "member instance ids"]
+    instance_group: Annotated[str | None, "GCE instance group path the MIG manages"]
+    instance_template: Annotated[str | None, "GCE instance template path"]
+    machine_type: Annotated[str | None, "GCE machine type of the template"]
+    vm_size: Annotated[str | None, "Azure VM size of the scale set"]
+    autoscaled: Annotated[bool | None, "an autoscaler governs the size"]
+    current_actions: Annotated[dict[str, int] | None, "MIG currentActions counters"]
+    launch_template: Annotated[dict[str, Any] | None, "ASG launch template"]
+    launch_configuration: Annotated[str | None, "ASG launch configuration name"]
+    target_group_arns: Annotated[list[str], "ELBv2 target groups the ASG registers with"]
+    load_balancer_names: Annotated[list[str], "classic ELBs the ASG registers with"]
+    health_check_type: Annotated[str | None, "ASG health check type (EC2, ELB)"]
+    health_check_grace_s: Annotated[int | None, "ASG health check grace period, seconds"]
+    suspended_processes: Annotated[list[str], "ASG processes suspended (Launch, Terminate, …)"]
+
+
+class LbAttrs(CommonAttrs, total=False):
+    """``lb``: ELBv2 load balancer, GCE forwarding rule, Azure load balancer / application gateway / Front Door."""
+
+    dns_name: Annotated[str | None, "the load balancer's DNS name"]
+    ip_address: Annotated[str | None, "its address (GCE forwarding rule IPAddress)"]
+    canonical_hosted_zone_id: Annotated[str | None, "Route 53 zone id of the ELB's name (alias targets)"]
+    scheme: Annotated[str | None, "internet-facing / internal (ELB), EXTERNAL / INTERNAL (GCE)"]
+    type: Annotated[str | None, "ELBv2 type: application, network, gateway"]
+    lb_type: Annotated[str | None, "Azure: load_balancer, application_gateway, front_door"]
+    ip_address_type: Annotated[str | None, "ipv4 / dualstack"]
+    target_groups: Annotated[list[str], "ELBv2 target group ARNs behind it"]
+    protocol: Annotated[str | None, "GCE forwarding rule protocol"]
+    port_range: Annotated[str | None, "GCE forwarding rule port range"]
+    ports: Annotated[list[str], "GCE forwarding rule ports"]
+    target: Annotated[str | None, "GCE forwarding rule target (proxy, pool)"]
+    backend_service: Annotated[str | None, "GCE backend service path"]
+    is_global: Annotated[bool | None, "a global GCE forwarding rule or backend service"]
+
+
+class TargetGroupAttrs(CommonAttrs, total=False):
+    """``lb.target_group``: an ELBv2 target group with its targets' health."""
+
+    protocol: Annotated[str | None, "target protocol"]
+    port: Annotated[int | None, "target port"]
+    target_type: Annotated[str | None, "instance, ip, lambda, alb"]
+    load_balancers: Annotated[list[str], "load balancer ARNs using it"]
+    health_check: Annotated[dict[str, Any] | None, "protocol, port, path, interval_s, timeout_s, thresholds, matcher"]
+    healthy: Annotated[int | None, "targets reported healthy"]
+    unhealthy: Annotated[int | None, "targets reported unhealthy"]
+    targets: Annotated[list[dict[str, Any]], "registered targets: id, port, state, reason"]
+
+
+class BackendAttrs(CommonAttrs, total=False):
+    """``lb.backend``: a GCE backend service with the health of its backends."""
+
+    protocol: Annotated[str | None, "backend protocol"]
+    scheme: Annotated[str | None, "load balancing scheme"]
+    is_global: Annotated[bool | None, "a global backend service"]
+    backends: Annotated[list[dict[str, Any]], "backends: group, healthy and unhealthy counts"]
+    health_checks: Annotated[list[str], "health check paths"]
+    healthy: Annotated[int | None, "backends reported healthy"]
+    unhealthy: Annotated[int | None, "backends reported unhealthy"]
+    health_unknown_groups: Annotated[list[str], "backend groups whose health could not be read"]
+
+
+class ZoneAttrs(CommonAttrs, total=False):
+    """``dns.zone``: a hosted zone with its delegation set."""
+
+    fqdn: Annotated[str | None, "the zone's name"]
+    nameservers: Annotated[list[str] | None, "authoritative nameserver names; None: could not be read"]
+    private: Annotated[bool | None, "a private (VPC) zone"]
+    record_count: Annotated[int | None, "number of record sets"]
+    comment: Annotated[str | None, "the zone's comment"]
+    vpcs: Annotated[list[dict[str, Any]], "VPCs a private zone is attached to"]
+
+
+class AliasTarget(TypedDict, total=False):
+    dns_name: str
+    hosted_zone_id: str | None
+    evaluate_target_health: bool
+
+
+class RecordAttrs(CommonAttrs, total=False):
+    """``dns.record``: one record set (Route 53), with its routing policy."""
+
+    zone_id: Annotated[str | None, "hosted zone id"]
+    zone: Annotated[str | None, "hosted zone name"]
+    type: Annotated[str | None, "record type (A, AAAA, CNAME, …)"]
+    ttl: Annotated[int | None, "TTL, seconds (None for alias records)"]
+    values: Annotated[list[str], "record values"]
+    alias: Annotated[AliasTarget | None, "alias target: dns_name, hosted_zone_id, evaluate_target_health"]
+    failover: Annotated[str | None, "failover role: PRIMARY / SECONDARY"]
+    set_identifier: Annotated[str | None, "set identifier"]
+    health_check_id: Annotated[str | None, "the health check governing the record"]
+    weight: Annotated[int | None, "weighted routing weight"]
+    latency_region: Annotated[str | None, "latency routing region"]
+    geo: Annotated[dict[str, Any] | None, "geolocation routing location"]
+    multivalue: Annotated[bool | None, "multivalue answer record"]
+
+
+class HealthCheckAttrs(CommonAttrs, total=False):
+    """``dns.health_check``: what decides DNS failover (a Route 53 health check, a Traffic Manager
+    profile's endpoint monitor). Detection time is ``interval_s`` x ``failure_threshold``."""
+
+    type: Annotated[str | None, "Route 53 type: HTTP, HTTPS, TCP, CALCULATED, CLOUDWATCH_METRIC, RECOVERY_CONTROL…"]
+    ip: Annotated[str | None, "address probed"]
+    fqdn: Annotated[str | None, "name probed (Route 53) or the profile's DNS name (Traffic Manager)"]
+    port: Annotated[int | None, "port probed"]
+    path: Annotated[str | None, "path probed"]
+    protocol: Annotated[str | None, "monitor protocol (Traffic Manager)"]
+    search_string: Annotated[str | None, "string the response must contain"]
+    interval_s: Annotated[float | None, "seconds between probes"]
+    timeout_s: Annotated[float | None, "probe timeout, seconds"]
+    failure_threshold: Annotated[int | None, "failed probes before unhealthy"]
+    inverted: Annotated[bool | None, "the health status is inverted"]
+    disabled: Annotated[bool | None, "disabled (Route 53 then treats it as healthy)"]
+    measure_latency: Annotated[bool | None, "Route 53 measures latency"]
+    regions: Annotated[list[str], "checker regions"]
+    children: Annotated[list[str], "child health checks of a calculated check"]
+    status: Annotated[str | None, "healthy / unhealthy / unknown now"]
+    status_reason: Annotated[str | None, "why the status is unknown"]
+    checkers: Annotated[list[dict[str, Any]] | None, "each checker's region and report"]
+    routing_method: Annotated[str | None, "Traffic Manager routing method (Priority = failover)"]
+    profile_status: Annotated[str | None, "Traffic Manager profile status"]
+    monitor_status: Annotated[str | None, "Traffic Manager profile monitor status"]
+    ttl: Annotated[int | None, "Traffic Manager DNS TTL"]
+    endpoints: Annotated[
+        list[dict[str, Any]],
+        "Traffic Manager endpoints: name, type, target, target_resource_id, location, priority, weight, status, "
+        "monitor_status",
+    ]
+
+
+class DatabaseAttrs(CommonAttrs, total=False):
+    """``db.instance`` / ``db.cluster``: a managed database with its replication links."""
+
+    engine: Annotated[str | None, "engine (postgres, mysql, aurora-postgresql, …)"]
+    version: Annotated[str | None, "engine version"]
+    instance_class: Annotated[str | None, "instance class / size"]
+    multi_az: Annotated[bool | None, "synchronous standby in another zone"]
+    cluster: Annotated[str | None, "the cluster an instance belongs to"]
+    members: Annotated[list[dict[str, Any]], "cluster members: id, writer"]
+    replica_source: Annotated[str | None, "the primary this replica copies (id or ARN); None for a primary"]
+    replica_source_region: Annotated[str | None, "region of the replica's source"]
+    replica_source_cluster: Annotated[str | None, "source cluster of an instance replica"]
+    replicas: Annotated[list[str], "replicas of this database (ids or ARNs)"]
+    replica_clusters: Annotated[list[str], "cluster replicas of this database"]
+    replication_mode: Annotated[str | None, "RDS ReplicaMode (open-read-only, mounted)"]
+    replication_role: Annotated[str | None, "Azure replication role"]
+    replica_lag_s: Annotated[float | None, "replication lag, seconds (CloudWatch ReplicaLag); None: not read"]
+    latest_restorable_time: Annotated[str | None, "newest point-in-time restore target (ISO 8601)"]
+    backup_retention_days: Annotated[int | None, "backup retention, days"]
+    geo_redundant_backup: Annotated[bool | None, "Azure: backups copied to the paired region"]
+    high_availability: Annotated[str | None, "Azure high availability mode"]
+    global_cluster: Annotated[str | None, "Aurora global database id"]
+    storage_encrypted: Annotated[bool | None, "storage encrypted"]
+    endpoint: Annotated[str | None, "endpoint address"]
+    reader_endpoint: Annotated[str | None, "cluster reader endpoint"]
+    port: Annotated[int | None, "port"]
+    publicly_accessible: Annotated[bool | None, "reachable from the internet"]
+    secondary_zone: Annotated[str | None, "zone of the Multi-AZ standby"]
+
+
+class ReplicationRule(TypedDict, total=False):
+    id: str | None
+    status: str | None
+    priority: int | None
+    destination_bucket: str
+    destination_region: str | None
+    destination_account: str | None
+    storage_class: str | None
+    replication_time_control: str | None
+
+
+class Replication(TypedDict, total=False):
+    role: str | None
+    rules: list[ReplicationRule]
+
+
+class BucketAttrs(CommonAttrs, total=False):
+    """``storage.bucket``: an S3 bucket or Azure storage account, with where its objects are copied."""
+
+    versioning: Annotated[str | None, "S3 versioning status"]
+    mfa_delete: Annotated[str | None, "S3 MFA delete"]
+    replication: Annotated[
+        Replication | str | None,
+        "S3: {role, rules[...]} (None: could not be read); Azure: the redundancy (LRS, ZRS, GRS, GZRS, …)",
+    ]
+    geo_redundant: Annotated[bool | None, "Azure: a geo-redundant SKU (a copy in the paired region)"]
+
+
+class RegionAttrs(CommonAttrs, total=False):
+    """``region``: a provider region with its quotas."""
+
+    quotas: Annotated[dict[str, dict[str, float]], "quota metric -> {limit, usage} (GCP CPUS, N2_CPUS, …)"]
+
+
+class ResourceGroupAttrs(CommonAttrs, total=False):
+    """``resource_group``: an Azure resource group (locks on it protect what it holds)."""
+
+
+class LockAttrs(CommonAttrs, total=False):
+    """``lock``: an Azure management lock."""
+
+    level: Annotated[str | None, "CanNotDelete / ReadOnly"]
+    scope: Annotated[str | None, "the id it protects (a resource, group or subscription)"]
+
+
+class OtherAttrs(CommonAttrs, total=False):
+    """``other``: inventoried but not a kind the checks read."""
+
+
+ATTRS: dict[Kind, type] = {
+    Kind.COMPUTE_INSTANCE: InstanceAttrs,
+    Kind.COMPUTE_GROUP: GroupAttrs,
+    Kind.LB: LbAttrs,
+    Kind.LB_TARGET_GROUP: TargetGroupAttrs,
+    Kind.LB_BACKEND: BackendAttrs,
+    Kind.DNS_ZONE: ZoneAttrs,
+    Kind.DNS_RECORD: RecordAttrs,
+    Kind.DNS_HEALTH_CHECK: HealthCheckAttrs,
+    Kind.DB_INSTANCE: DatabaseAttrs,
+    Kind.DB_CLUSTER: DatabaseAttrs,
+    Kind.STORAGE_BUCKET: BucketAttrs,
+    Kind.REGION: RegionAttrs,
+    Kind.RESOURCE_GROUP: ResourceGroupAttrs,
+    Kind.LOCK: LockAttrs,
+    Kind.OTHER: OtherAttrs,
+}
+
+
+_DECLARED: dict[Kind, frozenset[str]] = {k: frozenset(get_type_hints(t)) for k, t in ATTRS.items()}
+
+
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.COMPUTE_INSTANCE]) -> InstanceAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.COMPUTE_GROUP]) -> GroupAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.LB]) -> LbAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.LB_TARGET_GROUP]) -> TargetGroupAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.LB_BACKEND]) -> BackendAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.DNS_ZONE]) -> ZoneAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.DNS_RECORD]) -> RecordAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.DNS_HEALTH_CHECK]) -> HealthCheckAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.DB_INSTANCE, Kind.DB_CLUSTER]) -> DatabaseAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.STORAGE_BUCKET]) -> BucketAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.REGION]) -> RegionAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.LOCK]) -> LockAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Kind | None = None) -> CommonAttrs: ...
+def attrs_of(r: Resource, kind: Kind | None = None) -> Any:
+    """``r.attrs`` as its kind's declared type. A declared key the provider left out reads as ``None``
+    (unknown); an undeclared one is a mypy error, and a KeyError should it get past. Asking for the
+    wrong kind is a bug in the caller."""
+    if kind is not None and r.kind != kind and {r.kind, kind} != {Kind.DB_INSTANCE, Kind.DB_CLUSTER}:
+        raise TypeError(f"{r.native_id} is a {r.kind}, not a {kind}")
+    return _View(r.attrs, _DECLARED[Kind(r.kind)])
+
+
+class _View(dict[str, Any]):
+    """A copy of a resource's attrs where a declared but absent key reads as None."""
+
+    __slots__ = ("_declared",)
+
+    def __init__(self, attrs: dict[str, Any], declared: frozenset[str]) -> None:
+        super().__init__(attrs)
+        self._declared = declared
+
+    def __missing__(self, key: str) -> None:
+        if key in self._declared:
+            return None
+        raise KeyError(key)
+
+
+def declared_keys(kind: Kind | str) -> frozenset[str]:
+    return _DECLARED[Kind(kind)]
+
+
+def describe(kind: Kind) -> list[tuple[str, str, str]]:
+    """(key, type, doc) of each declared key."""
+    return _rows(ATTRS[kind])
+
+
+def _type_name(t: Any) -> str:
+    text = str(t).replace("typing.", "").replace("<class '", "").replace("'>", "")
+    return text.replace("failover.attrs.", "").replace("__main__.", "")
+
+
+def render_doc() -> str:
+    """docs/attrs.md: every kind's declared attrs. ``python -m failover.attrs > docs/attrs.md``."""
+    lines = [
+        "# Resource attributes",
+        "",
+        "Generated from `failover/attrs.py` by `python -m failover.attrs > docs/attrs.md`.",
+        "What each normalized resource kind carries in `attrs` (in `failover inventory --format json` and the",
+        "store). Keys are the same across providers for the same idea; a key a provider does not fill, or",
+        "fills with `null`, means the provider did not say: never \"no\".",
+    ]
+    common = set(get_type_hints(CommonAttrs))
+    sections: list[tuple[str, type, list[str]]] = [("any kind", CommonAttrs, sorted(common))]
+    seen: set[type] = set()
+    for t in ATTRS.values():
+        if t in seen:
+            continue
+        seen.add(t)
+        names = ", ".join(f"`{k}`" for k, v in ATTRS.items() if v is t)
+        sections.append((names, t, [k for k in get_type_hints(t) if k not in common]))
+    for title, t, keys in sections:
+        doc = " ".join((t.__doc__ or "").split())
+        lines += ["", f"## {title}", "", doc, "", "| key | type | meaning |", "|---|---|---|"]
+        rows = {key: (type_name.replace("|", "\\|"), text) for key, type_name, text in _rows(t)}
+        lines += [f"| `{k}` | `{rows[k][0]}` | {rows[k][1]} |" for k in keys]
+    return "\n".join(lines) + "\n"
+
+
+def _rows(t: type) -> list[tuple[str, str, str]]:
+    hints = get_type_hints(t, include_extras=True)
+    out = []
+    for key, hint in hints.items():
+        doc = hint.__metadata__[0] if hasattr(hint, "__metadata__") else ""
+        base = hint.__origin__ if hasattr(hint, "__metadata__") else hint
+        out.append((key, _type_name(base), doc))
+    return out
+
+
+if __name__ == "__main__":
+    print(render_doc(), end="")
