@@ -11,6 +11,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from failover.attrs import declared_keys
 from failover.model import Inventory, Resource
 from failover.sandbox.gcp import BASE, FakeGcp, seed_demo
 from failover.schema import Account
@@ -317,7 +318,7 @@ def test_forwarding_rules_regional_and_global(
     assert internal.attrs["scheme"] == "INTERNAL"
     assert internal.tags == {"app": "api"}
     public = one(inv, "lb", "pub-fr")
-    assert (public.region, public.attrs["global"]) == ("", True)
+    assert (public.region, public.attrs["is_global"]) == ("", True)
     assert public.native_id == "projects/acme/global/forwardingRules/pub-fr"
     assert public.attrs["target"] == "projects/acme/global/targetHttpsProxies/pub"
     # global rules come from the aggregated list's ``global`` scope: one listing, no second call
@@ -585,6 +586,21 @@ def test_adapter_only_reads_and_every_request_needs_a_permission_in_the_role(
         assert permission in role, f"{req.method} {req.path} needs {permission!r}, not in the custom role"
         used.add(permission)
     assert used == role  # the demo exercises every call, so no permission in the role is superfluous
+
+
+def test_every_attr_the_adapter_fills_is_declared_for_its_kind(
+    gcp_fake: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
+) -> None:
+    seed_demo(gcp_fake, "acme-prod", "acme-dr")
+    gcp_fake.add_group("acme-dr", "api", region="us-east1", target_size=1)
+    gcp_fake.add_backend_service("acme-dr", "run", serverless_negs=["regions/us-east1/networkEndpointGroups/run"])
+    gcp_fake.add_forwarding_rule("acme-dr", "int", region="us-east1", ip_address="10.0.0.1")
+    inv = gcp_adapter.inventory(gcp_account("acme-prod", "acme-dr"))
+    kinds = {r.kind for r in inv.resources}
+    assert kinds == {"compute.instance", "compute.group", "region", "lb", "lb.backend"}
+    for r in inv.resources:
+        undeclared = set(r.attrs) - declared_keys(r.kind)
+        assert not undeclared, f"{r.kind} {r.name}: {sorted(undeclared)} not in failover/attrs.py"
 
 
 def test_anonymous_credentials_need_a_loopback_endpoint() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from failover.attrs import attrs_of
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
 from failover.checks.registry import check, info
@@ -110,27 +111,27 @@ def quota_room(ev: Evidence, deficit: float) -> QuotaRoom | None:
             room.growth += sum(_growth(g) for g in groups)
             continue
         checked = True
-        regions.update({(str(r.attrs.get("project") or ""), r.region or r.name): r for r in reported})
+        regions.update({(attrs_of(r, Kind.REGION)["project"] or "", r.region or r.name): r for r in reported})
         for g in groups:
             growth = _growth(g)
             if not growth:
                 continue
-            project = str(g.attrs.get("project") or "")
+            group = attrs_of(g, Kind.COMPUTE_GROUP)
+            project = group["project"] or ""
             region = regions.get((project, g.region))
-            metric = g.attrs.get("cpu_quota_metric")
+            metric = group["cpu_quota_metric"]
             if region is None:
                 room.unknown.append(f"no quotas reported for region {g.region} (group {g.name})")
                 continue
-            if region.attrs.get("quota_warning"):
-                room.unknown.append(
-                    f"region {region.name} quotas could not be loaded ({region.attrs['quota_warning']})"
-                )
+            warning = attrs_of(region, Kind.REGION)["quota_warning"]
+            if warning:
+                room.unknown.append(f"region {region.name} quotas could not be loaded ({warning})")
                 continue
             if not metric:
                 room.unknown.append(f"group {g.name}: CPU quota unknown (machine type unknown)")
                 continue
-            if metric not in (region.attrs.get("quotas") or {}):
-                mtype = g.attrs.get("machine_type") or "its machine type"
+            if metric not in (attrs_of(region, Kind.REGION)["quotas"] or {}):
+                mtype = group["machine_type"] or "its machine type"
                 room.unknown.append(f"region {region.name} reports no {metric} quota (group {g.name}, {mtype})")
                 continue
             by_metric[(project, region.name, metric)] = by_metric.get((project, region.name, metric), 0.0) + growth
@@ -139,7 +140,7 @@ def quota_room(ev: Evidence, deficit: float) -> QuotaRoom | None:
         return None
     within: dict[str, float] = {}
     for (project, region_name, metric), growth in sorted(by_metric.items()):
-        free = _free(regions[(project, region_name)].attrs["quotas"][metric])
+        free = _free(attrs_of(regions[(project, region_name)], Kind.REGION)["quotas"][metric])
         needed = min(growth, deficit)
         if free < needed - 1e-9:
             room.problems.append(
@@ -147,11 +148,11 @@ def quota_room(ev: Evidence, deficit: float) -> QuotaRoom | None:
             )
         within[project] = within.get(project, 0.0) + min(growth, max(free, 0.0))
     for project, growth in sorted(by_project.items()):
-        region = next(r for (p, _n), r in regions.items() if p == project)
-        if "project_quotas" not in region.attrs:  # this provider has no project-wide CPU quota
+        region_attrs = attrs_of(next(r for (p, _n), r in regions.items() if p == project), Kind.REGION)
+        if "project_quotas" not in region_attrs:  # this provider has no project-wide CPU quota
             room.growth += within.get(project, 0.0)
             continue
-        project_quotas = region.attrs["project_quotas"]
+        project_quotas = region_attrs["project_quotas"]
         if project_quotas is None or PROJECT_CPU_QUOTA not in project_quotas:
             room.unknown.append(f"project {project or '?'} {PROJECT_CPU_QUOTA} quota unknown")
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from failover.attrs import attrs_of
 from failover.checks.common import from_observation, join, worst
 from failover.checks.evidence import Evidence
 from failover.checks.registry import check, info
@@ -64,8 +65,9 @@ def secondary_health(ev: Evidence) -> list[Finding]:
             elif r.kind == Kind.LB_BACKEND and "healthy" in r.attrs:
                 healthy = int(r.attrs.get("healthy") or 0)
                 unhealthy = int(r.attrs.get("unhealthy") or 0)
-                unread = r.attrs.get("health_unknown_groups") or []
-                if not (healthy or unhealthy or unread) and r.attrs.get("unmonitored_backends"):
+                backend = attrs_of(r, Kind.LB_BACKEND)
+                unread = backend["health_unknown_groups"] or []
+                if not (healthy or unhealthy or unread) and backend["unmonitored_backends"]:
                     continue  # serverless/internet NEGs only: the API reports no health; the probes decide
                 checked.append(f"backend service {r.name}")
                 if unread and healthy == 0:
