@@ -88,8 +88,10 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
     """Sum running compute. A group's ``capacity.instances`` is the members that run now (never its
     desired size: a group that wants 3 and runs 1 carries the load of 1); ``None`` there means the
     provider could not say, and the site's capacity is unknown. A group adds only members not already
-    listed as instances (uniform Azure scale sets list none; ASG and MIG members are instances too),
-    and its max size gives the headroom."""
+    listed as instances (uniform Azure scale sets list none; ASG and MIG members are instances too); a
+    member whose VM runs but which the group does not count (an ASG instance in Standby or Terminating,
+    a MIG member being verified or failing its autohealing check) is taken back out. Its max size gives
+    the headroom."""
     resources = list(resources)
     all_instances = [r for r in resources if r.kind == Kind.COMPUTE_INSTANCE]
     instances = [r for r in all_instances if is_running(r)]
@@ -117,7 +119,7 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
         if desired is not None and running < desired:
             shortfalls.append(f"group {name} runs {running} of {desired} desired")
         per = per_instance_vcpu(g)
-        unlisted = max(0, running - listed)
+        unlisted = running - listed  # < 0: running VMs the group does not count as serving
         if unlisted:
             count += unlisted
             if per is None:
@@ -128,7 +130,7 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
         if max_size is None or per is None:
             headroom_known = False
         else:
-            headroom += max(0, max_size - max(running, listed)) * per
+            headroom += max(0, max_size - running) * per
     total = None if unknown else vcpu
     max_vcpu = None if total is None or not headroom_known else total + headroom
     return SiteCapacity(

@@ -94,6 +94,19 @@ def test_group_that_wants_four_but_runs_one_fails_capacity_ratio_with_the_shortf
     assert "group checkout-mig: 1 of 4 instances in service" in reason
 
 
+def test_running_vms_the_group_is_verifying_or_autohealing_are_not_capacity(gcp_fake: FakeGcp) -> None:
+    secondary(gcp_fake, target=2, running=2)
+    mig = f"projects/{PROJECT}/zones/{ZONE}/instanceGroupManagers/checkout-mig"
+    for name, kw in (
+        ("checkout-mig-v", {"member_action": "VERIFYING"}),
+        ("checkout-mig-u", {"member_health": "UNHEALTHY"}),
+    ):
+        gcp_fake.add_instance(PROJECT, ZONE, name, machine_type="n2-standard-4", labels=LABELS, created_by=mig, **kw)
+    statuses, reason = judge(gcp_fake, "capacity.ratio")  # four VMs RUNNING, two serving
+    assert statuses == [FAIL]
+    assert reason == "secondary 8 vCPU / primary 16 vCPU = 0.50 (target 1)"
+
+
 def test_group_running_every_member_passes_capacity(gcp_fake: FakeGcp) -> None:
     secondary(gcp_fake, target=4, running=4)
     assert judge(gcp_fake, "capacity.ratio") == (
