@@ -84,17 +84,27 @@ class GroupAttrs(CommonAttrs, total=False):
     max_size: Annotated[int | None, "largest size the group may grow to (ASG MaxSize, autoscaler max)"]
     vcpu_per_instance: Annotated[float | None, "vCPU of one member (template or sku size)"]
     memory_mib_per_instance: Annotated[int | None, "memory of one member, MiB"]
-    in_service: Annotated[int | None, "members in service (ASG InService)"]
+    in_service: Annotated[
+        int | None, "members in service now (ASG InService; MIG RUNNING members the group is not acting on)"
+    ]
     unhealthy: Annotated[int | None, "members reported unhealthy"]
     stable: Annotated[bool | None, "the group is not changing members (MIG status.isStable)"]
     instances: Annotated[list[dict[str, Any]], "members: id, lifecycle_state, health, type, zone"]
-    instance_ids: Annotated[list[str], "member instance ids"]
+    instance_ids: Annotated[list[str], "member instance ids (GCE: instance paths of members whose VM exists)"]
+    not_serving: Annotated[
+        list[str], "MIG members that do not count as running, with why: `web-2 (STAGING, CREATING)` (first 20)"
+    ]
+    cpu_quota_metric: Annotated[
+        str | None, "regional CPU quota its members count against (GCP: CPUS for N1/E2, N2_CPUS, C2_CPUS, …)"
+    ]
     instance_group: Annotated[str | None, "GCE instance group path the MIG manages"]
     instance_template: Annotated[str | None, "GCE instance template path"]
     machine_type: Annotated[str | None, "GCE machine type of the template"]
     vm_size: Annotated[str | None, "Azure VM size of the scale set"]
     autoscaled: Annotated[bool | None, "an autoscaler governs the size"]
-    current_actions: Annotated[dict[str, int] | None, "MIG currentActions counters"]
+    current_actions: Annotated[
+        dict[str, int] | None, "MIG currentActions: every counter (none, creating, verifying, …), snake_case"
+    ]
     launch_template: Annotated[dict[str, Any] | None, "ASG launch template"]
     launch_configuration: Annotated[str | None, "ASG launch configuration name"]
     target_group_arns: Annotated[list[str], "ELBv2 target groups the ASG registers with"]
@@ -154,11 +164,15 @@ class BackendAttrs(CommonAttrs, total=False):
     protocol: Annotated[str | None, "backend protocol"]
     scheme: Annotated[str | None, "load balancing scheme"]
     is_global: Annotated[bool | None, "a global backend service"]
-    backends: Annotated[list[dict[str, Any]], "backends: group, healthy and unhealthy counts"]
+    backends: Annotated[list[str], "backend group paths (instance groups and network endpoint groups)"]
     health_checks: Annotated[list[str], "health check paths"]
-    healthy: Annotated[int | None, "backends reported healthy"]
-    unhealthy: Annotated[int | None, "backends reported unhealthy"]
+    health: Annotated[list[dict[str, Any]], "getHealth entries: group, instance, ipAddress, port, healthState"]
+    healthy: Annotated[int | None, "endpoints reported HEALTHY"]
+    unhealthy: Annotated[int | None, "endpoints in any other state (UNHEALTHY, DRAINING, TIMEOUT, UNKNOWN)"]
     health_unknown_groups: Annotated[list[str], "backend groups whose health could not be read"]
+    unmonitored_backends: Annotated[
+        list[str], "backends the API reports no health for (regional/global NEGs: serverless, PSC, internet)"
+    ]
 
 
 class ZoneAttrs(CommonAttrs, total=False):
@@ -307,6 +321,11 @@ class RegionAttrs(CommonAttrs, total=False):
     """``region``: a provider region with its quotas."""
 
     quotas: Annotated[dict[str, dict[str, float]], "quota metric -> {limit, usage} (GCP CPUS, N2_CPUS, …)"]
+    quota_warning: Annotated[str | None, "why the region's quotas may be missing (GCP quotaStatusWarning)"]
+    project_quotas: Annotated[
+        dict[str, dict[str, float]] | None,
+        "the project's quotas, metric -> {limit, usage} (GCP CPUS_ALL_REGIONS); None: could not be read",
+    ]
 
 
 class ResourceGroupAttrs(CommonAttrs, total=False):
@@ -422,7 +441,7 @@ def render_doc() -> str:
         "Generated from `failover/attrs.py` by `python -m failover.attrs > docs/attrs.md`.",
         "What each normalized resource kind carries in `attrs` (in `failover inventory --format json` and the",
         "store). Keys are the same across providers for the same idea; a key a provider does not fill, or",
-        "fills with `null`, means the provider did not say: never \"no\".",
+        'fills with `null`, means the provider did not say: never "no".',
     ]
     common = set(get_type_hints(CommonAttrs))
     sections: list[tuple[str, type, list[str]]] = [("any kind", CommonAttrs, sorted(common))]

@@ -138,10 +138,12 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
     """Sum running compute. A group's ``capacity.instances`` is the members that run now (never its
     desired size: a group that wants 3 and runs 1 carries the load of 1); ``None`` there means the
     provider could not say, and the site's capacity is unknown. A group adds only members not already
-    listed as instances (uniform Azure scale sets list none; ASG and MIG members are instances too),
-    and its max size gives the headroom (max size and desired size count the group's own unit: weighted
-    ASGs compare running units). Warm-pool members are not running capacity: they are counted apart,
-    as a faster way to the headroom."""
+    listed as instances (uniform Azure scale sets list none; ASG and MIG members are instances too); a
+    member whose VM runs but which the group does not count (an ASG instance in Standby or Terminating,
+    a MIG member being verified or failing its autohealing check) is taken back out. Its max size gives
+    the headroom (max size and desired size count the group's own unit: weighted ASGs compare running
+    units). Warm-pool members are not running capacity: they are counted apart, as a faster way to the
+    headroom."""
     resources = list(resources)
     all_instances = [r for r in resources if r.kind == Kind.COMPUTE_INSTANCE]
     instances = [r for r in all_instances if is_running(r)]
@@ -176,7 +178,7 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
             else:
                 warm += int(g.attrs["warm_instances"])
         per = per_instance_vcpu(g)
-        unlisted = max(0, running - listed)
+        unlisted = running - listed  # < 0: running VMs the group does not count as serving
         if unlisted:
             count += unlisted
             if per is None:
@@ -185,7 +187,7 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
                 vcpu += per * unlisted
         max_size = group_max_size(g)
         per_unit = _vcpu_per_unit(g, per)
-        units = group_running_units(g) if group_unit(g) != "instances" else float(max(running, listed))
+        units = group_running_units(g) if group_unit(g) != "instances" else float(running)
         if max_size is None or per_unit is None or units is None:
             headroom_known = False
         else:

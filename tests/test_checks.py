@@ -121,6 +121,7 @@ def _scale_secondary(instances: int, max_size: int = 10):
             "max_size": max_size,
             "stable": True,
             "vcpu_per_instance": 4,
+            "cpu_quota_metric": "CPUS",
             "instance_ids": [f"gce-{n}" for n in range(1, instances + 1)],
         },
     )
@@ -130,6 +131,21 @@ def test_secondary_scaled_to_zero_fails_capacity_ratio():
     ev = f.evidence(inventories=_scale_secondary(0))
     assert statuses(ev, "capacity.ratio") == [FAIL]
     assert "0.00" in reasons(ev, "capacity.ratio")
+
+
+def test_running_members_the_group_does_not_count_are_not_capacity():
+    # four member VMs run, but the group counts two as serving (the others: verifying, failing autohealing)
+    invs = f.replace_resource(
+        f.ready_inventory(),
+        "mig-checkout",
+        capacity=Capacity(vcpu=8, instances=2),
+        attrs={"desired": 4, "max_size": 10, "vcpu_per_instance": 4, "instance_ids": [f"gce-{n}" for n in range(1, 5)]},
+    )
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "capacity.ratio") == [FAIL]
+    assert reasons(ev, "capacity.ratio") == (
+        "secondary 8 vCPU / primary 16 vCPU = 0.50 (target 1); group mig-checkout runs 2 of 4 desired"
+    )
 
 
 def test_secondary_that_can_scale_passes_headroom_but_fails_ratio():

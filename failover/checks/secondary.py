@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from failover.attrs import attrs_of
 from failover.checks.common import from_observation, join, worst
 from failover.checks.dns import failover_records
 from failover.checks.evidence import Evidence
@@ -25,7 +26,9 @@ TLS_WARN_DAYS = 30
     doc="""Probes every endpoint of every secondary site, by its own URL and as the workload's public
     name (the site's address with the public hostname as SNI and Host, which is what users get after
     a DNS failover), and reads the provider's own health signals: load-balancer target health,
-    managed-instance-group stability, Auto Scaling group InService count. A target group with no
+    managed-instance-group stability, Auto Scaling group InService count (and a MIG's running members).
+    Backends the provider reports no health for (GCP serverless and internet NEGs) are left to the
+    endpoint probes; backend health that could not be read is unknown. A target group with no
     registered targets or none healthy fails when a SECONDARY alias record evaluates its load balancer's
     target health (Route 53 then treats the secondary as unhealthy); reached any other way, an empty
     target group of a site whose probes pass is idle (blue/green, pilot light) and only warns. A
@@ -68,8 +71,15 @@ def secondary_health(ev: Evidence) -> list[Finding]:
             elif r.kind == Kind.LB_BACKEND and "healthy" in r.attrs:
                 healthy = int(r.attrs.get("healthy") or 0)
                 unhealthy = int(r.attrs.get("unhealthy") or 0)
+                backend = attrs_of(r, Kind.LB_BACKEND)
+                unread = backend["health_unknown_groups"] or []
+                if not (healthy or unhealthy or unread) and backend["unmonitored_backends"]:
+                    continue  # serverless/internet NEGs only: the API reports no health; the probes decide
                 checked.append(f"backend service {r.name}")
-                if healthy == 0:
+                if unread and healthy == 0:
+                    statuses.append(FindingStatus.UNKNOWN)
+                    problems.append(f"backend service {r.name}: health of {len(unread)} backends could not be read")
+                elif healthy == 0:
                     statuses.append(FindingStatus.FAIL)
                     problems.append(f"backend service {r.name}: no healthy backends")
                 elif unhealthy:
