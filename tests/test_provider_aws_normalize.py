@@ -81,3 +81,20 @@ def test_attribute_based_group_counts_vcpu_and_a_missing_weight_is_unknown() -> 
     assert running_units("memory-mib", members, types) == 16384.0
     assert running_units("instances", members, types) == 2.0
     assert running_units("units", members, types) is None
+
+
+def test_group_deletion_protection_levels_and_an_sdk_that_cannot_read_them() -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from providers.aws.autoscaling import normalize_group
+
+    ctx = cast(Any, SimpleNamespace(resource=lambda **kw: SimpleNamespace(**kw)))
+    group = {"AutoScalingGroupName": "web", "DesiredCapacity": 1, "Instances": []}
+    levels = {}
+    for level in ("prevent-all-deletion", "prevent-force-deletion", "none", None):
+        g = group | ({"DeletionProtection": level} if level else {})
+        levels[level] = normalize_group(ctx, "us-east-1", g, {}).attrs["deletion_protection"]
+    assert levels == {"prevent-all-deletion": True, "prevent-force-deletion": True, "none": False, None: False}
+    old_sdk = normalize_group(ctx, "us-east-1", group, {}, knows_protection=False).attrs
+    assert old_sdk["deletion_protection"] is None and "deletion protection unknown" in old_sdk["notes"][0]

@@ -35,7 +35,12 @@ def read_groups(ctx: Ctx, region: str) -> list[Resource]:
             warm[name] = None
         else:
             warm[name] = members
-    return [normalize_group(ctx, region, g, types, warm.get(g["AutoScalingGroupName"], [])) for g in groups]
+    # An SDK older than the DeletionProtection field drops it from every answer: unknown, not "none".
+    knows_protection = "DeletionProtection" in client.meta.service_model.shape_for("AutoScalingGroup").members
+    return [
+        normalize_group(ctx, region, g, types, warm.get(g["AutoScalingGroupName"], []), knows_protection)
+        for g in groups
+    ]
 
 
 def _weight(member: dict[str, Any]) -> float | None:
@@ -86,6 +91,7 @@ def normalize_group(
     g: dict[str, Any],
     types: dict[str, tuple[float | None, int | None]],
     warm: list[dict[str, Any]] | None = None,
+    knows_protection: bool = True,
 ) -> Resource:
     members = g.get("Instances", [])
     in_service = [m for m in members if m.get("LifecycleState") == "InService"]
@@ -99,7 +105,8 @@ def normalize_group(
         "LaunchTemplateSpecification"
     )
     unit = capacity_unit(g)
-    level = g.get("DeletionProtection") or "none"  # absent: the documented default, none
+    # Absent from the answer: the documented default, none (unless the SDK cannot read the field at all).
+    level = g.get("DeletionProtection") or ("none" if knows_protection else None)
     attrs: dict[str, Any] = {
         "desired": g.get("DesiredCapacity"),
         "min_size": g.get("MinSize"),
@@ -110,7 +117,7 @@ def normalize_group(
         "unhealthy": len(unhealthy),
         "warm_instances": None if warm is None else sum(1 for m in warm if m.get("LifecycleState") in WARM_READY),
         "warm_pool_state": (g.get("WarmPoolConfiguration") or {}).get("PoolState"),
-        "deletion_protection": level in PROTECTED_LEVELS,
+        "deletion_protection": None if level is None else level in PROTECTED_LEVELS,
         "deletion_protection_level": level,
         "instances": [
             {
@@ -136,6 +143,8 @@ def normalize_group(
     notes = []
     if not known and in_service:
         notes.append("vCPU unknown: an in-service instance type could not be described")
+    if level is None:
+        notes.append("deletion protection unknown: this botocore does not know the DeletionProtection field")
     if attrs["running_units"] is None and in_service:
         notes.append(f"running {unit} unknown: a member's WeightedCapacity was not reported")
     if notes:

@@ -92,7 +92,9 @@ def read_lag(ctx: Ctx, region: str, metrics: list[LagMetric]) -> dict[str, float
     value is kept: RDS reports ``ReplicaLag = -1`` when replication is not running.
     """
     cloudwatch = ctx.clients("cloudwatch", region)
-    end = datetime.now(UTC)
+    # A window aligned to the 60 s period (CloudWatch's advice for GetMetricData), ending after now so
+    # the newest datapoint, however recent, is inside it (EndTime is exclusive).
+    end = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
     found: dict[str, float] = {}
     for start in range(0, len(metrics), QUERIES_PER_CALL):
         batch = metrics[start : start + QUERIES_PER_CALL]
