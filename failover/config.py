@@ -44,7 +44,8 @@ Loc = tuple[str | int, ...]
 
 MAX_CONFIG_BYTES = 10_000_000  # real configs are a few hundred kB at most
 MAX_DEPTH = 64  # nesting of mappings and lists; real configs nest about 8 deep
-_MAX_NODES = 200_000  # alias expansion ("billion laughs") guard; real configs have a few thousand
+_MAX_NODES = 200_000  # written and after alias expansion ("billion laughs"); real configs have a few thousand
+_MAX_PROBLEMS = 100
 _ENV_REF = re.compile(r"\$\$\{|\$\{(?P<body>[^{}]*)\}|\$\{")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENV_BODY = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>.*))?$", re.DOTALL)
@@ -218,6 +219,8 @@ class _Reader:
         try:
             loader = self._loader = _BoundedLoader(text)  # its reader checks the characters at once
             node = loader.get_single_node()
+        except _TooMany as err:
+            raise _fail([f"{self.source}:{err.line}: more than {_MAX_NODES} YAML nodes: not a config file"]) from None
         except _TooDeep as err:
             raise _fail([f"{self.source}:{err.line}: nested deeper than {MAX_DEPTH} levels"]) from None
         except yaml.MarkedYAMLError as err:
@@ -449,6 +452,10 @@ class _TooDeep(Exception):
         self.line = line
 
 
+class _TooMany(_TooDeep):
+    pass
+
+
 class _BadMerge(Exception):
     def __init__(self, message: str, node: Node) -> None:
         super().__init__(message)
@@ -456,14 +463,19 @@ class _BadMerge(Exception):
 
 
 class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing to compose nodes nested deeper than ``MAX_DEPTH``: its composer
-    recurses once per level, so 500 nested brackets would otherwise end in a RecursionError."""
+    """PyYAML's safe loader, refusing to compose nodes nested deeper than ``MAX_DEPTH`` (its composer
+    recurses once per level, so 500 nested brackets would end in a RecursionError) or more than
+    ``_MAX_NODES`` of them (10 MB of `[1,1,...]` would take minutes and gigabytes to compose)."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+        self._count = 0
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        self._count += 1
+        if self._count > _MAX_NODES:
+            raise _TooMany(int(self.peek_event().start_mark.line) + 1)
         if self._depth >= MAX_DEPTH:
             raise _TooDeep(int(self.peek_event().start_mark.line) + 1)
         self._depth += 1
@@ -490,12 +502,17 @@ def _yaml_message(source: str, err: yaml.MarkedYAMLError) -> str:
 
 
 def _fail(problems: list[str], source: str | None = None) -> ConfigError:
-    """One problem reads as one line; several get a header and one line each."""
-    if len(problems) == 1:
+    """One problem reads as one line; several get a header and one line each, at most
+    ``_MAX_PROBLEMS`` of them (a file of 100,000 unknown keys must not flood the terminal)."""
+    total = len(problems)
+    if total == 1:
         err = ConfigError(problems[0])
         err.problems = list(problems)
         return err
-    header = f"{source}: {len(problems)} problems" if source else f"{len(problems)} problems"
+    if total > _MAX_PROBLEMS:
+        more = f"{total - _MAX_PROBLEMS} more problems not shown: fix these first"
+        problems = [*problems[:_MAX_PROBLEMS], f"{source}: {more}" if source else more]
+    header = f"{source}: {total} problems" if source else f"{total} problems"
     return ConfigError(header, problems=problems)
 
 

@@ -193,6 +193,19 @@ def parse_http_url(value: str) -> str:
     return value
 
 
+def expand_user(path: str) -> Path:
+    """``Path(path).expanduser()``, with ValueError instead of RuntimeError for an unknown ``~user``."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        raise ValueError(f"cannot expand {path.split('/')[0]!r}: no such user's home directory") from None
+
+
+def _file_path(value: str) -> str:
+    expand_user(value)
+    return value
+
+
 def _host_port(value: str) -> str:
     parse_host_port(value, default_port=53)
     return value
@@ -201,7 +214,10 @@ def _host_port(value: str) -> str:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Email = Annotated[str, AfterValidator(_email)]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
-DnsServer = Annotated[str, AfterValidator(_host_port)]  # host[:port] of a DNS server (port 53 by default)
+DnsServer = Annotated[str, AfterValidator(_host_port)]
+FilePath = Annotated[
+    str, AfterValidator(_file_path)
+]  # a local file; ~ and ~user are expanded  # host[:port] of a DNS server (port 53 by default)
 
 
 def is_loopback_url(url: str | None) -> bool:
@@ -312,7 +328,7 @@ class Endpoint(_Strict):
     expect_json: dict[str, Any] | None = None  # {"$.status": "ok"}
     timeout: Duration = 10.0
     follow_redirects: bool = False
-    ca_file: str | None = None
+    ca_file: FilePath | None = None
     as_public_name: bool = True  # also probe this address with the workload's public name (SNI/Host)
 
     @model_validator(mode="after")
@@ -381,7 +397,7 @@ class Smtp(_Strict):
     username_env: str | None = None
     password_env: str | None = None
     timeout: Duration = 30.0
-    ca_file: str | None = None  # PEM bundle to trust for a relay with a private CA (default: tls.ca_file, system)
+    ca_file: FilePath | None = None  # PEM bundle to trust for a relay with a private CA (default: tls.ca_file, system)
 
 
 class MailSchedule(_Strict):
@@ -400,7 +416,7 @@ class Mail(_Strict):
 
 
 class Tls(_Strict):
-    ca_file: str | None = None
+    ca_file: FilePath | None = None
 
 
 class ScoringConfig(_Strict):

@@ -297,3 +297,25 @@ def test_duration_parser_bounds() -> None:
     for bad in (math.nan, math.inf, -1, 10**400, "\u0665s", "1e3s", True):
         with pytest.raises(ValueError):
             parse_duration(bad)
+
+
+def test_a_home_directory_of_an_unknown_user_is_a_located_error() -> None:
+    [problem] = problems("tls: {ca_file: ~no-such-user-here/ca.pem}\n")
+    assert problem == ("cfg.yaml:1: tls.ca_file: cannot expand '~no-such-user-here': no such user's home directory")
+    [problem] = problems("database: ~no-such-user-here/f.db\n")
+    assert problem.startswith("cfg.yaml:1: database: cannot expand '~no-such-user-here'")
+
+
+def test_a_file_of_too_many_nodes_stops_at_the_node_limit() -> None:
+    text = "a: [" + "1," * 250_000 + "1]\n"
+    [problem] = problems(text)
+    assert problem == "cfg.yaml:1: more than 200000 YAML nodes: not a config file"
+
+
+def test_thousands_of_problems_are_capped_to_one_screen_and_counted() -> None:
+    text = "".join(f"unknown{i}: 1\n" for i in range(500))
+    with pytest.raises(ConfigError) as info:
+        config_from_text(text, "cfg.yaml")
+    assert str(info.value).startswith("cfg.yaml: 500 problems\n")
+    assert len(info.value.problems) == 101
+    assert info.value.problems[-1] == "cfg.yaml: 400 more problems not shown: fix these first"

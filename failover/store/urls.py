@@ -62,7 +62,7 @@ def check_database_url(value: str) -> URL | Path:
 
 
 def _parse(value: str) -> URL | Path:
-    from failover.schema import check_host, control_character
+    from failover.schema import check_host, control_character, expand_user
 
     text = value.strip()
     if not text:
@@ -74,6 +74,7 @@ def _parse(value: str) -> URL | Path:
     if scheme is None:
         if "://" in text or not _looks_like_a_path(text):
             raise ValueError(f"not a database URL or a SQLite file path: {_hidden(text)}")
+        expand_user(text)
         return Path(text)
     driver = scheme.group(1)
     if driver not in _SQLITE_DRIVERS + _POSTGRES_DRIVERS:
@@ -95,6 +96,7 @@ def _parse(value: str) -> URL | Path:
         if url.host or url.username or url.password or port is not None:
             raise ValueError(f"a SQLite URL names a file, not a server, got {_hidden(text)}")
         _check_sqlite_options(url)
+        expand_user(url.database or "")
         return url
     if port is not None and not 0 < port < 65536:
         raise ValueError(f"expected a port 1-65535 in the database URL, got {port}")
