@@ -206,6 +206,14 @@ def _file_path(value: str) -> str:
     return value
 
 
+def _api_endpoint(value: str) -> str:
+    """An API endpoint override: an http(s) URL, or host[:port] (GCP's ``api_endpoint`` form)."""
+    if "://" in value:
+        return parse_http_url(value)
+    parse_host_port(value, default_port=443)
+    return value
+
+
 def _host_port(value: str) -> str:
     parse_host_port(value, default_port=53)
     return value
@@ -214,10 +222,13 @@ def _host_port(value: str) -> str:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Email = Annotated[str, AfterValidator(_email)]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+# host[:port] of a DNS server (port 53 by default)
 DnsServer = Annotated[str, AfterValidator(_host_port)]
-FilePath = Annotated[
-    str, AfterValidator(_file_path)
-]  # a local file; ~ and ~user are expanded  # host[:port] of a DNS server (port 53 by default)
+# a local file; ~ and ~user are expanded
+FilePath = Annotated[str, AfterValidator(_file_path)]
+HttpUrl = Annotated[str, AfterValidator(parse_http_url)]
+# an API endpoint override: an http(s) URL or host[:port]
+ApiEndpoint = Annotated[str, AfterValidator(_api_endpoint)]
 
 
 def is_loopback_url(url: str | None) -> bool:
@@ -258,7 +269,7 @@ class Account(_Strict):
     regions: list[str] = Field(default_factory=list)
     profile: str | None = None
     role_arn: str | None = None
-    endpoint_url: str | None = None
+    endpoint_url: ApiEndpoint | None = None
     # GCP
     project: str | None = None
     projects: list[str] = Field(default_factory=list)
@@ -266,7 +277,7 @@ class Account(_Strict):
     subscription: str | None = None
     subscriptions: list[str] = Field(default_factory=list)
     # GCP and Azure endpoint override (emulators, sovereign clouds)
-    endpoint: str | None = None
+    endpoint: ApiEndpoint | None = None
     # "default" uses the provider's chain; "anonymous" is for loopback emulators only.
     credentials: Literal["default", "anonymous"] = "default"
     max_concurrency: int = Field(default=8, ge=1, le=64)
@@ -411,7 +422,7 @@ class Mail(_Strict):
     from_: Email = Field(alias="from")
     smtp: Smtp
     schedule: MailSchedule = Field(default_factory=MailSchedule)
-    docs_url: str = "https://github.com/failover-dev/failover/blob/main/docs/checks.md"
+    docs_url: HttpUrl = "https://github.com/failover-dev/failover/blob/main/docs/checks.md"
     subject_prefix: str = "[failover]"
 
 

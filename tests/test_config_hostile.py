@@ -319,3 +319,35 @@ def test_thousands_of_problems_are_capped_to_one_screen_and_counted() -> None:
     assert str(info.value).startswith("cfg.yaml: 500 problems\n")
     assert len(info.value.problems) == 101
     assert info.value.problems[-1] == "cfg.yaml: 400 more problems not shown: fix these first"
+
+
+@pytest.mark.parametrize(
+    ("account", "field"),
+    [
+        ("{name: a, provider: aws, regions: [us-east-1], endpoint_url: 'http://[::1'}", "accounts[0].endpoint_url"),
+        ("{name: g, provider: gcp, project: p, endpoint: 'not a host'}", "accounts[0].endpoint"),
+        ("{name: z, provider: azure, subscription: s, endpoint: 'https://h:99999'}", "accounts[0].endpoint"),
+    ],
+)
+def test_api_endpoint_overrides_are_urls_or_host_port(account: str, field: str) -> None:
+    [problem] = problems(f"accounts: [{account}]\n")
+    assert problem.startswith(f"cfg.yaml:1: {field}: ")
+
+
+def test_api_endpoint_forms_that_are_accepted() -> None:
+    text = (
+        "accounts:\n"
+        "  - {name: a, provider: aws, regions: [us-east-1], endpoint_url: 'http://127.0.0.1:5000'}\n"
+        "  - {name: g, provider: gcp, project: p, endpoint: 'compute.example.com:443'}\n"
+        "  - {name: z, provider: azure, subscription: s, endpoint: 'https://[::1]:8443/'}\n"
+    )
+    assert [a.endpoint_override for a in config_from_text(text).accounts] == [
+        "http://127.0.0.1:5000",
+        "compute.example.com:443",
+        "https://[::1]:8443/",
+    ]
+
+
+def test_the_mail_docs_link_is_an_http_url() -> None:
+    [problem] = problems("mail: {from: a@example.com, smtp: {host: h}, docs_url: 'javascript:alert(1)'}\n")
+    assert problem == "cfg.yaml:1: mail.docs_url: expected an http(s) URL, got 'javascript:alert(1)'"
