@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -248,6 +248,12 @@ class Finding:
             "evidence": self.evidence,
             "observed_at": self.observed_at.isoformat(),
         }
+
+
+# How far in the future a drill's time may be and still count: clocks differ by seconds, not by more.
+# A later drill is refused when recorded and ignored when read: it would pass evidence.drill for
+# ever and hide every real drill recorded after it.
+DRILL_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)

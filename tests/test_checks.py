@@ -631,6 +631,8 @@ def test_one_vantage_that_cannot_probe_does_not_hide_another_vantage_answer():
         (Drill("checkout", f.NOW - timedelta(days=5), False, None, "DNS never moved"), FAIL, "DNS never moved"),
         (Drill("checkout", f.NOW - timedelta(days=5), True, 3600.0), FAIL, "over the RTO 15m"),
         (Drill("checkout", f.NOW - timedelta(days=5), True, 420.0), PASS, "recovered in 7m"),
+        (Drill("checkout", f.NOW + timedelta(minutes=4), True, 420.0), PASS, "recovered in 7m"),  # clock skew
+        (Drill("checkout", f.NOW + timedelta(days=365 * 973), True, 60.0), WARN, "dated in the future"),
     ],
 )
 def test_failover_drill_evidence(drill, expected, text):

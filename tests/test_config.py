@@ -540,8 +540,8 @@ def test_memory_and_absolute_databases_are_left_alone(tmp_path: Path) -> None:
 
 def test_unknown_database_scheme_is_reported() -> None:
     [problem] = problems("database: mysql://h/db\n")
-    assert problem == (
-        "cfg.yaml:1: database: expected a sqlite:///PATH or postgresql+psycopg://USER@HOST/DB URL, got 'mysql://h/db'"
+    assert problem.startswith(
+        "cfg.yaml:1: database: unsupported backend 'mysql' (expected sqlite:///PATH, postgresql://"
     )
 
 
