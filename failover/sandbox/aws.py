@@ -712,15 +712,20 @@ def seed_replica_lag(sandbox: AwsSandbox, region: str, lags: Mapping[str, float]
 def seed_metric(
     sandbox: AwsSandbox, region: str, metric: str, dimension: str, values: Mapping[str, float], *, unit: str
 ) -> None:
-    """Publish one current ``AWS/RDS`` datapoint of ``metric`` per ``{dimension value: value}``."""
-    now = datetime.now(UTC)
+    """Publish one current ``AWS/RDS`` datapoint of ``metric`` per ``{dimension value: value}``.
+
+    Stamped as RDS stamps its one-minute datapoints: at the start of the last complete minute, never
+    "now". GetMetricData's EndTime is exclusive (and moto truncates it to the second), so a datapoint
+    stamped at the reading's own second would be missed by a reader that runs in that same second.
+    """
+    stamp = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
     sandbox.client("cloudwatch", region).put_metric_data(
         Namespace="AWS/RDS",
         MetricData=[
             {
                 "MetricName": metric,
                 "Dimensions": [{"Name": dimension, "Value": name}],
-                "Timestamp": now,
+                "Timestamp": stamp,
                 "Value": float(value),
                 "Unit": unit,
             }
