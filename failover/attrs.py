@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, TypedDict, get_type_hints, overload
 
 from failover.model import Kind, Resource
 
-__all__ = ["ATTRS", "attrs_of", "declared_keys", "describe", "render_doc"]
+__all__ = ["ADDRESS_KEYS", "ATTRS", "attrs_of", "declared_keys", "describe", "render_doc"]
 
 
 class CommonAttrs(TypedDict, total=False):
@@ -291,6 +291,8 @@ class DatabaseAttrs(CommonAttrs, total=False):
 
 class ReplicationRule(TypedDict, total=False):
     id: str | None
+    prefix: str  # "" = every key
+    tags: dict[str, str]  # {} = any tags
     status: str | None
     priority: int | None
     destination_bucket: str
@@ -367,6 +369,12 @@ ATTRS: dict[Kind, type] = {
 
 
 _DECLARED: dict[Kind, frozenset[str]] = {k: frozenset(get_type_hints(t)) for k, t in ATTRS.items()}
+
+# Keys holding an address or DNS name that reaches the resource (equivalence.addresses reads them all).
+_ADDRESS_SUFFIXES = ("ip", "ips", "ip_address", "ip_addresses", "dns_name", "fqdn", "hostname", "address", "addresses")
+ADDRESS_KEYS: frozenset[str] = frozenset(
+    key for keys in _DECLARED.values() for key in keys if key.endswith(_ADDRESS_SUFFIXES)
+)
 
 
 @overload

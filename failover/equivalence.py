@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from failover.attrs import ADDRESS_KEYS, ReplicationRule, attrs_of
 from failover.model import Kind, Resource
 
 # Native states meaning "serving": EC2 running, GCE RUNNING, Azure PowerState/running. A provisioning
@@ -46,27 +47,28 @@ class SiteCapacity:
 
 def group_max_size(group: Resource) -> int | None:
     """Largest size the group may reach (ASG max size, MIG autoscaler max); Azure VMSS has none of its own."""
-    value = group.attrs.get("max_size")
+    value = attrs_of(group, Kind.COMPUTE_GROUP)["max_size"]
     return None if value is None else int(value)
 
 
 def group_desired(group: Resource) -> int | None:
     """The size the group wants (ASG desired capacity, MIG target size, VMSS sku capacity): not what runs."""
-    value = group.attrs.get("desired")
+    value = attrs_of(group, Kind.COMPUTE_GROUP)["desired"]
     return None if value is None else int(value)
 
 
 def group_unit(group: Resource) -> str:
     """What a group's desired/min/max sizes count: ``instances`` unless the provider says otherwise
     (an ASG with weights counts ``units``, or ``vcpu`` / ``memory-mib``)."""
-    return str(group.attrs.get("capacity_unit") or "instances")
+    return str(attrs_of(group, Kind.COMPUTE_GROUP)["capacity_unit"] or "instances")
 
 
 def group_running_units(group: Resource) -> float | None:
     """What the group runs now in its own unit (weighted members count their weight), to compare with
     its desired and max sizes; a group without weights runs its running member count."""
-    if "running_units" in group.attrs:
-        value = group.attrs["running_units"]
+    a = attrs_of(group, Kind.COMPUTE_GROUP)
+    if "running_units" in a:
+        value = a["running_units"]
         return None if value is None else float(value)
     n = group.capacity.instances
     return None if n is None else float(n)
@@ -99,8 +101,9 @@ def _vcpu_per_unit(group: Resource, per_instance: float | None) -> float | None:
 def per_instance_vcpu(group: Resource) -> float | None:
     """vCPU of one member: from the group's instance size (template, VMSS sku), else the group's running
     vCPU over its running members (AWS, where members are described)."""
-    if group.attrs.get("vcpu_per_instance") is not None:
-        return float(group.attrs["vcpu_per_instance"])
+    per = attrs_of(group, Kind.COMPUTE_GROUP)["vcpu_per_instance"]
+    if per is not None:
+        return float(per)
     n = group.capacity.instances
     if group.capacity.vcpu is not None and n:
         return group.capacity.vcpu / n
@@ -108,28 +111,22 @@ def per_instance_vcpu(group: Resource) -> float | None:
 
 
 def _group_refs(group: Resource) -> set[str]:
-    refs = {group.native_id, group.name}
-    for key in ("self_link", "instance_group", "arn"):
-        if group.attrs.get(key):
-            refs.add(str(group.attrs[key]))
-    return {r for r in refs if r}
+    a = attrs_of(group, Kind.COMPUTE_GROUP)
+    refs = {group.native_id, group.name, a["self_link"], a["instance_group"], a["arn"]}
+    return {str(r) for r in refs if r}
 
 
 def group_members(group: Resource, instances: Iterable[Resource]) -> set[str]:
     """Native ids of listed instances that belong to ``group``: named by the group (ASG members) or
     naming the group (GCE's ``created-by``, a flexible scale set's VMs)."""
-    named: set[str] = set()
-    for m in group.attrs.get("instance_ids") or group.attrs.get("instances") or []:
-        if isinstance(m, str):
-            named.add(m)
-        elif isinstance(m, dict):
-            for key in ("id", "instance_id", "InstanceId", "name", "instance"):
-                if m.get(key):
-                    named.add(str(m[key]))
+    a = attrs_of(group, Kind.COMPUTE_GROUP)
+    named: set[str] = set(a["instance_ids"] or [])
+    if not named:
+        named = {str(m["id"]) for m in a["instances"] or [] if m.get("id")}
     refs = _group_refs(group)
     found = set()
     for r in instances:
-        if r.native_id in named or r.name in named or str(r.attrs.get("group") or "") in refs:
+        if r.native_id in named or r.name in named or str(attrs_of(r, Kind.COMPUTE_INSTANCE)["group"] or "") in refs:
             found.add(r.native_id)
     return found
 
@@ -172,11 +169,12 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
         shortfall = group_shortfall(g)
         if shortfall:
             shortfalls.append(shortfall)
-        if "warm_instances" in g.attrs:
-            if g.attrs["warm_instances"] is None:
+        ga = attrs_of(g, Kind.COMPUTE_GROUP)
+        if "warm_instances" in ga:
+            if ga["warm_instances"] is None:
                 warm_unknown.append(name)
             else:
-                warm += int(g.attrs["warm_instances"])
+                warm += int(ga["warm_instances"])
         per = per_instance_vcpu(g)
         unlisted = running - listed  # < 0: running VMs the group does not count as serving
         if unlisted:
@@ -205,30 +203,18 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
     )
 
 
-_ADDRESS_SUFFIXES = (
-    "ip",
-    "ips",
-    "ip_address",
-    "ip_addresses",
-    "ipaddress",
-    "dns_name",
-    "fqdn",
-    "hostname",
-    "address",
-    "addresses",
-)
 
 
 def addresses(resource: Resource) -> set[str]:
     """Every IP address and DNS name the inventory says reaches this resource (lower-case, no dot).
 
-    Adapters name these attrs after their provider (``private_ip``, ``nat_ips``, ``dns_name``,
-    ``ip_address`` …); any attr whose name ends like an address field counts.
+    The declared address keys (``ADDRESS_KEYS``: ``private_ip``, ``nat_ips``, ``dns_name``,
+    ``ip_address`` …) that the resource carries all count.
     """
     found: set[str] = set()
-    for key, value in resource.attrs.items():
-        if not key.lower().endswith(_ADDRESS_SUFFIXES):
-            continue
+    attrs = attrs_of(resource)
+    for key in ADDRESS_KEYS & attrs.keys():
+        value = attrs[key]  # type: ignore[literal-required]
         values = value if isinstance(value, list | tuple | set) else [value]
         for v in values:
             if isinstance(v, str) and v:
@@ -254,12 +240,12 @@ class BucketCopy:
     scope: str | None = None
 
 
-def _rule_scope(rule: dict[str, object]) -> str | None:
+def _rule_scope(rule: ReplicationRule) -> str | None:
     parts = []
     if rule.get("prefix"):
         parts.append(f"prefix {rule['prefix']}")
     tags = rule.get("tags")
-    if isinstance(tags, dict) and tags:
+    if tags:
         parts.append("tags " + ", ".join(f"{k}={v}" for k, v in sorted(tags.items())))
     return " and ".join(parts) or None
 
@@ -268,9 +254,10 @@ def bucket_copies(bucket: Resource) -> list[BucketCopy] | None:
     """Where a bucket's objects are copied outside its own region: S3 replication rules that are
     enabled (each with the objects its filter selects), an Azure geo-redundant SKU (the paired region,
     every object). ``None`` when the inventory could not tell (replication config unreadable)."""
-    replication = bucket.attrs.get("replication")
-    if bucket.provider == "azure" or "geo_redundant" in bucket.attrs:
-        geo = bucket.attrs.get("geo_redundant")
+    a = attrs_of(bucket, Kind.STORAGE_BUCKET)
+    replication = a["replication"]
+    if bucket.provider == "azure" or "geo_redundant" in a:
+        geo = a["geo_redundant"]
         return None if geo is None else ([BucketCopy("paired region", "paired region")] if geo else [])
     if not isinstance(replication, dict):
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from failover.attrs import attrs_of
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
 from failover.checks.registry import check, info
@@ -17,7 +18,7 @@ from failover.schema import format_duration
 
 def _ids(r: Resource) -> set[str]:
     ids = {r.native_id, r.name}
-    arn = r.attrs.get("arn")
+    arn = attrs_of(r, Kind.DB_INSTANCE)["arn"]
     if arn:
         ids.add(str(arn))
     return {i for i in ids if i}
@@ -35,10 +36,10 @@ def replicas_of(primary: Resource, everything: list[Resource]) -> list[tuple[str
     ids = _ids(primary)
     for r in everything:
         if r.kind in DB_KINDS and r is not primary:
-            source = r.attrs.get("replica_source")
+            source = attrs_of(r, Kind.DB_INSTANCE)["replica_source"]
             if source and (str(source) in ids or str(source).rsplit(":", 1)[-1] in ids):
                 found[r.native_id] = (r.provider, r.region, r)
-    for ref in primary.attrs.get("replicas") or []:
+    for ref in attrs_of(primary, Kind.DB_INSTANCE)["replicas"] or []:
         ref = str(ref)
         name = ref.rsplit(":", 1)[-1]
         if not any(name in _ids(f[2]) for f in found.values() if f[2] is not None):
@@ -87,17 +88,17 @@ def _replica_copy(where: str, r: Resource | None, rpo: float) -> DataCopy:
         return DataCopy(FindingStatus.UNKNOWN, f"replica {where} is not in the inventory (lag unknown)")
     if str(r.state).lower() not in _SERVING:
         return DataCopy(FindingStatus.FAIL, f"replica {where} is {r.state}")
-    status = r.attrs.get("replication_status")
-    if r.attrs.get("replication_healthy") is False or str(status or "").lower() in _NOT_REPLICATING:
-        message = r.attrs.get("replication_message")
+    status = attrs_of(r, Kind.DB_INSTANCE)["replication_status"]
+    if attrs_of(r, Kind.DB_INSTANCE)["replication_healthy"] is False or str(status or "").lower() in _NOT_REPLICATING:
+        message = attrs_of(r, Kind.DB_INSTANCE)["replication_message"]
         detail = f"replication {status or 'in an error state'}" + (f": {message}" if message else "")
         return DataCopy(FindingStatus.FAIL, f"replica {where} {detail}")
-    replication = str(r.attrs.get("replication_state") or "")
+    replication = str(attrs_of(r, Kind.DB_INSTANCE)["replication_state"] or "")
     if replication and replication.lower() != "active":
         # Azure flexible servers: Catchup, Provisioning, Updating, Reconfiguring or Broken is not replicating
         return DataCopy(FindingStatus.FAIL, f"replica {where} replication is {replication}, not Active")
-    metric = r.attrs.get("replica_lag_metric")
-    lag = r.attrs.get("replica_lag_s")
+    metric = attrs_of(r, Kind.DB_INSTANCE)["replica_lag_metric"]
+    lag = attrs_of(r, Kind.DB_INSTANCE)["replica_lag_s"]
     if not isinstance(lag, int | float):
         why = f"no recent {metric} datapoint" if metric else "not reported"
         return DataCopy(FindingStatus.UNKNOWN, f"replica {where} lag unknown ({why})")
@@ -136,9 +137,9 @@ def _backup_copy(db: Resource, copy: dict[str, object], rpo: float, now: datetim
 
 def _geo_backup_copy(db: Resource, rpo: float) -> DataCopy | None:
     """An Azure flexible server's geo-redundant backup, in the region paired with the server's."""
-    if db.provider != "azure" or "geo_redundant_backup" not in db.attrs:
+    if db.provider != "azure" or "geo_redundant_backup" not in attrs_of(db, Kind.DB_INSTANCE):
         return None
-    geo = db.attrs["geo_redundant_backup"]
+    geo = attrs_of(db, Kind.DB_INSTANCE)["geo_redundant_backup"]
     where = f"azure:paired region of {db.region}"
     if geo is None:
         return DataCopy(FindingStatus.UNKNOWN, f"geo-redundant backup to {where}: setting unknown")
@@ -160,13 +161,19 @@ def data_copies(db: Resource, everything: list[Resource], rpo: float, now: datet
         for p, region, r in replicas_of(db, everything)
         if p != db.provider or (region and region != db.region)
     ]
-    for copy in db.attrs.get("backup_copies") or []:
+    for copy in attrs_of(db, Kind.DB_INSTANCE)["backup_copies"] or []:
         if isinstance(copy, dict) and copy.get("region") != db.region:
             copies.append(_backup_copy(db, copy, rpo, now))
     geo = _geo_backup_copy(db, rpo)
     if geo is not None:
         copies.append(geo)
     return copies
+
+
+def _is_primary_db(r: Resource) -> bool:
+    """Neither a replica nor a cluster member (the cluster itself is judged)."""
+    a = attrs_of(r, Kind.DB_INSTANCE)
+    return not (a["replica_source"] or a["cluster"])
 
 
 @check(
@@ -190,7 +197,7 @@ def data_replica(ev: Evidence) -> list[Finding]:
     dbs = [
         r
         for r in ev.resources(primary_site)
-        if r.kind in DB_KINDS and not r.attrs.get("replica_source") and not r.attrs.get("cluster")
+        if r.kind in DB_KINDS and _is_primary_db(r)
     ]
     gaps = ev.gaps(primary_site)
     if not dbs:
@@ -204,7 +211,7 @@ def data_replica(ev: Evidence) -> list[Finding]:
         copies = data_copies(db, everything, rpo, ev.now)
         notes = [c.note for c in copies]
         estimates = [c.estimate for c in copies if c.estimate]
-        unread = db.attrs.get("replicas_unknown_reason")
+        unread = attrs_of(db, Kind.DB_INSTANCE)["replicas_unknown_reason"]
         if not copies and unread:
             status, reason = FindingStatus.UNKNOWN, f"database {db.name}: replicas unknown ({unread})"
         elif not copies:

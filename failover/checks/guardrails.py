@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from failover.attrs import attrs_of
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
 from failover.checks.registry import check, info
@@ -33,19 +34,21 @@ def deletion_protection(ev: Evidence) -> list[Finding]:
         resources = [
             r
             for r in ev.resources(site)
-            if r.kind in _PROTECTABLE or (r.kind == Kind.COMPUTE_GROUP and "deletion_protection" in r.attrs)
+            if r.kind in _PROTECTABLE or (r.kind == Kind.COMPUTE_GROUP and "deletion_protection" in attrs_of(r))
         ]
         gaps = ev.gaps(site)
-        unprotected = [r.name or r.native_id for r in resources if r.attrs.get("deletion_protection") is False]
-        unknown = [r.name or r.native_id for r in resources if r.attrs.get("deletion_protection") is None]
+        protection = [(r, attrs_of(r)["deletion_protection"]) for r in resources]
+        unprotected = [r.name or r.native_id for r, protected in protection if protected is False]
+        unknown = [r.name or r.native_id for r, protected in protection if protected is None]
         protected = len(resources) - len(unprotected) - len(unknown)
         # Protected, with the gap the provider documents: an ASG on prevent-force-deletion refuses to be
         # deleted with its instances, but can be deleted once scaled to zero (two deliberate steps).
         caveats = [
             f"{r.name or r.native_id}: prevent-force-deletion (deletable once scaled to zero)"
-            for r in resources
-            if r.attrs.get("deletion_protection")
-            and r.attrs.get("deletion_protection_level") == "prevent-force-deletion"
+            for r, protected in protection
+            if r.kind == Kind.COMPUTE_GROUP
+            and protected
+            and attrs_of(r, Kind.COMPUTE_GROUP)["deletion_protection_level"] == "prevent-force-deletion"
         ]
         evidence = {"protected": protected, "unprotected": unprotected, "unknown": unknown, "caveats": caveats}
         if unprotected:
