@@ -28,6 +28,7 @@ from failover.sandbox.aws import (
 )
 from failover.schema import Account
 from providers.aws import AwsAdapter
+from tests.factories import undeclared_attrs
 
 POLICY = Path(__file__).resolve().parent.parent / "docs" / "permissions" / "aws-iam-policy.json"
 SHOP = {"app": "shop"}
@@ -113,6 +114,10 @@ def test_full_inventory_is_complete(world: World) -> None:
     assert {r.account for r in world.inventory.resources} == {"aws-local"}
     assert {r.provider for r in world.inventory.resources} == {"aws"}
     assert {r.attrs["account_id"] for r in world.inventory.resources} == {"123456789012"}
+
+
+def test_adapter_fills_only_the_attrs_each_kind_declares(world: World) -> None:
+    assert undeclared_attrs(world.inventory.resources) == {}
 
 
 def test_instances_in_both_regions_carry_capacity_image_ips_and_tags(world: World) -> None:
