@@ -250,8 +250,31 @@ class HealthCheckAttrs(CommonAttrs, total=False):
     ]
 
 
+class DataCopy(TypedDict, total=False):
+    """One copy of a data store's contents that the provider reports on the store itself."""
+
+    where: str  # provider:region of the copy (``aws:us-west-2``, ``azure:westus2``, ``gcp:nam4``)
+    ref: str | None  # the copy's own id or ARN, when it has one
+    # global-table, read-replica, geo-replication, failover-group, dual-region, multi-region, geo-redundant, backup
+    mechanism: str
+    healthy: bool | None  # the provider says the copy is being kept up to date; None: it does not say
+    state: str | None  # the provider's own word for the copy's state (ACTIVE, CATCH_UP, …)
+    lag_s: float | None  # how far behind, seconds; None: not known
+    lag_source: str | None  # the metric it was read from, or the documentation bound it is estimated from
+    estimate: bool  # lag_s is a documented bound, not a measurement
+
+
 class DatabaseAttrs(CommonAttrs, total=False):
-    """``db.instance`` / ``db.cluster``: a managed database with its replication links."""
+    """``db.instance`` / ``db.cluster`` / ``db.table`` / ``cache``: a data store with its copies."""
+
+    store_kind: Annotated[
+        str | None, "the config's data store kind (rds, aurora, dynamodb, elasticache, cloudsql, azure-sql, …)"
+    ]
+    copies: Annotated[
+        list[DataCopy],
+        "copies the provider reports on the store itself (global table replicas, failover groups, geo "
+        "replication, dual-region buckets): where, ref, mechanism, healthy, state, lag_s, lag_source, estimate",
+    ]
 
     engine: Annotated[str | None, "engine (postgres, mysql, aurora-postgresql, …)"]
     version: Annotated[str | None, "engine version"]
@@ -360,6 +383,8 @@ ATTRS: dict[Kind, type] = {
     Kind.DNS_HEALTH_CHECK: HealthCheckAttrs,
     Kind.DB_INSTANCE: DatabaseAttrs,
     Kind.DB_CLUSTER: DatabaseAttrs,
+    Kind.DB_TABLE: DatabaseAttrs,
+    Kind.CACHE: DatabaseAttrs,
     Kind.STORAGE_BUCKET: BucketAttrs,
     Kind.REGION: RegionAttrs,
     Kind.RESOURCE_GROUP: ResourceGroupAttrs,
@@ -368,6 +393,7 @@ ATTRS: dict[Kind, type] = {
 }
 
 
+_DATA_KINDS = {Kind.DB_INSTANCE, Kind.DB_CLUSTER, Kind.DB_TABLE, Kind.CACHE}  # one declared type, read alike
 _DECLARED: dict[Kind, frozenset[str]] = {k: frozenset(get_type_hints(t)) for k, t in ATTRS.items()}
 
 # Keys holding an address or DNS name that reaches the resource (equivalence.addresses reads them all).
@@ -394,7 +420,9 @@ def attrs_of(r: Resource, kind: Literal[Kind.DNS_RECORD]) -> RecordAttrs: ...
 @overload
 def attrs_of(r: Resource, kind: Literal[Kind.DNS_HEALTH_CHECK]) -> HealthCheckAttrs: ...
 @overload
-def attrs_of(r: Resource, kind: Literal[Kind.DB_INSTANCE, Kind.DB_CLUSTER]) -> DatabaseAttrs: ...
+def attrs_of(
+    r: Resource, kind: Literal[Kind.DB_INSTANCE, Kind.DB_CLUSTER, Kind.DB_TABLE, Kind.CACHE]
+) -> DatabaseAttrs: ...
 @overload
 def attrs_of(r: Resource, kind: Literal[Kind.STORAGE_BUCKET]) -> BucketAttrs: ...
 @overload
@@ -407,7 +435,7 @@ def attrs_of(r: Resource, kind: Kind | None = None) -> Any:
     """``r.attrs`` as its kind's declared type. A declared key the provider left out reads as ``None``
     (unknown); an undeclared one is a mypy error, and a KeyError should it get past. Asking for the
     wrong kind is a bug in the caller."""
-    if kind is not None and r.kind != kind and {r.kind, kind} != {Kind.DB_INSTANCE, Kind.DB_CLUSTER}:
+    if kind is not None and r.kind != kind and not {r.kind, kind} <= _DATA_KINDS:
         raise TypeError(f"{r.native_id} is a {r.kind}, not a {kind}")
     return _View(r.attrs, _DECLARED[Kind(r.kind)])
 

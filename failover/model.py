@@ -60,6 +60,8 @@ class Kind(StrEnum):
     DNS_HEALTH_CHECK = "dns.health_check"
     DB_INSTANCE = "db.instance"
     DB_CLUSTER = "db.cluster"
+    DB_TABLE = "db.table"  # DynamoDB tables, Cosmos DB accounts
+    CACHE = "cache"  # ElastiCache replication groups (global datastores), Memorystore, Azure Cache for Redis
     STORAGE_BUCKET = "storage.bucket"
     REGION = "region"
     RESOURCE_GROUP = "resource_group"
