@@ -101,11 +101,11 @@ class Gate:
         when = {
             Trip.FAILS: "a finding fails",
             Trip.NONE_OK: "no finding passes or warns",
-            Trip.OK_ONLY_ON_PRIMARY_PROVIDER: "every site that passes is on the primary's provider",
+            Trip.OK_ONLY_ON_PRIMARY_PROVIDER: "every site that passes or warns is on the primary's provider",
         }[self.when]
         if self.below is not None:
             when += f" with `{self.below[0]}` under {self.below[1]:g}"
-        return f"caps readiness at {self.cap:g} when {when}: “{self.says('<provider>')}”"
+        return f"caps readiness at {self.cap:g} when {when}: “{self.says('{primary_provider}')}”"
 
 
 class RtoPart(StrEnum):
