@@ -3,6 +3,13 @@
 Providers produce ``Resource``s (inside an ``Inventory`` that says which scopes could not be read),
 probes produce ``Observation``s, checks turn both into ``Finding``s, and scoring turns findings into a
 ``Score``. ``Workload`` and ``Site`` are the validated config objects (see ``failover.schema``).
+
+Enums: a member's value is its public spelling (stored in the database, written to JSON, matched by
+users' CI gates), never changed; its Python name is that value upper-cased, dots as underscores
+(``Kind.LB_TARGET_GROUP = "lb.target_group"``). The status words are lower case, ``FindingStatus``
+(a check's verdict: ``pass``/``fail``) and ``ObsStatus`` (what a probe saw: ``ok``/``failed``), except
+``Status``, the workload's verdict, which reports have always shouted (``READY``, ``AT_RISK``). Code
+compares members, never string literals. A test holds every enum here to the naming rule.
 """
 
 from __future__ import annotations

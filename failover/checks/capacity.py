@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 from failover.attrs import attrs_of
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
-from failover.checks.registry import check, info
+from failover.checks.registry import (
+    CAP_CANNOT_SCALE,
+    CAP_NO_SECONDARY,
+    Category,
+    Gate,
+    RiskInput,
+    RtoPart,
+    Severity,
+    check,
+    info,
+)
 from failover.equivalence import SiteCapacity, group_max_size, per_instance_vcpu, site_capacity
 from failover.model import Finding, FindingStatus, Kind, Resource
 
@@ -32,8 +42,18 @@ def total(values: Iterable[float | None]) -> float | None:
 @check(
     "capacity.ratio",
     title="Secondary runs enough capacity",
-    category="capacity",
-    severity="critical",
+    category=Category.CAPACITY,
+    severity=Severity.CRITICAL,
+    # Under a quarter of the capacity needed, a secondary is overwhelmed on arrival: no secondary at all.
+    gates=(
+        Gate(
+            cap=CAP_NO_SECONDARY,
+            text="secondary runs under {limit:.0%} of the required capacity",
+            below=("ratio", 0.25),
+        ),
+    ),
+    rto_part=RtoPart.SCALE,
+    risk=RiskInput.SECONDARY_CAPACITY,
     doc="""Compares the vCPU the secondary sites run now (instances and group members in a running state)
     with the primary's, against the workload's `targets.capacity_ratio`. A secondary scaled to zero
     or to a fraction of the primary has to provision instances during the outage (45-60 s each, more
@@ -181,8 +201,10 @@ def _free(quota: dict[str, float]) -> float:
 @check(
     "capacity.headroom",
     title="Secondary can scale to the primary's size",
-    category="capacity",
-    severity="high",
+    category=Category.CAPACITY,
+    severity=Severity.HIGH,
+    gates=(Gate(cap=CAP_CANNOT_SCALE, text="secondary cannot reach the required capacity"),),
+    rto_part=RtoPart.SCALE_BOUND,
     doc="""Checks that the secondary's scaling groups may grow (max size) to the capacity the workload
     needs (primary vCPU x capacity_ratio), and, where the provider reports them, that the CPU quotas
     leave room to get there: on GCP the region's quota for each group's machine series (`CPUS` for

@@ -8,7 +8,7 @@ from datetime import datetime
 from failover.attrs import attrs_of
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
-from failover.checks.registry import check, info
+from failover.checks.registry import Category, RiskInput, Severity, check, info
 from failover.equivalence import DB_KINDS, BucketCopy, bucket_copies
 from failover.model import Finding, FindingStatus, Kind, Resource
 from failover.schema import format_duration
@@ -179,8 +179,9 @@ def _is_primary_db(r: Resource) -> bool:
 @check(
     "data.replica",
     title="Primary data is replicated outside the failure domain",
-    category="data",
-    severity="critical",
+    category=Category.DATA,
+    severity=Severity.CRITICAL,
+    risk=RiskInput.DATA_COPY,
     doc="""For each database in the primary site: a copy exists outside the primary's provider or region
     and is fresh enough for the RPO. Copies are read replicas (lag from the provider's metric: RDS
     ReplicaLag, where -1 means replication is not running; Aurora global databases' AuroraGlobalDBRPOLag
@@ -227,8 +228,8 @@ def data_replica(ev: Evidence) -> list[Finding]:
 @check(
     "data.bucket_replication",
     title="Primary buckets are copied outside their region",
-    category="data",
-    severity="high",
+    category=Category.DATA,
+    severity=Severity.HIGH,
     doc="""For each storage bucket in the primary site: S3 replication to a bucket in another region
     (or account), or an Azure storage account with a geo-redundant SKU (GRS, RA-GRS, GZRS). A rule with
     a filter (prefix or tags) copies only the objects it selects: that warns, naming what is copied and

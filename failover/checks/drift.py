@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from failover.attrs import attrs_of
 from failover.checks.evidence import Evidence
-from failover.checks.registry import check, info
+from failover.checks.registry import Category, Severity, check, info
 from failover.equivalence import COMPUTE_KINDS
 from failover.model import Finding, FindingStatus, Kind, Resource
 
@@ -21,8 +21,8 @@ def _images(resources: list[Resource]) -> set[str]:
 @check(
     "drift.version",
     title="Secondary runs the primary's version",
-    category="drift",
-    severity="medium",
+    category=Category.DRIFT,
+    severity=Severity.MEDIUM,
     doc="""Compares the `version` tag (or label) of compute resources between the primary and each
     secondary, and their images where both sites are on the same provider (image ids are not comparable
     across clouds). A secondary left on last month's release fails over into old code, old schemas

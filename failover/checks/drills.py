@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from failover.checks.evidence import Evidence
-from failover.checks.registry import check, info
+from failover.checks.registry import Category, Severity, check, info
 from failover.model import DRILL_CLOCK_SKEW, Finding, FindingStatus
 from failover.schema import format_duration
 
@@ -11,8 +11,8 @@ from failover.schema import format_duration
 @check(
     "evidence.drill",
     title="A recent failover drill met the RTO",
-    category="evidence",
-    severity="medium",
+    category=Category.EVIDENCE,
+    severity=Severity.MEDIUM,
     doc="""Reads the newest failover drill recorded for the workload (`failover drill record`): it must
     be more recent than `targets.drill_within` (default 90 days), have succeeded, and have recovered
     within the RTO. A drill dated more than 5 minutes in the future is not evidence (it is ignored

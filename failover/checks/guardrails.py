@@ -5,7 +5,7 @@ from __future__ import annotations
 from failover.attrs import attrs_of
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
-from failover.checks.registry import check, info
+from failover.checks.registry import Category, Severity, check, info
 from failover.equivalence import DB_KINDS
 from failover.model import Finding, FindingStatus, Kind
 from failover.schema import Account
@@ -16,8 +16,8 @@ _PROTECTABLE = {Kind.COMPUTE_INSTANCE, *DB_KINDS}
 @check(
     "guardrails.deletion_protection",
     title="Primary and secondary resources are protected from deletion",
-    category="guardrails",
-    severity="high",
+    category=Category.GUARDRAILS,
+    severity=Severity.HIGH,
     doc="""Checks termination/deletion protection on compute instances, scaling groups and databases of
     every site: EC2 DisableApiTermination, Auto Scaling group DeletionProtection (prevent-force-deletion
     or prevent-all-deletion), RDS DeletionProtection, GCE deletionProtection, Azure CanNotDelete/ReadOnly
@@ -79,8 +79,8 @@ def _identity(account: Account) -> tuple[str, ...]:
 @check(
     "guardrails.blast_radius",
     title="Primary and secondary do not share one credential scope",
-    category="guardrails",
-    severity="critical",
+    category=Category.GUARDRAILS,
+    severity=Severity.CRITICAL,
     doc="""Checks that the primary and each secondary live in different accounts, projects or
     subscriptions (or different providers). When both sites share one, a single credential, policy
     mistake or compromised key can delete or break both at once. Fix: put the secondary in its own

@@ -10,7 +10,17 @@ from failover.checks.common import from_observation, join, worst
 from failover.checks.dns import failover_records
 from failover.checks.evidence import Evidence
 from failover.checks.governance import alias_load_balancers
-from failover.checks.registry import check, info
+from failover.checks.registry import (
+    CAP_AT_RISK,
+    CAP_NO_SECONDARY,
+    Category,
+    Gate,
+    RiskInput,
+    Severity,
+    Trip,
+    check,
+    info,
+)
 from failover.equivalence import group_desired, group_running_units, group_unit
 from failover.model import Finding, FindingStatus, Kind, ObsStatus, Resource
 
@@ -21,8 +31,17 @@ TLS_WARN_DAYS = 30
 @check(
     "secondary.health",
     title="Secondary answers health checks",
-    category="secondary",
-    severity="critical",
+    category=Category.SECONDARY,
+    severity=Severity.CRITICAL,
+    gates=(
+        Gate(cap=CAP_NO_SECONDARY, text="no secondary is verified healthy", when=Trip.NONE_OK),
+        Gate(
+            cap=CAP_AT_RISK,
+            text="every healthy secondary is on {primary_provider}, the primary's provider",
+            when=Trip.OK_ONLY_ON_PRIMARY_PROVIDER,
+        ),
+    ),
+    risk=RiskInput.SECONDARY_UP,
     doc="""Probes every endpoint of every secondary site, by its own URL and as the workload's public
     name (the site's address with the public hostname as SNI and Host, which is what users get after
     a DNS failover), and reads the provider's own health signals: load-balancer target health,
@@ -179,8 +198,8 @@ def _target_group(
 @check(
     "secondary.tls",
     title="Secondary's certificate is valid for the public name",
-    category="secondary",
-    severity="high",
+    category=Category.SECONDARY,
+    severity=Severity.HIGH,
     doc=f"""Connects to each HTTPS endpoint of every secondary with the workload's public name as SNI and
     checks that the certificate chain verifies, covers the public name, and that the earliest expiry in
     the chain is more than {TLS_FAIL_DAYS} days away (warning under {TLS_WARN_DAYS}). After a DNS failover
