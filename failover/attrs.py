@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, TypedDict, get_type_hints, overload
 
 from failover.model import Kind, Resource
 
-__all__ = ["ATTRS", "attrs_of", "declared_keys", "describe", "render_doc"]
+__all__ = ["ADDRESS_KEYS", "ATTRS", "attrs_of", "declared_keys", "describe", "render_doc"]
 
 
 class CommonAttrs(TypedDict, total=False):
@@ -84,17 +84,27 @@ class GroupAttrs(CommonAttrs, total=False):
     max_size: Annotated[int | None, "largest size the group may grow to (ASG MaxSize, autoscaler max)"]
     vcpu_per_instance: Annotated[float | None, "vCPU of one member (template or sku size)"]
     memory_mib_per_instance: Annotated[int | None, "memory of one member, MiB"]
-    in_service: Annotated[int | None, "members in service (ASG InService)"]
+    in_service: Annotated[
+        int | None, "members in service now (ASG InService; MIG RUNNING members the group is not acting on)"
+    ]
     unhealthy: Annotated[int | None, "members reported unhealthy"]
     stable: Annotated[bool | None, "the group is not changing members (MIG status.isStable)"]
     instances: Annotated[list[dict[str, Any]], "members: id, lifecycle_state, health, type, zone"]
-    instance_ids: Annotated[list[str], "member instance ids"]
+    instance_ids: Annotated[list[str], "member instance ids (GCE: instance paths of members whose VM exists)"]
+    not_serving: Annotated[
+        list[str], "MIG members that do not count as running, with why: `web-2 (STAGING, CREATING)` (first 20)"
+    ]
+    cpu_quota_metric: Annotated[
+        str | None, "regional CPU quota its members count against (GCP: CPUS for N1/E2, N2_CPUS, C2_CPUS, …)"
+    ]
     instance_group: Annotated[str | None, "GCE instance group path the MIG manages"]
     instance_template: Annotated[str | None, "GCE instance template path"]
     machine_type: Annotated[str | None, "GCE machine type of the template"]
     vm_size: Annotated[str | None, "Azure VM size of the scale set"]
     autoscaled: Annotated[bool | None, "an autoscaler governs the size"]
-    current_actions: Annotated[dict[str, int] | None, "MIG currentActions counters"]
+    current_actions: Annotated[
+        dict[str, int] | None, "MIG currentActions: every counter (none, creating, verifying, …), snake_case"
+    ]
     launch_template: Annotated[dict[str, Any] | None, "ASG launch template"]
     launch_configuration: Annotated[str | None, "ASG launch configuration name"]
     target_group_arns: Annotated[list[str], "ELBv2 target groups the ASG registers with"]
@@ -102,6 +112,13 @@ class GroupAttrs(CommonAttrs, total=False):
     health_check_type: Annotated[str | None, "ASG health check type (EC2, ELB)"]
     health_check_grace_s: Annotated[int | None, "ASG health check grace period, seconds"]
     suspended_processes: Annotated[list[str], "ASG processes suspended (Launch, Terminate, …)"]
+    capacity_unit: Annotated[str | None, "what desired/min/max count: instances, or an ASG's weighted units"]
+    running_units: Annotated[float | None, "running capacity in the group's unit (weighted members summed)"]
+    warm_instances: Annotated[int | None, "ASG warm-pool instances ready to join (Warmed:*), not running capacity"]
+    warm_pool_state: Annotated[str | None, "state warm-pool instances are kept in (Stopped, Running, Hibernated)"]
+    deletion_protection_level: Annotated[
+        str | None, "ASG DeletionProtection: none, prevent-force-deletion, prevent-all-deletion"
+    ]
     orchestration_mode: Annotated[str | None, "Azure scale set orchestration: Uniform or Flexible"]
     provisioning_state: Annotated[str | None, "Azure provisioning state"]
     member_power_states: Annotated[dict[str, int] | None, "Azure scale set members per power state"]
@@ -147,11 +164,15 @@ class BackendAttrs(CommonAttrs, total=False):
     protocol: Annotated[str | None, "backend protocol"]
     scheme: Annotated[str | None, "load balancing scheme"]
     is_global: Annotated[bool | None, "a global backend service"]
-    backends: Annotated[list[dict[str, Any]], "backends: group, healthy and unhealthy counts"]
+    backends: Annotated[list[str], "backend group paths (instance groups and network endpoint groups)"]
     health_checks: Annotated[list[str], "health check paths"]
-    healthy: Annotated[int | None, "backends reported healthy"]
-    unhealthy: Annotated[int | None, "backends reported unhealthy"]
+    health: Annotated[list[dict[str, Any]], "getHealth entries: group, instance, ipAddress, port, healthState"]
+    healthy: Annotated[int | None, "endpoints reported HEALTHY"]
+    unhealthy: Annotated[int | None, "endpoints in any other state (UNHEALTHY, DRAINING, TIMEOUT, UNKNOWN)"]
     health_unknown_groups: Annotated[list[str], "backend groups whose health could not be read"]
+    unmonitored_backends: Annotated[
+        list[str], "backends the API reports no health for (regional/global NEGs: serverless, PSC, internet)"
+    ]
 
 
 class ZoneAttrs(CommonAttrs, total=False):
@@ -229,8 +250,31 @@ class HealthCheckAttrs(CommonAttrs, total=False):
     ]
 
 
+class DataCopy(TypedDict, total=False):
+    """One copy of a data store's contents that the provider reports on the store itself."""
+
+    where: str  # provider:region of the copy (``aws:us-west-2``, ``azure:westus2``, ``gcp:nam4``)
+    ref: str | None  # the copy's own id or ARN, when it has one
+    # global-table, read-replica, geo-replication, failover-group, dual-region, multi-region, geo-redundant, backup
+    mechanism: str
+    healthy: bool | None  # the provider says the copy is being kept up to date; None: it does not say
+    state: str | None  # the provider's own word for the copy's state (ACTIVE, CATCH_UP, …)
+    lag_s: float | None  # how far behind, seconds; None: not known
+    lag_source: str | None  # the metric it was read from, or the documentation bound it is estimated from
+    estimate: bool  # lag_s is a documented bound, not a measurement
+
+
 class DatabaseAttrs(CommonAttrs, total=False):
-    """``db.instance`` / ``db.cluster``: a managed database with its replication links."""
+    """``db.instance`` / ``db.cluster`` / ``db.table`` / ``cache``: a data store with its copies."""
+
+    store_kind: Annotated[
+        str | None, "the config's data store kind (rds, aurora, dynamodb, elasticache, cloudsql, azure-sql, …)"
+    ]
+    copies: Annotated[
+        list[DataCopy],
+        "copies the provider reports on the store itself (global table replicas, failover groups, geo "
+        "replication, dual-region buckets): where, ref, mechanism, healthy, state, lag_s, lag_source, estimate",
+    ]
 
     engine: Annotated[str | None, "engine (postgres, mysql, aurora-postgresql, …)"]
     version: Annotated[str | None, "engine version"]
@@ -248,6 +292,13 @@ class DatabaseAttrs(CommonAttrs, total=False):
     replication_state: Annotated[str | None, "Azure replica state (Active, Catchup, Broken, …)"]
     replicas_unknown_reason: Annotated[str | None, "why this database's replicas cannot be read yet"]
     replica_lag_s: Annotated[float | None, "replication lag, seconds (CloudWatch ReplicaLag); None: not read"]
+    replica_lag_metric: Annotated[str | None, "the metric the lag was read from (ReplicaLag, AuroraGlobalDBRPOLag, …)"]
+    replication_status: Annotated[str | None, "RDS StatusInfos read-replication status, or a global secondary's sync"]
+    replication_healthy: Annotated[bool | None, "RDS StatusInfos Normal"]
+    replication_message: Annotated[str | None, "RDS StatusInfos Message"]
+    backup_copies: Annotated[
+        list[dict[str, Any]], "automated backups replicated to other regions: region, arn, status, newest restore"
+    ]
     latest_restorable_time: Annotated[str | None, "newest point-in-time restore target (ISO 8601)"]
     backup_retention_days: Annotated[int | None, "backup retention, days"]
     geo_redundant_backup: Annotated[bool | None, "Azure: backups copied to the paired region"]
@@ -263,6 +314,8 @@ class DatabaseAttrs(CommonAttrs, total=False):
 
 class ReplicationRule(TypedDict, total=False):
     id: str | None
+    prefix: str  # "" = every key
+    tags: dict[str, str]  # {} = any tags
     status: str | None
     priority: int | None
     destination_bucket: str
@@ -293,6 +346,11 @@ class RegionAttrs(CommonAttrs, total=False):
     """``region``: a provider region with its quotas."""
 
     quotas: Annotated[dict[str, dict[str, float]], "quota metric -> {limit, usage} (GCP CPUS, N2_CPUS, …)"]
+    quota_warning: Annotated[str | None, "why the region's quotas may be missing (GCP quotaStatusWarning)"]
+    project_quotas: Annotated[
+        dict[str, dict[str, float]] | None,
+        "the project's quotas, metric -> {limit, usage} (GCP CPUS_ALL_REGIONS); None: could not be read",
+    ]
 
 
 class ResourceGroupAttrs(CommonAttrs, total=False):
@@ -325,6 +383,8 @@ ATTRS: dict[Kind, type] = {
     Kind.DNS_HEALTH_CHECK: HealthCheckAttrs,
     Kind.DB_INSTANCE: DatabaseAttrs,
     Kind.DB_CLUSTER: DatabaseAttrs,
+    Kind.DB_TABLE: DatabaseAttrs,
+    Kind.CACHE: DatabaseAttrs,
     Kind.STORAGE_BUCKET: BucketAttrs,
     Kind.REGION: RegionAttrs,
     Kind.RESOURCE_GROUP: ResourceGroupAttrs,
@@ -333,7 +393,14 @@ ATTRS: dict[Kind, type] = {
 }
 
 
+_DATA_KINDS = {Kind.DB_INSTANCE, Kind.DB_CLUSTER, Kind.DB_TABLE, Kind.CACHE}  # one declared type, read alike
 _DECLARED: dict[Kind, frozenset[str]] = {k: frozenset(get_type_hints(t)) for k, t in ATTRS.items()}
+
+# Keys holding an address or DNS name that reaches the resource (equivalence.addresses reads them all).
+_ADDRESS_SUFFIXES = ("ip", "ips", "ip_address", "ip_addresses", "dns_name", "fqdn", "hostname", "address", "addresses")
+ADDRESS_KEYS: frozenset[str] = frozenset(
+    key for keys in _DECLARED.values() for key in keys if key.endswith(_ADDRESS_SUFFIXES)
+)
 
 
 @overload
@@ -353,7 +420,9 @@ def attrs_of(r: Resource, kind: Literal[Kind.DNS_RECORD]) -> RecordAttrs: ...
 @overload
 def attrs_of(r: Resource, kind: Literal[Kind.DNS_HEALTH_CHECK]) -> HealthCheckAttrs: ...
 @overload
-def attrs_of(r: Resource, kind: Literal[Kind.DB_INSTANCE, Kind.DB_CLUSTER]) -> DatabaseAttrs: ...
+def attrs_of(
+    r: Resource, kind: Literal[Kind.DB_INSTANCE, Kind.DB_CLUSTER, Kind.DB_TABLE, Kind.CACHE]
+) -> DatabaseAttrs: ...
 @overload
 def attrs_of(r: Resource, kind: Literal[Kind.STORAGE_BUCKET]) -> BucketAttrs: ...
 @overload
@@ -366,7 +435,7 @@ def attrs_of(r: Resource, kind: Kind | None = None) -> Any:
     """``r.attrs`` as its kind's declared type. A declared key the provider left out reads as ``None``
     (unknown); an undeclared one is a mypy error, and a KeyError should it get past. Asking for the
     wrong kind is a bug in the caller."""
-    if kind is not None and r.kind != kind and {r.kind, kind} != {Kind.DB_INSTANCE, Kind.DB_CLUSTER}:
+    if kind is not None and r.kind != kind and not {r.kind, kind} <= _DATA_KINDS:
         raise TypeError(f"{r.native_id} is a {r.kind}, not a {kind}")
     return _View(r.attrs, _DECLARED[Kind(r.kind)])
 
@@ -408,7 +477,7 @@ def render_doc() -> str:
         "Generated from `failover/attrs.py` by `python -m failover.attrs > docs/attrs.md`.",
         "What each normalized resource kind carries in `attrs` (in `failover inventory --format json` and the",
         "store). Keys are the same across providers for the same idea; a key a provider does not fill, or",
-        "fills with `null`, means the provider did not say: never \"no\".",
+        'fills with `null`, means the provider did not say: never "no".',
     ]
     common = set(get_type_hints(CommonAttrs))
     sections: list[tuple[str, type, list[str]]] = [("any kind", CommonAttrs, sorted(common))]

@@ -11,6 +11,7 @@ import difflib
 import importlib.resources
 import os
 import re
+import stat
 import types
 import typing
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from failover.errors import ConfigError
-from failover.schema import Account, Config, Site, Workload
+from failover.schema import Account, Config, Site, Workload, control_character
 
 __all__ = [
     "CONFIG_ENV",
@@ -41,17 +42,20 @@ CONFIG_ENV = "FAILOVER_CONFIG"
 
 Loc = tuple[str | int, ...]
 
-_MAX_NODES = 200_000  # alias expansion ("billion laughs") guard; real configs have a few thousand
+MAX_CONFIG_BYTES = 10_000_000  # real configs are a few hundred kB at most
+MAX_DEPTH = 64  # nesting of mappings and lists; real configs nest about 8 deep
+_MAX_NODES = 200_000  # written and after alias expansion ("billion laughs"); real configs have a few thousand
+_MAX_PROBLEMS = 100
 _ENV_REF = re.compile(r"\$\$\{|\$\{(?P<body>[^{}]*)\}|\$\{")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENV_BODY = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>.*))?$", re.DOTALL)
 _SQLITE = re.compile(r"^(?P<prefix>sqlite(?:\+\w+)?:///)(?P<path>[^?]*)(?P<query>\?.*)?$")
-_DB_URL = re.compile(r"^(sqlite|postgres|postgresql)(\+\w+)?://")
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 @dataclass(frozen=True)
@@ -106,21 +110,48 @@ def load_config(path: str | os.PathLike[str] | None = None, *, required: bool = 
 
 
 def _read(path: Path) -> str:
+    """The file's text. Only a regular file of at most ``MAX_CONFIG_BYTES`` is read: a FIFO would block
+    forever and /dev/zero never ends, so the type is checked on the open descriptor (no race with a
+    swapped path) and the read stops one byte past the limit."""
     name = str(path)
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise _fail([f"{name}: config file not found (create one with `failover init {name}`)"]) from None
     except IsADirectoryError:
         raise _fail([f"{name}: is a directory, expected a YAML file"]) from None
     except PermissionError:
         raise _fail([f"{name}: cannot read the file: permission denied"]) from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+        raise _fail([f"{name}: cannot read the file: {getattr(err, 'strerror', None) or err}"]) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise _fail([f"{name}: is a directory, expected a YAML file"])
+        if not stat.S_ISREG(mode):
+            raise _fail([f"{name}: not a regular file ({_file_kind(mode)}): expected a YAML file"])
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as err:
         raise _fail([f"{name}: cannot read the file: {err.strerror or err}"]) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise _fail([f"{name}: larger than {MAX_CONFIG_BYTES // 1_000_000} MB: not a config file"])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise _fail([f"{name}: not UTF-8 text (invalid byte at offset {err.start})"]) from None
+
+
+def _file_kind(mode: int) -> str:
+    kinds = [
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((kind for test, kind in kinds if test(mode)), "not a plain file")
 
 
 def example_config() -> str:
@@ -140,10 +171,12 @@ def config_from_text(
     _path: Path | None = None,
 ) -> Config:
     """Validate config text. ``base_dir`` anchors relative paths; ``env`` defaults to ``os.environ``."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise _fail([f"{source}: larger than {MAX_CONFIG_BYTES // 1_000_000} MB: not a config file"])
     reader = _Reader(source, os.environ if env is None else env)
     data = reader.parse(text)
     problems = list(reader.problems)
-    problems += _database_problems(reader)
+    problems += _database_problems(reader, data)
     config: Config | None = None
     try:
         config = Config.model_validate(data)
@@ -178,19 +211,25 @@ class _Reader:
         self.problems: list[Problem] = []
         self._loader: yaml.SafeLoader | None = None
         self._stack: list[int] = []
+        self._flat: set[int] = set()  # mappings whose merge keys are resolved
         self._nodes = 0
 
     def parse(self, text: str) -> dict[str, Any]:
-        loader = yaml.SafeLoader(text)
-        self._loader = loader
+        loader: _BoundedLoader | None = None
         try:
+            loader = self._loader = _BoundedLoader(text)  # its reader checks the characters at once
             node = loader.get_single_node()
+        except _TooMany as err:
+            raise _fail([f"{self.source}:{err.line}: more than {_MAX_NODES} YAML nodes: not a config file"]) from None
+        except _TooDeep as err:
+            raise _fail([f"{self.source}:{err.line}: nested deeper than {MAX_DEPTH} levels"]) from None
         except yaml.MarkedYAMLError as err:
             raise _fail([_yaml_message(self.source, err)]) from None
-        except yaml.YAMLError as err:
-            raise _fail([f"{self.source}: invalid YAML: {err}"]) from None
+        except yaml.YAMLError as err:  # e.g. ReaderError: a character YAML does not allow
+            raise _fail([f"{self.source}: invalid YAML: {' '.join(str(err).split())}"]) from None
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
         if node is None:
             raise _fail([f"{self.source}: the file is empty (run `failover init` for a commented example)"])
         if not isinstance(node, MappingNode):
@@ -227,6 +266,11 @@ class _Reader:
         if id(node) in self._stack:
             self.problems.append(Problem(self.source, _line(node), format_loc(loc), "recursive YAML alias"))
             return None
+        if len(self._stack) >= MAX_DEPTH:  # aliases can nest deeper than the text does
+            self.problems.append(
+                Problem(self.source, _line(node), format_loc(loc), f"nested deeper than {MAX_DEPTH} levels")
+            )
+            return None
         self._stack.append(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -244,9 +288,9 @@ class _Reader:
         assert self._loader is not None
         own = {id(k) for k, _ in node.value}
         try:
-            self._loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
-        except yaml.MarkedYAMLError as err:
-            self.problems.append(Problem(self.source, _line(node), format_loc(loc), err.problem or "bad merge key"))
+            self._flatten(node)  # resolves `<<: *anchor` merge keys
+        except _BadMerge as err:
+            self.problems.append(Problem(self.source, _line(err.node), format_loc(loc), str(err)))
             return {}
         result: dict[str, Any] = {}
         first: dict[str, tuple[int, bool]] = {}
@@ -289,6 +333,51 @@ class _Reader:
             )
         return result
 
+    def _flatten(self, root: MappingNode) -> None:
+        """PyYAML's ``flatten_mapping`` (merged pairs first, later merge sources before earlier ones, so
+        the mapping's own keys and then the first source win), without its recursion: a chain of
+        thousands of ``<<: *a`` would exhaust the stack. Each mapping is flattened once; a merge of a
+        mapping into itself is refused."""
+        busy: set[int] = set()
+        stack: list[tuple[MappingNode, bool]] = [(root, False)]
+        while stack:
+            node, sources_done = stack.pop()
+            if id(node) in self._flat:
+                continue
+            sources = [(i, v) for i, (k, v) in enumerate(node.value) if k.tag == _MERGE]
+            if not sources:
+                self._flat.add(id(node))
+                continue
+            mappings: list[MappingNode] = []
+            for _, value in sources:
+                items = value.value if isinstance(value, SequenceNode) else [value]
+                for item in items:
+                    if not isinstance(item, MappingNode):
+                        raise _BadMerge("expected a mapping or a list of mappings after <<:", value)
+                    mappings.append(item)
+            if not sources_done:
+                busy.add(id(node))
+                stack.append((node, True))
+                for m in mappings:
+                    if id(m) in busy:
+                        raise _BadMerge("a mapping cannot be merged into itself", m)
+                    stack.append((m, False))
+                continue
+            merged: list[tuple[Node, Node]] = []
+            for _, value in sources:
+                if isinstance(value, SequenceNode):
+                    for item in reversed(value.value):
+                        merged.extend(item.value)
+                else:
+                    merged.extend(value.value)
+            self._nodes += len(merged)
+            if self._nodes > _MAX_NODES:
+                raise _TooBig
+            merge_at = {i for i, _ in sources}
+            node.value = merged + [pair for i, pair in enumerate(node.value) if i not in merge_at]
+            busy.discard(id(node))
+            self._flat.add(id(node))
+
     def _scalar(self, node: ScalarNode, loc: Loc, *, expand: bool, raw_strings: bool) -> Any:
         assert self._loader is not None
         plain = node.style is None
@@ -303,7 +392,11 @@ class _Reader:
                 value = self._loader.construct_object(node)
             except yaml.YAMLError as err:
                 message = getattr(err, "problem", None) or str(err)
-                self.problems.append(Problem(self.source, _line(node), format_loc(loc), message))
+                self.problems.append(Problem(self.source, _line(node), format_loc(loc), " ".join(message.split())))
+                return None
+            except (ValueError, OverflowError, TypeError) as err:  # `!!int` of 5000 digits, `!!timestamp 2026-13-45`
+                message = f"cannot read {_short(node.value)} as {node.tag.rpartition(':')[2]}: {err}"
+                self.problems.append(Problem(self.source, _line(node), format_loc(loc), " ".join(message.split())))
                 return None
         if isinstance(value, str):
             self.raw[loc] = value
@@ -354,6 +447,44 @@ class _TooBig(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+class _TooMany(_TooDeep):
+    pass
+
+
+class _BadMerge(Exception):
+    def __init__(self, message: str, node: Node) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing to compose nodes nested deeper than ``MAX_DEPTH`` (its composer
+    recurses once per level, so 500 nested brackets would end in a RecursionError) or more than
+    ``_MAX_NODES`` of them (10 MB of `[1,1,...]` would take minutes and gigabytes to compose)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._count = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        self._count += 1
+        if self._count > _MAX_NODES:
+            raise _TooMany(int(self.peek_event().start_mark.line) + 1)
+        if self._depth >= MAX_DEPTH:
+            raise _TooDeep(int(self.peek_event().start_mark.line) + 1)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def _line(node: Node) -> int:
     return int(node.start_mark.line) + 1
 
@@ -371,12 +502,17 @@ def _yaml_message(source: str, err: yaml.MarkedYAMLError) -> str:
 
 
 def _fail(problems: list[str], source: str | None = None) -> ConfigError:
-    """One problem reads as one line; several get a header and one line each."""
-    if len(problems) == 1:
+    """One problem reads as one line; several get a header and one line each, at most
+    ``_MAX_PROBLEMS`` of them (a file of 100,000 unknown keys must not flood the terminal)."""
+    total = len(problems)
+    if total == 1:
         err = ConfigError(problems[0])
         err.problems = list(problems)
         return err
-    header = f"{source}: {len(problems)} problems" if source else f"{len(problems)} problems"
+    if total > _MAX_PROBLEMS:
+        more = f"{total - _MAX_PROBLEMS} more problems not shown: fix these first"
+        problems = [*problems[:_MAX_PROBLEMS], f"{source}: {more}" if source else more]
+    header = f"{source}: {total} problems" if source else f"{total} problems"
     return ConfigError(header, problems=problems)
 
 
@@ -396,18 +532,20 @@ def format_loc(loc: Loc) -> str:
 # -------------------------------------------------------------------------------------- extra checks
 
 
-def _database_problems(reader: _Reader) -> list[Problem]:
+def _database_problems(reader: _Reader, data: dict[str, Any]) -> list[Problem]:
     raw = reader.raw.get(("database",))
     if raw is None:
         return []
     problems = []
-    if "://" in raw and not _DB_URL.match(raw) and not raw.startswith("${"):
-        problems.append(
-            reader.problem(
-                ("database",),
-                f"expected a sqlite:///PATH or postgresql+psycopg://USER@HOST/DB URL, got {_short(raw)}",
-            )
-        )
+    value = data.get("database")
+    reported = any(p.path == "database" for p in reader.problems) or control_character(str(value))  # by the schema
+    if isinstance(value, str) and value.strip() and not reported:
+        from failover.store.urls import check_database_url
+
+        try:
+            check_database_url(value)
+        except ValueError as err:
+            problems.append(reader.problem(("database",), str(err)))
     try:
         password = urlsplit(raw).password
     except ValueError:

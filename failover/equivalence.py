@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from failover.attrs import ADDRESS_KEYS, ReplicationRule, attrs_of
 from failover.model import Kind, Resource
 
 # Native states meaning "serving": EC2 running, GCE RUNNING, Azure PowerState/running. A provisioning
@@ -40,25 +41,69 @@ class SiteCapacity:
     max_vcpu: float | None  # if every group scaled to its max size
     unknown: tuple[str, ...] = ()  # names of resources whose size or running count is unknown
     shortfalls: tuple[str, ...] = ()  # groups running fewer members than they want ("web runs 1 of 3")
+    warm_instances: int = 0  # stopped/hibernated/running members of warm pools, ready to join their groups
+    warm_unknown: tuple[str, ...] = ()  # groups whose warm pool could not be read
 
 
 def group_max_size(group: Resource) -> int | None:
     """Largest size the group may reach (ASG max size, MIG autoscaler max); Azure VMSS has none of its own."""
-    value = group.attrs.get("max_size")
+    value = attrs_of(group, Kind.COMPUTE_GROUP)["max_size"]
     return None if value is None else int(value)
 
 
 def group_desired(group: Resource) -> int | None:
     """The size the group wants (ASG desired capacity, MIG target size, VMSS sku capacity): not what runs."""
-    value = group.attrs.get("desired")
+    value = attrs_of(group, Kind.COMPUTE_GROUP)["desired"]
     return None if value is None else int(value)
+
+
+def group_unit(group: Resource) -> str:
+    """What a group's desired/min/max sizes count: ``instances`` unless the provider says otherwise
+    (an ASG with weights counts ``units``, or ``vcpu`` / ``memory-mib``)."""
+    return str(attrs_of(group, Kind.COMPUTE_GROUP)["capacity_unit"] or "instances")
+
+
+def group_running_units(group: Resource) -> float | None:
+    """What the group runs now in its own unit (weighted members count their weight), to compare with
+    its desired and max sizes; a group without weights runs its running member count."""
+    a = attrs_of(group, Kind.COMPUTE_GROUP)
+    if "running_units" in a:
+        value = a["running_units"]
+        return None if value is None else float(value)
+    n = group.capacity.instances
+    return None if n is None else float(n)
+
+
+def group_shortfall(group: Resource) -> str | None:
+    """``"group web runs 1 of 3 desired"`` (in units for a weighted group) when it runs less than it wants."""
+    running, desired = group_running_units(group), group_desired(group)
+    if running is None or desired is None or running >= desired:
+        return None
+    unit = group_unit(group)
+    suffix = "" if unit == "instances" else f" {unit}"
+    return f"group {group.name or group.native_id} runs {running:g} of {desired} desired{suffix}"
+
+
+def _vcpu_per_unit(group: Resource, per_instance: float | None) -> float | None:
+    """vCPU one unit of the group's size adds: a member's for plain groups, 1 for ``vcpu`` groups, else
+    the running vCPU over the running units (weighted or memory-sized groups)."""
+    unit = group_unit(group)
+    if unit == "instances":
+        return per_instance
+    if unit == "vcpu":
+        return 1.0
+    units = group_running_units(group)
+    if group.capacity.vcpu is not None and units:
+        return group.capacity.vcpu / units
+    return None
 
 
 def per_instance_vcpu(group: Resource) -> float | None:
     """vCPU of one member: from the group's instance size (template, VMSS sku), else the group's running
     vCPU over its running members (AWS, where members are described)."""
-    if group.attrs.get("vcpu_per_instance") is not None:
-        return float(group.attrs["vcpu_per_instance"])
+    per = attrs_of(group, Kind.COMPUTE_GROUP)["vcpu_per_instance"]
+    if per is not None:
+        return float(per)
     n = group.capacity.instances
     if group.capacity.vcpu is not None and n:
         return group.capacity.vcpu / n
@@ -66,28 +111,22 @@ def per_instance_vcpu(group: Resource) -> float | None:
 
 
 def _group_refs(group: Resource) -> set[str]:
-    refs = {group.native_id, group.name}
-    for key in ("self_link", "instance_group", "arn"):
-        if group.attrs.get(key):
-            refs.add(str(group.attrs[key]))
-    return {r for r in refs if r}
+    a = attrs_of(group, Kind.COMPUTE_GROUP)
+    refs = {group.native_id, group.name, a["self_link"], a["instance_group"], a["arn"]}
+    return {str(r) for r in refs if r}
 
 
 def group_members(group: Resource, instances: Iterable[Resource]) -> set[str]:
     """Native ids of listed instances that belong to ``group``: named by the group (ASG members) or
     naming the group (GCE's ``created-by``, a flexible scale set's VMs)."""
-    named: set[str] = set()
-    for m in group.attrs.get("instance_ids") or group.attrs.get("instances") or []:
-        if isinstance(m, str):
-            named.add(m)
-        elif isinstance(m, dict):
-            for key in ("id", "instance_id", "InstanceId", "name", "instance"):
-                if m.get(key):
-                    named.add(str(m[key]))
+    a = attrs_of(group, Kind.COMPUTE_GROUP)
+    named: set[str] = set(a["instance_ids"] or [])
+    if not named:
+        named = {str(m["id"]) for m in a["instances"] or [] if m.get("id")}
     refs = _group_refs(group)
     found = set()
     for r in instances:
-        if r.native_id in named or r.name in named or str(r.attrs.get("group") or "") in refs:
+        if r.native_id in named or r.name in named or str(attrs_of(r, Kind.COMPUTE_INSTANCE)["group"] or "") in refs:
             found.add(r.native_id)
     return found
 
@@ -96,8 +135,12 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
     """Sum running compute. A group's ``capacity.instances`` is the members that run now (never its
     desired size: a group that wants 3 and runs 1 carries the load of 1); ``None`` there means the
     provider could not say, and the site's capacity is unknown. A group adds only members not already
-    listed as instances (uniform Azure scale sets list none; ASG and MIG members are instances too),
-    and its max size gives the headroom."""
+    listed as instances (uniform Azure scale sets list none; ASG and MIG members are instances too); a
+    member whose VM runs but which the group does not count (an ASG instance in Standby or Terminating,
+    a MIG member being verified or failing its autohealing check) is taken back out. Its max size gives
+    the headroom (max size and desired size count the group's own unit: weighted ASGs compare running
+    units). Warm-pool members are not running capacity: they are counted apart, as a faster way to the
+    headroom."""
     resources = list(resources)
     all_instances = [r for r in resources if r.kind == Kind.COMPUTE_INSTANCE]
     instances = [r for r in all_instances if is_running(r)]
@@ -113,6 +156,8 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
     count = len(instances)
     headroom = 0.0
     headroom_known = True
+    warm = 0
+    warm_unknown: list[str] = []
     for g in (r for r in resources if r.kind == Kind.COMPUTE_GROUP):
         name = g.name or g.native_id
         listed = len(group_members(g, all_instances) & running_ids)
@@ -121,11 +166,17 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
             unknown.append(f"{name} (running members unknown)")
             headroom_known = False
             continue
-        desired = group_desired(g)
-        if desired is not None and running < desired:
-            shortfalls.append(f"group {name} runs {running} of {desired} desired")
+        shortfall = group_shortfall(g)
+        if shortfall:
+            shortfalls.append(shortfall)
+        ga = attrs_of(g, Kind.COMPUTE_GROUP)
+        if "warm_instances" in ga:
+            if ga["warm_instances"] is None:
+                warm_unknown.append(name)
+            else:
+                warm += int(ga["warm_instances"])
         per = per_instance_vcpu(g)
-        unlisted = max(0, running - listed)
+        unlisted = running - listed  # < 0: running VMs the group does not count as serving
         if unlisted:
             count += unlisted
             if per is None:
@@ -133,41 +184,37 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
             else:
                 vcpu += per * unlisted
         max_size = group_max_size(g)
-        if max_size is None or per is None:
+        per_unit = _vcpu_per_unit(g, per)
+        units = group_running_units(g) if group_unit(g) != "instances" else float(running)
+        if max_size is None or per_unit is None or units is None:
             headroom_known = False
         else:
-            headroom += max(0, max_size - max(running, listed)) * per
+            headroom += max(0.0, max_size - units) * per_unit
     total = None if unknown else vcpu
     max_vcpu = None if total is None or not headroom_known else total + headroom
     return SiteCapacity(
-        vcpu=total, instances=count, max_vcpu=max_vcpu, unknown=tuple(unknown), shortfalls=tuple(shortfalls)
+        vcpu=total,
+        instances=count,
+        max_vcpu=max_vcpu,
+        unknown=tuple(unknown),
+        shortfalls=tuple(shortfalls),
+        warm_instances=warm,
+        warm_unknown=tuple(warm_unknown),
     )
 
 
-_ADDRESS_SUFFIXES = (
-    "ip",
-    "ips",
-    "ip_address",
-    "ip_addresses",
-    "ipaddress",
-    "dns_name",
-    "fqdn",
-    "hostname",
-    "address",
-    "addresses",
-)
 
 
 def addresses(resource: Resource) -> set[str]:
     """Every IP address and DNS name the inventory says reaches this resource (lower-case, no dot).
 
-    Adapters name these attrs after their provider (``private_ip``, ``nat_ips``, ``dns_name``,
-    ``ip_address`` …); any attr whose name ends like an address field counts.
+    The declared address keys (``ADDRESS_KEYS``: ``private_ip``, ``nat_ips``, ``dns_name``,
+    ``ip_address`` …) that the resource carries all count.
     """
     found: set[str] = set()
-    for key, value in resource.attrs.items():
-        if not key.lower().endswith(_ADDRESS_SUFFIXES):
-            continue
+    attrs = attrs_of(resource)
+    for key in ADDRESS_KEYS & attrs.keys():
+        value = attrs[key]  # type: ignore[literal-required]
         values = value if isinstance(value, list | tuple | set) else [value]
         for v in values:
             if isinstance(v, str) and v:
@@ -179,14 +226,39 @@ def normalize_name(name: str) -> str:
     return name.strip().lower().rstrip(".")
 
 
-def bucket_copies(bucket: Resource) -> list[str] | None:
+@dataclass(frozen=True, slots=True)
+class BucketCopy:
+    """Where (some of) a bucket's objects are copied outside its region.
+
+    ``region`` is the copy's region (``None`` when the inventory cannot tell: a destination bucket not
+    inventoried, e.g. in another account); ``scope`` is ``None`` when every object is copied, else which
+    ones are ("prefix logs/", "tags tier=gold").
+    """
+
+    where: str
+    region: str | None
+    scope: str | None = None
+
+
+def _rule_scope(rule: ReplicationRule) -> str | None:
+    parts = []
+    if rule.get("prefix"):
+        parts.append(f"prefix {rule['prefix']}")
+    tags = rule.get("tags")
+    if tags:
+        parts.append("tags " + ", ".join(f"{k}={v}" for k, v in sorted(tags.items())))
+    return " and ".join(parts) or None
+
+
+def bucket_copies(bucket: Resource) -> list[BucketCopy] | None:
     """Where a bucket's objects are copied outside its own region: S3 replication rules that are
-    enabled (``region`` or ``bucket``), an Azure geo-redundant SKU (``paired region``). ``None`` when
-    the inventory could not tell (replication config unreadable)."""
-    replication = bucket.attrs.get("replication")
-    if bucket.provider == "azure" or "geo_redundant" in bucket.attrs:
-        geo = bucket.attrs.get("geo_redundant")
-        return None if geo is None else (["paired region"] if geo else [])
+    enabled (each with the objects its filter selects), an Azure geo-redundant SKU (the paired region,
+    every object). ``None`` when the inventory could not tell (replication config unreadable)."""
+    a = attrs_of(bucket, Kind.STORAGE_BUCKET)
+    replication = a["replication"]
+    if bucket.provider == "azure" or "geo_redundant" in a:
+        geo = a["geo_redundant"]
+        return None if geo is None else ([BucketCopy("paired region", "paired region")] if geo else [])
     if not isinstance(replication, dict):
         return None
     copies = []
@@ -196,5 +268,6 @@ def bucket_copies(bucket: Resource) -> list[str] | None:
         region = rule.get("destination_region")
         if region and region == bucket.region:
             continue  # same-region replication survives a bucket deletion, not a regional outage
-        copies.append(str(region or f"bucket {rule.get('destination_bucket')} (region unknown)"))
+        where = str(region) if region else f"bucket {rule.get('destination_bucket')}"
+        copies.append(BucketCopy(where, str(region) if region else None, _rule_scope(rule)))
     return copies

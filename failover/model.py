@@ -3,13 +3,20 @@
 Providers produce ``Resource``s (inside an ``Inventory`` that says which scopes could not be read),
 probes produce ``Observation``s, checks turn both into ``Finding``s, and scoring turns findings into a
 ``Score``. ``Workload`` and ``Site`` are the validated config objects (see ``failover.schema``).
+
+Enums: a member's value is its public spelling (stored in the database, written to JSON, matched by
+users' CI gates), never changed; its Python name is that value upper-cased, dots as underscores
+(``Kind.LB_TARGET_GROUP = "lb.target_group"``). The status words are lower case, ``FindingStatus``
+(a check's verdict: ``pass``/``fail``) and ``ObsStatus`` (what a probe saw: ``ok``/``failed``), except
+``Status``, the workload's verdict, which reports have always shouted (``READY``, ``AT_RISK``). Code
+compares members, never string literals. A test holds every enum here to the naming rule.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -60,6 +67,8 @@ class Kind(StrEnum):
     DNS_HEALTH_CHECK = "dns.health_check"
     DB_INSTANCE = "db.instance"
     DB_CLUSTER = "db.cluster"
+    DB_TABLE = "db.table"  # DynamoDB tables, Cosmos DB accounts
+    CACHE = "cache"  # ElastiCache replication groups (global datastores), Memorystore, Azure Cache for Redis
     STORAGE_BUCKET = "storage.bucket"
     REGION = "region"
     RESOURCE_GROUP = "resource_group"
@@ -248,6 +257,12 @@ class Finding:
             "evidence": self.evidence,
             "observed_at": self.observed_at.isoformat(),
         }
+
+
+# How far in the future a drill's time may be and still count: clocks differ by seconds, not by more.
+# A later drill is refused when recorded and ignored when read: it would pass evidence.drill for
+# ever and hide every real drill recorded after it.
+DRILL_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ class CycleResult:
     observations: list[Observation] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     scores: list[Score] = field(default_factory=list)
+    # workload -> why the inventory under its sites is incomplete or stale (empty: complete)
+    gaps: dict[str, list[str]] = field(default_factory=dict)
 
 
 def vantage_of(config: Config) -> str:
@@ -113,6 +115,22 @@ def evaluate(
     return findings, scores
 
 
+def inventory_gaps(
+    config: Config, workloads: list[Workload], inventories: list[Inventory], now: datetime
+) -> dict[str, list[str]]:
+    """Pure: for each workload whose sites rest on an incomplete or stale inventory, the gaps (the
+    same ones its checks report as unknown). A gate must not pass on such partial evidence."""
+    by_account = {inv.account: inv for inv in inventories}
+    index = ResourceIndex.of(by_account)
+    out: dict[str, list[str]] = {}
+    for w in workloads:
+        ev = Evidence(config=config, workload=w, inventories=by_account, now=now, index=index)
+        gaps = list(dict.fromkeys(gap for site in w.sites for gap in ev.gaps(site)))
+        if gaps:
+            out[w.name] = gaps
+    return out
+
+
 def run_cycle(
     config: Config,
     store: Store,
@@ -142,10 +160,12 @@ def run_cycle(
         result.observations = asyncio.run(probe_workloads(config, selected, vantage, targets))
         store.save_observations(run_id, result.observations)
         say("checks")
-        drills = store.latest_drills(w.name for w in selected)
+        now = now or utcnow()
+        drills = store.latest_drills((w.name for w in selected), now)
         result.findings, result.scores = evaluate(
-            config, selected, result.inventories, result.observations, now or utcnow(), drills
+            config, selected, result.inventories, result.observations, now, drills
         )
+        result.gaps = inventory_gaps(config, selected, result.inventories, now)
         store.save_findings(run_id, result.findings)
         store.save_scores(run_id, result.scores)
     except BaseException as err:

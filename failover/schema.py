@@ -9,32 +9,60 @@ reported with its field path. Loading, ``${ENV}`` expansion and locating errors 
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+from failover.printable import UNSAFE
+
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+# Ten years: longer than any interval, retention or drill window anyone means, and small enough that
+# every consumer (timedelta, asyncio and socket timeouts, threading waits) takes it without overflowing.
+MAX_DURATION_S = 3650 * 86400.0
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds from ``90s``, ``15m``, ``2h``, ``1d``, ``500ms`` or a bare number of seconds."""
+    """Seconds from ``90s``, ``15m``, ``2h``, ``1d``, ``500ms`` or a bare number of seconds, at most
+    ``MAX_DURATION_S``. The one parser for every duration in the config and on the command line."""
     if isinstance(value, bool):
         raise ValueError("expected a duration like 90s, 15m or 2h")
+    seconds: float | None = None
     if isinstance(value, int | float):
+        if value != value:  # NaN
+            raise ValueError("expected a duration like 90s, 15m or 2h, got nan")
         if value < 0:
             raise ValueError("expected a non-negative duration")
-        return float(value)
-    if isinstance(value, str):
+        seconds = float(value) if value <= MAX_DURATION_S else math.inf  # a huge int overflows float()
+    elif isinstance(value, str):
         m = _DURATION.match(value)
         if m:
-            return float(m.group(1)) * _UNIT_S[m.group(2) or "s"]
-    raise ValueError(f"expected a duration like 90s, 15m or 2h, got {value!r}")
+            seconds = float(m.group(1)) * _UNIT_S[m.group(2) or "s"]
+    if seconds is None:
+        raise ValueError(f"expected a duration like 90s, 15m or 2h, got {_shown(value)}")
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"expected a duration of at most 3650d (10 years), got {_shown(value)}")
+    return seconds
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def format_duration(seconds: float | None) -> str:
@@ -54,9 +82,156 @@ def _email(value: str) -> str:
     return value
 
 
+# C0 and C1 control characters (NUL, ESC, newline, tab...), DEL, the line and paragraph separators,
+# and the bidirectional overrides that make text read differently from what it is: the same set the
+# renderers escape in remote text (one definition, in failover.printable).
+_CONTROL = UNSAFE
+
+
+def control_character(text: str) -> str | None:
+    """Why ``text`` may not be stored or printed (a control character, shown escaped), or None.
+
+    Names, tags, URLs and notes end up in terminals, emails, logs and Postgres (which refuses NUL):
+    the config and the CLI refuse them at the door. The value itself is never echoed (it may hold an
+    expanded secret), only the character and its position."""
+    m = _CONTROL.search(text)
+    if m is None:
+        return None
+    return f"control character {m.group()!r} at position {m.start() + 1} is not allowed"
+
+
+def _control_in(value: Any, where: str = "") -> str | None:
+    """The first control character in a string, or in the keys and items of a list or mapping."""
+    if isinstance(value, str):
+        found = control_character(value)
+        return f"{found}{where}" if found else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _control_in(key, " (in a key)") or _control_in(item, f" (in {key!r})")
+            if found:
+                return found
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = _control_in(item, f" (in item {i})")
+            if found:
+                return found
+    return None
+
+
+_PORT = re.compile(r"^[0-9]{1,5}$")
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+
+
+def check_host(host: str) -> str:
+    """``host`` as given if it is an IP address or a DNS host name (IDN allowed); ValueError if not."""
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    try:
+        ascii_name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_name = ""
+    labels = ascii_name[:-1].split(".") if ascii_name.endswith(".") else ascii_name.split(".")
+    if not ascii_name or len(ascii_name) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise ValueError(f"expected an IP address or a host name, got {_shown(host)}")
+    return host
+
+
+def parse_host_port(value: str, default_port: int | None = None) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[ipv6]:port`` or a bare IPv6 address → (host, port); ValueError with
+    what is expected otherwise. ``default_port`` None makes the port required."""
+    expected = "expected host:port or [ipv6]:port" + (" or a host" if default_port is not None else "")
+    text = value.strip()
+    host, port_text, bracketed = text, None, False
+    if text.startswith("["):
+        end = text.find("]")
+        rest = text[end + 1 :] if end > 0 else "?"
+        if end < 0 or (rest and not rest.startswith(":")):
+            raise ValueError(f"{expected}, got {_shown(value)}")
+        host, port_text, bracketed = text[1:end], (rest[1:] if rest else None), True
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    if not host:
+        raise ValueError(f"{expected}, got {_shown(value)}")
+    if ":" in host:  # IPv6, bracketed or bare
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"expected an IPv6 address, got {_shown(host)}") from None
+    elif bracketed:
+        raise ValueError(f"expected an IPv6 address inside [ ], got {_shown(host)}")
+    else:
+        check_host(host)
+    if port_text is None:
+        if default_port is None:
+            raise ValueError(f"{expected}, got {_shown(value)}")
+        return host, default_port
+    if not _PORT.match(port_text) or not 0 < int(port_text) < 65536:
+        raise ValueError(f"port must be 1-65535, got {_shown(port_text)} in {_shown(value)}")
+    return host, int(port_text)
+
+
+def parse_http_url(value: str) -> str:
+    """``value`` if it is an http(s) URL with a valid host and port; ValueError otherwise."""
+    bad = control_character(value)
+    if bad:
+        raise ValueError(f"expected an http(s) URL: {bad}")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError(f"expected an http(s) URL, got {_shown(value)}")
+    host = parts.netloc.rpartition("@")[2]
+    try:
+        if host.startswith("["):
+            ipaddress.IPv6Address(parts.hostname)
+        else:
+            check_host(parts.hostname)
+    except ValueError:
+        raise ValueError(f"expected an http(s) URL with a valid host, got {_shown(value)}") from None
+    return value
+
+
+def expand_user(path: str) -> Path:
+    """``Path(path).expanduser()``, with ValueError instead of RuntimeError for an unknown ``~user``."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        raise ValueError(f"cannot expand {path.split('/')[0]!r}: no such user's home directory") from None
+
+
+def _file_path(value: str) -> str:
+    expand_user(value)
+    return value
+
+
+def _api_endpoint(value: str) -> str:
+    """An API endpoint override: an http(s) URL, or host[:port] (GCP's ``api_endpoint`` form)."""
+    if "://" in value:
+        return parse_http_url(value)
+    parse_host_port(value, default_port=443)
+    return value
+
+
+def _host_port(value: str) -> str:
+    parse_host_port(value, default_port=53)
+    return value
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Email = Annotated[str, AfterValidator(_email)]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+# host[:port] of a DNS server (port 53 by default)
+DnsServer = Annotated[str, AfterValidator(_host_port)]
+# a local file; ~ and ~user are expanded
+FilePath = Annotated[str, AfterValidator(_file_path)]
+HttpUrl = Annotated[str, AfterValidator(parse_http_url)]
+# an API endpoint override: an http(s) URL or host[:port]
+ApiEndpoint = Annotated[str, AfterValidator(_api_endpoint)]
 
 
 def is_loopback_url(url: str | None) -> bool:
@@ -78,6 +253,15 @@ def is_loopback_url(url: str | None) -> bool:
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        """Every string of every model (names, tags, URLs, owners, ...) is printable: one rule, here."""
+        found = _control_in(value)
+        if found:
+            raise ValueError(found)
+        return value
+
 
 class Account(_Strict):
     """Where inventory comes from. Credentials always come from the provider's standard chain."""
@@ -88,7 +272,7 @@ class Account(_Strict):
     regions: list[str] = Field(default_factory=list)
     profile: str | None = None
     role_arn: str | None = None
-    endpoint_url: str | None = None
+    endpoint_url: ApiEndpoint | None = None
     # GCP
     project: str | None = None
     projects: list[str] = Field(default_factory=list)
@@ -96,7 +280,7 @@ class Account(_Strict):
     subscription: str | None = None
     subscriptions: list[str] = Field(default_factory=list)
     # GCP and Azure endpoint override (emulators, sovereign clouds)
-    endpoint: str | None = None
+    endpoint: ApiEndpoint | None = None
     # "default" uses the provider's chain; "anonymous" is for loopback emulators only.
     credentials: Literal["default", "anonymous"] = "default"
     max_concurrency: int = Field(default=8, ge=1, le=64)
@@ -156,9 +340,9 @@ class DnsPath(_Strict):
     # configured account of the mechanism's provider
     account: str | None = None
     # host:port of servers to query as the zone's authoritative servers (instead of the NS set)
-    nameservers: list[str] = Field(default_factory=list)
+    nameservers: list[DnsServer] = Field(default_factory=list)
     # host:port of a recursive resolver whose cached TTLs are checked
-    resolver: str | None = None
+    resolver: DnsServer | None = None
 
 
 class Endpoint(_Strict):
@@ -168,18 +352,12 @@ class Endpoint(_Strict):
     expect_json: dict[str, Any] | None = None  # {"$.status": "ok"}
     timeout: Duration = 10.0
     follow_redirects: bool = False
-    ca_file: str | None = None
+    ca_file: FilePath | None = None
     as_public_name: bool = True  # also probe this address with the workload's public name (SNI/Host)
 
     @model_validator(mode="after")
     def _check(self) -> Endpoint:
-        try:
-            parsed = urlparse(self.url)
-            ok = parsed.scheme in ("http", "https") and bool(parsed.hostname)
-        except ValueError:  # e.g. an unbalanced "[" (IPv6 literal)
-            ok = False
-        if not ok:
-            raise ValueError(f"expected an http(s) URL, got {self.url!r}")
+        parse_http_url(self.url)
         return self
 
     @property
@@ -243,7 +421,7 @@ class Smtp(_Strict):
     username_env: str | None = None
     password_env: str | None = None
     timeout: Duration = 30.0
-    ca_file: str | None = None  # PEM bundle to trust for a relay with a private CA (default: tls.ca_file, system)
+    ca_file: FilePath | None = None  # PEM bundle to trust for a relay with a private CA (default: tls.ca_file, system)
 
 
 class MailSchedule(_Strict):
@@ -257,12 +435,12 @@ class Mail(_Strict):
     from_: Email = Field(alias="from")
     smtp: Smtp
     schedule: MailSchedule = Field(default_factory=MailSchedule)
-    docs_url: str = "https://github.com/failover-dev/failover/blob/main/docs/checks.md"
+    docs_url: HttpUrl = "https://github.com/failover-dev/failover/blob/main/docs/checks.md"
     subject_prefix: str = "[failover]"
 
 
 class Tls(_Strict):
-    ca_file: str | None = None
+    ca_file: FilePath | None = None
 
 
 class ScoringConfig(_Strict):
@@ -273,6 +451,7 @@ class ScoringConfig(_Strict):
     not_ready_below: float = Field(default=50.0, ge=0, le=100)
     unknown_fraction: float = Field(default=0.5, gt=0, le=1)
     provision_seconds_per_instance: Duration = 60.0
+    warm_start_seconds: Duration = 30.0  # a warm-pool instance (stopped/hibernated/running) joining its group
     scale_parallelism: int = Field(default=10, ge=1)
     manual_decision: Duration = 600.0
     data_promotion: Duration = 300.0

@@ -1,6 +1,9 @@
 """From findings to a score a person can act on: readiness 0-100 with a status, the gates that cap it,
 single-provider risk per provider, the estimated recovery time against the target, and the ranked
 reasons with the points each fix would gain. Pure functions; defaults are documented in the README.
+
+Scoring names no check: the gates a check holds, the RTO part its fix shortens, what it tells
+single-provider risk and its category's weight come from its registration (``failover.checks.registry``).
 """
 
 from __future__ import annotations
@@ -11,29 +14,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from failover.checks import CATALOG
 from failover.checks.capacity import capacities, total
 from failover.checks.dns import governors
 from failover.checks.evidence import Evidence
 from failover.checks.governance import Governor, Mode
+from failover.checks.registry import CAP_AT_RISK, Category, CheckInfo, RiskInput, RtoPart, Severity, Trip
 from failover.equivalence import DB_KINDS, per_instance_vcpu
 from failover.model import Finding, FindingStatus, Kind, ObsStatus, Reason, RtoVerdict, Score, Status
 from failover.schema import ScoringConfig, format_duration
 
 POINTS = {FindingStatus.PASS: 100.0, FindingStatus.WARN: 50.0, FindingStatus.FAIL: 0.0, FindingStatus.UNKNOWN: 0.0}
-DEFAULT_WEIGHTS = {
-    "secondary": 3.0,
-    "capacity": 2.0,
-    "dns": 3.0,
-    "data": 2.0,
-    "guardrails": 1.5,
-    "dependencies": 1.5,
-    "drift": 1.0,
-    "evidence": 1.0,
-}
-GATE_NO_HEALTHY_SECONDARY = 40.0
-GATE_CANNOT_SCALE = 60.0
-MIN_USEFUL_RATIO = 0.25  # below this a secondary is overwhelmed on arrival: no secondary at all
-GATE_AT_RISK = 79.0  # DNS only on the primary's provider; secondary only on the primary's provider; RTO over target
+DEFAULT_WEIGHTS = {str(c): c.weight for c in Category}  # a category not listed (nor configured) weighs 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +113,19 @@ def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
                 )
             elif per and reachable is not None:
                 instances = math.ceil(deficit / per)
-                batches = math.ceil(instances / cfg.scale_parallelism)
-                scale_s = batches * cfg.provision_seconds_per_instance
-                notes.append(f"scale-up of {instances} instances ({deficit:g} vCPU) in {batches} batch(es)")
+                # Warm-pool members join first: starting a prepared instance skips launch and bootstrap.
+                warm = min(instances, sum(c.warm_instances for c in secondaries))
+                warm_batches = math.ceil(warm / cfg.scale_parallelism)
+                batches = math.ceil((instances - warm) / cfg.scale_parallelism)
+                scale_s = warm_batches * cfg.warm_start_seconds + batches * cfg.provision_seconds_per_instance
+                from_warm = f", {warm} from warm pools" if warm else ""
+                notes.append(
+                    f"scale-up of {instances} instances ({deficit:g} vCPU{from_warm}) "
+                    f"in {warm_batches + batches} batch(es)"
+                )
+                unknown_pools = [g for c in secondaries for g in c.warm_unknown]
+                if unknown_pools:
+                    notes.append("warm pool unknown for " + ", ".join(unknown_pools) + ": counted as cold launches")
             else:
                 notes.append("group max sizes or instance sizes unknown, scale-up time unknown")
     else:
@@ -188,30 +190,39 @@ def _weights(findings: list[Finding], cfg: ScoringConfig) -> _Weights:
     return out
 
 
+def _meta(f: Finding) -> CheckInfo | None:
+    """The registration of the check that produced ``f`` (None for a check id no longer registered)."""
+    return CATALOG.get(f.check)
+
+
+def _by_risk(findings: Iterable[Finding]) -> dict[RiskInput, list[Finding]]:
+    out: dict[RiskInput, list[Finding]] = defaultdict(list)
+    for f in findings:
+        if (meta := _meta(f)) is not None and meta.risk is not None:
+            out[meta.risk].append(f)
+    return out
+
+
 def single_provider_risk(ev: Evidence, findings: Iterable[Finding]) -> dict[str, float]:
     """For each provider involved: how much of the workload goes down with it (0 none .. 1 all).
 
     Unknown evidence counts as risk: a path we could not verify is not assumed to survive.
     """
-    findings = list(findings)
     w = ev.workload
     primary_p = ev.provider(w.primary)
-    by_check: dict[str, list[Finding]] = defaultdict(list)
-    for f in findings:
-        by_check[f.check].append(f)
+    by_risk = _by_risk(findings)
     providers = {ev.provider(s) for s in w.sites}
     for dep in w.dependencies:
         providers |= {dep.provider, *dep.providers}
-    delegation = by_check.get("dns.delegation", [])
+    nameservers = by_risk.get(RiskInput.NAMESERVERS, [])
     ns_providers: set[str] | None = None
-    if delegation and delegation[0].evidence.get("providers"):
-        ns_providers = set(delegation[0].evidence["providers"])
+    if nameservers and nameservers[0].evidence.get("providers"):
+        ns_providers = set(nameservers[0].evidence["providers"])
     providers |= ns_providers or set()
-    health = {f.subject: f.status for f in by_check.get("secondary.health", [])}
-    ratio_ok = all(f.status == FindingStatus.PASS for f in by_check.get("capacity.ratio", [])) and bool(
-        by_check.get("capacity.ratio")
-    )
-    data_status = [f.status for f in by_check.get("data.replica", [])]
+    health = {f.subject: f.status for f in by_risk.get(RiskInput.SECONDARY_UP, [])}
+    capacity = by_risk.get(RiskInput.SECONDARY_CAPACITY, [])
+    ratio_ok = all(f.status == FindingStatus.PASS for f in capacity) and bool(capacity)
+    data_status = [f.status for f in by_risk.get(RiskInput.DATA_COPY, [])]
     risk: dict[str, float] = {}
     for p in sorted(providers):
         parts: list[float] = [0.0]
@@ -238,6 +249,21 @@ def single_provider_risk(ev: Evidence, findings: Iterable[Finding]) -> dict[str,
     return risk
 
 
+@dataclass(frozen=True, slots=True)
+class _Basis:
+    """What every step of one workload's scoring reads."""
+
+    ev: Evidence
+    findings: list[Finding]
+    cfg: ScoringConfig
+    rto: RtoEstimate
+    weights: _Weights
+
+    @property
+    def statuses(self) -> list[FindingStatus]:
+        return [f.status for f in self.findings]
+
+
 def score(
     ev: Evidence,
     findings: list[Finding],
@@ -246,61 +272,89 @@ def score(
 ) -> Score:
     cfg = cfg or ev.config.scoring
     rto = rto or estimate_rto(ev, cfg)
+    b = _Basis(ev, findings, cfg, rto, _weights(findings, cfg))
     w = ev.workload
-    weights = _weights(findings, cfg)
-    total = rto.total_s
+    raw, unknown_w = _raw(b.statuses, b.weights)
+    readiness, gates = _readiness(b, raw)
     verdict = rto.verdict(w.targets.rto)
-    rto_cap = _rto_cap(rto, w.targets.rto)
-    statuses = [f.status for f in findings]
-    raw, unknown_w = _raw(findings, statuses, weights)
-    cap, gates = _gates(ev, findings, statuses)
-    if rto_cap < 100.0:
-        gates.append(f"estimated RTO {rto_text(rto)} exceeds target {format_duration(w.targets.rto)}")
-    readiness = round(min(raw, cap, rto_cap), 1)
-    reasons: list[Reason] = []
-    for i, f in enumerate(findings):
-        if f.status == FindingStatus.PASS:
-            continue
-        # Points a fix would gain: re-score with this one finding passing, gates included; where other
-        # gates still hold the score down, at least the finding's own weight (so every fix ranks).
-        fixed = [*statuses[:i], FindingStatus.PASS, *statuses[i + 1 :]]
-        fixed_rto_cap = _rto_cap(_rto_after_fix(rto, f.check, w.targets.max_dns_ttl, cfg), w.targets.rto)
-        raw_after = _raw(findings, fixed, weights)[0]
-        after = min(raw_after, _gates(ev, findings, fixed)[0], fixed_rto_cap)
-        gain = max(after - readiness, raw_after - raw, 0.0)
-        reasons.append(Reason(f.check, str(f.status), f.reason, round(gain, 1), f.subject))
-    reasons.sort(key=lambda r: (-r.points, r.check, r.subject))
-    blocking = [
-        f
-        for f in findings
-        if f.status == FindingStatus.UNKNOWN or (f.status == FindingStatus.FAIL and f.severity == "critical")
-    ]
-    if not findings or unknown_w >= cfg.unknown_fraction:
-        status = Status.UNKNOWN
-    elif readiness >= cfg.ready_threshold and not blocking and verdict == RtoVerdict.WITHIN:
-        status = Status.READY
-    elif readiness >= cfg.not_ready_below:
-        status = Status.AT_RISK
-    else:
-        status = Status.NOT_READY
-    counts = {s.value: sum(1 for f in findings if f.status == s) for s in FindingStatus}
     return Score(
         workload=w.name,
-        status=status,
+        status=_status(b, readiness, unknown_w, verdict),
         readiness=readiness,
         single_provider_risk=single_provider_risk(ev, findings),
-        rto_estimate_s=total,
+        rto_estimate_s=rto.total_s,
         rto_target_s=w.targets.rto,
-        reasons=reasons,
+        reasons=_reasons(b, readiness, raw),
         computed_at=ev.now,
-        details={"rto": rto.to_dict(), "gates": gates, "counts": counts, "unknown_weight": round(unknown_w, 3)},
+        details={
+            "rto": rto.to_dict(),
+            "gates": gates,
+            "counts": _counts(findings),
+            "unknown_weight": round(unknown_w, 3),
+        },
         rto_lower_bound_s=rto.lower_bound_s,
         rto_verdict=verdict,
     )
 
 
+def _readiness(b: _Basis, raw: float) -> tuple[float, list[str]]:
+    """The weighted readiness held under every gate, the RTO's included, with the gates' words."""
+    target = b.ev.workload.targets.rto
+    cap, gates = _gates(b.ev, b.findings, b.statuses)
+    rto_cap = _rto_cap(b.rto, target)
+    if rto_cap < 100.0:
+        gates.append(f"estimated RTO {rto_text(b.rto)} exceeds target {format_duration(target)}")
+    return round(min(raw, cap, rto_cap), 1), gates
+
+
+def _reasons(b: _Basis, readiness: float, raw: float) -> list[Reason]:
+    """Every finding that is not a pass, ranked by the points its fix would gain."""
+    reasons = [
+        Reason(f.check, str(f.status), f.reason, round(_gain(b, i, readiness, raw), 1), f.subject)
+        for i, f in enumerate(b.findings)
+        if f.status != FindingStatus.PASS
+    ]
+    reasons.sort(key=lambda r: (-r.points, r.check, r.subject))
+    return reasons
+
+
+def _gain(b: _Basis, i: int, readiness: float, raw: float) -> float:
+    """Points a fix of finding ``i`` would gain: the score re-computed with it passing, gates and RTO
+    included; where other gates still hold the score down, at least the finding's own weight (so every
+    fix ranks)."""
+    targets = b.ev.workload.targets
+    statuses = b.statuses
+    fixed = [*statuses[:i], FindingStatus.PASS, *statuses[i + 1 :]]
+    meta = _meta(b.findings[i])
+    fixed_rto = _rto_after_fix(b.rto, meta.rto_part if meta else None, targets.max_dns_ttl, b.cfg)
+    raw_after = _raw(fixed, b.weights)[0]
+    after = min(raw_after, _gates(b.ev, b.findings, fixed)[0], _rto_cap(fixed_rto, targets.rto))
+    return max(after - readiness, raw_after - raw, 0.0)
+
+
+def _status(b: _Basis, readiness: float, unknown_w: float, verdict: RtoVerdict) -> Status:
+    """READY needs the threshold, no unknown or critical failure, and an RTO known to be within target."""
+    cfg = b.cfg
+    blocking = [
+        f
+        for f in b.findings
+        if f.status == FindingStatus.UNKNOWN or (f.status == FindingStatus.FAIL and f.severity == Severity.CRITICAL)
+    ]
+    if not b.findings or unknown_w >= cfg.unknown_fraction:
+        return Status.UNKNOWN
+    if readiness >= cfg.ready_threshold and not blocking and verdict == RtoVerdict.WITHIN:
+        return Status.READY
+    if readiness >= cfg.not_ready_below:
+        return Status.AT_RISK
+    return Status.NOT_READY
+
+
+def _counts(findings: list[Finding]) -> dict[str, int]:
+    return {s.value: sum(1 for f in findings if f.status == s) for s in FindingStatus}
+
+
 def _rto_cap(rto: RtoEstimate, target: float) -> float:
-    return GATE_AT_RISK if rto.verdict(target) == RtoVerdict.EXCEEDS else 100.0
+    return CAP_AT_RISK if rto.verdict(target) == RtoVerdict.EXCEEDS else 100.0
 
 
 def rto_text(rto: RtoEstimate) -> str:
@@ -313,20 +367,20 @@ def rto_text(rto: RtoEstimate) -> str:
 _GOOD_DETECTION_S = 30.0
 
 
-def _rto_after_fix(rto: RtoEstimate, check_id: str, max_ttl: float, cfg: ScoringConfig) -> RtoEstimate:
-    """The RTO estimate if the given check's finding were fixed (so its points include the RTO gate)."""
-    if check_id == "dns.ttl":
+def _rto_after_fix(rto: RtoEstimate, part: RtoPart | None, max_ttl: float, cfg: ScoringConfig) -> RtoEstimate:
+    """The RTO estimate if a check whose fix shortens ``part`` passed (so its points include the RTO gate)."""
+    if part == RtoPart.DNS:
         return replace(rto, dns_s=min(rto.dns_s if rto.dns_s is not None else max_ttl, max_ttl))
-    if check_id in ("dns.health_check", "dns.failover_records"):
+    if part == RtoPart.DETECTION:
         return replace(rto, detection_s=min(rto.detection_s or _GOOD_DETECTION_S, _GOOD_DETECTION_S), decision_s=0.0)
-    if check_id == "capacity.ratio":
+    if part == RtoPart.SCALE:
         return replace(rto, scale_s=0.0, unbounded=False)
-    if check_id == "capacity.headroom" and (rto.scale_s is None or rto.unbounded):
+    if part == RtoPart.SCALE_BOUND and (rto.scale_s is None or rto.unbounded):
         return replace(rto, scale_s=cfg.provision_seconds_per_instance, unbounded=False)
     return rto
 
 
-def _raw(findings: list[Finding], statuses: list[FindingStatus], weights: _Weights) -> tuple[float, float]:
+def _raw(statuses: list[FindingStatus], weights: _Weights) -> tuple[float, float]:
     """Weighted readiness before gates, and the weight share of unknown findings."""
     if not weights.total:
         return 0.0, 0.0
@@ -340,28 +394,35 @@ def _raw(findings: list[Finding], statuses: list[FindingStatus], weights: _Weigh
 
 
 def _gates(ev: Evidence, findings: list[Finding], statuses: list[FindingStatus]) -> tuple[float, list[str]]:
-    """Caps that hold whatever the rest says: a workload without a usable secondary is not ready."""
-    w = ev.workload
-    primary_p = ev.provider(w.primary)
+    """Caps that hold whatever the rest says (a workload without a usable secondary is not ready), as the
+    checks declare them: first those over all of a check's findings, in catalogue order, then those of
+    each failing finding, in the findings' order."""
+    primary_p = ev.provider(ev.workload.primary)
     cap, gates = 100.0, []
-    ok = (FindingStatus.PASS, FindingStatus.WARN)
-    healthy = {f.subject for f, s in zip(findings, statuses, strict=True) if f.check == "secondary.health" and s in ok}
-    if not healthy:
-        cap = min(cap, GATE_NO_HEALTHY_SECONDARY)
-        gates.append("no secondary is verified healthy")
-    elif all(ev.provider(s) == primary_p for s in w.secondaries if s.name in healthy):
-        cap = min(cap, GATE_AT_RISK)
-        gates.append(f"every healthy secondary is on {primary_p}, the primary's provider")
+    for check in CATALOG.values():
+        for gate in check.gates:
+            if gate.when != Trip.FAILS and _holds_over_check(ev, gate.when, check.id, findings, statuses):
+                cap = min(cap, gate.cap)
+                gates.append(gate.says(primary_p))
     for f, s in zip(findings, statuses, strict=True):
-        if s != FindingStatus.FAIL:
-            continue
-        if f.check == "dns.delegation":
-            cap = min(cap, GATE_AT_RISK)
-            gates.append(f"authoritative DNS only on {primary_p}")
-        elif f.check == "capacity.headroom":
-            cap = min(cap, GATE_CANNOT_SCALE)
-            gates.append("secondary cannot reach the required capacity")
-        elif f.check == "capacity.ratio" and (f.evidence.get("ratio") or 0.0) < MIN_USEFUL_RATIO:
-            cap = min(cap, GATE_NO_HEALTHY_SECONDARY)
-            gates.append(f"secondary runs under {MIN_USEFUL_RATIO:.0%} of the required capacity")
+        for gate in meta.gates if (meta := _meta(f)) else ():
+            if gate.holds_for(f, s):
+                cap = min(cap, gate.cap)
+                gates.append(gate.says(primary_p))
     return cap, gates
+
+
+def _holds_over_check(
+    ev: Evidence, when: Trip, check_id: str, findings: list[Finding], statuses: list[FindingStatus]
+) -> bool:
+    """Whether a gate over all of one check's findings (judged ``statuses``) holds."""
+    ok = {f.subject for f, s in zip(findings, statuses, strict=True) if f.check == check_id and s in _OK}
+    if when == Trip.NONE_OK:
+        return not ok
+    if when == Trip.OK_ONLY_ON_PRIMARY_PROVIDER:
+        primary_p = ev.provider(ev.workload.primary)
+        return bool(ok) and all(ev.provider(s) == primary_p for s in ev.workload.secondaries if s.name in ok)
+    return False
+
+
+_OK = (FindingStatus.PASS, FindingStatus.WARN)

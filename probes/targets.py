@@ -79,7 +79,10 @@ class HttpTarget:
     headers: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
+        try:
+            parts = urlsplit(self.url)
+        except ValueError:  # e.g. an unbalanced "[" (IPv6 literal)
+            raise ProbeError(f"expected an http(s) URL, got {self.url!r}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ProbeError(f"expected an http(s) URL, got {self.url!r}")
         try:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from failover.schema import Account
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # provider -> "module:class"; imported lazily (the GCP SDK alone takes seconds to import).
 ADAPTERS: dict[str, str] = {
@@ -177,6 +178,24 @@ def with_retries(
                 raise DeadlineExceeded(f"{err}; not retried: {deadline.describe()} came first", scope) from raw
             sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def each(fn: Callable[[T], R], items: Iterable[T], *, max_workers: int) -> list[tuple[T, R | ProviderError]]:
+    """``fn`` over ``items`` concurrently (bounded), in order; a ``ProviderError`` comes back as the item's
+    value so one failed detail read (one group's members, one backend's health) never hides the others.
+    Anything else is a bug and propagates."""
+    items = list(items)
+    if not items:
+        return []
+
+    def one(item: T) -> R | ProviderError:
+        try:
+            return fn(item)
+        except ProviderError as err:
+            return err
+
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(items)))) as pool:
+        return list(zip(items, pool.map(one, items), strict=True))
 
 
 # What reading one scope yields: its resources, or its resources plus the sub-scopes it could not read

@@ -288,3 +288,23 @@ def undeclared_attrs(resources: Iterable[Resource]) -> dict[str, set[str]]:
         if extra:
             out.setdefault(f"{r.provider} {r.kind}", set()).update(extra)
     return out
+
+
+def live_evidence(
+    accounts: list[dict[str, Any]],
+    inventories: list[Inventory],
+    sites: list[dict[str, Any]],
+    **targets: Any,
+) -> Evidence:
+    """Evidence for one workload ``app`` over inventories read from local emulators, judged now."""
+    cfg = Config.model_validate(
+        {
+            "accounts": accounts,
+            "workloads": [{"name": "app", "owners": ["sre@example.com"], "targets": targets, "sites": sites}],
+        }
+    )
+    return Evidence(config=cfg, workload=cfg.workloads[0], inventories={i.account: i for i in inventories})
+
+
+def site(name: str, role: str, account: str, region: str, tags: dict[str, str]) -> dict[str, Any]:
+    return {"name": name, "role": role, "account": account, "regions": [region], "select": {"tags": tags}}

@@ -121,6 +121,7 @@ def _scale_secondary(instances: int, max_size: int = 10):
             "max_size": max_size,
             "stable": True,
             "vcpu_per_instance": 4,
+            "cpu_quota_metric": "CPUS",
             "instance_ids": [f"gce-{n}" for n in range(1, instances + 1)],
         },
     )
@@ -130,6 +131,21 @@ def test_secondary_scaled_to_zero_fails_capacity_ratio():
     ev = f.evidence(inventories=_scale_secondary(0))
     assert statuses(ev, "capacity.ratio") == [FAIL]
     assert "0.00" in reasons(ev, "capacity.ratio")
+
+
+def test_running_members_the_group_does_not_count_are_not_capacity():
+    # four member VMs run, but the group counts two as serving (the others: verifying, failing autohealing)
+    invs = f.replace_resource(
+        f.ready_inventory(),
+        "mig-checkout",
+        capacity=Capacity(vcpu=8, instances=2),
+        attrs={"desired": 4, "max_size": 10, "vcpu_per_instance": 4, "instance_ids": [f"gce-{n}" for n in range(1, 5)]},
+    )
+    ev = f.evidence(inventories=invs)
+    assert statuses(ev, "capacity.ratio") == [FAIL]
+    assert reasons(ev, "capacity.ratio") == (
+        "secondary 8 vCPU / primary 16 vCPU = 0.50 (target 1); group mig-checkout runs 2 of 4 desired"
+    )
 
 
 def test_secondary_that_can_scale_passes_headroom_but_fails_ratio():
@@ -360,7 +376,12 @@ def test_replica_lag_unknown_is_unknown():
         ({"replication": {"rules": [{"status": "Enabled", "destination_region": "us-east-1"}]}}, FAIL, "only in"),
         ({"replication": {"rules": [{"status": "Disabled", "destination_region": "us-west-2"}]}}, FAIL, "only in"),
         ({"replication": None}, UNKNOWN, "replication unknown"),
-        ({"replication": {"rules": [{"status": "Enabled", "destination_bucket": "x"}]}}, PASS, "region unknown"),
+        ({"replication": {"rules": [{"status": "Enabled", "destination_bucket": "x"}]}}, UNKNOWN, "region unknown"),
+        (
+            {"replication": {"rules": [{"status": "Enabled", "destination_region": "us-west-2", "prefix": "logs/"}]}},
+            WARN,
+            "only objects with prefix logs/ to us-west-2 are copied; the rest exist only in aws:us-east-1",
+        ),
     ],
 )
 def test_bucket_replication_outside_the_region(attrs, expected, text):
@@ -610,6 +631,8 @@ def test_one_vantage_that_cannot_probe_does_not_hide_another_vantage_answer():
         (Drill("checkout", f.NOW - timedelta(days=5), False, None, "DNS never moved"), FAIL, "DNS never moved"),
         (Drill("checkout", f.NOW - timedelta(days=5), True, 3600.0), FAIL, "over the RTO 15m"),
         (Drill("checkout", f.NOW - timedelta(days=5), True, 420.0), PASS, "recovered in 7m"),
+        (Drill("checkout", f.NOW + timedelta(minutes=4), True, 420.0), PASS, "recovered in 7m"),  # clock skew
+        (Drill("checkout", f.NOW + timedelta(days=365 * 973), True, 60.0), WARN, "dated in the future"),
     ],
 )
 def test_failover_drill_evidence(drill, expected, text):
@@ -641,3 +664,22 @@ def test_group_whose_running_members_are_unknown_makes_capacity_unknown():
     ev = f.evidence(inventories=invs)
     assert statuses(ev, "capacity.ratio") == [UNKNOWN]
     assert "running members unknown" in reasons(ev, "capacity.ratio")
+
+
+def test_weighted_group_short_of_its_desired_units_reports_the_gap_in_units():
+    # An ASG wanting 24 units runs 2 members of weight 4 (8 units, 16 vCPU): short in units, not in members.
+    invs = f.replace_resource(
+        _scale_secondary(4),
+        "mig-checkout",
+        capacity=Capacity(vcpu=16, instances=2),
+        attrs={"desired": 24, "max_size": 32, "capacity_unit": "units", "running_units": 8, "in_service": 2},
+    )
+    invs = f.drop_resources(invs, lambda r: r.kind == Kind.COMPUTE_INSTANCE and r.provider == "gcp")
+    ev = f.evidence(inventories=invs)
+    assert "group mig-checkout runs 8 of 24 desired units" in reasons(ev, "capacity.ratio")
+    assert statuses(ev, "secondary.health") == [WARN]
+    assert "group mig-checkout: 8 of 24 units in service" in reasons(ev, "secondary.health")
+    # Headroom in units: (32 - 8) units x 2 vCPU per unit on top of the 16 running.
+    from failover.equivalence import site_capacity
+
+    assert site_capacity(ev.resources(ev.workload.secondaries[0])).max_vcpu == 64

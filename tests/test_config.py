@@ -540,8 +540,8 @@ def test_memory_and_absolute_databases_are_left_alone(tmp_path: Path) -> None:
 
 def test_unknown_database_scheme_is_reported() -> None:
     [problem] = problems("database: mysql://h/db\n")
-    assert problem == (
-        "cfg.yaml:1: database: expected a sqlite:///PATH or postgresql+psycopg://USER@HOST/DB URL, got 'mysql://h/db'"
+    assert problem.startswith(
+        "cfg.yaml:1: database: unsupported backend 'mysql' (expected sqlite:///PATH, postgresql://"
     )
 
 
@@ -598,7 +598,7 @@ def test_any_edit_of_the_example_gives_a_config_or_located_problems(edits: list[
 
 
 def test_reference_docs_cover_every_key_of_the_schema() -> None:
-    doc = (Path(__file__).parent.parent / "docs" / "readme-parts" / "config.md").read_text()
+    doc = (Path(__file__).parent.parent / "README.md").read_text()
     models: set[type[BaseModel]] = set()
     _models(Config, models)
     missing = [

@@ -127,6 +127,23 @@ def test_deallocated_azure_vm_is_not_counted_as_capacity(cycle):
     assert [(f.status, f.reason) for f in headroom] == [(PASS, "secondary can scale from 8 to 32 vCPU (needs 16)")]
 
 
+def test_gcp_group_with_a_member_stuck_booting_fails_capacity_on_what_runs(cycle):
+    # catalog-mig's target size (2 x n2-standard-4) equals the primary's 8 vCPU: read as capacity, it
+    # would pass. One member is RUNNING, the other STAGING/CREATING: the secondary carries half the load.
+    result, _ = cycle
+    ratio = [f for f in result.findings if f.workload == "catalog" and f.check == "capacity.ratio"]
+    assert [f.status for f in ratio] == [FAIL]
+    assert ratio[0].reason == (
+        "secondary 4 vCPU / primary 8 vCPU = 0.50 (target 1); group catalog-mig runs 1 of 2 desired"
+    )
+    health = [f for f in result.findings if f.workload == "catalog" and f.check == "secondary.health"]
+    assert [f.status for f in health] == [FindingStatus.WARN]
+    assert "group catalog-mig: 1 of 2 instances in service" in health[0].reason
+    assert statuses(result, "catalog", "capacity.headroom") == [PASS]  # its autoscaler and N2 quota can reach 16
+    catalog = next(s for s in result.scores if s.workload == "catalog")
+    assert catalog.status == Status.AT_RISK
+
+
 def test_stale_replica_fails_data_check(cycle):
     result, _ = cycle
     replica = [f for f in result.findings if f.workload == "payments" and f.check == "data.replica"]

@@ -13,17 +13,22 @@ from failover.sandbox.aws import (
     AwsSandbox,
     WireRequest,
     seed_alarm,
+    seed_aurora_global,
     seed_auto_scaling_group,
+    seed_backup_replication,
     seed_buckets,
     seed_failover_zone,
     seed_health_check,
     seed_instances,
     seed_load_balancer,
+    seed_metric,
     seed_rds_with_replica,
     seed_replica_lag,
+    seed_warm_pool,
 )
 from failover.schema import Account
 from providers.aws import AwsAdapter
+from tests.factories import undeclared_attrs
 
 POLICY = Path(__file__).resolve().parent.parent / "docs" / "permissions" / "aws-iam-policy.json"
 SHOP = {"app": "shop"}
@@ -54,7 +59,17 @@ def world(_aws_server: AwsSandbox) -> World:
         sb, "us-east-1", instance_type="m5.large", tags={"Name": "admin"}, deletion_protection=True
     )
     west = seed_instances(sb, "us-west-2", count=3, instance_type="m5.large", tags={**SHOP, "Name": "web-dr"})
-    seed_auto_scaling_group(sb, "us-west-2", "web-dr-asg", desired=2, max_size=6, instance_type="t3.small", tags=SHOP)
+    seed_auto_scaling_group(
+        sb,
+        "us-west-2",
+        "web-dr-asg",
+        desired=2,
+        max_size=6,
+        instance_type="t3.small",
+        tags=SHOP,
+        deletion_protection="prevent-all-deletion",
+    )
+    warm = seed_warm_pool(sb, "us-west-2", "web-dr-asg", min_size=1)
     lb = seed_load_balancer(sb, "us-east-1", "web-lb", instance_ids=east, tags=SHOP)
     zone = seed_failover_zone(sb, "shop.example", "www", primary="192.0.2.1", secondary="192.0.2.2", tags=SHOP)
     sb.set_health_check_status(zone["health_check_id"], healthy=False)
@@ -70,11 +85,27 @@ def world(_aws_server: AwsSandbox) -> World:
     )
     db = seed_rds_with_replica(sb, "us-east-1", "us-west-2", "orders", tags=SHOP)
     seed_replica_lag(sb, "us-west-2", {"orders-replica": 42.0})
+    backups = seed_backup_replication(sb, "us-east-1", "us-west-2", "orders")
+    ledger = seed_aurora_global(sb, "us-east-1", "us-west-2", "ledger", tags=SHOP)
+    seed_metric(
+        sb, "us-west-2", "AuroraGlobalDBRPOLag", "DBClusterIdentifier", {"ledger-secondary": 800}, unit="Milliseconds"
+    )
     seed_buckets(sb, "shop-assets", "us-east-1", replica="shop-assets-dr", replica_region="us-west-2", tags=SHOP)
     sb.clear_requests()
     account = Account(**sb.account("aws-local", ["us-east-1", "us-west-2"]))
     inventory = AwsAdapter().inventory(account)
-    ids = {"east": east, "protected": protected, "west": west, "lb": lb, "zone": zone, "db": db, "alarm": alarm_check}
+    ids = {
+        "east": east,
+        "protected": protected,
+        "west": west,
+        "lb": lb,
+        "zone": zone,
+        "db": db,
+        "alarm": alarm_check,
+        "warm": warm,
+        "backups": backups,
+        "ledger": ledger,
+    }
     return World(inventory=inventory, requests=sb.requests, ids=ids)
 
 
@@ -83,6 +114,10 @@ def test_full_inventory_is_complete(world: World) -> None:
     assert {r.account for r in world.inventory.resources} == {"aws-local"}
     assert {r.provider for r in world.inventory.resources} == {"aws"}
     assert {r.attrs["account_id"] for r in world.inventory.resources} == {"123456789012"}
+
+
+def test_adapter_fills_only_the_attrs_each_kind_declares(world: World) -> None:
+    assert undeclared_attrs(world.inventory.resources) == {}
 
 
 def test_instances_in_both_regions_carry_capacity_image_ips_and_tags(world: World) -> None:
@@ -125,6 +160,16 @@ def test_auto_scaling_group_counts_in_service_capacity(world: World) -> None:
     assert asg.capacity.instances == 2 and asg.capacity.vcpu == 4.0  # 2 x t3.small
     assert {m["lifecycle_state"] for m in asg.attrs["instances"]} == {"InService"}
     assert asg.tags == SHOP
+    assert (asg.attrs["capacity_unit"], asg.attrs["running_units"]) == ("instances", 2.0)
+    assert (asg.attrs["deletion_protection"], asg.attrs["deletion_protection_level"]) == (True, "prevent-all-deletion")
+
+
+def test_warm_pool_members_are_read_once_per_group_that_has_a_pool(world: World) -> None:
+    asg = world.one(Kind.COMPUTE_GROUP, "web-dr-asg")
+    assert (asg.attrs["warm_instances"], asg.attrs["warm_pool_state"]) == (4, "Stopped")  # max 6 - desired 2
+    assert len(world.ids["warm"]) == 4  # type: ignore[arg-type]
+    assert asg.capacity.instances == 2  # warm members are not running capacity
+    assert len([q for q in world.requests if q.operation == "DescribeWarmPool"]) == 1
 
 
 def test_load_balancer_and_target_group_are_linked_with_target_health(world: World) -> None:
@@ -196,6 +241,27 @@ def test_rds_cross_region_replica_links(world: World) -> None:
     assert source.attrs["replica_lag_s"] is None
     assert source.attrs["backup_retention_days"] == 7 and source.native_type == "db.t3.medium"
     assert source.tags == SHOP
+    assert (replica.attrs["replication_status"], replica.attrs["replication_healthy"]) == ("replicating", True)
+    assert replica.attrs["replica_lag_metric"] == "ReplicaLag"
+
+
+def test_rds_backups_replicated_to_another_region_are_read_there(world: World) -> None:
+    [copy] = world.one(Kind.DB_INSTANCE, "orders").attrs["backup_copies"]
+    assert (copy["region"], copy["arn"], copy["status"]) == ("us-west-2", world.ids["backups"], "replicating")
+    assert copy["latest_restorable_time"] and copy["retention_days"] == 7
+    calls = [q.region for q in world.requests if q.operation == "DescribeDBInstanceAutomatedBackups"]
+    assert calls == ["us-west-2"]  # only the destination region, once
+
+
+def test_aurora_global_database_links_the_secondary_to_the_writer_with_its_lag(world: World) -> None:
+    writer = world.one(Kind.DB_CLUSTER, "ledger")
+    secondary = world.one(Kind.DB_CLUSTER, "ledger-secondary")
+    assert writer.attrs["replicas"] == [world.ids["ledger"]["secondary_arn"]]  # type: ignore[index]
+    assert secondary.attrs["replica_source"] == world.ids["ledger"]["primary_arn"]  # type: ignore[index]
+    assert secondary.attrs["replica_source_region"] == "us-east-1"
+    assert (secondary.attrs["replica_lag_metric"], secondary.attrs["replica_lag_s"]) == ("AuroraGlobalDBRPOLag", 0.8)
+    assert secondary.attrs["replication_status"] == "connected"
+    assert writer.attrs["global_cluster"] == "ledger-global"
 
 
 def test_s3_buckets_with_region_versioning_and_replication(world: World) -> None:

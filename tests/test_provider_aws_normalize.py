@@ -47,3 +47,54 @@ def test_sdk_errors_map_to_access_denied_throttled_unreachable() -> None:
     other = classify(client_error("InvalidParameterValue", 400))
     assert type(other) is ProviderError and "InvalidParameterValue" in str(other)
     assert classify(ValueError("a bug")) is None  # bugs are not turned into scope errors here
+
+
+def test_aurora_global_lag_metric_follows_the_engine_version_aws_documents() -> None:
+    from providers.aws.rds import global_lag_metric
+
+    assert global_lag_metric("aurora-postgresql", "11.9") == "AuroraGlobalDBRPOLag"
+    assert global_lag_metric("aurora-mysql", "8.0.mysql_aurora.3.04.0") == "AuroraGlobalDBRPOLag"
+    assert global_lag_metric("aurora-mysql", "8.0.mysql_aurora.3.03.1") == "AuroraGlobalDBReplicationLag"
+    assert global_lag_metric("aurora-mysql", "5.7.mysql_aurora.2.12.0") == "AuroraGlobalDBRPOLag"
+    assert global_lag_metric("aurora-mysql", "5.7.mysql_aurora.2.11.2") == "AuroraGlobalDBReplicationLag"
+    assert global_lag_metric("aurora-mysql", None) == "AuroraGlobalDBReplicationLag"
+
+
+def test_replication_rule_scope_from_filter_and_legacy_prefix() -> None:
+    from providers.aws.s3 import rule_scope
+
+    assert rule_scope({"Filter": {}}) == ("", {})
+    assert rule_scope({"Filter": {"Prefix": "logs/"}}) == ("logs/", {})
+    assert rule_scope({"Filter": {"Tag": {"Key": "k", "Value": "v"}}}) == ("", {"k": "v"})
+    both = {"Filter": {"And": {"Prefix": "a/", "Tags": [{"Key": "k", "Value": "v"}, {"Key": "j", "Value": "w"}]}}}
+    assert rule_scope(both) == ("a/", {"k": "v", "j": "w"})
+    assert rule_scope({"Prefix": "old/"}) == ("old/", {})  # a V1 rule without Filter
+
+
+def test_attribute_based_group_counts_vcpu_and_a_missing_weight_is_unknown() -> None:
+    from providers.aws.autoscaling import capacity_unit, running_units
+
+    members = [{"InstanceType": "m5.large", "LifecycleState": "InService"}] * 2
+    types: dict[str, tuple[float | None, int | None]] = {"m5.large": (2.0, 8192)}
+    assert capacity_unit({"DesiredCapacityType": "vcpu"}) == "vcpu"
+    assert running_units("vcpu", members, types) == 4.0
+    assert running_units("memory-mib", members, types) == 16384.0
+    assert running_units("instances", members, types) == 2.0
+    assert running_units("units", members, types) is None
+
+
+def test_group_deletion_protection_levels_and_an_sdk_that_cannot_read_them() -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from providers.aws.autoscaling import normalize_group
+
+    ctx = cast(Any, SimpleNamespace(resource=lambda **kw: SimpleNamespace(**kw)))
+    group = {"AutoScalingGroupName": "web", "DesiredCapacity": 1, "Instances": []}
+    levels = {}
+    for level in ("prevent-all-deletion", "prevent-force-deletion", "none", None):
+        g = group | ({"DeletionProtection": level} if level else {})
+        levels[level] = normalize_group(ctx, "us-east-1", g, {}).attrs["deletion_protection"]
+    assert levels == {"prevent-all-deletion": True, "prevent-force-deletion": True, "none": False, None: False}
+    old_sdk = normalize_group(ctx, "us-east-1", group, {}, knows_protection=False).attrs
+    assert old_sdk["deletion_protection"] is None and "deletion protection unknown" in old_sdk["notes"][0]

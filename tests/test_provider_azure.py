@@ -15,6 +15,7 @@ from failover.model import Inventory, Kind, Resource
 from failover.sandbox.azure import FakeArm, arm_action, seed_demo
 from providers.azure import AzureAdapter
 from providers.base import get_adapter, inventory_accounts
+from tests.factories import undeclared_attrs
 
 ROOT = Path(__file__).resolve().parents[1]
 ROLE = json.loads((ROOT / "docs/permissions/azure-role-definition.json").read_text())
@@ -68,6 +69,7 @@ def test_every_mapped_type_is_normalized(fake_arm, azure_account, azure_adapter)
     seed_every_type(fake_arm)
     inv = azure_adapter.inventory(azure_account("sub-1"))
     assert inv.complete, inv.incomplete
+    assert undeclared_attrs(inv.resources) == {}
     r = by_name(inv)
     kinds = {name: res.kind for name, res in r.items()}
     assert kinds == {

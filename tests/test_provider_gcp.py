@@ -11,8 +11,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from failover.attrs import declared_keys
 from failover.model import Inventory, Resource
-from failover.sandbox.gcp import FakeGcp, seed_demo
+from failover.sandbox.gcp import BASE, FakeGcp, seed_demo
 from failover.schema import Account
 from providers.base import get_adapter
 from providers.gcp import GcpAdapter
@@ -109,58 +110,186 @@ def test_unknown_machine_type_leaves_capacity_unknown_and_says_why(
     assert one(inv, "compute.instance", "web-1").capacity.vcpu == 4.0
 
 
-def test_regions_carry_cpu_quotas(world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter) -> None:
+def test_regions_carry_per_series_cpu_quotas_and_the_projects_quotas(
+    world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
+) -> None:
+    world.add_project("acme", quotas={"CPUS_ALL_REGIONS": (32, 12)})
     inv = gcp_adapter.inventory(gcp_account("acme"))
+    assert inv.complete, inv.incomplete
     region = one(inv, "region", "us-east1")
     assert region.state == "UP"
     assert region.attrs["quotas"]["CPUS"] == {"limit": 24.0, "usage": 8.0}
     assert region.attrs["quotas"]["N2_CPUS"] == {"limit": 8.0, "usage": 0.0}
+    assert region.attrs["quota_warning"] is None
+    assert region.attrs["project_quotas"] == {"CPUS_ALL_REGIONS": {"limit": 32.0, "usage": 12.0}}
     assert region.attrs["zones"] == ["us-east1-b", "us-east1-c"]
+    assert sum(r.path == "/compute/v1/projects/acme" for r in world.requests) == 1
 
 
-def test_managed_groups_carry_size_stability_autoscaler_bounds_and_vcpu(
+def test_region_whose_quotas_failed_to_load_says_so(
+    world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
+) -> None:
+    world.add_region("acme", "europe-west4", quota_warning="Quota information is temporarily unavailable.")
+    inv = gcp_adapter.inventory(gcp_account("acme"))
+    region = one(inv, "region", "europe-west4")
+    assert region.attrs["quotas"] == {}
+    assert region.attrs["quota_warning"] == "QUOTA_INFO_UNAVAILABLE Quota information is temporarily unavailable."
+
+
+def test_unreadable_project_quotas_are_unknown_not_empty(
+    world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
+) -> None:
+    world.fail(403, collection="projects", message="Required 'compute.projects.get' permission")
+    inv = gcp_adapter.inventory(gcp_account("acme"))
+    assert one(inv, "region", "us-east1").attrs["project_quotas"] is None
+    assert scopes(inv) == {"acme/project": "access_denied"}
+
+
+def member(fake: FakeGcp, group: dict[str, object], zone: str, name: str, **kw: object) -> dict[str, object]:
+    """An instance the group created (its ``created-by`` metadata names the group)."""
+    link = str(group["selfLink"])
+    kw.setdefault("machine_type", "e2-standard-4")
+    return fake.add_instance("acme", zone, name, created_by=link.split("/compute/v1/", 1)[1], **kw)  # type: ignore[arg-type]
+
+
+def test_managed_groups_carry_running_members_stability_autoscaler_bounds_and_vcpu(
     world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
 ) -> None:
     world.add_instance_template("acme", "web-tmpl", machine_type="e2-standard-4", labels={"app": "web"})
-    world.add_group(
+    web = world.add_group(
         "acme", "web", zone="us-east1-b", target_size=3, template="web-tmpl", autoscaler_min=2, autoscaler_max=10
     )
-    world.add_group(
+    for i in range(3):
+        member(world, web, "us-east1-b", f"web-{i}")
+    api = world.add_group(
         "acme",
         "api",
         region="us-east1",
         target_size=2,
-        stable=False,
         template="web-tmpl",
         distribution_zones=["us-east1-b", "us-east1-c"],
     )
+    member(world, api, "us-east1-c", "api-0")  # the second member is still being created
     inv = gcp_adapter.inventory(gcp_account("acme"))
     assert inv.complete, inv.incomplete
+    web_g = one(inv, "compute.group", "web")
+    assert (web_g.region, web_g.zone, web_g.state) == ("us-east1", "us-east1-b", "STABLE")
+    assert web_g.capacity.instances == 3 and web_g.attrs["desired"] == 3 and web_g.attrs["in_service"] == 3
+    assert (web_g.capacity.vcpu, web_g.capacity.memory_mib) == (12.0, 3 * 16384)
+    assert web_g.attrs["instance_ids"] == [f"projects/acme/zones/us-east1-b/instances/web-{i}" for i in range(3)]
+    assert web_g.attrs["instance_template"] == "projects/acme/global/instanceTemplates/web-tmpl"
+    assert (web_g.attrs["autoscaled"], web_g.attrs["min_size"], web_g.attrs["max_size"]) == (True, 2, 10)
+    assert web_g.attrs["cpu_quota_metric"] == "CPUS"  # E2 counts against the general CPU quota
+    assert web_g.tags == {"app": "web"}  # the template's labels: what a site's tag selector matches
+    api_g = one(inv, "compute.group", "api")
+    assert (api_g.region, api_g.zone, api_g.state) == ("us-east1", "", "UPDATING")
+    assert (api_g.capacity.instances, api_g.attrs["desired"], api_g.capacity.vcpu) == (1, 2, 4.0)
+    assert api_g.attrs["current_actions"]["creating"] == 1 and api_g.attrs["current_actions"]["none"] == 1
+    assert api_g.attrs["not_serving"] == ["api-new0 (no VM, CREATING)"]
+    assert api_g.attrs["zones"] == ["us-east1-b", "us-east1-c"]
+    assert (api_g.attrs["autoscaled"], api_g.attrs["max_size"]) == (False, None)
+
+
+def test_group_capacity_counts_running_idle_healthy_members_not_its_target_size(
+    world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
+) -> None:
+    world.add_instance_template("acme", "web-tmpl", machine_type="e2-standard-4", labels={"app": "web"})
+    web = world.add_group("acme", "web", zone="us-east1-b", target_size=6, template="web-tmpl", autoscaler_max=8)
+    member(world, web, "us-east1-b", "ok")
+    member(world, web, "us-east1-b", "refreshing", member_action="REFRESHING")  # changed in place: serves
+    member(world, web, "us-east1-b", "booting", status="STAGING", member_action="CREATING")
+    member(world, web, "us-east1-b", "verifying", member_action="VERIFYING")
+    member(world, web, "us-east1-b", "sick", member_health="UNHEALTHY")
+    member(world, web, "us-east1-b", "stopped", status="TERMINATED", member_action="RECREATING")
+    inv = gcp_adapter.inventory(gcp_account("acme"))
+    assert inv.complete, inv.incomplete
+    g = one(inv, "compute.group", "web")
+    assert (g.capacity.instances, g.capacity.vcpu, g.attrs["desired"]) == (2, 8.0, 6)
+    assert g.state == "UPDATING"
+    assert sorted(g.attrs["not_serving"]) == [
+        "booting (STAGING, CREATING)",
+        "sick (RUNNING, NONE, UNHEALTHY)",
+        "stopped (TERMINATED, RECREATING)",
+        "verifying (RUNNING, VERIFYING)",
+    ]
+    actions = g.attrs["current_actions"]
+    assert (actions["none"], actions["verifying"], actions["refreshing"], actions["recreating"]) == (2, 1, 1, 1)
+    assert set(actions) >= {"creating_without_retries", "resuming", "starting", "stopping", "suspending"}
+
+
+def test_members_are_read_once_per_group_zonal_and_regional_following_pages(
+    world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
+) -> None:
+    world.page_size = 2
+    world.add_instance_template("acme", "t", machine_type="e2-standard-4")
+    paged = world.add_group("acme", "paged", zone="us-east1-b", target_size=5, template="t", paginated_members=True)
+    pageless = world.add_group("acme", "pageless", region="us-east1", target_size=5, template="t")
+    for i in range(5):
+        member(world, paged, "us-east1-b", f"paged-{i}")
+        member(world, pageless, "us-east1-c", f"pageless-{i}")
+    inv = gcp_adapter.inventory(gcp_account("acme"))
+    assert inv.complete, inv.incomplete
+    assert one(inv, "compute.group", "paged").capacity.instances == 5
+    assert one(inv, "compute.group", "pageless").capacity.instances == 5
+    calls = [(r.method, r.path, r.query.get("pageToken", "")) for r in world.requests if "listManaged" in r.path]
+    base = "/compute/v1/projects/acme"
+    assert sorted(calls) == [
+        ("POST", f"{base}/regions/us-east1/instanceGroupManagers/pageless/listManagedInstances", ""),
+        ("POST", f"{base}/zones/us-east1-b/instanceGroupManagers/paged/listManagedInstances", ""),
+        ("POST", f"{base}/zones/us-east1-b/instanceGroupManagers/paged/listManagedInstances", "page-2"),
+        ("POST", f"{base}/zones/us-east1-b/instanceGroupManagers/paged/listManagedInstances", "page-4"),
+    ]
+
+
+def test_unreadable_members_leave_the_groups_running_size_unknown_not_its_target(
+    world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
+) -> None:
+    world.add_instance_template("acme", "t", machine_type="e2-standard-4")
+    web = world.add_group("acme", "web", zone="us-east1-b", target_size=2, template="t")
+    member(world, web, "us-east1-b", "web-0")
+    member(world, web, "us-east1-b", "web-1")
+    world.fail(403, collection="listManagedInstances", message="Required 'compute.instanceGroupManagers.list'")
+    inv = gcp_adapter.inventory(gcp_account("acme"))
+    g = one(inv, "compute.group", "web")
+    assert (g.capacity.instances, g.capacity.vcpu, g.attrs["in_service"]) == (None, None, None)
+    assert g.attrs["desired"] == 2
+    assert scopes(inv) == {"acme/zones/us-east1-b/instanceGroupManagers/web/managedInstances": "access_denied"}
+
+
+def test_group_from_a_regional_template_is_sized_and_labelled_by_it(
+    world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
+) -> None:
+    world.add_instance_template("acme", "rt", machine_type="n2-custom-8-32768", region="us-east1", labels={"app": "rt"})
+    g = world.add_group(
+        "acme", "rt", zone="us-east1-b", target_size=1, template="regions/us-east1/instanceTemplates/rt"
+    )
+    member(world, g, "us-east1-b", "rt-0", machine_type="n2-custom-8-32768")
+    inv = gcp_adapter.inventory(gcp_account("acme"))
+    assert inv.complete, inv.incomplete
+    rt = one(inv, "compute.group", "rt")
+    assert rt.attrs["instance_template"] == "projects/acme/regions/us-east1/instanceTemplates/rt"
+    assert (rt.capacity.vcpu, rt.tags, rt.attrs["cpu_quota_metric"]) == (8.0, {"app": "rt"}, "N2_CPUS")
+
+
+def test_autoscaler_in_mode_off_does_not_scale_the_group(
+    world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
+) -> None:
+    world.add_group("acme", "web", zone="us-east1-b", target_size=0, autoscaler_max=10, autoscaler_mode="OFF")
+    inv = gcp_adapter.inventory(gcp_account("acme"))
     web = one(inv, "compute.group", "web")
-    assert (web.region, web.zone, web.state) == ("us-east1", "us-east1-b", "STABLE")
-    assert web.capacity.instances == 3 and web.attrs["desired"] == 3
-    assert (web.capacity.vcpu, web.capacity.memory_mib) == (12.0, 3 * 16384)
-    assert web.attrs["stable"] is True
-    assert web.attrs["instance_template"] == "projects/acme/global/instanceTemplates/web-tmpl"
-    assert (web.attrs["autoscaled"], web.attrs["min_size"], web.attrs["max_size"]) == (True, 2, 10)
-    assert web.tags == {"app": "web"}  # the template's labels: what a site's tag selector matches
-    api = one(inv, "compute.group", "api")
-    assert (api.region, api.zone, api.state) == ("us-east1", "", "UPDATING")
-    assert api.attrs["stable"] is False
-    assert api.attrs["zones"] == ["us-east1-b", "us-east1-c"]
-    assert (api.attrs["autoscaled"], api.attrs["max_size"]) == (False, None)
-    assert api.capacity.vcpu == 8.0
+    assert (web.attrs["autoscaled"], web.attrs["max_size"]) == (False, None)
 
 
 def test_denied_autoscalers_leave_max_size_unknown_not_absent(
     world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
 ) -> None:
-    world.add_group("acme", "web", zone="us-east1-b", target_size=3, autoscaler_max=10)
+    web = world.add_group("acme", "web", zone="us-east1-b", target_size=1, autoscaler_max=10)
+    member(world, web, "us-east1-b", "web-0")
     world.fail(403, collection="autoscalers")
     inv = gcp_adapter.inventory(gcp_account("acme"))
-    web = one(inv, "compute.group", "web")
-    assert (web.attrs["autoscaled"], web.attrs["max_size"]) == (None, None)
-    assert web.capacity.instances == 3
+    g = one(inv, "compute.group", "web")
+    assert (g.attrs["autoscaled"], g.attrs["max_size"]) == (None, None)
+    assert g.capacity.instances == 1
     assert scopes(inv) == {"acme/autoscalers": "access_denied"}
 
 
@@ -189,9 +318,11 @@ def test_forwarding_rules_regional_and_global(
     assert internal.attrs["scheme"] == "INTERNAL"
     assert internal.tags == {"app": "api"}
     public = one(inv, "lb", "pub-fr")
-    assert (public.region, public.attrs["global"]) == ("", True)
+    assert (public.region, public.attrs["is_global"]) == ("", True)
     assert public.native_id == "projects/acme/global/forwardingRules/pub-fr"
     assert public.attrs["target"] == "projects/acme/global/targetHttpsProxies/pub"
+    # global rules come from the aggregated list's ``global`` scope: one listing, no second call
+    assert not any(r.path.endswith("/global/forwardingRules") for r in world.requests)
 
 
 def test_backend_services_carry_per_endpoint_health(
@@ -258,6 +389,26 @@ def test_unreadable_backend_health_is_unknown_never_healthy(
     assert web.state == "unknown"
     assert web.attrs["health_unknown_groups"] == ["projects/acme/zones/us-east1-b/instanceGroups/a"]
     assert scopes(inv) == {"acme/backendServices/web-bs/health": "access_denied"}
+
+
+def test_neg_backends_zonal_are_health_read_and_serverless_are_unmonitored(
+    world: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
+) -> None:
+    endpoint = {"ipAddress": "10.0.0.7", "port": 8080, "healthState": "HEALTHY"}
+    world.add_backend_service(
+        "acme", "mixed-bs", health={"zones/us-east1-b/networkEndpointGroups/web-neg": [endpoint]}, health_checks=["hc"]
+    )
+    world.add_backend_service("acme", "run-bs", serverless_negs=["regions/us-east1/networkEndpointGroups/run-neg"])
+    inv = gcp_adapter.inventory(gcp_account("acme"))
+    assert inv.complete, inv.incomplete  # no getHealth was sent for the serverless NEG, so none failed
+    mixed = one(inv, "lb.backend", "mixed-bs")
+    assert (mixed.state, mixed.attrs["healthy"], mixed.attrs["unmonitored_backends"]) == ("healthy", 1, [])
+    assert mixed.attrs["health"][0]["group"] == "projects/acme/zones/us-east1-b/networkEndpointGroups/web-neg"
+    run = one(inv, "lb.backend", "run-bs")
+    assert (run.state, run.attrs["healthy"], run.attrs["unhealthy"]) == ("unknown", 0, 0)
+    assert run.attrs["unmonitored_backends"] == ["projects/acme/regions/us-east1/networkEndpointGroups/run-neg"]
+    health_calls = [r.body["group"] for r in world.requests if r.path.endswith("/getHealth")]
+    assert health_calls == [f"{BASE}/projects/acme/zones/us-east1-b/networkEndpointGroups/web-neg"]
 
 
 def test_listing_follows_every_page(gcp_fake: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter) -> None:
@@ -357,7 +508,6 @@ def test_denied_project_reports_every_part(
         "acme-dr/regions": "access_denied",
         "acme-dr/instanceGroupManagers": "access_denied",
         "acme-dr/forwardingRules": "access_denied",
-        "acme-dr/globalForwardingRules": "access_denied",
         "acme-dr/backendServices": "access_denied",
     }
     assert {r.attrs["project"] for r in inv.resources} == {"acme-prod"}
@@ -369,6 +519,7 @@ def test_unreachable_zone_is_reported_incomplete(
     world.set_unreachable("acme", "instances", "zones/us-east1-c")
     inv = gcp_adapter.inventory(gcp_account("acme"))
     assert scopes(inv) == {"acme/zones/us-east1-c/instances": "unreachable"}
+    assert "UNREACHABLE" in inv.incomplete[0].reason  # the scope's own warning, not a top-level list
     assert names(inv, "compute.instance") == {"web-1"}
 
 
@@ -419,7 +570,9 @@ def test_adapter_only_reads_and_every_request_needs_a_permission_in_the_role(
     gcp_fake.add_backend_service(
         "acme-dr", "int-bs", region="us-east1", health={"zones/us-east1-b/instanceGroups/i": []}
     )
-    gcp_adapter.inventory(gcp_account("acme-prod", "acme-dr"))
+    gcp_fake.add_group("acme-dr", "api", region="us-east1", target_size=1)
+    inv = gcp_adapter.inventory(gcp_account("acme-prod", "acme-dr"))
+    assert inv.complete, inv.incomplete
     role_file = Path(__file__).resolve().parents[1] / "docs" / "permissions" / "gcp-custom-role.yaml"
     role = set(yaml.safe_load(role_file.read_text())["includedPermissions"])
     assert role == set(required_permissions())
@@ -427,11 +580,27 @@ def test_adapter_only_reads_and_every_request_needs_a_permission_in_the_role(
     assert sent
     used = set()
     for req in sent:
-        assert req.method == "GET" or req.path.endswith("/getHealth"), f"not a read: {req.method} {req.path}"
+        read_only_post = req.path.endswith(("/getHealth", "/listManagedInstances"))
+        assert req.method == "GET" or read_only_post, f"not a read: {req.method} {req.path}"
         permission = permission_for(req.method, req.path)
         assert permission in role, f"{req.method} {req.path} needs {permission!r}, not in the custom role"
         used.add(permission)
     assert used == role  # the demo exercises every call, so no permission in the role is superfluous
+
+
+def test_every_attr_the_adapter_fills_is_declared_for_its_kind(
+    gcp_fake: FakeGcp, gcp_account: MakeAccount, gcp_adapter: GcpAdapter
+) -> None:
+    seed_demo(gcp_fake, "acme-prod", "acme-dr")
+    gcp_fake.add_group("acme-dr", "api", region="us-east1", target_size=1)
+    gcp_fake.add_backend_service("acme-dr", "run", serverless_negs=["regions/us-east1/networkEndpointGroups/run"])
+    gcp_fake.add_forwarding_rule("acme-dr", "int", region="us-east1", ip_address="10.0.0.1")
+    inv = gcp_adapter.inventory(gcp_account("acme-prod", "acme-dr"))
+    kinds = {r.kind for r in inv.resources}
+    assert kinds == {"compute.instance", "compute.group", "region", "lb", "lb.backend"}
+    for r in inv.resources:
+        undeclared = set(r.attrs) - declared_keys(r.kind)
+        assert not undeclared, f"{r.kind} {r.name}: {sorted(undeclared)} not in failover/attrs.py"
 
 
 def test_anonymous_credentials_need_a_loopback_endpoint() -> None:

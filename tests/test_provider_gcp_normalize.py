@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from providers.gcp.common import Target, location_of, path_of, region_of_zone
-from providers.gcp.groups import normalize_group
+from providers.gcp.groups import Members, normalize_group, summarize_members
 from providers.gcp.instances import normalize_instance
-from providers.gcp.lb import normalize_backend_service, normalize_forwarding_rule
-from providers.gcp.machine_types import MachineSpec, parse_custom
+from providers.gcp.lb import normalize_backend_service, normalize_forwarding_rule, reports_health
+from providers.gcp.machine_types import MachineSpec, cpu_quota_metric, parse_custom
+from providers.gcp.regions import normalize_region
 
 compute_v1 = pytest.importorskip("google.cloud.compute_v1")
 T = Target(account="gcp-prod", project="acme")
@@ -90,14 +91,109 @@ def test_group_with_unreadable_autoscalers_has_unknown_bounds() -> None:
             "distributionPolicy": {"zones": [{"zone": f"{BASE}/zones/us-east1-c"}]},
         },
     )
-    res = normalize_group(T, "regions/us-east1", mig, None, "e2-standard-2", MachineSpec(2.0, 8192))
+    running = Members(serving=3, instance_ids=("projects/acme/zones/us-east1-c/instances/a",))
+    res = normalize_group(T, "regions/us-east1", mig, None, "e2-standard-2", MachineSpec(2.0, 8192), None, running)
     assert (res.region, res.zone) == ("us-east1", "")
     assert res.attrs["instance_template"] == "projects/acme/global/instanceTemplates/t2"
     assert (res.attrs["autoscaled"], res.attrs["max_size"]) == (None, None)
-    assert (res.capacity.instances, res.capacity.vcpu) == (4, 8.0)
+    assert (res.capacity.instances, res.capacity.vcpu, res.attrs["desired"]) == (3, 6.0, 4)
     assert res.attrs["zones"] == ["us-east1-c"]
     no_scaler = normalize_group(T, "regions/us-east1", mig, {}, None, None)
     assert (no_scaler.attrs["autoscaled"], no_scaler.capacity.vcpu) == (False, None)
+    assert no_scaler.capacity.instances is None  # members not read: unknown, never the target size
+
+
+def test_group_naming_an_autoscaler_the_listing_lacks_has_unknown_bounds() -> None:
+    mig = parse(
+        compute_v1.InstanceGroupManager,
+        {
+            "name": "web",
+            "selfLink": f"{BASE}/zones/us-east1-b/instanceGroupManagers/web",
+            "targetSize": 2,
+            "status": {"isStable": True, "autoscaler": f"{BASE}/zones/us-east1-b/autoscalers/web-as"},
+        },
+    )
+    res = normalize_group(T, "zones/us-east1-b", mig, {}, None, None)
+    assert (res.attrs["autoscaled"], res.attrs["max_size"]) == (None, None)
+
+
+def test_serving_members_are_running_idle_or_refreshing_and_not_failing_health() -> None:
+    def mi(name: str, status: str | None, action: str, health: str | None = None) -> dict[str, Any]:
+        wire: dict[str, Any] = {"name": name, "instance": f"{BASE}/zones/us-east1-b/instances/{name}"}
+        wire["currentAction"] = action
+        if status:
+            wire["instanceStatus"] = status
+        if health:
+            wire["instanceHealth"] = [{"detailedHealthState": health, "healthCheck": f"{BASE}/global/healthChecks/h"}]
+        return wire
+
+    wire = {
+        "managedInstances": [
+            mi("a", "RUNNING", "NONE"),
+            mi("b", "RUNNING", "REFRESHING", "HEALTHY"),
+            mi("c", "RUNNING", "VERIFYING"),
+            mi("d", "RUNNING", "NONE", "UNKNOWN"),
+            mi("e", None, "CREATING"),
+            mi("f", "PROVISIONING", "CREATING_WITHOUT_RETRIES"),
+        ]
+    }
+    page = parse(compute_v1.InstanceGroupManagersListManagedInstancesResponse, wire)
+    members = summarize_members(page.managed_instances)
+    assert members.serving == 2
+    assert len(members.instance_ids) == 5  # "e" has no VM yet
+    assert members.not_serving == (
+        "c (RUNNING, VERIFYING)",
+        "d (RUNNING, NONE, UNKNOWN)",
+        "e (no VM, CREATING)",
+        "f (PROVISIONING, CREATING_WITHOUT_RETRIES)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("machine_type", "metric"),
+    [
+        ("e2-standard-4", "CPUS"),
+        ("n1-highmem-8", "CPUS"),
+        ("custom-4-16384", "CPUS"),
+        ("f1-micro", "CPUS"),
+        ("n2-standard-8", "N2_CPUS"),
+        ("n2d-custom-2-20480-ext", "N2D_CPUS"),
+        ("c2-standard-60", "C2_CPUS"),
+        ("c3d-standard-8", "C3D_CPUS"),
+        ("", None),
+    ],
+)
+def test_each_machine_series_counts_against_its_cpu_quota(machine_type: str, metric: str | None) -> None:
+    assert cpu_quota_metric(machine_type) == metric
+
+
+def test_region_quota_status_warning_is_kept_so_missing_quotas_are_not_unlimited() -> None:
+    region = parse(
+        compute_v1.Region,
+        {
+            "name": "us-east1",
+            "status": "UP",
+            "quotas": [],
+            "quotaStatusWarning": {"code": "QUOTA_INFO_UNAVAILABLE", "message": "Quota info is unavailable."},
+        },
+    )
+    res = normalize_region(T, region, {"CPUS_ALL_REGIONS": {"limit": 32.0, "usage": 0.0}})
+    assert res.attrs["quotas"] == {}
+    assert res.attrs["quota_warning"] == "QUOTA_INFO_UNAVAILABLE Quota info is unavailable."
+    assert res.attrs["project_quotas"] == {"CPUS_ALL_REGIONS": {"limit": 32.0, "usage": 0.0}}
+
+
+@pytest.mark.parametrize(
+    ("group", "reported"),
+    [
+        (f"{BASE}/zones/us-east1-b/instanceGroups/web", True),
+        (f"{BASE}/zones/us-east1-b/networkEndpointGroups/web-neg", True),
+        (f"{BASE}/regions/us-east1/networkEndpointGroups/cloud-run", False),
+        (f"{BASE}/global/networkEndpointGroups/internet", False),
+    ],
+)
+def test_get_health_is_read_for_instance_groups_and_zonal_negs_only(group: str, reported: bool) -> None:
+    assert reports_health(group) is reported
 
 
 def test_forwarding_rule_python_field_names_map_from_the_wire() -> None:
@@ -127,3 +223,15 @@ def test_backend_state_never_counts_unknown_as_healthy(
     bs = parse(compute_v1.BackendService, {"name": "bs"})
     res = normalize_backend_service(T, "global", bs, groups)
     assert (res.state, res.attrs["healthy"], res.attrs["unhealthy"]) == (state, healthy, unhealthy)
+
+
+def test_backend_service_with_only_unmonitored_negs_is_unknown_not_unhealthy() -> None:
+    bs = parse(
+        compute_v1.BackendService, {"name": "run", "backends": [{"group": f"{BASE}/regions/r/networkEndpointGroups/n"}]}
+    )
+    res = normalize_backend_service(T, "global", bs, {}, ["projects/acme/regions/r/networkEndpointGroups/n"])
+    assert (res.state, res.attrs["healthy"], res.attrs["unmonitored_backends"]) == (
+        "unknown",
+        0,
+        ["projects/acme/regions/r/networkEndpointGroups/n"],
+    )

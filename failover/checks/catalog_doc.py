@@ -4,6 +4,30 @@ a test keeps the committed file in step with the code."""
 from __future__ import annotations
 
 from failover.checks import CATALOG
+from failover.checks.registry import Category, CheckInfo, RiskInput, RtoPart
+
+_RTO = {
+    RtoPart.DETECTION: "detection and decision (automatic, health-checked failover)",
+    RtoPart.DNS: "DNS switch (the TTL clients may cache)",
+    RtoPart.SCALE: "scale-up (the secondary already runs the capacity needed)",
+    RtoPart.SCALE_BOUND: "scale-up (the secondary can grow to the capacity needed)",
+}
+_RISK = {
+    RiskInput.SECONDARY_UP: "which secondaries would take traffic",
+    RiskInput.SECONDARY_CAPACITY: "whether the secondaries run the capacity needed",
+    RiskInput.DATA_COPY: "whether the primary's data survives its provider",
+    RiskInput.NAMESERVERS: "which providers host the authoritative DNS",
+}
+
+
+def _scoring(c: CheckInfo) -> list[str]:
+    """What scoring reads from the check beyond its category's weight."""
+    lines = [f"- Gate: {g.describe()}." for g in c.gates]
+    if c.rto_part is not None:
+        lines.append(f"- RTO: its fix shortens the estimate's {_RTO[c.rto_part]}, credited in its points.")
+    if c.risk is not None:
+        lines.append(f"- Single-provider risk reads {_RISK[c.risk]} from it.")
+    return ["", *lines] if lines else []
 
 
 def render() -> str:
@@ -13,6 +37,10 @@ def render() -> str:
         "Generated from the code by `python -m failover.checks.catalog_doc > docs/checks.md`.",
         "Check ids are public: CI gates, dashboards and the weekly email refer to them.",
         "Every check reports `unknown` when its inputs are missing or came from an incomplete inventory.",
+        "",
+        "Each category's findings share its weight in the readiness score (override with `scoring.weights`): "
+        + ", ".join(f"{c} {c.weight:g}" for c in Category)
+        + ". A gate caps readiness whatever the weights say.",
         "",
         "| id | category | severity | title |",
         "|---|---|---|---|",
@@ -28,6 +56,7 @@ def render() -> str:
             f"Category `{c.category}`, severity `{c.severity}`.",
             "",
             c.doc,
+            *_scoring(c),
         ]
     return "\n".join(lines) + "\n"
 

@@ -4,15 +4,15 @@ take the workload down with its primary's provider."""
 from __future__ import annotations
 
 from failover.checks.evidence import Evidence
-from failover.checks.registry import check, info
+from failover.checks.registry import Category, Severity, check, info
 from failover.model import Finding, FindingStatus
 
 
 @check(
     "dependencies.single_provider",
     title="No declared dependency lives only on the primary's provider",
-    category="dependencies",
-    severity="high",
+    category=Category.DEPENDENCIES,
+    severity=Severity.HIGH,
     doc="""Reads the workload's `dependencies:` (what no cloud API shows: identity provider, container
     registry, secrets manager, CDN, registrar) and flags each that lives only on the primary's
     provider. A secondary on another cloud that pulls images from, or authenticates against, the

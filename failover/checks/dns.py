@@ -19,7 +19,7 @@ from failover.checks.governance import (
     failover_status,
     record_governor,
 )
-from failover.checks.registry import check, info
+from failover.checks.registry import CAP_AT_RISK, Category, Gate, RiskInput, RtoPart, Severity, check, info
 from failover.equivalence import addresses, normalize_name
 from failover.model import Finding, FindingStatus, Kind, ObsStatus, Resource
 from failover.schema import format_duration
@@ -39,8 +39,10 @@ def _no_dns(ev: Evidence, check_id: str) -> list[Finding]:
 @check(
     "dns.delegation",
     title="Authoritative DNS is not on a single provider",
-    category="dns",
-    severity="critical",
+    category=Category.DNS,
+    severity=Severity.CRITICAL,
+    gates=(Gate(cap=CAP_AT_RISK, text="authoritative DNS only on {primary_provider}"),),
+    risk=RiskInput.NAMESERVERS,
     doc="""Finds the zone of the workload's public name and the providers hosting its NS set (from the
     nameserver names: awsdns, Google Cloud DNS, Azure DNS, others). If every authoritative server is on
     the primary's provider, an outage of that provider takes the name down with it, and no secondary
@@ -75,8 +77,8 @@ def dns_delegation(ev: Evidence) -> list[Finding]:
 @check(
     "dns.authoritative",
     title="Every authoritative server answers and agrees",
-    category="dns",
-    severity="high",
+    category=Category.DNS,
+    severity=Severity.HIGH,
     doc="""Asks every authoritative server of the zone (or the workload's `dns.nameservers`) for the public
     name and compares the answers. A server that does not answer, or answers differently, means some
     resolvers see the old address after a failover, or none; servers that agree on an answer without an
@@ -131,8 +133,9 @@ def dns_authoritative(ev: Evidence) -> list[Finding]:
 @check(
     "dns.ttl",
     title="DNS TTL fits the failover target",
-    category="dns",
-    severity="high",
+    category=Category.DNS,
+    severity=Severity.HIGH,
+    rto_part=RtoPart.DNS,
     doc="""Measures the effective TTL users' resolvers may cache for the public name: the smallest TTL
     along its CNAME chain at the authoritative servers, and, when `dns.resolver` is set, the TTL that
     recursive resolver actually hands out. Until it expires, clients keep going to the failed primary.
@@ -312,8 +315,9 @@ def _secondary_wanted(ev: Evidence) -> set[str]:
 @check(
     "dns.failover_records",
     title="Failover records exist and point at the secondary",
-    category="dns",
-    severity="critical",
+    category=Category.DNS,
+    severity=Severity.CRITICAL,
+    rto_part=RtoPart.DETECTION,
     doc="""For `mechanism: route53-failover`: a PRIMARY and a SECONDARY failover record exist for the
     public name (searched in `dns.account`, else in every configured AWS account), the primary record is
     governed by a health signal (a Route 53 health check that is neither disabled nor inverted, or an
@@ -410,8 +414,9 @@ def dns_failover_records(ev: Evidence) -> list[Finding]:
 @check(
     "dns.health_check",
     title="Health check detects an outage inside the RTO",
-    category="dns",
-    severity="high",
+    category=Category.DNS,
+    severity=Severity.HIGH,
+    rto_part=RtoPart.DETECTION,
     doc="""Reads the health signal governing failover and its detection time: a Route 53 health check on
     the PRIMARY failover record (request interval x failure threshold), a calculated check (from its
     children and `HealthThreshold`), a CloudWatch-alarm check (the alarm's period x datapoints to

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from failover.attrs import attrs_of
 from failover.checks.evidence import Evidence
-from failover.checks.registry import check, info
+from failover.checks.registry import Category, Severity, check, info
 from failover.equivalence import COMPUTE_KINDS
-from failover.model import Finding, FindingStatus, Resource
+from failover.model import Finding, FindingStatus, Kind, Resource
 
 
 def _versions(resources: list[Resource]) -> set[str]:
@@ -13,14 +14,15 @@ def _versions(resources: list[Resource]) -> set[str]:
 
 
 def _images(resources: list[Resource]) -> set[str]:
-    return {str(r.attrs["image"]) for r in resources if r.kind in COMPUTE_KINDS and r.attrs.get("image")}
+    images = (attrs_of(r, Kind.COMPUTE_INSTANCE)["image"] for r in resources if r.kind == Kind.COMPUTE_INSTANCE)
+    return {str(image) for image in images if image}
 
 
 @check(
     "drift.version",
     title="Secondary runs the primary's version",
-    category="drift",
-    severity="medium",
+    category=Category.DRIFT,
+    severity=Severity.MEDIUM,
     doc="""Compares the `version` tag (or label) of compute resources between the primary and each
     secondary, and their images where both sites are on the same provider (image ids are not comparable
     across clouds). A secondary left on last month's release fails over into old code, old schemas

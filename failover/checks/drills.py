@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from failover.checks.evidence import Evidence
-from failover.checks.registry import check, info
-from failover.model import Finding, FindingStatus
+from failover.checks.registry import Category, Severity, check, info
+from failover.model import DRILL_CLOCK_SKEW, Finding, FindingStatus
 from failover.schema import format_duration
 
 
 @check(
     "evidence.drill",
     title="A recent failover drill met the RTO",
-    category="evidence",
-    severity="medium",
+    category=Category.EVIDENCE,
+    severity=Severity.MEDIUM,
     doc="""Reads the newest failover drill recorded for the workload (`failover drill record`): it must
     be more recent than `targets.drill_within` (default 90 days), have succeeded, and have recovered
-    within the RTO. Every other check reads configuration and probes; only a drill shows the runbook,
+    within the RTO. A drill dated more than 5 minutes in the future is not evidence (it is ignored
+    when the newest drill is chosen). Every other check reads configuration and probes; only a drill shows the runbook,
     the people and the automation working together. No drill, or an old one, is a warning; a failed
     drill or one slower than the RTO fails. Fix: run a game day, fail the primary over for real, and
     record the outcome.""",
@@ -26,6 +27,9 @@ def drill(ev: Evidence) -> list[Finding]:
     targets = ev.workload.targets
     if d is None:
         return [me.finding(ev, FindingStatus.WARN, "no failover drill recorded (failover drill record)")]
+    if d.performed_at > ev.now + DRILL_CLOCK_SKEW:
+        reason = f"the newest drill is dated in the future ({d.performed_at:%Y-%m-%d %H:%M} UTC): not evidence"
+        return [me.finding(ev, FindingStatus.WARN, reason, **d.to_dict())]
     age = (ev.now - d.performed_at).total_seconds()
     when = f"drill of {d.performed_at:%Y-%m-%d} ({format_duration(age)} ago)"
     evidence = d.to_dict()

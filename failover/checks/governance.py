@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypedDict
 
+from failover.attrs import attrs_of
 from failover.checks.evidence import Evidence
 from failover.equivalence import normalize_name
 from failover.model import FindingStatus, Kind, Resource
@@ -73,14 +74,16 @@ class Governor:
 
 def detection_seconds(hc: Resource) -> float | None:
     """An endpoint health check's (or Traffic Manager monitor's) detection: interval x failure threshold."""
-    interval, threshold = hc.attrs.get("interval_s"), hc.attrs.get("failure_threshold")
+    a = attrs_of(hc, Kind.DNS_HEALTH_CHECK)
+    interval, threshold = a["interval_s"], a["failure_threshold"]
     if interval is None or threshold is None:
         return None
     return float(interval) * float(threshold)
 
 
 def _health(hc: Resource) -> str:
-    return str(hc.attrs.get("status") or hc.attrs.get("monitor_status") or "unknown").lower()
+    a = attrs_of(hc, Kind.DNS_HEALTH_CHECK)
+    return str(a["status"] or a["monitor_status"] or "unknown").lower()
 
 
 # ------------------------------------------------------------------------------------ health checks
@@ -89,8 +92,9 @@ def health_check_governor(ev: Evidence, hc: Resource, seen: frozenset[str] = fro
     label = hc.name or hc.native_id
     who = f"health check {label}"
     kind = {"CALCULATED": "calculated", "CLOUDWATCH_METRIC": "cloudwatch-alarm", "RECOVERY_CONTROL": "routing-control"}
-    base = Who(subject=hc.native_id, name=label, kind=kind.get(str(hc.attrs.get("type")), "health-check"))
-    disabled, inverted = bool(hc.attrs.get("disabled")), bool(hc.attrs.get("inverted"))
+    a = attrs_of(hc, Kind.DNS_HEALTH_CHECK)
+    base = Who(subject=hc.native_id, name=label, kind=kind.get(str(a["type"]), "health-check"))
+    disabled, inverted = bool(a["disabled"]), bool(a["inverted"])
     if disabled and inverted:
         why = (
             f"failover forced: {who} is disabled and inverted, so Route 53 treats it as always unhealthy "
@@ -108,7 +112,7 @@ def health_check_governor(ev: Evidence, hc: Resource, seen: frozenset[str] = fro
     if base["kind"] == "cloudwatch-alarm":
         return _alarm(hc, base)
     if base["kind"] == "routing-control":
-        arn = hc.attrs.get("routing_control_arn") or "?"
+        arn = attrs_of(hc, Kind.DNS_HEALTH_CHECK)["routing_control_arn"] or "?"
         why = f"{who} follows ARC routing control {arn}: failover is a manual decision"
         return Governor(**base, mode=Mode.MANUAL, reason=why, health=_health(hc), evidence={"routing_control": arn})
     detect = detection_seconds(hc)
@@ -120,8 +124,8 @@ def health_check_governor(ev: Evidence, hc: Resource, seen: frozenset[str] = fro
 
 def _calculated(ev: Evidence, hc: Resource, base: Who, seen: frozenset[str]) -> Governor:
     who = f"calculated health check {base['name']}"
-    children = [str(c) for c in hc.attrs.get("children") or []]
-    threshold = hc.attrs.get("health_threshold")
+    children = [str(c) for c in attrs_of(hc, Kind.DNS_HEALTH_CHECK)["children"] or []]
+    threshold = attrs_of(hc, Kind.DNS_HEALTH_CHECK)["health_threshold"]
     if threshold is None:
         return Governor(**base, mode=Mode.UNKNOWN, reason=f"{who}: HealthThreshold unknown")
     n, t = len(children), int(threshold)
@@ -168,8 +172,8 @@ def _calculated(ev: Evidence, hc: Resource, base: Who, seen: frozenset[str]) -> 
 
 def _alarm(hc: Resource, base: Who) -> Governor:
     who = f"health check {base['name']}"
-    alarm = hc.attrs.get("alarm") or {}
-    insufficient = hc.attrs.get("insufficient_data_status")
+    alarm = attrs_of(hc, Kind.DNS_HEALTH_CHECK)["alarm"] or {}
+    insufficient = attrs_of(hc, Kind.DNS_HEALTH_CHECK)["insufficient_data_status"]
     where = f"alarm {alarm.get('name', '?')} ({alarm.get('region', '?')})"
     evidence = {"alarm": alarm, "insufficient_data_status": insufficient}
     if not alarm:
@@ -222,15 +226,15 @@ def _health_check(ev: Evidence, account: str, hc_id: str) -> Resource | None:
 # -------------------------------------------------------------------------------------- records
 def record_governor(ev: Evidence, record: Resource, seen: frozenset[str] = frozenset()) -> Governor:
     """What decides whether Route 53 answers with this record (a PRIMARY failover record)."""
-    label = str(record.attrs.get("set_identifier") or record.name)
-    hc_id = record.attrs.get("health_check_id")
+    label = str(attrs_of(record, Kind.DNS_RECORD)["set_identifier"] or record.name)
+    hc_id = attrs_of(record, Kind.DNS_RECORD)["health_check_id"]
     if hc_id:
         hc = _health_check(ev, record.account, str(hc_id))
         if hc is None:
             why = f"PRIMARY record {label} names health check {hc_id}, which is not in inventory"
             return Governor(record.native_id, label, "health-check", Mode.UNKNOWN, why)
         return health_check_governor(ev, hc)
-    alias = record.attrs.get("alias")
+    alias = attrs_of(record, Kind.DNS_RECORD)["alias"]
     if not isinstance(alias, dict) or not alias.get("dns_name"):
         why = f"PRIMARY record {label} has no health check"
         return Governor(record.native_id, label, "health-check", Mode.NEVER, why)
@@ -246,7 +250,7 @@ def _alias_governor(
 ) -> Governor:
     head = f"PRIMARY record {label} is an alias to {target}"
     evidence: dict[str, Any] = {"alias_target": target}
-    if zone_id == record.attrs.get("zone_id"):
+    if zone_id == attrs_of(record, Kind.DNS_RECORD)["zone_id"]:
         return _alias_to_records(ev, record, label, target, seen | {record.native_id})
     for marker, what in _NO_SIGNAL:
         if marker in target or (marker == ".cloudfront.net" and zone_id == CLOUDFRONT_ZONE):
@@ -266,7 +270,9 @@ def _alias_to_load_balancer(ev: Evidence, lb: Resource, head: str) -> Governor:
     """Route 53 counts an ALB/NLB healthy while every target group has a healthy target; a group
     turns unhealthy after ``UnhealthyThresholdCount`` failed checks ``HealthCheckIntervalSeconds`` apart."""
     groups = [
-        g for arn in lb.attrs.get("target_groups") or [] for g in _by_kind(ev, lb.account, arn, Kind.LB_TARGET_GROUP)
+        g
+        for arn in attrs_of(lb, Kind.LB)["target_groups"] or []
+        for g in _by_kind(ev, lb.account, arn, Kind.LB_TARGET_GROUP)
     ]
     base = Who(subject=lb.native_id, name=lb.name, kind="alias-target")
     evidence: dict[str, Any] = {"load_balancer": lb.native_id, "target_groups": [g.name for g in groups]}
@@ -275,14 +281,14 @@ def _alias_to_load_balancer(ev: Evidence, lb: Resource, head: str) -> Governor:
         return Governor(**base, mode=Mode.UNKNOWN, reason=why, evidence=evidence)
     times: list[float] = []
     for g in groups:
-        hc = g.attrs.get("health_check") or {}
+        hc = attrs_of(g, Kind.LB_TARGET_GROUP)["health_check"] or {}
         if hc.get("interval_s") is None or hc.get("unhealthy_threshold") is None:
             why = f"{head}, load balancer {lb.name}: health check settings of target group {g.name} unknown"
             return Governor(**base, mode=Mode.UNKNOWN, reason=why, evidence=evidence)
         times.append(float(hc["interval_s"]) * float(hc["unhealthy_threshold"]))
     detect = max(times) + ALIAS_EVALUATION_S
-    empty = [g.name for g in groups if g.attrs.get("healthy") == 0]
-    unread = [g.name for g in groups if g.attrs.get("healthy") is None]
+    empty = [g.name for g in groups if attrs_of(g, Kind.LB_TARGET_GROUP)["healthy"] == 0]
+    unread = [g.name for g in groups if attrs_of(g, Kind.LB_TARGET_GROUP)["healthy"] is None]
     health = "unhealthy" if empty else "unknown" if unread else "healthy"
     why = (
         f"{head}, load balancer {lb.name}, evaluating target health: detects in {format_duration(detect)} "
@@ -295,9 +301,11 @@ def _alias_to_load_balancer(ev: Evidence, lb: Resource, head: str) -> Governor:
 
 def _alias_to_records(ev: Evidence, record: Resource, label: str, target: str, seen: frozenset[str]) -> Governor:
     """An alias to records in its own zone is unhealthy only when every target record is."""
-    zone = record.attrs.get("zone_id")
+    zone = attrs_of(record, Kind.DNS_RECORD)["zone_id"]
     targets = [
-        r for r in ev.index.records_named(target) if r.account == record.account and r.attrs.get("zone_id") == zone
+        r
+        for r in ev.index.records_named(target)
+        if r.account == record.account and attrs_of(r, Kind.DNS_RECORD)["zone_id"] == zone
     ]
     base = Who(subject=record.native_id, name=label, kind="alias-target")
     head = f"PRIMARY record {label} is an alias to records {target}"
@@ -341,7 +349,7 @@ def _load_balancer(ev: Evidence, dns_name: str) -> tuple[Resource | None, list[s
     searched = [a for a in aws_accounts(ev) if a in ev.inventories]
     for account in searched:
         for lb in ev.index.of_kind(account, Kind.LB):
-            if normalize_name(str(lb.attrs.get("dns_name") or "")) == dns_name:
+            if normalize_name(str(attrs_of(lb, Kind.LB)["dns_name"] or "")) == dns_name:
                 return lb, searched
     return None, searched
 
@@ -351,7 +359,7 @@ def alias_load_balancers(ev: Evidence, records: Iterable[Resource]) -> list[Reso
     their target groups, so an empty group there is a real failure."""
     found: dict[str, Resource] = {}
     for r in records:
-        alias = r.attrs.get("alias")
+        alias = attrs_of(r, Kind.DNS_RECORD)["alias"]
         if isinstance(alias, dict) and alias.get("evaluate_target_health") and alias.get("dns_name"):
             lb, _ = _load_balancer(ev, normalize_name(str(alias["dns_name"])).removeprefix("dualstack."))
             if lb is not None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from failover.attrs import attrs_of
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
-from failover.checks.registry import check, info
+from failover.checks.registry import Category, Severity, check, info
 from failover.equivalence import DB_KINDS
 from failover.model import Finding, FindingStatus, Kind
 from failover.schema import Account
@@ -15,10 +16,11 @@ _PROTECTABLE = {Kind.COMPUTE_INSTANCE, *DB_KINDS}
 @check(
     "guardrails.deletion_protection",
     title="Primary and secondary resources are protected from deletion",
-    category="guardrails",
-    severity="high",
-    doc="""Checks termination/deletion protection on compute instances and databases of every site: EC2
-    DisableApiTermination, RDS DeletionProtection, GCE deletionProtection, Azure CanNotDelete/ReadOnly
+    category=Category.GUARDRAILS,
+    severity=Severity.HIGH,
+    doc="""Checks termination/deletion protection on compute instances, scaling groups and databases of
+    every site: EC2 DisableApiTermination, Auto Scaling group DeletionProtection (prevent-force-deletion
+    or prevent-all-deletion), RDS DeletionProtection, GCE deletionProtection, Azure CanNotDelete/ReadOnly
     locks. Self-inflicted outages are common: an automated agent deciding to "delete and recreate" an
     environment took one service down for 13 hours. Protection turns that into a refused API call.
     Fix: enable protection on stateful and long-lived resources (and locks on Azure resource groups).""",
@@ -27,18 +29,28 @@ def deletion_protection(ev: Evidence) -> list[Finding]:
     me = info("guardrails.deletion_protection")
     findings = []
     for site in ev.workload.sites:
-        # Groups count where the provider can protect them (Azure locks on a scale set); an ASG or MIG
-        # has no such setting and is left out rather than reported unprotected.
+        # Groups count where the provider can protect them (ASG DeletionProtection, Azure locks on a
+        # scale set); a MIG has no such setting and is left out rather than reported unprotected.
         resources = [
             r
             for r in ev.resources(site)
-            if r.kind in _PROTECTABLE or (r.kind == Kind.COMPUTE_GROUP and "deletion_protection" in r.attrs)
+            if r.kind in _PROTECTABLE or (r.kind == Kind.COMPUTE_GROUP and "deletion_protection" in attrs_of(r))
         ]
         gaps = ev.gaps(site)
-        unprotected = [r.name or r.native_id for r in resources if r.attrs.get("deletion_protection") is False]
-        unknown = [r.name or r.native_id for r in resources if r.attrs.get("deletion_protection") is None]
+        protection = [(r, attrs_of(r)["deletion_protection"]) for r in resources]
+        unprotected = [r.name or r.native_id for r, protected in protection if protected is False]
+        unknown = [r.name or r.native_id for r, protected in protection if protected is None]
         protected = len(resources) - len(unprotected) - len(unknown)
-        evidence = {"protected": protected, "unprotected": unprotected, "unknown": unknown}
+        # Protected, with the gap the provider documents: an ASG on prevent-force-deletion refuses to be
+        # deleted with its instances, but can be deleted once scaled to zero (two deliberate steps).
+        caveats = [
+            f"{r.name or r.native_id}: prevent-force-deletion (deletable once scaled to zero)"
+            for r, protected in protection
+            if r.kind == Kind.COMPUTE_GROUP
+            and protected
+            and attrs_of(r, Kind.COMPUTE_GROUP)["deletion_protection_level"] == "prevent-force-deletion"
+        ]
+        evidence = {"protected": protected, "unprotected": unprotected, "unknown": unknown, "caveats": caveats}
         if unprotected:
             status = FindingStatus.FAIL
             reason = f"{site.role} {site.name}: {len(unprotected)} unprotected: " + join(unprotected)
@@ -47,10 +59,12 @@ def deletion_protection(ev: Evidence) -> list[Finding]:
             reason = f"{site.role} {site.name}: protection unknown for " + join(unknown or gaps, 2)
         elif not resources:
             status = FindingStatus.UNKNOWN
-            reason = f"{site.role} {site.name}: no instances or databases in the inventory"
+            reason = f"{site.role} {site.name}: no instances, groups or databases in the inventory"
         else:
             status = FindingStatus.PASS
-            reason = f"{site.role} {site.name}: all {protected} instances and databases protected"
+            reason = f"{site.role} {site.name}: all {protected} instances, groups and databases protected"
+            if caveats:
+                reason += " (" + join(caveats, 2) + ")"
         findings.append(me.finding(ev, status, reason, subject=site.name, **evidence))
     return findings
 
@@ -65,8 +79,8 @@ def _identity(account: Account) -> tuple[str, ...]:
 @check(
     "guardrails.blast_radius",
     title="Primary and secondary do not share one credential scope",
-    category="guardrails",
-    severity="critical",
+    category=Category.GUARDRAILS,
+    severity=Severity.CRITICAL,
     doc="""Checks that the primary and each secondary live in different accounts, projects or
     subscriptions (or different providers). When both sites share one, a single credential, policy
     mistake or compromised key can delete or break both at once. Fix: put the secondary in its own

@@ -5,12 +5,23 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from failover.attrs import attrs_of
 from failover.checks.common import from_observation, join, worst
 from failover.checks.dns import failover_records
 from failover.checks.evidence import Evidence
 from failover.checks.governance import alias_load_balancers
-from failover.checks.registry import check, info
-from failover.equivalence import group_desired
+from failover.checks.registry import (
+    CAP_AT_RISK,
+    CAP_NO_SECONDARY,
+    Category,
+    Gate,
+    RiskInput,
+    Severity,
+    Trip,
+    check,
+    info,
+)
+from failover.equivalence import group_desired, group_running_units, group_unit
 from failover.model import Finding, FindingStatus, Kind, ObsStatus, Resource
 
 TLS_FAIL_DAYS = 14
@@ -20,12 +31,23 @@ TLS_WARN_DAYS = 30
 @check(
     "secondary.health",
     title="Secondary answers health checks",
-    category="secondary",
-    severity="critical",
+    category=Category.SECONDARY,
+    severity=Severity.CRITICAL,
+    gates=(
+        Gate(cap=CAP_NO_SECONDARY, text="no secondary is verified healthy", when=Trip.NONE_OK),
+        Gate(
+            cap=CAP_AT_RISK,
+            text="every healthy secondary is on {primary_provider}, the primary's provider",
+            when=Trip.OK_ONLY_ON_PRIMARY_PROVIDER,
+        ),
+    ),
+    risk=RiskInput.SECONDARY_UP,
     doc="""Probes every endpoint of every secondary site, by its own URL and as the workload's public
     name (the site's address with the public hostname as SNI and Host, which is what users get after
     a DNS failover), and reads the provider's own health signals: load-balancer target health,
-    managed-instance-group stability, Auto Scaling group InService count. A target group with no
+    managed-instance-group stability, Auto Scaling group InService count (and a MIG's running members).
+    Backends the provider reports no health for (GCP serverless and internet NEGs) are left to the
+    endpoint probes; backend health that could not be read is unknown. A target group with no
     registered targets or none healthy fails when a SECONDARY alias record evaluates its load balancer's
     target health (Route 53 then treats the secondary as unhealthy); reached any other way, an empty
     target group of a site whose probes pass is idle (blue/green, pilot light) and only warns. A
@@ -68,8 +90,15 @@ def secondary_health(ev: Evidence) -> list[Finding]:
             elif r.kind == Kind.LB_BACKEND and "healthy" in r.attrs:
                 healthy = int(r.attrs.get("healthy") or 0)
                 unhealthy = int(r.attrs.get("unhealthy") or 0)
+                backend = attrs_of(r, Kind.LB_BACKEND)
+                unread = backend["health_unknown_groups"] or []
+                if not (healthy or unhealthy or unread) and backend["unmonitored_backends"]:
+                    continue  # serverless/internet NEGs only: the API reports no health; the probes decide
                 checked.append(f"backend service {r.name}")
-                if healthy == 0:
+                if unread and healthy == 0:
+                    statuses.append(FindingStatus.UNKNOWN)
+                    problems.append(f"backend service {r.name}: health of {len(unread)} backends could not be read")
+                elif healthy == 0:
                     statuses.append(FindingStatus.FAIL)
                     problems.append(f"backend service {r.name}: no healthy backends")
                 elif unhealthy:
@@ -80,15 +109,19 @@ def secondary_health(ev: Evidence) -> list[Finding]:
                 if r.attrs.get("stable") is False:
                     statuses.append(FindingStatus.WARN)
                     problems.append(f"group {r.name} is not stable (instances changing)")
+                # Weighted groups want units, not instances: compare what runs in the group's own unit.
+                unit = group_unit(r)
                 in_service = r.attrs.get("in_service")
+                if in_service is not None and unit != "instances":
+                    in_service = group_running_units(r)
                 desired = group_desired(r)
                 if in_service is not None and desired is not None:
-                    if int(desired) > 0 and int(in_service) == 0:
+                    if int(desired) > 0 and in_service == 0:
                         statuses.append(FindingStatus.FAIL)
-                        problems.append(f"group {r.name}: 0 of {desired} instances in service")
-                    elif int(in_service) < int(desired):
+                        problems.append(f"group {r.name}: 0 of {desired} {unit} in service")
+                    elif in_service < int(desired):
                         statuses.append(FindingStatus.WARN)
-                        problems.append(f"group {r.name}: {in_service} of {desired} instances in service")
+                        problems.append(f"group {r.name}: {in_service:g} of {desired} {unit} in service")
         if gaps:
             statuses.append(FindingStatus.UNKNOWN)
             problems.append("inventory incomplete: " + join(gaps, 2))
@@ -165,8 +198,8 @@ def _target_group(
 @check(
     "secondary.tls",
     title="Secondary's certificate is valid for the public name",
-    category="secondary",
-    severity="high",
+    category=Category.SECONDARY,
+    severity=Severity.HIGH,
     doc=f"""Connects to each HTTPS endpoint of every secondary with the workload's public name as SNI and
     checks that the certificate chain verifies, covers the public name, and that the earliest expiry in
     the chain is more than {TLS_FAIL_DAYS} days away (warning under {TLS_WARN_DAYS}). Names are matched

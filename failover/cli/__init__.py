@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import traceback
 from typing import Any
 
 import click
@@ -52,8 +53,8 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except FailoverError as err:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
+            if ctx.obj and ctx.obj.get("debug"):  # the traceback, and the same exit code as without
+                click.echo(traceback.format_exc().rstrip(), err=True)
             from failover.printable import printable
 
             click.echo(printable(f"error: {err}", keep_newlines=True), err=True)

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import click
 
-from failover.cli.options import config_option, console, echo_json, echo_line, format_option
+from failover.cli.options import PERCENT, Duration, config_option, console, echo_json, echo_line, format_option
 from failover.errors import ConfigError
 
 fail_under_option = click.option(
     "--fail-under",
-    type=click.FloatRange(0, 100),
+    type=PERCENT,
     default=None,
     metavar="N",
     help="Exit 1 if any selected workload's readiness is below N, or has no score (a CI gate).",
@@ -24,15 +24,20 @@ workload_option = click.option(
 )
 
 
-def _gate(scores: list, expected: list[str], fail_under: float | None) -> int:
+def _gate(scores: list, expected: list[str], fail_under: float | None, gaps: dict[str, list[str]] | None = None) -> int:
+    """1 when a workload is below ``fail_under``, has no score, or (``check``) rests on an incomplete
+    inventory: unknown is never healthy, so the gate does not pass on partial evidence."""
     if fail_under is None:
         return 0
     have = {s.workload: s for s in scores}
     below = [n for n in expected if n not in have or have[n].readiness < fail_under]
+    partial = [n for n in expected if (gaps or {}).get(n)]
     if below:
         click.echo(f"below --fail-under {fail_under:g}: {', '.join(below)}", err=True)
-        return 1
-    return 0
+    for name in partial:
+        assert gaps is not None
+        echo_line(f"gate: {name}: inventory incomplete ({'; '.join(gaps[name][:3])})", err=True)
+    return 1 if below or partial else 0
 
 
 @click.command()
@@ -84,7 +89,7 @@ def check(
         out = console()
         out.print(findings_table(result.findings))
         out.print(score_table(result.scores))
-    sys.exit(_gate(result.scores, [s.workload for s in result.scores], fail_under))
+    sys.exit(_gate(result.scores, [s.workload for s in result.scores], fail_under, result.gaps))
 
 
 @click.command()
@@ -93,22 +98,25 @@ def check(
 @format_option()
 @fail_under_option
 @click.option(
-    "--since", default="7d", show_default=True, metavar="DURATION", help="Trend against the score this long ago."
+    "--since",
+    "since_s",
+    type=Duration(),
+    default="7d",
+    show_default=True,
+    metavar="DURATION",
+    help="Trend against the score this long ago.",
 )
-@click.option("--top", default=3, show_default=True, help="Reasons shown per workload in the table.")
+@click.option(
+    "--top", type=click.IntRange(min=0), default=3, show_default=True, help="Reasons shown per workload in the table."
+)
 def score(
-    config_path: str | None, workloads: tuple[str, ...], fmt: str, fail_under: float | None, since: str, top: int
+    config_path: str | None, workloads: tuple[str, ...], fmt: str, fail_under: float | None, since_s: float, top: int
 ) -> None:
     """Print the latest stored scores (no cloud calls) with their trend and top reasons."""
     from failover.cli.render import score_json, score_table
     from failover.config import load_config
-    from failover.schema import parse_duration
     from failover.store import Store, resolve_database_url
 
-    try:
-        since_s = parse_duration(since)
-    except ValueError as err:
-        raise ConfigError(f"--since: {err}") from None
     config = load_config(config_path, required=False)
     store = Store.open(resolve_database_url(config.database))
     try:
@@ -128,11 +136,14 @@ def score(
     missing = [n for n in expected if n not in {s.workload for s in scores}]
     if fmt == "json":
         click.echo(json.dumps([score_json(s, previous[s.workload], since_s) for s in scores], indent=2))
-    else:
-        if scores:
-            console().print(score_table(scores, previous, top=top))
-        if missing:
-            click.echo(f"no score yet for {', '.join(missing)}: run `failover check`", err=True)
+    elif scores:
+        console().print(score_table(scores, previous, top=top))
+    if not scores:  # nothing to show is not "all is well": a CI step reading scores must notice
+        which = f" for {', '.join(missing)}" if workloads else ""
+        click.echo(f"no scores stored yet{which}; run `failover check` (or start `failover daemon`)", err=True)
+        sys.exit(1)
+    if missing:
+        click.echo(f"no score yet for {', '.join(missing)}: run `failover check`", err=True)
     sys.exit(_gate(scores, expected, fail_under))
 
 

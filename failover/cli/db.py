@@ -33,7 +33,7 @@ def database_url(database: str | None, config_path: str | None) -> str:
     from failover.store.urls import ENV_VAR, normalize_url, resolve_database_url
 
     if database:
-        return normalize_url(database)
+        return normalize_url(database, source="--database")
     if os.environ.get(ENV_VAR):
         return resolve_database_url(None)
     from failover.config import load_config

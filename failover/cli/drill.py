@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from failover.cli.options import config_option, console, echo_json, format_option
+from failover.cli.options import PRINTABLE, Duration, config_option, console, echo_json, format_option
 from failover.errors import ConfigError
 
 
@@ -19,36 +19,52 @@ def drill() -> None:
 @drill.command()
 @click.argument("workload")
 @config_option
-@click.option("--recovery", metavar="DURATION", help="Measured time until the secondary served users (e.g. 7m).")
+@click.option(
+    "--recovery",
+    "recovery_s",
+    type=Duration(),
+    metavar="DURATION",
+    help="Measured time until the secondary served users (e.g. 7m).",
+)
 @click.option("--failed", is_flag=True, help="The failover did not work.")
-@click.option("--at", "at", metavar="ISO-8601", help="When the drill ran (default: now).")
-@click.option("--notes", default="", help="What happened, in a line.")
+@click.option("--at", "at", metavar="ISO-8601", help="When the drill ran (default: now; not in the future).")
+@click.option("--notes", type=PRINTABLE, default="", help="What happened, in a line.")
 def record(
-    workload: str, config_path: str | None, recovery: str | None, failed: bool, at: str | None, notes: str
+    workload: str, config_path: str | None, recovery_s: float | None, failed: bool, at: str | None, notes: str
 ) -> None:
     """Record a drill of WORKLOAD."""
     from failover.config import load_config
     from failover.model import Drill
-    from failover.schema import format_duration, parse_duration
+    from failover.schema import format_duration
     from failover.store import Store, resolve_database_url
 
+    now = datetime.now(UTC)
+    when = _drill_time(at, now) if at else now
     config = load_config(config_path)
     if workload not in {w.name for w in config.workloads}:
         known = ", ".join(w.name for w in config.workloads) or "none"
         raise ConfigError(f"unknown workload {workload!r} (known: {known})")
-    try:
-        recovery_s = parse_duration(recovery) if recovery else None
-    except ValueError as err:
-        raise ConfigError(f"--recovery: {err}") from None
-    try:
-        when = datetime.fromisoformat(at) if at else datetime.now(UTC)
-    except ValueError:
-        raise ConfigError(f"--at: expected an ISO-8601 time like 2026-11-20T14:00Z, got {at!r}") from None
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
     with Store.open(resolve_database_url(config.database)) as store:
         store.record_drill(Drill(workload, when, succeeded=not failed, recovery_s=recovery_s, notes=notes))
     outcome = "failed" if failed else f"recovered in {format_duration(recovery_s)}" if recovery_s else "succeeded"
     click.echo(f"recorded: {workload} drill of {when:%Y-%m-%d %H:%M} UTC, {outcome}")
+
+
+def _drill_time(at: str, now: datetime) -> datetime:
+    """``--at`` as an aware UTC time (no zone means UTC), not later than ``now`` plus the clock skew."""
+    from failover.model import DRILL_CLOCK_SKEW
+
+    try:
+        when = datetime.fromisoformat(at)
+        when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: a zone offset past year 1 or 9999
+        raise ConfigError(f"--at: expected an ISO-8601 time like 2026-11-20T14:00Z, got {at!r}") from None
+    if when > now + DRILL_CLOCK_SKEW:
+        raise ConfigError(
+            f"--at: {when:%Y-%m-%d %H:%M} UTC is in the future (now {now:%Y-%m-%d %H:%M} UTC): "
+            "record a drill once it has run"
+        )
+    return when
 
 
 @drill.command(name="list")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -64,3 +65,60 @@ def echo_json(data: Any) -> None:
 def echo_line(text: str, err: bool = False) -> None:
     """A plain line (warnings, errors, notices) that may carry remote text: shown printable."""
     click.echo(printable(text, keep_newlines=True), err=err)
+
+
+class Percent(click.ParamType):
+    """A finite number from 0 to 100. Click's FloatRange lets NaN through (every comparison with NaN
+    is false), and a NaN gate never fails: refused here with infinities and out-of-range values."""
+
+    name = "percent"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number) or not 0 <= number <= 100:
+            self.fail(f"expected a number between 0 and 100, got {value!r}", param, ctx)
+        return number
+
+
+class Duration(click.ParamType):
+    """A duration (``90s``, ``15m``, ``7d``) through the config's own parser, as seconds."""
+
+    name = "duration"
+
+    def __init__(self, *, positive: bool = False) -> None:
+        self.positive = positive
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        from failover.schema import parse_duration
+
+        if isinstance(value, float):  # a default already converted
+            return value
+        try:
+            seconds = parse_duration(value)
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+        if self.positive and seconds <= 0:
+            self.fail(f"expected a duration greater than zero, got {value!r}", param, ctx)
+        return seconds
+
+
+class Printable(click.ParamType):
+    """Text that will be stored or printed: no control characters (see failover.schema)."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from failover.schema import control_character
+
+        text = str(value)
+        problem = control_character(text)
+        if problem:
+            self.fail(problem, param, ctx)
+        return text
+
+
+PERCENT = Percent()
+PRINTABLE = Printable()

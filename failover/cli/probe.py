@@ -13,24 +13,20 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from failover.cli.options import config_option, console, echo_json, format_option
+from failover.cli.options import Duration, config_option, console, echo_json, format_option
 from failover.errors import ProbeError
 from failover.model import Observation, ObsStatus
-from failover.schema import parse_duration
+from failover.schema import check_host, parse_host_port, parse_http_url
 
 _STYLE = {"ok": "bold green", "warn": "bold yellow", "failed": "bold red", "error": "bold magenta"}
 
 
-def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    if value is None:
-        return None
+def _checked(check: Any, hint: str) -> Any:
+    """Run one of the schema's parsers on an argument; its ValueError becomes a usage error (exit 2)."""
     try:
-        seconds = parse_duration(value)
+        return check()
     except ValueError as err:
-        raise click.BadParameter(str(err)) from None
-    if seconds <= 0:
-        raise click.BadParameter("must be greater than zero")
-    return seconds
+        raise click.BadParameter(str(err), param_hint=hint) from None
 
 
 def _json_expectations(values: tuple[str, ...]) -> dict[str, Any] | None:
@@ -83,6 +79,10 @@ def _build(
     timeout: float | None,
 ) -> Any:
     kind = _kind(target)
+    if as_name is not None:
+        _checked(lambda: check_host(as_name), "--as-name")
+    if dns_server is not None:
+        _checked(lambda: parse_host_port(dns_server, default_port=53), "--dns-server")
     http_flags = {
         "as_name": as_name,
         "ca_file": ca_files,
@@ -94,6 +94,7 @@ def _build(
     try:
         if kind == "http":
             _refuse(kind, dns_server=dns_server, type=rdtype, banner=banner)
+            _checked(lambda: parse_http_url(target), "TARGET")
             from probes.targets import HttpTarget
 
             global_ca: tuple[str, ...] = ()
@@ -116,7 +117,8 @@ def _build(
             _refuse(kind, dns_server=dns_server, type=rdtype, **http_flags)
             from probes.targets import TcpTarget
 
-            return TcpTarget.parse(target, timeout=timeout or 5.0, banner_bytes=banner)
+            host, port = _checked(lambda: parse_host_port(target[len("tcp://") :].rstrip("/")), "TARGET")
+            return TcpTarget(host=host, port=port, timeout=timeout or 5.0, banner_bytes=banner)
         _refuse(kind, banner=banner, **http_flags)
         import dns.name
         import dns.rdatatype
@@ -171,7 +173,7 @@ def _cell(value: Any) -> str:
 @click.option("--expect-json", multiple=True, metavar="PATH=VALUE", help="HTTP: e.g. '$.status=ok' (repeat).")
 @click.option("--follow-redirects", is_flag=True, help="HTTP: follow redirects (each on a fresh connection).")
 @click.option("--banner", type=click.IntRange(0, 65536), default=0, help="TCP: read up to N banner bytes.")
-@click.option("--timeout", callback=_duration, metavar="DURATION", help="Probe timeout (e.g. 5s, 500ms).")
+@click.option("--timeout", type=Duration(positive=True), metavar="DURATION", help="Probe timeout (e.g. 5s, 500ms).")
 @config_option
 @format_option()
 @click.pass_context

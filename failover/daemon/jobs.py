@@ -263,7 +263,7 @@ class Jobs:
             o for w in workloads for o in self.store.latest_observations(w.name) if o.vantage != self.vantage
         ]
         now = utcnow()
-        drills = self.store.latest_drills(w.name for w in workloads)
+        drills = self.store.latest_drills((w.name for w in workloads), now)
         findings: list[Finding] = []
         scores: list[Score] = []
         broken: list[str] = []

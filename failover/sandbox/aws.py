@@ -2,8 +2,11 @@
 
 The middleware sits between the socket and moto's WSGI app. It names every request (service, region,
 operation, as the SDK would) and keeps a log of them, which is how the read-only guarantee and the IAM
-policy are tested; and it can answer for moto with AccessDenied, throttling, a 500, or a delay,
-selected by region/service/operation at run time, which moto cannot do itself.
+policy are tested; it can answer for moto with AccessDenied, throttling, a 500, or a delay,
+selected by region/service/operation at run time, which moto cannot do itself; and it serves what
+the real services report and moto does not (``_aws_extras``: Auto Scaling deletion protection,
+weights and warm pools; RDS replication status and cross-region automated backups; S3 replication
+rules' filters).
 
     sandbox = AwsSandbox().start()          # sandbox.endpoint == "http://127.0.0.1:PORT"
     sandbox.inject("access_denied", region="us-west-2", service="rds")
@@ -22,15 +25,18 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlencode
 from urllib.request import Request, urlopen
 
 import boto3
 from botocore.config import Config as BotoConfig
 
+from failover.sandbox._aws_extras import Exchange, Extras, Reply
 from failover.sandbox._aws_route53 import HEALTH, patch_route53
 from failover.sandbox._aws_wire import WireRequest, identify
+from failover.sandbox._aws_wire_xml import model as service_model
 
 __all__ = [
     "AwsSandbox",
@@ -39,15 +45,19 @@ __all__ = [
     "WireRequest",
     "seed",
     "seed_alarm",
+    "seed_aurora_global",
     "seed_auto_scaling_group",
+    "seed_backup_replication",
     "seed_buckets",
     "seed_failover_zone",
     "seed_health_check",
     "seed_instances",
     "seed_load_balancer",
+    "seed_metric",
     "seed_rds_with_replica",
     "seed_records",
     "seed_replica_lag",
+    "seed_warm_pool",
     "seed_zone",
 ]
 
@@ -109,14 +119,59 @@ def _error_response(req: WireRequest, kind: FaultKind) -> tuple[str, str, bytes]
     return status, "text/xml", body.encode()
 
 
+def _run(app: Callable[..., Any], environ: dict[str, Any]) -> Reply:
+    """Call a WSGI app and collect its whole answer."""
+    got: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        got["status"], got["headers"] = status, list(headers)
+        return chunks.append
+
+    result = app(environ, start_response)
+    try:
+        chunks.extend(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return got["status"], got["headers"], b"".join(chunks)
+
+
 class FaultMiddleware:
-    """WSGI middleware: log every AWS request, and answer the ones a ``Fault`` selects."""
+    """WSGI middleware: log every AWS request, answer the ones a ``Fault`` selects, and add to moto's
+    answers what the real services report and moto does not (``Extras``)."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
         self.faults: list[Fault] = []
         self.requests: list[WireRequest] = []
+        self.extras = Extras()
         self._lock = threading.Lock()
+
+    def _moto(self, environ: dict[str, Any]) -> Callable[[str, str, dict[str, str]], tuple[int, bytes]]:
+        """A query-protocol call to moto in another region (what a service asks of its own other regions)."""
+
+        def call(service: str, region: str, params: dict[str, str]) -> tuple[int, bytes]:
+            version = service_model(service).metadata["apiVersion"]
+            body = urlencode({**params, "Version": version}).encode()
+            env = {k: v for k, v in environ.items() if not k.startswith("HTTP_X_AMZ")}
+            env.update(
+                REQUEST_METHOD="POST",
+                PATH_INFO="/",
+                QUERY_STRING="",
+                CONTENT_TYPE="application/x-www-form-urlencoded; charset=utf-8",
+                CONTENT_LENGTH=str(len(body)),
+                HTTP_AUTHORIZATION=(
+                    f"AWS4-HMAC-SHA256 Credential=sandbox/20260101/{region}/{service}/aws4_request, "
+                    "SignedHeaders=host, Signature=0"
+                ),
+            )
+            env["wsgi.input"] = io.BytesIO(body)
+            status, _, out = _run(self.app, env)
+            return int(status.split()[0]), out
+
+        return call
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -137,13 +192,20 @@ class FaultMiddleware:
             fault = next((f for f in self.faults if f.matches(req)), None)
             if fault is not None:
                 fault.hits += 1
-        if fault is None:
-            return self.app(environ, start_response)  # type: ignore[no-any-return]
-        if fault.kind == "slow":
+        if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
+        elif fault is not None:
+            status, ctype, payload = _error_response(req, fault.kind)
+            start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(payload)))])
+            return [payload]
+        if not self.extras.handles(req):
             return self.app(environ, start_response)  # type: ignore[no-any-return]
-        status, ctype, payload = _error_response(req, fault.kind)
-        start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(payload)))])
+        params = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "") and body:
+            params |= {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        exchange = Exchange(req, params, body, lambda: _run(self.app, environ), self._moto(environ))
+        status, headers, payload = self.extras.answer(exchange)
+        start_response(status, headers)
         return [payload]
 
 
@@ -194,9 +256,12 @@ class AwsSandbox:
         self.stop()
 
     def reset(self) -> None:
-        """Empty every moto backend, drop faults, the request log and health overrides."""
+        """Empty every moto backend and what the middleware adds, drop faults, the request log and health
+        overrides."""
         with urlopen(Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=30) as resp:
             resp.read()
+        if self.middleware is not None:
+            self.middleware.extras.reset()
         self.clear_faults()
         self.clear_requests()
         for hc_id in self._health_ids:
@@ -240,6 +305,18 @@ class AwsSandbox:
         """Make GetHealthCheckStatus report every checker failing (or succeeding again)."""
         HEALTH[health_check_id] = healthy
         self._health_ids.add(health_check_id)
+
+    @property
+    def extras(self) -> Extras:
+        assert self.middleware is not None, "start() the sandbox first"
+        return self.middleware.extras
+
+    def set_replication_status(
+        self, region: str, instance: str, status: str, *, normal: bool = False, message: str = ""
+    ) -> None:
+        """What RDS reports in a read replica's ``StatusInfos`` (``read replication``), e.g. ``error`` with
+        the replication error, ``stopped``, ``terminated``; a replica is ``replicating`` until then."""
+        self.extras.set_replication_status(region, instance, status, normal, message)
 
     # ---- clients and config for the code under test
     def in_account(self, account_id: str) -> AwsSandbox:
@@ -339,23 +416,97 @@ def seed_auto_scaling_group(
     image: str = "ami-12345678",
     tags: Mapping[str, str] | None = None,
     target_group_arns: list[str] | None = None,
+    deletion_protection: str | None = None,
+    weights: Mapping[str, int] | None = None,
 ) -> str:
+    """An Auto Scaling group launching from a template. ``deletion_protection`` is the group's
+    ``DeletionProtection`` (``none``, ``prevent-force-deletion``, ``prevent-all-deletion``). With
+    ``weights`` ({instance type: units}) the group uses a mixed instances policy whose overrides carry
+    those ``WeightedCapacity`` values and its sizes count units; it launches the first type."""
     ec2 = sandbox.client("ec2", region)
+    launch_type = next(iter(weights)) if weights else instance_type
     template = ec2.create_launch_template(
-        LaunchTemplateName=f"{name}-lt", LaunchTemplateData={"ImageId": image, "InstanceType": instance_type}
+        LaunchTemplateName=f"{name}-lt", LaunchTemplateData={"ImageId": image, "InstanceType": launch_type}
     )["LaunchTemplate"]
     _, subnets = _default_subnets(sandbox, region)
+    spec = {"LaunchTemplateId": template["LaunchTemplateId"], "Version": "$Latest"}
+    params: dict[str, Any] = {}
+    if weights:
+        params["MixedInstancesPolicy"] = {
+            "LaunchTemplate": {
+                "LaunchTemplateSpecification": spec,
+                "Overrides": [{"InstanceType": t, "WeightedCapacity": str(w)} for t, w in weights.items()],
+            },
+            "InstancesDistribution": {"OnDemandAllocationStrategy": "prioritized"},
+        }
+    else:
+        params["LaunchTemplate"] = spec
+    if deletion_protection is not None:
+        params["DeletionProtection"] = deletion_protection
     sandbox.client("autoscaling", region).create_auto_scaling_group(
         AutoScalingGroupName=name,
-        LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"], "Version": "$Latest"},
         MinSize=min_size,
         MaxSize=max_size,
         DesiredCapacity=desired,
         VPCZoneIdentifier=",".join(subnets[:2]),
         TargetGroupARNs=target_group_arns or [],
         Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in (tags or {}).items()],
+        **params,
     )
     return name
+
+
+def seed_warm_pool(
+    sandbox: AwsSandbox,
+    region: str,
+    group: str,
+    *,
+    min_size: int = 0,
+    max_prepared: int | None = None,
+    pool_state: str = "Stopped",
+) -> list[str]:
+    """``PutWarmPool`` on ``group``, then what Auto Scaling does next: launch the pool's instances from
+    the group's template and leave them ``Warmed:<pool_state>`` (stopped ones stopped in EC2). The pool
+    holds max(min_size, max_prepared (default: the group's max size) - desired) instances."""
+    client = sandbox.client("autoscaling", region)
+    params: dict[str, Any] = {"MinSize": min_size, "PoolState": pool_state}
+    if max_prepared is not None:
+        params["MaxGroupPreparedCapacity"] = max_prepared
+    client.put_warm_pool(AutoScalingGroupName=group, **params)
+    g = client.describe_auto_scaling_groups(AutoScalingGroupNames=[group])["AutoScalingGroups"][0]
+    size = max(min_size, (max_prepared if max_prepared is not None else g["MaxSize"]) - g["DesiredCapacity"])
+    if size <= 0:
+        return []
+    ec2 = sandbox.client("ec2", region)
+    template = g.get("LaunchTemplate") or g["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"]
+    tags = [{"Key": t["Key"], "Value": t["Value"]} for t in g.get("Tags", []) if t.get("PropagateAtLaunch")]
+    launched = ec2.run_instances(
+        LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"]},
+        MinCount=size,
+        MaxCount=size,
+        SubnetId=g["VPCZoneIdentifier"].split(",")[0],
+        **({"TagSpecifications": [{"ResourceType": "instance", "Tags": tags}]} if tags else {}),
+    )["Instances"]
+    ids = [i["InstanceId"] for i in launched]
+    if pool_state != "Running":
+        ec2.stop_instances(InstanceIds=ids, Hibernate=pool_state == "Hibernated")
+    sandbox.extras.add_warm_instances(
+        region,
+        group,
+        [
+            {
+                "InstanceId": i["InstanceId"],
+                "InstanceType": i["InstanceType"],
+                "AvailabilityZone": i["Placement"]["AvailabilityZone"],
+                "LifecycleState": f"Warmed:{pool_state}",
+                "HealthStatus": "Healthy",
+                "LaunchTemplate": {"LaunchTemplateId": template["LaunchTemplateId"], "Version": "1"},
+                "ProtectedFromScaleIn": False,
+            }
+            for i in launched
+        ],
+    )
+    return ids
 
 
 def seed_load_balancer(
@@ -553,21 +704,96 @@ def seed_rds_with_replica(
 
 
 def seed_replica_lag(sandbox: AwsSandbox, region: str, lags: Mapping[str, float]) -> None:
-    """Publish a current ``AWS/RDS ReplicaLag`` datapoint (seconds) per replica, as RDS does every minute."""
-    now = datetime.now(UTC)
+    """Publish a current ``AWS/RDS ReplicaLag`` datapoint (seconds) per replica, as RDS does every minute
+    (``-1``: replication is not running)."""
+    seed_metric(sandbox, region, "ReplicaLag", "DBInstanceIdentifier", lags, unit="Seconds")
+
+
+def seed_metric(
+    sandbox: AwsSandbox, region: str, metric: str, dimension: str, values: Mapping[str, float], *, unit: str
+) -> None:
+    """Publish one current ``AWS/RDS`` datapoint of ``metric`` per ``{dimension value: value}``.
+
+    Stamped as RDS stamps its one-minute datapoints: at the start of the last complete minute, never
+    "now". GetMetricData's EndTime is exclusive (and moto truncates it to the second), so a datapoint
+    stamped at the reading's own second would be missed by a reader that runs in that same second.
+    """
+    stamp = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
     sandbox.client("cloudwatch", region).put_metric_data(
         Namespace="AWS/RDS",
         MetricData=[
             {
-                "MetricName": "ReplicaLag",
-                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": name}],
-                "Timestamp": now,
-                "Value": float(lag),
-                "Unit": "Seconds",
+                "MetricName": metric,
+                "Dimensions": [{"Name": dimension, "Value": name}],
+                "Timestamp": stamp,
+                "Value": float(value),
+                "Unit": unit,
             }
-            for name, lag in lags.items()
+            for name, value in values.items()
         ],
     )
+
+
+def seed_backup_replication(
+    sandbox: AwsSandbox,
+    source_region: str,
+    region: str,
+    name: str,
+    *,
+    restorable_age: timedelta | None = timedelta(minutes=5),
+    retention_days: int = 7,
+) -> str:
+    """Replicate DB instance ``name``'s automated backups to ``region`` (the real call, made in the
+    destination region); then, as RDS does once the first backup is copied, make them restorable up to
+    ``restorable_age`` ago (``None``: still ``pending``). Returns the replicated backups' ARN."""
+    source = sandbox.client("rds", source_region).describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]
+    started = sandbox.client("rds", region).start_db_instance_automated_backups_replication(
+        SourceDBInstanceArn=source["DBInstanceArn"], BackupRetentionPeriod=retention_days
+    )["DBInstanceAutomatedBackup"]
+    if restorable_age is not None:
+        sandbox.extras.advance_backup_replication(region, source["DBInstanceArn"], datetime.now(UTC) - restorable_age)
+    return str(started["DBInstanceAutomatedBackupsArn"])
+
+
+def seed_aurora_global(
+    sandbox: AwsSandbox,
+    primary_region: str,
+    secondary_region: str,
+    name: str,
+    *,
+    engine: str = "aurora-postgresql",
+    version: str = "15.4",
+    deletion_protection: bool = True,
+    tags: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """An Aurora global database: a writer cluster ``NAME`` in ``primary_region`` and a secondary
+    cluster ``NAME-secondary`` in ``secondary_region``, one instance each."""
+    sandbox.client("rds", primary_region).create_global_cluster(
+        GlobalClusterIdentifier=f"{name}-global", Engine=engine, EngineVersion=version
+    )
+    arns = {}
+    for region, cluster in ((primary_region, name), (secondary_region, f"{name}-secondary")):
+        rds = sandbox.client("rds", region)
+        extra: dict[str, Any] = {"MasterUsername": "admin", "MasterUserPassword": "sandbox-password"}
+        if region != primary_region:
+            extra = {}
+        arns[cluster] = rds.create_db_cluster(
+            DBClusterIdentifier=cluster,
+            Engine=engine,
+            EngineVersion=version,
+            GlobalClusterIdentifier=f"{name}-global",
+            DeletionProtection=deletion_protection,
+            Tags=_tag_list(tags),
+            **extra,
+        )["DBCluster"]["DBClusterArn"]
+        rds.create_db_instance(
+            DBInstanceIdentifier=f"{cluster}-1",
+            DBClusterIdentifier=cluster,
+            DBInstanceClass="db.r6g.large",
+            Engine=engine,
+            Tags=_tag_list(tags),
+        )
+    return {"primary_arn": arns[name], "secondary_arn": arns[f"{name}-secondary"]}
 
 
 def seed_buckets(
@@ -624,6 +850,9 @@ _SEEDERS: dict[str, Callable[..., Any]] = {
     "zones": seed_zone,
     "health_checks": seed_health_check,
     "alarms": seed_alarm,
+    "warm_pools": seed_warm_pool,
+    "backup_replications": seed_backup_replication,
+    "aurora_globals": seed_aurora_global,
 }
 
 
@@ -631,9 +860,10 @@ def seed(sandbox: AwsSandbox, spec: Mapping[str, list[Mapping[str, Any]]]) -> di
     """Seed from plain data: ``{"instances": [{"region": "us-east-1", "count": 2, "tags": {…}}], …}``.
 
     Keys are ``instances``, ``auto_scaling_groups``, ``load_balancers``, ``failover_zones``,
-    ``rds_replicas``, ``buckets``, ``replica_lag``, ``zones``, ``health_checks``, ``alarms``; each item
-    holds the keyword arguments of the matching ``seed_*`` function (positional ones by name).
-    Returns what each seeder returned, by key.
+    ``rds_replicas``, ``buckets``, ``replica_lag``, ``zones``, ``health_checks``, ``alarms``,
+    ``warm_pools``, ``backup_replications``, ``aurora_globals``; each item holds the keyword arguments
+    of the matching ``seed_*`` function (positional ones by name). Returns what each seeder returned,
+    by key.
     """
     unknown = set(spec) - set(_SEEDERS)
     if unknown:

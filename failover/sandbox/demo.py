@@ -1,9 +1,10 @@
-"""The demo estate: three workloads across the local AWS, GCP and Azure emulators, a local
+"""The demo estate: four workloads across the local AWS, GCP and Azure emulators, a local
 authoritative DNS server and local HTTPS endpoints. One is truly ready; one has a secondary scaled to
 zero, DNS only on Route 53 and a disabled Route 53 health check; one has a secondary whose certificate
 does not cover the public name, a stale database replica, and an Azure VM that is deallocated
-(provisioned fine, not running), so the secondary runs half the primary's vCPU. ``failover demo`` runs
-one real cycle over it."""
+(provisioned fine, not running), so the secondary runs half the primary's vCPU; one has a GCP managed
+instance group whose target size matches the primary but only half of whose members run (the other is
+stuck booting). ``failover demo`` runs one real cycle over it."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 AZURE_SUB = "00000000-0000-0000-0000-00000000d3a0"
 GCP_PROJECT = "acme-dr"
-EXPECTED = {"checkout": "READY", "search": "NOT_READY", "payments": "NOT_READY"}
+EXPECTED = {"checkout": "READY", "search": "NOT_READY", "payments": "NOT_READY", "catalog": "AT_RISK"}
 
 
 @dataclass
@@ -86,6 +87,17 @@ def _aws(stack: contextlib.ExitStack) -> Any:
     aws.seed_rds_with_replica(sandbox, "us-east-1", "us-west-2", "payments-db", tags={"app": "payments"})
     aws.seed_failover_zone(sandbox, "example.net", "payments", primary="52.0.30.1", secondary="20.50.30.1", ttl=60)
     aws.seed_replica_lag(sandbox, "us-west-2", {"checkout-db-replica": 5.0, "payments-db-replica": 1800.0})
+    # catalog: 2 x m5.xlarge (8 vCPU), failing over to GCP.
+    aws.seed_instances(
+        sandbox,
+        "us-east-1",
+        count=2,
+        instance_type="m5.xlarge",
+        image="ami-0c0ffee0catalog",
+        tags={"app": "catalog", "version": "3.2.0"},
+        deletion_protection=True,
+    )
+    aws.seed_failover_zone(sandbox, "example.io", "catalog", primary="52.0.40.1", secondary="34.120.40.100", ttl=60)
     return sandbox
 
 
@@ -95,7 +107,15 @@ def _gcp(stack: contextlib.ExitStack) -> Any:
     fake = stack.enter_context(FakeGcp())
     fake.add_machine_type("n2-standard-4", 4, 16384)
     fake.add_machine_type("n2-standard-2", 2, 8192)
-    fake.add_region(GCP_PROJECT, "us-central1", zones=["us-central1-a", "us-central1-b"], quotas={"CPUS": (48, 16)})
+    # n2 machine types draw on the region's N2_CPUS quota (checkout 16 + catalog 4 running), and every
+    # series on the project's CPUS_ALL_REGIONS.
+    fake.add_project(GCP_PROJECT, quotas={"CPUS_ALL_REGIONS": (96, 20)})
+    fake.add_region(
+        GCP_PROJECT,
+        "us-central1",
+        zones=["us-central1-a", "us-central1-b"],
+        quotas={"CPUS": (48, 0), "N2_CPUS": (48, 20)},
+    )
     # checkout's secondary: a MIG of 4 x n2-standard-4 (16 vCPU, as much as the primary), up to 8.
     fake.add_instance_template(
         GCP_PROJECT, "checkout-tmpl", machine_type="n2-standard-4", labels={"app": "checkout", "version": "2.3.1"}
@@ -135,9 +155,37 @@ def _gcp(stack: contextlib.ExitStack) -> Any:
         autoscaler_min=0,
         autoscaler_max=2,
     )
+    # catalog's secondary: a MIG whose target size (2 x n2-standard-4 = 8 vCPU) matches the primary,
+    # but only one member runs; the other is stuck booting (STAGING, still being created).
+    fake.add_instance_template(
+        GCP_PROJECT, "catalog-tmpl", machine_type="n2-standard-4", labels={"app": "catalog", "version": "3.2.0"}
+    )
+    catalog = fake.add_group(
+        GCP_PROJECT,
+        "catalog-mig",
+        zone="us-central1-a",
+        target_size=2,
+        template="catalog-tmpl",
+        autoscaler_min=2,
+        autoscaler_max=4,
+    )
+    for n, status in ((1, "RUNNING"), (2, "STAGING")):
+        fake.add_instance(
+            GCP_PROJECT,
+            "us-central1-a",
+            f"catalog-mig-{n}",
+            machine_type="n2-standard-4",
+            status=status,
+            labels={"app": "catalog", "version": "3.2.0"},
+            deletion_protection=True,
+            network_ip=f"10.128.1.{n}",
+            image="catalog-3-2-0",
+            created_by=catalog["selfLink"].split("/compute/v1/", 1)[1],
+            member_action="NONE" if status == "RUNNING" else "CREATING",
+        )
     # Each secondary is reached through a regional load balancer (forwarding rule) at the address the
     # SECONDARY failover record answers with.
-    for app, ip in (("checkout", "34.120.10.100"), ("search", "34.120.20.1")):
+    for app, ip in (("checkout", "34.120.10.100"), ("search", "34.120.20.1"), ("catalog", "34.120.40.100")):
         fake.add_forwarding_rule(
             GCP_PROJECT, f"{app}-fr", region="us-central1", ip_address=ip, port_range="443-443", labels={"app": app}
         )
@@ -203,6 +251,11 @@ def _dns(stack: contextlib.ExitStack) -> Any:
         ],
         # search's zone is only on Route 53, with a 5 minute TTL.
         "example.org": [*[("@", 3600, "NS", ns) for ns in aws_ns], ("search", 300, "A", "52.0.20.1")],
+        # catalog's zone is served by Route 53 and Cloud DNS.
+        "example.io": [
+            *[("@", 3600, "NS", ns) for ns in [*aws_ns, "ns-cloud-b1.googledomains.com."]],
+            ("catalog", 60, "A", "52.0.40.1"),
+        ],
         # payments' zone is on Route 53 and Azure DNS.
         "example.net": [
             *[("@", 3600, "NS", ns) for ns in [*aws_ns, "ns1-01.azure-dns.com."]],
@@ -225,6 +278,8 @@ def _web(stack: contextlib.ExitStack, directory: Path) -> tuple[Any, dict[str, s
         "search": web.start(["search.example.org"], status=503, body='{"error": "no healthy upstream"}').url(),
         # the DR certificate was issued for the site's own name only.
         "payments": web.start(["payments-azure.example.net"]).url(),
+        "catalog": web.start(["catalog.example.io", "catalog-gcp.example.io"]).url(),
+        "catalog-primary": web.start(["catalog.example.io"]).url(),
     }
     return web, urls
 
@@ -317,6 +372,31 @@ def build(directory: Path) -> Estate:
                     },
                 ],
                 "dependencies": [{"name": "sso", "kind": "identity", "provider": "aws"}],
+            },
+            {
+                "name": "catalog",
+                "owners": ["catalog-team@example.com"],
+                "tier": 1,
+                "targets": {"rto": "15m", "rpo": "5m", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
+                "dns": {"name": "catalog.example.io", "mechanism": "route53-failover", "nameservers": ns},
+                "sites": [
+                    {
+                        "name": "aws-east",
+                        "role": "primary",
+                        "account": "aws-prod",
+                        "regions": ["us-east-1"],
+                        "select": {"tags": {"app": "catalog"}},
+                        "endpoints": [{"url": urls["catalog-primary"]}],
+                    },
+                    {
+                        "name": "gcp-central",
+                        "role": "secondary",
+                        "account": "gcp-dr",
+                        "regions": ["us-central1"],
+                        "select": {"tags": {"app": "catalog"}},
+                        "endpoints": [{"url": urls["catalog"]}],
+                    },
+                ],
             },
             {
                 "name": "payments",

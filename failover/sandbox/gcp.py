@@ -1,8 +1,24 @@
 """A local fake of the Compute Engine REST API, for tests and the demo.
 
 It speaks the wire shapes ``google-cloud-compute`` parses (camelCase JSON under ``/compute/v1``), so
-the adapter runs its real SDK clients against it. Seed it from Python, inject faults at run time
-(403/429/5xx, slow answers, unreachable scopes), and read ``requests`` to prove what was called.
+the adapter runs its real SDK clients against it. Field names and enum values come from the SDK's
+message types and the v1 discovery document; tests/test_sandbox_gcp_conformance.py parses every body
+it serves into those types. Seed it from Python, inject faults at run time (403/429/5xx, slow answers,
+unreachable scopes), and read ``requests`` to prove what was called and what was answered.
+
+What it models as the real API does:
+- aggregated lists group items by scope (``zones/z``, ``regions/r``, ``global``); a scope with none
+  carries a ``NO_RESULTS_ON_PAGE`` warning; a scope that could not be read carries an ``UNREACHABLE``
+  warning in place of its items, and only a request with ``returnPartialSuccess=true`` gets the
+  top-level ``unreachables`` list instead;
+- a managed instance group's members are the instances it created (their ``created-by`` metadata)
+  plus one ``CREATING`` member without a VM for each instance still missing from ``targetSize``;
+  ``currentActions``, ``status.isStable`` and ``listManagedInstances`` are all derived from them;
+  ``listManagedInstances`` pages only when the group's ``listManagedInstancesResults`` is ``PAGINATED``;
+- regions report per-series CPU quotas, or a ``quotaStatusWarning`` when quotas failed to load;
+  ``projects.get`` reports project quotas (``CPUS_ALL_REGIONS``);
+- backend services may have instance groups, zonal NEGs (health-checked) and serverless NEGs (no
+  health check allowed; ``getHealth`` refuses them).
 
     with FakeGcp(page_size=2) as fake:
         fake.add_region("acme", "us-east1", zones=["us-east1-b"], quotas={"CPUS": (24, 8)})
@@ -37,7 +53,7 @@ _STATUS_NAMES = {
 }
 _REASONS = {403: "forbidden", 404: "notFound", 429: "rateLimitExceeded", 500: "backendError", 503: "backendError"}
 # aggregated collection -> the key its scoped lists use
-_AGGREGATED = {
+AGGREGATED = {
     "instances": "instances",
     "disks": "disks",
     "instanceGroupManagers": "instanceGroupManagers",
@@ -46,27 +62,65 @@ _AGGREGATED = {
     "backendServices": "backendServices",
     "instanceTemplates": "instanceTemplates",
 }
-_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
-    ("GET", re.compile(r"^/compute/v1/projects/(?P<p>[^/]+)/aggregated/(?P<c>[A-Za-z]+)$"), "aggregated"),
-    ("GET", re.compile(r"^/compute/v1/projects/(?P<p>[^/]+)/regions$"), "regions"),
-    ("GET", re.compile(r"^/compute/v1/projects/(?P<p>[^/]+)/global/forwardingRules$"), "global_rules"),
-    ("GET", re.compile(r"^/compute/v1/projects/(?P<p>[^/]+)/zones/(?P<z>[^/]+)/machineTypes/(?P<m>[^/]+)$"), "mtype"),
+# collections with resources in the ``global`` scope of their aggregated list
+_GLOBAL_SCOPED = {"forwardingRules", "backendServices", "instanceTemplates"}
+# aggregated list types without an ``unreachables`` field (InstanceTemplateAggregatedList)
+_NO_UNREACHABLES = {"instanceTemplates"}
+_P = r"^/compute/v1/projects/(?P<p>[^/]+)"
+# (verb, path, route name, fault collection): every route the fake serves; the conformance test
+# parses each one's answers into the SDK's types and fails on a route it does not cover.
+ROUTES: list[tuple[str, re.Pattern[str], str, str]] = [
+    ("GET", re.compile(_P + r"$"), "project", "projects"),
+    ("GET", re.compile(_P + r"/aggregated/(?P<c>[A-Za-z]+)$"), "aggregated", ""),
+    ("GET", re.compile(_P + r"/regions$"), "regions", "regions"),
+    ("GET", re.compile(_P + r"/global/forwardingRules$"), "global_rules", "globalForwardingRules"),
+    ("GET", re.compile(_P + r"/zones/(?P<z>[^/]+)/machineTypes/(?P<m>[^/]+)$"), "mtype", "machineTypes"),
     (
         "POST",
-        re.compile(
-            r"^/compute/v1/projects/(?P<p>[^/]+)/(?P<s>global|regions/[^/]+)/backendServices/(?P<b>[^/]+)/getHealth$"
-        ),
+        re.compile(_P + r"/(?P<s>zones/[^/]+|regions/[^/]+)/instanceGroupManagers/(?P<g>[^/]+)/listManagedInstances$"),
+        "members",
+        "listManagedInstances",
+    ),
+    (
+        "POST",
+        re.compile(_P + r"/(?P<s>global|regions/[^/]+)/backendServices/(?P<b>[^/]+)/getHealth$"),
         "health",
+        "getHealth",
     ),
 ]
+# ManagedInstance.currentAction -> its InstanceGroupManagerActionsSummary counter (the SDK's names)
+ACTION_COUNTERS = {
+    "ABANDONING": "abandoning",
+    "CREATING": "creating",
+    "CREATING_WITHOUT_RETRIES": "creatingWithoutRetries",
+    "DELETING": "deleting",
+    "NONE": "none",
+    "RECREATING": "recreating",
+    "REFRESHING": "refreshing",
+    "RESTARTING": "restarting",
+    "RESUMING": "resuming",
+    "STARTING": "starting",
+    "STOPPING": "stopping",
+    "SUSPENDING": "suspending",
+    "VERIFYING": "verifying",
+}
+# currentAction values a member may be seeded with: the API's, less STOPPING and SUSPENDING, which
+# google-cloud-compute 1.57's ManagedInstance.CurrentAction does not know yet (the conformance test
+# holds every served value to the SDK's enums)
+MEMBER_ACTIONS = frozenset(ACTION_COUNTERS) - {"STOPPING", "SUSPENDING"}
 
 
 @dataclass
 class Request:
+    """One request the fake received, and what it answered (the conformance test reads both)."""
+
     method: str
     path: str
     query: dict[str, str]
     body: Any = None
+    route: str = ""  # the ROUTES name that served it ("" when none matched)
+    status: int = 0
+    response: Any = None
 
 
 @dataclass
@@ -74,7 +128,8 @@ class Fault:
     """Answer ``status`` (or wait ``delay`` seconds first) to matching requests, ``times`` times (None: always).
 
     ``collection`` is the path's collection: ``instances``, ``disks``, ``regions``, ``machineTypes``,
-    ``globalForwardingRules``, ``getHealth``, ``instanceGroupManagers``, ...
+    ``globalForwardingRules``, ``getHealth``, ``instanceGroupManagers``, ``listManagedInstances``,
+    ``projects`` (``projects.get``), ...
     """
 
     status: int | None = None
@@ -91,12 +146,20 @@ class Fault:
 
 @dataclass
 class _Project:
+    id: str = ""
     zones: list[str] = field(default_factory=list)
     regions: list[dict[str, Any]] = field(default_factory=list)
+    quotas: list[dict[str, Any]] = field(default_factory=list)  # project quotas (projects.get)
     scoped: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)  # collection -> (scope, item)
-    global_rules: list[dict[str, Any]] = field(default_factory=list)
     health: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    no_health: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # serverless NEG urls per service
     unreachable: dict[str, set[str]] = field(default_factory=dict)  # collection -> scopes
+    member_state: dict[str, dict[str, Any]] = field(default_factory=dict)  # instance url -> action, health
+
+
+def _wire(value: Any) -> Any:
+    """A deep copy of seeded JSON, so an answer never shares (or exposes) the fake's own state."""
+    return json.loads(json.dumps(value))
 
 
 def _region_of(zone: str) -> str:
@@ -151,7 +214,8 @@ class FakeGcp(LocalApi["Request"]):
         return fault
 
     def set_unreachable(self, project: str, collection: str, scope: str) -> None:
-        """Leave ``scope`` (e.g. ``zones/us-east1-b``) out of an aggregated list and name it in ``unreachables``."""
+        """Make ``scope`` (e.g. ``zones/us-east1-b``) unreadable in an aggregated list: its items give way to
+        an ``UNREACHABLE`` warning (or, for ``returnPartialSuccess=true``, a top-level ``unreachables``)."""
         with self._lock:
             self._project(project).unreachable.setdefault(collection, set()).add(scope)
 
@@ -163,7 +227,9 @@ class FakeGcp(LocalApi["Request"]):
 
     # -- seeding -----------------------------------------------------------------------------------
     def _project(self, name: str) -> _Project:
-        return self._projects.setdefault(name, _Project())
+        if name not in self._projects:
+            self._projects[name] = _Project(id=self._id())
+        return self._projects[name]
 
     def _id(self) -> str:
         self._next_id += 1
@@ -175,9 +241,12 @@ class FakeGcp(LocalApi["Request"]):
             self._project(project).scoped.setdefault(collection, []).append((scope, item))
         return item
 
-    def add_project(self, project: str) -> None:
+    def add_project(self, project: str, *, quotas: dict[str, tuple[float, float]] | None = None) -> None:
+        """A project, with its project-wide quotas (``{"CPUS_ALL_REGIONS": (limit, usage)}``)."""
         with self._lock:
-            self._project(project)
+            p = self._project(project)
+            if quotas is not None:
+                p.quotas = [{"metric": m, "limit": lim, "usage": use} for m, (lim, use) in quotas.items()]
 
     def add_machine_type(self, name: str, guest_cpus: int, memory_mb: int, *, shared_cpu: bool = False) -> None:
         """Machine types are served in every zone of every project, as the real catalogue mostly is."""
@@ -198,9 +267,12 @@ class FakeGcp(LocalApi["Request"]):
         zones: list[str] | None = None,
         quotas: dict[str, tuple[float, float]] | None = None,
         status: str = "UP",
+        quota_warning: str | None = None,
     ) -> dict[str, Any]:
+        """A region with its quotas (``{"CPUS": (limit, usage), "N2_CPUS": ...}``). ``quota_warning``: the
+        quotas failed to load, answered as the API does, with ``quotaStatusWarning`` and no ``quotas``."""
         zones = zones if zones is not None else [f"{name}-b"]
-        region = {
+        region: dict[str, Any] = {
             "kind": "compute#region",
             "id": "",
             "name": name,
@@ -209,6 +281,13 @@ class FakeGcp(LocalApi["Request"]):
             "zones": [f"{BASE}/projects/{project}/zones/{z}" for z in zones],
             "quotas": [{"metric": m, "limit": lim, "usage": use} for m, (lim, use) in (quotas or {}).items()],
         }
+        if quota_warning is not None:
+            region["quotas"] = []
+            region["quotaStatusWarning"] = {
+                "code": "QUOTA_INFO_UNAVAILABLE",
+                "message": quota_warning,
+                "data": [{"key": "region", "value": name}],
+            }
         with self._lock:
             region["id"] = self._id()
             p = self._project(project)
@@ -230,8 +309,14 @@ class FakeGcp(LocalApi["Request"]):
         nat_ip: str | None = None,
         image: str | None = None,
         created_by: str | None = None,
+        member_action: str = "NONE",
+        member_health: str | None = None,
     ) -> dict[str, Any]:
-        """An instance, and its boot disk (with ``sourceImage``) when ``image`` is given."""
+        """An instance, and its boot disk (with ``sourceImage``) when ``image`` is given.
+
+        ``created_by`` (a group path) makes it a member of that managed instance group, on which the group
+        is doing ``member_action`` (``NONE``, ``VERIFYING``, ``RECREATING`` ...); ``member_health`` is its
+        autohealing health state (``HEALTHY``, ``UNHEALTHY`` ...), when the group has a health check."""
         zone_url = f"{BASE}/projects/{project}/zones/{zone}"
         nic: dict[str, Any] = {"name": "nic0", "network": f"{BASE}/projects/{project}/global/networks/default"}
         if network_ip:
@@ -250,8 +335,15 @@ class FakeGcp(LocalApi["Request"]):
             "networkInterfaces": [nic],
             "disks": [],
         }
+        if member_action not in MEMBER_ACTIONS:
+            raise ValueError(f"member_action must be one of {sorted(MEMBER_ACTIONS)}, got {member_action!r}")
         if created_by:
             inst["metadata"] = {"items": [{"key": "created-by", "value": created_by}]}
+            with self._lock:
+                self._project(project).member_state[inst["selfLink"]] = {
+                    "action": member_action,
+                    "health": member_health,
+                }
         if image:
             disk = {
                 "kind": "compute#disk",
@@ -294,13 +386,21 @@ class FakeGcp(LocalApi["Request"]):
         zone: str | None = None,
         region: str | None = None,
         target_size: int,
-        stable: bool = True,
         template: str | None = None,
         autoscaler_min: int | None = None,
         autoscaler_max: int | None = None,
+        autoscaler_mode: str = "ON",
         distribution_zones: list[str] | None = None,
+        paginated_members: bool = False,
     ) -> dict[str, Any]:
-        """A managed instance group (zonal with ``zone``, regional with ``region``), optionally autoscaled."""
+        """A managed instance group (zonal with ``zone``, regional with ``region``), optionally autoscaled.
+
+        ``template`` is a global template's name or a path (``regions/us-east1/instanceTemplates/t`` for a
+        regional one). Its members are the instances added with ``created_by`` = this group's path; each
+        one still missing from ``target_size`` is a ``CREATING`` member without a VM, as in a group that
+        is scaling up (or cannot: quota, stockout). ``paginated_members`` sets
+        ``listManagedInstancesResults: PAGINATED`` (default ``PAGELESS``: one page, paging ignored).
+        """
         if (zone is None) == (region is None):
             raise ValueError("give exactly one of zone or region")
         where = f"zones/{zone}" if zone else f"regions/{region}"
@@ -311,9 +411,13 @@ class FakeGcp(LocalApi["Request"]):
             "selfLink": self_link,
             "baseInstanceName": name,
             "targetSize": target_size,
-            "status": {"isStable": stable},
-            "currentActions": {"none": target_size if stable else 0, "creating": 0 if stable else target_size},
             "instanceGroup": f"{BASE}/projects/{project}/{where}/instanceGroups/{name}",
+            "listManagedInstancesResults": "PAGINATED" if paginated_members else "PAGELESS",
+            "status": {
+                "isStable": True,
+                "versionTarget": {"isReached": True},
+                "stateful": {"hasStatefulConfig": False},
+            },
         }
         if zone:
             mig["zone"] = f"{BASE}/projects/{project}/zones/{zone}"
@@ -322,23 +426,28 @@ class FakeGcp(LocalApi["Request"]):
             zs = distribution_zones or [f"{region}-b"]
             mig["distributionPolicy"] = {"zones": [{"zone": f"{BASE}/projects/{project}/zones/{z}"} for z in zs]}
         if template:
-            mig["instanceTemplate"] = f"{BASE}/projects/{project}/global/instanceTemplates/{template}"
-        self._add(project, "instanceGroupManagers", where, mig)
+            path = template if "/" in template else f"global/instanceTemplates/{template}"
+            mig["instanceTemplate"] = f"{BASE}/projects/{project}/{path}"
+            mig["versions"] = [{"instanceTemplate": mig["instanceTemplate"], "targetSize": {"calculated": target_size}}]
         if autoscaler_max is not None:
+            scaler_link = f"{BASE}/projects/{project}/{where}/autoscalers/{name}-autoscaler"
+            mig["status"]["autoscaler"] = scaler_link
             scaler: dict[str, Any] = {
                 "kind": "compute#autoscaler",
                 "name": f"{name}-autoscaler",
+                "selfLink": scaler_link,
                 "target": self_link,
                 "status": "ACTIVE",
+                "recommendedSize": target_size,
                 "autoscalingPolicy": {
-                    "minNumReplicas": autoscaler_min or 1,
+                    "minNumReplicas": autoscaler_min if autoscaler_min is not None else 1,
                     "maxNumReplicas": autoscaler_max,
-                    "mode": "ON",
+                    "mode": autoscaler_mode,
                 },
             }
             scaler["zone" if zone else "region"] = mig.get("zone") or mig["region"]
             self._add(project, "autoscalers", where, scaler)
-        return mig
+        return self._add(project, "instanceGroupManagers", where, mig)
 
     def add_forwarding_rule(
         self,
@@ -354,7 +463,8 @@ class FakeGcp(LocalApi["Request"]):
         protocol: str = "TCP",
         labels: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """A forwarding rule: regional with ``region``, else global (served by ``global/forwardingRules``)."""
+        """A forwarding rule: regional with ``region``, else global (in the aggregated list's ``global`` scope,
+        and served by ``global/forwardingRules``)."""
         where = f"regions/{region}" if region else "global"
         rule: dict[str, Any] = {
             "kind": "compute#forwardingRule",
@@ -377,11 +487,7 @@ class FakeGcp(LocalApi["Request"]):
             )
         if region:
             rule["region"] = f"{BASE}/projects/{project}/regions/{region}"
-            return self._add(project, "forwardingRules", where, rule)
-        with self._lock:
-            rule["id"] = self._id()
-            self._project(project).global_rules.append(rule)
-        return rule
+        return self._add(project, "forwardingRules", where, rule)
 
     def add_backend_service(
         self,
@@ -390,26 +496,49 @@ class FakeGcp(LocalApi["Request"]):
         *,
         region: str | None = None,
         health: dict[str, list[dict[str, Any]]] | None = None,
+        serverless_negs: list[str] | None = None,
         protocol: str = "HTTP",
         scheme: str = "EXTERNAL_MANAGED",
         health_checks: list[str] | None = None,
     ) -> dict[str, Any]:
-        """``health`` maps each backend group (a path like ``zones/z/instanceGroups/g``) to its healthStatus list."""
+        """``health`` maps each health-checked backend (an instance group ``zones/z/instanceGroups/g`` or a
+        zonal NEG ``zones/z/networkEndpointGroups/n``) to its healthStatus list. ``serverless_negs`` are
+        regional NEGs (``regions/r/networkEndpointGroups/n``: Cloud Run, Functions, App Engine), which the
+        API lets no health check cover: such a service has no ``healthChecks``, and ``getHealth`` refuses
+        them."""
+        if serverless_negs and health_checks:
+            raise ValueError("a backend service cannot have a health check with serverless NEG backends")
         where = f"regions/{region}" if region else "global"
-        groups = {g: (g if g.startswith("http") else f"{BASE}/projects/{project}/{g}") for g in (health or {})}
+
+        def url(g: str) -> str:
+            return g if g.startswith("http") else f"{BASE}/projects/{project}/{g}"
+
+        groups = {g: url(g) for g in (health or {})}
+        backends: list[dict[str, Any]] = []
+        for g in groups.values():
+            if "/networkEndpointGroups/" in g:
+                backends.append({"group": g, "balancingMode": "RATE", "maxRatePerEndpoint": 100, "capacityScaler": 1})
+            else:
+                backends.append(
+                    {"group": g, "balancingMode": "UTILIZATION", "maxUtilization": 0.8, "capacityScaler": 1}
+                )
+        serverless = [url(n) for n in serverless_negs or []]
+        backends += [{"group": g, "balancingMode": "UTILIZATION", "capacityScaler": 1} for g in serverless]
         bs: dict[str, Any] = {
             "kind": "compute#backendService",
             "name": name,
             "protocol": protocol,
             "loadBalancingScheme": scheme,
             "selfLink": f"{BASE}/projects/{project}/{where}/backendServices/{name}",
-            "backends": [{"group": url, "balancingMode": "UTILIZATION"} for url in groups.values()],
+            "backends": backends,
             "healthChecks": [f"{BASE}/projects/{project}/global/healthChecks/{h}" for h in (health_checks or [])],
         }
         if region:
             bs["region"] = f"{BASE}/projects/{project}/regions/{region}"
         with self._lock:
-            self._project(project).health[(where, name)] = {groups[g]: list(v) for g, v in (health or {}).items()}
+            p = self._project(project)
+            p.health[(where, name)] = {groups[g]: list(v) for g, v in (health or {}).items()}
+            p.no_health[(where, name)] = set(serverless)
         return self._add(project, "backendServices", where, bs)
 
     def set_health(
@@ -426,14 +555,63 @@ class FakeGcp(LocalApi["Request"]):
         with self._lock:
             self._project(project).health.setdefault((where, backend_service), {})[url] = list(statuses)
 
+    # -- derived state -----------------------------------------------------------------------------
+    def _members(self, project: str, p: _Project, mig: dict[str, Any]) -> list[dict[str, Any]]:
+        """The group's managed instances: the VMs it created, then one CREATING member per missing VM."""
+        link = mig["selfLink"]
+        path = link.removeprefix(BASE + "/")
+        vms = [inst for _s, inst in p.scoped.get("instances", []) if _created_by(inst) in (path, link)]
+        template = mig.get("instanceTemplate")
+        members: list[dict[str, Any]] = []
+        for inst in vms:
+            state = p.member_state.get(inst["selfLink"], {})
+            member: dict[str, Any] = {
+                "instance": inst["selfLink"],
+                "id": inst["id"],
+                "name": inst["name"],
+                "instanceStatus": inst["status"],
+                "currentAction": state.get("action", "NONE"),
+            }
+            if template:
+                member["version"] = {"instanceTemplate": template}
+            if state.get("health"):
+                member["instanceHealth"] = [
+                    {
+                        "detailedHealthState": state["health"],
+                        "healthCheck": f"{BASE}/projects/{project}/global/healthChecks/{mig['name']}-autohealing",
+                    }
+                ]
+            members.append(member)
+        zone = last_part(mig.get("zone") or mig["distributionPolicy"]["zones"][0]["zone"])
+        for n in range(max(0, int(mig["targetSize"]) - len(vms))):
+            name = f"{mig['baseInstanceName']}-new{n}"
+            members.append(
+                {
+                    "instance": f"{BASE}/projects/{project}/zones/{zone}/instances/{name}",
+                    "name": name,
+                    "currentAction": "CREATING",
+                    **({"version": {"instanceTemplate": template}} if template else {}),
+                }
+            )
+        return members
+
+    def _render_group(self, project: str, p: _Project, mig: dict[str, Any]) -> dict[str, Any]:
+        """The group as the API shows it: ``currentActions`` and ``status.isStable`` follow its members."""
+        out = _wire(mig)
+        counters = dict.fromkeys(sorted(ACTION_COUNTERS.values()), 0)
+        members = self._members(project, p, mig)
+        for m in members:
+            counters[ACTION_COUNTERS[m["currentAction"]]] += 1
+        out["currentActions"] = counters
+        out["status"]["isStable"] = all(m["currentAction"] == "NONE" for m in members) and len(members) == int(
+            mig["targetSize"]
+        )
+        return out
+
     # -- serving -----------------------------------------------------------------------------------
     def _handle(self, method: str, raw_path: str, body: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
         """(status, JSON body, extra headers) for one request."""
         fault_headers: dict[str, str] = {}
-        status, payload = self._answer(method, raw_path, body, fault_headers)
-        return status, payload, fault_headers
-
-    def _answer(self, method: str, raw_path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
         parts = urlsplit(raw_path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         parsed_body: Any = None
@@ -442,19 +620,21 @@ class FakeGcp(LocalApi["Request"]):
                 parsed_body = json.loads(body)
             except ValueError:
                 parsed_body = body.decode(errors="replace")
+        request = Request(method, parts.path, query, parsed_body)
         with self._lock:
-            self._requests.append(Request(method, parts.path, query, parsed_body))
-        for verb, pattern, name in _ROUTES:
-            m = pattern.match(parts.path)
-            if m and verb == method:
+            self._requests.append(request)
+        status, payload = self._answer(request, fault_headers)
+        with self._lock:
+            request.status, request.response = status, payload
+        return status, payload, fault_headers
+
+    def _answer(self, request: Request, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        for verb, pattern, name, collection in ROUTES:
+            m = pattern.match(request.path)
+            if m and verb == request.method:
+                request.route = name
                 groups = m.groupdict()
-                collection = {
-                    "aggregated": groups.get("c", ""),
-                    "regions": "regions",
-                    "global_rules": "globalForwardingRules",
-                    "mtype": "machineTypes",
-                    "health": "getHealth",
-                }[name]
+                collection = collection or groups.get("c", "")
                 project = groups["p"]
                 fault = self._take_fault(project, collection)
                 if fault is not None:
@@ -465,10 +645,15 @@ class FakeGcp(LocalApi["Request"]):
                             headers["Retry-After"] = f"{fault.retry_after:g}"
                         return _error(fault.status, fault.message or f"Injected error on {project}/{collection}")
                 with self._lock:
-                    return getattr(self, f"_serve_{name}")(groups, query, parsed_body)
+                    p = self._projects.get(project)
+                    if p is None:
+                        return _error(404, f"The resource 'projects/{project}' was not found")
+                    call = _Call(project, p, groups, request.query, request.body)
+                    status, payload = getattr(self, f"_serve_{name}")(call)
+                    return status, _wire(payload)
             if m:
-                return _error(405, f"Method {method} not allowed on {parts.path}")
-        return _error(404, f"The resource '{parts.path}' was not found")
+                return _error(405, f"Method {request.method} not allowed on {request.path}")
+        return _error(404, f"The resource '{request.path}' was not found")
 
     def _take_fault(self, project: str, collection: str) -> Fault | None:
         with self._lock:
@@ -491,56 +676,61 @@ class FakeGcp(LocalApi["Request"]):
         nxt = f"page-{start + size}" if start + size < len(items) else ""
         return chunk, nxt
 
-    def _serve_aggregated(self, g: dict[str, str], query: dict[str, str], _body: Any) -> tuple[int, dict[str, Any]]:
-        collection = g["c"]
-        if collection not in _AGGREGATED:
+    def _serve_project(self, c: _Call) -> Answer:
+        return 200, {
+            "kind": "compute#project",
+            "id": c.p.id,
+            "name": c.project,
+            "selfLink": f"{BASE}/projects/{c.project}",
+            "defaultNetworkTier": "PREMIUM",
+            "quotas": c.p.quotas,
+        }
+
+    def _serve_aggregated(self, c: _Call) -> Answer:
+        collection = c.path["c"]
+        if collection not in AGGREGATED:
             return _error(404, f"Unknown aggregated collection {collection!r}")
-        project = self._projects.get(g["p"])
-        if project is None:
-            return _error(404, f"The resource 'projects/{g['p']}' was not found")
-        # Answered as with returnPartialSuccess=true (google-cloud-compute 1.57 cannot send it): the
-        # listing succeeds without the down scopes and names them in ``unreachables``.
-        down = project.unreachable.get(collection, set())
-        items = [(s, i) for s, i in project.scoped.get(collection, []) if s not in down]
-        paged = self._page(items, query)
+        # The v1 discovery document lists no returnPartialSuccess for aggregatedList and the SDK cannot send
+        # it; a caller that does (raw HTTP) gets the top-level ``unreachables`` the list types define.
+        partial = c.query.get("returnPartialSuccess", "").lower() == "true" and collection not in _NO_UNREACHABLES
+        down = c.p.unreachable.get(collection, set())
+        items = [(s, i) for s, i in c.p.scoped.get(collection, []) if s not in down]
+        paged = self._page(items, c.query)
         if paged is None:
             return _error(400, "Invalid value for field 'pageToken'")
         chunk, nxt = paged
-        key = _AGGREGATED[collection]
+        key = AGGREGATED[collection]
         out: dict[str, dict[str, Any]] = {}
         for scope, item in chunk:
-            out.setdefault(scope, {key: []})[key].append(item)
-        if not query.get("pageToken"):
-            every = [f"zones/{z}" for z in project.zones] + [f"regions/{r['name']}" for r in project.regions]
-            for scope in every:
-                if scope not in out and scope not in down:
-                    out[scope] = {
-                        "warning": {
-                            "code": "NO_RESULTS_ON_PAGE",
-                            "message": f"There are no results for scope '{scope}' on this page.",
-                            "data": [{"key": "scope", "value": scope}],
-                        }
-                    }
+            shown = self._render_group(c.project, c.p, item) if collection == "instanceGroupManagers" else item
+            out.setdefault(scope, {key: []})[key].append(shown)
+        if not c.query.get("pageToken"):
+            every = [f"zones/{z}" for z in c.p.zones] + [f"regions/{r['name']}" for r in c.p.regions]
+            every += ["global"] if collection in _GLOBAL_SCOPED else []
+            for scope in [*every, *sorted(down - set(every))]:
+                if scope in out or (scope in down and partial):
+                    continue
+                if scope in down:
+                    out[scope] = _scope_warning("UNREACHABLE", f"Scope '{scope}' is unreachable.", scope)
+                else:
+                    out[scope] = _scope_warning(
+                        "NO_RESULTS_ON_PAGE", f"There are no results for scope '{scope}' on this page.", scope
+                    )
         resp: dict[str, Any] = {"kind": f"compute#{key}AggregatedList", "items": out}
         if nxt:
             resp["nextPageToken"] = nxt
-        if down:
+        if partial and down:
             resp["unreachables"] = sorted(down)
         return 200, resp
 
-    def _serve_regions(self, g: dict[str, str], query: dict[str, str], _body: Any) -> tuple[int, dict[str, Any]]:
-        project = self._projects.get(g["p"])
-        if project is None:
-            return _error(404, f"The resource 'projects/{g['p']}' was not found")
-        return self._list(project.regions, query, "compute#regionList")
+    def _serve_regions(self, c: _Call) -> Answer:
+        return self._list(c.p.regions, c.query, "compute#regionList")
 
-    def _serve_global_rules(self, g: dict[str, str], query: dict[str, str], _body: Any) -> tuple[int, dict[str, Any]]:
-        project = self._projects.get(g["p"])
-        if project is None:
-            return _error(404, f"The resource 'projects/{g['p']}' was not found")
-        return self._list(project.global_rules, query, "compute#forwardingRuleList")
+    def _serve_global_rules(self, c: _Call) -> Answer:
+        rules = [r for s, r in c.p.scoped.get("forwardingRules", []) if s == "global"]
+        return self._list(rules, c.query, "compute#forwardingRuleList")
 
-    def _list(self, items: list[dict[str, Any]], query: dict[str, str], kind: str) -> tuple[int, dict[str, Any]]:
+    def _list(self, items: list[dict[str, Any]], query: dict[str, str], kind: str) -> Answer:
         paged = self._page(items, query)
         if paged is None:
             return _error(400, "Invalid value for field 'pageToken'")
@@ -550,27 +740,80 @@ class FakeGcp(LocalApi["Request"]):
             resp["nextPageToken"] = nxt
         return 200, resp
 
-    def _serve_mtype(self, g: dict[str, str], _query: dict[str, str], _body: Any) -> tuple[int, dict[str, Any]]:
-        project = self._projects.get(g["p"])
-        mt = self._machine_types.get(g["m"])
-        if project is None or mt is None or (project.zones and g["z"] not in project.zones):
-            return _error(404, f"The resource 'projects/{g['p']}/zones/{g['z']}/machineTypes/{g['m']}' was not found")
-        return 200, {**mt, "zone": g["z"], "selfLink": f"{BASE}/projects/{g['p']}/zones/{g['z']}/machineTypes/{g['m']}"}
+    def _serve_mtype(self, c: _Call) -> Answer:
+        zone, name = c.path["z"], c.path["m"]
+        mt = self._machine_types.get(name)
+        path = f"projects/{c.project}/zones/{zone}/machineTypes/{name}"
+        if mt is None or (c.p.zones and zone not in c.p.zones):
+            return _error(404, f"The resource '{path}' was not found")
+        return 200, {**mt, "zone": zone, "selfLink": f"{BASE}/{path}"}
 
-    def _serve_health(self, g: dict[str, str], _query: dict[str, str], body: Any) -> tuple[int, dict[str, Any]]:
-        project = self._projects.get(g["p"])
-        groups = project.health.get((g["s"], g["b"])) if project else None
+    def _serve_members(self, c: _Call) -> Answer:
+        where, name = c.path["s"], c.path["g"]
+        mig = next(
+            (i for s, i in c.p.scoped.get("instanceGroupManagers", []) if s == where and i["name"] == name), None
+        )
+        if mig is None:
+            return _error(
+                404, f"The resource 'projects/{c.project}/{where}/instanceGroupManagers/{name}' was not found"
+            )
+        members = self._members(c.project, c.p, mig)
+        nxt = ""
+        if mig.get("listManagedInstancesResults") == "PAGINATED":
+            paged = self._page(members, c.query)
+            if paged is None:
+                return _error(400, "Invalid value for field 'pageToken'")
+            members, nxt = paged
+        resp: dict[str, Any] = {"managedInstances": members} if members else {}
+        if nxt:
+            resp["nextPageToken"] = nxt
+        return 200, resp
+
+    def _serve_health(self, c: _Call) -> Answer:
+        where, name = c.path["s"], c.path["b"]
+        groups = c.p.health.get((where, name))
         if groups is None:
-            return _error(404, f"The resource 'projects/{g['p']}/{g['s']}/backendServices/{g['b']}' was not found")
-        group = body.get("group") if isinstance(body, dict) else None
+            return _error(404, f"The resource 'projects/{c.project}/{where}/backendServices/{name}' was not found")
+        group = c.body.get("group") if isinstance(c.body, dict) else None
         if not group:
             return _error(400, "Required field 'group' not specified")
+        if group in c.p.no_health.get((where, name), set()):
+            return _error(
+                400, f"Invalid value for field 'group': '{group}'. Serverless network endpoint groups have no health."
+            )
         if group not in groups:
-            return _error(400, f"Invalid value for field 'group': '{group}' is not a backend of {g['b']}")
+            return _error(400, f"Invalid value for field 'group': '{group}' is not a backend of {name}")
         resp: dict[str, Any] = {"kind": "compute#backendServiceGroupHealth"}
         if groups[group]:
             resp["healthStatus"] = groups[group]
         return 200, resp
+
+
+Answer = tuple[int, dict[str, Any]]
+
+
+@dataclass
+class _Call:
+    """One routed request: the project it names (and its state), the path's parts, query and body."""
+
+    project: str
+    p: _Project
+    path: dict[str, str]
+    query: dict[str, str]
+    body: Any
+
+
+def last_part(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _created_by(inst: dict[str, Any]) -> str:
+    items = (inst.get("metadata") or {}).get("items") or []
+    return next((i["value"] for i in items if i.get("key") == "created-by"), "")
+
+
+def _scope_warning(code: str, message: str, scope: str) -> dict[str, Any]:
+    return {"warning": {"code": code, "message": message, "data": [{"key": "scope", "value": scope}]}}
 
 
 def _error(code: int, message: str) -> tuple[int, dict[str, Any]]:
@@ -627,7 +870,11 @@ def seed_demo(fake: FakeGcp, primary: str = "acme-prod", secondary: str = "acme-
         (secondary, "us-east1", 1, 2, "e2-standard-2"),
     ):
         zone = f"{region}-b"
-        fake.add_region(project, region, zones=[zone, f"{region}-c"], quotas={"CPUS": (24.0, 4.0 * size)})
+        vcpu = (4.0 if mtype == "e2-standard-4" else 2.0) * size
+        fake.add_project(project, quotas={"CPUS_ALL_REGIONS": (32.0, vcpu)})
+        fake.add_region(
+            project, region, zones=[zone, f"{region}-c"], quotas={"CPUS": (24.0, vcpu), "N2_CPUS": (24.0, 0)}
+        )
         fake.add_instance_template(project, "web-tmpl", machine_type=mtype)
         mig = fake.add_group(
             project,

@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from failover.errors import ConfigError, StoreError
-from failover.model import Drill, Finding, Inventory, Observation, ObsStatus, Score, utcnow
+from failover.model import DRILL_CLOCK_SKEW, Drill, Finding, Inventory, Observation, ObsStatus, Score, utcnow
 from failover.store import migrate
 from failover.store import tables as t
 from failover.store.bulk import encode, insert_many, upsert_many
@@ -478,12 +478,14 @@ class Store:
             row = {**drill.to_dict(), "performed_at": utc(drill.performed_at), "recorded_at": utcnow()}
             return int(conn.execute(t.drills.insert().values(**row).returning(t.drills.c.id)).scalar_one())
 
-    def drills(self, workload: str | None = None, limit: int = 100) -> list[Drill]:
-        """Newest first."""
+    def drills(self, workload: str | None = None, limit: int = 100, *, until: datetime | None = None) -> list[Drill]:
+        """Newest first; with ``until``, only drills performed at or before it."""
         d = t.drills
         query = select(d.c.workload, d.c.performed_at, d.c.succeeded, d.c.recovery_s, d.c.notes)
         if workload is not None:
             query = query.where(d.c.workload == workload)
+        if until is not None:
+            query = query.where(d.c.performed_at <= utc(until))
         query = query.order_by(d.c.performed_at.desc(), d.c.id.desc()).limit(limit)
         with self._read("drills") as conn:
             return [
@@ -491,11 +493,13 @@ class Store:
                 for w, at, ok, rec, notes in conn.execute(query)
             ]
 
-    def latest_drills(self, workloads: Iterable[str]) -> dict[str, Drill]:
-        """Each workload's newest drill (one indexed lookup per workload)."""
+    def latest_drills(self, workloads: Iterable[str], now: datetime | None = None) -> dict[str, Drill]:
+        """Each workload's newest drill as of ``now`` (one indexed lookup per workload). A drill dated
+        beyond ``now`` plus the clock skew is ignored: see ``DRILL_CLOCK_SKEW``."""
+        until = (now or utcnow()) + DRILL_CLOCK_SKEW
         found = {}
         for name in dict.fromkeys(workloads):
-            newest = self.drills(name, limit=1)
+            newest = self.drills(name, limit=1, until=until)
             if newest:
                 found[name] = newest[0]
         return found

@@ -1,8 +1,14 @@
-"""Where the database is: the URL from the environment, the config, or a file in the user's data dir."""
+"""Where the database is: the URL from the environment, the config, or a file in the user's data dir.
+
+A URL must be one of the forms in ``ACCEPTED`` or it is refused (exit 2) before anything is opened:
+a typo must never become a new SQLite file in the working directory, and a driver we do not ship
+must not surface as a traceback.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -10,10 +16,27 @@ from sqlalchemy.exc import ArgumentError
 
 from failover.errors import ConfigError
 
-__all__ = ["ENV_VAR", "default_database_url", "display_url", "normalize_url", "resolve_database_url"]
+__all__ = [
+    "ACCEPTED",
+    "ENV_VAR",
+    "check_database_url",
+    "default_database_url",
+    "display_url",
+    "normalize_url",
+    "resolve_database_url",
+]
 
 ENV_VAR = "FAILOVER_DATABASE_URL"
+ACCEPTED = (
+    "sqlite:///PATH, postgresql://USER@HOST[:PORT]/DB (also postgres:// and postgresql+psycopg://), "
+    "or a SQLite file path that is absolute, starts with ./ ../ or ~, or ends in .db/.sqlite/.sqlite3"
+)
 _MEMORY = ("", ":memory:")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_SQLITE_DRIVERS = ("sqlite", "sqlite+pysqlite")
+_POSTGRES_DRIVERS = ("postgresql", "postgres", "postgresql+psycopg")
+_SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+_SECRET = re.compile(r"(://[^/@:]*:)[^/@]*@")
 
 
 def default_database_url() -> str:
@@ -28,41 +51,126 @@ def default_database_url() -> str:
     return f"sqlite:///{directory / 'failover.db'}"
 
 
-def normalize_url(value: str) -> str:
-    """A full SQLAlchemy URL: bare paths become SQLite files, relative SQLite paths become absolute
-    (relative to the current directory), and ``postgres(ql)://`` uses the psycopg 3 driver."""
-    value = value.strip()
-    if not value:
-        raise ConfigError("database: expected a URL like sqlite:///path/failover.db or postgresql://host/db")
-    if "://" not in value:
-        return f"sqlite:///{Path(value).expanduser().resolve()}"
+def check_database_url(value: str) -> URL | Path:
+    """The parsed URL, or the path of a bare SQLite file; ValueError saying why and what is accepted.
+
+    The one parser for ``--database``, ``$FAILOVER_DATABASE_URL`` and the config's ``database:``."""
     try:
-        url = make_url(value)
-    except ArgumentError:
-        raise ConfigError(f"database: not a database URL: {display_url(value)}") from None
-    backend = url.get_backend_name()
-    if backend == "sqlite":
+        return _parse(value)
+    except ValueError as err:
+        raise ValueError(f"{err} (expected {ACCEPTED})") from None
+
+
+def _parse(value: str) -> URL | Path:
+    from failover.schema import check_host, control_character, expand_user
+
+    text = value.strip()
+    if not text:
+        raise ValueError("empty database URL")
+    bad = control_character(text)
+    if bad:
+        raise ValueError(f"{bad} in the database URL")
+    scheme = _SCHEME.match(text)
+    if scheme is None:
+        if "://" in text or not _looks_like_a_path(text):
+            raise ValueError(f"not a database URL or a SQLite file path: {_hidden(text)}")
+        expand_user(text)
+        return Path(text)
+    driver = scheme.group(1)
+    if driver not in _SQLITE_DRIVERS + _POSTGRES_DRIVERS:
+        backend = driver.partition("+")[0]
+        what = "driver" if backend in ("sqlite", "postgresql", "postgres") else "backend"
+        raise ValueError(f"unsupported {what} {driver!r}")
+    try:
+        url = make_url(text)
+        port = url.port
+    except (ArgumentError, ValueError):
+        raise ValueError(f"not a database URL: {_hidden(text)}") from None
+    parts = [url.username, url.password, url.host, url.database, *url.query.keys()]
+    parts += [v for vs in url.query.values() for v in ((vs,) if isinstance(vs, str) else vs)]
+    for part in parts:
+        bad = control_character(part) if part else None
+        if bad:
+            raise ValueError(f"{bad} in the database URL (after %-decoding)")
+    if driver in _SQLITE_DRIVERS:
+        if url.host or url.username or url.password or port is not None:
+            raise ValueError(f"a SQLite URL names a file, not a server, got {_hidden(text)}")
+        _check_sqlite_options(url)
+        expand_user(url.database or "")
+        return url
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"expected a port 1-65535 in the database URL, got {port}")
+    if url.host:
+        try:
+            check_host(url.host)
+        except ValueError as err:
+            raise ValueError(f"{err} in the database URL") from None
+    return url
+
+
+def _looks_like_a_path(text: str) -> bool:
+    path = Path(text)
+    return (
+        path.is_absolute()
+        or text.startswith(("./", "../", "~", ".\\", "..\\"))
+        or path.suffix.lower() in _SQLITE_SUFFIXES
+    )
+
+
+def _check_sqlite_options(url: URL) -> None:
+    """The driver's own reading of ``?timeout=…`` and friends, so a bad value fails here, not later."""
+    import warnings
+
+    from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+    from sqlalchemy.exc import SAWarning
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SAWarning)  # an option the driver would silently ignore
+            SQLiteDialect_pysqlite().create_connect_args(url)
+    except (ArgumentError, ValueError, TypeError, SAWarning) as err:
+        reason = " ".join(str(err).split("(Background")[0].split())
+        raise ValueError(f"bad SQLite URL option: {reason}") from None
+
+
+def normalize_url(value: str, source: str = "database") -> str:
+    """A full SQLAlchemy URL: bare paths become SQLite files, relative SQLite paths become absolute
+    (relative to the current directory), and ``postgres(ql)://`` uses the psycopg 3 driver. A value
+    that is none of the accepted forms is a ConfigError naming ``source`` (where it came from)."""
+    try:
+        parsed = check_database_url(value)
+    except ValueError as err:
+        raise ConfigError(f"{source}: {err}") from None
+    if isinstance(parsed, Path):
+        return f"sqlite:///{parsed.expanduser().resolve()}"
+    url = parsed
+    if url.get_backend_name() == "sqlite":
         db = url.database or ""
         if db not in _MEMORY and not db.startswith("file:"):
             url = url.set(database=str(Path(db).expanduser().resolve()))
-    elif backend in ("postgresql", "postgres"):
-        if url.drivername in ("postgresql", "postgres"):
-            url = url.set(drivername="postgresql+psycopg")
-    else:
-        raise ConfigError(f"database: unsupported backend {backend!r} (expected sqlite or postgresql)")
+    elif url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
     return url.render_as_string(hide_password=False)
 
 
 def resolve_database_url(config_value: str | None) -> str:
     """``$FAILOVER_DATABASE_URL``, else the config's ``database:``, else the default SQLite file."""
-    value = os.environ.get(ENV_VAR) or config_value
-    return normalize_url(value) if value else default_database_url()
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return normalize_url(env, source=ENV_VAR)
+    return normalize_url(config_value) if config_value else default_database_url()
 
 
 def display_url(url: str | URL) -> str:
     """The URL with its password hidden: the only form that may reach a log, a message or a report."""
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<unparseable database URL>"
     return parsed.render_as_string(hide_password=True)
+
+
+def _hidden(text: str) -> str:
+    """An unparseable URL as text, with anything that looks like a password replaced by ***."""
+    shown = _SECRET.sub(r"\1***@", text)
+    return repr(shown if len(shown) <= 80 else shown[:77] + "...")

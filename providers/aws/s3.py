@@ -71,6 +71,22 @@ def _dest_bucket(arn: str) -> str:
     return arn.split(":::", 1)[-1] if arn.startswith("arn:") else arn
 
 
+def rule_scope(rule: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """Which objects a replication rule copies: a key prefix ("" = any key) and tags every object must
+    carry ({} = any). Read from ``Filter`` (``Prefix``, one ``Tag``, or ``And`` of a prefix and tags) or,
+    in a V1 rule without a filter, the rule's own ``Prefix``. Priority and DeleteMarkerReplication do not
+    change which objects get a copy, so they are not part of the scope."""
+    flt = rule.get("Filter")
+    if flt is None:
+        return str(rule.get("Prefix") or ""), {}
+    if "And" in flt:
+        both = flt["And"] or {}
+        return str(both.get("Prefix") or ""), tag_dict(both.get("Tags"))
+    if "Tag" in flt:
+        return "", tag_dict([flt["Tag"]])
+    return str(flt.get("Prefix") or ""), {}
+
+
 def normalize_bucket(ctx: Ctx, b: dict[str, Any], d: dict[str, Any], regions: dict[str, str | None]) -> Resource:
     notes = [f"{k} unknown: {v}" for k, v in d.items() if isinstance(v, ProviderError)]
     versioning = d.get("versioning")
@@ -95,11 +111,14 @@ def normalize_bucket(ctx: Ctx, b: dict[str, Any], d: dict[str, Any], regions: di
         for r in cfg.get("Rules", []):
             dest = r.get("Destination", {})
             bucket = _dest_bucket(dest.get("Bucket", ""))
+            prefix, tags = rule_scope(r)
             rules.append(
                 {
                     "id": r.get("ID"),
                     "status": r.get("Status"),
                     "priority": r.get("Priority"),
+                    "prefix": prefix,
+                    "tags": tags,
                     "destination_bucket": bucket,
                     "destination_region": regions.get(bucket),
                     "destination_account": dest.get("Account"),

@@ -52,6 +52,7 @@ class GcpAdapter:
             timeout=account.timeout,
             attempts=self.attempts,
             base_delay=self.base_delay,
+            max_workers=account.max_concurrency,
             sleep=self.sleep,
             deadline=deadline,
         )

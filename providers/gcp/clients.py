@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 COMPUTE_READONLY = "https://www.googleapis.com/auth/compute.readonly"
+NO_RESULTS = "NO_RESULTS_ON_PAGE"  # the one scope warning that means "none here"
 
 
 def credentials_for(account: Account) -> Any:
@@ -86,6 +87,7 @@ class GcpSession:
     attempts: int = 4
     base_delay: float = 0.2
     max_delay: float = 5.0
+    max_workers: int = 8  # per-item reads (one per group, one per backend group) running at once
     sleep: Callable[[float], None] = field(default=time.sleep)
     deadline: Deadline = NO_DEADLINE  # the account's inventory deadline: no retry or wait past it
     _local: threading.local = field(default_factory=threading.local, repr=False)
@@ -132,20 +134,26 @@ class GcpSession:
 
     def aggregated(
         self, scope: str, method: Callable[..., Any], request: dict[str, Any], key: str
-    ) -> tuple[list[tuple[str, Any]], list[str]]:
-        """All ``(scope key, item)`` pairs of an aggregated list, plus the scopes it reported unreachable.
+    ) -> tuple[list[tuple[str, Any]], dict[str, str]]:
+        """All ``(scope key, item)`` pairs of an aggregated list, plus the scopes it could not read (scope -> why).
 
-        Scopes holding only a ``warning`` (no resources there) contribute nothing; that is "none", which
-        is different from an unreachable scope.
+        A scope holding only the ``NO_RESULTS_ON_PAGE`` warning has none of these resources. Any other
+        scope warning (``UNREACHABLE`` above all: the v1 API without ``returnPartialSuccess`` reports a
+        zone or region it could not reach that way) leaves that scope unknown, never empty; so does a
+        scope the response lists in top-level ``unreachables`` (partial-success answers).
         """
         items: list[tuple[str, Any]] = []
-        unreachable: list[str] = []
+        unreachable: dict[str, str] = {}
         for page in self.pages(scope, method, request):
             for where, scoped in page.items.items():
                 items.extend((where, item) for item in getattr(scoped, key))
+                warning = scoped.warning if "warning" in scoped else None
+                if warning is not None and warning.code and warning.code != NO_RESULTS:
+                    unreachable.setdefault(where, f"{warning.code}: {warning.message}".rstrip(": "))
             # Not every aggregated list type has ``unreachables`` (instance templates do not).
             listed = page.unreachables if "unreachables" in type(page).meta.fields else []
-            unreachable.extend(u for u in listed if u not in unreachable)
+            for where in listed:
+                unreachable.setdefault(where, "listed in unreachables")
         return items, unreachable
 
     def listed(self, scope: str, method: Callable[..., Any], request: dict[str, Any]) -> list[Any]:

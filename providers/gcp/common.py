@@ -50,13 +50,13 @@ def location_of(scope_key: str) -> tuple[str, str]:
     return "", ""
 
 
-def unreachable_errors(project: str, collection: str, scopes: list[str]) -> list[ScopeError]:
-    """One ``ScopeError`` per scope an aggregated list named unreachable: that part is unknown, not empty."""
+def unreachable_errors(project: str, collection: str, scopes: dict[str, str]) -> list[ScopeError]:
+    """One ``ScopeError`` per scope an aggregated list could not read: that part is unknown, not empty."""
     return [
         ScopeError(
             scope=f"{project}/{scope}/{collection}",
             error="unreachable",
-            reason=f"the Compute API reported {scope} unreachable while listing {collection}",
+            reason=f"the Compute API could not read {scope} while listing {collection} ({why})",
         )
-        for scope in scopes
+        for scope, why in scopes.items()
     ]

@@ -1,51 +1,38 @@
 """Load balancing: forwarding rules (the ``lb`` front door) and backend services with live backend health.
 
 Health comes from ``getHealth``, a POST that only reads: one call per backend group of each backend
-service, run concurrently (bounded). A group whose health could not be read is listed in
-``attrs["health_unknown_groups"]`` with a ``ScopeError``, and the service's ``state`` is ``unknown``.
+service, run concurrently (bounded by the account's ``max_concurrency``). A group whose health could
+not be read is listed in ``attrs["health_unknown_groups"]`` with a ``ScopeError``, and the service's
+``state`` is ``unknown``.
+
+Backends may be instance groups or network endpoint groups (NEGs). Zonal NEGs (VM and hybrid
+endpoints) are health-checked and ``getHealth`` reports them like instance groups. Regional and
+global NEGs (serverless: Cloud Run, Cloud Functions, App Engine; Private Service Connect; internet)
+cannot carry a health check on a backend service, so the API has no health to report for them: they
+are listed in ``attrs["unmonitored_backends"]``, counted neither healthy nor unhealthy, and no
+``getHealth`` is sent for them. The endpoint probes are the signal there.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from failover.errors import ProviderError
 from failover.model import Kind, Resource, ScopeError
-from providers.base import error_kind, one_line, scope_error
+from providers.base import each, error_kind, one_line
 from providers.gcp.clients import GcpSession
 from providers.gcp.common import NATIVE_PREFIX, Target, location_of, path_of, unreachable_errors
 
-HEALTH_WORKERS = 4
-
 
 def read_forwarding_rules(session: GcpSession, target: Target) -> tuple[list[Resource], list[ScopeError]]:
-    """Regional rules (aggregated list) and global ones (global list); either may fail alone."""
+    """Regional and global rules: the aggregated list carries global ones in its ``global`` scope."""
     project = target.project
-    resources: list[Resource] = []
-    errors: list[ScopeError] = []
-    seen: set[str] = set()
-    try:
-        client = session.client("ForwardingRulesClient")
-        items, unreachable = session.aggregated(
-            f"{project}/forwardingRules", client.aggregated_list, {"project": project}, "forwarding_rules"
-        )
-        errors.extend(unreachable_errors(project, "forwardingRules", unreachable))
-        for where, rule in items:
-            res = normalize_forwarding_rule(target, where, rule)
-            seen.add(res.native_id)
-            resources.append(res)
-    except ProviderError as err:
-        errors.append(scope_error(err, f"{project}/forwardingRules"))
-    try:
-        gclient = session.client("GlobalForwardingRulesClient")
-        for rule in session.listed(f"{project}/globalForwardingRules", gclient.list, {"project": project}):
-            res = normalize_forwarding_rule(target, "global", rule)
-            if res.native_id not in seen:  # the aggregated list may already carry the global scope
-                resources.append(res)
-    except ProviderError as err:
-        errors.append(scope_error(err, f"{project}/globalForwardingRules"))
-    return resources, errors
+    client = session.client("ForwardingRulesClient")
+    items, unreachable = session.aggregated(
+        f"{project}/forwardingRules", client.aggregated_list, {"project": project}, "forwarding_rules"
+    )
+    errors = unreachable_errors(project, "forwardingRules", unreachable)
+    return [normalize_forwarding_rule(target, where, rule) for where, rule in items], errors
 
 
 def normalize_forwarding_rule(target: Target, where: str, rule: Any) -> Resource:
@@ -85,18 +72,22 @@ def read_backend_services(session: GcpSession, target: Target) -> tuple[list[Res
         f"{project}/backendServices", client.aggregated_list, {"project": project}, "backend_services"
     )
     errors = unreachable_errors(project, "backendServices", unreachable)
-    jobs = [(where, bs, b.group) for where, bs in items for b in bs.backends if b.group]
-    health: dict[tuple[str, str, str], list[dict[str, Any]] | ProviderError] = {}
-    if jobs:
-        with ThreadPoolExecutor(max_workers=min(HEALTH_WORKERS, len(jobs))) as pool:
-            results = pool.map(lambda job: _group_health(session, project, *job), jobs)
-            for (where, bs, group), result in zip(jobs, results, strict=True):
-                health[(where, bs.name, group)] = result
+    jobs = [(where, bs, b.group) for where, bs in items for b in bs.backends if b.group and reports_health(b.group)]
+    health: dict[tuple[str, str, str], list[dict[str, Any]] | ProviderError] = {
+        (where, bs.name, group): result
+        for (where, bs, group), result in each(
+            lambda job: _group_health(session, project, *job), jobs, max_workers=session.max_workers
+        )
+    }
     resources = []
     for where, bs in items:
         groups: dict[str, list[dict[str, Any]] | None] = {}
+        unmonitored: list[str] = []
         for b in bs.backends:
             if not b.group:
+                continue
+            if not reports_health(b.group):
+                unmonitored.append(path_of(b.group))
                 continue
             result = health[(where, bs.name, b.group)]
             if isinstance(result, ProviderError):
@@ -104,8 +95,15 @@ def read_backend_services(session: GcpSession, target: Target) -> tuple[list[Res
                 groups[path_of(b.group)] = None
             else:
                 groups[path_of(b.group)] = result
-        resources.append(normalize_backend_service(target, where, bs, groups))
+        resources.append(normalize_backend_service(target, where, bs, groups, unmonitored))
     return resources, errors
+
+
+def reports_health(group: str) -> bool:
+    """Whether ``getHealth`` reports on this backend: instance groups and zonal NEGs do; regional and global
+    NEGs (serverless, Private Service Connect, internet) take no health check, so there is nothing to read."""
+    path = path_of(group)
+    return "/networkEndpointGroups/" not in path or "/zones/" in path
 
 
 def _group_health(
@@ -149,20 +147,27 @@ def _group_health(
 
 
 def normalize_backend_service(
-    target: Target, where: str, bs: Any, groups: dict[str, list[dict[str, Any]] | None]
+    target: Target,
+    where: str,
+    bs: Any,
+    groups: dict[str, list[dict[str, Any]] | None],
+    unmonitored: list[str] | None = None,
 ) -> Resource:
-    """``groups`` maps each backend group to its health entries, or ``None`` where health could not be read.
+    """``groups`` maps each health-checked backend to its health entries, or ``None`` where health could not
+    be read; ``unmonitored`` lists backends the API reports no health for (regional and global NEGs).
 
     ``healthy`` counts HEALTHY endpoints; ``unhealthy`` counts every other state (UNHEALTHY, DRAINING,
-    TIMEOUT, UNKNOWN): an endpoint not known to be healthy is not counted as healthy.
+    TIMEOUT, UNKNOWN): an endpoint not known to be healthy is not counted as healthy. ``state`` is
+    ``unknown`` when some health could not be read, or when no backend reports health at all.
     """
     region, _zone = location_of(where)
     is_global = not region
+    unmonitored = list(unmonitored or [])
     entries = [e for g in groups.values() if g for e in g]
     unknown_groups = [g for g, v in groups.items() if v is None]
     healthy = sum(1 for e in entries if e["healthState"] == "HEALTHY")
     unhealthy = len(entries) - healthy
-    if unknown_groups:
+    if unknown_groups or (unmonitored and not groups):
         state = "unknown"
     elif healthy == 0:
         state = "unhealthy"  # includes "no backends" and "backends with no instances": nothing serves
@@ -186,11 +191,12 @@ def normalize_backend_service(
             "is_global": is_global,
             "protocol": bs.protocol or None,
             "scheme": bs.load_balancing_scheme or None,
-            "backends": list(groups),
+            "backends": [path_of(b.group) for b in bs.backends if b.group],
             "health_checks": [path_of(h) for h in bs.health_checks],
             "health": entries,
             "healthy": healthy,
             "unhealthy": unhealthy,
             "health_unknown_groups": unknown_groups,
+            "unmonitored_backends": unmonitored,
         },
     )

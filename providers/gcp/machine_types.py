@@ -17,6 +17,13 @@ from failover.errors import ProviderError
 from providers.gcp.clients import GcpSession
 
 _CUSTOM = re.compile(r"^(?:[a-z0-9]+-)?custom-(?P<cpu>\d+)-(?P<mem>\d+)(?:-ext)?$")
+_FAMILY = re.compile(r"^(?P<family>[a-z][a-z0-9]*)-")
+# Machine series whose vCPUs count against the region's general ``CPUS`` quota
+# (https://cloud.google.com/compute/quotas#cpu_quota): N1 (including plain ``custom-*`` types), E2 and
+# the shared-core F1/G1. Every other series has its own regional quota, ``<SERIES>_CPUS`` (``N2_CPUS``,
+# ``N2D_CPUS``, ``C2_CPUS``, ``C3_CPUS``, ``T2D_CPUS`` ...), separate from ``CPUS``.
+GENERAL_CPU_SERIES = frozenset({"n1", "e2", "f1", "g1"})
+GENERAL_CPU_QUOTA = "CPUS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,20 @@ class MachineSpec:
 def parse_custom(name: str) -> MachineSpec | None:
     m = _CUSTOM.match(name)
     return MachineSpec(vcpu=float(m["cpu"]), memory_mib=int(m["mem"])) if m else None
+
+
+def cpu_quota_metric(machine_type: str) -> str | None:
+    """The regional quota metric a machine type's vCPUs count against: ``e2-standard-4`` -> ``CPUS``,
+    ``n2-standard-8`` -> ``N2_CPUS``, ``custom-4-16384`` (N1) -> ``CPUS``; ``None`` for an empty name."""
+    if not machine_type:
+        return None
+    if machine_type.startswith("custom-"):
+        return GENERAL_CPU_QUOTA
+    m = _FAMILY.match(machine_type)
+    if m is None:
+        return None
+    series = m["family"]
+    return GENERAL_CPU_QUOTA if series in GENERAL_CPU_SERIES else f"{series.upper()}_CPUS"
 
 
 class MachineTypes:

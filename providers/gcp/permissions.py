@@ -14,11 +14,18 @@ REQUEST_PERMISSIONS: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(_P + r"/aggregated/disks$"), "compute.disks.list"),
     ("GET", re.compile(_P + r"/zones/[^/]+/machineTypes/[^/]+$"), "compute.machineTypes.get"),
     ("GET", re.compile(_P + r"/regions$"), "compute.regions.list"),
+    ("GET", re.compile(_P + r"$"), "compute.projects.get"),  # project-wide quotas (CPUS_ALL_REGIONS)
     ("GET", re.compile(_P + r"/aggregated/instanceGroupManagers$"), "compute.instanceGroupManagers.list"),
+    # listManagedInstances is a POST that only reads; zonal and regional groups both need the list
+    # permission (gcloud compute instance-groups managed list-instances documents it).
+    (
+        "POST",
+        re.compile(_P + r"/(zones|regions)/[^/]+/instanceGroupManagers/[^/]+/listManagedInstances$"),
+        "compute.instanceGroupManagers.list",
+    ),
     ("GET", re.compile(_P + r"/aggregated/autoscalers$"), "compute.autoscalers.list"),
     ("GET", re.compile(_P + r"/aggregated/instanceTemplates$"), "compute.instanceTemplates.list"),
     ("GET", re.compile(_P + r"/aggregated/forwardingRules$"), "compute.forwardingRules.list"),
-    ("GET", re.compile(_P + r"/global/forwardingRules$"), "compute.globalForwardingRules.list"),
     ("GET", re.compile(_P + r"/aggregated/backendServices$"), "compute.backendServices.list"),
     # getHealth is a POST that only reads; it needs the service's get permission.
     ("POST", re.compile(_P + r"/global/backendServices/[^/]+/getHealth$"), "compute.backendServices.get"),

@@ -1,0 +1,388 @@
+"""What the real AWS services report and moto 5.2 does not, served in front of moto.
+
+- Auto Scaling: a group's ``DeletionProtection`` (``none`` by default, as documented) and
+  ``DesiredCapacityType`` as set on create/update (moto drops both); each member's
+  ``WeightedCapacity`` (the weight of its instance type in the group's mixed instances policy);
+  warm-pool members in ``DescribeWarmPool`` (moto lists none) and ``WarmPoolSize``.
+- RDS: a global database secondary's ``SynchronizationStatus``; a read replica's ``StatusInfos``
+  (``read replication``: replicating and normal unless the test says otherwise, as RDS reports for a
+  healthy replica); cross-region automated backup
+  replication (``StartDBInstanceAutomatedBackupsReplication`` / ``Stop…`` in the destination region,
+  the replicated backups in that region's ``DescribeDBInstanceAutomatedBackups``, the source's
+  ``DBInstanceAutomatedBackupsReplications``).
+- S3: a replication configuration as it was put (moto rewrites every rule's filter to "all objects").
+
+State changes that the real service makes on its own (a replica's replication breaking, a replicated
+backup's restore window advancing, Auto Scaling launching warm-pool instances) are set through the
+sandbox's methods; everything else enters through the real API calls. Answers are edited or written
+with botocore's shapes (``_aws_wire_xml``).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from failover.sandbox import _aws_wire_xml as wire
+from failover.sandbox._aws_wire import WireRequest
+
+Reply = tuple[str, list[tuple[str, str]], bytes]  # status line, headers, body
+MotoCall = Callable[[str, str, dict[str, str]], tuple[int, bytes]]  # (service, region, params) -> (status, body)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request the sandbox may answer: what it asks, and how to ask moto (here or in another region)."""
+
+    req: WireRequest
+    params: dict[str, str]  # query-protocol parameters (query string and form body)
+    body: bytes
+    call: Callable[[], Reply]  # moto's own answer to this request
+    moto: MotoCall
+
+
+@dataclass
+class BackupReplication:
+    """One source DB instance's automated backups replicated to ``region``."""
+
+    region: str
+    source: dict[str, Any]  # the source's DBInstanceArn, DbiResourceId, Region, identifier, engine, …
+    arn: str
+    retention_days: int
+    created: datetime
+    status: str = "pending"  # pending → replicating; retained once replication is stopped
+    latest: datetime | None = None  # RestoreWindow.LatestTime
+
+
+@dataclass
+class Extras:
+    """The state moto lacks, keyed by (region, name); every method is thread-safe."""
+
+    groups: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    warm: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    replication: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    backups: list[BackupReplication] = field(default_factory=list)
+    bucket_replication: dict[str, bytes] = field(default_factory=dict)  # bucket -> ReplicationConfiguration XML
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.groups.clear()
+            self.warm.clear()
+            self.replication.clear()
+            self.backups.clear()
+            self.bucket_replication.clear()
+
+    # ---- what the service does on its own, set by tests and the demo
+    def set_replication_status(self, region: str, instance: str, status: str, normal: bool, message: str) -> None:
+        with self._lock:
+            self.replication[(region, instance)] = {
+                "StatusType": "read replication",
+                "Normal": normal,
+                "Status": status,
+                "Message": message,
+            }
+
+    def add_warm_instances(self, region: str, group: str, instances: list[dict[str, Any]]) -> None:
+        """Members of ``group``'s warm pool, as ``Instance`` shapes (InstanceId, LifecycleState, …)."""
+        with self._lock:
+            self.warm.setdefault((region, group), []).extend(instances)
+
+    def advance_backup_replication(self, region: str, source_arn: str, latest: datetime) -> None:
+        """The replicated backups of ``source_arn`` in ``region`` are restorable up to ``latest``."""
+        with self._lock:
+            for b in self.backups:
+                if b.region == region and b.source["DBInstanceArn"] == source_arn:
+                    b.latest = latest
+                    if b.status == "pending":
+                        b.status = "replicating"
+                    return
+        raise KeyError(f"no backup replication of {source_arn} to {region}")
+
+    # ---- the wire
+    def handles(self, req: WireRequest) -> bool:
+        return (req.service, req.operation) in _HANDLERS
+
+    def answer(self, ex: Exchange) -> Reply:
+        handler = _HANDLERS.get((ex.req.service, ex.req.operation))
+        return ex.call() if handler is None else handler(self, ex)
+
+
+def _ok(reply: Reply) -> bool:
+    return reply[0].startswith("200")
+
+
+def _with_body(reply: Reply, body: bytes) -> Reply:
+    headers = [(k, v) for k, v in reply[1] if k.lower() != "content-length"]
+    return reply[0], [*headers, ("Content-Length", str(len(body)))], body
+
+
+def _xml_reply(status: str, body: bytes) -> Reply:
+    return status, [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))], body
+
+
+# ---- Auto Scaling ---------------------------------------------------------------------------------
+
+
+def _record_group(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if _ok(reply):
+        key = (ex.req.region, ex.params.get("AutoScalingGroupName", ""))
+        with x._lock:
+            settings = x.groups.setdefault(key, {"DeletionProtection": "none"})
+            for name in ("DeletionProtection", "DesiredCapacityType"):
+                if name in ex.params:
+                    settings[name] = ex.params[name]
+    return reply
+
+
+def _forget_group(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if _ok(reply):
+        key = (ex.req.region, ex.params.get("AutoScalingGroupName", ""))
+        with x._lock:
+            x.groups.pop(key, None)
+            x.warm.pop(key, None)
+    return reply
+
+
+def _forget_warm_pool(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if _ok(reply):
+        with x._lock:
+            x.warm.pop((ex.req.region, ex.params.get("AutoScalingGroupName", "")), None)
+    return reply
+
+
+def _describe_groups(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if not _ok(reply):
+        return reply
+    root = wire.parse("autoscaling", reply[2])
+    for g in wire.children("autoscaling", root, "DescribeAutoScalingGroupsResult", "AutoScalingGroups", "member"):
+        name = wire.child_text("autoscaling", g, "AutoScalingGroupName") or ""
+        with x._lock:
+            settings = dict(x.groups.get((ex.req.region, name), {"DeletionProtection": "none"}))
+            warm = list(x.warm.get((ex.req.region, name), []))
+        for key, value in settings.items():
+            wire.set_member("autoscaling", g, "AutoScalingGroup", key, value)
+        if wire.children("autoscaling", g, "WarmPoolConfiguration"):
+            wire.set_member("autoscaling", g, "AutoScalingGroup", "WarmPoolSize", len(warm))
+        weights = {
+            wire.child_text("autoscaling", o, "InstanceType"): wire.child_text("autoscaling", o, "WeightedCapacity")
+            for o in wire.children("autoscaling", g, "MixedInstancesPolicy", "LaunchTemplate", "Overrides", "member")
+        }
+        for m in wire.children("autoscaling", g, "Instances", "member"):
+            weight = weights.get(wire.child_text("autoscaling", m, "InstanceType"))
+            if weight:
+                wire.set_member("autoscaling", m, "Instance", "WeightedCapacity", weight)
+    return _with_body(reply, wire.dump("autoscaling", root))
+
+
+def _describe_warm_pool(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if not _ok(reply):
+        return reply
+    root = wire.parse("autoscaling", reply[2])
+    with x._lock:
+        warm = list(x.warm.get((ex.req.region, ex.params.get("AutoScalingGroupName", "")), []))
+    for result in wire.children("autoscaling", root, "DescribeWarmPoolResult"):
+        wire.set_member("autoscaling", result, "DescribeWarmPoolAnswer", "Instances", warm)
+    return _with_body(reply, wire.dump("autoscaling", root))
+
+
+# ---- RDS ------------------------------------------------------------------------------------------
+
+
+def _region_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
+def _describe_db_instances(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if not _ok(reply):
+        return reply
+    root = wire.parse("rds", reply[2])
+    for d in wire.children("rds", root, "DescribeDBInstancesResult", "DBInstances", "DBInstance"):
+        name = wire.child_text("rds", d, "DBInstanceIdentifier") or ""
+        arn = wire.child_text("rds", d, "DBInstanceArn") or ""
+        with x._lock:
+            status = x.replication.get((ex.req.region, name))
+            copies = [b.arn for b in x.backups if b.source["DBInstanceArn"] == arn and b.status != "retained"]
+        if status is None and wire.child_text("rds", d, "ReadReplicaSourceDBInstanceIdentifier"):
+            status = {"StatusType": "read replication", "Normal": True, "Status": "replicating"}
+        if status is not None:
+            wire.set_member("rds", d, "DBInstance", "StatusInfos", [status])
+        if copies:
+            wire.set_member(
+                "rds",
+                d,
+                "DBInstance",
+                "DBInstanceAutomatedBackupsReplications",
+                [{"DBInstanceAutomatedBackupsArn": a} for a in copies],
+            )
+    return _with_body(reply, wire.dump("rds", root))
+
+
+def _backup_shape(b: BackupReplication) -> dict[str, Any]:
+    window = {} if b.latest is None else {"EarliestTime": min(b.created, b.latest), "LatestTime": b.latest}
+    return {
+        **b.source,
+        "RestoreWindow": window,
+        "Status": b.status,
+        "BackupRetentionPeriod": b.retention_days,
+        "DBInstanceAutomatedBackupsArn": b.arn,
+    }
+
+
+def _start_backup_replication(x: Extras, ex: Exchange) -> Reply:
+    """Called in the destination region with the source's ARN, as the real API is."""
+    source_arn = ex.params.get("SourceDBInstanceArn", "")
+    source_region = _region_of(source_arn)
+    status, body = ex.moto("rds", source_region, {"Action": "DescribeDBInstances", "DBInstanceIdentifier": source_arn})
+    found = wire.children("rds", wire.parse("rds", body), "DescribeDBInstancesResult", "DBInstances", "DBInstance")
+    if status != 200 or not found or source_region == ex.req.region:
+        return _xml_reply(
+            "404 Not Found", wire.error("rds", "DBInstanceNotFound", f"DBInstance {source_arn} not found.")
+        )
+    d = found[0]
+
+    def text(name: str) -> str | None:
+        return wire.child_text("rds", d, name)
+
+    source = {
+        "DBInstanceArn": source_arn,
+        "DbiResourceId": text("DbiResourceId"),
+        "Region": source_region,
+        "DBInstanceIdentifier": text("DBInstanceIdentifier"),
+        "AllocatedStorage": int(text("AllocatedStorage") or 0),
+        "Port": int(wire.child_text("rds", d, "Endpoint", "Port") or 0) or None,
+        "InstanceCreateTime": text("InstanceCreateTime"),
+        "MasterUsername": text("MasterUsername"),
+        "Engine": text("Engine"),
+        "EngineVersion": text("EngineVersion"),
+        "Encrypted": (text("StorageEncrypted") or "false") == "true",
+        "StorageType": text("StorageType"),
+    }
+    account = source_arn.split(":")[4]
+    backup = BackupReplication(
+        region=ex.req.region,
+        source=source,
+        arn=f"arn:aws:rds:{ex.req.region}:{account}:auto-backup:ab-{uuid.uuid4().hex[:26]}",
+        retention_days=int(ex.params.get("BackupRetentionPeriod") or 7),
+        created=datetime.now(UTC),
+    )
+    with x._lock:
+        same = [b for b in x.backups if b.region == ex.req.region and b.source["DBInstanceArn"] == source_arn]
+        x.backups = [b for b in x.backups if b not in same]
+        x.backups.append(backup)
+    answer = wire.response("rds", ex.req.operation, {"DBInstanceAutomatedBackup": _backup_shape(backup)})
+    return _xml_reply("200 OK", answer)
+
+
+def _stop_backup_replication(x: Extras, ex: Exchange) -> Reply:
+    source_arn = ex.params.get("SourceDBInstanceArn", "")
+    with x._lock:
+        found = [b for b in x.backups if b.region == ex.req.region and b.source["DBInstanceArn"] == source_arn]
+        for b in found:
+            b.status = "retained"
+    if not found:
+        return _xml_reply(
+            "404 Not Found", wire.error("rds", "DBInstanceNotFound", f"DBInstance {source_arn} not found.")
+        )
+    answer = wire.response("rds", ex.req.operation, {"DBInstanceAutomatedBackup": _backup_shape(found[0])})
+    return _xml_reply("200 OK", answer)
+
+
+def _describe_automated_backups(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if not _ok(reply):
+        return reply
+    root = wire.parse("rds", reply[2])
+    wanted = ex.params.get("DBInstanceIdentifier")
+    with x._lock:
+        mine = [
+            _backup_shape(b)
+            for b in x.backups
+            if b.region == ex.req.region
+            and (wanted is None or wanted in (b.source["DBInstanceIdentifier"], b.source["DBInstanceArn"]))
+        ]
+    shape = wire.model("rds").shape_for("DBInstanceAutomatedBackup")
+    for result in wire.children("rds", root, "DescribeDBInstanceAutomatedBackupsResult"):
+        lists = wire.children("rds", result, "DBInstanceAutomatedBackups")
+        if not lists:
+            wire.set_member("rds", result, "DBInstanceAutomatedBackupMessage", "DBInstanceAutomatedBackups", [])
+            lists = wire.children("rds", result, "DBInstanceAutomatedBackups")
+        for item in mine:
+            lists[0].append(wire.element("rds", shape, item, "DBInstanceAutomatedBackup"))
+    return _with_body(reply, wire.dump("rds", root))
+
+
+def _describe_global_clusters(x: Extras, ex: Exchange) -> Reply:
+    """Secondary members report their ``SynchronizationStatus`` (``connected`` while in sync)."""
+    reply = ex.call()
+    if not _ok(reply):
+        return reply
+    root = wire.parse("rds", reply[2])
+    path = ("DescribeGlobalClustersResult", "GlobalClusters", "GlobalClusterMember")
+    for cluster in wire.children("rds", root, *path):
+        for member in wire.children("rds", cluster, "GlobalClusterMembers", "GlobalClusterMember"):
+            if wire.child_text("rds", member, "IsWriter") == "false":
+                wire.set_member("rds", member, "GlobalClusterMember", "SynchronizationStatus", "connected")
+    return _with_body(reply, wire.dump("rds", root))
+
+
+# ---- S3 -------------------------------------------------------------------------------------------
+
+
+def _bucket(ex: Exchange) -> str:
+    return ex.req.path.strip("/").split("/", 1)[0]
+
+
+def _put_bucket_replication(x: Extras, ex: Exchange) -> Reply:
+    """moto keeps a rule's destination but rewrites its ``Filter`` to ``{Prefix: ""}`` and drops a V1
+    rule's ``Prefix``; S3 returns the configuration as it was put, so keep the document."""
+    reply = ex.call()
+    if _ok(reply):
+        with x._lock:
+            x.bucket_replication[_bucket(ex)] = ex.body
+    return reply
+
+
+def _get_bucket_replication(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    with x._lock:
+        stored = x.bucket_replication.get(_bucket(ex))
+    return reply if stored is None or not _ok(reply) else _with_body(reply, stored)
+
+
+def _forget_bucket_replication(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if reply[0][:1] == "2":
+        with x._lock:
+            x.bucket_replication.pop(_bucket(ex), None)
+    return reply
+
+
+_HANDLERS: dict[tuple[str, str], Callable[[Extras, Exchange], Reply]] = {
+    ("autoscaling", "CreateAutoScalingGroup"): _record_group,
+    ("autoscaling", "UpdateAutoScalingGroup"): _record_group,
+    ("autoscaling", "DeleteAutoScalingGroup"): _forget_group,
+    ("autoscaling", "DeleteWarmPool"): _forget_warm_pool,
+    ("autoscaling", "DescribeAutoScalingGroups"): _describe_groups,
+    ("autoscaling", "DescribeWarmPool"): _describe_warm_pool,
+    ("rds", "DescribeDBInstances"): _describe_db_instances,
+    ("rds", "StartDBInstanceAutomatedBackupsReplication"): _start_backup_replication,
+    ("rds", "StopDBInstanceAutomatedBackupsReplication"): _stop_backup_replication,
+    ("rds", "DescribeDBInstanceAutomatedBackups"): _describe_automated_backups,
+    ("rds", "DescribeGlobalClusters"): _describe_global_clusters,
+    ("s3", "PutBucketReplication"): _put_bucket_replication,
+    ("s3", "GetBucketReplication"): _get_bucket_replication,
+    ("s3", "DeleteBucketReplication"): _forget_bucket_replication,
+    ("s3", "DeleteBucket"): _forget_bucket_replication,
+}
