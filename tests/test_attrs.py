@@ -35,3 +35,17 @@ def test_asking_for_the_wrong_kind_is_a_bug():
     bucket = Resource("aws", "a", "us-east-1", Kind.STORAGE_BUCKET, "s3:bucket", "b", "b")
     with pytest.raises(TypeError):
         attrs_of(bucket, Kind.COMPUTE_GROUP)
+
+
+def test_checks_scoring_and_equivalence_read_attrs_only_through_their_declared_types():
+    """``r.attrs`` is a plain dict to mypy; ``attrs_of`` is what makes an undeclared key an error."""
+    import ast
+
+    root = Path(__file__).parent.parent / "failover"
+    sources = [*sorted((root / "checks").glob("*.py")), root / "scoring.py", root / "equivalence.py"]
+    raw = []
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Attribute) and node.attr == "attrs":
+                raw.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    assert raw == [], "read through failover.attrs.attrs_of: " + ", ".join(raw)

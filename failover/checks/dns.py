@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from failover.attrs import attrs_of
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
 from failover.checks.governance import (
@@ -193,7 +194,7 @@ def failover_records(ev: Evidence) -> Route53Records:
     for r in ev.index.records_named(name):
         if r.account not in accounts or r.kind != Kind.DNS_RECORD:
             continue
-        role = str(r.attrs.get("failover") or "").upper()
+        role = str(attrs_of(r, Kind.DNS_RECORD)["failover"] or "").upper()
         if role == "PRIMARY":
             primary.append(r)
         elif role == "SECONDARY":
@@ -218,8 +219,8 @@ def _global_scope(scope: str) -> bool:
 
 
 def _record_targets(record: Resource) -> set[str]:
-    targets = {normalize_name(str(v)) for v in record.attrs.get("values") or []}
-    alias = record.attrs.get("alias")
+    targets = {normalize_name(str(v)) for v in attrs_of(record, Kind.DNS_RECORD)["values"] or []}
+    alias = attrs_of(record, Kind.DNS_RECORD)["alias"]
     if isinstance(alias, dict) and alias.get("dns_name"):
         targets.add(normalize_name(str(alias["dns_name"])).removeprefix("dualstack."))
     return targets
@@ -296,9 +297,10 @@ def names_to_resolve(ev: Evidence) -> dict[str, list[str]]:
         selected = {r.native_id for s in ev.workload.sites for r in ev.resources(s)}
         for account in ev.config.dns_accounts(ev.workload):
             for p in ev.index.of_kind(account, Kind.DNS_HEALTH_CHECK):
-                if "routing_method" not in p.attrs:
+                if "routing_method" not in attrs_of(p, Kind.DNS_HEALTH_CHECK):
                     continue
-                key = "" if p.native_id in selected else normalize_name(str(p.attrs.get("fqdn") or ""))
+                fqdn = attrs_of(p, Kind.DNS_HEALTH_CHECK)["fqdn"]
+                key = "" if p.native_id in selected else normalize_name(str(fqdn or ""))
                 if not key and p.native_id not in selected:
                     continue
                 add(key, (normalize_name(str(e.get("target") or "")) for e in _enabled_endpoints(p)[1:]))
@@ -513,7 +515,7 @@ def governors(ev: Evidence) -> tuple[list[Governor], list[tuple[FindingStatus, s
 
 def _profile_governor(profile: Resource) -> Governor:
     detect = detection_seconds(profile)
-    health = str(profile.attrs.get("monitor_status") or "unknown").lower()
+    health = str(attrs_of(profile, Kind.DNS_HEALTH_CHECK)["monitor_status"] or "unknown").lower()
     base = Who(subject=profile.native_id, name=profile.name, kind="traffic-manager")
     if detect is None:
         why = f"health check {profile.native_id}: interval unknown"
@@ -540,11 +542,12 @@ def traffic_manager_profile(ev: Evidence) -> tuple[Resource | None, list[str]]:
         r
         for account in accounts
         for r in ev.index.of_kind(account, Kind.DNS_HEALTH_CHECK)
-        if "routing_method" in r.attrs
+        if "routing_method" in attrs_of(r, Kind.DNS_HEALTH_CHECK)
     ]
     gaps = [g for account in accounts for g in ev.account_gaps(account)]
     names = _chain_names(ev)
-    by_chain = [p for p in profiles if p.attrs.get("fqdn") and normalize_name(str(p.attrs["fqdn"])) in names]
+    fqdns = ((p, attrs_of(p, Kind.DNS_HEALTH_CHECK)["fqdn"]) for p in profiles)
+    by_chain = [p for p, fqdn in fqdns if fqdn and normalize_name(str(fqdn)) in names]
     if by_chain:
         return by_chain[0], gaps
     selected = {id(r): r for s in ev.workload.sites for r in ev.resources(s) if r in profiles}
@@ -554,7 +557,11 @@ def traffic_manager_profile(ev: Evidence) -> tuple[Resource | None, list[str]]:
 def _enabled_endpoints(profile: Resource) -> list[dict[str, Any]]:
     """A profile's enabled endpoints, highest priority (lowest number) first."""
     return sorted(
-        (e for e in profile.attrs.get("endpoints") or [] if str(e.get("status") or "").lower() == "enabled"),
+        (
+            e
+            for e in attrs_of(profile, Kind.DNS_HEALTH_CHECK)["endpoints"] or []
+            if str(e.get("status") or "").lower() == "enabled"
+        ),
         key=lambda e: (e.get("priority") is None, e.get("priority") or 0),
     )
 
@@ -573,9 +580,10 @@ def _traffic_manager_records(ev: Evidence) -> list[Finding]:
             me.finding(ev, FindingStatus.FAIL, f"no Traffic Manager profile serves {name} (none in its CNAME chain)")
         ]
     problems: list[str] = []
-    if str(profile.attrs.get("profile_status") or "").lower() != "enabled":
-        problems.append(f"profile {profile.name} is {profile.attrs.get('profile_status') or 'not enabled'}")
-    method = str(profile.attrs.get("routing_method") or "")
+    pa = attrs_of(profile, Kind.DNS_HEALTH_CHECK)
+    if str(pa["profile_status"] or "").lower() != "enabled":
+        problems.append(f"profile {profile.name} is {pa['profile_status'] or 'not enabled'}")
+    method = str(pa["routing_method"] or "")
     if method.lower() != "priority":
         problems.append(f"profile {profile.name} routes by {method or 'an unknown method'}, not Priority (failover)")
     enabled = _enabled_endpoints(profile)
@@ -608,9 +616,9 @@ def _traffic_manager_records(ev: Evidence) -> list[Finding]:
     elif not standby:
         targets = ", ".join(str(e.get("target") or e.get("target_resource_id")) for e in enabled[1:])
         problems.append(f"no lower-priority endpoint points at a secondary site (they point at {targets})")
-    if profile.attrs.get("interval_s") is None or profile.attrs.get("failure_threshold") is None:
+    if pa["interval_s"] is None or pa["failure_threshold"] is None:
         problems.append(f"profile {profile.name} has no endpoint monitoring configured")
-    evidence = {"profile": profile.native_id, "endpoints": profile.attrs.get("endpoints"), "routing_method": method}
+    evidence = {"profile": profile.native_id, "endpoints": pa["endpoints"], "routing_method": method}
     if problems:
         return [me.finding(ev, FindingStatus.FAIL, join(problems), subject=profile.name, **evidence)]
     if always_standby and len(always_standby) == len(standby):

@@ -81,15 +81,15 @@ def secondary_health(ev: Evidence) -> list[Finding]:
         gaps = ev.gaps(site)
         evaluated = _alias_evaluated_groups(ev, resources, alias_lbs)
         for r in [*resources, *(g for g in evaluated.values() if g not in resources)]:
-            if r.kind == Kind.LB_TARGET_GROUP and "healthy" in r.attrs:
+            if r.kind == Kind.LB_TARGET_GROUP and "healthy" in attrs_of(r, Kind.LB_TARGET_GROUP):
                 status, problem = _target_group(r, evaluated.get(r.native_id) is not None, probes_pass, alias_lbs)
                 checked.append(f"target group {r.name}")
                 statuses.append(status)
                 if problem:
                     problems.append(problem)
-            elif r.kind == Kind.LB_BACKEND and "healthy" in r.attrs:
-                healthy = int(r.attrs.get("healthy") or 0)
-                unhealthy = int(r.attrs.get("unhealthy") or 0)
+            elif r.kind == Kind.LB_BACKEND and "healthy" in attrs_of(r, Kind.LB_BACKEND):
+                healthy = int(attrs_of(r, Kind.LB_BACKEND)["healthy"] or 0)
+                unhealthy = int(attrs_of(r, Kind.LB_BACKEND)["unhealthy"] or 0)
                 backend = attrs_of(r, Kind.LB_BACKEND)
                 unread = backend["health_unknown_groups"] or []
                 if not (healthy or unhealthy or unread) and backend["unmonitored_backends"]:
@@ -106,12 +106,12 @@ def secondary_health(ev: Evidence) -> list[Finding]:
                     problems.append(f"backend service {r.name}: {unhealthy} unhealthy backends")
             elif r.kind == Kind.COMPUTE_GROUP:
                 checked.append(f"group {r.name}")
-                if r.attrs.get("stable") is False:
+                if attrs_of(r, Kind.COMPUTE_GROUP)["stable"] is False:
                     statuses.append(FindingStatus.WARN)
                     problems.append(f"group {r.name} is not stable (instances changing)")
                 # Weighted groups want units, not instances: compare what runs in the group's own unit.
                 unit = group_unit(r)
-                in_service = r.attrs.get("in_service")
+                in_service: float | None = attrs_of(r, Kind.COMPUTE_GROUP)["in_service"]
                 if in_service is not None and unit != "instances":
                     in_service = group_running_units(r)
                 desired = group_desired(r)
@@ -157,12 +157,14 @@ def _alias_evaluated_groups(
     their target health), by ARN: the site's own and those the load balancer names."""
     found: dict[str, Resource] = {}
     for r in resources:
-        if r.kind == Kind.LB_TARGET_GROUP and set(r.attrs.get("load_balancers") or []) & set(alias_lbs):
+        if r.kind != Kind.LB_TARGET_GROUP:
+            continue
+        if set(attrs_of(r, Kind.LB_TARGET_GROUP)["load_balancers"] or []) & set(alias_lbs):
             found[r.native_id] = r
     for lb in alias_lbs.values():
         if lb not in resources:
             continue
-        for arn in lb.attrs.get("target_groups") or []:
+        for arn in attrs_of(lb, Kind.LB)["target_groups"] or []:
             for g in ev.index.by_ref(lb.account, arn):
                 if g.kind == Kind.LB_TARGET_GROUP:
                     found.setdefault(g.native_id, g)
@@ -176,12 +178,14 @@ def _target_group(
     target group has no registered targets or only unhealthy ones: behind a SECONDARY alias that
     evaluates target health that is a real failure. Reached any other way, an empty group whose site
     answers its probes is idle (blue/green, pilot light): a warning, not a gate."""
-    if r.attrs.get("healthy") is None:
+    a = attrs_of(r, Kind.LB_TARGET_GROUP)
+    known_healthy = a["healthy"]
+    if known_healthy is None:
         return FindingStatus.UNKNOWN, f"target group {r.name}: target health unknown"
-    healthy, total = int(r.attrs["healthy"]), len(r.attrs.get("targets") or [])
+    healthy, total = int(known_healthy), len(a["targets"] or [])
     state = "no registered targets" if total == 0 else f"0 of {total} targets healthy"
     if healthy == 0 and evaluated:
-        lbs = [alias_lbs[a].name for a in r.attrs.get("load_balancers") or [] if a in alias_lbs]
+        lbs = [alias_lbs[arn].name for arn in a["load_balancers"] or [] if arn in alias_lbs]
         return FindingStatus.FAIL, (
             f"target group {r.name}: {state}, so Route 53 (SECONDARY alias evaluating target health) treats "
             f"load balancer {', '.join(lbs) or '?'} as unhealthy and the SECONDARY record does not answer"
