@@ -275,8 +275,8 @@ class Jobs:
 
     def _retry_mail(self, now: datetime) -> None:
         """Try again with backoff while the week's email is still due (within mail.schedule.grace)."""
-        assert self.config.mail is not None
-        if missed_mail(self.config.mail.schedule, now) is None:
+        mail = self.config.mail
+        if mail is None or missed_mail(mail.schedule, now) is None:
             emit(log, logging.WARNING, "mail.not_retried", reason="outside mail.schedule.grace")
             return
         base = max(1.0, 2 * min(self.check_intervals()))
