@@ -1,7 +1,7 @@
 """Inventory the config's accounts and keep the snapshot: the one path the CLI (and the runner) use.
 
-An inventory is complete or says where it is not: ``status_of`` turns the inventories into a run
-status (``ok`` / ``incomplete``), and nothing here drops an incomplete scope on the way to the store.
+An inventory is complete or says where it is not: its run ends ``incomplete`` when any scope could
+not be read (``RecordedRun.rests_on``), and nothing here drops an incomplete scope on the way to the store.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from failover.schema import Account, Config
 
 if TYPE_CHECKING:
     from failover.store import Store
+    from failover.store.runs import Unrecorded
 
 __all__ = [
     "InventoryRun",
     "inventory_config",
     "select_accounts",
     "stats_of",
-    "status_of",
     "store_inventory",
 ]
 
@@ -60,10 +60,6 @@ def inventory_config(
     return inventory_accounts(selected, max_workers=max_workers, on_done=on_done)
 
 
-def status_of(inventories: Sequence[Inventory]) -> str:
-    return "ok" if all(inv.complete for inv in inventories) else "incomplete"
-
-
 def stats_of(inventories: Sequence[Inventory]) -> dict[str, Any]:
     return {
         "accounts": len(inventories),
@@ -97,19 +93,22 @@ def store_inventory(
     *,
     on_done: Callable[[Inventory], None] | None = None,
     vantage: str = "",
+    config_digest: str = "",
+    on_unrecorded: Unrecorded | None = None,
 ) -> InventoryRun:
-    """Inventory and save one snapshot per account under a run of kind ``inventory``.
+    """Inventory and save one snapshot per account under a run of kind ``inventory`` (every account
+    when ``accounts`` is None, none when it is empty).
 
     The run finishes ``ok`` or ``incomplete`` (with per-account counts and the incomplete scopes in its
     stats), or ``error`` when something raised before the snapshot was saved.
     """
-    selected = [a.name for a in select_accounts(config, accounts)]  # config errors before a run exists
-    run_id = store.start_run("inventory", vantage=vantage)
-    try:
-        inventories = inventory_config(config, selected, on_done=on_done)
-        store.save_inventory(run_id, inventories)
-    except BaseException as err:
-        store.finish_run(run_id, "error", error=f"{type(err).__name__}: {err}")
-        raise
-    store.finish_run(run_id, status_of(inventories), stats=stats_of(inventories))
-    return InventoryRun(run_id=run_id, inventories=inventories)
+    wanted = None if accounts is None else list(accounts)
+    selected = [a.name for a in select_accounts(config, wanted)] if wanted is None or wanted else []  # errors first
+    with store.recorded_run(
+        "inventory", vantage=vantage, config_digest=config_digest, on_unrecorded=on_unrecorded
+    ) as run:
+        inventories = inventory_config(config, selected, on_done=on_done) if selected else []
+        store.save_inventory(run.id, inventories)
+        run.rests_on(inventories)
+        run.stats = stats_of(inventories)
+    return InventoryRun(run_id=run.id, inventories=inventories)

@@ -1,14 +1,18 @@
-"""One cycle: inventory -> probes -> checks -> store -> score. The CLI, the demo and the daemon all
-run this, so there is one code path from evidence to score."""
+"""One cycle: inventory -> probes -> checks -> store -> score. The CLI, the demo and the daemon's
+check job all run ``run_cycle``, so there is one code path from evidence to score; ``CycleSteps``
+says how a caller runs the steps (the daemon's cancellable probes, its metrics, its merge of every
+vantage's observations on the scoring leader), never what they are.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from failover.assign import ResourceIndex
 from failover.checks import Evidence, run_checks
@@ -19,19 +23,50 @@ from failover.probing import probe_workloads
 from failover.schema import Config, Workload
 from failover.scoring import score
 from failover.store import Store
+from failover.store.runs import RecordedRun, Unrecorded
 
 Progress = Callable[[str], None]
+CheckError = Callable[[Workload, Exception], None]
+
+
+def _nothing() -> None:
+    pass
+
+
+def _ignore(_observations: list[Observation]) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class CycleSteps:
+    """How a caller runs the cycle's steps. The defaults are the CLI's: one process, probes on a
+    fresh event loop, the first error ends the run."""
+
+    # runs the probe coroutine to completion (the daemon's cancels it when the daemon stops)
+    run_async: Callable[[Coroutine[Any, Any, list[Observation]]], list[Observation]] = asyncio.run
+    # called before each write; raises ``RunCancelled`` (or a subclass) to stop the run there
+    checkpoint: Callable[[], None] = _nothing
+    # sees this vantage's observations as soon as the probes return
+    on_observations: Callable[[list[Observation]], None] = _ignore
+    # also judge on every other vantage's newest stored observations (the daemons' scoring leader)
+    other_vantages: bool = False
+    # one workload's checks raising: None ends the run with the error; a callback hears of it and the
+    # other workloads are still scored (the workload's name lands in ``CycleResult.broken``)
+    on_check_error: CheckError | None = None
+    on_unrecorded: Unrecorded | None = None  # see ``Store.recorded_run``
 
 
 @dataclass
 class CycleResult:
     run_id: int
     inventories: list[Inventory] = field(default_factory=list)
-    observations: list[Observation] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)  # this run's own, as stored
     findings: list[Finding] = field(default_factory=list)
     scores: list[Score] = field(default_factory=list)
     # workload -> why the inventory under its sites is incomplete or stale (empty: complete)
     gaps: dict[str, list[str]] = field(default_factory=dict)
+    broken: list[str] = field(default_factory=list)  # workloads whose checks raised (see CycleSteps)
+    stats: dict[str, Any] = field(default_factory=dict)  # as recorded on the run
 
 
 def vantage_of(config: Config) -> str:
@@ -52,12 +87,17 @@ def config_digest(config: Config) -> str:
     return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
 
 
+def used_accounts(config: Config, workloads: list[Workload]) -> list[str]:
+    """The accounts these workloads use (sites and DNS path), in config order."""
+    used = {a for w in workloads for a in config.workload_accounts(w)}
+    return [a.name for a in config.accounts if a.name in used]
+
+
 def run_inventory(config: Config, store: Store, run_id: int, workloads: list[Workload]) -> list[Inventory]:
-    """Inventory the accounts the workloads use (sites and DNS path), and save the snapshot under ``run_id``."""
+    """Inventory the accounts the workloads use, and save the snapshot under ``run_id``."""
     from failover.inventory import inventory_config
 
-    used = {a for w in workloads for a in config.workload_accounts(w)}
-    names = [a.name for a in config.accounts if a.name in used]
+    names = used_accounts(config, workloads)
     inventories = inventory_config(config, names) if names else []
     store.save_inventory(run_id, inventories)
     return inventories
@@ -90,8 +130,11 @@ def evaluate(
     observations: list[Observation],
     now: datetime,
     drills: Mapping[str, Drill] | None = None,
+    *,
+    on_error: CheckError | None = None,
 ) -> tuple[list[Finding], list[Score]]:
-    """Pure: findings and scores for each workload from the evidence at hand."""
+    """Pure: findings and scores for each workload from the evidence at hand. A workload whose checks
+    raise ends the evaluation, unless ``on_error`` takes the error and the others carry on."""
     by_account = {inv.account: inv for inv in inventories}
     index = ResourceIndex.of(by_account)  # one index for every workload: the checks' lookups stay cheap
     by_workload: dict[str, list[Observation]] = {}
@@ -100,18 +143,25 @@ def evaluate(
     findings: list[Finding] = []
     scores: list[Score] = []
     for w in workloads:
-        ev = Evidence(
-            config=config,
-            workload=w,
-            inventories=by_account,
-            observations=by_workload.get(w.name, []),
-            now=now,
-            index=index,
-            drill=(drills or {}).get(w.name),
-        )
-        wf = run_checks(ev)
+        try:
+            ev = Evidence(
+                config=config,
+                workload=w,
+                inventories=by_account,
+                observations=by_workload.get(w.name, []),
+                now=now,
+                index=index,
+                drill=(drills or {}).get(w.name),
+            )
+            wf = run_checks(ev)
+            ws = score(ev, wf)
+        except Exception as err:
+            if on_error is None:
+                raise
+            on_error(w, err)
+            continue
         findings += wf
-        scores.append(score(ev, wf))
+        scores.append(ws)
     return findings, scores
 
 
@@ -137,46 +187,118 @@ def run_cycle(
     *,
     workloads: list[str] | None = None,
     inventory: bool = True,
+    scoring: bool = True,
     kind: str = "check",
     progress: Progress | None = None,
     now: datetime | None = None,
+    steps: CycleSteps = CycleSteps(),
 ) -> CycleResult:
-    """Run one full cycle and store everything it learned. With ``inventory=False`` the newest stored
-    inventory is used (the daemon inventories less often than it probes)."""
+    """Run one cycle as one recorded run and store everything it learned. With ``inventory=False``
+    the newest stored inventory is used (the daemon inventories less often than it probes); with
+    ``scoring=False`` the cycle stops after storing the observations (a daemon that does not score)."""
     say = progress or (lambda _msg: None)
     selected = select_workloads(config, workloads)
     vantage = vantage_of(config)
-    run_id = store.start_run(kind, vantage=vantage, config_digest=config_digest(config))
-    result = CycleResult(run_id=run_id)
-    try:
+    with store.recorded_run(
+        kind, vantage=vantage, config_digest=config_digest(config), on_unrecorded=steps.on_unrecorded
+    ) as run:
+        result = CycleResult(run_id=run.id)
         if inventory:
             say("inventory")
-            result.inventories = run_inventory(config, store, run_id, selected)
+            result.inventories = run_inventory(config, store, run.id, selected)
         else:
-            accounts = {a for w in selected for a in config.workload_accounts(w)}
-            result.inventories = store.latest_inventory(accounts)
+            result.inventories = store.latest_inventory(used_accounts(config, selected))
+        run.rests_on(result.inventories)
         say("probes")
-        targets = secondary_targets(config, selected, result.inventories)
-        result.observations = asyncio.run(probe_workloads(config, selected, vantage, targets))
-        store.save_observations(run_id, result.observations)
-        say("checks")
-        now = now or utcnow()
-        drills = store.latest_drills((w.name for w in selected), now)
-        result.findings, result.scores = evaluate(
-            config, selected, result.inventories, result.observations, now, drills
-        )
-        result.gaps = inventory_gaps(config, selected, result.inventories, now)
-        store.save_findings(run_id, result.findings)
-        store.save_scores(run_id, result.scores)
-    except BaseException as err:
-        store.finish_run(run_id, "error", error=f"{type(err).__name__}: {err}")
-        raise
-    stats = {
-        "workloads": len(selected),
+        result.observations = _probe(config, store, run, selected, vantage, result.inventories, steps)
+        if scoring:
+            say("checks")
+            judged = judge(
+                config,
+                store,
+                run,
+                selected,
+                result.inventories,
+                result.observations,
+                vantage=vantage,
+                now=now or utcnow(),
+                steps=steps,
+            )
+            result.findings, result.scores = judged.findings, judged.scores
+            result.gaps, result.broken = judged.gaps, judged.broken
+        run.stats = result.stats = _stats(selected, result, judged=scoring)
+    return result
+
+
+def _probe(
+    config: Config,
+    store: Store,
+    run: RecordedRun,
+    workloads: list[Workload],
+    vantage: str,
+    inventories: list[Inventory],
+    steps: CycleSteps,
+) -> list[Observation]:
+    """Probe the workloads from this vantage and store the observations under the run."""
+    targets = secondary_targets(config, workloads, inventories)
+    observations = steps.run_async(probe_workloads(config, workloads, vantage, targets))
+    steps.on_observations(observations)
+    steps.checkpoint()
+    store.save_observations(run.id, observations)
+    return observations
+
+
+@dataclass
+class Judgement:
+    findings: list[Finding] = field(default_factory=list)
+    scores: list[Score] = field(default_factory=list)
+    gaps: dict[str, list[str]] = field(default_factory=dict)
+    broken: list[str] = field(default_factory=list)
+
+
+def judge(
+    config: Config,
+    store: Store,
+    run: RecordedRun,
+    workloads: list[Workload],
+    inventories: list[Inventory],
+    observations: list[Observation],
+    *,
+    vantage: str,
+    now: datetime,
+    steps: CycleSteps,
+) -> Judgement:
+    """Check and score the workloads on the run's evidence (and, with ``steps.other_vantages``, what
+    the other vantages saw last), then store findings and scores under the run."""
+    seen = list(observations)
+    if steps.other_vantages:  # the checks take the worst fresh view; stale_after drops a silent vantage
+        seen += [o for w in workloads for o in store.latest_observations(w.name) if o.vantage != vantage]
+    drills = store.latest_drills((w.name for w in workloads), now)
+    out = Judgement()
+    on_check_error = steps.on_check_error
+
+    def failed(w: Workload, err: Exception) -> None:
+        out.broken.append(w.name)
+        if on_check_error is not None:
+            on_check_error(w, err)
+
+    out.findings, out.scores = evaluate(
+        config, workloads, inventories, seen, now, drills, on_error=failed if on_check_error is not None else None
+    )
+    out.gaps = inventory_gaps(config, workloads, inventories, now)
+    steps.checkpoint()
+    store.save_findings(run.id, out.findings)
+    store.save_scores(run.id, out.scores)
+    return out
+
+
+def _stats(workloads: list[Workload], result: CycleResult, *, judged: bool) -> dict[str, Any]:
+    stats: dict[str, Any] = {
+        "workloads": len(workloads),
         "resources": sum(len(i.resources) for i in result.inventories),
         "incomplete_scopes": sum(len(i.incomplete) for i in result.inventories),
         "observations": len(result.observations),
-        "findings": len(result.findings),
     }
-    store.finish_run(run_id, "ok", stats=stats)
-    return result
+    if judged:
+        stats.update(findings=len(result.findings), scores=len(result.scores))
+    return stats

@@ -324,7 +324,16 @@ def test_advisory_leadership_has_one_holder_and_passes_on_when_the_holder_goes(p
 def _jobs(store: Store) -> tuple[Jobs, DaemonMetrics, JobBook, threading.Event]:
     metrics, book, stop = DaemonMetrics(version="1", vantage="v"), JobBook(), threading.Event()
     leaders = {n: Solo(n) for n in SINGLETONS}
-    jobs = Jobs(config(1), store, vantage="v", metrics=metrics, book=book, leaders=leaders, stop=stop)
+    jobs = Jobs(
+        config(1),
+        store,
+        vantage="v",
+        metrics=metrics,
+        book=book,
+        leaders=leaders,
+        stop=stop,
+        on_mail_retry=lambda _delay: None,
+    )
     return jobs, metrics, book, stop
 
 
@@ -350,8 +359,8 @@ def test_a_failing_job_is_counted_and_logged_and_the_next_tick_runs(tmp_path: Pa
 
 
 def test_the_scoring_daemon_counts_what_other_vantages_saw(tmp_path: Path) -> None:
-    from failover.daemon.jobs import _Run
     from failover.model import Observation, ObsStatus, utcnow
+    from failover.runner import judge
     from failover.schema import Endpoint
 
     cfg = config(1)
@@ -385,8 +394,19 @@ def test_the_scoring_daemon_counts_what_other_vantages_saw(tmp_path: Path) -> No
         jobs, _, _, _ = _jobs(store)
         other = store.start_run("probe", vantage="eu-1")
         store.save_observations(other, [seen("eu-1", ObsStatus.FAILED, "HTTP 503")])
-        run = _Run(store.start_run("check", vantage="v"), "check")
-        assert jobs._score(run, [workload], [seen("v", ObsStatus.OK, "HTTP 200")]) == []
+        with store.recorded_run("check", vantage="v") as run:
+            judged = judge(
+                jobs.config,
+                store,
+                run,
+                [workload],
+                [],
+                [seen("v", ObsStatus.OK, "HTTP 200")],
+                vantage="v",
+                now=utcnow(),
+                steps=jobs.cycle_steps(scoring=True),
+            )
+        assert judged.broken == []
         [health] = [f for f in store.latest_findings(workload.name) if f.check == "secondary.health"]
         assert health.status == "fail" and "from eu-1: HTTP 503" in health.reason, health.reason
 
@@ -446,14 +466,13 @@ def test_a_restarted_daemon_continues_the_schedule_and_queues_a_missed_weekly_em
     data["mail"]["schedule"] = schedule
     data["database"] = url
     cfg = Config.model_validate(data)
-    with Store.open(url) as store:  # the previous daemon's last inventory, 5 minutes ago
+    with Store.open(url) as store:  # the previous daemon's last inventory, 5 minutes ago (a cloud was away)
         run = store.start_run("inventory")
-        store.finish_run(run, "ok")
+        store.finish_run(run, "incomplete")
         with store.engine.begin() as conn:
             conn.execute(tables.runs.update().values(started_at=now - timedelta(minutes=5)))
-    daemon = Daemon(cfg, listen="127.0.0.1:0").open()
+    daemon = Daemon.open(cfg, listen="127.0.0.1:0")
     try:
-        daemon.scheduler = daemon._build_scheduler()
         daemon.scheduler.start(paused=True)
         jobs = {j.id: j for j in daemon.scheduler.get_jobs()}
         inventory_at = jobs["inventory"].next_run_time
@@ -466,8 +485,7 @@ def test_a_restarted_daemon_continues_the_schedule_and_queues_a_missed_weekly_em
         assert "mail-catch-up" in {j.id for j in daemon.scheduler.get_jobs()}
         assert jobs["mail"].next_run_time > now  # the regular weekly run stays on its cron
     finally:
-        if daemon.scheduler is not None:
-            daemon.scheduler.shutdown(wait=False)
+        daemon.scheduler.shutdown(wait=False)
         daemon.close()
 
 

@@ -42,16 +42,12 @@ def daemon(config_path: str | None, listen: str | None, log_format: str, log_lev
     taken) or, with --once, a job failed.
     """
     from failover.config import load_config
-    from failover.daemon import Daemon
+    from failover.daemon import Daemon, stop_on_signals
     from failover.daemon.logs import setup_logging
 
     setup_logging("json" if log_format == "json" else "text", getattr(logging, log_level.upper()))
     config = load_config(config_path)
-    app = Daemon(config, listen=listen)
-    app.install_signals()
-    try:
-        app.open()
+    stop = stop_on_signals()
+    with Daemon.open(config, listen=listen, stop=stop) as app:
         code = app.run_once() if once else app.serve()
-    finally:
-        app.close()
     sys.exit(code)

@@ -101,11 +101,10 @@ def _write(
 
 def _send(ctx: click.Context, config: Config, store: Store, now: datetime, owner: str | None) -> None:
     from failover.mail import send_weekly
-    from failover.store import display_url
 
     result = send_weekly(config, store, now=now, vantage=config.vantage or "", owner=owner)
     if result.no_scores:
-        _no_scores(ctx, display_url(store.engine.url))
+        _no_scores(ctx, store.display_url)
     for addr in result.sent:
         click.echo(f"sent {result.iso_week} to {addr}")
     for addr, why in result.skipped.items():

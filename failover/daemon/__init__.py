@@ -1,9 +1,9 @@
 """``failover daemon``: the scheduled jobs (inventory, check, weekly mail, retention), /healthz and
 /metrics, leadership on a shared Postgres and a single-instance lock on SQLite.
 
-    app        the Daemon: open, serve (until a signal) or run_once, shut down cleanly
+    app        the Daemon: Daemon.open builds it whole; serve (until a signal) or run_once, then close
     scheduler  when each job runs (pure), APScheduler triggers
-    jobs       what each job does, recorded as runs in the store
+    jobs       what each job does (the check job is the runner's run_cycle), recorded as runs
     locks      SQLite instance lock, Postgres advisory-lock leadership
     metrics    the Prometheus registry
     health     the /healthz answer (pure)
@@ -11,6 +11,6 @@
     logs       structured text/JSON logging
 """
 
-from failover.daemon.app import SHUTDOWN_GRACE, Daemon
+from failover.daemon.app import SHUTDOWN_GRACE, Daemon, stop_on_signals
 
-__all__ = ["SHUTDOWN_GRACE", "Daemon"]
+__all__ = ["SHUTDOWN_GRACE", "Daemon", "stop_on_signals"]

@@ -1,6 +1,10 @@
 """The daemon: open the store (and its locks), schedule the jobs, serve /healthz and /metrics, and stop
 cleanly on SIGTERM or SIGINT.
 
+``Daemon.open`` takes what must be taken in order (the single-instance lock, the migrated store) and
+hands it to the constructor, which builds the rest whole: leadership, jobs and the schedule, each
+given its callbacks as it is made. Nothing is attached afterwards.
+
 Stopping: no new job starts; running ones stop at their next checkpoint (probes are cancelled at
 once); whatever is still running after ``SHUTDOWN_GRACE`` seconds (a cloud call that will not return)
 is abandoned, its run recorded as cancelled, and the process exits 0. A second signal exits at once.
@@ -16,7 +20,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from types import FrameType
-from typing import Any
+from typing import Any, Self
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -27,7 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from failover import __version__
 from failover.daemon.health import JobBook, health
 from failover.daemon.http import StatusServer, parse_listen
-from failover.daemon.jobs import Jobs, last_run_at
+from failover.daemon.jobs import Jobs
 from failover.daemon.locks import AdvisoryLock, InstanceLock, Leadership, Solo, migration_lock, sqlite_path
 from failover.daemon.logs import emit
 from failover.daemon.metrics import SINGLETONS, DaemonMetrics
@@ -40,12 +44,13 @@ from failover.daemon.scheduler import (
     phased_trigger,
     validate,
 )
+from failover.errors import StoreError
 from failover.model import utcnow
 from failover.runner import vantage_of
 from failover.schema import Config
 from failover.store import Store, display_url, resolve_database_url
 
-__all__ = ["SHUTDOWN_GRACE", "Daemon"]
+__all__ = ["SHUTDOWN_GRACE", "Daemon", "stop_on_signals"]
 
 log = logging.getLogger("failover.daemon")
 
@@ -53,105 +58,150 @@ SHUTDOWN_GRACE = 5.0
 HEARTBEAT_MAX = 10.0
 
 
+def stop_on_signals() -> threading.Event:
+    """The daemon's stop flag, set by the first SIGTERM or SIGINT; a second one exits at once (130)."""
+    stop = threading.Event()
+    signals = 0
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal signals
+        signals += 1
+        if signals > 1:
+            emit(log, logging.WARNING, "daemon.forced_exit", signal=signal.Signals(signum).name)
+            logging.shutdown()
+            os._exit(130)
+        emit(log, logging.INFO, "daemon.stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
 class Daemon:
-    def __init__(self, config: Config, *, listen: str | None = None) -> None:
+    """A daemon with everything it runs on: use ``Daemon.open`` (and ``close``, or ``with``)."""
+
+    @classmethod
+    def open(cls, config: Config, *, listen: str | None = None, stop: threading.Event | None = None) -> Daemon:
+        """Check the config, take the single-instance lock (SQLite), open and migrate the store, close
+        the runs a dead predecessor left ``running``, and build the daemon on them. What was taken is
+        given back if a later step fails."""
         validate(config)
-        self.config = config
-        self.listen = listen if listen is not None else config.daemon.listen
-        parse_listen(self.listen, source="--listen" if listen is not None else "daemon.listen")
-        self.vantage = vantage_of(config)
-        self.url = resolve_database_url(config.database)
-        self.stop = threading.Event()
-        self.book = JobBook()
-        self.metrics = DaemonMetrics(version=__version__, vantage=self.vantage)
-        self.started = time.time()
-        self.stale_after = max(3 * max(check_interval(config, w) for w in config.workloads), 60.0)
-        self.store: Store | None = None
-        self.jobs: Jobs | None = None
-        self.leaders: dict[str, Leadership] = {}
-        self.scheduler: BackgroundScheduler | None = None
-        self.http: StatusServer | None = None
-        self._instance: InstanceLock | None = None
-        self._signals = 0
-
-    # -- start and stop ----------------------------------------------------------------------
-
-    def open(self) -> Daemon:
-        """Take the single-instance lock (SQLite), open and migrate the store, set up leadership."""
+        address = listen if listen is not None else config.daemon.listen
+        parse_listen(address, source="--listen" if listen is not None else "daemon.listen")
+        vantage = vantage_of(config)
+        url = resolve_database_url(config.database)
         emit(
             log,
             logging.INFO,
             "daemon.starting",
             version=__version__,
             pid=os.getpid(),
-            vantage=self.vantage,
-            database=display_url(self.url),
-            workloads=len(self.config.workloads),
+            vantage=vantage,
+            database=display_url(url),
+            workloads=len(config.workloads),
         )
-        path = sqlite_path(self.url)
-        if path is not None:
-            self._instance = InstanceLock(path).acquire()
-        with migration_lock(self.url):
-            self.store = Store.open(self.url)
-        abandoned = self.store.abandon_runs(self.vantage, before=utcnow())
-        if abandoned:
-            emit(log, logging.WARNING, "daemon.abandoned_runs", count=abandoned, vantage=self.vantage)
-        postgres = self.store.engine.dialect.name == "postgresql"
-        for name in SINGLETONS:
-            if postgres:
-                self.leaders[name] = AdvisoryLock(self.url, name, vantage=self.vantage, on_change=self._leadership)
-            else:
-                self.leaders[name] = Solo(name)
-                self.metrics.leader.labels(name).set(1)
+        resources = contextlib.ExitStack()
+        try:
+            path = sqlite_path(url)
+            if path is not None:
+                resources.callback(InstanceLock(path).acquire().release)
+            with migration_lock(url):
+                store = Store.open(url)
+            resources.callback(store.close)
+            abandoned = store.abandon_runs(vantage, before=utcnow())
+            if abandoned:
+                emit(log, logging.WARNING, "daemon.abandoned_runs", count=abandoned, vantage=vantage)
+            return cls(
+                config,
+                listen=address,
+                vantage=vantage,
+                url=url,
+                store=store,
+                stop=stop if stop is not None else threading.Event(),
+                resources=resources,
+            )
+        except BaseException:
+            resources.close()
+            raise
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        listen: str,
+        vantage: str,
+        url: str,
+        store: Store,
+        stop: threading.Event,
+        resources: contextlib.ExitStack,
+    ) -> None:
+        """Build the daemon on an open store; ``resources`` is what ``close`` gives back."""
+        self.config = config
+        self.listen = listen
+        self.vantage = vantage
+        self.store = store
+        self.stop = stop
+        self.started = time.time()
+        self.stale_after = max(3 * max(check_interval(config, w) for w in config.workloads), 60.0)
+        self.book = JobBook()
+        self.metrics = DaemonMetrics(version=__version__, vantage=vantage)
+        self.leaders = self._leaders(url)
+        for leader in self.leaders.values():
+            resources.callback(leader.release)
+        self._resources = resources
         self.jobs = Jobs(
-            self.config,
-            self.store,
-            vantage=self.vantage,
+            config,
+            store,
+            vantage=vantage,
             metrics=self.metrics,
             book=self.book,
             leaders=self.leaders,
-            stop=self.stop,
+            stop=stop,
+            on_mail_retry=self._schedule_mail_retry,
         )
-        self.jobs.on_mail_retry = self._schedule_mail_retry
+        self._preload_metrics()
+        self.scheduler = self._build_scheduler()
+
+    def _leaders(self, url: str) -> dict[str, Leadership]:
+        """One leadership per singleton job: an advisory lock on a shared Postgres, else this daemon alone."""
+        leaders: dict[str, Leadership] = {}
+        for name in SINGLETONS:
+            if self.store.dialect == "postgresql":
+                leaders[name] = AdvisoryLock(url, name, vantage=self.vantage, on_change=self._leadership)
+            else:
+                leaders[name] = Solo(name)
+                self.metrics.leader.labels(name).set(1)
+        return leaders
+
+    def _preload_metrics(self) -> None:
         try:
             self.jobs.load_metrics()
         except Exception as err:  # metrics fill in with the first cycle anyway
             emit(log, logging.WARNING, "metrics.preload_failed", error=str(err))
-        return self
+
+    # -- start and stop ----------------------------------------------------------------------
 
     def close(self) -> None:
-        for leader in self.leaders.values():
-            leader.release()
-        if self.store is not None:
-            self.store.close()
-        if self._instance is not None:
-            self._instance.release()
+        """Release leadership, close the store, drop the instance lock (in that order)."""
+        self._resources.close()
 
-    def install_signals(self) -> None:
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
+    def __enter__(self) -> Self:
+        return self
 
-    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        self._signals += 1
-        if self._signals > 1:
-            emit(log, logging.WARNING, "daemon.forced_exit", signal=signal.Signals(signum).name)
-            logging.shutdown()
-            os._exit(130)
-        emit(log, logging.INFO, "daemon.stopping", signal=signal.Signals(signum).name)
-        self.stop.set()
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- forever -----------------------------------------------------------------------------
 
     def serve(self) -> int:
         """Run until a signal; returns the exit code (0)."""
-        assert self.jobs is not None and self.store is not None
-        self.scheduler = self._build_scheduler()
         for leader in self.leaders.values():
             leader.ensure()  # leadership known before the first tick; a mail catch-up may be queued
         if isinstance(self.leaders["mail"], Solo):
             self._maybe_catch_up_mail()
-        self.http = StatusServer(self.listen, self.metrics.registry, self.health).start()
-        emit(log, logging.INFO, "http.listening", url=self.http.url, port=self.http.address[1])
+        http = StatusServer(self.listen, self.metrics.registry, self.health).start()
+        emit(log, logging.INFO, "http.listening", url=http.url, port=http.address[1])
         self.scheduler.start()
         emit(
             log,
@@ -162,12 +212,10 @@ class Daemon:
         )
         while not self.stop.wait(0.5):
             pass
-        return self._shutdown()
+        return self._shutdown(http)
 
-    def _shutdown(self) -> int:
-        assert self.jobs is not None
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
+    def _shutdown(self, http: StatusServer) -> int:
+        self.scheduler.shutdown(wait=False)
         deadline = time.monotonic() + SHUTDOWN_GRACE
         while self.jobs.active and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -177,8 +225,7 @@ class Daemon:
             done = threading.Thread(target=self.jobs.abandon, args=(abandoned,), daemon=True)
             done.start()
             done.join(2.0)
-        if self.http is not None:
-            self.http.stop()
+        http.stop()
         emit(log, logging.INFO, "daemon.stopped", uptime_seconds=time.time() - self.started)
         if self.jobs.active:  # a thread stuck in a call that will not return: do not wait for it
             self.close()
@@ -187,11 +234,10 @@ class Daemon:
         return 0
 
     def health(self) -> tuple[int, dict[str, Any]]:
-        running = self.scheduler is not None and self.scheduler.running
         return health(
             now=time.time(),
             started=self.started,
-            scheduler_running=running,
+            scheduler_running=self.scheduler.running,
             stopping=self.stop.is_set(),
             stale_after=self.stale_after,
             jobs=self.book.snapshot(),
@@ -200,24 +246,37 @@ class Daemon:
             version=__version__,
         )
 
+    # -- the schedule ------------------------------------------------------------------------
+
     def _build_scheduler(self) -> BackgroundScheduler:
-        assert self.jobs is not None and self.store is not None
-        jobs, cfg = self.jobs, self.config.daemon
+        """Every job on its trigger (see ``scheduler``); nothing runs until ``serve`` starts it."""
         slots = check_slots(self.config)
-        workers = min(32, 4 + len(slots))
         sched = BackgroundScheduler(
             timezone=UTC,
-            executors={"default": ThreadPoolExecutor(workers)},
+            executors={"default": ThreadPoolExecutor(min(32, 4 + len(slots)))},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         sched.add_listener(self._on_scheduler_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         now = datetime.now(UTC)
+        self._add_inventory_job(sched, now)
+        self._add_check_jobs(sched, slots)
+        self._add_mail_job(sched)
+        self._add_retention_job(sched, now)
+        self._add_heartbeat(sched, slots)
+        return sched
+
+    def _add_inventory_job(self, sched: BackgroundScheduler, now: datetime) -> None:
+        interval = self.config.daemon.inventory_interval
         sched.add_job(
-            jobs.guarded("inventory", jobs.inventory, singleton="inventory"),
-            **self._continuing("inventory", cfg.inventory_interval, now),
+            self.jobs.guarded("inventory", self.jobs.inventory, singleton="inventory"),
+            **self._continuing("inventory", interval, now),
             id="inventory",
-            misfire_grace_time=max(1, int(cfg.inventory_interval)),
+            misfire_grace_time=max(1, int(interval)),
         )
+
+    def _add_check_jobs(self, sched: BackgroundScheduler, slots: list[tuple[float, float, list[str]]]) -> None:
+        """One job per slot: a workload alone at its offset, or the workloads sharing a one-second slot."""
+        jobs = self.jobs
         for interval, offset, names in slots:
             job_id = f"check:{names[0]}" if len(names) == 1 else f"check:{interval:g}s@{offset:.1f}"
 
@@ -230,36 +289,46 @@ class Daemon:
                 id=job_id,
                 misfire_grace_time=max(1, int(interval)),
             )
-        if self.config.mail is not None:
-            schedule = self.config.mail.schedule
-            sched.add_job(
-                jobs.guarded("mail", jobs.mail, singleton="mail"),
-                mail_trigger(schedule),
-                id="mail",
-                misfire_grace_time=max(1, int(schedule.grace)),
-            )
-        else:
+
+    def _add_mail_job(self, sched: BackgroundScheduler) -> None:
+        if self.config.mail is None:
             emit(log, logging.INFO, "mail.off", reason="no mail: section in the config")
+            return
+        schedule = self.config.mail.schedule
         sched.add_job(
-            jobs.guarded("retention", jobs.retention, singleton="retention"),
+            self.jobs.guarded("mail", self.jobs.mail, singleton="mail"),
+            mail_trigger(schedule),
+            id="mail",
+            misfire_grace_time=max(1, int(schedule.grace)),
+        )
+
+    def _add_retention_job(self, sched: BackgroundScheduler, now: datetime) -> None:
+        sched.add_job(
+            self.jobs.guarded("retention", self.jobs.retention, singleton="retention"),
             **self._continuing("retention", RETENTION_EVERY, now),
             id="retention",
             misfire_grace_time=3600,
         )
-        if any(isinstance(lead, AdvisoryLock) for lead in self.leaders.values()):
-            beat = min(HEARTBEAT_MAX, min(interval for interval, _, _ in slots))
-            sched.add_job(
-                self._heartbeat,
-                IntervalTrigger(seconds=beat, timezone=UTC),
-                id="leadership",
-                misfire_grace_time=max(1, int(beat)),
-            )
-        return sched
+
+    def _add_heartbeat(self, sched: BackgroundScheduler, slots: list[tuple[float, float, list[str]]]) -> None:
+        """On a shared Postgres, leadership is re-checked at least this often, between ticks too."""
+        if not any(isinstance(lead, AdvisoryLock) for lead in self.leaders.values()):
+            return
+        beat = min(HEARTBEAT_MAX, min(interval for interval, _, _ in slots))
+        sched.add_job(
+            self._heartbeat,
+            IntervalTrigger(seconds=beat, timezone=UTC),
+            id="leadership",
+            misfire_grace_time=max(1, int(beat)),
+        )
 
     def _continuing(self, kind: str, interval: float, now: datetime) -> dict[str, Any]:
         """Trigger and first run time of an interval job that picks up from its last recorded run."""
-        assert self.store is not None
-        due = next_due(last_run_at(self.store, kind), interval, now)
+        try:
+            last = self.store.last_run_started(kind)
+        except StoreError:  # the database is away for now: run at once, the job records the failure
+            last = None
+        due = next_due(last, interval, now)
         return {"trigger": IntervalTrigger(seconds=interval, start_date=due, timezone=UTC), "next_run_time": due}
 
     # -- leadership and mail catch-up --------------------------------------------------------
@@ -277,7 +346,7 @@ class Daemon:
 
     def _maybe_catch_up_mail(self) -> None:
         """Send a weekly email missed while no daemon led mail, if still within the grace period."""
-        if self.jobs is None or not self.jobs.mail_due_now():
+        if not self.jobs.mail_due_now():
             return
         emit(log, logging.INFO, "mail.catch_up", reason="the week's email is due and may not have been sent")
         self._add_mail_once("mail-catch-up", 0.0)
@@ -286,7 +355,7 @@ class Daemon:
         self._add_mail_once("mail-retry", delay)
 
     def _add_mail_once(self, job_id: str, delay: float) -> None:
-        if self.scheduler is None or self.jobs is None or self.stop.is_set():
+        if self.stop.is_set():
             return
         when = datetime.now(UTC) + timedelta(seconds=delay)
         with contextlib.suppress(Exception):  # the scheduler shut down meanwhile
@@ -308,7 +377,6 @@ class Daemon:
 
     def run_once(self) -> int:
         """Each job once, in order: inventory, check (all workloads), mail (if due), retention."""
-        assert self.jobs is not None
         jobs = self.jobs
         for leader in self.leaders.values():
             leader.ensure()

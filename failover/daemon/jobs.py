@@ -8,9 +8,11 @@
 - ``retention`` (singleton): raw observations older than ``daemon.retention`` are rolled up daily and
   deleted.
 
-A job's failure is logged, counted and recorded (run status ``error``), never raised to the
-scheduler: the next tick tries again. Cloud errors already arrive as incomplete inventories (so the
-checks say unknown) and probe failures as observations; what remains is the database being away or a
+Each job records its run through the store's one lifecycle (``Store.recorded_run``); the check job
+is the runner's ``run_cycle``, run with the daemon's ``CycleSteps``. A job's failure is logged,
+counted and recorded (run status ``error``), never raised to the scheduler: the next tick tries
+again. Cloud errors already arrive as incomplete inventories (so the checks say unknown, and the run
+is ``incomplete``) and probe failures as observations; what remains is the database being away or a
 bug. On shutdown a job stops at its next checkpoint (probes are cancelled at once) and its run is
 recorded as ``cancelled``; each store write is one transaction, so nothing is left half-written.
 """
@@ -22,13 +24,9 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
-
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from failover.daemon.health import JobBook
 from failover.daemon.locks import Leadership
@@ -36,42 +34,23 @@ from failover.daemon.logs import emit
 from failover.daemon.metrics import DaemonMetrics
 from failover.daemon.scheduler import missed_mail
 from failover.errors import FailoverError, MailError, StoreError
-from failover.model import Finding, Inventory, Score, utcnow
-from failover.probing import probe_workloads
-from failover.runner import config_digest, evaluate, run_inventory, secondary_targets
+from failover.inventory import stats_of, store_inventory
+from failover.model import utcnow
+from failover.runner import CycleSteps, config_digest, run_cycle, used_accounts
 from failover.schema import Config, Workload
-from failover.store import Store
-from failover.store import tables as t
+from failover.store import RunCancelled, RunStatus, Store
 
-__all__ = ["Cancelled", "Jobs", "last_run_at"]
+__all__ = ["Cancelled", "Jobs"]
 
 log = logging.getLogger("failover.daemon")
 T = TypeVar("T")
 
 
-class Cancelled(Exception):
-    """The daemon is stopping: the job gives up at a checkpoint."""
+class Cancelled(RunCancelled):
+    """The daemon is stopping: the job gives up at a checkpoint (its run ends ``cancelled``)."""
 
-
-@dataclass
-class _Run:
-    id: int
-    kind: str
-    stats: dict[str, Any] = field(default_factory=dict)
-
-
-def last_run_at(store: Store, kind: str) -> datetime | None:
-    """When the newest successful run of ``kind`` started (any vantage), or None."""
-    runs = t.runs
-    query = select(func.max(runs.c.started_at)).where(runs.c.kind == kind, runs.c.status == "ok")
-    try:
-        with store.engine.connect() as conn:
-            value = conn.execute(query).scalar()
-    except SQLAlchemyError:
-        return None
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    def __init__(self, message: str = "the daemon stopped during the run") -> None:
+        super().__init__(message)
 
 
 class Jobs:
@@ -85,7 +64,9 @@ class Jobs:
         book: JobBook,
         leaders: Mapping[str, Leadership],
         stop: threading.Event,
+        on_mail_retry: Callable[[float], None],
     ) -> None:
+        """``on_mail_retry(delay)`` queues one more weekly-mail run ``delay`` seconds from now."""
         self.config = config
         self.store = store
         self.vantage = vantage
@@ -94,9 +75,7 @@ class Jobs:
         self.leaders = leaders
         self.stop = stop
         self.workloads = {w.name: w for w in config.workloads}
-        self.digest = config_digest(config)
-        self.on_mail_retry: Callable[[float], None] | None = None  # set by the daemon (adds a one-shot job)
-        self._inflight: set[int] = set()
+        self.on_mail_retry = on_mail_retry
         self._active = 0
         self._lock = threading.Lock()
         self._mail_busy = threading.Lock()
@@ -110,8 +89,7 @@ class Jobs:
             return self._active
 
     def inflight_runs(self) -> list[int]:
-        with self._lock:
-            return sorted(self._inflight)
+        return self.store.unfinished_runs()
 
     def guarded(self, job: str, fn: Callable[[], None], *, singleton: str | None = None) -> Callable[[], bool]:
         """``fn`` as a scheduler job: never raises; True unless it failed (skips are not failures)."""
@@ -173,48 +151,47 @@ class Jobs:
 
         return asyncio.run(main())
 
-    @contextlib.contextmanager
-    def _record(self, kind: str) -> Iterator[_Run]:
-        run = _Run(self.store.start_run(kind, vantage=self.vantage, config_digest=self.digest), kind)
-        with self._lock:
-            self._inflight.add(run.id)
-        try:
-            yield run
-        except Cancelled:
-            self._finish_quietly(run.id, "cancelled", "the daemon stopped during the run")
-            raise
-        except BaseException as err:
-            self._finish_quietly(run.id, "error", f"{type(err).__name__}: {err}")
-            raise
-        else:
-            self.store.finish_run(run.id, "ok", stats=run.stats)
-        finally:
-            with self._lock:
-                self._inflight.discard(run.id)
+    def cycle_steps(self, *, scoring: bool) -> CycleSteps:
+        """How the check job runs the cycle: cancellable probes, metrics as they come, one workload's
+        bug logged without costing the others their scores, and on the scoring leader every
+        vantage's newest observations."""
+        return CycleSteps(
+            run_async=self.run_async,
+            checkpoint=self.checkpoint,
+            on_observations=self.metrics.observations,
+            other_vantages=scoring,
+            on_check_error=self._check_error,
+            on_unrecorded=self._unrecorded,
+        )
 
-    def _finish_quietly(self, run_id: int, status: str, error: str) -> None:
-        try:
-            self.store.finish_run(run_id, status, error=error)
-        except StoreError as err:  # the database being away is usually why we are here
-            emit(log, logging.WARNING, "run.unrecorded", run_id=run_id, status=status, error=str(err))
+    def _check_error(self, workload: Workload, err: Exception) -> None:
+        error = f"{type(err).__name__}: {err}"
+        emit(log, logging.ERROR, "check.error", workload=workload.name, error=error, exc_info=err)
+
+    def _unrecorded(self, run_id: int, status: RunStatus, err: StoreError) -> None:
+        emit(log, logging.WARNING, "run.unrecorded", run_id=run_id, status=str(status), error=str(err))
 
     def abandon(self, run_ids: list[int]) -> None:
         """Record runs still going at shutdown as cancelled (their writes roll back with the process)."""
         for run_id in run_ids:
-            self._finish_quietly(run_id, "cancelled", "the daemon stopped before the run finished")
+            try:
+                self.store.finish_run(run_id, RunStatus.CANCELLED, error="the daemon stopped before the run finished")
+            except StoreError as err:
+                self._unrecorded(run_id, RunStatus.CANCELLED, err)
 
     # -- jobs --------------------------------------------------------------------------------
 
     def inventory(self) -> None:
-        with self._record("inventory") as run:
-            inventories = run_inventory(self.config, self.store, run.id, list(self.workloads.values()))
-            self.metrics.inventories(inventories)
-            run.stats = {
-                "accounts": len(inventories),
-                "resources": sum(len(i.resources) for i in inventories),
-                "incomplete_scopes": sum(len(i.incomplete) for i in inventories),
-            }
-        for inv in inventories:
+        done = store_inventory(
+            self.config,
+            self.store,
+            used_accounts(self.config, list(self.workloads.values())),
+            vantage=self.vantage,
+            config_digest=config_digest(self.config),
+            on_unrecorded=self._unrecorded,
+        )
+        self.metrics.inventories(done.inventories)
+        for inv in done.inventories:
             if inv.incomplete:
                 emit(
                     log,
@@ -224,78 +201,36 @@ class Jobs:
                     scopes=[f"{e.scope} ({e.error})" for e in inv.incomplete][:20],
                     reason=inv.incomplete[0].reason,
                 )
-        emit(log, logging.INFO, "inventory.finished", run_id=run.id, **run.stats)
+        stats = stats_of(done.inventories)
+        counts = {k: stats[k] for k in ("accounts", "resources", "incomplete_scopes")}
+        emit(log, logging.INFO, "inventory.finished", run_id=done.run_id, **counts)
 
     def check(self, names: list[str]) -> None:
-        """Probe these workloads; on the scoring leader also check and score them."""
-        workloads = [self.workloads[n] for n in names]
+        """Probe these workloads; on the scoring leader also check and score them (``run_cycle``)."""
         leader = self.leaders["scoring"].ensure()
-        with self._record("check" if leader else "probe") as run:
-            accounts = {a for w in workloads for a in self.config.workload_accounts(w)}
-            inventories = self.store.latest_inventory(accounts)
-            targets = secondary_targets(self.config, workloads, inventories)
-            observations = self.run_async(probe_workloads(self.config, workloads, self.vantage, targets))
-            self.metrics.observations(observations)
-            self.checkpoint()
-            self.store.save_observations(run.id, observations)
-            run.stats = {"workloads": len(workloads), "observations": len(observations)}
-            if leader:
-                broken = self._score(run, workloads, observations, inventories)
-            else:
-                self._refresh_from_store(workloads)
-                broken = []
-        emit(log, logging.INFO, "check.finished", run_id=run.id, scored=leader, **run.stats)
-        if broken:
-            raise FailoverError(f"checks could not run for {', '.join(broken)} (see the error logged above)")
+        result = run_cycle(
+            self.config,
+            self.store,
+            workloads=names,
+            inventory=False,
+            scoring=leader,
+            kind="check" if leader else "probe",
+            steps=self.cycle_steps(scoring=leader),
+        )
+        if leader:
+            for s in result.scores:
+                self.metrics.workload(s.workload, s, [f for f in result.findings if f.workload == s.workload])
+        else:
+            self._refresh_from_store(names)
+        emit(log, logging.INFO, "check.finished", run_id=result.run_id, scored=leader, **result.stats)
+        if result.broken:
+            raise FailoverError(f"checks could not run for {', '.join(result.broken)} (see the error logged above)")
 
-    def _score(
-        self,
-        run: _Run,
-        workloads: list[Workload],
-        observations: list[Any],
-        inventories: list[Inventory] | None = None,
-    ) -> list[str]:
-        if inventories is None:
-            inventories = self.store.latest_inventory({a for w in workloads for a in self.config.workload_accounts(w)})
-        # Other daemons probe from their own vantages: their newest observations count too (the checks
-        # take the worst fresh view, and stale_after drops a vantage that stopped reporting).
-        observations = list(observations) + [
-            o for w in workloads for o in self.store.latest_observations(w.name) if o.vantage != self.vantage
-        ]
-        now = utcnow()
-        drills = self.store.latest_drills((w.name for w in workloads), now)
-        findings: list[Finding] = []
-        scores: list[Score] = []
-        broken: list[str] = []
-        for w in workloads:  # one workload's bug must not cost the others their scores
-            try:
-                wf, ws = evaluate(self.config, [w], inventories, observations, now, drills)
-            except Exception as err:
-                broken.append(w.name)
-                emit(
-                    log,
-                    logging.ERROR,
-                    "check.error",
-                    workload=w.name,
-                    error=f"{type(err).__name__}: {err}",
-                    exc_info=True,
-                )
-                continue
-            findings += wf
-            scores += ws
-        self.checkpoint()
-        self.store.save_findings(run.id, findings)
-        self.store.save_scores(run.id, scores)
-        for s in scores:
-            self.metrics.workload(s.workload, s, [f for f in findings if f.workload == s.workload])
-        run.stats.update(findings=len(findings), scores=len(scores))
-        return broken
-
-    def _refresh_from_store(self, workloads: list[Workload]) -> None:
+    def _refresh_from_store(self, names: list[str]) -> None:
         """A daemon that does not score still exports every workload's latest score and findings."""
-        for w in workloads:
-            scores = self.store.latest_scores(w.name)
-            self.metrics.workload(w.name, scores[0] if scores else None, self.store.latest_findings(w.name))
+        for name in names:
+            scores = self.store.latest_scores(name)
+            self.metrics.workload(name, scores[0] if scores else None, self.store.latest_findings(name))
 
     def load_metrics(self) -> None:
         """Workload metrics from the store at start, so /metrics is complete before the first cycle."""
@@ -340,8 +275,8 @@ class Jobs:
 
     def _retry_mail(self, now: datetime) -> None:
         """Try again with backoff while the week's email is still due (within mail.schedule.grace)."""
-        assert self.config.mail is not None
-        if missed_mail(self.config.mail.schedule, now) is None or self.on_mail_retry is None:
+        mail = self.config.mail
+        if mail is None or missed_mail(mail.schedule, now) is None:
             emit(log, logging.WARNING, "mail.not_retried", reason="outside mail.schedule.grace")
             return
         base = max(1.0, 2 * min(self.check_intervals()))
@@ -360,7 +295,9 @@ class Jobs:
 
     def retention(self) -> None:
         before = utcnow() - timedelta(seconds=self.config.daemon.retention)
-        with self._record("retention") as run:
+        with self.store.recorded_run(
+            "retention", vantage=self.vantage, config_digest=config_digest(self.config), on_unrecorded=self._unrecorded
+        ) as run:
             pruned = self.store.prune(before)
             thinned = self.store.prune_history(before)
             run.stats = {"pruned": pruned, "history": thinned, "before": before.isoformat()}

@@ -8,6 +8,7 @@ with the URL's password hidden; a failed write rolls back whole.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ from failover.store.rows import (
     score_row,
     utc,
 )
+from failover.store.runs import FINISHED, RecordedRun, RunCancelled, RunStatus, Unrecorded
 from failover.store.urls import display_url, normalize_url
 
 __all__ = ["Rollup", "Store", "open_engine"]
@@ -120,6 +122,8 @@ class Store:
         # The full resolved URL, password included, to open the same database elsewhere; never print
         # it (use ``display_url``).
         self.url = engine.url.render_as_string(hide_password=False)
+        self._unfinished: set[int] = set()  # runs this process started through recorded_run, not yet finished
+        self._runs_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -162,6 +166,11 @@ class Store:
     def engine(self) -> Engine:
         return self._engine
 
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``: several daemons can share only the latter."""
+        return str(self._engine.dialect.name)
+
     def close(self) -> None:
         self._engine.dispose()
 
@@ -198,11 +207,55 @@ class Store:
 
     # -- runs --------------------------------------------------------------------------------
 
+    @contextmanager
+    def recorded_run(
+        self, kind: str, *, vantage: str = "", config_digest: str = "", on_unrecorded: Unrecorded | None = None
+    ) -> Iterator[RecordedRun]:
+        """The one run lifecycle: start a run of ``kind``, hand it to the block, and record how it
+        ended (statuses in ``failover.store.runs``): ``ok`` or ``incomplete`` (``RecordedRun.rests_on``)
+        with the block's ``stats``; ``cancelled`` for ``RunCancelled``; ``error`` for anything else,
+        which is re-raised. When that last write fails too, ``on_unrecorded`` (if given) hears of it and
+        the block's own error propagates; without it the write's ``StoreError`` does."""
+        run = RecordedRun(self.start_run(kind, vantage=vantage, config_digest=config_digest), kind)
+        with self._runs_lock:
+            self._unfinished.add(run.id)
+        try:
+            try:
+                yield run
+            except RunCancelled as err:
+                self._finish_failed(run.id, RunStatus.CANCELLED, str(err), on_unrecorded)
+                raise
+            except BaseException as err:
+                self._finish_failed(run.id, RunStatus.ERROR, f"{type(err).__name__}: {err}", on_unrecorded)
+                raise
+            self.finish_run(run.id, run.status, stats=run.stats)
+        finally:
+            with self._runs_lock:
+                self._unfinished.discard(run.id)
+
+    def _finish_failed(self, run_id: int, status: RunStatus, error: str, on_unrecorded: Unrecorded | None) -> None:
+        try:
+            self.finish_run(run_id, status, error=error)
+        except StoreError as err:  # the database being away is usually why the run failed
+            if on_unrecorded is None:
+                raise
+            on_unrecorded(run_id, status, err)
+
+    def unfinished_runs(self) -> list[int]:
+        """Runs this process is still inside ``recorded_run`` for (what a shutdown leaves behind)."""
+        with self._runs_lock:
+            return sorted(self._unfinished)
+
     def start_run(self, kind: str, vantage: str = "", config_digest: str = "") -> int:
+        """A bare ``running`` row; prefer ``recorded_run``, which also finishes it."""
         with self._write("a run") as conn:
             result = conn.execute(
                 t.runs.insert().values(
-                    kind=kind, vantage=vantage, config_digest=config_digest, status="running", started_at=utcnow()
+                    kind=kind,
+                    vantage=vantage,
+                    config_digest=config_digest,
+                    status=RunStatus.RUNNING,
+                    started_at=utcnow(),
                 )
             )
             return _new_id(result)
@@ -227,10 +280,22 @@ class Store:
         with self._write("a run") as conn:
             stmt = (
                 update(r)
-                .where(r.c.status == "running", r.c.vantage == vantage, r.c.started_at < utc(before))
-                .values(status="abandoned", error="the process ended before the run finished", finished_at=utcnow())
+                .where(r.c.status == RunStatus.RUNNING, r.c.vantage == vantage, r.c.started_at < utc(before))
+                .values(
+                    status=RunStatus.ABANDONED,
+                    error="the process ended before the run finished",
+                    finished_at=utcnow(),
+                )
             )
             return int(conn.execute(stmt).rowcount)
+
+    def last_run_started(self, kind: str) -> datetime | None:
+        """When the newest finished run of ``kind`` (any vantage, ``ok`` or ``incomplete``) started."""
+        r = t.runs
+        query = select(func.max(r.c.started_at)).where(r.c.kind == kind, r.c.status.in_(FINISHED))
+        with self._read("runs") as conn:
+            value = conn.execute(query).scalar()
+        return None if value is None else utc(value)
 
     def run(self, run_id: int) -> dict[str, Any] | None:
         """One run as a dict (id, kind, vantage, config_digest, status, started_at, finished_at, error, stats)."""
@@ -591,7 +656,7 @@ class Store:
             ]
             sn, li = t.inventory_snapshots, t.latest_inventory
             referring.append(exists().where(sn.c.run_id == r.c.id, exists().where(li.c.snapshot_id == sn.c.id)))
-            stale = and_(r.c.started_at < cutoff, r.c.status != "running", *(~e for e in referring))
+            stale = and_(r.c.started_at < cutoff, r.c.status != RunStatus.RUNNING, *(~e for e in referring))
             runs = conn.execute(delete(r).where(stale)).rowcount
         return {"findings": int(findings), "scores": int(scores), "runs": int(runs)}
 
