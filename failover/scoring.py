@@ -184,7 +184,8 @@ def _weights(findings: list[Finding], cfg: ScoringConfig) -> _Weights:
     weights = {**DEFAULT_WEIGHTS, **cfg.weights}
     by_cat: dict[str, list[int]] = defaultdict(list)
     for i, f in enumerate(findings):
-        by_cat[f.category or "other"].append(i)
+        if f.status != FindingStatus.SKIP:  # not applicable: carries no weight
+            by_cat[f.category or "other"].append(i)
     out = _Weights()
     for cat, idx in by_cat.items():
         w = weights.get(cat, 1.0)
@@ -267,7 +268,7 @@ def score(
     readiness = round(min(raw, cap, rto_cap), 1)
     reasons: list[Reason] = []
     for i, f in enumerate(findings):
-        if f.status == FindingStatus.PASS:
+        if f.status in (FindingStatus.PASS, FindingStatus.SKIP):
             continue
         # Points a fix would gain: re-score with this one finding passing, gates included; where other
         # gates still hold the score down, at least the finding's own weight (so every fix ranks).
@@ -341,7 +342,7 @@ def _raw(findings: list[Finding], statuses: list[FindingStatus], weights: _Weigh
     raw = unknown = 0.0
     for i, status in enumerate(statuses):
         share = weights.per_finding.get(i, 0.0) / weights.total
-        raw += share * POINTS[status]
+        raw += share * POINTS.get(status, 0.0)  # a skip has no weight (see _weights)
         if status == FindingStatus.UNKNOWN:
             unknown += share
     return raw, unknown
