@@ -12,10 +12,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from failover.checks.capacity import capacities, total
+from failover.checks.data import data_stores
 from failover.checks.dns import governors
 from failover.checks.evidence import Evidence
 from failover.checks.governance import Governor, Mode
-from failover.equivalence import DB_KINDS, per_instance_vcpu
+from failover.data_failover import StoreFailover, slowest, store_failover
+from failover.equivalence import per_instance_vcpu, store_kind_of
 from failover.model import Finding, FindingStatus, Kind, Reason, RtoVerdict, Score, Status
 from failover.schema import ScoringConfig, format_duration
 
@@ -136,8 +138,17 @@ def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
                 notes.append("group max sizes or instance sizes unknown, scale-up time unknown")
     else:
         notes.append("capacity unknown, scale-up time unknown")
-    has_db = any(r.kind in DB_KINDS for r in ev.resources(w.primary))
-    data_s = cfg.data_promotion if has_db else 0.0
+    # Data: each store's own failover mechanics (failover.data_failover); they run side by side.
+    stores, missing = data_stores(ev)
+    failovers = [store_failover(st.resource, store_kind_of(st.resource), cfg, st.name) for st in stores]
+    failovers += [
+        StoreFailover(m.declared.name, cfg.data_promotion, "not found in the inventory: scoring.data_promotion")
+        for m in missing
+    ]
+    worst = slowest(failovers)
+    data_s = worst.seconds if worst is not None else 0.0
+    if worst is not None and worst.seconds > 0:
+        notes.append(f"data failover: {worst.note}")
     return RtoEstimate(detection, decision, dns_s, scale_s, data_s, tuple(notes), unbounded)
 
 
