@@ -310,13 +310,15 @@ class MissingStore:
     gaps: list[str] = field(default_factory=list)
 
 
-def _selected(r: Resource, sel: Selector) -> bool:
+def _selected(r: Resource, sel: Selector, regions: list[str]) -> bool:
+    """Named by id (its name, ARN, self link or resource id: wherever it is in the account, since a
+    bucket's location may be a multi-region like US or NAM4), or tagged and in the site's regions."""
     a = attrs_of(r)
     refs = {r.native_id, r.name, str(a["arn"] or ""), str(a["self_link"] or ""), str(a["id"] or "")}
     refs = {x.lower() for x in refs if x}
     if sel.ids and any(i.lower() in refs for i in sel.ids):
         return True
-    return bool(sel.tags) and all(r.tags.get(k) == v for k, v in sel.tags.items())
+    return bool(sel.tags) and all(r.tags.get(k) == v for k, v in sel.tags.items()) and _in_regions(r, regions)
 
 
 def _in_regions(r: Resource, regions: list[str]) -> bool:
@@ -348,7 +350,7 @@ def data_stores(ev: Evidence) -> tuple[list[Store], list[MissingStore]]:
         found = [
             r
             for r in ev.of_kind(site.account, kind)
-            if _is_store(r) and store_kind_of(r) == d.kind and _in_regions(r, regions) and _selected(r, d.selector)
+            if _is_store(r) and store_kind_of(r) == d.kind and _selected(r, d.selector, regions)
         ]
         target = copy_target(ev, d.copy_to)
         for r in found:
