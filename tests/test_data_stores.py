@@ -86,7 +86,8 @@ def test_declared_store_not_in_the_inventory_is_unknown_with_where_it_was_looked
     found = _one(_data([{"name": "orders", "kind": "dynamodb"}], f.ready_inventory()), "orders")
     assert found.status == UNKNOWN
     assert found.reason == (
-        "data store orders (dynamodb) not found in account aws-prod (aws) us-east-1, db.table of kind dynamodb, ids orders"
+        "data store orders (dynamodb) not found in account aws-prod (aws) us-east-1, "
+        "db.table of kind dynamodb, ids orders"
     )
     assert found.evidence["looked_in"].startswith("account aws-prod")
 
