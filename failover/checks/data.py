@@ -381,12 +381,16 @@ def _missing_finding(ev: Evidence, check_id: str, m: MissingStore) -> Finding:
     title="Primary data is replicated outside the failure domain",
     category="data",
     severity="critical",
-    doc="""For each database in the primary site: a copy exists outside the primary's provider or region
-    and is fresh enough for the RPO. Copies are read replicas (lag from the provider's metric: RDS
+    doc="""For each data store of the workload (declared in its `data:` list, or a database, table or cache
+    the primary site selects): a copy exists outside the store's provider or region (or at its declared
+    `copy_to`) and is fresh enough for its RPO. A declared store the inventory does not show is unknown,
+    naming where it was looked for; a workload with no data store declared or found is `skip`. Copies are read replicas (lag from the provider's metric: RDS
     ReplicaLag, where -1 means replication is not running; Aurora global databases' AuroraGlobalDBRPOLag
     or AuroraGlobalDBReplicationLag), automated backups replicated to another region (age of the newest
     restorable time), and Azure flexible servers' geo-redundant backups (Azure's documented bound,
-    labelled an estimate). A replica whose replication stopped or errored, or whose lag is not reported,
+    labelled an estimate), and the copies the provider reports on the store (DynamoDB global table
+    replicas, ElastiCache global datastores, Azure SQL geo-replication, Cosmos DB regions: unhealthy
+    fails, no lag is unknown). A replica whose replication stopped or errored, or whose lag is not reported,
     is not a copy you can count on. A secondary with no data, or with data older than the RPO, turns a
     failover into data loss. Fix: create a cross-region or cross-cloud read replica (or continuous backup
     copy) and alert on its lag and replication status.""",
