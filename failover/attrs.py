@@ -310,6 +310,13 @@ class DatabaseAttrs(CommonAttrs, total=False):
     port: Annotated[int | None, "port"]
     publicly_accessible: Annotated[bool | None, "reachable from the internet"]
     secondary_zone: Annotated[str | None, "zone of the Multi-AZ standby"]
+    # data-core reads these for the RTO's data part (the Azure reader fills them)
+    failover_policy: Annotated[str | None, "Azure SQL failover group policy: Manual (customer-managed) or Automatic"]
+    grace_period_s: Annotated[
+        float | None, "Azure SQL failover group: failoverWithDataLossGracePeriodMinutes, in seconds (Automatic policy)"
+    ]
+    automatic_failover: Annotated[bool | None, "Cosmos DB: service-managed failover of the write region"]
+    multi_region_writes: Annotated[bool | None, "Cosmos DB: every region accepts writes"]
 
 
 class ReplicationRule(TypedDict, total=False):
@@ -340,6 +347,12 @@ class BucketAttrs(CommonAttrs, total=False):
         "S3: {role, rules[...]} (None: could not be read); Azure: the redundancy (LRS, ZRS, GRS, GZRS, …)",
     ]
     geo_redundant: Annotated[bool | None, "Azure: a geo-redundant SKU (a copy in the paired region)"]
+    store_kind: Annotated[str | None, "the config's data store kind (s3, gcs, azure-storage)"]
+    copies: Annotated[
+        list[DataCopy],
+        "copies the provider reports on the bucket itself (GCS dual/multi-region, Azure geo-redundant account "
+        "with its last sync): where, ref, mechanism, healthy, state, lag_s, lag_source, estimate",
+    ]
 
 
 class RegionAttrs(CommonAttrs, total=False):

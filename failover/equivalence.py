@@ -19,7 +19,43 @@ _RUNNING = {"running", "available", "active", "inservice", "healthy", "up", "rea
 # States that say the provider could not tell (an Azure VM whose power state was not read).
 _UNKNOWN_STATES = {"", "unknown"}
 COMPUTE_KINDS = {Kind.COMPUTE_INSTANCE, Kind.COMPUTE_GROUP}
-DB_KINDS = {Kind.DB_INSTANCE, Kind.DB_CLUSTER}
+# Data stores judged by data.replica: databases, clusters, tables (DynamoDB, Cosmos DB) and caches.
+DB_KINDS = {Kind.DB_INSTANCE, Kind.DB_CLUSTER, Kind.DB_TABLE, Kind.CACHE}
+# The config's data store kinds (``data: [{kind}]``) and the normalized kind each is inventoried as.
+STORE_KINDS: dict[str, Kind] = {
+    "rds": Kind.DB_INSTANCE,
+    "aurora": Kind.DB_CLUSTER,
+    "dynamodb": Kind.DB_TABLE,
+    "elasticache": Kind.CACHE,
+    "s3": Kind.STORAGE_BUCKET,
+    "cloudsql": Kind.DB_INSTANCE,
+    "gcs": Kind.STORAGE_BUCKET,
+    "azure-sql": Kind.DB_INSTANCE,
+    "cosmosdb": Kind.DB_TABLE,
+    "azure-storage": Kind.STORAGE_BUCKET,
+    "postgres-flexible": Kind.DB_INSTANCE,
+    "mysql-flexible": Kind.DB_INSTANCE,
+}
+_AZURE_STORE = {
+    "microsoft.sql/servers/databases": "azure-sql",
+    "microsoft.dbforpostgresql/flexibleservers": "postgres-flexible",
+    "microsoft.dbforpostgresql/servers": "postgres-flexible",
+    "microsoft.dbformysql/flexibleservers": "mysql-flexible",
+    "microsoft.dbformysql/servers": "mysql-flexible",
+    "microsoft.documentdb/databaseaccounts": "cosmosdb",
+    "microsoft.storage/storageaccounts": "azure-storage",
+}
+_BY_KIND = {
+    ("aws", Kind.DB_INSTANCE): "rds",
+    ("aws", Kind.DB_CLUSTER): "aurora",
+    ("aws", Kind.DB_TABLE): "dynamodb",
+    ("aws", Kind.CACHE): "elasticache",
+    ("aws", Kind.STORAGE_BUCKET): "s3",
+    ("gcp", Kind.DB_INSTANCE): "cloudsql",
+    ("gcp", Kind.STORAGE_BUCKET): "gcs",
+    ("azure", Kind.DB_TABLE): "cosmosdb",
+    ("azure", Kind.STORAGE_BUCKET): "azure-storage",
+}
 
 
 def is_running(resource: Resource) -> bool:
@@ -203,8 +239,6 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
     )
 
 
-
-
 def addresses(resource: Resource) -> set[str]:
     """Every IP address and DNS name the inventory says reaches this resource (lower-case, no dot).
 
@@ -271,3 +305,19 @@ def bucket_copies(bucket: Resource) -> list[BucketCopy] | None:
         where = str(region) if region else f"bucket {rule.get('destination_bucket')}"
         copies.append(BucketCopy(where, str(region) if region else None, _rule_scope(rule)))
     return copies
+
+
+def store_kind_of(r: Resource) -> str | None:
+    """The config's data store kind of an inventoried resource: ``store_kind`` as the provider filled
+    it, else read from the provider, kind and native type (readers written before the attr existed).
+    None: not a data store kind the config names."""
+    if r.kind not in STORE_KINDS.values():
+        return None
+    a = attrs_of(r, Kind.STORAGE_BUCKET) if r.kind == Kind.STORAGE_BUCKET else attrs_of(r, Kind.DB_INSTANCE)
+    if a["store_kind"]:
+        return str(a["store_kind"])
+    if r.provider == "azure":
+        return _AZURE_STORE.get(r.native_type.lower()) or _BY_KIND.get((r.provider, r.kind))
+    if r.provider == "aws" and r.kind == Kind.DB_INSTANCE and attrs_of(r, Kind.DB_INSTANCE)["cluster"]:
+        return "aurora"  # a member of an Aurora cluster (the cluster itself is the store)
+    return _BY_KIND.get((r.provider, r.kind))

@@ -229,6 +229,9 @@ class FindingStatus(StrEnum):
     WARN = "warn"
     FAIL = "fail"
     UNKNOWN = "unknown"
+    # Not applicable, said out loud (data.replica with no data store declared or found): shown in
+    # explain and JSON, never scored (no weight, not unknown, not a reason).
+    SKIP = "skip"
 
 
 @dataclass(frozen=True, slots=True)

@@ -394,6 +394,55 @@ class Dependency(_Strict):
     providers: list[str] = Field(default_factory=list)  # where it is replicated, if more than one
 
 
+# The data store kinds a workload may declare, and the provider each lives on.
+STORE_PROVIDER: dict[str, str] = {
+    "rds": "aws",
+    "aurora": "aws",
+    "dynamodb": "aws",
+    "elasticache": "aws",
+    "s3": "aws",
+    "cloudsql": "gcp",
+    "gcs": "gcp",
+    "azure-sql": "azure",
+    "cosmosdb": "azure",
+    "azure-storage": "azure",
+    "postgres-flexible": "azure",
+    "mysql-flexible": "azure",
+}
+StoreKind = Literal[
+    "rds",
+    "aurora",
+    "dynamodb",
+    "elasticache",
+    "s3",
+    "cloudsql",
+    "gcs",
+    "azure-sql",
+    "cosmosdb",
+    "azure-storage",
+    "postgres-flexible",
+    "mysql-flexible",
+]
+PROVIDERS = ("aws", "gcp", "azure")
+
+
+class DataStore(_Strict):
+    """A data store the workload depends on. Declared so that one the inventory does not show is
+    ``unknown`` (never silently absent); found ones are judged with their own RPO and copy target."""
+
+    name: Name
+    kind: StoreKind
+    site: str | None = None  # the site it lives in; default: the primary
+    select: Selector | None = None  # default: ids: [name] (its name or provider id: ARN, self link, resource id)
+    rpo: Duration | None = None  # default: the workload's targets.rpo
+    # where its copy lives: a site of this workload, a provider (aws | gcp | azure), a region, or provider:region
+    copy_to: str | None = Field(default=None, min_length=1)
+
+    @property
+    def selector(self) -> Selector:
+        return self.select or Selector(ids=[self.name])
+
+
 class Workload(_Strict):
     name: Name
     owners: list[Email] = Field(min_length=1)
@@ -402,6 +451,7 @@ class Workload(_Strict):
     dns: DnsPath | None = None
     sites: list[Site] = Field(min_length=2)
     dependencies: list[Dependency] = Field(default_factory=list)
+    data: list[DataStore] = Field(default_factory=list)
     check_interval: Duration | None = None  # daemon: overrides daemon.check_interval
 
     @property
@@ -411,6 +461,13 @@ class Workload(_Strict):
     @property
     def secondaries(self) -> list[Site]:
         return [s for s in self.sites if s.role == "secondary"]
+
+    def site_named(self, name: str | None) -> Site:
+        """The site called ``name``; the primary for None."""
+        return self.primary if name is None else next(s for s in self.sites if s.name == name)
+
+    def store_rpo(self, store: DataStore) -> float:
+        return self.targets.rpo if store.rpo is None else store.rpo
 
 
 class Smtp(_Strict):
@@ -555,6 +612,7 @@ class Config(_Strict):
             if "secondary" not in roles:
                 problems.append((("workloads", wi, "sites"), "expected at least one site with role: secondary"))
             problems += _dns_account_problems(wi, w, {a.name: a for a in self.accounts})
+            problems += _data_store_problems(wi, w, {a.name: a for a in self.accounts})
             site_names: set[str] = set()
             for si, s in enumerate(w.sites):
                 if s.name in site_names:
@@ -585,3 +643,29 @@ def _dns_account_problems(
             (where, f"{w.dns.mechanism} records live in {wanted}, but account {account.name!r} is {account.provider}")
         ]
     return []
+
+
+def _data_store_problems(wi: int, w: Workload, accounts: dict[str, Account]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each declared store names a site of the workload, on the provider its kind lives on; names unique."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    sites = {s.name: s for s in w.sites}
+    seen: set[str] = set()
+    for di, d in enumerate(w.data):
+        where: tuple[str | int, ...] = ("workloads", wi, "data", di)
+        if d.name in seen:
+            problems.append(((*where, "name"), f"duplicate data store name {d.name!r}"))
+        seen.add(d.name)
+        site = sites.get(d.site) if d.site is not None else next((s for s in w.sites if s.role == "primary"), None)
+        if d.site is not None and site is None:
+            problems.append(((*where, "site"), f"unknown site {d.site!r} (sites: {', '.join(sites)})"))
+        account = accounts.get(site.account) if site is not None else None
+        wanted = STORE_PROVIDER[d.kind]
+        if site is not None and account is not None and account.provider != wanted:
+            message = f"a {d.kind} store lives on {wanted}, but site {site.name!r} is on {account.provider}"
+            problems.append(((*where, "kind"), message))
+        if d.copy_to is not None and d.copy_to not in sites and ":" in d.copy_to:
+            provider = d.copy_to.split(":", 1)[0]
+            if provider not in PROVIDERS:
+                expected = "expected a site name, aws | gcp | azure, a region or provider:region"
+                problems.append(((*where, "copy_to"), f"{expected}, got {d.copy_to!r}"))
+    return problems

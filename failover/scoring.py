@@ -16,11 +16,13 @@ from typing import Any
 
 from failover.checks import CATALOG
 from failover.checks.capacity import capacities, total
+from failover.checks.data import data_stores
 from failover.checks.dns import governors
 from failover.checks.evidence import Evidence
 from failover.checks.governance import Governor, Mode
 from failover.checks.registry import CAP_AT_RISK, Category, CheckInfo, RiskInput, RtoPart, Severity, Trip
-from failover.equivalence import DB_KINDS, per_instance_vcpu
+from failover.data_failover import StoreFailover, slowest, store_failover
+from failover.equivalence import per_instance_vcpu, store_kind_of
 from failover.model import Finding, FindingStatus, Kind, ObsStatus, Reason, RtoVerdict, Score, Status
 from failover.schema import ScoringConfig, format_duration
 
@@ -130,8 +132,17 @@ def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
                 notes.append("group max sizes or instance sizes unknown, scale-up time unknown")
     else:
         notes.append("capacity unknown, scale-up time unknown")
-    has_db = any(r.kind in DB_KINDS for r in ev.resources(w.primary))
-    data_s = cfg.data_promotion if has_db else 0.0
+    # Data: each store's own failover mechanics (failover.data_failover); they run side by side.
+    stores, missing = data_stores(ev)
+    failovers = [store_failover(st.resource, store_kind_of(st.resource), cfg, st.name) for st in stores]
+    failovers += [
+        StoreFailover(m.declared.name, cfg.data_promotion, "not found in the inventory: scoring.data_promotion")
+        for m in missing
+    ]
+    worst = slowest(failovers)
+    data_s = worst.seconds if worst is not None else 0.0
+    if worst is not None and worst.seconds > 0:
+        notes.append(f"data failover: {worst.note}")
     return RtoEstimate(detection, decision, dns_s, scale_s, data_s, tuple(notes), unbounded)
 
 
@@ -178,7 +189,8 @@ def _weights(findings: list[Finding], cfg: ScoringConfig) -> _Weights:
     weights = {**DEFAULT_WEIGHTS, **cfg.weights}
     by_cat: dict[str, list[int]] = defaultdict(list)
     for i, f in enumerate(findings):
-        by_cat[f.category or "other"].append(i)
+        if f.status != FindingStatus.SKIP:  # not applicable: carries no weight
+            by_cat[f.category or "other"].append(i)
     out = _Weights()
     for cat, idx in by_cat.items():
         w = weights.get(cat, 1.0)
@@ -312,7 +324,7 @@ def _reasons(b: _Basis, readiness: float, raw: float) -> list[Reason]:
     reasons = [
         Reason(f.check, str(f.status), f.reason, round(_gain(b, i, readiness, raw), 1), f.subject)
         for i, f in enumerate(b.findings)
-        if f.status != FindingStatus.PASS
+        if f.status not in (FindingStatus.PASS, FindingStatus.SKIP)  # a skip is not applicable, not a reason
     ]
     reasons.sort(key=lambda r: (-r.points, r.check, r.subject))
     return reasons
@@ -387,7 +399,7 @@ def _raw(statuses: list[FindingStatus], weights: _Weights) -> tuple[float, float
     raw = unknown = 0.0
     for i, status in enumerate(statuses):
         share = weights.per_finding.get(i, 0.0) / weights.total
-        raw += share * POINTS[status]
+        raw += share * POINTS.get(status, 0.0)  # a skip has no weight (see _weights)
         if status == FindingStatus.UNKNOWN:
             unknown += share
     return raw, unknown

@@ -111,6 +111,6 @@ def test_enum_members_are_named_after_their_values(module):
 
 
 def test_status_values_are_the_public_spellings():
-    assert [s.value for s in FindingStatus] == ["pass", "warn", "fail", "unknown"]
+    assert [s.value for s in FindingStatus] == ["pass", "warn", "fail", "unknown", "skip"]
     assert [s.value for s in ObsStatus] == ["ok", "warn", "failed", "error"]
     assert [s.value for s in Status] == ["READY", "AT_RISK", "NOT_READY", "UNKNOWN"]

@@ -6,16 +6,23 @@ from collections.abc import Iterable
 
 from failover.model import FindingStatus, Observation, ObsStatus
 
-_ORDER = {FindingStatus.PASS: 0, FindingStatus.WARN: 1, FindingStatus.UNKNOWN: 2, FindingStatus.FAIL: 3}
+_ORDER = {
+    FindingStatus.SKIP: -1,
+    FindingStatus.PASS: 0,
+    FindingStatus.WARN: 1,
+    FindingStatus.UNKNOWN: 2,
+    FindingStatus.FAIL: 3,
+}
 
 
 def worst(statuses: Iterable[FindingStatus]) -> FindingStatus:
-    """Fail beats unknown beats warn beats pass: unknown is never healthy, but a known failure is worse."""
-    result = FindingStatus.PASS
+    """Fail beats unknown beats warn beats pass: unknown is never healthy, but a known failure is worse.
+    Skip (not applicable) loses to everything; nothing at all is a pass."""
+    result: FindingStatus | None = None
     for s in statuses:
-        if _ORDER[s] > _ORDER[result]:
+        if result is None or _ORDER[s] > _ORDER[result]:
             result = s
-    return result
+    return result if result is not None else FindingStatus.PASS
 
 
 def from_observation(obs: Observation | None) -> FindingStatus:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from failover.attrs import DataCopy as ReportedCopy
 from failover.attrs import attrs_of
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
 from failover.checks.registry import Category, RiskInput, Severity, check, info
-from failover.equivalence import DB_KINDS, BucketCopy, bucket_copies
+from failover.equivalence import DB_KINDS, STORE_KINDS, BucketCopy, bucket_copies, store_kind_of
 from failover.model import Finding, FindingStatus, Kind, Resource
-from failover.schema import format_duration
+from failover.schema import PROVIDERS, DataStore, Selector, Site, format_duration
 
 # Database states meaning "serving": RDS available, Cloud SQL RUNNABLE, Azure flexible servers Ready.
 
@@ -153,20 +154,129 @@ def _geo_backup_copy(db: Resource, rpo: float) -> DataCopy | None:
     return DataCopy(FindingStatus.PASS, f"geo-redundant backup to {where} up to {bound} behind (estimate)", estimate)
 
 
-def data_copies(db: Resource, everything: list[Resource], rpo: float, now: datetime) -> list[DataCopy]:
-    """Every copy of ``db`` outside its provider or region: replicas (RDS read replicas, Aurora global
-    secondaries, Azure replicas, …), backups replicated to another region, geo-redundant backups."""
-    copies = [
-        _replica_copy(f"{p}:{region}" + (f" {r.name}" if r else ""), r, rpo)
-        for p, region, r in replicas_of(db, everything)
-        if p != db.provider or (region and region != db.region)
-    ]
+# Mechanisms whose copy is in another region by construction (the provider may name the copy's location
+# with the store's own: a dual-region bucket's "nam4"): outside the failure domain whatever ``where`` says.
+_CROSS_REGION_BY_DESIGN = {"dual-region", "multi-region", "geo-redundant"}
+
+
+@dataclass(frozen=True, slots=True)
+class CopyTarget:
+    """Where the config says a store's copy lives (``copy_to``): a site, a provider, a region, or
+    provider:region. ``found_there`` names the data stores inventoried at a ``copy_to`` site."""
+
+    text: str
+    provider: str | None = None
+    regions: tuple[str, ...] = ()  # empty: any region of ``provider``
+    found_there: tuple[str, ...] = ()
+
+    def matches(self, provider: str, region: str | None) -> bool:
+        if self.provider is not None and provider != self.provider:
+            return False
+        if not self.regions:
+            return self.provider is not None
+        return bool(region) and any(str(region).startswith(r) for r in self.regions)
+
+
+def copy_target(ev: Evidence, text: str | None) -> CopyTarget | None:
+    """``copy_to`` resolved against the workload's sites and accounts."""
+    if text is None:
+        return None
+    site = next((s for s in ev.workload.sites if s.name == text), None)
+    if site is not None:
+        account = ev.account(site)
+        regions = tuple(site.regions or (account.regions if account.provider == "aws" else []))
+        there = tuple(sorted(r.name for r in ev.resources(site) if r.kind in DB_KINDS or r.kind == Kind.STORAGE_BUCKET))
+        return CopyTarget(text, account.provider, regions, there)
+    if text in PROVIDERS:
+        return CopyTarget(text, text)
+    provider, sep, region = text.partition(":")
+    if sep and provider in PROVIDERS:
+        return CopyTarget(text, provider, (region,))
+    return CopyTarget(text, None, (text,))
+
+
+def _split_where(where: str) -> tuple[str, str | None]:
+    provider, _, region = where.partition(":")
+    return provider, region or None
+
+
+def _outside(store: Resource, provider: str, region: str | None, mechanism: str = "") -> bool:
+    """Outside the store's failure domain: another provider, another region, or a copy that is in another
+    region by construction."""
+    return provider != store.provider or bool(region and region != store.region) or mechanism in _CROSS_REGION_BY_DESIGN
+
+
+def _reported_copy(c: ReportedCopy, rpo: float) -> DataCopy:
+    """A copy the provider reports on the store (global table replica, failover group partner, dual-region
+    bucket, geo-redundant account): not healthy fails, lag unknown is unknown, lag past the RPO fails."""
+    ref = str(c.get("ref") or "")
+    label = f"{c.get('mechanism') or 'copy'} {c.get('where') or '?'}" + (f" {ref.rsplit(':', 1)[-1]}" if ref else "")
+    if c.get("healthy") is False:
+        return DataCopy(FindingStatus.FAIL, f"{label} is {c.get('state') or 'not healthy'}, not replicating")
+    lag = c.get("lag_s")
+    source = c.get("lag_source")
+    if not isinstance(lag, int | float) or isinstance(lag, bool):
+        why = f"no recent {source} datapoint" if source else "not reported"
+        return DataCopy(FindingStatus.UNKNOWN, f"{label} lag unknown ({why})")
+    if lag < 0:
+        return DataCopy(FindingStatus.FAIL, f"{label}: replication is not running ({source or 'lag'} = {lag:g})")
+    estimate = {"copy": label, "lag_s": float(lag), "source": source} if c.get("estimate") else None
+    behind = f"up to {format_duration(lag)} behind (estimate)" if estimate else f"{format_duration(lag)} behind"
+    if lag > rpo:
+        return DataCopy(FindingStatus.FAIL, f"{label} is {behind} (RPO {format_duration(rpo)})", estimate)
+    return DataCopy(FindingStatus.PASS, f"{label} {behind}", estimate)
+
+
+def reported_copies(store: Resource) -> list[ReportedCopy]:
+    a = attrs_of(store, Kind.STORAGE_BUCKET) if store.kind == Kind.STORAGE_BUCKET else attrs_of(store, Kind.DB_INSTANCE)
+    return [c for c in a["copies"] or [] if isinstance(c, dict)]
+
+
+def _missing_target(target: CopyTarget) -> DataCopy:
+    there = f" (data stores there: {', '.join(target.found_there)})" if target.found_there else ""
+    return DataCopy(
+        FindingStatus.UNKNOWN,
+        f"no replication link to {target.text} (declared copy_to){there}: a copy made by logical replication "
+        "or DMS shows none, so its lag is unknown",
+    )
+
+
+def data_copies(
+    db: Resource, everything: list[Resource], rpo: float, now: datetime, copy_to: CopyTarget | None = None
+) -> list[DataCopy]:
+    """Every copy of ``db`` outside its provider or region (or where ``copy_to`` says it is): replicas
+    (RDS read replicas, Aurora global secondaries, Cloud SQL and Azure replicas, …), backups replicated
+    to another region, geo-redundant backups, and the copies the provider reports on the store itself
+    (DynamoDB global table replicas, ElastiCache global datastores, Azure SQL geo-replication, Cosmos DB
+    regions). A declared ``copy_to`` with no copy found there is an unknown copy, never a missing one."""
+    hit = False  # some copy lands where copy_to says
+    copies: list[DataCopy] = []
+    linked: set[str] = set()
+    for p, region, r in replicas_of(db, everything):
+        at_target = copy_to is not None and copy_to.matches(p, region)
+        if p != db.provider or (region and region != db.region) or at_target:
+            hit |= at_target
+            copies.append(_replica_copy(f"{p}:{region}" + (f" {r.name}" if r else ""), r, rpo))
+            linked |= _ids(r) if r is not None else set()
     for copy in attrs_of(db, Kind.DB_INSTANCE)["backup_copies"] or []:
         if isinstance(copy, dict) and copy.get("region") != db.region:
+            hit |= copy_to is not None and copy_to.matches(db.provider, copy.get("region"))
             copies.append(_backup_copy(db, copy, rpo, now))
     geo = _geo_backup_copy(db, rpo)
     if geo is not None:
+        hit |= copy_to is not None and copy_to.matches(db.provider, None)
         copies.append(geo)
+    for c in reported_copies(db):
+        ref = str(c.get("ref") or "")
+        if ref and (ref in linked or ref.rsplit(":", 1)[-1] in linked):
+            continue  # the same copy, already judged from the replica itself
+        c_provider, c_region = _split_where(str(c.get("where") or ""))
+        at_target = copy_to is not None and copy_to.matches(c_provider, c_region)
+        if _outside(db, c_provider, c_region, str(c.get("mechanism") or "")) or at_target:
+            hit |= at_target
+            copies.append(_reported_copy(c, rpo))
+    if copy_to is not None and not hit:
+        copies.append(_missing_target(copy_to))
     return copies
 
 
@@ -176,53 +286,168 @@ def _is_primary_db(r: Resource) -> bool:
     return not (a["replica_source"] or a["cluster"])
 
 
+@dataclass(frozen=True)
+class Store:
+    """A data store the checks judge: found in the inventory, declared in the config or not."""
+
+    resource: Resource
+    rpo: float
+    declared: DataStore | None = None
+    copy_to: CopyTarget | None = None
+
+    @property
+    def name(self) -> str:
+        return self.declared.name if self.declared is not None else self.resource.name
+
+
+@dataclass(frozen=True)
+class MissingStore:
+    """A declared store the inventory does not show, and where it was looked for."""
+
+    declared: DataStore
+    site: Site
+    looked_in: str
+    gaps: list[str] = field(default_factory=list)
+
+
+def _selected(r: Resource, sel: Selector, regions: list[str]) -> bool:
+    """Named by id (its name, ARN, self link or resource id: wherever it is in the account, since a
+    bucket's location may be a multi-region like US or NAM4), or tagged and in the site's regions."""
+    a = attrs_of(r)
+    refs = {r.native_id, r.name, str(a["arn"] or ""), str(a["self_link"] or ""), str(a["id"] or "")}
+    refs = {x.lower() for x in refs if x}
+    if sel.ids and any(i.lower() in refs for i in sel.ids):
+        return True
+    return bool(sel.tags) and all(r.tags.get(k) == v for k, v in sel.tags.items()) and _in_regions(r, regions)
+
+
+def _in_regions(r: Resource, regions: list[str]) -> bool:
+    return not regions or not r.region or any(r.region.startswith(x) or r.zone.startswith(x) for x in regions)
+
+
+def _selector_text(sel: Selector) -> str:
+    parts = [f"ids {', '.join(sel.ids)}"] if sel.ids else []
+    parts += [f"tags {', '.join(f'{k}={v}' for k, v in sorted(sel.tags.items()))}"] if sel.tags else []
+    return " or ".join(parts)
+
+
+def _is_store(r: Resource) -> bool:
+    return r.kind == Kind.STORAGE_BUCKET or (r.kind in DB_KINDS and _is_primary_db(r))
+
+
+def data_stores(ev: Evidence) -> tuple[list[Store], list[MissingStore]]:
+    """The workload's data stores: each declared one (found by its kind, site and selector, or missing),
+    then every other store the primary site's selector finds (undeclared stores are still judged)."""
+    w = ev.workload
+    stores: list[Store] = []
+    missing: list[MissingStore] = []
+    claimed: set[int] = set()
+    for d in w.data:
+        site = w.site_named(d.site)
+        account = ev.account(site)
+        kind = STORE_KINDS[d.kind]
+        regions = site.regions or (account.regions if account.provider == "aws" else [])
+        found = [
+            r
+            for r in ev.of_kind(site.account, kind)
+            if _is_store(r) and store_kind_of(r) == d.kind and _selected(r, d.selector, regions)
+        ]
+        target = copy_target(ev, d.copy_to)
+        for r in found:
+            claimed.add(id(r))
+            stores.append(Store(r, w.store_rpo(d), d, target))
+        if not found:
+            where = f"account {site.account} ({account.provider}) {', '.join(regions) or 'every region'}"
+            looked_in = f"{where}, {kind} of kind {d.kind}, {_selector_text(d.selector)}"
+            missing.append(MissingStore(d, site, looked_in, ev.gaps(site)))
+    for r in ev.resources(w.primary):
+        if id(r) not in claimed and _is_store(r):
+            stores.append(Store(r, w.targets.rpo))
+    return stores, missing
+
+
+def _missing_finding(ev: Evidence, check_id: str, m: MissingStore) -> Finding:
+    d = m.declared
+    reason = f"data store {d.name} ({d.kind}) not found in {m.looked_in}"
+    if m.gaps:
+        reason += "; inventory incomplete: " + join(m.gaps, 2)
+    return info(check_id).finding(
+        ev, FindingStatus.UNKNOWN, reason, subject=d.name, declared=True, store_kind=d.kind, looked_in=m.looked_in
+    )
+
+
 @check(
     "data.replica",
     title="Primary data is replicated outside the failure domain",
     category=Category.DATA,
     severity=Severity.CRITICAL,
     risk=RiskInput.DATA_COPY,
-    doc="""For each database in the primary site: a copy exists outside the primary's provider or region
-    and is fresh enough for the RPO. Copies are read replicas (lag from the provider's metric: RDS
-    ReplicaLag, where -1 means replication is not running; Aurora global databases' AuroraGlobalDBRPOLag
-    or AuroraGlobalDBReplicationLag), automated backups replicated to another region (age of the newest
-    restorable time), and Azure flexible servers' geo-redundant backups (Azure's documented bound,
-    labelled an estimate). A replica whose replication stopped or errored, or whose lag is not reported,
-    is not a copy you can count on. A secondary with no data, or with data older than the RPO, turns a
-    failover into data loss. Fix: create a cross-region or cross-cloud read replica (or continuous backup
-    copy) and alert on its lag and replication status.""",
+    doc="""For each data store of the workload (declared in its `data:` list, or a database, table or cache the
+    primary site selects): a copy exists outside the store's provider or region (or at its declared
+    `copy_to`) and is fresh enough for its RPO. A declared store the inventory does not show is unknown,
+    naming where it was looked for; a workload with no data store declared or found is `skip`. Copies are
+    read replicas (lag from the provider's metric: RDS ReplicaLag, where -1 means replication is not
+    running; Aurora global databases' AuroraGlobalDBRPOLag or AuroraGlobalDBReplicationLag), automated
+    backups replicated to another region (age of the newest restorable time), and Azure flexible servers'
+    geo-redundant backups (Azure's documented bound, labelled an estimate), and the copies the provider
+    reports on the store (DynamoDB global table replicas, ElastiCache global datastores, Azure SQL geo-
+    replication, Cosmos DB regions: unhealthy fails, no lag is unknown). A replica whose replication stopped
+    or errored, or whose lag is not reported, is not a copy you can count on. A secondary with no data, or
+    with data older than the RPO, turns a failover into data loss. Fix: create a cross-region or cross-cloud
+    read replica (or continuous backup copy) and alert on its lag and replication status.""",
 )
 def data_replica(ev: Evidence) -> list[Finding]:
     me = info("data.replica")
     primary_site = ev.workload.primary
-    dbs = [
-        r
-        for r in ev.resources(primary_site)
-        if r.kind in DB_KINDS and _is_primary_db(r)
-    ]
+    stores, missing = data_stores(ev)
     gaps = ev.gaps(primary_site)
-    if not dbs:
+    if not stores and not missing:
         if gaps:
             return [me.finding(ev, FindingStatus.UNKNOWN, "inventory incomplete: " + join(gaps, 2))]
-        return []  # nothing stateful in the primary: not applicable
+        return [me.finding(ev, FindingStatus.SKIP, "no data stores declared or found")]
+    dbs = [s for s in stores if s.resource.kind in DB_KINDS]
+    findings = [_missing_finding(ev, "data.replica", m) for m in missing if STORE_KINDS[m.declared.kind] in DB_KINDS]
+    if not dbs and not findings:
+        # only buckets (data.bucket_replication judges them)
+        return [me.finding(ev, FindingStatus.UNKNOWN, "inventory incomplete: " + join(gaps, 2))] if gaps else []
     everything = ev.index.databases
-    rpo = ev.workload.targets.rpo
-    findings = []
-    for db in dbs:
-        copies = data_copies(db, everything, rpo, ev.now)
+    for store in dbs:
+        db = store.resource
+        copies = data_copies(db, everything, store.rpo, ev.now, store.copy_to)
         notes = [c.note for c in copies]
         estimates = [c.estimate for c in copies if c.estimate]
         unread = attrs_of(db, Kind.DB_INSTANCE)["replicas_unknown_reason"]
+        label = f"{_noun(db)} {db.name}"
         if not copies and unread:
-            status, reason = FindingStatus.UNKNOWN, f"database {db.name}: replicas unknown ({unread})"
+            status, reason = FindingStatus.UNKNOWN, f"{label}: replicas unknown ({unread})"
         elif not copies:
             status = FindingStatus.UNKNOWN if gaps else FindingStatus.FAIL
-            reason = f"database {db.name} has no replica outside {db.provider}:{db.region}"
+            reason = f"{label} has no replica outside {db.provider}:{db.region}"
         else:
             status = min((c.status for c in copies), key=_BEST_FIRST.index)
-            reason = f"database {db.name}: " + join(notes)
-        findings.append(me.finding(ev, status, reason, subject=db.name, replicas=notes, estimates=estimates))
+            reason = f"{label}: " + join(notes)
+        findings.append(
+            me.finding(
+                ev,
+                status,
+                reason,
+                subject=store.name,
+                replicas=notes,
+                estimates=estimates,
+                store_kind=store_kind_of(db),
+                declared=store.declared is not None,
+                rpo_s=store.rpo,
+                copy_to=store.copy_to.text if store.copy_to else None,
+            )
+        )
     return findings
+
+
+_NOUNS = {Kind.DB_TABLE: "table", Kind.CACHE: "cache", Kind.DB_CLUSTER: "database"}
+
+
+def _noun(r: Resource) -> str:
+    return _NOUNS.get(r.kind, "database")
 
 
 @check(
@@ -241,18 +466,59 @@ def data_replica(ev: Evidence) -> list[Finding]:
 )
 def bucket_replication(ev: Evidence) -> list[Finding]:
     me = info("data.bucket_replication")
-    site = ev.workload.primary
-    buckets = [r for r in ev.resources(site) if r.kind == Kind.STORAGE_BUCKET]
-    gaps = ev.gaps(site)
-    if not buckets:
+    stores, missing = data_stores(ev)
+    buckets = [s for s in stores if s.resource.kind == Kind.STORAGE_BUCKET]
+    findings = [
+        _missing_finding(ev, "data.bucket_replication", m)
+        for m in missing
+        if STORE_KINDS[m.declared.kind] == Kind.STORAGE_BUCKET
+    ]
+    gaps = ev.gaps(ev.workload.primary)
+    if not buckets and not findings:
         return [me.finding(ev, FindingStatus.UNKNOWN, "inventory incomplete: " + join(gaps, 2))] if gaps else []
-    findings = []
-    for b in buckets:
-        copies = bucket_copies(b)
-        status, reason = _bucket_verdict(b, copies)
-        listed = [{"where": c.where, "region": c.region, "objects": c.scope or "all"} for c in copies or []]
-        findings.append(me.finding(ev, status, reason, subject=b.name, copies=listed))
+    for store in buckets:
+        findings.append(_bucket_finding(ev, store))
     return findings
+
+
+def _bucket_finding(ev: Evidence, store: Store) -> Finding:
+    """Copies the provider reports on the bucket (GCS location type, Azure geo-replication with its last
+    sync) are judged like a database's, lag against the store's RPO; without them, S3 replication rules
+    and Azure geo-redundant SKUs as before. A ``copy_to`` no copy reaches adds an unknown copy."""
+    b, target = store.resource, store.copy_to
+    reported = reported_copies(b)
+    rules = bucket_copies(b)
+    judged: list[DataCopy] = []
+    hit = target is not None and any(target.matches(b.provider, c.region) for c in rules or [] if c.region)
+    for c in reported:
+        provider, region = _split_where(str(c.get("where") or ""))
+        at_target = target is not None and target.matches(provider, region)
+        if _outside(b, provider, region, str(c.get("mechanism") or "")) or at_target:
+            hit |= at_target
+            judged.append(_reported_copy(c, store.rpo))
+    if judged:
+        listed: list[dict[str, object]] = [dict(c) for c in reported]
+        status = min((c.status for c in judged), key=_BEST_FIRST.index)
+        reason = f"bucket {b.name}: " + join([c.note for c in judged])
+    else:
+        listed = [{"where": c.where, "region": c.region, "objects": c.scope or "all"} for c in rules or []]
+        status, reason = _bucket_verdict(b, rules)
+    if target is not None and not hit:
+        missing = _missing_target(target)
+        status = min((status, missing.status), key=_BEST_FIRST.index)
+        reason += "; " + missing.note
+    return info("data.bucket_replication").finding(
+        ev,
+        status,
+        reason,
+        subject=store.name,
+        copies=listed,
+        estimates=[c.estimate for c in judged if c.estimate],
+        store_kind=store_kind_of(b),
+        declared=store.declared is not None,
+        rpo_s=store.rpo,
+        copy_to=target.text if target else None,
+    )
 
 
 def _bucket_verdict(b: Resource, copies: list[BucketCopy] | None) -> tuple[FindingStatus, str]:

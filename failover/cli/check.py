@@ -188,7 +188,7 @@ def explain(workload: str, config_path: str | None, fmt: str) -> None:
             out.print(f"  RTO note: {note}")
         for gate in scores[0].details.get("gates", []):
             out.print(f"  gate: {gate}")
-    order = {"fail": 0, "unknown": 1, "warn": 2, "pass": 3}
+    order = {"fail": 0, "unknown": 1, "warn": 2, "pass": 3, "skip": 4}
     for f in sorted(findings, key=lambda f: (order.get(str(f.status), 9), f.check, f.subject)):
         meta = CATALOG.get(f.check)
         body = Text()

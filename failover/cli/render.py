@@ -21,6 +21,7 @@ STATUS_STYLE = {
     "warn": "yellow",
     "fail": "red",
     "unknown": "magenta",
+    "skip": "dim",
 }
 
 
@@ -85,7 +86,7 @@ def findings_table(findings: list[Finding], title: str = "Findings") -> Table:
     table.add_column("status")
     table.add_column("subject")
     table.add_column("reason", overflow="fold")
-    order = {"fail": 0, "unknown": 1, "warn": 2, "pass": 3}
+    order = {"fail": 0, "unknown": 1, "warn": 2, "pass": 3, "skip": 4}
     for f in sorted(findings, key=lambda f: (f.workload, order.get(str(f.status), 9), f.check, f.subject)):
         status = Text(str(f.status), style=STATUS_STYLE.get(str(f.status), ""))
         table.add_row(cell(f.workload), f.check, status, cell(f.subject), cell(f.reason))

@@ -33,7 +33,7 @@ _STATUS_COLOR = {
     Status.NOT_READY: "#cf222e",
     Status.UNKNOWN: "#57606a",
 }
-_FINDING_COLOR = {"fail": "#cf222e", "unknown": "#57606a", "warn": "#9a6700", "pass": "#1a7f37"}
+_FINDING_COLOR = {"fail": "#cf222e", "unknown": "#57606a", "warn": "#9a6700", "pass": "#1a7f37", "skip": "#57606a"}
 _CHANGE_COLOR = {"new": "#cf222e", "worse": "#cf222e", "fixed": "#1a7f37"}
 _SPARK = "▁▂▃▄▅▆▇█"
 # CR, LF and every other control or line/paragraph separator a header must not carry.
