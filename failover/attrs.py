@@ -310,6 +310,20 @@ class DatabaseAttrs(CommonAttrs, total=False):
     port: Annotated[int | None, "port"]
     publicly_accessible: Annotated[bool | None, "reachable from the internet"]
     secondary_zone: Annotated[str | None, "zone of the Multi-AZ standby"]
+    # Azure data tier (issue 10): SQL failover groups, Cosmos DB accounts
+    failover_group: Annotated[str | None, "Azure SQL: id of the failover group holding the database"]
+    failover_policy: Annotated[
+        str | None,
+        "Azure SQL failover group readWriteEndpoint.failoverPolicy: Manual (customer-managed) or Automatic "
+        "(Microsoft-managed, only after the grace period in an outage Microsoft declares)",
+    ]
+    grace_period_s: Annotated[
+        float | None, "Azure SQL failover group failoverWithDataLossGracePeriodMinutes, in seconds (Automatic policy)"
+    ]
+    automatic_failover: Annotated[bool | None, "Cosmos DB enableAutomaticFailover"]
+    multi_region_writes: Annotated[bool | None, "Cosmos DB enableMultipleWriteLocations"]
+    consistency_level: Annotated[str | None, "Cosmos DB default consistency level (Session, BoundedStaleness, …)"]
+    write_region: Annotated[str | None, "Cosmos DB: the location with failover priority 0"]
 
 
 class ReplicationRule(TypedDict, total=False):
@@ -340,6 +354,14 @@ class BucketAttrs(CommonAttrs, total=False):
         "S3: {role, rules[...]} (None: could not be read); Azure: the redundancy (LRS, ZRS, GRS, GZRS, …)",
     ]
     geo_redundant: Annotated[bool | None, "Azure: a geo-redundant SKU (a copy in the paired region)"]
+    # data tier (issue 10): the config store kind and the copies the provider reports on the bucket itself
+    store_kind: Annotated[str | None, "the config's data store kind (s3, gcs, azure-storage)"]
+    copies: Annotated[
+        list[DataCopy],
+        "copies the provider reports on the bucket itself (Azure geo-redundant storage: the secondary region, lag "
+        "from geoReplicationStats.lastSyncTime): where, ref, mechanism, healthy, state, lag_s, lag_source, estimate",
+    ]
+    can_failover: Annotated[bool | None, "Azure geoReplicationStats.canFailover"]
 
 
 class RegionAttrs(CommonAttrs, total=False):
