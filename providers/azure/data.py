@@ -143,9 +143,17 @@ def with_sql_reads(
         partner_server = str(p.get("partnerServer") or "")
         partner_db = p.get("partnerDatabaseId") or None
         if role.lower() in ("secondary", "nonreadablesecondary"):
+            # a geo-secondary: judged through its link to the primary as well, so say the same there
+            state = p.get("replicationState")
+            healthy = None if state is None else str(state).upper() == SQL_HEALTHY_STATE
             attrs |= {
                 "replication_role": role,
                 "replica_source": partner_db or f"{partner_server}/{p.get('partnerDatabase')}",
+                "replica_source_region": region_name(p.get("partnerLocation")) or None,
+                "replication_status": state,
+                "replication_healthy": healthy,
+                "replica_lag_s": SQL_GEO_REPLICATION_BOUND_S if healthy else None,
+                "replica_lag_metric": SQL_GEO_REPLICATION_SOURCE if healthy else None,
             }
             continue
         if role.lower() not in ("primary", "source"):
