@@ -820,7 +820,7 @@ class FakeArm(LocalApi["Request"]):
         """A geo-replication link of ``database_id`` as ``GET …/servers/{s}/replicationLinks`` lists it
         (``replicationState``: PENDING, SEEDING, CATCH_UP or SUSPENDED; ``role`` of this side)."""
         partner_role = "Secondary" if role == "Primary" else "Primary"
-        link = {
+        link: dict[str, Any] = {
             "id": f"{database_id}/replicationLinks/{uuid.uuid5(uuid.NAMESPACE_URL, database_id + partner_server)}",
             "name": str(uuid.uuid5(uuid.NAMESPACE_URL, database_id + partner_server)),
             "type": "Microsoft.Sql/servers/databases/replicationLinks",
