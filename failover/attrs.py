@@ -310,13 +310,20 @@ class DatabaseAttrs(CommonAttrs, total=False):
     port: Annotated[int | None, "port"]
     publicly_accessible: Annotated[bool | None, "reachable from the internet"]
     secondary_zone: Annotated[str | None, "zone of the Multi-AZ standby"]
-    # data-core reads these for the RTO's data part (the Azure reader fills them)
-    failover_policy: Annotated[str | None, "Azure SQL failover group policy: Manual (customer-managed) or Automatic"]
-    grace_period_s: Annotated[
-        float | None, "Azure SQL failover group: failoverWithDataLossGracePeriodMinutes, in seconds (Automatic policy)"
+    # Azure data tier (issue 10): SQL failover groups, Cosmos DB accounts
+    failover_group: Annotated[str | None, "Azure SQL: id of the failover group holding the database"]
+    failover_policy: Annotated[
+        str | None,
+        "Azure SQL failover group readWriteEndpoint.failoverPolicy: Manual (customer-managed) or Automatic "
+        "(Microsoft-managed, only after the grace period in an outage Microsoft declares)",
     ]
-    automatic_failover: Annotated[bool | None, "Cosmos DB: service-managed failover of the write region"]
-    multi_region_writes: Annotated[bool | None, "Cosmos DB: every region accepts writes"]
+    grace_period_s: Annotated[
+        float | None, "Azure SQL failover group failoverWithDataLossGracePeriodMinutes, in seconds (Automatic policy)"
+    ]
+    automatic_failover: Annotated[bool | None, "Cosmos DB enableAutomaticFailover"]
+    multi_region_writes: Annotated[bool | None, "Cosmos DB enableMultipleWriteLocations"]
+    consistency_level: Annotated[str | None, "Cosmos DB default consistency level (Session, BoundedStaleness, …)"]
+    write_region: Annotated[str | None, "Cosmos DB: the location with failover priority 0"]
 
 
 class ReplicationRule(TypedDict, total=False):
@@ -353,6 +360,7 @@ class BucketAttrs(CommonAttrs, total=False):
         "copies the provider reports on the bucket itself (GCS dual/multi-region, Azure geo-redundant account "
         "with its last sync): where, ref, mechanism, healthy, state, lag_s, lag_source, estimate",
     ]
+    can_failover: Annotated[bool | None, "Azure geoReplicationStats.canFailover"]
 
 
 class RegionAttrs(CommonAttrs, total=False):

@@ -63,6 +63,7 @@ def seed_every_type(arm: FakeArm, sub: str = "sub-1") -> None:
                      kind="StorageV2")
     arm.add_resource(sub, "rg", "Microsoft.Storage/storageAccounts", "stlrs", sku={"name": "Standard_LRS"})
     arm.add_resource(sub, "rg", "Microsoft.KeyVault/vaults", "kv", tags={"team": "sec"})
+    arm.add_cosmos_account(sub, "rg", "cosmos", locations=[("East US", 0)])
 
 
 def test_every_mapped_type_is_normalized(fake_arm, azure_account, azure_adapter):
@@ -93,6 +94,7 @@ def test_every_mapped_type_is_normalized(fake_arm, azure_account, azure_adapter)
         "stgrs": Kind.STORAGE_BUCKET,
         "stlrs": Kind.STORAGE_BUCKET,
         "kv": Kind.OTHER,
+        "cosmos": Kind.DB_TABLE,
         "vmss-autoscale": Kind.OTHER,
     }
     vm = r["vm-known"]

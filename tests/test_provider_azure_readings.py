@@ -274,7 +274,9 @@ def test_a_stopped_replica_fails_data_replica(fake_arm, azure_adapter):
     assert found["data.replica"] == [("fail", "database db-east: replica azure:westus2 db-west is Stopped")]
 
 
-def test_an_azure_sql_database_is_unknown_until_failover_groups_are_read(fake_arm, azure_adapter):
+def test_an_azure_sql_database_with_no_failover_group_link_or_geo_backup_has_no_copy(fake_arm, azure_adapter):
+    """Its server's failover groups, replication links and recoverable databases were read and name it
+    nowhere: a fact, not a gap (a server's system database is not judged at all)."""
     fake_arm.add_resource_group(SUB, "east", location="eastus")
     fake_arm.add_resource(
         SUB,
@@ -298,13 +300,7 @@ def test_an_azure_sql_database_is_unknown_until_failover_groups_are_read(fake_ar
             properties={"status": "Online"},
         )
     found, _ = verdicts(fake_arm, azure_adapter)
-    assert found["data.replica"] == [
-        (
-            "unknown",
-            "database sql-east/orders: replicas unknown (Azure SQL failover groups and geo-replication "
-            "links are not read yet)",
-        )
-    ]
+    assert found["data.replica"] == [("fail", "database sql-east/orders has no replica outside azure:eastus")]
 
 
 # -- Traffic Manager ------------------------------------------------------------------------------

@@ -234,6 +234,7 @@ def model(module: str, name: str) -> Callable[[], type]:
 
 
 COMPUTE, RESOURCES = "azure.mgmt.compute.models", "azure.mgmt.resource.resources.models"
+SQL, COSMOS = "azure.mgmt.sql.models", "azure.mgmt.cosmosdb.models"
 # What each route's body must deserialize into.
 ROUTE_MODELS: dict[str, Callable[[Any], list[str]] | None] = {
     "resourcegroups": listed(model(RESOURCES, "ResourceGroup")),
@@ -243,6 +244,11 @@ ROUTE_MODELS: dict[str, Callable[[Any], list[str]] | None] = {
     "vm_instance_view": lambda body: conforms(body, model(COMPUTE, "VirtualMachineInstanceView")()),
     "scale_set_vms": listed(model(COMPUTE, "VirtualMachineScaleSetVM")),
     "scale_set_vm_instance_view": lambda body: conforms(body, model(COMPUTE, "VirtualMachineScaleSetVMInstanceView")()),
+    "sql_failover_groups": listed(model(SQL, "FailoverGroup")),
+    "sql_replication_links": listed(model(SQL, "ReplicationLink")),
+    "sql_recoverable_databases": listed(model(SQL, "RecoverableDatabase")),
+    "cosmos_accounts": listed(model(COSMOS, "DatabaseAccountGetResults")),
+    "storage_account": lambda body: conforms(body, model("azure.mgmt.storage.models", "StorageAccount")()),
     "resource": None,  # by the resource's type, below
 }
 # A resource read by id, by its ARM type; types without a model package of their own use ARM's generic one.
@@ -257,7 +263,7 @@ TYPE_MODELS: dict[str, Callable[[], type]] = {
     "microsoft.dbforpostgresql/flexibleservers": model("azure.mgmt.postgresqlflexibleservers.models", "Server"),
     "microsoft.sql/servers": model("azure.mgmt.sql.models", "Server"),
     "microsoft.sql/servers/databases": model("azure.mgmt.sql.models", "Database"),
-    "microsoft.storage/storageaccounts": model("azure.mgmt.storage.models", "StorageAccount"),
+    "microsoft.documentdb/databaseaccounts": model(COSMOS, "DatabaseAccountGetResults"),
     "microsoft.authorization/locks": model("azure.mgmt.resource.locks.models", "ManagementLockObject"),
 }
 GENERIC = model(RESOURCES, "GenericResource")
@@ -322,6 +328,74 @@ def seed_everything(arm: FakeArm) -> None:
     )
     arm.add_dns_zone(SUB, "rg", "example.org", name_servers=["ns1-01.azure-dns.com."])
     arm.add_lock(f"/subscriptions/{SUB}/resourceGroups/rg", "keep")
+    seed_data_tier(arm, SUB)
+
+
+def seed_data_tier(arm: FakeArm, sub: str) -> None:
+    """SQL servers with a failover group, replication links in every state and geo-backups; Cosmos DB
+    accounts at every consistency level; storage accounts of every SKU azure-mgmt-storage lists."""
+    primary = arm.add_sql_server(sub, "rg", "sql-east", location="eastus")
+    secondary = arm.add_sql_server(sub, "rg", "sql-west", location="westus")
+    dbs = [
+        arm.add_sql_database(sub, "rg", "sql-east", f"db-{state.lower()}", last_geo_backup="2026-03-01T12:00:00Z")
+        for state in ("PENDING", "SEEDING", "CATCH_UP", "SUSPENDED")
+    ]
+    for db, state in zip(dbs, ("PENDING", "SEEDING", "CATCH_UP", "SUSPENDED"), strict=True):
+        name = db["name"].split("/")[1]
+        arm.add_sql_database(sub, "rg", "sql-west", name, location="westus")
+        arm.add_replication_link(
+            db["id"],
+            partner_server="sql-west",
+            partner_location="West US",
+            state=state,
+            partner_database_id=f"{secondary['id']}/databases/{name}",
+        )
+        arm.add_replication_link(
+            f"{secondary['id']}/databases/{name}",
+            partner_server="sql-east",
+            partner_location="East US",
+            role="Secondary",
+            state=state,
+            link_type="NAMED" if state == "PENDING" else "STANDBY",
+        )
+    arm.add_failover_group(
+        primary["id"],
+        "fg",
+        location="East US",
+        partners=[(secondary["id"], "West US")],
+        databases=[dbs[2]["id"]],
+        policy="Automatic",
+        grace_minutes=60,
+    )
+    arm.add_failover_group(
+        secondary["id"],
+        "fg",
+        location="West US",
+        partners=[(primary["id"], "East US")],
+        databases=[dbs[2]["id"]],
+        role="Secondary",
+    )
+    for level in ("Strong", "BoundedStaleness", "Session", "ConsistentPrefix", "Eventual"):
+        arm.add_cosmos_account(
+            sub,
+            "rg",
+            f"cosmos-{level.lower()}",
+            locations=[("East US", 0), ("West US", 1)],
+            consistency=level,
+            multi_region_writes=level == "Session",
+            location_states={"West US": "Creating"} if level == "Eventual" else None,
+        )
+    from azure.mgmt.storage.models import SkuName
+
+    for i, sku in enumerate(SkuName):
+        arm.add_storage_account(
+            sub,
+            "rg",
+            f"st{i}",
+            sku=sku.value,
+            geo_status=("Live", "Bootstrap", "Unavailable")[i % 3],
+            last_sync_time=None if i % 3 == 1 else "2026-03-01T12:29:00Z",
+        )
 
 
 def crawl(arm: FakeArm) -> list[tuple[str, str, Any]]:
@@ -342,9 +416,15 @@ def crawl(arm: FakeArm) -> list[tuple[str, str, Any]]:
     locks = get(f"{base}/providers/Microsoft.Authorization/locks")["value"]
     get(f"{base}/providers/Microsoft.Compute/virtualMachines")
     get(f"{base}/providers/Microsoft.Compute/virtualMachines", statusOnly="true")
+    get(f"{base}/providers/Microsoft.DocumentDB/databaseAccounts")
     for r in [*resources, *locks]:
         get(r["id"])
         t = r["type"].lower()
+        if t == "microsoft.sql/servers":
+            for child in ("failoverGroups", "replicationLinks", "recoverableDatabases"):
+                get(f"{r['id']}/{child}")
+        if t == "microsoft.storage/storageaccounts":
+            get(r["id"], **{"$expand": "geoReplicationStats"})
         if t == "microsoft.compute/virtualmachines":
             get(r["id"], **{"$expand": "instanceView"})
             get(f"{r['id']}/instanceView")
@@ -429,6 +509,21 @@ def test_every_resource_type_read_by_id_has_a_model(served):
             {"properties": {"replica": {"replicationState": "Fine"}}},
             ("Server", "azure.mgmt.postgresqlflexibleservers.models"),
             "Server.properties.replica.replicationState: 'Fine' is not a known ReplicationState",
+        ),
+        (
+            {"properties": {"replicationState": "CATCHUP"}},
+            ("ReplicationLink", SQL),
+            "ReplicationLink.properties.replicationState: 'CATCHUP' is not a known ReplicationState",
+        ),
+        (
+            {"properties": {"geoReplicationStats": {"status": "Synced"}}},
+            ("StorageAccount", "azure.mgmt.storage.models"),
+            "StorageAccount.properties.geoReplicationStats.status: 'Synced' is not a known GeoReplicationStatus",
+        ),
+        (
+            {"properties": {"locations": [{"failoverPriority": "1"}]}},
+            ("DatabaseAccountGetResults", COSMOS),
+            "DatabaseAccountGetResults.properties.locations[0].failoverPriority: expected int, got '1'",
         ),
         ({"id": "x", "properties": {"a": 1}}, ("GenericResourceExpanded", RESOURCES), None),
         (

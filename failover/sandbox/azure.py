@@ -89,6 +89,20 @@ ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
+    (
+        "sql_failover_groups",
+        re.compile(_RG + r"/providers/microsoft\.sql/servers/(?P<srv>[^/]+)/failovergroups$", re.I),
+    ),
+    (
+        "sql_replication_links",
+        re.compile(_RG + r"/providers/microsoft\.sql/servers/(?P<srv>[^/]+)/replicationlinks$", re.I),
+    ),
+    (
+        "sql_recoverable_databases",
+        re.compile(_RG + r"/providers/microsoft\.sql/servers/(?P<srv>[^/]+)/recoverabledatabases$", re.I),
+    ),
+    ("cosmos_accounts", re.compile(_SUB + r"/providers/microsoft\.documentdb/databaseaccounts$", re.I)),
+    ("storage_account", re.compile(_RG + r"/providers/microsoft\.storage/storageaccounts/(?P<sa>[^/]+)$", re.I)),
     ("resource", re.compile(_RG + r"/providers/.+$", re.I)),
 )
 COLLECTIONS = tuple(name for name, _ in ROUTES)
@@ -190,6 +204,10 @@ class _Subscription:
     groups: list[dict[str, Any]] = field(default_factory=list)
     resources: list[dict[str, Any]] = field(default_factory=list)
     locks: list[dict[str, Any]] = field(default_factory=list)
+    # Azure SQL servers' child collections (each item's id names its server)
+    failover_groups: list[dict[str, Any]] = field(default_factory=list)
+    replication_links: list[dict[str, Any]] = field(default_factory=list)
+    recoverable: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _statuses(power_state: str | None, provisioning: str = "succeeded") -> list[dict[str, Any]]:
@@ -706,6 +724,287 @@ class FakeArm(LocalApi["Request"]):
             properties=props,
         )
 
+    # -- data tier: Azure SQL, Cosmos DB, storage accounts (shapes from the 2023-08-01+ REST examples) --
+    def add_sql_server(
+        self,
+        subscription: str,
+        resource_group: str,
+        name: str,
+        *,
+        location: str = "eastus",
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A logical server (``Microsoft.Sql/servers``) as its read by id shows it."""
+        props = {
+            "administratorLogin": "dbadmin",
+            "version": "12.0",
+            "state": "Ready",
+            "fullyQualifiedDomainName": f"{name}.database.windows.net",
+            "publicNetworkAccess": "Disabled",
+        }
+        return self.add_resource(
+            subscription,
+            resource_group,
+            "Microsoft.Sql/servers",
+            name,
+            location=location,
+            tags=tags,
+            properties=props,
+            kind="v12.0",
+        )
+
+    def add_sql_database(
+        self,
+        subscription: str,
+        resource_group: str,
+        server: str,
+        name: str,
+        *,
+        location: str = "eastus",
+        tags: dict[str, str] | None = None,
+        last_geo_backup: str | None = None,
+    ) -> dict[str, Any]:
+        """A user database; ``last_geo_backup`` (ISO 8601) lists it among the server's recoverable
+        databases with that ``lastAvailableBackupDate`` (its newest geo-replicated backup)."""
+        props = {
+            "collation": "SQL_Latin1_General_CP1_CI_AS",
+            "maxSizeBytes": 34359738368,
+            "status": "Online",
+            "databaseId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{subscription}/{server}/{name}")),
+            "creationDate": "2026-01-05T10:00:00Z",
+            "currentServiceObjectiveName": "GP_Gen5_2",
+            "requestedBackupStorageRedundancy": "Geo",
+            "currentBackupStorageRedundancy": "Geo",
+            "zoneRedundant": False,
+        }
+        db = self.add_resource(
+            subscription,
+            resource_group,
+            "Microsoft.Sql/servers/databases",
+            f"{server}/{name}",
+            location=location,
+            tags=tags,
+            properties=props,
+            kind="v12.0,user,vcore",
+            sku={"name": "GP_Gen5", "tier": "GeneralPurpose", "family": "Gen5", "capacity": 2},
+        )
+        if last_geo_backup is not None:
+            server_id = resource_id(subscription, resource_group, "Microsoft.Sql/servers", server)
+            item = {
+                "id": f"{server_id}/recoverableDatabases/{name}",
+                "name": name,
+                "type": "Microsoft.Sql/servers/recoverableDatabases",
+                "properties": {
+                    "edition": "GeneralPurpose",
+                    "serviceLevelObjective": "GP_Gen5_2",
+                    "lastAvailableBackupDate": last_geo_backup,
+                    "elasticPoolName": None,
+                },
+            }
+            with self._lock:
+                self._sub(subscription).recoverable.append(item)
+        return db
+
+    def add_replication_link(
+        self,
+        database_id: str,
+        *,
+        partner_server: str,
+        partner_location: str,
+        partner_database: str | None = None,
+        partner_database_id: str | None = None,
+        role: str = "Primary",
+        state: str = "CATCH_UP",
+        link_type: str = "GEO",
+    ) -> dict[str, Any]:
+        """A geo-replication link of ``database_id`` as ``GET …/servers/{s}/replicationLinks`` lists it
+        (``replicationState``: PENDING, SEEDING, CATCH_UP or SUSPENDED; ``role`` of this side)."""
+        partner_role = "Secondary" if role == "Primary" else "Primary"
+        link: dict[str, Any] = {
+            "id": f"{database_id}/replicationLinks/{uuid.uuid5(uuid.NAMESPACE_URL, database_id + partner_server)}",
+            "name": str(uuid.uuid5(uuid.NAMESPACE_URL, database_id + partner_server)),
+            "type": "Microsoft.Sql/servers/databases/replicationLinks",
+            "properties": {
+                "partnerServer": partner_server,
+                "partnerDatabase": partner_database or database_id.rsplit("/", 1)[-1],
+                "partnerLocation": partner_location,
+                "role": role,
+                "partnerRole": partner_role,
+                "replicationMode": "ASYNC",
+                "startTime": "2026-01-05T10:05:00Z",
+                "percentComplete": 100 if state == "CATCH_UP" else 40,
+                "replicationState": state,
+                "isTerminationAllowed": True,
+                "linkType": link_type,
+            },
+        }
+        if partner_database_id:
+            link["properties"]["partnerDatabaseId"] = partner_database_id
+        sub = database_id.split("/")[2]
+        with self._lock:
+            self._sub(sub).replication_links.append(link)
+        return link
+
+    def add_failover_group(
+        self,
+        server_id: str,
+        name: str,
+        *,
+        location: str,
+        partners: list[tuple[str, str]],
+        databases: list[str],
+        policy: str = "Manual",
+        grace_minutes: int | None = None,
+        role: str = "Primary",
+        state: str = "CATCH_UP",
+    ) -> dict[str, Any]:
+        """A failover group on ``server_id`` (``partners``: (server id, location) each) as
+        ``GET …/servers/{s}/failoverGroups`` lists it; Automatic needs ``grace_minutes`` (at least 60)."""
+        rw: dict[str, Any] = {"failoverPolicy": policy}
+        if policy == "Automatic":
+            rw["failoverWithDataLossGracePeriodMinutes"] = grace_minutes or 60
+        partner_role = "Secondary" if role == "Primary" else "Primary"
+        group = {
+            "id": f"{server_id}/failoverGroups/{name}",
+            "name": name,
+            "type": "Microsoft.Sql/servers/failoverGroups",
+            "location": location,
+            "tags": {},
+            "properties": {
+                "readWriteEndpoint": rw,
+                "readOnlyEndpoint": {"failoverPolicy": "Disabled"},
+                "replicationRole": role,
+                "replicationState": state,
+                "partnerServers": [
+                    {"id": pid, "location": ploc, "replicationRole": partner_role} for pid, ploc in partners
+                ],
+                "databases": list(databases),
+            },
+        }
+        with self._lock:
+            self._sub(server_id.split("/")[2]).failover_groups.append(group)
+        return group
+
+    def add_cosmos_account(
+        self,
+        subscription: str,
+        resource_group: str,
+        name: str,
+        *,
+        locations: list[tuple[str, int]],
+        location_states: dict[str, str] | None = None,
+        consistency: str = "Session",
+        max_interval_s: int = 5,
+        automatic_failover: bool = True,
+        multi_region_writes: bool = False,
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A Cosmos DB account (``locations``: (display name, failover priority) each, as ARM names them,
+        e.g. ``("West US", 1)``; ``location_states``: a location's provisioningState when not Succeeded)."""
+        states = location_states or {}
+
+        def loc(display: str, priority: int) -> dict[str, Any]:
+            slug = display.replace(" ", "").lower()
+            return {
+                "id": f"{name}-{slug}",
+                "locationName": display,
+                "documentEndpoint": f"https://{name}-{slug}.documents.azure.com:443/",
+                "provisioningState": states.get(display, "Succeeded"),
+                "failoverPriority": priority,
+                "isZoneRedundant": False,
+            }
+
+        ordered = sorted(locations, key=lambda lp: lp[1])
+        located = [loc(d, p) for d, p in ordered]
+        writes = located if multi_region_writes else located[:1]
+        policy: dict[str, Any] = {"defaultConsistencyLevel": consistency}
+        if consistency == "BoundedStaleness":
+            policy |= {"maxStalenessPrefix": 100000, "maxIntervalInSeconds": max_interval_s}
+        props = {
+            "documentEndpoint": f"https://{name}.documents.azure.com:443/",
+            "databaseAccountOfferType": "Standard",
+            "ipRules": [],
+            "isVirtualNetworkFilterEnabled": False,
+            "enableAutomaticFailover": automatic_failover,
+            "consistencyPolicy": policy,
+            "capabilities": [],
+            "writeLocations": writes,
+            "readLocations": located,
+            "locations": located,
+            "failoverPolicies": [
+                {"id": x["id"], "locationName": x["locationName"], "failoverPriority": x["failoverPriority"]}
+                for x in located
+            ],
+            "virtualNetworkRules": [],
+            "enableMultipleWriteLocations": multi_region_writes,
+            "publicNetworkAccess": "Enabled",
+            "disableLocalAuth": False,
+            "instanceId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{subscription}/{name}")),
+        }
+        home = ordered[0][0].replace(" ", "").lower() if ordered else "eastus"
+        return self.add_resource(
+            subscription,
+            resource_group,
+            "Microsoft.DocumentDB/databaseAccounts",
+            name,
+            location=home,
+            tags=tags,
+            properties=props,
+            kind="GlobalDocumentDB",
+        )
+
+    def add_storage_account(
+        self,
+        subscription: str,
+        resource_group: str,
+        name: str,
+        *,
+        sku: str = "Standard_RAGRS",
+        location: str = "eastus",
+        secondary_location: str | None = "westus",
+        last_sync_time: str | None = "2026-03-01T12:29:00Z",
+        geo_status: str | None = "Live",
+        tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A storage account; a geo-redundant ``sku`` has a ``secondaryLocation`` and answers
+        ``$expand=geoReplicationStats`` with ``geo_status`` (Live, Bootstrap, Unavailable) and
+        ``last_sync_time`` (``None``: not reported, as while bootstrapping). ``geo_status=None``: the
+        read carries no stats at all."""
+        geo = sku.rpartition("_")[2].upper() in ("GRS", "RAGRS", "GZRS", "RAGZRS")
+        props: dict[str, Any] = {
+            "primaryEndpoints": {"blob": f"https://{name}.blob.core.windows.net/"},
+            "primaryLocation": location,
+            "statusOfPrimary": "available",
+            "creationTime": "2026-01-05T10:00:00Z",
+            "supportsHttpsTrafficOnly": True,
+            "accessTier": "Hot",
+            "minimumTlsVersion": "TLS1_2",
+        }
+        if geo and secondary_location:
+            props |= {"secondaryLocation": secondary_location, "statusOfSecondary": "available"}
+        res = self.add_resource(
+            subscription,
+            resource_group,
+            "Microsoft.Storage/storageAccounts",
+            name,
+            location=location,
+            tags=tags,
+            properties=props,
+            kind="StorageV2",
+            sku={"name": sku, "tier": sku.split("_")[0].replace("V2", "")},
+        )
+        if geo and geo_status is not None:
+            stats: dict[str, Any] = {
+                "status": geo_status,
+                "canFailover": geo_status == "Live",
+                "canPlannedFailover": geo_status == "Live",
+            }
+            if last_sync_time is not None:
+                stats["lastSyncTime"] = last_sync_time
+            with self._lock:
+                res["_geo"] = stats
+        return res
+
     def add_lock(
         self, scope: str, name: str, *, level: str = "CanNotDelete", notes: str | None = None
     ) -> dict[str, Any]:
@@ -830,10 +1129,27 @@ class FakeArm(LocalApi["Request"]):
                 "computerName": member["name"],
                 "statuses": _statuses(self._power.get(member["id"].lower())),
             }
+        if collection in ("sql_failover_groups", "sql_replication_links", "sql_recoverable_databases"):
+            server_id = path.rsplit("/", 1)[0]
+            if _find(sub.resources, server_id) is None:
+                return _error(
+                    404, "ResourceNotFound", f"The Resource 'Microsoft.Sql/servers/{server_id}' was not found."
+                )
+            items = {
+                "sql_failover_groups": sub.failover_groups,
+                "sql_replication_links": sub.replication_links,
+                "sql_recoverable_databases": sub.recoverable,
+            }[collection]
+            prefix = server_id.lower() + "/"
+            return [_copy(i) for i in items if i["id"].lower().startswith(prefix)]
+        if collection == "cosmos_accounts":
+            return [_copy(r) for r in sub.resources if r["type"].lower() == "microsoft.documentdb/databaseaccounts"]
         found = _find([*sub.resources, *sub.locks], path)
         if found is None:
             return _error(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
         body = _copy(found)
+        if collection == "storage_account" and "geoReplicationStats" in query.get("$expand", "") and "_geo" in found:
+            body["properties"]["geoReplicationStats"] = dict(found["_geo"])
         if found["type"].lower() == _VM and query.get("$expand", "").lower() == "instanceview":
             body["properties"]["instanceView"] = self._vm_instance_view(found)
         return body

@@ -5,7 +5,9 @@ states from one ``statusOnly=true`` listing) are read concurrently, bounded by t
 ``max_concurrency``; each that fails becomes a ``ScopeError`` (``subscriptions/<id>/<collection>``)
 while the rest is still inventoried. Resources whose list entry lacks what checks need (VM size,
 scale set orchestration, autoscale limits, replica role and state, Traffic Manager monitoring) are then
-read by id, and each uniform scale set's members with their instance views (running members).
+read by id, and each uniform scale set's members with their instance views (running members). Last,
+the data tier's copies (``datatier``): SQL servers' failover groups, replication links and
+geo-backups, Cosmos DB accounts' regions, geo-redundant storage accounts' last sync time.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from failover.errors import ConfigError
 from failover.model import Inventory, Kind, Resource, ScopeError, utcnow
+from providers.azure.datatier import read_data_tier
 from providers.azure.locks import apply_locks
 from providers.azure.resources import (
     apply_autoscale,
@@ -140,6 +143,9 @@ class AzureAdapter:
         errors += collapse_detail_errors(
             member_errors, uniform, what="scale sets' member VMs could not be listed", suffix="virtualMachines"
         )
+
+        resources, data_errors = read_data_tier(account, reader, resources, utcnow())
+        errors += data_errors
 
         unread_resources = any(e.scope.endswith("/resources") for e in errors)
         resources = canonical_references(apply_autoscale(link_flexible_members(resources), unread_resources))

@@ -32,8 +32,11 @@ from azure.core.paging import ItemPaged
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.cosmosdb import CosmosDBManagementClient
 from azure.mgmt.resource.locks import ManagementLockClient
 from azure.mgmt.resource.resources import ResourceManagementClient
+from azure.mgmt.sql import SqlManagementClient
+from azure.mgmt.storage import StorageManagementClient
 from urllib3.util.retry import Retry
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
@@ -193,6 +196,34 @@ class ArmReader:
         client = self._client(ComputeManagementClient, subscription)
         pager = client.virtual_machine_scale_set_vms.list(resource_group, name, expand="instanceView")
         return [_wire(vm) for vm in self._all(pager)]
+
+    def sql_failover_groups(self, subscription: str, resource_group: str, server: str) -> list[dict[str, Any]]:
+        """``GET …/Microsoft.Sql/servers/{server}/failoverGroups``: partners, role, replicationState, policy."""
+        client = self._client(SqlManagementClient, subscription)
+        return [_wire(g) for g in self._all(client.failover_groups.list_by_server(resource_group, server))]
+
+    def sql_replication_links(self, subscription: str, resource_group: str, server: str) -> list[dict[str, Any]]:
+        """``GET …/Microsoft.Sql/servers/{server}/replicationLinks``: every database's geo-replication links."""
+        client = self._client(SqlManagementClient, subscription)
+        return [_wire(lk) for lk in self._all(client.replication_links.list_by_server(resource_group, server))]
+
+    def sql_recoverable_databases(self, subscription: str, resource_group: str, server: str) -> list[dict[str, Any]]:
+        """``GET …/Microsoft.Sql/servers/{server}/recoverableDatabases``: newest geo-replicated backup of each."""
+        client = self._client(SqlManagementClient, subscription)
+        return [_wire(d) for d in self._all(client.recoverable_databases.list_by_server(resource_group, server))]
+
+    def cosmos_accounts(self, subscription: str) -> list[dict[str, Any]]:
+        """``GET /subscriptions/{s}/providers/Microsoft.DocumentDB/databaseAccounts``: one listing with properties."""
+        client = self._client(CosmosDBManagementClient, subscription)
+        return [_wire(a) for a in self._all(client.database_accounts.list())]
+
+    def storage_account(self, subscription: str, resource_group: str, name: str) -> dict[str, Any]:
+        """``GET {account}?$expand=geoReplicationStats``: the only read that carries ``lastSyncTime``."""
+        client = self._client(StorageManagementClient, subscription)
+        got = self._retry.run(
+            lambda: client.storage_accounts.get_properties(resource_group, name, expand="geoReplicationStats")
+        )
+        return _wire(got)
 
     def resource(self, subscription: str, resource_id: str, api_version: str) -> dict[str, Any]:
         client = self._client(ResourceManagementClient, subscription)

@@ -27,6 +27,7 @@ _KINDS: dict[str, Kind] = {
     "microsoft.dbformysql/servers": Kind.DB_INSTANCE,
     "microsoft.dbformysql/flexibleservers": Kind.DB_INSTANCE,
     "microsoft.storage/storageaccounts": Kind.STORAGE_BUCKET,
+    "microsoft.documentdb/databaseaccounts": Kind.DB_TABLE,
 }
 
 # Types whose list entry lacks what a check needs (VM size, scale set orchestration mode, autoscale

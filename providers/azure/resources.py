@@ -17,11 +17,13 @@ import dataclasses
 from typing import Any
 
 from failover.model import Capacity, Kind, Provider, Resource
+from providers.azure.data import GEO_STORAGE_SKUS
 from providers.azure.kinds import DETAIL_API_VERSIONS, kind_for, vm_size
 
 __all__ = [
     "AUTOSCALE_TYPE",
     "LOCK_TYPE",
+    "STORE_KINDS",
     "UNKNOWN_POWER",
     "apply_autoscale",
     "canonical_references",
@@ -39,7 +41,6 @@ __all__ = [
     "with_power_state",
 ]
 
-_GEO_REPLICATIONS = {"GRS", "RAGRS", "GZRS", "RAGZRS"}
 _LB_TYPES = {
     "microsoft.network/loadbalancers": "load_balancer",
     "microsoft.network/applicationgateways": "application_gateway",
@@ -51,11 +52,21 @@ AUTOSCALE_TYPE = "microsoft.insights/autoscalesettings"
 _LOCK_MARK = "/providers/microsoft.authorization/locks/"
 _VM = "microsoft.compute/virtualmachines"
 _VMSS = "microsoft.compute/virtualmachinescalesets"
+# The config's data store kind (``data: [{kind}]``) of each ARM type that is one.
+STORE_KINDS = {
+    "microsoft.sql/servers/databases": "azure-sql",
+    "microsoft.documentdb/databaseaccounts": "cosmosdb",
+    "microsoft.storage/storageaccounts": "azure-storage",
+    "microsoft.dbforpostgresql/flexibleservers": "postgres-flexible",
+    "microsoft.dbformysql/flexibleservers": "mysql-flexible",
+}
 _REFERENCES = ("replica_source", "group")  # attrs that hold another resource's ARM id
 UNKNOWN_POWER = "unknown"  # a VM's state when its power state could not be read: never running
 # Where the replicas of a database are not read yet: data.replica says unknown with this, never "no replica".
 _REPLICAS_UNREAD = {
-    "microsoft.sql/servers/databases": "Azure SQL failover groups and geo-replication links are not read yet",
+    # replaced by the real reading once the database's server is read (providers/azure/data.py)
+    "microsoft.sql/servers/databases": "its server's failover groups and replication links were not read",
+    "microsoft.documentdb/databaseaccounts": "the Cosmos DB account's locations were not read",
     "microsoft.dbforpostgresql/servers": "replicas of PostgreSQL single servers are not read",
     "microsoft.dbformysql/servers": "replicas of MySQL single servers are not read",
 }
@@ -117,14 +128,19 @@ def normalize_resource(subscription: str, entry: dict[str, Any]) -> Resource:
     elif kind == Kind.COMPUTE_INSTANCE:
         attrs |= {"vm_size": None, "provisioning_state": entry.get("provisioningState"), "group": None}
         state = UNKNOWN_POWER  # until the power state is read (with_power_state)
-    elif kind == Kind.DB_INSTANCE and t in _REPLICAS_UNREAD:
+    elif kind in (Kind.DB_INSTANCE, Kind.DB_TABLE) and t in _REPLICAS_UNREAD:
         attrs["replicas_unknown_reason"] = _REPLICAS_UNREAD[t]
     elif kind == Kind.LB:
         attrs["lb_type"] = _LB_TYPES.get(t)
     elif kind == Kind.STORAGE_BUCKET:
-        replication = str(sku.get("name") or "").rpartition("_")[2].upper() or None
-        geo = replication in _GEO_REPLICATIONS if replication else None
+        name = str(sku.get("name") or "")
+        replication = name.rpartition("_")[2].upper() or None
+        geo = name.lower() in GEO_STORAGE_SKUS if name else None
         attrs |= {"replication": replication, "geo_redundant": geo}
+        if geo is False:
+            attrs["copies"] = []  # one region only (LRS/ZRS): a fact, not a gap
+    if t in STORE_KINDS and kind != Kind.OTHER:
+        attrs["store_kind"] = STORE_KINDS[t]
     resource = Resource(
         provider=Provider.AZURE,
         account=subscription,
