@@ -311,6 +311,20 @@ class DatabaseAttrs(CommonAttrs, total=False):
     publicly_accessible: Annotated[bool | None, "reachable from the internet"]
     secondary_zone: Annotated[str | None, "zone of the Multi-AZ standby"]
 
+    # GCP Cloud SQL (providers/gcp/cloudsql.py)
+    instance_type: Annotated[
+        str | None, "Cloud SQL instanceType (CLOUD_SQL_INSTANCE, READ_REPLICA_INSTANCE, ON_PREMISES_INSTANCE, …)"
+    ]
+    replica_names: Annotated[list[str], "Cloud SQL replicaNames: this primary's replicas (instance names)"]
+    dr_replica: Annotated[bool | None, "Cloud SQL: this replica is the primary's designated cross-region DR replica"]
+    failover_dr_replica: Annotated[str | None, "Cloud SQL replicationCluster.failoverDrReplicaName of a primary"]
+    replica_byte_lag: Annotated[
+        float | None,
+        "Cloud SQL PostgreSQL replica_byte_lag (bytes, replay position): evidence beside replica_lag_s, "
+        "which for PostgreSQL is the apply lag only; None: no recent point",
+    ]
+    external_host: Annotated[str | None, "Cloud SQL source representation of an external primary: its host:port"]
+
 
 class ReplicationRule(TypedDict, total=False):
     id: str | None
@@ -340,6 +354,20 @@ class BucketAttrs(CommonAttrs, total=False):
         "S3: {role, rules[...]} (None: could not be read); Azure: the redundancy (LRS, ZRS, GRS, GZRS, …)",
     ]
     geo_redundant: Annotated[bool | None, "Azure: a geo-redundant SKU (a copy in the paired region)"]
+
+    # GCP Cloud Storage (providers/gcp/gcs.py)
+    store_kind: Annotated[str | None, "the config's data store kind (s3, gcs, azure-storage)"]
+    copies: Annotated[
+        list[DataCopy],
+        "copies the provider reports on the store itself (dual-/multi-region placement, geo-redundant SKU): "
+        "where, ref, mechanism, healthy, state, lag_s, lag_source, estimate",
+    ]
+    location: Annotated[str | None, "GCS bucket location as the API names it (US-EAST1, NAM4, US)"]
+    location_type: Annotated[str | None, "GCS locationType: region, dual-region or multi-region"]
+    rpo: Annotated[str | None, "GCS rpo: DEFAULT or ASYNC_TURBO (turbo replication); None on region buckets"]
+    turbo_replication: Annotated[bool | None, "GCS turbo replication on (rpo ASYNC_TURBO)"]
+    data_locations: Annotated[list[str], "GCS regions holding the bucket's data (dual-region pair); [] multi-region"]
+    storage_class: Annotated[str | None, "GCS default storage class"]
 
 
 class RegionAttrs(CommonAttrs, total=False):

@@ -203,8 +203,6 @@ def site_capacity(resources: Iterable[Resource]) -> SiteCapacity:
     )
 
 
-
-
 def addresses(resource: Resource) -> set[str]:
     """Every IP address and DNS name the inventory says reaches this resource (lower-case, no dot).
 

@@ -194,11 +194,7 @@ def _is_primary_db(r: Resource) -> bool:
 def data_replica(ev: Evidence) -> list[Finding]:
     me = info("data.replica")
     primary_site = ev.workload.primary
-    dbs = [
-        r
-        for r in ev.resources(primary_site)
-        if r.kind in DB_KINDS and _is_primary_db(r)
-    ]
+    dbs = [r for r in ev.resources(primary_site) if r.kind in DB_KINDS and _is_primary_db(r)]
     gaps = ev.gaps(primary_site)
     if not dbs:
         if gaps:
