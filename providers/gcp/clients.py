@@ -88,9 +88,7 @@ def _discovery_error(err: BaseException) -> BaseException | None:
 
     status = int(getattr(err.resp, "status", 0) or 0)
     message = str(getattr(err, "reason", "") or one_line(err))
-    mapped = gexc.from_http_status(status, message)
-    mapped.response = _Headers(err.resp)
-    return mapped
+    return gexc.from_http_status(status, message, response=_Headers(err.resp))
 
 
 @dataclass
