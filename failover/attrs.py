@@ -325,6 +325,20 @@ class DatabaseAttrs(CommonAttrs, total=False):
     consistency_level: Annotated[str | None, "Cosmos DB default consistency level (Session, BoundedStaleness, …)"]
     write_region: Annotated[str | None, "Cosmos DB: the location with failover priority 0"]
 
+    # GCP Cloud SQL (providers/gcp/cloudsql.py)
+    instance_type: Annotated[
+        str | None, "Cloud SQL instanceType (CLOUD_SQL_INSTANCE, READ_REPLICA_INSTANCE, ON_PREMISES_INSTANCE, …)"
+    ]
+    replica_names: Annotated[list[str], "Cloud SQL replicaNames: this primary's replicas (instance names)"]
+    dr_replica: Annotated[bool | None, "Cloud SQL: this replica is the primary's designated cross-region DR replica"]
+    failover_dr_replica: Annotated[str | None, "Cloud SQL replicationCluster.failoverDrReplicaName of a primary"]
+    replica_byte_lag: Annotated[
+        float | None,
+        "Cloud SQL PostgreSQL replica_byte_lag (bytes, replay position): evidence beside replica_lag_s, "
+        "which for PostgreSQL is the apply lag only; None: no recent point",
+    ]
+    external_host: Annotated[str | None, "Cloud SQL source representation of an external primary: its host:port"]
+
 
 class ReplicationRule(TypedDict, total=False):
     id: str | None
@@ -345,7 +359,7 @@ class Replication(TypedDict, total=False):
 
 
 class BucketAttrs(CommonAttrs, total=False):
-    """``storage.bucket``: an S3 bucket or Azure storage account, with where its objects are copied."""
+    """``storage.bucket``: an S3 bucket, GCS bucket or Azure storage account, with where its objects are copied."""
 
     versioning: Annotated[str | None, "S3 versioning status"]
     mfa_delete: Annotated[str | None, "S3 MFA delete"]
@@ -361,6 +375,14 @@ class BucketAttrs(CommonAttrs, total=False):
         "with its last sync): where, ref, mechanism, healthy, state, lag_s, lag_source, estimate",
     ]
     can_failover: Annotated[bool | None, "Azure geoReplicationStats.canFailover"]
+
+    # GCP Cloud Storage (providers/gcp/gcs.py)
+    location: Annotated[str | None, "GCS bucket location as the API names it (US-EAST1, NAM4, US)"]
+    location_type: Annotated[str | None, "GCS locationType: region, dual-region or multi-region"]
+    rpo: Annotated[str | None, "GCS rpo: DEFAULT or ASYNC_TURBO (turbo replication); None on region buckets"]
+    turbo_replication: Annotated[bool | None, "GCS turbo replication on (rpo ASYNC_TURBO)"]
+    data_locations: Annotated[list[str], "GCS regions holding the bucket's data (dual-region pair); [] multi-region"]
+    storage_class: Annotated[str | None, "GCS default storage class"]
 
 
 class RegionAttrs(CommonAttrs, total=False):

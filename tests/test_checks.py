@@ -56,9 +56,7 @@ def test_probe_error_is_unknown_not_healthy():
 
 
 def test_group_with_no_instances_in_service_fails_health():
-    invs = f.replace_resource(
-        f.ready_inventory(), "mig-checkout", attrs={"desired": 4, "in_service": 0}
-    )
+    invs = f.replace_resource(f.ready_inventory(), "mig-checkout", attrs={"desired": 4, "in_service": 0})
     assert statuses(f.evidence(inventories=invs), "secondary.health") == [FAIL]
 
 
@@ -440,9 +438,7 @@ def test_dependency_only_on_primary_provider_fails():
 
 def test_a_check_that_crashes_reports_unknown():
     ev = f.evidence(
-        inventories=f.replace_resource(
-            f.ready_inventory(), "hc-1", attrs={"interval_s": "x", "failure_threshold": 3}
-        )
+        inventories=f.replace_resource(f.ready_inventory(), "hc-1", attrs={"interval_s": "x", "failure_threshold": 3})
     )
     assert statuses(ev, "dns.health_check") == [UNKNOWN]
 

@@ -38,29 +38,62 @@ def seed_every_type(arm: FakeArm, sub: str = "sub-1") -> None:
     arm.add_resource(sub, "rg", "Microsoft.Network/loadBalancers", "lb", sku={"name": "Standard"})
     arm.add_resource(sub, "rg", "Microsoft.Network/applicationGateways", "agw")
     arm.add_resource(sub, "rg", "Microsoft.Network/frontdoors", "fd-classic", location="global")
-    arm.add_resource(sub, "rg", "Microsoft.Cdn/profiles", "afd", location="global",
-                     sku={"name": "Premium_AzureFrontDoor"})
+    arm.add_resource(
+        sub, "rg", "Microsoft.Cdn/profiles", "afd", location="global", sku={"name": "Premium_AzureFrontDoor"}
+    )
     arm.add_resource(sub, "rg", "Microsoft.Cdn/profiles", "cdn", location="global", sku={"name": "Standard_Microsoft"})
     arm.add_resource(sub, "rg", "Microsoft.Network/dnszones", "example.com", location="global")
-    arm.add_resource(sub, "rg", "Microsoft.Network/trafficManagerProfiles", "tm", location="global",
-                     properties={"trafficRoutingMethod": "Priority",
-                                 "dnsConfig": {"fqdn": "tm.trafficmanager.net", "ttl": 30},
-                                 "monitorConfig": {"protocol": "HTTPS", "port": 443, "path": "/health",
-                                                   "intervalInSeconds": 10, "timeoutInSeconds": 5,
-                                                   "toleratedNumberOfFailures": 2}})
+    arm.add_resource(
+        sub,
+        "rg",
+        "Microsoft.Network/trafficManagerProfiles",
+        "tm",
+        location="global",
+        properties={
+            "trafficRoutingMethod": "Priority",
+            "dnsConfig": {"fqdn": "tm.trafficmanager.net", "ttl": 30},
+            "monitorConfig": {
+                "protocol": "HTTPS",
+                "port": 443,
+                "path": "/health",
+                "intervalInSeconds": 10,
+                "timeoutInSeconds": 5,
+                "toleratedNumberOfFailures": 2,
+            },
+        },
+    )
     arm.add_resource(sub, "rg", "Microsoft.Sql/servers", "sqlsrv")
     arm.add_resource(sub, "rg", "Microsoft.Sql/servers/databases", "sqlsrv/appdb", sku={"name": "GP_Gen5_2"})
     arm.add_resource(sub, "rg", "Microsoft.DBforPostgreSQL/servers", "pg-single")
-    arm.add_resource(sub, "rg", "Microsoft.DBforPostgreSQL/flexibleServers", "pg-flex",
-                     properties={"version": "16", "replicationRole": "Primary", "state": "Ready",
-                                 "backup": {"geoRedundantBackup": "Enabled", "backupRetentionDays": 14}})
+    arm.add_resource(
+        sub,
+        "rg",
+        "Microsoft.DBforPostgreSQL/flexibleServers",
+        "pg-flex",
+        properties={
+            "version": "16",
+            "replicationRole": "Primary",
+            "state": "Ready",
+            "backup": {"geoRedundantBackup": "Enabled", "backupRetentionDays": 14},
+        },
+    )
     arm.add_resource(sub, "rg", "Microsoft.DBforMySQL/servers", "my-single")
-    arm.add_resource(sub, "rg", "Microsoft.DBforMySQL/flexibleServers", "my-flex", location="westus",
-                     properties={"version": "8.0.21", "replicationRole": "Replica",
-                                 "sourceServerResourceId": "/subscriptions/sub-1/resourceGroups/rg/providers/"
-                                                           "Microsoft.DBforMySQL/flexibleServers/my-primary"})
-    arm.add_resource(sub, "rg", "Microsoft.Storage/storageAccounts", "stgrs", sku={"name": "Standard_GRS"},
-                     kind="StorageV2")
+    arm.add_resource(
+        sub,
+        "rg",
+        "Microsoft.DBforMySQL/flexibleServers",
+        "my-flex",
+        location="westus",
+        properties={
+            "version": "8.0.21",
+            "replicationRole": "Replica",
+            "sourceServerResourceId": "/subscriptions/sub-1/resourceGroups/rg/providers/"
+            "Microsoft.DBforMySQL/flexibleServers/my-primary",
+        },
+    )
+    arm.add_resource(
+        sub, "rg", "Microsoft.Storage/storageAccounts", "stgrs", sku={"name": "Standard_GRS"}, kind="StorageV2"
+    )
     arm.add_resource(sub, "rg", "Microsoft.Storage/storageAccounts", "stlrs", sku={"name": "Standard_LRS"})
     arm.add_resource(sub, "rg", "Microsoft.KeyVault/vaults", "kv", tags={"team": "sec"})
     arm.add_cosmos_account(sub, "rg", "cosmos", locations=[("East US", 0)])
@@ -329,8 +362,12 @@ def test_an_unregistered_provider_is_reported_without_registering_it(fake_arm, a
     """ARM's pipeline would POST a provider registration on this 409; the read-only guard refuses it."""
     sub = "0b1c2d3e-0000-4000-8000-00000000beef"  # the SDK's registration step only acts on GUIDs
     fake_arm.add_resource_group(sub, "rg")
-    fake_arm.fail(409, code="MissingSubscriptionRegistration", collection="resources",
-                  message="The subscription is not registered to use namespace 'Microsoft.Compute'.")
+    fake_arm.fail(
+        409,
+        code="MissingSubscriptionRegistration",
+        collection="resources",
+        message="The subscription is not registered to use namespace 'Microsoft.Compute'.",
+    )
     inv = azure_adapter.inventory(azure_account(sub))
     assert scopes(inv) == {f"subscriptions/{sub}/resources": "error"}
     assert "failover only reads" in inv.incomplete[0].reason

@@ -509,6 +509,8 @@ def test_denied_project_reports_every_part(
         "acme-dr/instanceGroupManagers": "access_denied",
         "acme-dr/forwardingRules": "access_denied",
         "acme-dr/backendServices": "access_denied",
+        "acme-dr/sqlInstances": "access_denied",
+        "acme-dr/buckets": "access_denied",
     }
     assert {r.attrs["project"] for r in inv.resources} == {"acme-prod"}
 
@@ -571,6 +573,9 @@ def test_adapter_only_reads_and_every_request_needs_a_permission_in_the_role(
         "acme-dr", "int-bs", region="us-east1", health={"zones/us-east1-b/instanceGroups/i": []}
     )
     gcp_fake.add_group("acme-dr", "api", region="us-east1", target_size=1)
+    gcp_fake.add_sql_instance("acme-prod", "db", region="us-central1")
+    gcp_fake.add_sql_instance("acme-prod", "db-dr", region="us-east1", master="db")  # lag read from Monitoring
+    gcp_fake.add_bucket("acme-prod", "assets", location="NAM4", location_type="dual-region")
     inv = gcp_adapter.inventory(gcp_account("acme-prod", "acme-dr"))
     assert inv.complete, inv.incomplete
     role_file = Path(__file__).resolve().parents[1] / "docs" / "permissions" / "gcp-custom-role.yaml"

@@ -500,6 +500,9 @@ def _bucket_finding(ev: Evidence, store: Store) -> Finding:
         listed: list[dict[str, object]] = [dict(c) for c in reported]
         status = min((c.status for c in judged), key=_BEST_FIRST.index)
         reason = f"bucket {b.name}: " + join([c.note for c in judged])
+    elif "copies" in attrs_of(b, Kind.STORAGE_BUCKET):  # the provider reports copies, and none is elsewhere
+        listed = [dict(c) for c in reported]
+        status, reason = FindingStatus.FAIL, f"bucket {b.name} exists only in {b.provider}:{b.region or '?'}"
     else:
         listed = [{"where": c.where, "region": c.region, "objects": c.scope or "all"} for c in rules or []]
         status, reason = _bucket_verdict(b, rules)

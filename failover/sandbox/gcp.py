@@ -18,7 +18,9 @@ What it models as the real API does:
 - regions report per-series CPU quotas, or a ``quotaStatusWarning`` when quotas failed to load;
   ``projects.get`` reports project quotas (``CPUS_ALL_REGIONS``);
 - backend services may have instance groups, zonal NEGs (health-checked) and serverless NEGs (no
-  health check allowed; ``getHealth`` refuses them).
+  health check allowed; ``getHealth`` refuses them);
+- the data tier on the same port (``DATA_ROUTES``): Cloud SQL instances (``gcp_sql``), Cloud Storage
+  buckets (``gcp_storage``) and Cloud Monitoring time series (``gcp_monitoring``).
 
     with FakeGcp(page_size=2) as fake:
         fake.add_region("acme", "us-east1", zones=["us-east1-b"], quotas={"CPUS": (24, 8)})
@@ -32,13 +34,15 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from failover.sandbox import gcp_monitoring, gcp_sql, gcp_storage
 from failover.sandbox._server import LocalApi
 
-__all__ = ["BASE", "FakeGcp", "Fault", "Request", "seed_demo"]
+__all__ = ["BASE", "DATA_ROUTES", "FakeGcp", "Fault", "Request", "seed_demo"]
 
 BASE = "https://www.googleapis.com/compute/v1"
 _STATUS_NAMES = {
@@ -87,6 +91,14 @@ ROUTES: list[tuple[str, re.Pattern[str], str, str]] = [
         "health",
         "getHealth",
     ),
+]
+# The data tier's routes (Cloud SQL Admin v1, Cloud Storage JSON v1, Monitoring v3), served on the same
+# port as Compute: the real services live on other hosts, but their paths do not overlap, so one account
+# endpoint reaches all four. The storage list names its project in the query (``?project=``).
+DATA_ROUTES: list[tuple[str, re.Pattern[str], str, str]] = [
+    ("GET", re.compile(r"^/v1/projects/(?P<p>[^/]+)/instances$"), "sql_instances", "sqlInstances"),
+    ("GET", re.compile(r"^/storage/v1/b$"), "buckets", "buckets"),
+    ("GET", re.compile(r"^/v3/projects/(?P<p>[^/]+)/timeSeries$"), "time_series", "timeSeries"),
 ]
 # ManagedInstance.currentAction -> its InstanceGroupManagerActionsSummary counter (the SDK's names)
 ACTION_COUNTERS = {
@@ -155,6 +167,11 @@ class _Project:
     no_health: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # serverless NEG urls per service
     unreachable: dict[str, set[str]] = field(default_factory=dict)  # collection -> scopes
     member_state: dict[str, dict[str, Any]] = field(default_factory=dict)  # instance url -> action, health
+    sql: list[dict[str, Any]] = field(default_factory=list)  # Cloud SQL DatabaseInstance bodies
+    sql_unreachable: list[str] = field(default_factory=list)  # regions the instance list warns about
+    buckets: list[dict[str, Any]] = field(default_factory=list)  # Cloud Storage Bucket bodies
+    buckets_unreachable: list[str] = field(default_factory=list)  # bucket names the listing cannot reach
+    series: list[dict[str, Any]] = field(default_factory=list)  # Monitoring TimeSeries bodies
 
 
 def _wire(value: Any) -> Any:
@@ -224,6 +241,75 @@ class FakeGcp(LocalApi["Request"]):
             self._faults.clear()
             for p in self._projects.values():
                 p.unreachable.clear()
+                p.sql_unreachable.clear()
+                p.buckets_unreachable.clear()
+
+    # -- data tier: Cloud SQL, Cloud Storage, Cloud Monitoring ---------------------------------------
+    def add_sql_instance(self, project: str, name: str, **kwargs: Any) -> dict[str, Any]:
+        """A Cloud SQL instance (see ``gcp_sql.sql_instance`` for the knobs: region, master, state, …)."""
+        body = gcp_sql.sql_instance(project, name, **kwargs)
+        with self._lock:
+            self._project(project).sql.append(body)
+        return body
+
+    def set_sql_region_unreachable(self, project: str, region: str) -> None:
+        """The instance list leaves out ``region``'s instances and warns ``REGION_UNREACHABLE`` instead."""
+        with self._lock:
+            self._project(project).sql_unreachable.append(region)
+
+    def add_bucket(self, project: str, name: str, **kwargs: Any) -> dict[str, Any]:
+        """A Cloud Storage bucket (see ``gcp_storage.bucket``: location, location_type, rpo, data_locations)."""
+        with self._lock:
+            p = self._project(project)
+            body = gcp_storage.bucket(p.id, name, **kwargs)
+            p.buckets.append(body)
+        return body
+
+    def set_bucket_unreachable(self, project: str, name: str) -> None:
+        with self._lock:
+            self._project(project).buckets_unreachable.append(name)
+
+    def add_replica_lag(
+        self, project: str, replica: str, values: list[float], *, newest: datetime | None = None
+    ) -> dict[str, Any]:
+        """``database/replication/replica_lag`` points (seconds, oldest first) on a replica's resource."""
+        return self._add_series(project, replica, gcp_monitoring.REPLICA_LAG, values, {}, newest)
+
+    def add_replica_byte_lag(
+        self,
+        project: str,
+        primary: str,
+        replica: str,
+        values: list[float],
+        *,
+        lag_type: str = "replay_location",
+        newest: datetime | None = None,
+    ) -> dict[str, Any]:
+        """``database/postgresql/replication/replica_byte_lag`` points (bytes) on the primary, for one replica."""
+        if lag_type not in gcp_monitoring.BYTE_LAG_TYPES:
+            raise ValueError(f"unknown replica_lag_type {lag_type!r}")
+        labels = {"replica_name": replica, "replica_lag_type": lag_type}
+        return self._add_series(project, primary, gcp_monitoring.REPLICA_BYTE_LAG, values, labels, newest)
+
+    def _add_series(
+        self,
+        project: str,
+        instance: str,
+        metric: str,
+        values: list[float],
+        labels: dict[str, str],
+        newest: datetime | None,
+    ) -> dict[str, Any]:
+        with self._lock:
+            p = self._project(project)
+            found = next((i for i in p.sql if i["name"] == instance), None)
+            if found is None:
+                raise ValueError(f"no Cloud SQL instance {instance!r} in {project}: add it first")
+            series = gcp_monitoring.cloudsql_series(
+                project, instance, found["region"], metric, values, labels=labels, newest=newest
+            )
+            p.series.append(series)
+        return series
 
     # -- seeding -----------------------------------------------------------------------------------
     def _project(self, name: str) -> _Project:
@@ -629,13 +715,15 @@ class FakeGcp(LocalApi["Request"]):
         return status, payload, fault_headers
 
     def _answer(self, request: Request, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        for verb, pattern, name, collection in ROUTES:
+        for verb, pattern, name, collection in [*ROUTES, *DATA_ROUTES]:
             m = pattern.match(request.path)
             if m and verb == request.method:
                 request.route = name
                 groups = m.groupdict()
                 collection = collection or groups.get("c", "")
-                project = groups["p"]
+                project = groups.get("p") or request.query.get("project", "")
+                if not project:
+                    return _error(400, "Required parameter: project")
                 fault = self._take_fault(project, collection)
                 if fault is not None:
                     if fault.delay:
@@ -768,6 +856,47 @@ class FakeGcp(LocalApi["Request"]):
         if nxt:
             resp["nextPageToken"] = nxt
         return 200, resp
+
+    def _serve_sql_instances(self, c: _Call) -> Answer:
+        regions = set(c.p.sql_unreachable)
+        items = [i for i in gcp_sql.link_replicas(c.p.sql, c.project) if i["region"] not in regions]
+        paged = self._page(items, c.query)
+        if paged is None:
+            return _error(400, "Invalid request: page token is invalid.")
+        chunk, nxt = paged
+        first = not c.query.get("pageToken")
+        return 200, gcp_sql.instances_list(chunk, sorted(regions) if first else [], nxt)
+
+    def _serve_buckets(self, c: _Call) -> Answer:
+        partial = c.query.get("returnPartialSuccess", "").lower() == "true"
+        down = set(c.p.buckets_unreachable)
+        if down and not partial:
+            return _error(503, "Backend Error")
+        items = [b for b in c.p.buckets if b["name"] not in down]
+        paged = self._page(items, c.query)
+        if paged is None:
+            return _error(400, "Invalid argument: pageToken")
+        chunk, nxt = paged
+        first = not c.query.get("pageToken")
+        return 200, gcp_storage.buckets_list(chunk, sorted(down) if first else [], nxt)
+
+    def _serve_time_series(self, c: _Call) -> Answer:
+        if "interval.endTime" not in c.query:
+            return _error(400, "Field interval.endTime had an invalid value: must be specified")
+        try:
+            terms = gcp_monitoring.parse_filter(c.query.get("filter", ""))
+            end = gcp_monitoring.parse_time(c.query["interval.endTime"])
+            start_text = c.query.get("interval.startTime")
+            start = gcp_monitoring.parse_time(start_text) if start_text else end - timedelta(microseconds=1)
+        except ValueError as err:
+            return _error(400, f"Field filter had an invalid value: {err}")
+        found = gcp_monitoring.select(c.p.series, terms, start, end)
+        query = {**c.query, "maxResults": c.query.get("pageSize", "500")}
+        paged = self._page(found, query)
+        if paged is None:
+            return _error(400, "Invalid page token")
+        chunk, nxt = paged
+        return 200, gcp_monitoring.series_list(chunk, nxt)
 
     def _serve_health(self, c: _Call) -> Answer:
         where, name = c.path["s"], c.path["b"]

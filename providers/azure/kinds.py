@@ -92,11 +92,25 @@ _SIZES: dict[str, tuple[int, float]] = {
     "standard_ds5_v2": (16, 56),
 }
 _D = [2, 4, 8, 16, 32, 48, 64]
-for _t in ("Standard_D{n}_v3", "Standard_D{n}s_v3", "Standard_D{n}_v4", "Standard_D{n}s_v4", "Standard_D{n}d_v4",
-           "Standard_D{n}ds_v4", "Standard_D{n}as_v4", "Standard_D{n}a_v4"):
+for _t in (
+    "Standard_D{n}_v3",
+    "Standard_D{n}s_v3",
+    "Standard_D{n}_v4",
+    "Standard_D{n}s_v4",
+    "Standard_D{n}d_v4",
+    "Standard_D{n}ds_v4",
+    "Standard_D{n}as_v4",
+    "Standard_D{n}a_v4",
+):
     _SIZES |= _family(_t, _D, 4)
-for _t in ("Standard_D{n}_v5", "Standard_D{n}s_v5", "Standard_D{n}d_v5", "Standard_D{n}ds_v5", "Standard_D{n}as_v5",
-           "Standard_D{n}ads_v5"):
+for _t in (
+    "Standard_D{n}_v5",
+    "Standard_D{n}s_v5",
+    "Standard_D{n}d_v5",
+    "Standard_D{n}ds_v5",
+    "Standard_D{n}as_v5",
+    "Standard_D{n}ads_v5",
+):
     _SIZES |= _family(_t, [*_D, 96], 4)
 for _t in ("Standard_E{n}_v3", "Standard_E{n}s_v3"):
     _SIZES |= _family(_t, [2, 4, 8, 16, 20, 32, 48, 64], 8, m64=432)

@@ -1,7 +1,8 @@
 """The GCP adapter: one config account (one or more projects) -> one ``Inventory``.
 
-Each project is read as five independent parts (instances, regions, instance groups, forwarding
-rules, backend services) fanned out together, bounded by the account's ``max_concurrency``. A part
+Each project is read as seven independent parts (instances, regions, instance groups, forwarding
+rules, backend services, Cloud SQL instances with their replicas' lag, Cloud Storage buckets) fanned
+out together, bounded by the account's ``max_concurrency``. A part
 that cannot be read becomes a ``ScopeError`` such as ``acme-dr/instances``; the rest is still
 inventoried.
 """
@@ -16,7 +17,9 @@ from failover.errors import ProviderError
 from failover.model import Inventory, ScopeError, utcnow
 from providers.base import ScopeResult, deadline_of, error_kind, fan_out, one_line
 from providers.gcp.clients import GcpSession, credentials_for
+from providers.gcp.cloudsql import read_cloudsql
 from providers.gcp.common import Target
+from providers.gcp.gcs import read_buckets
 from providers.gcp.groups import read_groups
 from providers.gcp.instances import read_instances
 from providers.gcp.lb import read_backend_services, read_forwarding_rules
@@ -26,7 +29,15 @@ from providers.gcp.regions import read_regions
 if TYPE_CHECKING:
     from failover.schema import Account
 
-PARTS = ("instances", "regions", "instanceGroupManagers", "forwardingRules", "backendServices")
+PARTS = (
+    "instances",
+    "regions",
+    "instanceGroupManagers",
+    "forwardingRules",
+    "backendServices",
+    "sqlInstances",
+    "buckets",
+)
 
 
 class GcpAdapter:
@@ -69,6 +80,10 @@ class GcpAdapter:
                 return read_groups(session, target, machine_types)
             if part == "forwardingRules":
                 return read_forwarding_rules(session, target)
+            if part == "sqlInstances":
+                return read_cloudsql(session, target)
+            if part == "buckets":
+                return read_buckets(session, target)
             return read_backend_services(session, target)
 
         scopes = [f"{p}/{part}" for p in projects for part in PARTS]

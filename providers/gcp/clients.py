@@ -24,11 +24,19 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 COMPUTE_READONLY = "https://www.googleapis.com/auth/compute.readonly"
+# The narrowest OAuth scopes each API accepts for its list calls (Cloud SQL Admin has no read-only
+# scope; the custom role's permissions, not the scope, keep it to reads).
+SCOPES = [
+    COMPUTE_READONLY,
+    "https://www.googleapis.com/auth/sqlservice.admin",
+    "https://www.googleapis.com/auth/devstorage.read_only",
+    "https://www.googleapis.com/auth/monitoring.read",
+]
 NO_RESULTS = "NO_RESULTS_ON_PAGE"  # the one scope warning that means "none here"
 
 
 def credentials_for(account: Account) -> Any:
-    """ADC (``google.auth.default``) with the read-only Compute scope; anonymous only for loopback emulators."""
+    """ADC (``google.auth.default``) with the read-only scopes (``SCOPES``); anonymous only for loopback emulators."""
     if account.credentials == "anonymous":
         from google.auth.credentials import AnonymousCredentials
 
@@ -37,7 +45,7 @@ def credentials_for(account: Account) -> Any:
     from google.auth.exceptions import DefaultCredentialsError
 
     try:
-        credentials, _project = google.auth.default(scopes=[COMPUTE_READONLY])
+        credentials, _project = google.auth.default(scopes=SCOPES)
     except DefaultCredentialsError as err:
         raise AccessDenied(f"no GCP credentials found (application default credentials): {one_line(err)}") from err
     return credentials
@@ -51,6 +59,9 @@ def classify(err: BaseException, scope: str) -> ProviderError | None:
 
     if isinstance(err, ProviderError):
         return err
+    api_error = _discovery_error(err)
+    if api_error is not None:
+        err = api_error
     if isinstance(err, gexc.GoogleAPICallError):
         code = err.code if isinstance(err.code, int) else None
         text = f"{err.message} (HTTP {code})" if code else one_line(err)
@@ -63,9 +74,36 @@ def classify(err: BaseException, scope: str) -> ProviderError | None:
         return ProviderError(f"error reading {scope}: {text}", scope)
     if isinstance(err, auth_exc.RefreshError | auth_exc.DefaultCredentialsError):
         return AccessDenied(f"credentials refused reading {scope}: {one_line(err)}", scope)
-    if isinstance(err, auth_exc.TransportError | requests.RequestException):
-        return Unreachable(f"could not reach the Compute API reading {scope}: {one_line(err)}", scope)
+    if isinstance(err, auth_exc.TransportError | requests.RequestException | OSError) or _is_httplib2(err):
+        return Unreachable(f"could not reach the API reading {scope}: {one_line(err)}", scope)
     return None
+
+
+def _discovery_error(err: BaseException) -> BaseException | None:
+    """google-api-python-client's ``HttpError`` as the matching ``google.api_core`` exception (same
+    status, the API's own message), so one classification serves both client families."""
+    if type(err).__module__ != "googleapiclient.errors" or not hasattr(err, "resp"):
+        return None
+    from google.api_core import exceptions as gexc
+
+    status = int(getattr(err.resp, "status", 0) or 0)
+    message = str(getattr(err, "reason", "") or one_line(err))
+    return gexc.from_http_status(status, message, response=_Headers(err.resp))
+
+
+@dataclass
+class _Headers:
+    """What ``_retry_after`` reads from a response: its headers (httplib2 keeps them lower-case)."""
+
+    resp: Any
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": self.resp.get("retry-after")} if self.resp.get("retry-after") else {}
+
+
+def _is_httplib2(err: BaseException) -> bool:
+    return type(err).__module__.startswith("httplib2")
 
 
 def _retry_after(err: Any) -> float | None:
@@ -104,6 +142,36 @@ class GcpSession:
             options = {"api_endpoint": self.endpoint} if self.endpoint else None
             cache[name] = getattr(compute_v1, name)(credentials=self.credentials, client_options=options)
         return cache[name]
+
+    def api(self, name: str, version: str) -> Any:
+        """A google-api-python-client service (``sqladmin v1``, ``monitoring v3``) for the calling thread,
+        built from the discovery document the library ships (no discovery fetch), with the account's
+        timeout and endpoint. Used for the APIs whose Cloud Client library has no REST transport or
+        none at all (Cloud SQL Admin; google-cloud-monitoring speaks only gRPC)."""
+        cache: dict[str, Any] = self._local.__dict__.setdefault("apis", {})
+        key = f"{name}:{version}"
+        if key not in cache:
+            import google_auth_httplib2
+            import httplib2
+            from googleapiclient.discovery import build
+
+            http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=self.timeout))
+            options = {"api_endpoint": self.endpoint.rstrip("/") + "/"} if self.endpoint else None
+            cache[key] = build(
+                name, version, http=http, static_discovery=True, cache_discovery=False, client_options=options
+            )
+        return cache[key]
+
+    def execute(self, scope: str, request: Any) -> Any:
+        """One google-api-python-client request (``service.instances().list(...)``) with bounded retries."""
+        return with_retries(
+            lambda: request.execute(num_retries=0),
+            classify=lambda e: classify(e, scope),
+            attempts=self.attempts,
+            base_delay=self.base_delay,
+            max_delay=self.max_delay,
+            sleep=self.sleep,
+        )
 
     def call(self, scope: str, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """One unary call (``get``, ``get_health``) with bounded retries and the account's timeout."""

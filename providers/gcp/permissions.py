@@ -33,6 +33,14 @@ REQUEST_PERMISSIONS: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 
+# The data tier: Cloud SQL Admin, Cloud Storage (JSON API) and Cloud Monitoring, each list-only.
+REQUEST_PERMISSIONS += [
+    ("GET", re.compile(r"^/v1/projects/[^/]+/instances$"), "cloudsql.instances.list"),
+    ("GET", re.compile(r"^/storage/v1/b$"), "storage.buckets.list"),
+    ("GET", re.compile(r"^/v3/projects/[^/]+/timeSeries$"), "monitoring.timeSeries.list"),
+]
+
+
 def permission_for(method: str, path: str) -> str | None:
     """The permission a request needs, or ``None`` if the adapter was never meant to send it."""
     for verb, pattern, permission in REQUEST_PERMISSIONS:
