@@ -340,6 +340,7 @@ class BucketAttrs(CommonAttrs, total=False):
         "S3: {role, rules[...]} (None: could not be read); Azure: the redundancy (LRS, ZRS, GRS, GZRS, …)",
     ]
     geo_redundant: Annotated[bool | None, "Azure: a geo-redundant SKU (a copy in the paired region)"]
+    store_kind: Annotated[str | None, "the config's data store kind (s3, gcs, azure-storage)"]
 
 
 class RegionAttrs(CommonAttrs, total=False):
