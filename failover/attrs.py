@@ -310,6 +310,17 @@ class DatabaseAttrs(CommonAttrs, total=False):
     port: Annotated[int | None, "port"]
     publicly_accessible: Annotated[bool | None, "reachable from the internet"]
     secondary_zone: Annotated[str | None, "zone of the Multi-AZ standby"]
+    # AWS DynamoDB and ElastiCache (data-aws)
+    global_table_version: Annotated[str | None, "DynamoDB GlobalTableVersion (2019.11.21; None: not a global table)"]
+    multi_region_consistency: Annotated[str | None, "DynamoDB MultiRegionConsistency (EVENTUAL, STRONG)"]
+    billing_mode: Annotated[str | None, "DynamoDB billing mode (PROVISIONED, PAY_PER_REQUEST)"]
+    stream_enabled: Annotated[bool | None, "DynamoDB stream enabled"]
+    global_datastore: Annotated[str | None, "ElastiCache global datastore id (GlobalReplicationGroupId)"]
+    global_role: Annotated[str | None, "ElastiCache role in its global datastore (PRIMARY, SECONDARY)"]
+    global_status: Annotated[str | None, "ElastiCache global datastore Status (available, primary-only, …)"]
+    member_clusters: Annotated[list[str], "ElastiCache member cache cluster ids"]
+    cluster_mode: Annotated[str | None, "ElastiCache ClusterMode (enabled, disabled, compatible)"]
+    automatic_failover: Annotated[str | None, "ElastiCache AutomaticFailover (enabled, disabled, …)"]
 
 
 class ReplicationRule(TypedDict, total=False):
