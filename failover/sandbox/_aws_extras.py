@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -419,7 +420,11 @@ def _json(ex: Exchange) -> dict[str, Any]:
 
 
 def _json_reply(reply: Reply, value: dict[str, Any]) -> Reply:
-    return _with_body(reply, json.dumps(value, default=str).encode())
+    """A JSON answer with its ``x-amz-crc32`` recomputed: DynamoDB clients check it and retry on a mismatch."""
+    body = json.dumps(value, default=str).encode()
+    status, headers, _ = _with_body(reply, body)
+    headers = [(k, v) for k, v in headers if k.lower() != "x-amz-crc32"]
+    return status, [*headers, ("x-amz-crc32", str(zlib.crc32(body)))], body
 
 
 def _json_error(code: str, message: str) -> Reply:
@@ -524,8 +529,8 @@ def _update_table(x: Extras, ex: Exchange) -> Reply:
         if code != 200:
             return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")], out
         table = json.loads(out)["TableDescription"]
-    reply: Reply = ("200 OK", [("Content-Type", "application/x-amz-json-1.0")], b"")
-    return _json_reply(reply, {"TableDescription": {**_with_replicas(x, region, table), "TableStatus": "UPDATING"}})
+    ok: Reply = ("200 OK", [("Content-Type", "application/x-amz-json-1.0")], b"")
+    return _json_reply(ok, {"TableDescription": {**_with_replicas(x, region, table), "TableStatus": "UPDATING"}})
 
 
 def _delete_table(x: Extras, ex: Exchange) -> Reply:
@@ -554,7 +559,11 @@ def _moto_group(ex: Exchange, region: str, group: str) -> ET.Element | None:
     if status != 200:
         return None
     found = wire.children(
-        "elasticache", wire.parse("elasticache", body), "DescribeReplicationGroupsResult", "ReplicationGroups", "ReplicationGroup"
+        "elasticache",
+        wire.parse("elasticache", body),
+        "DescribeReplicationGroupsResult",
+        "ReplicationGroups",
+        "ReplicationGroup",
     )
     return found[0] if found else None
 
@@ -672,7 +681,8 @@ def _describe_global_groups(x: Extras, ex: Exchange) -> Reply:
         found = [
             {k: v for k, v in ds.items() if members or k != "Members"}
             for gid, ds in sorted(x.datastores.items())
-            if (wanted is None or wanted == gid) and any(m["ReplicationGroupRegion"] == ex.req.region for m in ds["Members"])
+            if (wanted is None or wanted == gid)
+            and any(m["ReplicationGroupRegion"] == ex.req.region for m in ds["Members"])
         ]
         found = [json.loads(json.dumps(d)) for d in found]  # a copy, not the live state
     if wanted and not found:

@@ -52,9 +52,8 @@ __all__ = [
     "seed_buckets",
     "seed_dynamodb_table",
     "seed_elasticache_global",
-    "seed_global_datastore_lag",
-    "seed_replication_latency",
     "seed_failover_zone",
+    "seed_global_datastore_lag",
     "seed_health_check",
     "seed_instances",
     "seed_load_balancer",
@@ -62,6 +61,7 @@ __all__ = [
     "seed_rds_with_replica",
     "seed_records",
     "seed_replica_lag",
+    "seed_replication_latency",
     "seed_warm_pool",
     "seed_zone",
 ]
@@ -349,7 +349,9 @@ class AwsSandbox:
         the replication error, ``stopped``, ``terminated``; a replica is ``replicating`` until then."""
         self.extras.set_replication_status(region, instance, status, normal, message)
 
-    def set_table_replica_status(self, region: str, table: str, replica: str, status: str, description: str = "") -> None:
+    def set_table_replica_status(
+        self, region: str, table: str, replica: str, status: str, description: str = ""
+    ) -> None:
         """What DynamoDB reports as ``ReplicaStatus`` (and ``ReplicaStatusDescription``) for ``table``'s
         replica in ``replica``: ACTIVE once built, REGION_DISABLED, INACCESSIBLE_ENCRYPTION_CREDENTIALS, …"""
         self.extras.set_table_replica_status(region, table, replica, status, description)
@@ -871,7 +873,13 @@ def seed_global_datastore_lag(sandbox: AwsSandbox, region: str, lags_s: Mapping[
     """Publish a current ``AWS/ElastiCache GlobalDatastoreReplicationLag`` datapoint (seconds) per cache
     cluster of a secondary, in the secondary's region."""
     seed_metric(
-        sandbox, region, "GlobalDatastoreReplicationLag", "CacheClusterId", lags_s, unit="Seconds", namespace="AWS/ElastiCache"
+        sandbox,
+        region,
+        "GlobalDatastoreReplicationLag",
+        "CacheClusterId",
+        lags_s,
+        unit="Seconds",
+        namespace="AWS/ElastiCache",
     )
 
 

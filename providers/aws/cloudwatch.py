@@ -18,17 +18,18 @@ QUERIES_PER_CALL = 500  # GetMetricData accepts at most 500 queries
 
 @dataclass(frozen=True, slots=True)
 class Metric:
-    """One metric to read: ``key`` names the answer, ``unit_s`` converts its unit to seconds."""
+    """One metric to read: ``key`` names the answer, ``per_s`` is how many of its units make a second
+    (1000 for milliseconds: dividing keeps 700 ms exactly 0.7 s)."""
 
     key: str
     namespace: str
     name: str
     dimensions: tuple[tuple[str, str], ...]
-    unit_s: float = 1.0
+    per_s: float = 1.0
 
 
 def newest(ctx: Ctx, region: str, metrics: list[Metric], *, stat: str = "Maximum") -> dict[str, float]:
-    """Newest value (in seconds, via ``unit_s``) per key over the last minutes.
+    """Newest value (in seconds, via ``per_s``) per key over the last minutes.
 
     A metric with no datapoint in the window is absent: its value stays unknown, never zero. A negative
     value is kept as it is (RDS reports ``ReplicaLag = -1`` when replication is not running). Several
@@ -70,6 +71,6 @@ def newest(ctx: Ctx, region: str, metrics: list[Metric], *, stat: str = "Maximum
             if values:
                 m = batch[int(result["Id"].removeprefix("m"))]
                 value = float(values[0])
-                value = value if value < 0 else value * m.unit_s
+                value = value if value < 0 else value / m.per_s
                 found[m.key] = max(value, found[m.key]) if m.key in found else value
     return found

@@ -26,7 +26,7 @@ STRONG_SOURCE = "DynamoDB multi-Region strong consistency: RPO zero (documented)
 
 def read_tables(ctx: Ctx, region: str) -> list[Resource]:
     client = ctx.clients("dynamodb", region)
-    names = list(paginate(client, "list_tables", "TableNames[]", page_size=ctx.page_size))
+    names = [str(n) for n in paginate(client, "list_tables", "TableNames[]", page_size=ctx.page_size)]
 
     def describe(name: str) -> tuple[dict[str, Any], dict[str, str] | ProviderError]:
         table = client.describe_table(TableName=name)["Table"]
@@ -49,7 +49,7 @@ def read_tables(ctx: Ctx, region: str) -> list[Resource]:
         else:
             resources.append(normalize_table(ctx, region, table, tags))
     metrics = [
-        Metric(f"{r.native_id}|{c['where'].split(':', 1)[1]}", "AWS/DynamoDB", LAG_METRIC, dims, 0.001)
+        Metric(f"{r.native_id}|{c['where'].split(':', 1)[1]}", "AWS/DynamoDB", LAG_METRIC, dims, 1000.0)
         for r in resources
         for c in r.attrs["copies"]
         if c["lag_source"] == LAG_METRIC
@@ -88,7 +88,9 @@ def table_copies(region: str, t: dict[str, Any]) -> list[DataCopy]:
                 ref=rep.get("ReplicaArn") or _replica_arn(t.get("TableArn"), where),
                 mechanism="global-table",
                 healthy=None if status is None else status == "ACTIVE",
-                state=status if not rep.get("ReplicaStatusDescription") else f"{status}: {rep['ReplicaStatusDescription']}",
+                state=status
+                if not rep.get("ReplicaStatusDescription")
+                else f"{status}: {rep['ReplicaStatusDescription']}",
                 lag_s=0.0 if strong else None,
                 lag_source=STRONG_SOURCE if strong else LAG_METRIC,
                 estimate=strong,

@@ -33,7 +33,9 @@ def read_caches(ctx: Ctx, region: str) -> list[Resource]:
         try:
             found = guarded(
                 lambda: list(
-                    paginate(client, "describe_global_replication_groups", "GlobalReplicationGroups[]", ShowMemberInfo=True)
+                    paginate(
+                        client, "describe_global_replication_groups", "GlobalReplicationGroups[]", ShowMemberInfo=True
+                    )
                 )
             )
             datastores = {str(d.get("GlobalReplicationGroupId")): d for d in found}
@@ -48,7 +50,9 @@ def read_caches(ctx: Ctx, region: str) -> list[Resource]:
     for g, tags in ctx.each(tags_of, [g for g in groups if g.get("ARN")]):
         if isinstance(tags, ProviderError):
             ctx.incomplete(f"{region}/elasticache", tags, f"tags of {g['ReplicationGroupId']}")
-        resources.append(normalize_group(ctx, region, g, datastores, {} if isinstance(tags, ProviderError) else tags, unread))
+        resources.append(
+            normalize_group(ctx, region, g, datastores, {} if isinstance(tags, ProviderError) else tags, unread)
+        )
     read_lags(ctx, resources)
     return resources
 
@@ -61,7 +65,10 @@ def datastore_copies(region: str, group: str, ds: dict[str, Any]) -> list[DataCo
     """
     copies: list[DataCopy] = []
     for m in ds.get("Members") or []:
-        if m.get("Role") != "SECONDARY" or (m.get("ReplicationGroupId"), m.get("ReplicationGroupRegion")) == (group, region):
+        if m.get("Role") != "SECONDARY" or (m.get("ReplicationGroupId"), m.get("ReplicationGroupRegion")) == (
+            group,
+            region,
+        ):
             continue
         status = m.get("Status")
         copies.append(

@@ -17,7 +17,6 @@ from providers.aws.context import Ctx, iso, tag_dict
 from providers.aws.session import guarded, paginate
 
 
-
 @dataclass(frozen=True, slots=True)
 class LagMetric:
     """Where CloudWatch reports one replica's lag: ``AWS/RDS`` ``metric`` by ``dimension``, in ``unit_s``
@@ -87,7 +86,7 @@ def read_lag(ctx: Ctx, region: str, metrics: list[LagMetric]) -> dict[str, float
     """Newest lag (seconds) per replica over the last minutes, from batched GetMetricData
     (``cloudwatch.newest``): a replica with no datapoint is absent, ``-1`` is kept."""
     queries = [
-        Metric(m.resource, "AWS/RDS", m.metric, ((m.dimension, m.resource),), m.unit_s) for m in metrics
+        Metric(m.resource, "AWS/RDS", m.metric, ((m.dimension, m.resource),), round(1 / m.unit_s)) for m in metrics
     ]
     return newest(ctx, region, queries)
 
