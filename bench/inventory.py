@@ -15,6 +15,14 @@ settings (standard retries, the account's timeout, regions read in parallel):
 
 The fair comparison is adapter vs raw full: EC2 only reports deletion protection one instance per
 call, so "raw list" is cheaper only because it returns less. The goal is adapter within 15% of raw full.
+
+The data tier (``--data``; ``--quick`` for 100 tables and 40 clusters):
+
+    .venv/bin/python bench/inventory.py --data [--tables 500] [--clusters 200] [--regions 4] [--quick]
+
+seeds DynamoDB tables and Aurora clusters over the regions and times raw boto3 (ListTables, then
+DescribeTable + ListTagsOfResource per table on the shared pool; DescribeDBInstances and
+DescribeDBClusters per region) against ``AwsAdapter(services=("dynamodb", "rds"))``. Goal: the same.
 """
 
 from __future__ import annotations
@@ -118,6 +126,61 @@ def raw(account: Account, *, attributes: bool) -> int:
             return sum(pool.map(region, account.regions))
 
 
+def seed_data(endpoint: str, regions: list[str], tables: int, clusters: int) -> None:
+    session = boto3.Session(**ANONYMOUS_KEYS)
+    for n in range(tables):
+        region = regions[n % len(regions)]
+        session.client("dynamodb", region_name=region, endpoint_url=endpoint).create_table(
+            TableName=f"table{n}",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            Tags=[{"Key": "app", "Value": f"app{n % 7}"}],
+        )
+    for n in range(clusters):
+        region = regions[n % len(regions)]
+        session.client("rds", region_name=region, endpoint_url=endpoint).create_db_cluster(
+            DBClusterIdentifier=f"cluster{n}",
+            Engine="aurora-postgresql",
+            EngineVersion="15.4",
+            MasterUsername="admin",
+            MasterUserPassword="bench-password",
+            Tags=[{"Key": "app", "Value": f"app{n % 7}"}],
+        )
+
+
+def raw_data(account: Account) -> int:
+    """The data tier with plain boto3: regions in parallel, per-table calls on one shared pool."""
+    session = boto3.Session(**ANONYMOUS_KEYS)
+    config = botocore_config(account, retry_mode="standard", max_attempts=5)
+
+    def client(service: str, region: str) -> Any:
+        return session.client(service, region_name=region, endpoint_url=account.endpoint_url, config=config)
+
+    dynamo = {r: client("dynamodb", r) for r in account.regions}
+    rds = {r: client("rds", r) for r in account.regions}
+    with ThreadPoolExecutor(account.max_concurrency) as detail:
+
+        def region(r: str) -> int:
+            ddb = dynamo[r]
+            names = list(ddb.get_paginator("list_tables").paginate().search("TableNames[]"))
+
+            def one(name: str) -> dict[str, Any]:
+                table = ddb.describe_table(TableName=name)["Table"]
+                tags = list(
+                    ddb.get_paginator("list_tags_of_resource").paginate(ResourceArn=table["TableArn"]).search("Tags[]")
+                )
+                return {**table, "Tags": tags}
+
+            tables = list(detail.map(one, names))
+            instances = list(rds[r].get_paginator("describe_db_instances").paginate().search("DBInstances[]"))
+            clusters = list(rds[r].get_paginator("describe_db_clusters").paginate().search("DBClusters[]"))
+            return len(tables) + len(instances) + len(clusters)
+
+        with ThreadPoolExecutor(min(account.max_concurrency, len(account.regions))) as pool:
+            return sum(pool.map(region, account.regions))
+
+
 def timed(fn: Callable[[], int]) -> tuple[float, int]:
     start = time.perf_counter()
     n = fn()
@@ -130,8 +193,17 @@ def main() -> None:
     ap.add_argument("--regions", type=int, default=4, choices=range(1, len(REGIONS) + 1))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--data", action="store_true", help="the data tier: DynamoDB tables and Aurora clusters")
+    ap.add_argument("--tables", type=int, default=500)
+    ap.add_argument("--clusters", type=int, default=200)
+    ap.add_argument("--quick", action="store_true", help="with --data: 100 tables and 40 clusters")
     args = ap.parse_args()
     regions = REGIONS[: args.regions]
+    if args.data:
+        if args.quick:
+            args.tables, args.clusters = 100, 40
+        main_data(args, regions)
+        return
     proc, endpoint = start_moto()
     try:
         t0 = time.perf_counter()
@@ -170,6 +242,51 @@ def main() -> None:
             print(
                 f"adapter overhead vs raw full ({label}): {100 * (pick(adapter) / pick(base) - 1):+.1f}% (goal: <= 15%)"
             )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main_data(args: argparse.Namespace, regions: list[str]) -> None:
+    proc, endpoint = start_moto()
+    try:
+        t0 = time.perf_counter()
+        seed_data(endpoint, regions, args.tables, args.clusters)
+        total = args.tables + args.clusters
+        print(
+            f"seeded {args.tables} DynamoDB tables and {args.clusters} Aurora clusters over {len(regions)} regions"
+            f" in {time.perf_counter() - t0:.1f}s"
+        )
+        account = Account(
+            name="bench",
+            provider="aws",
+            regions=regions,
+            endpoint_url=endpoint,
+            credentials="anonymous",
+            max_concurrency=args.concurrency,
+        )
+        variants: dict[str, Callable[[], int]] = {
+            "raw (list + describe/tags per table)": lambda: raw_data(account),
+            "adapter, dynamodb + rds": lambda: len(
+                AwsAdapter(services=("dynamodb", "rds")).inventory(account).resources
+            ),
+        }
+        times: dict[str, list[float]] = {k: [] for k in variants}
+        for fn in variants.values():
+            fn()
+        for _ in range(args.repeat):
+            for name, fn in variants.items():
+                seconds, n = timed(fn)
+                if n != total:
+                    raise SystemExit(f"{name}: expected {total} resources, got {n}")
+                times[name].append(seconds)
+        print(f"{args.repeat} runs each, interleaved; concurrency {args.concurrency}; cpus {os.cpu_count()}")
+        for name, ts in times.items():
+            runs = ", ".join(f"{t:.2f}" for t in ts)
+            print(f"  {name:38s} {min(ts):6.2f}s {statistics.median(ts):6.2f}s   {runs}")
+        adapter, base = times["adapter, dynamodb + rds"], times["raw (list + describe/tags per table)"]
+        for label, pick in (("min", min), ("median", statistics.median)):
+            print(f"adapter overhead vs raw ({label}): {100 * (pick(adapter) / pick(base) - 1):+.1f}% (goal: <= 15%)")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

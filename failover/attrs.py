@@ -320,7 +320,9 @@ class DatabaseAttrs(CommonAttrs, total=False):
     grace_period_s: Annotated[
         float | None, "Azure SQL failover group failoverWithDataLossGracePeriodMinutes, in seconds (Automatic policy)"
     ]
-    automatic_failover: Annotated[bool | None, "Cosmos DB enableAutomaticFailover"]
+    automatic_failover: Annotated[
+        bool | None, "fails over on its own (Cosmos DB enableAutomaticFailover, ElastiCache AutomaticFailover)"
+    ]
     multi_region_writes: Annotated[bool | None, "Cosmos DB enableMultipleWriteLocations"]
     consistency_level: Annotated[str | None, "Cosmos DB default consistency level (Session, BoundedStaleness, …)"]
     write_region: Annotated[str | None, "Cosmos DB: the location with failover priority 0"]
@@ -338,6 +340,17 @@ class DatabaseAttrs(CommonAttrs, total=False):
         "which for PostgreSQL is the apply lag only; None: no recent point",
     ]
     external_host: Annotated[str | None, "Cloud SQL source representation of an external primary: its host:port"]
+
+    # AWS DynamoDB and ElastiCache (data-aws)
+    global_table_version: Annotated[str | None, "DynamoDB GlobalTableVersion (2019.11.21; None: not a global table)"]
+    multi_region_consistency: Annotated[str | None, "DynamoDB MultiRegionConsistency (EVENTUAL, STRONG)"]
+    billing_mode: Annotated[str | None, "DynamoDB billing mode (PROVISIONED, PAY_PER_REQUEST)"]
+    stream_enabled: Annotated[bool | None, "DynamoDB stream enabled"]
+    global_datastore: Annotated[str | None, "ElastiCache global datastore id (GlobalReplicationGroupId)"]
+    global_role: Annotated[str | None, "ElastiCache role in its global datastore (PRIMARY, SECONDARY)"]
+    global_status: Annotated[str | None, "ElastiCache global datastore Status (available, primary-only, …)"]
+    member_clusters: Annotated[list[str], "ElastiCache member cache cluster ids"]
+    cluster_mode: Annotated[str | None, "ElastiCache ClusterMode (enabled, disabled, compatible)"]
 
 
 class ReplicationRule(TypedDict, total=False):

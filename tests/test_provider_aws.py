@@ -17,13 +17,17 @@ from failover.sandbox.aws import (
     seed_auto_scaling_group,
     seed_backup_replication,
     seed_buckets,
+    seed_dynamodb_table,
+    seed_elasticache_global,
     seed_failover_zone,
+    seed_global_datastore_lag,
     seed_health_check,
     seed_instances,
     seed_load_balancer,
     seed_metric,
     seed_rds_with_replica,
     seed_replica_lag,
+    seed_replication_latency,
     seed_warm_pool,
 )
 from failover.schema import Account
@@ -91,6 +95,10 @@ def world(_aws_server: AwsSandbox) -> World:
         sb, "us-west-2", "AuroraGlobalDBRPOLag", "DBClusterIdentifier", {"ledger-secondary": 800}, unit="Milliseconds"
     )
     seed_buckets(sb, "shop-assets", "us-east-1", replica="shop-assets-dr", replica_region="us-west-2", tags=SHOP)
+    seed_dynamodb_table(sb, "us-east-1", "carts", replicas=["us-west-2"], tags=SHOP)
+    seed_replication_latency(sb, "us-east-1", "carts", {"us-west-2": 700})
+    cache = seed_elasticache_global(sb, "us-east-1", "us-west-2", "sessions", tags=SHOP)
+    seed_global_datastore_lag(sb, "us-west-2", {c: 0.2 for c in cache["secondary_clusters"].split(",")})
     sb.clear_requests()
     account = Account(**sb.account("aws-local", ["us-east-1", "us-west-2"]))
     inventory = AwsAdapter().inventory(account)
@@ -276,6 +284,18 @@ def test_s3_buckets_with_region_versioning_and_replication(world: World) -> None
         "Enabled",
     )
     assert dst.attrs["replication"] == {"role": None, "rules": []}  # read, none configured: not an error
+
+
+def test_data_stores_carry_their_config_kind_and_copies(world: World) -> None:
+    kinds = {(r.kind, r.name): r.attrs.get("store_kind") for r in world.inventory.resources if r.region == "us-east-1"}
+    assert kinds[(Kind.DB_INSTANCE, "orders")] == "rds" and kinds[(Kind.DB_CLUSTER, "ledger")] == "aurora"
+    assert kinds[(Kind.STORAGE_BUCKET, "shop-assets")] == "s3" and kinds[(Kind.DB_TABLE, "carts")] == "dynamodb"
+    assert kinds[(Kind.CACHE, "sessions")] == "elasticache"
+    [carts] = [r for r in world.of(Kind.DB_TABLE, "us-east-1") if r.name == "carts"]
+    [table_copy] = carts.attrs["copies"]
+    assert (table_copy["where"], table_copy["lag_s"]) == ("aws:us-west-2", 0.7)
+    [cache_copy] = world.one(Kind.CACHE, "sessions").attrs["copies"]
+    assert (cache_copy["ref"], cache_copy["lag_s"]) == ("sessions-secondary", 0.2)
 
 
 def test_inventory_only_reads(world: World) -> None:

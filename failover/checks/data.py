@@ -251,13 +251,19 @@ def data_copies(
     regions). A declared ``copy_to`` with no copy found there is an unknown copy, never a missing one."""
     hit = False  # some copy lands where copy_to says
     copies: list[DataCopy] = []
-    linked: set[str] = set()
+    reported = reported_copies(db)
+    # A copy the store reports itself (with its health and lag) and also links as a replica resource
+    # is judged once, from the store's report: that is where the provider puts the lag.
+    reported_refs = {
+        part for c in reported if c.get("ref") for part in (str(c["ref"]), str(c["ref"]).rsplit(":", 1)[-1])
+    }
     for p, region, r in replicas_of(db, everything):
+        if r is not None and _ids(r) & reported_refs:
+            continue
         at_target = copy_to is not None and copy_to.matches(p, region)
         if p != db.provider or (region and region != db.region) or at_target:
             hit |= at_target
             copies.append(_replica_copy(f"{p}:{region}" + (f" {r.name}" if r else ""), r, rpo))
-            linked |= _ids(r) if r is not None else set()
     for copy in attrs_of(db, Kind.DB_INSTANCE)["backup_copies"] or []:
         if isinstance(copy, dict) and copy.get("region") != db.region:
             hit |= copy_to is not None and copy_to.matches(db.provider, copy.get("region"))
@@ -266,10 +272,7 @@ def data_copies(
     if geo is not None:
         hit |= copy_to is not None and copy_to.matches(db.provider, None)
         copies.append(geo)
-    for c in reported_copies(db):
-        ref = str(c.get("ref") or "")
-        if ref and (ref in linked or ref.rsplit(":", 1)[-1] in linked):
-            continue  # the same copy, already judged from the replica itself
+    for c in reported:
         c_provider, c_region = _split_where(str(c.get("where") or ""))
         at_target = copy_to is not None and copy_to.matches(c_provider, c_region)
         if _outside(db, c_provider, c_region, str(c.get("mechanism") or "")) or at_target:

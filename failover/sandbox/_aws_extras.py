@@ -11,6 +11,14 @@
   the replicated backups in that region's ``DescribeDBInstanceAutomatedBackups``, the source's
   ``DBInstanceAutomatedBackupsReplications``).
 - S3: a replication configuration as it was put (moto rewrites every rule's filter to "all objects").
+- DynamoDB: global table replicas (version 2019.11.21). ``UpdateTable`` with ``ReplicaUpdates``
+  (Create/Delete) creates or deletes the replica table in its region (moto ignores the updates) and
+  ``DescribeTable`` reports the table's other replicas as ``Replicas`` with ``GlobalTableVersion``; a
+  new replica is ``CREATING`` until the sandbox makes it ``ACTIVE`` (as DynamoDB does once it is built).
+- ElastiCache: global datastores (moto has none): ``CreateGlobalReplicationGroup`` around an existing
+  primary, secondaries joined by ``CreateReplicationGroup`` with ``GlobalReplicationGroupId`` (moto keeps
+  the id on the secondary only), ``DescribeGlobalReplicationGroups`` (``ShowMemberInfo``), and the
+  primary's ``GlobalReplicationGroupInfo`` in ``DescribeReplicationGroups``.
 
 State changes that the real service makes on its own (a replica's replication breaking, a replicated
 backup's restore window advancing, Auto Scaling launching warm-pool instances) are set through the
@@ -20,18 +28,26 @@ with botocore's shapes (``_aws_wire_xml``).
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from xml.etree import ElementTree as ET
 
 from failover.sandbox import _aws_wire_xml as wire
 from failover.sandbox._aws_wire import WireRequest
 
 Reply = tuple[str, list[tuple[str, str]], bytes]  # status line, headers, body
 MotoCall = Callable[[str, str, dict[str, str]], tuple[int, bytes]]  # (service, region, params) -> (status, body)
+# (target prefix, operation, region, JSON body) -> (status, body): a JSON-protocol call to moto
+MotoJsonCall = Callable[[str, str, str, dict[str, Any]], tuple[int, bytes]]
+GLOBAL_TABLE_VERSION = "2019.11.21"
+# ElastiCache prefixes a global datastore's id with a code of the region it is created in.
+DATASTORE_PREFIX = {"us-east-1": "ldgnf", "us-west-1": "dsdfu"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,7 @@ class Exchange:
     body: bytes
     call: Callable[[], Reply]  # moto's own answer to this request
     moto: MotoCall
+    moto_json: MotoJsonCall | None = None
 
 
 @dataclass
@@ -67,6 +84,9 @@ class Extras:
     replication: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     backups: list[BackupReplication] = field(default_factory=list)
     bucket_replication: dict[str, bytes] = field(default_factory=dict)  # bucket -> ReplicationConfiguration XML
+    # DynamoDB global tables: (region, table) -> the group it belongs to, {region: ReplicaDescription}
+    table_replicas: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
+    datastores: dict[str, dict[str, Any]] = field(default_factory=dict)  # global datastore id -> GlobalReplicationGroup
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -76,6 +96,8 @@ class Extras:
             self.replication.clear()
             self.backups.clear()
             self.bucket_replication.clear()
+            self.table_replicas.clear()
+            self.datastores.clear()
 
     # ---- what the service does on its own, set by tests and the demo
     def set_replication_status(self, region: str, instance: str, status: str, normal: bool, message: str) -> None:
@@ -102,6 +124,27 @@ class Extras:
                         b.status = "replicating"
                     return
         raise KeyError(f"no backup replication of {source_arn} to {region}")
+
+    def set_table_replica_status(self, region: str, table: str, replica: str, status: str, description: str) -> None:
+        """What DynamoDB reports for the replica of ``table`` (seen from ``region``) in ``replica``."""
+        with self._lock:
+            group = self.table_replicas.get((region, table))
+            if group is None or replica not in group:
+                raise KeyError(f"no replica of {table} in {replica}")
+            group[replica]["ReplicaStatus"] = status
+            group[replica].pop("ReplicaStatusDescription", None)
+            if description:
+                group[replica]["ReplicaStatusDescription"] = description
+
+    def set_datastore_member_status(self, datastore: str, region: str, status: str) -> None:
+        """A global datastore member's membership ``Status`` (associating, associated, disassociating…)."""
+        with self._lock:
+            members = self.datastores[datastore]["Members"]
+            found = [m for m in members if m["ReplicationGroupRegion"] == region]
+            if not found:
+                raise KeyError(f"{datastore} has no member in {region}")
+            for m in found:
+                m["Status"] = status
 
     # ---- the wire
     def handles(self, req: WireRequest) -> bool:
@@ -369,6 +412,285 @@ def _forget_bucket_replication(x: Extras, ex: Exchange) -> Reply:
     return reply
 
 
+# ---- DynamoDB -------------------------------------------------------------------------------------
+
+
+def _json(ex: Exchange) -> dict[str, Any]:
+    return dict(json.loads(ex.body or b"{}"))
+
+
+def _json_reply(reply: Reply, value: dict[str, Any]) -> Reply:
+    """A JSON answer with its ``x-amz-crc32`` recomputed: DynamoDB clients check it and retry on a mismatch."""
+    body = json.dumps(value, default=str).encode()
+    status, headers, _ = _with_body(reply, body)
+    headers = [(k, v) for k, v in headers if k.lower() != "x-amz-crc32"]
+    return status, [*headers, ("x-amz-crc32", str(zlib.crc32(body)))], body
+
+
+def _json_error(code: str, message: str) -> Reply:
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120818#{code}", "message": message}).encode()
+    return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(body)))], body
+
+
+def _replicas_seen_from(x: Extras, region: str, table: str) -> list[dict[str, Any]] | None:
+    with x._lock:
+        group = x.table_replicas.get((region, table))
+        if group is None:
+            return None
+        return [dict(d) for r, d in sorted(group.items()) if r != region]
+
+
+def _with_replicas(x: Extras, region: str, description: dict[str, Any]) -> dict[str, Any]:
+    replicas = _replicas_seen_from(x, region, str(description.get("TableName")))
+    if replicas is None:
+        return description
+    extra = {"GlobalTableVersion": GLOBAL_TABLE_VERSION, "Replicas": replicas}
+    return {**description, **wire.check_json("dynamodb", "TableDescription", extra)}
+
+
+def _describe_table(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if not _ok(reply):
+        return reply
+    answer = json.loads(reply[2])
+    answer["Table"] = _with_replicas(x, ex.req.region, answer["Table"])
+    return _json_reply(reply, answer)
+
+
+def _replica_description(region: str, arn: str, status: str) -> dict[str, Any]:
+    parts = arn.split(":")
+    replica_arn = ":".join([*parts[:3], region, *parts[4:]])
+    shape = {"RegionName": region, "ReplicaStatus": status, "ReplicaArn": replica_arn}
+    return dict(wire.check_json("dynamodb", "ReplicaDescription", shape))
+
+
+def _update_table(x: Extras, ex: Exchange) -> Reply:
+    """``ReplicaUpdates``: Create builds the same table in the replica's region (CREATING), Delete drops
+    it; the other updates go to moto as asked."""
+    body = _json(ex)
+    updates = body.get("ReplicaUpdates") or []
+    if not updates:
+        reply = ex.call()
+        if not _ok(reply):
+            return reply
+        answer = json.loads(reply[2])
+        answer["TableDescription"] = _with_replicas(x, ex.req.region, answer["TableDescription"])
+        return _json_reply(reply, answer)
+    assert ex.moto_json is not None
+    region, name = ex.req.region, str(body.get("TableName"))
+    status, raw = ex.moto_json("DynamoDB_20120810", "DescribeTable", region, {"TableName": name})
+    if status != 200:
+        return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")], raw
+    table = json.loads(raw)["Table"]
+    with x._lock:
+        group = x.table_replicas.get((region, name))
+        members = set(group) if group else {region}
+    for update in updates:
+        create, delete = update.get("Create"), update.get("Delete")
+        target = (create or delete or {}).get("RegionName", "")
+        if create and target in members:
+            return _json_error("ValidationException", f"Replica already exists in region {target}")
+        if delete and (target not in members or target == region):
+            return _json_error("ValidationException", f"Replica does not exist in region {target}")
+        if create:
+            spec = {
+                "TableName": name,
+                "KeySchema": table["KeySchema"],
+                "AttributeDefinitions": table["AttributeDefinitions"],
+                "BillingMode": (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED"),
+            }
+            if spec["BillingMode"] == "PROVISIONED":
+                t = table.get("ProvisionedThroughput") or {}
+                spec["ProvisionedThroughput"] = {
+                    "ReadCapacityUnits": t.get("ReadCapacityUnits") or 1,
+                    "WriteCapacityUnits": t.get("WriteCapacityUnits") or 1,
+                }
+            code, out = ex.moto_json("DynamoDB_20120810", "CreateTable", target, spec)
+            if code != 200:
+                return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")], out
+            members.add(target)
+        else:
+            ex.moto_json("DynamoDB_20120810", "DeleteTable", target, {"TableName": name})
+            members.discard(target)
+    with x._lock:
+        old = x.table_replicas.get((region, name)) or {}
+        group = {
+            r: old.get(r) or _replica_description(r, table["TableArn"], "ACTIVE" if r == region else "CREATING")
+            for r in sorted(members)
+        }
+        for r in old:
+            x.table_replicas.pop((r, name), None)
+        if len(group) > 1:
+            for r in group:
+                x.table_replicas[(r, name)] = group
+    rest = {k: v for k, v in body.items() if k not in ("ReplicaUpdates", "TableName")}
+    if rest:
+        code, out = ex.moto_json("DynamoDB_20120810", "UpdateTable", region, {"TableName": name, **rest})
+        if code != 200:
+            return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")], out
+        table = json.loads(out)["TableDescription"]
+    ok: Reply = ("200 OK", [("Content-Type", "application/x-amz-json-1.0")], b"")
+    return _json_reply(ok, {"TableDescription": {**_with_replicas(x, region, table), "TableStatus": "UPDATING"}})
+
+
+def _delete_table(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if _ok(reply):
+        name = str(_json(ex).get("TableName"))
+        with x._lock:
+            group = x.table_replicas.pop((ex.req.region, name), None)
+            if group is not None:
+                group.pop(ex.req.region, None)
+                if len(group) < 2:
+                    for r in group:
+                        x.table_replicas.pop((r, name), None)
+    return reply
+
+
+# ---- ElastiCache ----------------------------------------------------------------------------------
+
+
+def _cache_error(status: str, code: str, message: str) -> Reply:
+    return _xml_reply(status, wire.error("elasticache", code, message))
+
+
+def _moto_group(ex: Exchange, region: str, group: str) -> ET.Element | None:
+    status, body = ex.moto("elasticache", region, {"Action": "DescribeReplicationGroups", "ReplicationGroupId": group})
+    if status != 200:
+        return None
+    found = wire.children(
+        "elasticache",
+        wire.parse("elasticache", body),
+        "DescribeReplicationGroupsResult",
+        "ReplicationGroups",
+        "ReplicationGroup",
+    )
+    return found[0] if found else None
+
+
+def _create_global_group(x: Extras, ex: Exchange) -> Reply:
+    primary = ex.params.get("PrimaryReplicationGroupId", "")
+    suffix = ex.params.get("GlobalReplicationGroupIdSuffix", "")
+    g = _moto_group(ex, ex.req.region, primary)
+    if g is None:
+        return _cache_error("404 Not Found", "ReplicationGroupNotFoundFault", f"Replication group {primary} not found.")
+    region = ex.req.region
+    prefix = DATASTORE_PREFIX.get(region) or "".join(c for c in region if c.isalpha())[:5]
+    gid = f"{prefix}-{suffix}"
+    account = (wire.child_text("elasticache", g, "ARN") or "").split(":")[4]
+
+    def text(name: str) -> str | None:
+        return wire.child_text("elasticache", g, name)
+
+    datastore = {
+        "GlobalReplicationGroupId": gid,
+        "GlobalReplicationGroupDescription": ex.params.get("GlobalReplicationGroupDescription", ""),
+        "Status": "primary-only",
+        "CacheNodeType": text("CacheNodeType"),
+        "Engine": text("Engine") or "redis",
+        "EngineVersion": "7.1",
+        "Members": [
+            {
+                "ReplicationGroupId": primary,
+                "ReplicationGroupRegion": region,
+                "Role": "PRIMARY",
+                "AutomaticFailover": text("AutomaticFailover") or "disabled",
+                "Status": "associated",
+            }
+        ],
+        "ClusterEnabled": (text("ClusterEnabled") or "false") == "true",
+        "AuthTokenEnabled": False,
+        "TransitEncryptionEnabled": (text("TransitEncryptionEnabled") or "false") == "true",
+        "AtRestEncryptionEnabled": (text("AtRestEncryptionEnabled") or "false") == "true",
+        "ARN": f"arn:aws:elasticache::{account}:globalreplicationgroup:{gid}",
+    }
+    with x._lock:
+        if gid in x.datastores:
+            return _cache_error("400 Bad Request", "GlobalReplicationGroupAlreadyExistsFault", f"{gid} already exists.")
+        x.datastores[gid] = datastore
+    answer = wire.response("elasticache", ex.req.operation, {"GlobalReplicationGroup": datastore})
+    return _xml_reply("200 OK", answer)
+
+
+def _create_replication_group(x: Extras, ex: Exchange) -> Reply:
+    gid = ex.params.get("GlobalReplicationGroupId")
+    if gid:
+        with x._lock:
+            known = gid in x.datastores
+        if not known:
+            return _cache_error("404 Not Found", "GlobalReplicationGroupNotFoundFault", f"{gid} not found.")
+    reply = ex.call()
+    if gid and _ok(reply):
+        with x._lock:
+            ds = x.datastores[gid]
+            ds["Members"].append(
+                {
+                    "ReplicationGroupId": ex.params.get("ReplicationGroupId", ""),
+                    "ReplicationGroupRegion": ex.req.region,
+                    "Role": "SECONDARY",
+                    "AutomaticFailover": "disabled",
+                    "Status": "associating",
+                }
+            )
+            ds["Status"] = "available"
+    return reply
+
+
+def _delete_replication_group(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if _ok(reply):
+        group = ex.params.get("ReplicationGroupId", "")
+        with x._lock:
+            for ds in x.datastores.values():
+                ds["Members"] = [
+                    m
+                    for m in ds["Members"]
+                    if (m["ReplicationGroupId"], m["ReplicationGroupRegion"]) != (group, ex.req.region)
+                ]
+    return reply
+
+
+def _member_of(x: Extras, region: str, group: str) -> tuple[str, str] | None:
+    with x._lock:
+        for gid, ds in x.datastores.items():
+            for m in ds["Members"]:
+                if (m["ReplicationGroupId"], m["ReplicationGroupRegion"]) == (group, region):
+                    return gid, m["Role"]
+    return None
+
+
+def _describe_replication_groups(x: Extras, ex: Exchange) -> Reply:
+    reply = ex.call()
+    if not _ok(reply):
+        return reply
+    root = wire.parse("elasticache", reply[2])
+    path = ("DescribeReplicationGroupsResult", "ReplicationGroups", "ReplicationGroup")
+    for g in wire.children("elasticache", root, *path):
+        found = _member_of(x, ex.req.region, wire.child_text("elasticache", g, "ReplicationGroupId") or "")
+        if found is not None:
+            info = {"GlobalReplicationGroupId": found[0], "GlobalReplicationGroupMemberRole": found[1]}
+            wire.set_member("elasticache", g, "ReplicationGroup", "GlobalReplicationGroupInfo", info)
+    return _with_body(reply, wire.dump("elasticache", root))
+
+
+def _describe_global_groups(x: Extras, ex: Exchange) -> Reply:
+    """The global datastores this region takes part in (every member's region sees them)."""
+    wanted = ex.params.get("GlobalReplicationGroupId")
+    members = ex.params.get("ShowMemberInfo", "false").lower() == "true"
+    with x._lock:
+        found = [
+            {k: v for k, v in ds.items() if members or k != "Members"}
+            for gid, ds in sorted(x.datastores.items())
+            if (wanted is None or wanted == gid)
+            and any(m["ReplicationGroupRegion"] == ex.req.region for m in ds["Members"])
+        ]
+        found = [json.loads(json.dumps(d)) for d in found]  # a copy, not the live state
+    if wanted and not found:
+        return _cache_error("404 Not Found", "GlobalReplicationGroupNotFoundFault", f"{wanted} not found.")
+    answer = wire.response("elasticache", ex.req.operation, {"GlobalReplicationGroups": found})
+    return _xml_reply("200 OK", answer)
+
+
 _HANDLERS: dict[tuple[str, str], Callable[[Extras, Exchange], Reply]] = {
     ("autoscaling", "CreateAutoScalingGroup"): _record_group,
     ("autoscaling", "UpdateAutoScalingGroup"): _record_group,
@@ -385,4 +707,12 @@ _HANDLERS: dict[tuple[str, str], Callable[[Extras, Exchange], Reply]] = {
     ("s3", "GetBucketReplication"): _get_bucket_replication,
     ("s3", "DeleteBucketReplication"): _forget_bucket_replication,
     ("s3", "DeleteBucket"): _forget_bucket_replication,
+    ("dynamodb", "DescribeTable"): _describe_table,
+    ("dynamodb", "UpdateTable"): _update_table,
+    ("dynamodb", "DeleteTable"): _delete_table,
+    ("elasticache", "CreateGlobalReplicationGroup"): _create_global_group,
+    ("elasticache", "CreateReplicationGroup"): _create_replication_group,
+    ("elasticache", "DeleteReplicationGroup"): _delete_replication_group,
+    ("elasticache", "DescribeReplicationGroups"): _describe_replication_groups,
+    ("elasticache", "DescribeGlobalReplicationGroups"): _describe_global_groups,
 }

@@ -20,6 +20,7 @@ from botocore.model import ListShape, ServiceModel, Shape, StructureShape
 NAMESPACES = {
     "autoscaling": "http://autoscaling.amazonaws.com/doc/2011-01-01/",
     "rds": "http://rds.amazonaws.com/doc/2014-10-31/",
+    "elasticache": "http://elasticache.amazonaws.com/doc/2015-02-02/",
 }
 
 
@@ -106,6 +107,26 @@ def response(service: str, operation: str, result: dict[str, Any]) -> bytes:
     meta = ET.SubElement(root, f"{{{ns}}}ResponseMetadata")
     ET.SubElement(meta, f"{{{ns}}}RequestId").text = str(uuid.uuid4())
     return dump(service, root)
+
+
+def check_json(service: str, shape_name: str, value: Any) -> Any:
+    """``value`` unchanged if every key is a member of botocore's ``shape_name`` (JSON protocols:
+    DynamoDB), so a field the SDK would not parse cannot be served; raises ``KeyError`` otherwise."""
+
+    def walk(shape: Shape, item: Any) -> None:
+        if isinstance(shape, StructureShape):
+            for name, sub in item.items():
+                if name not in shape.members:
+                    raise KeyError(f"{service} {shape.name} has no member {name}")
+                walk(shape.members[name], sub)
+        elif isinstance(shape, ListShape):
+            for sub in item:
+                walk(shape.member, sub)
+        elif shape.enum and item not in shape.enum:
+            raise KeyError(f"{service} {shape.name}: {item!r} is not one of {shape.enum}")
+
+    walk(model(service).shape_for(shape_name), value)
+    return value
 
 
 def error(service: str, code: str, message: str) -> bytes:

@@ -6,7 +6,7 @@ policy are tested; it can answer for moto with AccessDenied, throttling, a 500, 
 selected by region/service/operation at run time, which moto cannot do itself; and it serves what
 the real services report and moto does not (``_aws_extras``: Auto Scaling deletion protection,
 weights and warm pools; RDS replication status and cross-region automated backups; S3 replication
-rules' filters).
+rules' filters; DynamoDB global table replicas; ElastiCache global datastores).
 
     sandbox = AwsSandbox().start()          # sandbox.endpoint == "http://127.0.0.1:PORT"
     sandbox.inject("access_denied", region="us-west-2", service="rds")
@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import io
+import json
 import logging
 import threading
 import time
@@ -49,7 +50,10 @@ __all__ = [
     "seed_auto_scaling_group",
     "seed_backup_replication",
     "seed_buckets",
+    "seed_dynamodb_table",
+    "seed_elasticache_global",
     "seed_failover_zone",
+    "seed_global_datastore_lag",
     "seed_health_check",
     "seed_instances",
     "seed_load_balancer",
@@ -57,6 +61,7 @@ __all__ = [
     "seed_rds_with_replica",
     "seed_records",
     "seed_replica_lag",
+    "seed_replication_latency",
     "seed_warm_pool",
     "seed_zone",
 ]
@@ -173,6 +178,30 @@ class FaultMiddleware:
 
         return call
 
+    def _moto_json(self, environ: dict[str, Any]) -> Callable[[str, str, str, dict[str, Any]], tuple[int, bytes]]:
+        """A JSON-protocol call to moto in any region (DynamoDB building a replica table there)."""
+
+        def call(prefix: str, operation: str, region: str, payload: dict[str, Any]) -> tuple[int, bytes]:
+            body = json.dumps(payload).encode()
+            env = {k: v for k, v in environ.items() if not k.startswith("HTTP_X_AMZ")}
+            env.update(
+                REQUEST_METHOD="POST",
+                PATH_INFO="/",
+                QUERY_STRING="",
+                CONTENT_TYPE="application/x-amz-json-1.0",
+                CONTENT_LENGTH=str(len(body)),
+                HTTP_X_AMZ_TARGET=f"{prefix}.{operation}",
+                HTTP_AUTHORIZATION=(
+                    f"AWS4-HMAC-SHA256 Credential=sandbox/20260101/{region}/dynamodb/aws4_request, "
+                    "SignedHeaders=host, Signature=0"
+                ),
+            )
+            env["wsgi.input"] = io.BytesIO(body)
+            status, _, out = _run(self.app, env)
+            return int(status.split()[0]), out
+
+        return call
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
@@ -203,7 +232,9 @@ class FaultMiddleware:
         params = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "") and body:
             params |= {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        exchange = Exchange(req, params, body, lambda: _run(self.app, environ), self._moto(environ))
+        exchange = Exchange(
+            req, params, body, lambda: _run(self.app, environ), self._moto(environ), self._moto_json(environ)
+        )
         status, headers, payload = self.extras.answer(exchange)
         start_response(status, headers)
         return [payload]
@@ -317,6 +348,13 @@ class AwsSandbox:
         """What RDS reports in a read replica's ``StatusInfos`` (``read replication``), e.g. ``error`` with
         the replication error, ``stopped``, ``terminated``; a replica is ``replicating`` until then."""
         self.extras.set_replication_status(region, instance, status, normal, message)
+
+    def set_table_replica_status(
+        self, region: str, table: str, replica: str, status: str, description: str = ""
+    ) -> None:
+        """What DynamoDB reports as ``ReplicaStatus`` (and ``ReplicaStatusDescription``) for ``table``'s
+        replica in ``replica``: ACTIVE once built, REGION_DISABLED, INACCESSIBLE_ENCRYPTION_CREDENTIALS, …"""
+        self.extras.set_table_replica_status(region, table, replica, status, description)
 
     # ---- clients and config for the code under test
     def in_account(self, account_id: str) -> AwsSandbox:
@@ -710,27 +748,138 @@ def seed_replica_lag(sandbox: AwsSandbox, region: str, lags: Mapping[str, float]
 
 
 def seed_metric(
-    sandbox: AwsSandbox, region: str, metric: str, dimension: str, values: Mapping[str, float], *, unit: str
+    sandbox: AwsSandbox,
+    region: str,
+    metric: str,
+    dimension: str,
+    values: Mapping[str, float],
+    *,
+    unit: str,
+    namespace: str = "AWS/RDS",
+    dimensions: Mapping[str, str] | None = None,
 ) -> None:
-    """Publish one current ``AWS/RDS`` datapoint of ``metric`` per ``{dimension value: value}``.
+    """Publish one current ``namespace`` datapoint of ``metric`` per ``{dimension value: value}`` (plus
+    the fixed ``dimensions``, e.g. DynamoDB's ``ReceivingRegion``).
 
-    Stamped as RDS stamps its one-minute datapoints: at the start of the last complete minute, never
+    Stamped as AWS stamps its one-minute datapoints: at the start of the last complete minute, never
     "now". GetMetricData's EndTime is exclusive (and moto truncates it to the second), so a datapoint
     stamped at the reading's own second would be missed by a reader that runs in that same second.
     """
     stamp = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    fixed = [{"Name": k, "Value": v} for k, v in (dimensions or {}).items()]
     sandbox.client("cloudwatch", region).put_metric_data(
-        Namespace="AWS/RDS",
+        Namespace=namespace,
         MetricData=[
             {
                 "MetricName": metric,
-                "Dimensions": [{"Name": dimension, "Value": name}],
+                "Dimensions": [{"Name": dimension, "Value": name}, *fixed],
                 "Timestamp": stamp,
                 "Value": float(value),
                 "Unit": unit,
             }
             for name, value in values.items()
         ],
+    )
+
+
+def seed_dynamodb_table(
+    sandbox: AwsSandbox,
+    region: str,
+    name: str,
+    *,
+    replicas: Iterable[str] = (),
+    replica_status: str = "ACTIVE",
+    tags: Mapping[str, str] | None = None,
+    deletion_protection: bool = False,
+) -> str:
+    """An on-demand table (hash key ``id``) and, for each of ``replicas``, a global table replica made by
+    the real call (``UpdateTable`` ``ReplicaUpdates`` Create); once built DynamoDB reports a replica
+    ``replica_status`` (default ACTIVE; ``CREATING`` leaves it as just created). Returns the table ARN."""
+    client = sandbox.client("dynamodb", region)
+    table = client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        DeletionProtectionEnabled=deletion_protection,
+        **({"Tags": _tag_list(tags)} if tags else {}),
+    )["TableDescription"]
+    for replica in replicas:
+        client.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": replica}}])
+        if replica_status != "CREATING":
+            sandbox.set_table_replica_status(region, name, replica, replica_status)
+    return str(table["TableArn"])
+
+
+def seed_replication_latency(sandbox: AwsSandbox, region: str, table: str, latencies_ms: Mapping[str, float]) -> None:
+    """Publish a current ``AWS/DynamoDB ReplicationLatency`` datapoint (milliseconds) in the table's
+    ``region`` per receiving region, as DynamoDB does for every source and destination pair."""
+    for receiving, ms in latencies_ms.items():
+        seed_metric(
+            sandbox,
+            region,
+            "ReplicationLatency",
+            "TableName",
+            {table: ms},
+            unit="Milliseconds",
+            namespace="AWS/DynamoDB",
+            dimensions={"ReceivingRegion": receiving},
+        )
+
+
+def seed_elasticache_global(
+    sandbox: AwsSandbox,
+    primary_region: str,
+    secondary_region: str | None,
+    name: str,
+    *,
+    tags: Mapping[str, str] | None = None,
+    member_status: str = "associated",
+    node_type: str = "cache.r6g.large",
+) -> dict[str, str]:
+    """A Redis replication group ``NAME`` in ``primary_region`` made the primary of a global datastore
+    (``CreateGlobalReplicationGroup``, suffix ``NAME``) and, with ``secondary_region``, a secondary
+    ``NAME-secondary`` joined to it; once joined, ElastiCache reports the member ``member_status``
+    (``associating`` while it syncs). Returns the global datastore id and the secondary's member clusters."""
+    primary = sandbox.client("elasticache", primary_region)
+    primary.create_replication_group(
+        ReplicationGroupId=name,
+        ReplicationGroupDescription=name,
+        Engine="redis",
+        CacheNodeType=node_type,
+        NumCacheClusters=2,
+        **({"Tags": _tag_list(tags)} if tags else {}),
+    )
+    gid = primary.create_global_replication_group(GlobalReplicationGroupIdSuffix=name, PrimaryReplicationGroupId=name)[
+        "GlobalReplicationGroup"
+    ]["GlobalReplicationGroupId"]
+    out = {"global_id": str(gid), "secondary_clusters": ""}
+    if secondary_region:
+        secondary = sandbox.client("elasticache", secondary_region).create_replication_group(
+            ReplicationGroupId=f"{name}-secondary",
+            ReplicationGroupDescription=f"{name} secondary",
+            GlobalReplicationGroupId=gid,
+            NumCacheClusters=1,
+            **({"Tags": _tag_list(tags)} if tags else {}),
+        )["ReplicationGroup"]
+        out["secondary_clusters"] = ",".join(secondary.get("MemberClusters", []))
+        if member_status != "associating":
+            sandbox.extras.set_datastore_member_status(str(gid), secondary_region, member_status)
+    return out
+
+
+def seed_global_datastore_lag(sandbox: AwsSandbox, region: str, lags_s: Mapping[str, float]) -> None:
+    """Publish a current ``AWS/ElastiCache GlobalDatastoreReplicationLag`` datapoint (seconds) per cache
+    cluster of a secondary, in the secondary's region."""
+    seed_metric(
+        sandbox,
+        region,
+        "GlobalDatastoreReplicationLag",
+        "CacheClusterId",
+        lags_s,
+        unit="Seconds",
+        namespace="AWS/ElastiCache",
     )
 
 
@@ -853,6 +1002,10 @@ _SEEDERS: dict[str, Callable[..., Any]] = {
     "warm_pools": seed_warm_pool,
     "backup_replications": seed_backup_replication,
     "aurora_globals": seed_aurora_global,
+    "dynamodb_tables": seed_dynamodb_table,
+    "replication_latency": seed_replication_latency,
+    "elasticache_globals": seed_elasticache_global,
+    "global_datastore_lag": seed_global_datastore_lag,
 }
 
 
@@ -861,7 +1014,8 @@ def seed(sandbox: AwsSandbox, spec: Mapping[str, list[Mapping[str, Any]]]) -> di
 
     Keys are ``instances``, ``auto_scaling_groups``, ``load_balancers``, ``failover_zones``,
     ``rds_replicas``, ``buckets``, ``replica_lag``, ``zones``, ``health_checks``, ``alarms``,
-    ``warm_pools``, ``backup_replications``, ``aurora_globals``; each item holds the keyword arguments
+    ``warm_pools``, ``backup_replications``, ``aurora_globals``, ``dynamodb_tables``, ``replication_latency``,
+    ``elasticache_globals``, ``global_datastore_lag``; each item holds the keyword arguments
     of the matching ``seed_*`` function (positional ones by name). Returns what each seeder returned,
     by key.
     """

@@ -10,7 +10,9 @@ from failover.model import Inventory, Provider, Resource, ScopeError, utcnow
 from failover.schema import Account
 from providers.aws.autoscaling import read_groups
 from providers.aws.context import Ctx
+from providers.aws.dynamodb import read_tables
 from providers.aws.ec2 import read_instances
+from providers.aws.elasticache import read_caches
 from providers.aws.elbv2 import read_load_balancers
 from providers.aws.rds import read_databases
 from providers.aws.route53 import read_route53
@@ -26,13 +28,15 @@ REGIONAL: dict[str, RegionalReader] = {
     "autoscaling": read_groups,
     "elbv2": read_load_balancers,
     "rds": read_databases,
+    "dynamodb": read_tables,
+    "elasticache": read_caches,
 }
 GLOBAL: dict[str, GlobalReader] = {"route53": read_route53, "s3": read_buckets}
 SERVICES = (*REGIONAL, *GLOBAL)
 
 
 class AwsAdapter:
-    """Reads EC2, Auto Scaling, ELBv2, RDS per region and Route 53, S3 once per account.
+    """Reads EC2, Auto Scaling, ELBv2, RDS, DynamoDB, ElastiCache per region and Route 53, S3 once per account.
 
     ``services`` narrows what is read (the benchmark and focused tests use it); ``page_size`` sets
     every paginator's page size (``None``: the service default); ``retry_mode``/``max_attempts``

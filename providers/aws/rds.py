@@ -8,16 +8,13 @@ import dataclasses
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from failover.errors import ProviderError
 from failover.model import Capacity, Kind, Resource
+from providers.aws.cloudwatch import Metric, newest
 from providers.aws.context import Ctx, iso, tag_dict
 from providers.aws.session import guarded, paginate
-
-LAG_WINDOW = timedelta(minutes=10)
-QUERIES_PER_CALL = 500  # GetMetricData accepts at most 500 queries
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,49 +83,12 @@ def global_lag_metric(engine: str | None, version: str | None) -> str:
 
 
 def read_lag(ctx: Ctx, region: str, metrics: list[LagMetric]) -> dict[str, float]:
-    """Newest value (seconds) per replica over the last minutes, from one batched GetMetricData.
-
-    A replica with no datapoint in the window is absent: its lag stays unknown, never zero. A negative
-    value is kept: RDS reports ``ReplicaLag = -1`` when replication is not running.
-    """
-    cloudwatch = ctx.clients("cloudwatch", region)
-    # A window aligned to the 60 s period (CloudWatch's advice for GetMetricData), ending after now so
-    # the newest datapoint, however recent, is inside it (EndTime is exclusive).
-    end = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    found: dict[str, float] = {}
-    for start in range(0, len(metrics), QUERIES_PER_CALL):
-        batch = metrics[start : start + QUERIES_PER_CALL]
-        queries = [
-            {
-                "Id": f"lag{n}",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/RDS",
-                        "MetricName": m.metric,
-                        "Dimensions": [{"Name": m.dimension, "Value": m.resource}],
-                    },
-                    "Period": 60,
-                    "Stat": "Maximum",
-                },
-            }
-            for n, m in enumerate(batch)
-        ]
-        pages = paginate(
-            cloudwatch,
-            "get_metric_data",
-            "MetricDataResults[]",
-            MetricDataQueries=queries,
-            StartTime=end - LAG_WINDOW,
-            EndTime=end,
-            ScanBy="TimestampDescending",
-        )
-        for result in pages:
-            values = result.get("Values") or []
-            if values:
-                m = batch[int(result["Id"].removeprefix("lag"))]
-                value = float(values[0])
-                found[m.resource] = value if value < 0 else value * m.unit_s
-    return found
+    """Newest lag (seconds) per replica over the last minutes, from batched GetMetricData
+    (``cloudwatch.newest``): a replica with no datapoint is absent, ``-1`` is kept."""
+    queries = [
+        Metric(m.resource, "AWS/RDS", m.metric, ((m.dimension, m.resource),), round(1 / m.unit_s)) for m in metrics
+    ]
+    return newest(ctx, region, queries)
 
 
 def with_lag(resource: Resource, lags: dict[str, float]) -> Resource:
@@ -236,12 +196,19 @@ def replication_status(d: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def store_kind(engine: str | None) -> str:
+    """The config's data-store kind: ``aurora`` for the Aurora engines (aurora-mysql, aurora-postgresql,
+    and the old ``aurora``), ``rds`` for every other RDS engine (Multi-AZ DB clusters included)."""
+    return "aurora" if str(engine or "").startswith("aurora") else "rds"
+
+
 def normalize_db_instance(
     ctx: Ctx, region: str, d: dict[str, Any], backup_copies: list[dict[str, Any]] | None = None
 ) -> Resource:
     source = d.get("ReadReplicaSourceDBInstanceIdentifier")
     endpoint = d.get("Endpoint") or {}
     attrs: dict[str, Any] = {
+        "store_kind": store_kind(d.get("Engine")),
         "arn": d.get("DBInstanceArn"),
         "engine": d.get("Engine"),
         "version": d.get("EngineVersion"),
@@ -298,6 +265,7 @@ def normalize_db_cluster(
         lag_metric_name = global_lag_metric(c.get("Engine"), c.get("EngineVersion"))
         sync = glob["sync"]
     attrs: dict[str, Any] = {
+        "store_kind": store_kind(c.get("Engine")),
         "arn": c.get("DBClusterArn"),
         "engine": c.get("Engine"),
         "version": c.get("EngineVersion"),

@@ -93,6 +93,7 @@ def normalize_bucket(ctx: Ctx, b: dict[str, Any], d: dict[str, Any], regions: di
     replication = d.get("replication")
     tagging = d.get("tagging")
     attrs: dict[str, Any] = {
+        "store_kind": "s3",
         "created": iso(b.get("CreationDate")),
         "versioning": (
             None

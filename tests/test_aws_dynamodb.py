@@ -1,0 +1,175 @@
+"""DynamoDB global tables and ElastiCache global datastores on the AWS adapter, read from moto behind
+the sandbox middleware (which serves the replicas and datastores moto lacks, in botocore's shapes),
+then judged by ``data.replica`` through ``run_checks`` on a workload whose primary selects the store
+by tags: a copy in another region within the RPO passes; none, a broken one or one lagging past the
+RPO fails; a lag CloudWatch does not report is unknown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from failover.checks import run_checks
+from failover.model import Finding, FindingStatus, Inventory, Kind, Resource
+from failover.sandbox.aws import (
+    AwsSandbox,
+    seed_dynamodb_table,
+    seed_elasticache_global,
+    seed_global_datastore_lag,
+    seed_replication_latency,
+)
+from failover.schema import Account
+from providers.aws import AwsAdapter
+from tests import factories as f
+from tests.factories import undeclared_attrs
+
+PASS, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.FAIL, FindingStatus.UNKNOWN
+SHOP = {"app": "shop"}
+REGIONS = ("us-east-1", "us-west-2")
+# data.replica judges ``copies`` once data-core's verdict (issue 10, failover/checks/data.py) is merged;
+# strict: the day it lands, these pass and the marker must go.
+
+
+def inventory(sb: AwsSandbox) -> tuple[dict[str, Any], Inventory]:
+    account = sb.account("aws-local", REGIONS)
+    return account, AwsAdapter(services=("dynamodb", "elasticache")).inventory(Account(**account))
+
+
+def store(inv: Inventory, kind: str, name: str, region: str = "us-east-1") -> Resource:
+    [found] = [r for r in inv.resources if (r.kind, r.name, r.region) == (kind, name, region)]
+    return found
+
+
+def judge(sb: AwsSandbox, rpo: str = "5m") -> Finding:
+    account, inv = inventory(sb)
+    assert inv.incomplete == []
+    sites = [
+        f.site("east", "primary", "aws-local", "us-east-1", SHOP),
+        f.site("west", "secondary", "aws-local", "us-west-2", SHOP),
+    ]
+    ev = f.live_evidence([account], [inv], sites, rpo=rpo)
+    [finding] = run_checks(ev, only={"data.replica"})
+    return finding
+
+
+# --- what the adapter reads ---------------------------------------------------------------------
+
+
+def test_global_table_replica_is_a_copy_with_its_replication_latency(aws_sandbox: AwsSandbox) -> None:
+    arn = seed_dynamodb_table(aws_sandbox, "us-east-1", "orders", replicas=["us-west-2"], tags=SHOP)
+    seed_replication_latency(aws_sandbox, "us-east-1", "orders", {"us-west-2": 1500})
+    _, inv = inventory(aws_sandbox)
+    table = store(inv, Kind.DB_TABLE, "orders")
+    assert (table.tags, table.attrs["store_kind"], table.attrs["arn"]) == (SHOP, "dynamodb", arn)
+    assert table.attrs["global_table_version"] == "2019.11.21"
+    assert table.attrs["copies"] == [
+        {
+            "where": "aws:us-west-2",
+            "ref": arn.replace("us-east-1", "us-west-2"),
+            "mechanism": "global-table",
+            "healthy": True,
+            "state": "ACTIVE",
+            "lag_s": 1.5,  # ReplicationLatency is in milliseconds
+            "lag_source": "ReplicationLatency",
+            "estimate": False,
+        }
+    ]
+    replica = store(inv, Kind.DB_TABLE, "orders", "us-west-2")  # the replica is a table of its own region
+    assert [c["where"] for c in replica.attrs["copies"]] == ["aws:us-east-1"]
+    assert undeclared_attrs(inv.resources) == {}
+
+
+def test_each_table_is_described_once_and_lag_is_one_batched_read(aws_sandbox: AwsSandbox) -> None:
+    for n in range(5):
+        seed_dynamodb_table(aws_sandbox, "us-east-1", f"t{n}", replicas=["us-west-2"])
+    aws_sandbox.clear_requests()
+    inventory(aws_sandbox)
+    east = [
+        q.operation for q in aws_sandbox.requests if q.region == "us-east-1" and q.service in ("dynamodb", "cloudwatch")
+    ]
+    assert sorted(set(east)) == ["DescribeTable", "GetMetricData", "ListTables", "ListTagsOfResource"]
+    assert (east.count("DescribeTable"), east.count("ListTagsOfResource"), east.count("GetMetricData")) == (5, 5, 1)
+
+
+def test_unreadable_table_descriptions_leave_the_scope_incomplete(aws_sandbox: AwsSandbox) -> None:
+    seed_dynamodb_table(aws_sandbox, "us-east-1", "orders", replicas=["us-west-2"], tags=SHOP)
+    aws_sandbox.inject("access_denied", region="us-east-1", service="dynamodb", operation="DescribeTable")
+    _, inv = inventory(aws_sandbox)
+    assert [(e.scope, e.error) for e in inv.incomplete] == [("us-east-1/dynamodb", "access_denied")]
+
+
+def test_global_datastore_secondary_is_a_copy_of_the_primary(aws_sandbox: AwsSandbox) -> None:
+    ids = seed_elasticache_global(aws_sandbox, "us-east-1", "us-west-2", "sessions", tags=SHOP)
+    seed_global_datastore_lag(aws_sandbox, "us-west-2", {c: 0.4 for c in ids["secondary_clusters"].split(",")})
+    _, inv = inventory(aws_sandbox)
+    primary = store(inv, Kind.CACHE, "sessions")
+    secondary = store(inv, Kind.CACHE, "sessions-secondary", "us-west-2")
+    assert (primary.attrs["store_kind"], primary.attrs["global_role"]) == ("elasticache", "PRIMARY")
+    assert primary.attrs["global_datastore"] == ids["global_id"] == "ldgnf-sessions"
+    [copy] = primary.attrs["copies"]
+    assert (copy["where"], copy["ref"], copy["mechanism"]) == (
+        "aws:us-west-2",
+        "sessions-secondary",
+        "global-datastore",
+    )
+    assert (copy["healthy"], copy["lag_s"], copy["lag_source"]) == (True, 0.4, "GlobalDatastoreReplicationLag")
+    assert (secondary.attrs["replica_source"], secondary.attrs["copies"]) == ("sessions", [])
+    assert undeclared_attrs(inv.resources) == {}
+
+
+# --- data.replica through run_checks -------------------------------------------------------------
+
+
+def test_global_table_with_an_active_replica_within_the_rpo_passes(aws_sandbox: AwsSandbox) -> None:
+    seed_dynamodb_table(aws_sandbox, "us-east-1", "orders", replicas=["us-west-2"], tags=SHOP)
+    seed_replication_latency(aws_sandbox, "us-east-1", "orders", {"us-west-2": 900})
+    assert judge(aws_sandbox).status == PASS
+
+
+def test_table_without_a_replica_fails(aws_sandbox: AwsSandbox) -> None:
+    seed_dynamodb_table(aws_sandbox, "us-east-1", "orders", tags=SHOP)
+    finding = judge(aws_sandbox)
+    assert finding.status == FAIL
+    assert "orders" in finding.reason and "us-east-1" in finding.reason
+
+
+def test_replica_lagging_past_the_rpo_fails(aws_sandbox: AwsSandbox) -> None:
+    seed_dynamodb_table(aws_sandbox, "us-east-1", "orders", replicas=["us-west-2"], tags=SHOP)
+    seed_replication_latency(aws_sandbox, "us-east-1", "orders", {"us-west-2": 600_000})  # 10 min
+    assert judge(aws_sandbox, rpo="5m").status == FAIL
+
+
+def test_replica_with_no_replication_latency_datapoint_is_unknown(aws_sandbox: AwsSandbox) -> None:
+    seed_dynamodb_table(aws_sandbox, "us-east-1", "orders", replicas=["us-west-2"], tags=SHOP)
+    assert judge(aws_sandbox).status == UNKNOWN
+
+
+@pytest.mark.parametrize("status", ["CREATING", "REGION_DISABLED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS"])
+def test_replica_that_is_not_active_fails(aws_sandbox: AwsSandbox, status: str) -> None:
+    seed_dynamodb_table(aws_sandbox, "us-east-1", "orders", replicas=["us-west-2"], replica_status=status, tags=SHOP)
+    seed_replication_latency(aws_sandbox, "us-east-1", "orders", {"us-west-2": 900})  # a last lag still looks fine
+    finding = judge(aws_sandbox)
+    assert finding.status == FAIL
+
+
+def test_global_datastore_secondary_within_the_rpo_passes(aws_sandbox: AwsSandbox) -> None:
+    ids = seed_elasticache_global(aws_sandbox, "us-east-1", "us-west-2", "sessions", tags={"app": "shop"})
+    seed_global_datastore_lag(aws_sandbox, "us-west-2", {c: 0.4 for c in ids["secondary_clusters"].split(",")})
+    assert judge(aws_sandbox).status == PASS
+
+
+def test_global_datastore_secondary_without_lag_is_unknown_and_still_syncing_fails(aws_sandbox: AwsSandbox) -> None:
+    seed_elasticache_global(aws_sandbox, "us-east-1", "us-west-2", "sessions", tags=SHOP)
+    assert judge(aws_sandbox).status == UNKNOWN
+    aws_sandbox.reset()
+    ids = seed_elasticache_global(
+        aws_sandbox, "us-east-1", "us-west-2", "sessions", tags=SHOP, member_status="associating"
+    )
+    seed_global_datastore_lag(aws_sandbox, "us-west-2", {c: 0.4 for c in ids["secondary_clusters"].split(",")})
+    assert judge(aws_sandbox).status == FAIL
+
+
+def test_cache_without_a_global_datastore_fails(aws_sandbox: AwsSandbox) -> None:
+    seed_elasticache_global(aws_sandbox, "us-east-1", None, "sessions", tags=SHOP)
+    assert judge(aws_sandbox).status == FAIL
