@@ -398,6 +398,37 @@ class BucketAttrs(CommonAttrs, total=False):
     storage_class: Annotated[str | None, "GCS default storage class"]
 
 
+class RoutingTarget(TypedDict, total=False):
+    """One answer a routing config can send users to (an origin, pool, endpoint or record target)."""
+
+    name: str | None
+    addresses: list[str]  # hosts or IPs it sends to
+    priority: int | None  # lower takes traffic first (failover order); None: not priority-based
+    weight: float | None  # share in normal operation; 0 = standby
+    enabled: bool | None
+    healthy: bool | None  # the service's own health verdict now; None: not reported
+    health_checked: bool | None  # a health signal governs whether it is answered
+    interval_s: float | None  # health probe interval
+    threshold: int | None  # consecutive failures (or samples) before it is taken out
+    detection_s: float | None  # interval x threshold, or the service's documented equivalent
+    region: str | None  # where it runs, when the service says
+
+
+class RoutingAttrs(CommonAttrs, total=False):
+    """``routing``: a traffic-steering config for a public name outside plain records (Cloudflare load
+    balancers, Azure Front Door routes, Cloud DNS routing policies, Global Accelerator listeners)."""
+
+    mechanism: Annotated[str | None, "the dns.mechanism this config implements (cloudflare-lb, front-door, …)"]
+    fqdn: Annotated[str | None, "the public name it serves"]
+    enabled: Annotated[bool | None, "the config is on"]
+    ttl: Annotated[int | None, "TTL resolvers hold for its answers, seconds (None: proxied or not said)"]
+    proxied: Annotated[bool | None, "traffic goes through the service's proxy (Cloudflare orange cloud, Front Door)"]
+    policy: Annotated[str | None, "the steering policy as the service names it (off, failover, random, geo, …)"]
+    control_plane: Annotated[str | None, "who runs it: aws, gcp, azure, cloudflare"]
+    targets: Annotated[list[RoutingTarget], "answers it can give, in the service's priority order"]
+    fallback: Annotated[str | None, "what it answers when every target is unhealthy"]
+
+
 class RegionAttrs(CommonAttrs, total=False):
     """``region``: a provider region with its quotas."""
 
@@ -442,6 +473,7 @@ ATTRS: dict[Kind, type] = {
     Kind.DB_TABLE: DatabaseAttrs,
     Kind.CACHE: DatabaseAttrs,
     Kind.STORAGE_BUCKET: BucketAttrs,
+    Kind.ROUTING: RoutingAttrs,
     Kind.REGION: RegionAttrs,
     Kind.RESOURCE_GROUP: ResourceGroupAttrs,
     Kind.LOCK: LockAttrs,
@@ -481,6 +513,8 @@ def attrs_of(
 ) -> DatabaseAttrs: ...
 @overload
 def attrs_of(r: Resource, kind: Literal[Kind.STORAGE_BUCKET]) -> BucketAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.ROUTING]) -> RoutingAttrs: ...
 @overload
 def attrs_of(r: Resource, kind: Literal[Kind.REGION]) -> RegionAttrs: ...
 @overload

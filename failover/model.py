@@ -68,6 +68,7 @@ class Kind(StrEnum):
     DB_INSTANCE = "db.instance"
     DB_CLUSTER = "db.cluster"
     DB_TABLE = "db.table"  # DynamoDB tables, Cosmos DB accounts
+    ROUTING = "routing"  # a traffic-steering config for a name: Cloudflare LB, Front Door, Cloud DNS policy, …
     CACHE = "cache"  # ElastiCache replication groups (global datastores), Memorystore, Azure Cache for Redis
     STORAGE_BUCKET = "storage.bucket"
     REGION = "region"
