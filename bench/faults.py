@@ -3,6 +3,7 @@
     .venv/bin/python bench/faults.py                        # everything (a few minutes)
     .venv/bin/python bench/faults.py --rounds 1 --kills 4   # quicker
     .venv/bin/python bench/faults.py --no-postgres          # SQLite only
+    .venv/bin/python bench/faults.py --only dns,http        # some categories (dns,http,cli,kill,terminate)
 
 Categories (every loop bounded, every peer on 127.0.0.1):
 - hostile DNS: an authoritative server answering loops, dead-end chains, wrong questions, error codes,
@@ -600,30 +601,38 @@ def kill_loop(label: str, url: str, tmp: Path, kills: int) -> Category:
 
 
 def terminate_loop(url: str, tmp: Path, rounds: int) -> Category:
+    """Drop every connection of a running ``failover check`` at a random moment (twice, 0.3 s apart)."""
     import psycopg
 
     cat = Category("pg_terminate_backend during `failover check`")
     admin = url.replace("postgresql+psycopg://", "postgresql://", 1)
     database = admin.rsplit("/", 1)[1]
+    rng = random.Random(4200 + rounds)
     codes: list[int | None] = []
     terminated = 0
     with estate(tmp, url) as config, psycopg.connect(admin.rsplit("/", 1)[0] + "/postgres", autocommit=True) as pg:
+        started = time.monotonic()
         warm = start_check(config, tmp)
         warm.communicate(timeout=300)
+        full_s = time.monotonic() - started
         before_all = row_ids(url)
         cat.rows_before = sum(len(v) for v in before_all.values())
         for r in range(rounds):
             before = row_ids(url)
             proc = start_check(config, tmp)
-            deadline = time.monotonic() + 120
-            while proc.poll() is None and time.monotonic() < deadline:
-                rows = pg.execute(TERMINATE, (database,)).fetchall()
-                terminated += sum(1 for (done,) in rows if done)
-                time.sleep(0.05)
-            hang = proc.poll() is None
-            if hang:
+            time.sleep(rng.uniform(0.5, full_s))
+            for _ in range(2):
+                if proc.poll() is None:
+                    rows = pg.execute(TERMINATE, (database,)).fetchall()
+                    terminated += sum(1 for (done,) in rows if done)
+                    time.sleep(0.3)
+            try:
+                _, err = proc.communicate(timeout=120)
+                hang = False
+            except subprocess.TimeoutExpired:
                 proc.kill()
-            _, err = proc.communicate(timeout=30)
+                _, err = proc.communicate(timeout=30)
+                hang = True
             codes.append(proc.returncode)
             lost = sum(len(before[t] - row_ids(url)[t]) for t in APPEND_ONLY)
             cat.lost += lost
@@ -631,9 +640,8 @@ def terminate_loop(url: str, tmp: Path, rounds: int) -> Category:
             cat.outcome(f"round {r + 1}", clear, traceback="Traceback" in err, hang=hang)
         after_all = row_ids(url)
         cat.rows_after = sum(len(v) for v in after_all.values())
-    cat.notes.append(
-        f"{terminated} connections terminated; exit codes {sorted(set(c for c in codes if c is not None))}"
-    )
+    shown = ", ".join(f"{c}: {codes.count(c)}" for c in sorted({c for c in codes if c is not None}))
+    cat.notes.append(f"{terminated} connections terminated mid-run; exit codes ({shown})")
     return cat
 
 
@@ -684,23 +692,32 @@ def main() -> None:
         "--postgres", default=os.environ.get("FAILOVER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
     )
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--only", default="dns,http,cli,kill,terminate", help="categories to run (comma-separated, default all)"
+    )
     args = parser.parse_args()
+    only = set(args.only.split(","))
 
     categories: list[Category] = []
     baseline = peak_rss_mb()
     dns_timing, http_timing = Timing(), Timing()
     started = time.monotonic()
-    categories.append(hostile_dns(args.rounds, dns_timing))
-    categories.append(hostile_http(args.rounds, http_timing))
+    if "dns" in only:
+        categories.append(hostile_dns(args.rounds, dns_timing))
+    if "http" in only:
+        categories.append(hostile_http(args.rounds, http_timing))
     peak = peak_rss_mb()
     with tempfile.TemporaryDirectory(prefix="failover-faults-") as tmp_name:
         tmp = Path(tmp_name)
-        categories.append(bad_input(tmp))
-        categories.append(kill_loop("SQLite", f"sqlite:///{tmp / 'kills.db'}", tmp, args.kills))
-        if not args.no_postgres:
+        if "cli" in only:
+            categories.append(bad_input(tmp))
+        if "kill" in only:
+            categories.append(kill_loop("SQLite", f"sqlite:///{tmp / 'kills.db'}", tmp, args.kills))
+        if not args.no_postgres and "kill" in only:
             with postgres_database(args.postgres) as url:
                 if url is not None:
                     categories.append(kill_loop("Postgres", url, tmp, args.kills))
+        if not args.no_postgres and "terminate" in only:
             with postgres_database(args.postgres) as url:
                 if url is not None:
                     categories.append(terminate_loop(url, tmp, args.terminations))
@@ -713,12 +730,14 @@ def main() -> None:
                 print(f"  {what:<9} {c.name}: {case}")
         for note in c.notes:
             print(f"  note      {c.name}: {note}")
-    print(
-        f"time to timeout: DNS worst {dns_timing.worst_s:.2f} s for {dns_timing.configured_s:g} s configured "
-        f"({dns_timing.worst_ratio:.2f}x); HTTP worst {http_timing.worst_s:.2f} s for {http_timing.configured_s:g} s "
-        f"configured ({http_timing.worst_ratio:.2f}x)"
-    )
-    print(f"peak RSS under hostile peers: {peak:.0f} MB (before them: {baseline:.0f} MB)")
+    for label, timing in (("DNS", dns_timing), ("HTTP", http_timing)):
+        if timing.configured_s:
+            print(
+                f"time to timeout, {label}: worst {timing.worst_s:.2f} s for {timing.configured_s:g} s configured "
+                f"({timing.worst_ratio:.2f}x)"
+            )
+    if only & {"dns", "http"}:
+        print(f"peak RSS under hostile peers: {peak:.0f} MB (before them: {baseline:.0f} MB)")
     wrong = sum(len(c.wrong) for c in categories)
     lost = sum(c.lost for c in categories)
     tracebacks = sum(len(c.tracebacks) for c in categories)
