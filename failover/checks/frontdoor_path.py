@@ -12,11 +12,11 @@ number) points at the secondary.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from failover.attrs import RoutingAttrs, RoutingTarget, attrs_of
+from failover.attrs import RoutingTarget, attrs_of
 from failover.equivalence import normalize_name
 from failover.model import Kind, Provider, Resource
 
@@ -141,7 +141,7 @@ def _unread(pool: list[Resource], routes: list[Resource]) -> list[str]:
     out: list[str] = []
     for r in pool:
         t = r.native_type.lower()
-        if r.kind == Kind.LB and (t == _CLASSIC or t == _PROFILE):
+        if r.kind == Kind.LB and t in (_CLASSIC, _PROFILE):
             out += [f"{r.name}: {n}" for n in attrs_of(r, Kind.LB)["notes"] or []]
     for r in routes:
         out += [f"{r.name}: {n}" for n in attrs_of(r, Kind.ROUTING)["notes"] or []]
@@ -176,7 +176,7 @@ def alias_chain(name: str, resources: Iterable[Resource]) -> AliasChain:
             tm = next((p for p in profiles if p.native_id.lower() == target.lower()), None)
             if tm is not None:
                 return AliasChain(name=name, hops=hops, terminal=tm, terminal_kind="traffic-manager")
-            fd = _by_endpoint(fd_routes, lambda a: str(a["endpoint_id"] or "").lower() == target.lower())
+            fd = _by_endpoint(fd_routes, "endpoint_id", target)
             if fd is not None:
                 return AliasChain(name=name, hops=hops, terminal=fd, terminal_kind="front-door")
             why = f"{alias.name} is an alias of {target}, which is not in the inventory (or has no route)"
@@ -193,7 +193,7 @@ def alias_chain(name: str, resources: Iterable[Resource]) -> AliasChain:
         )
         if tm is not None:
             return AliasChain(name=name, hops=hops, terminal=tm, terminal_kind="traffic-manager")
-        fd = _by_endpoint(fd_routes, lambda a: normalize_name(str(a["endpoint_hostname"] or "")) == value)
+        fd = _by_endpoint(fd_routes, "endpoint_hostname", value)
         if fd is not None:
             return AliasChain(name=name, hops=hops, terminal=fd, terminal_kind="front-door")
         current = value
@@ -201,8 +201,14 @@ def alias_chain(name: str, resources: Iterable[Resource]) -> AliasChain:
     return AliasChain(name=name, hops=hops, unknown=loop)
 
 
-def _by_endpoint(routes: list[Resource], match: Callable[[RoutingAttrs], bool]) -> Resource | None:
-    hits = sorted((r for r in routes if match(attrs_of(r, Kind.ROUTING))), key=lambda r: r.name)
+def _by_endpoint(
+    routes: list[Resource], key: Literal["endpoint_id", "endpoint_hostname"], wanted: str
+) -> Resource | None:
+    """The first route (by name) of the endpoint whose ARM id or host name is ``wanted`` (case-insensitive)."""
+    hits = sorted(
+        (r for r in routes if normalize_name(str(attrs_of(r, Kind.ROUTING)[key] or "")) == normalize_name(wanted)),
+        key=lambda r: r.name,
+    )
     return hits[0] if hits else None
 
 
