@@ -208,6 +208,12 @@ class RecordAttrs(CommonAttrs, total=False):
     latency_region: Annotated[str | None, "latency routing region"]
     geo: Annotated[dict[str, Any] | None, "geolocation routing location"]
     multivalue: Annotated[bool | None, "multivalue answer record"]
+    alias_target_resource: Annotated[
+        str | None,
+        "Azure DNS alias record: ARM id of the resource it follows (targetResource: a Traffic Manager profile, "
+        "a Front Door endpoint, a public IP); None: not an alias",
+    ]
+    fqdn: Annotated[str | None, "the record's full name as the provider spells it (Azure DNS fqdn)"]
 
 
 class HealthCheckAttrs(CommonAttrs, total=False):
@@ -246,7 +252,9 @@ class HealthCheckAttrs(CommonAttrs, total=False):
     endpoints: Annotated[
         list[dict[str, Any]],
         "Traffic Manager endpoints: id, name, type, target, target_resource_id, location, priority, weight, status, "
-        "monitor_status, always_serve",
+        "monitor_status, always_serve; a nested profile's endpoint (type nestedEndpoints, target_resource_id = the "
+        "child profile) also min_child_endpoints, min_child_endpoints_ipv4, min_child_endpoints_ipv6 (healthy child "
+        "endpoints the child profile needs to count as available)",
     ]
 
 
@@ -427,6 +435,27 @@ class RoutingAttrs(CommonAttrs, total=False):
     control_plane: Annotated[str | None, "who runs it: aws, gcp, azure, cloudflare"]
     targets: Annotated[list[RoutingTarget], "answers it can give, in the service's priority order"]
     fallback: Annotated[str | None, "what it answers when every target is unhealthy"]
+    hostnames: Annotated[
+        list[str],
+        "every name it serves (Front Door: the route's custom domains, and its endpoint's host name when "
+        "the route links to the default domain)",
+    ]
+    profile: Annotated[str | None, "ARM id of the profile it belongs to (Front Door profile)"]
+    endpoint_id: Annotated[str | None, "ARM id of the endpoint serving it (Front Door afdEndpoint)"]
+    endpoint_hostname: Annotated[str | None, "the endpoint's own host name (Front Door: <name>-<hash>.z01.azurefd.net)"]
+    origin_group: Annotated[str | None, "ARM id of the origin group (Front Door) its targets come from"]
+    patterns: Annotated[list[str], "URL path patterns it matches (Front Door patternsToMatch)"]
+    probe: Annotated[
+        dict[str, Any] | None,
+        "health probe: path, protocol, request_type, interval_s (Front Door healthProbeSettings); None: no probes",
+    ]
+    sample_size: Annotated[int | None, "Front Door loadBalancingSettings.sampleSize: probe results looked at"]
+    successful_samples_required: Annotated[
+        int | None, "Front Door loadBalancingSettings.successfulSamplesRequired: of those, healthy ones needed"
+    ]
+    additional_latency_ms: Annotated[
+        int | None, "Front Door additionalLatencyInMilliseconds: latency band within which origins share traffic"
+    ]
 
 
 class RegionAttrs(CommonAttrs, total=False):

@@ -16,6 +16,7 @@ from failover.sandbox.azure import FakeArm, arm_action, seed_demo
 from providers.azure import AzureAdapter
 from providers.base import get_adapter, inventory_accounts
 from tests.factories import undeclared_attrs
+from tests.fixtures.azure import seed_front_door
 
 ROOT = Path(__file__).resolve().parents[1]
 ROLE = json.loads((ROOT / "docs/permissions/azure-role-definition.json").read_text())
@@ -38,8 +39,12 @@ def seed_every_type(arm: FakeArm, sub: str = "sub-1") -> None:
     arm.add_resource(sub, "rg", "Microsoft.Network/loadBalancers", "lb", sku={"name": "Standard"})
     arm.add_resource(sub, "rg", "Microsoft.Network/applicationGateways", "agw")
     arm.add_resource(sub, "rg", "Microsoft.Network/frontdoors", "fd-classic", location="global")
-    arm.add_resource(
-        sub, "rg", "Microsoft.Cdn/profiles", "afd", location="global", sku={"name": "Premium_AzureFrontDoor"}
+    afd = seed_front_door(arm, sub, "rg", "afd")
+    arm.add_record_set(
+        arm.add_dns_zone(sub, "rg", "steer.example")["id"],
+        "www",
+        "CNAME",
+        target_resource=f"{afd['id']}/afdEndpoints/afd",
     )
     arm.add_resource(sub, "rg", "Microsoft.Cdn/profiles", "cdn", location="global", sku={"name": "Standard_Microsoft"})
     arm.add_resource(sub, "rg", "Microsoft.Network/dnszones", "example.com", location="global")
@@ -104,7 +109,10 @@ def test_every_mapped_type_is_normalized(fake_arm, azure_account, azure_adapter)
     inv = azure_adapter.inventory(azure_account("sub-1"))
     assert inv.complete, inv.incomplete
     assert undeclared_attrs(inv.resources) == {}
-    r = by_name(inv)
+    records = {(x.name, x.attrs["type"]) for x in inv.resources if x.kind == Kind.DNS_RECORD}
+    # every zone's apex NS and SOA, and the alias record to the Front Door endpoint
+    assert {("example.com", "NS"), ("example.com", "SOA"), ("www.steer.example", "CNAME")} <= records
+    r = {x.name: x for x in inv.resources if x.kind != Kind.DNS_RECORD}
     kinds = {name: res.kind for name, res in r.items()}
     assert kinds == {
         "rg": Kind.RESOURCE_GROUP,
@@ -129,6 +137,8 @@ def test_every_mapped_type_is_normalized(fake_arm, azure_account, azure_adapter)
         "kv": Kind.OTHER,
         "cosmos": Kind.DB_TABLE,
         "vmss-autoscale": Kind.OTHER,
+        "steer.example": Kind.DNS_ZONE,
+        "afd/afd/web": Kind.ROUTING,
     }
     vm = r["vm-known"]
     assert (vm.capacity.vcpu, vm.capacity.memory_mib) == (2, 8192)

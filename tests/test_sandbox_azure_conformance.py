@@ -235,6 +235,7 @@ def model(module: str, name: str) -> Callable[[], type]:
 
 COMPUTE, RESOURCES = "azure.mgmt.compute.models", "azure.mgmt.resource.resources.models"
 SQL, COSMOS = "azure.mgmt.sql.models", "azure.mgmt.cosmosdb.models"
+CDN = "azure.mgmt.cdn.models"
 # What each route's body must deserialize into.
 ROUTE_MODELS: dict[str, Callable[[Any], list[str]] | None] = {
     "resourcegroups": listed(model(RESOURCES, "ResourceGroup")),
@@ -248,6 +249,12 @@ ROUTE_MODELS: dict[str, Callable[[Any], list[str]] | None] = {
     "sql_replication_links": listed(model(SQL, "ReplicationLink")),
     "sql_recoverable_databases": listed(model(SQL, "RecoverableDatabase")),
     "cosmos_accounts": listed(model(COSMOS, "DatabaseAccountGetResults")),
+    "afd_endpoints": listed(model(CDN, "AFDEndpoint")),
+    "afd_routes": listed(model(CDN, "Route")),
+    "afd_origin_groups": listed(model(CDN, "AFDOriginGroup")),
+    "afd_origins": listed(model(CDN, "AFDOrigin")),
+    "afd_custom_domains": listed(model(CDN, "AFDDomain")),
+    "dns_record_sets": listed(model("azure.mgmt.dns.models", "RecordSet")),
     "storage_account": lambda body: conforms(body, model("azure.mgmt.storage.models", "StorageAccount")()),
     "resource": None,  # by the resource's type, below
 }
@@ -264,17 +271,17 @@ TYPE_MODELS: dict[str, Callable[[], type]] = {
     "microsoft.sql/servers": model("azure.mgmt.sql.models", "Server"),
     "microsoft.sql/servers/databases": model("azure.mgmt.sql.models", "Database"),
     "microsoft.documentdb/databaseaccounts": model(COSMOS, "DatabaseAccountGetResults"),
+    "microsoft.cdn/profiles": model(CDN, "Profile"),
     "microsoft.authorization/locks": model("azure.mgmt.resource.locks.models", "ManagementLockObject"),
 }
 GENERIC = model(RESOURCES, "GenericResource")
 # Types the SDKs installed here have no model for (MySQL flexible, retired single servers, Key Vault,
-# Front Door / CDN profiles): ARM's generic resource, whose ``properties`` are free-form.
+# classic Front Door): ARM's generic resource, whose ``properties`` are free-form.
 GENERIC_TYPES = {
     "microsoft.dbformysql/flexibleservers",
     "microsoft.dbforpostgresql/servers",
     "microsoft.dbformysql/servers",
     "microsoft.keyvault/vaults",
-    "microsoft.cdn/profiles",
     "microsoft.network/frontdoors",
 }
 
@@ -327,8 +334,55 @@ def seed_everything(arm: FakeArm) -> None:
         ],
     )
     arm.add_dns_zone(SUB, "rg", "example.org", name_servers=["ns1-01.azure-dns.com."])
+    seed_traffic_steering(arm, SUB)
     arm.add_lock(f"/subscriptions/{SUB}/resourceGroups/rg", "keep")
     seed_data_tier(arm, SUB)
+
+
+def seed_traffic_steering(arm: FakeArm, sub: str) -> None:
+    """Front Door profiles (probed and unprobed origin groups, a disabled origin and route), alias and
+    plain record sets of every type the fake serves, and a nested Traffic Manager endpoint."""
+    from tests.fixtures.azure import seed_front_door
+
+    fd = seed_front_door(arm, sub, "rg", "fd-steer", secondary_enabled=False)
+    arm.add_front_door(
+        sub,
+        "rg",
+        "fd-premium",
+        sku="Premium_AzureFrontDoor",
+        endpoints=["a", "b"],
+        endpoint_states={"b": "Disabled"},
+        origin_groups=[{"name": "unprobed", "probe": None, "origins": [{"name": "o", "host": "o.example.net"}]}],
+        routes=[{"name": "r", "endpoint": "b", "origin_group": "unprobed", "enabled": False, "link_default": False}],
+    )
+    zone = arm.add_dns_zone(sub, "rg", "steer.example")
+    arm.add_record_set(zone["id"], "www", "CNAME", target_resource=f"{fd['id']}/afdEndpoints/fd-steer")
+    arm.add_record_set(
+        zone["id"],
+        "@",
+        "A",
+        target_resource="/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/trafficManagerProfiles/tm",
+    )
+    arm.add_record_set(zone["id"], "v6", "AAAA", values=["2001:db8::1"])
+    arm.add_record_set(zone["id"], "api", "CNAME", values=["api.example.net"])
+    arm.add_record_set(zone["id"], "txt", "TXT", values=["v=spf1 -all"])
+    arm.add_traffic_manager(
+        sub,
+        "rg",
+        "tm-parent",
+        endpoints=[
+            {
+                "name": "child",
+                "kind": "nested",
+                "target_resource_id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/"
+                "trafficManagerProfiles/tm-child",
+                "priority": 1,
+                "location": "eastus",
+                "min_child_endpoints": 2,
+            },
+            {"name": "b", "target": "b.example.com", "priority": 2},
+        ],
+    )
 
 
 def seed_data_tier(arm: FakeArm, sub: str) -> None:
@@ -425,6 +479,15 @@ def crawl(arm: FakeArm) -> list[tuple[str, str, Any]]:
                 get(f"{r['id']}/{child}")
         if t == "microsoft.storage/storageaccounts":
             get(r["id"], **{"$expand": "geoReplicationStats"})
+        if t == "microsoft.network/dnszones":
+            get(f"{r['id']}/recordsets")
+            get(f"{r['id']}/all")
+        if t == "microsoft.cdn/profiles" and "frontdoor" in str((r.get("sku") or {}).get("name", "")).lower():
+            get(f"{r['id']}/customDomains")
+            for ep in get(f"{r['id']}/afdEndpoints")["value"]:
+                get(f"{ep['id']}/routes")
+            for group in get(f"{r['id']}/originGroups")["value"]:
+                get(f"{group['id']}/origins")
         if t == "microsoft.compute/virtualmachines":
             get(r["id"], **{"$expand": "instanceView"})
             get(f"{r['id']}/instanceView")
@@ -524,6 +587,21 @@ def test_every_resource_type_read_by_id_has_a_model(served):
             {"properties": {"locations": [{"failoverPriority": "1"}]}},
             ("DatabaseAccountGetResults", COSMOS),
             "DatabaseAccountGetResults.properties.locations[0].failoverPriority: expected int, got '1'",
+        ),
+        (
+            {"properties": {"enabledState": "On"}},
+            ("Route", CDN),
+            "Route.properties.enabledState: 'On' is not a known EnabledState",
+        ),
+        (
+            {"properties": {"healthProbeSettings": {"probeIntervalInSeconds": "30"}}},
+            ("AFDOriginGroup", CDN),
+            "AFDOriginGroup.properties.healthProbeSettings.probeIntervalInSeconds: expected int, got '30'",
+        ),
+        (
+            {"properties": {"targetResource": {"id": "x", "name": "y"}}},
+            ("RecordSet", "azure.mgmt.dns.models"),
+            "RecordSet.properties.targetResource.name: SubResource has no such field",
         ),
         ({"id": "x", "properties": {"a": 1}}, ("GenericResourceExpanded", RESOURCES), None),
         (

@@ -9,8 +9,11 @@ own views: VM instance views with power states (``PowerState/running|deallocated
 subscription's VM list with ``statusOnly=true``, and a uniform scale set's member VMs (with
 ``$expand=instanceView``) and their instance views. A flexible scale set's members are ordinary VMs
 that name their scale set, and its member list answers 400 as ARM does. Autoscale settings, DNS zones
-(``nameServers``), Traffic Manager profiles (endpoints with ``id`` and ``alwaysServe``) and
-PostgreSQL flexible servers (``replica``) have seeding helpers that write the real API's shapes. A
+(``nameServers``) and their record sets (alias ``targetResource``; the apex NS and SOA sets the service
+creates), Traffic Manager profiles (endpoints with ``id`` and ``alwaysServe``, nested endpoints),
+Front Door Standard/Premium profiles (endpoints, routes, origin groups, origins, custom domains, each
+listed under its parent as Microsoft.Cdn serves them) and PostgreSQL flexible servers (``replica``)
+have seeding helpers that write the real API's shapes. A
 conformance test deserializes every body it serves into the SDKs' own models (``ROUTES`` lists the
 routes it must cover).
 
@@ -66,6 +69,9 @@ _ERROR_CODES = {
 }
 _SUB = r"^/subscriptions/(?P<s>[^/]+)"
 _RG = _SUB + r"/resourcegroups/(?P<rg>[^/]+)"
+_CDN = _RG + r"/providers/microsoft\.cdn/profiles/(?P<p>[^/]+)"
+# Child collections served from ``_Subscription.children`` (keyed by parent id + "/" + the path's last part).
+_CHILD_ROUTES = {"afd_endpoints", "afd_routes", "afd_origin_groups", "afd_origins", "afd_custom_domains"}
 # Every route the fake serves, most specific first. The names are the ``collection`` of faults and
 # requests; the conformance test covers each one.
 ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -102,6 +108,15 @@ ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(_RG + r"/providers/microsoft\.sql/servers/(?P<srv>[^/]+)/recoverabledatabases$", re.I),
     ),
     ("cosmos_accounts", re.compile(_SUB + r"/providers/microsoft\.documentdb/databaseaccounts$", re.I)),
+    ("afd_endpoints", re.compile(_CDN + r"/afdendpoints$", re.I)),
+    ("afd_routes", re.compile(_CDN + r"/afdendpoints/(?P<e>[^/]+)/routes$", re.I)),
+    ("afd_origin_groups", re.compile(_CDN + r"/origingroups$", re.I)),
+    ("afd_origins", re.compile(_CDN + r"/origingroups/(?P<g>[^/]+)/origins$", re.I)),
+    ("afd_custom_domains", re.compile(_CDN + r"/customdomains$", re.I)),
+    (
+        "dns_record_sets",
+        re.compile(_RG + r"/providers/microsoft\.network/dnszones/(?P<z>[^/]+)/(recordsets|all)$", re.I),
+    ),
     ("storage_account", re.compile(_RG + r"/providers/microsoft\.storage/storageaccounts/(?P<sa>[^/]+)$", re.I)),
     ("resource", re.compile(_RG + r"/providers/.+$", re.I)),
 )
@@ -208,6 +223,9 @@ class _Subscription:
     failover_groups: list[dict[str, Any]] = field(default_factory=list)
     replication_links: list[dict[str, Any]] = field(default_factory=list)
     recoverable: list[dict[str, Any]] = field(default_factory=list)
+    # sub-resources listed under a parent (Front Door endpoints, routes, origin groups, origins, custom
+    # domains; DNS record sets): "<parent id lower-case>/<collection lower-case>" -> items
+    children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def _statuses(power_state: str | None, provisioning: str = "succeeded") -> list[dict[str, Any]]:
@@ -616,7 +634,8 @@ class FakeArm(LocalApi["Request"]):
     ) -> dict[str, Any]:
         """A Traffic Manager profile. Each endpoint is ``{name, target | target_resource_id, priority,
         status="Enabled", monitor_status="Online", location, always_serve="Disabled", kind="external"}``
-        (``kind``: external, azure or nested)."""
+        (``kind``: external, azure or nested; a nested one names its child profile in ``target_resource_id``
+        and may set ``min_child_endpoints``)."""
         kinds = {"external": "externalEndpoints", "azure": "azureEndpoints", "nested": "nestedEndpoints"}
         eps = []
         for e in endpoints:
@@ -633,6 +652,8 @@ class FakeArm(LocalApi["Request"]):
                 p["targetResourceId"] = e["target_resource_id"]
             if e.get("location") is not None:
                 p["endpointLocation"] = e["location"]
+            if e.get("min_child_endpoints") is not None:  # nested endpoints only
+                p["minChildEndpoints"] = e["min_child_endpoints"]
             eps.append(
                 {
                     "name": e["name"],
@@ -1005,6 +1026,220 @@ class FakeArm(LocalApi["Request"]):
                 res["_geo"] = stats
         return res
 
+    # -- traffic steering: Front Door Standard/Premium and Azure DNS record sets ---------------------
+    # (shapes from azure-rest-api-specs specification/cdn/.../examples (AFDEndpoints_ListByProfile,
+    # Routes_Get, AFDOriginGroups_Create, AFDOrigins_ListByOriginGroup) and azure-mgmt-cdn's models)
+    def _add_child(self, subscription: str, parent_id: str, collection: str, item: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            key = f"{parent_id.lower()}/{collection.lower()}"
+            self._sub(subscription).children.setdefault(key, []).append(item)
+        return item
+
+    def add_front_door(
+        self,
+        subscription: str,
+        resource_group: str,
+        name: str,
+        *,
+        origin_groups: list[dict[str, Any]],
+        routes: list[dict[str, Any]],
+        endpoints: list[str] | None = None,
+        domains: dict[str, str] | None = None,
+        sku: str = "Standard_AzureFrontDoor",
+        tags: dict[str, str] | None = None,
+        endpoint_states: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A Front Door Standard/Premium profile (``Microsoft.Cdn/profiles``) with its children.
+
+        ``endpoints``: endpoint names (default ``[name]``), each ``Enabled`` unless ``endpoint_states``
+        says otherwise. ``domains``: custom domain name -> host name. Each origin group is ``{name,
+        probe: {path, protocol, interval_s, request_type} | None (no probes), sample_size=4,
+        successful=3, latency_ms=50, origins: [{name, host, priority=1, weight=1000, enabled=True}]}``;
+        each route ``{name, endpoint, origin_group, domains=[], patterns=["/*"], enabled=True,
+        link_default=True}``."""
+        profile = self.add_resource(
+            subscription,
+            resource_group,
+            "Microsoft.Cdn/profiles",
+            name,
+            location="Global",
+            sku={"name": sku},
+            kind="frontdoor",
+            tags=tags,
+            properties={
+                "frontDoorId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{subscription}/{resource_group}/{name}")),
+                "originResponseTimeoutSeconds": 60,
+                "resourceState": "Active",
+            },
+        )
+        pid = profile["id"]
+        states = endpoint_states or {}
+        for ep in endpoints or [name]:
+            digest = uuid.uuid5(uuid.NAMESPACE_URL, f"{pid}/{ep}").hex[:16]
+            self._add_child(
+                subscription,
+                pid,
+                "afdEndpoints",
+                {
+                    "id": f"{pid}/afdEndpoints/{ep}",
+                    "name": ep,
+                    "type": "Microsoft.Cdn/profiles/afdendpoints",
+                    "location": "Global",
+                    "tags": {},
+                    "properties": {
+                        "hostName": f"{ep}-{digest}.z01.azurefd.net",
+                        "enabledState": states.get(ep, "Enabled"),
+                        "provisioningState": "Succeeded",
+                        "deploymentStatus": "NotStarted",
+                        "autoGeneratedDomainNameLabelScope": "TenantReuse",
+                        "profileName": name,
+                    },
+                },
+            )
+        for dname, host in (domains or {}).items():
+            self._add_child(
+                subscription,
+                pid,
+                "customDomains",
+                {
+                    "id": f"{pid}/customDomains/{dname}",
+                    "name": dname,
+                    "type": "Microsoft.Cdn/profiles/customdomains",
+                    "properties": {
+                        "hostName": host,
+                        "tlsSettings": {"certificateType": "ManagedCertificate", "minimumTlsVersion": "TLS12"},
+                        "domainValidationState": "Approved",
+                        "provisioningState": "Succeeded",
+                        "deploymentStatus": "NotStarted",
+                        "profileName": name,
+                    },
+                },
+            )
+        for g in origin_groups:
+            gid = f"{pid}/originGroups/{g['name']}"
+            probe = g.get("probe", {"path": "/healthz", "protocol": "Https", "interval_s": 30})
+            props: dict[str, Any] = {
+                "loadBalancingSettings": {
+                    "sampleSize": g.get("sample_size", 4),
+                    "successfulSamplesRequired": g.get("successful", 3),
+                    "additionalLatencyInMilliseconds": g.get("latency_ms", 50),
+                },
+                "trafficRestorationTimeToHealedOrNewEndpointsInMinutes": 10,
+                "sessionAffinityState": "Disabled",
+                "provisioningState": "Succeeded",
+                "deploymentStatus": "NotStarted",
+                "profileName": name,
+            }
+            if probe is not None:
+                props["healthProbeSettings"] = {
+                    "probePath": probe.get("path", "/"),
+                    "probeRequestType": probe.get("request_type", "HEAD"),
+                    "probeProtocol": probe.get("protocol", "Https"),
+                    "probeIntervalInSeconds": probe.get("interval_s", 100),
+                }
+            self._add_child(
+                subscription,
+                pid,
+                "originGroups",
+                {"id": gid, "name": g["name"], "type": "Microsoft.Cdn/profiles/origingroups", "properties": props},
+            )
+            for o in g.get("origins") or []:
+                self._add_child(
+                    subscription,
+                    gid,
+                    "origins",
+                    {
+                        "id": f"{gid}/origins/{o['name']}",
+                        "name": o["name"],
+                        "type": "Microsoft.Cdn/profiles/origingroups/origins",
+                        "properties": {
+                            "hostName": o["host"],
+                            "httpPort": 80,
+                            "httpsPort": 443,
+                            "originHostHeader": o.get("host_header", o["host"]),
+                            "priority": o.get("priority", 1),
+                            "weight": o.get("weight", 1000),
+                            "enabledState": "Enabled" if o.get("enabled", True) else "Disabled",
+                            "enforceCertificateNameCheck": True,
+                            "provisioningState": "Succeeded",
+                            "deploymentStatus": "NotStarted",
+                            "originGroupName": g["name"],
+                        },
+                    },
+                )
+        for r in routes:
+            eid = f"{pid}/afdEndpoints/{r['endpoint']}"
+            self._add_child(
+                subscription,
+                eid,
+                "routes",
+                {
+                    "id": f"{eid}/routes/{r['name']}",
+                    "name": r["name"],
+                    "type": "Microsoft.Cdn/profiles/afdendpoints/routes",
+                    "properties": {
+                        "customDomains": [
+                            {"id": f"{pid}/customDomains/{d}", "isActive": True} for d in r.get("domains") or []
+                        ],
+                        "originGroup": {"id": f"{pid}/originGroups/{r['origin_group']}"},
+                        "ruleSets": [],
+                        "supportedProtocols": ["Https", "Http"],
+                        "patternsToMatch": list(r.get("patterns") or ["/*"]),
+                        "forwardingProtocol": "HttpsOnly",
+                        "linkToDefaultDomain": "Enabled" if r.get("link_default", True) else "Disabled",
+                        "httpsRedirect": "Enabled",
+                        "enabledState": "Enabled" if r.get("enabled", True) else "Disabled",
+                        "provisioningState": "Succeeded",
+                        "deploymentStatus": "NotStarted",
+                        "endpointName": r["endpoint"],
+                    },
+                },
+            )
+        return profile
+
+    def add_record_set(
+        self,
+        zone_id: str,
+        name: str,
+        record_type: str,
+        *,
+        ttl: int = 3600,
+        values: list[str] | None = None,
+        target_resource: str | None = None,
+    ) -> dict[str, Any]:
+        """A record set of the DNS zone ``zone_id`` (``name`` relative to the zone, ``@`` for the apex).
+        ``values``: addresses (A/AAAA), the one canonical name (CNAME), or TXT strings; an alias record
+        has ``target_resource`` (a Traffic Manager profile, Front Door endpoint or public IP id) and no values."""
+        rtype = record_type.upper()
+        zone = zone_id.rstrip("/").rsplit("/", 1)[-1]
+        props: dict[str, Any] = {
+            "TTL": ttl,
+            "fqdn": f"{zone}." if name == "@" else f"{name}.{zone}.",
+            "provisioningState": "Succeeded",
+        }
+        vals = list(values or [])
+        if rtype == "A":
+            props["ARecords"] = [{"ipv4Address": v} for v in vals]
+        elif rtype == "AAAA":
+            props["AAAARecords"] = [{"ipv6Address": v} for v in vals]
+        elif rtype == "CNAME":
+            if vals:
+                props["CNAMERecord"] = {"cname": vals[0]}
+        elif rtype == "TXT":
+            props["TXTRecords"] = [{"value": [v]} for v in vals]
+        else:
+            raise ValueError(f"record type {record_type!r}: the fake serves A, AAAA, CNAME and TXT record sets")
+        if target_resource is not None:
+            props["targetResource"] = {"id": target_resource}
+        item = {
+            "id": f"{zone_id}/{rtype}/{name}",
+            "name": name,
+            "type": f"Microsoft.Network/dnszones/{rtype}",
+            "etag": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{zone_id}/{rtype}/{name}")),
+            "properties": props,
+        }
+        return self._add_child(zone_id.split("/")[2], zone_id, "recordsets", item)
+
     def add_lock(
         self, scope: str, name: str, *, level: str = "CanNotDelete", notes: str | None = None
     ) -> dict[str, Any]:
@@ -1142,6 +1377,22 @@ class FakeArm(LocalApi["Request"]):
             }[collection]
             prefix = server_id.lower() + "/"
             return [_copy(i) for i in items if i["id"].lower().startswith(prefix)]
+        if collection in _CHILD_ROUTES:
+            parent, _, child = path.rpartition("/")
+            if _find(sub.resources, parent) is None and not any(
+                _find(items, parent) for items in sub.children.values()
+            ):
+                return _error(404, "ParentResourceNotFound", f"The parent resource '{parent}' was not found.")
+            return [_copy(i) for i in sub.children.get(f"{parent.lower()}/{child.lower()}", [])]
+        if collection == "dns_record_sets":
+            zone_id = path.rpartition("/")[0]
+            zone = _find(sub.resources, zone_id)
+            if zone is None:
+                return _error(404, "ParentResourceNotFound", f"The zone '{zone_id}' was not found.")
+            return [
+                *_zone_apex_records(zone),
+                *(_copy(i) for i in sub.children.get(f"{zone_id.lower()}/recordsets", [])),
+            ]
         if collection == "cosmos_accounts":
             return [_copy(r) for r in sub.resources if r["type"].lower() == "microsoft.documentdb/databaseaccounts"]
         found = _find([*sub.resources, *sub.locks], path)
@@ -1195,6 +1446,44 @@ class FakeArm(LocalApi["Request"]):
             params["$skiptoken"] = str(start + size)
             body["nextLink"] = f"{self.url}{path}?{urlencode(params)}"
         return body
+
+
+def _zone_apex_records(zone: dict[str, Any]) -> list[dict[str, Any]]:
+    """The NS and SOA record sets Azure DNS creates at every zone's apex (from its name servers)."""
+    servers = list(zone["properties"].get("nameServers") or [])
+    name = zone["name"]
+    base = {"name": "@", "etag": str(uuid.uuid5(uuid.NAMESPACE_URL, zone["id"]))}
+    ns = {
+        **base,
+        "id": f"{zone['id']}/NS/@",
+        "type": "Microsoft.Network/dnszones/NS",
+        "properties": {
+            "TTL": 172800,
+            "fqdn": f"{name}.",
+            "provisioningState": "Succeeded",
+            "NSRecords": [{"nsdname": s} for s in servers],
+        },
+    }
+    soa = {
+        **base,
+        "id": f"{zone['id']}/SOA/@",
+        "type": "Microsoft.Network/dnszones/SOA",
+        "properties": {
+            "TTL": 3600,
+            "fqdn": f"{name}.",
+            "provisioningState": "Succeeded",
+            "SOARecord": {
+                "host": servers[0] if servers else "ns1-01.azure-dns.com.",
+                "email": "azuredns-hostmaster.microsoft.com",
+                "serialNumber": 1,
+                "refreshTime": 3600,
+                "retryTime": 300,
+                "expireTime": 2419200,
+                "minimumTTL": 300,
+            },
+        },
+    }
+    return [ns, soa]
 
 
 def _find(items: list[dict[str, Any]], rid: str) -> dict[str, Any] | None:

@@ -7,7 +7,8 @@ while the rest is still inventoried. Resources whose list entry lacks what check
 scale set orchestration, autoscale limits, replica role and state, Traffic Manager monitoring) are then
 read by id, and each uniform scale set's members with their instance views (running members). Last,
 the data tier's copies (``datatier``): SQL servers' failover groups, replication links and
-geo-backups, Cosmos DB accounts' regions, geo-redundant storage accounts' last sync time.
+geo-backups, Cosmos DB accounts' regions, geo-redundant storage accounts' last sync time; and traffic
+steering (``routingtier``): Front Door Standard/Premium routes with their origins, Azure DNS record sets.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from providers.azure.resources import (
     with_members,
     with_power_state,
 )
+from providers.azure.routingtier import read_routing_tier
 from providers.base import Deadline, deadline_of, fan_out
 
 if TYPE_CHECKING:
@@ -93,9 +95,7 @@ class AzureAdapter:
             finished_at=utcnow(),
         )
 
-    def _read(
-        self, account: Account, reader: ArmReader, deadline: Deadline
-    ) -> tuple[list[Resource], list[ScopeError]]:
+    def _read(self, account: Account, reader: ArmReader, deadline: Deadline) -> tuple[list[Resource], list[ScopeError]]:
         statuses: dict[str, dict[str, Any]] = {}  # VM id (lower-case) -> its statusOnly entry
 
         def read_collection(scope: str) -> list[Resource]:
@@ -146,6 +146,8 @@ class AzureAdapter:
 
         resources, data_errors = read_data_tier(account, reader, resources, utcnow())
         errors += data_errors
+        resources, routing_errors = read_routing_tier(account, reader, resources, deadline)
+        errors += routing_errors
 
         unread_resources = any(e.scope.endswith("/resources") for e in errors)
         resources = canonical_references(apply_autoscale(link_flexible_members(resources), unread_resources))

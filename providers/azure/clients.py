@@ -31,8 +31,10 @@ from azure.core.exceptions import (
 from azure.core.paging import ItemPaged
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.mgmt.cdn import CdnManagementClient
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.cosmosdb import CosmosDBManagementClient
+from azure.mgmt.dns import DnsManagementClient
 from azure.mgmt.resource.locks import ManagementLockClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.sql import SqlManagementClient
@@ -224,6 +226,38 @@ class ArmReader:
             lambda: client.storage_accounts.get_properties(resource_group, name, expand="geoReplicationStats")
         )
         return _wire(got)
+
+    # -- Front Door Standard/Premium (Microsoft.Cdn/profiles) and Azure DNS record sets ---------------
+    def afd_endpoints(self, subscription: str, resource_group: str, profile: str) -> list[dict[str, Any]]:
+        """``GET …/Microsoft.Cdn/profiles/{p}/afdEndpoints``: host names and enabled state."""
+        client = self._client(CdnManagementClient, subscription)
+        return [_wire(e) for e in self._all(client.afd_endpoints.list_by_profile(resource_group, profile))]
+
+    def afd_routes(self, subscription: str, resource_group: str, profile: str, endpoint: str) -> list[dict[str, Any]]:
+        """``GET …/afdEndpoints/{e}/routes``: custom domains, origin group, patterns, enabled state."""
+        client = self._client(CdnManagementClient, subscription)
+        return [_wire(r) for r in self._all(client.routes.list_by_endpoint(resource_group, profile, endpoint))]
+
+    def afd_origin_groups(self, subscription: str, resource_group: str, profile: str) -> list[dict[str, Any]]:
+        """``GET …/Microsoft.Cdn/profiles/{p}/originGroups``: health probe and load balancing settings."""
+        client = self._client(CdnManagementClient, subscription)
+        return [_wire(g) for g in self._all(client.afd_origin_groups.list_by_profile(resource_group, profile))]
+
+    def afd_origins(self, subscription: str, resource_group: str, profile: str, group: str) -> list[dict[str, Any]]:
+        """``GET …/originGroups/{g}/origins``: host name, priority, weight, enabled state."""
+        client = self._client(CdnManagementClient, subscription)
+        pager = client.afd_origins.list_by_origin_group(resource_group, profile, group)
+        return [_wire(o) for o in self._all(pager)]
+
+    def afd_custom_domains(self, subscription: str, resource_group: str, profile: str) -> list[dict[str, Any]]:
+        """``GET …/Microsoft.Cdn/profiles/{p}/customDomains``: the host name behind each route's domain id."""
+        client = self._client(CdnManagementClient, subscription)
+        return [_wire(d) for d in self._all(client.afd_custom_domains.list_by_profile(resource_group, profile))]
+
+    def dns_record_sets(self, subscription: str, resource_group: str, zone: str) -> list[dict[str, Any]]:
+        """``GET …/Microsoft.Network/dnsZones/{zone}/recordsets``: every record set, alias targets included."""
+        client = self._client(DnsManagementClient, subscription)
+        return [_wire(r) for r in self._all(client.record_sets.list_by_dns_zone(resource_group, zone))]
 
     def resource(self, subscription: str, resource_id: str, api_version: str) -> dict[str, Any]:
         client = self._client(ResourceManagementClient, subscription)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from failover.schema import Account
     from providers.azure.clients import ArmReader
 
-__all__ = ["SQL_COLLECTIONS", "read_data_tier"]
+__all__ = ["SQL_COLLECTIONS", "collapse_reads", "read_data_tier"]
 
 SQL_COLLECTIONS = ("failoverGroups", "replicationLinks", "recoverableDatabases")
 _COSMOS = "microsoft.documentdb/databaseaccounts"
@@ -90,7 +90,7 @@ def read_data_tier(
         elif r.kind == Kind.STORAGE_BUCKET and r.attrs.get("geo_redundant"):
             r = with_storage_stats(r, answers.get(f"{r.native_id.lstrip('/')}/{_GEO_STATS}"), now)
         out.append(r)
-    return out, _collapse(errors)
+    return out, collapse_reads(errors)
 
 
 def _sql(db: Resource, answers: dict[str, Any], failed: dict[str, ScopeError], now: datetime) -> Resource:
@@ -125,7 +125,7 @@ def _cosmos(account: Resource, answers: dict[str, Any], failed: dict[str, ScopeE
     return dataclasses.replace(got, attrs={**got.attrs, "replicas_unknown_reason": None})
 
 
-def _collapse(errors: list[ScopeError]) -> list[ScopeError]:
+def collapse_reads(errors: list[ScopeError]) -> list[ScopeError]:
     """One ScopeError per subscription, collection and error kind (500 denied servers are one problem)."""
     groups: dict[tuple[str, str, str], list[ScopeError]] = {}
     for e in errors:

@@ -17,6 +17,10 @@ _KINDS: dict[str, Kind] = {
     "microsoft.network/applicationgateways": Kind.LB,
     "microsoft.network/frontdoors": Kind.LB,
     "microsoft.network/dnszones": Kind.DNS_ZONE,
+    # Azure DNS record sets (read per zone, providers/azure/routingtier.py): types are .../dnszones/<TYPE>
+    **{f"microsoft.network/dnszones/{t}": Kind.DNS_RECORD for t in ("a", "aaaa", "cname", "ns", "txt", "mx", "caa")},
+    # a Front Door Standard/Premium route: the traffic-steering config for its domains (read per profile)
+    "microsoft.cdn/profiles/afdendpoints/routes": Kind.ROUTING,
     # A Traffic Manager profile is DNS-level routing *governed by endpoint monitoring*: in the failover
     # path it plays the part of a Route 53 health check + failover records, which is what dns.health_check
     # checks look at (monitor interval x tolerated failures against the RTO).
@@ -31,8 +35,8 @@ _KINDS: dict[str, Kind] = {
 }
 
 # Types whose list entry lacks what a check needs (VM size, scale set orchestration mode, autoscale
-# limits, replica role and state, monitor config): each such resource is read once more by id with its
-# own provider's API version.
+# limits, replica role and state, monitor config, a DNS zone's name servers): each such resource is
+# read once more by id with its own provider's API version.
 DETAIL_API_VERSIONS: dict[str, str] = {
     "microsoft.compute/virtualmachines": "2024-07-01",
     "microsoft.compute/virtualmachinescalesets": "2024-07-01",
@@ -40,6 +44,7 @@ DETAIL_API_VERSIONS: dict[str, str] = {
     "microsoft.dbforpostgresql/flexibleservers": "2024-08-01",
     "microsoft.dbformysql/flexibleservers": "2023-12-30",
     "microsoft.network/trafficmanagerprofiles": "2022-04-01",
+    "microsoft.network/dnszones": "2018-05-01",  # nameServers: what dns.delegation compares
 }
 
 

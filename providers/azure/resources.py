@@ -22,6 +22,8 @@ from providers.azure.kinds import DETAIL_API_VERSIONS, kind_for, vm_size
 
 __all__ = [
     "AUTOSCALE_TYPE",
+    "CLASSIC_FRONT_DOOR",
+    "CLASSIC_FRONT_DOOR_NOTE",
     "LOCK_TYPE",
     "STORE_KINDS",
     "UNKNOWN_POWER",
@@ -48,6 +50,11 @@ _LB_TYPES = {
     "microsoft.cdn/profiles": "front_door",
 }
 LOCK_TYPE = "Microsoft.Authorization/locks"
+CLASSIC_FRONT_DOOR = "microsoft.network/frontdoors"
+CLASSIC_FRONT_DOOR_NOTE = (
+    "classic Front Door (Microsoft.Network/frontDoors) is not read: its backend pools, priorities and health "
+    "probes are unknown (Front Door Standard/Premium, Microsoft.Cdn/profiles, is read)"
+)
 AUTOSCALE_TYPE = "microsoft.insights/autoscalesettings"
 _LOCK_MARK = "/providers/microsoft.authorization/locks/"
 _VM = "microsoft.compute/virtualmachines"
@@ -132,6 +139,10 @@ def normalize_resource(subscription: str, entry: dict[str, Any]) -> Resource:
         attrs["replicas_unknown_reason"] = _REPLICAS_UNREAD[t]
     elif kind == Kind.LB:
         attrs["lb_type"] = _LB_TYPES.get(t)
+        if t == CLASSIC_FRONT_DOOR:
+            attrs["notes"] = [CLASSIC_FRONT_DOOR_NOTE]
+    elif kind == Kind.DNS_ZONE:
+        attrs |= {"fqdn": entry.get("name"), "nameservers": None}  # name servers come from the zone's own read
     elif kind == Kind.STORAGE_BUCKET:
         name = str(sku.get("name") or "")
         replication = name.rpartition("_")[2].upper() or None
@@ -233,6 +244,14 @@ def enrich(resource: Resource, detail: dict[str, Any]) -> Resource:
             "monitor_status": monitor.get("profileMonitorStatus"),
             "endpoints": [_tm_endpoint(e) for e in props.get("endpoints") or [] if isinstance(e, dict)],
         }
+    elif t == "microsoft.network/dnszones":
+        servers = props.get("nameServers")
+        attrs |= {
+            "fqdn": detail.get("name") or attrs.get("fqdn"),
+            "nameservers": [str(n) for n in servers] if isinstance(servers, list) else None,
+            "private": None if props.get("zoneType") is None else str(props["zoneType"]).lower() == "private",
+            "record_count": props.get("numberOfRecordSets"),
+        }
     zones = detail.get("zones")
     zone = ",".join(str(z) for z in zones) if zones else resource.zone
     return dataclasses.replace(resource, attrs=attrs, capacity=capacity, state=state, zone=zone)
@@ -268,10 +287,21 @@ def lock_scope(lock_id: str) -> str:
 def _tm_endpoint(e: dict[str, Any]) -> dict[str, Any]:
     p = _dict(e.get("properties"))
     always = p.get("alwaysServe")
-    return {
+    kind = str(e.get("type") or "").rpartition("/")[2]
+    nested = (
+        {
+            # a nested profile counts as available only with this many healthy endpoints of its own
+            "min_child_endpoints": p.get("minChildEndpoints"),
+            "min_child_endpoints_ipv4": p.get("minChildEndpointsIPv4"),
+            "min_child_endpoints_ipv6": p.get("minChildEndpointsIPv6"),
+        }
+        if kind.lower() == "nestedendpoints"
+        else {}
+    )
+    return nested | {
         "id": e.get("id"),
         "name": e.get("name"),
-        "type": str(e.get("type") or "").rpartition("/")[2],
+        "type": kind,
         "target": p.get("target"),
         "target_resource_id": p.get("targetResourceId"),
         "location": p.get("endpointLocation"),
