@@ -276,3 +276,24 @@ def test_zone_without_records_of_the_policy_fails_and_names_what_it_has(aws_sand
         records.status == FAIL
         and "no latency records for www.shop.example in hosted zone shop.example" in records.reason
     )
+
+
+def test_failover_that_needs_a_record_change_depends_on_the_primarys_provider(
+    aws_sandbox: AwsSandbox, west: dict[str, str]
+) -> None:
+    zone = seed_zone(aws_sandbox, ZONE)
+    seed_records(aws_sandbox, zone, [primary("east", None, Weight=50), secondary("west", west, False, Weight=50)])
+    ev = evidence(cfg := config(aws_sandbox, "route53-weighted"))
+    [dep] = run_checks(ev, only={"dependencies.single_provider"})
+    assert dep.status == FAIL and "control plane (aws us-east-1), on aws, the primary's provider" in dep.reason
+    findings = run_checks(ev)
+    from failover.scoring import single_provider_risk
+
+    assert single_provider_risk(ev, findings)["aws"] == 1.0
+    assert cfg.workloads[0].dns is not None
+
+
+def test_health_governed_weighted_records_add_no_dependency(aws_sandbox: AwsSandbox, west: dict[str, str]) -> None:
+    zone = seed_zone(aws_sandbox, ZONE)
+    seed_records(aws_sandbox, zone, [primary("east", hc(aws_sandbox), Weight=100), secondary("west", west, Weight=0)])
+    assert run_checks(evidence(config(aws_sandbox, "route53-weighted")), only={"dependencies.single_provider"}) == []

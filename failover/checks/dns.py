@@ -182,18 +182,25 @@ def names_to_resolve(ev: Evidence) -> dict[str, list[str]]:
     category=Category.DNS,
     severity=Severity.CRITICAL,
     rto_part=RtoPart.DETECTION,
-    doc="""For `mechanism: route53-failover`: a PRIMARY and a SECONDARY failover record exist for the
-    public name (searched in `dns.account`, else in every configured AWS account), the primary record is
-    governed by a health signal (a Route 53 health check that is neither disabled nor inverted, or an
-    alias to an ALB/NLB or to health-checked records with `EvaluateTargetHealth`; otherwise Route 53
-    never fails over), and the secondary record's answer (alias target or values, followed through
-    CNAMEs at the workload's authoritative servers) points at the secondary site: its load balancer's
-    DNS name, one of its addresses, or an endpoint host. A hosted zone found in no searched account is
-    unknown, with the accounts searched. For `mechanism: traffic-manager`: the Traffic Manager profile
-    the public name resolves through is enabled, routes by Priority, monitors its endpoints, and has a
-    lower-priority enabled endpoint that points at the secondary site. Other mechanisms are reported
-    unknown until their provider's records can be read. Fix: create the missing record or health
-    check, or point the secondary record at the secondary site's load balancer.""",
+    doc="""Reads the workload's routing path through its `dns.mechanism` (see "Failover mechanisms" below)
+    and fails on its problems. For `route53-failover`: a PRIMARY and a SECONDARY failover record exist
+    for the public name (searched in `dns.account`, else in every configured AWS account), the primary
+    record is governed by a health signal (a Route 53 health check that is neither disabled nor
+    inverted, or an alias to an ALB/NLB or to health-checked records with `EvaluateTargetHealth`;
+    otherwise Route 53 never fails over), and the secondary record's answer (alias target or values,
+    followed through CNAMEs at the workload's authoritative servers) points at the secondary site: its
+    load balancer's DNS name, one of its addresses, or an endpoint host. For `route53-latency`,
+    `route53-weighted`, `route53-geo` and `route53-multivalue`: every record that takes traffic in
+    normal operation (each latency, geo or multivalue record, each non-zero weight) is health-governed,
+    or a dead primary keeps its share, and at least one record reaches the secondary; a weight-0
+    standby behind health-governed records is active-passive failover (its own missing health check
+    warns). A hosted zone found in no searched account is unknown, with the accounts searched. When
+    no answer is health-governed, the evidence says which control plane the record change needs
+    (Route 53's in us-east-1, or us-west-2 with the zone's accelerated recovery). For
+    `traffic-manager`: the Traffic Manager profile the public name resolves through is enabled,
+    routes by Priority, monitors its endpoints, and has a lower-priority enabled endpoint that points
+    at the secondary site. Mechanisms without a reader are reported unknown. Fix: create the missing
+    record or health check, or point the secondary record at the secondary site's load balancer.""",
 )
 def dns_failover_records(ev: Evidence) -> list[Finding]:
     me = info("dns.failover_records")
@@ -229,10 +236,11 @@ def path_verdict(path: RoutingPath) -> tuple[FindingStatus, str]:
     category=Category.DNS,
     severity=Severity.HIGH,
     rto_part=RtoPart.DETECTION,
-    doc="""Reads the health signal governing failover and its detection time: a Route 53 health check on
-    the PRIMARY failover record (request interval x failure threshold), a calculated check (from its
-    children and `HealthThreshold`), a CloudWatch-alarm check (the alarm's period x datapoints to
-    alarm, read with `DescribeAlarms`), an alias evaluating an ALB/NLB's target health (the target
+    doc="""Reads the health signal governing failover and its detection time, one finding per answer that
+    takes traffic in normal operation: a Route 53 health check on the PRIMARY failover record (or on
+    each latency, weighted, geo or multivalue record that serves; request interval x failure
+    threshold), a calculated check (from its children and `HealthThreshold`), a CloudWatch-alarm
+    check (the alarm's period x datapoints to alarm, read with `DescribeAlarms`), an alias evaluating an ALB/NLB's target health (the target
     groups' interval x unhealthy threshold, plus 30 s for Route 53), or the Traffic Manager profile's
     endpoint monitor. If detection alone exceeds the RTO, DNS fails over too late. A disabled check
     (Route 53 treats it as always healthy) or an inverted one (the signal is flipped) fails; disabled
