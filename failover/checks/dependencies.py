@@ -30,10 +30,9 @@ def single_provider(ev: Evidence) -> list[Finding]:
     path = routing_path(ev)
     if path is not None and path.needs_control_plane and path.control_plane.provider == primary:
         plane = path.control_plane
-        where = f"{plane.provider} {plane.region}".strip()
         reason = (
             f"{path.mechanism}: no answer is health-governed, so failover needs a configuration change through "
-            f"its control plane ({where}), on {primary}, the primary's provider"
+            f"its control plane ({plane.provider} {plane.region}), on {primary}, the primary's provider"
         )
         findings.append(
             me.finding(ev, FindingStatus.FAIL, reason, subject=path.mechanism, control_plane=plane.to_dict())

@@ -236,19 +236,19 @@ def path_verdict(path: RoutingPath) -> tuple[FindingStatus, str]:
     category=Category.DNS,
     severity=Severity.HIGH,
     rto_part=RtoPart.DETECTION,
-    doc="""Reads the health signal governing failover and its detection time, one finding per answer that
-    takes traffic in normal operation: a Route 53 health check on the PRIMARY failover record (or on
-    each latency, weighted, geo or multivalue record that serves; request interval x failure
-    threshold), a calculated check (from its children and `HealthThreshold`), a CloudWatch-alarm
-    check (the alarm's period x datapoints to alarm, read with `DescribeAlarms`), an alias evaluating an ALB/NLB's target health (the target
-    groups' interval x unhealthy threshold, plus 30 s for Route 53), or the Traffic Manager profile's
-    endpoint monitor. If detection alone exceeds the RTO, DNS fails over too late. A disabled check
-    (Route 53 treats it as always healthy) or an inverted one (the signal is flipped) fails; disabled
-    and inverted together force failover (the secondary serves) and warn. An ARC routing control is a
-    manual decision: its decision time counts in the RTO instead. Also reports a health check
-    currently failing, and an alarm check that stays healthy when its metric stops arriving. Fix: use
-    a 10 s interval and a threshold of 3 or less, and make sure the check probes the path that really
-    tells the primary is serving.""",
+    doc="""Reads the health signal governing failover and its detection time, one finding per answer that takes
+    traffic in normal operation: a Route 53 health check on the PRIMARY failover record (or on each
+    latency, weighted, geo or multivalue record that serves; request interval x failure threshold), a
+    calculated check (from its children and `HealthThreshold`), a CloudWatch-alarm check (the alarm's
+    period x datapoints to alarm, read with `DescribeAlarms`), an alias evaluating an ALB/NLB's target
+    health (the target groups' interval x unhealthy threshold, plus 30 s for Route 53), or the Traffic
+    Manager profile's endpoint monitor. If detection alone exceeds the RTO, DNS fails over too late. A
+    disabled check (Route 53 treats it as always healthy) or an inverted one (the signal is flipped)
+    fails; disabled and inverted together force failover (the secondary serves) and warn. An ARC routing
+    control is a manual decision: its decision time counts in the RTO instead. Also reports a health
+    check currently failing, and an alarm check that stays healthy when its metric stops arriving. Fix:
+    use a 10 s interval and a threshold of 3 or less, and make sure the check probes the path that
+    really tells the primary is serving.""",
 )
 def dns_health_check(ev: Evidence) -> list[Finding]:
     me = info("dns.health_check")
