@@ -184,6 +184,11 @@ class ZoneAttrs(CommonAttrs, total=False):
     record_count: Annotated[int | None, "number of record sets"]
     comment: Annotated[str | None, "the zone's comment"]
     vpcs: Annotated[list[dict[str, Any]], "VPCs a private zone is attached to"]
+    accelerated_recovery: Annotated[
+        str | None,
+        "Route 53 HostedZoneFeatures.AcceleratedRecoveryStatus (ENABLED: record changes resume through us-west-2 "
+        "when us-east-1 fails); None: not reported",
+    ]
 
 
 class AliasTarget(TypedDict, total=False):
@@ -206,7 +211,10 @@ class RecordAttrs(CommonAttrs, total=False):
     health_check_id: Annotated[str | None, "the health check governing the record"]
     weight: Annotated[int | None, "weighted routing weight"]
     latency_region: Annotated[str | None, "latency routing region"]
-    geo: Annotated[dict[str, Any] | None, "geolocation routing location"]
+    geo: Annotated[dict[str, Any] | None, "geolocation routing location (ContinentCode, CountryCode, SubdivisionCode)"]
+    geoproximity: Annotated[
+        dict[str, Any] | None, "geoproximity routing location (AWSRegion, LocalZoneGroup, Coordinates, Bias)"
+    ]
     multivalue: Annotated[bool | None, "multivalue answer record"]
     alias_target_resource: Annotated[
         str | None,

@@ -329,12 +329,32 @@ class Targets(_Strict):
 
 
 # The provider whose records a DNS failover mechanism lives in (``external``: none we read).
-DNS_PROVIDER = {"route53-failover": "aws", "traffic-manager": "azure", "cloud-dns-failover": "gcp"}
+# Every mechanism is read by its module in ``failover/checks/mechanisms/`` (a value without one is
+# reported unknown until its reader exists).
+Mechanism = Literal[
+    "route53-failover",
+    "route53-latency",
+    "route53-weighted",
+    "route53-geo",
+    "route53-multivalue",
+    "traffic-manager",
+    "cloud-dns-failover",
+    "external",
+]
+DNS_PROVIDER = {
+    "route53-failover": "aws",
+    "route53-latency": "aws",
+    "route53-weighted": "aws",
+    "route53-geo": "aws",
+    "route53-multivalue": "aws",
+    "traffic-manager": "azure",
+    "cloud-dns-failover": "gcp",
+}
 
 
 class DnsPath(_Strict):
     name: str = Field(min_length=1)
-    mechanism: Literal["route53-failover", "traffic-manager", "cloud-dns-failover", "external"] = "external"
+    mechanism: Mechanism = "external"
     zone: str | None = None
     # the account holding the zone / Traffic Manager profile (a central DNS account); default: every
     # configured account of the mechanism's provider

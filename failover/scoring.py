@@ -20,6 +20,7 @@ from failover.checks.data import data_stores
 from failover.checks.dns import governors
 from failover.checks.evidence import Evidence
 from failover.checks.governance import Governor, Mode
+from failover.checks.mechanisms import routing_path
 from failover.checks.registry import CAP_AT_RISK, Category, CheckInfo, RiskInput, RtoPart, Severity, Trip
 from failover.data_failover import StoreFailover, slowest, store_failover
 from failover.equivalence import per_instance_vcpu, store_kind_of
@@ -231,6 +232,17 @@ def single_provider_risk(ev: Evidence, findings: Iterable[Finding]) -> dict[str,
     if nameservers and nameservers[0].evidence.get("providers"):
         ns_providers = set(nameservers[0].evidence["providers"])
     providers |= ns_providers or set()
+    # The routing mechanism: its data plane answers users (an outage of a provider other than the
+    # primary's then takes the name down while the primary serves); a failover that needs a
+    # configuration change cannot happen while its control plane's provider is down.
+    path = routing_path(ev) if w.dns else None
+    routing: dict[str, float] = {}
+    if path is not None:
+        if path.data_plane.provider != primary_p:
+            routing[path.data_plane.provider] = 1.0
+        if path.needs_control_plane:
+            routing[path.control_plane.provider] = 1.0
+    providers |= set(routing)
     health = {f.subject: f.status for f in by_risk.get(RiskInput.SECONDARY_UP, [])}
     capacity = by_risk.get(RiskInput.SECONDARY_CAPACITY, [])
     ratio_ok = all(f.status == FindingStatus.PASS for f in capacity) and bool(capacity)
@@ -254,6 +266,7 @@ def single_provider_risk(ev: Evidence, findings: Iterable[Finding]) -> dict[str,
                 parts.append(0.5 if p == primary_p else 0.0)
             elif ns_providers == {p}:
                 parts.append(1.0)
+        parts.append(routing.get(p, 0.0))
         for dep in w.dependencies:
             if {dep.provider, *dep.providers} == {p}:
                 parts.append(1.0 if dep.kind in ("identity", "dns", "registrar", "secrets", "registry") else 0.5)

@@ -4,6 +4,7 @@ a test keeps the committed file in step with the code."""
 from __future__ import annotations
 
 from failover.checks import CATALOG
+from failover.checks.mechanisms import MECHANISMS
 from failover.checks.registry import Category, CheckInfo, RiskInput, RtoPart
 
 _RTO = {
@@ -58,7 +59,27 @@ def render() -> str:
             c.doc,
             *_scoring(c),
         ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _mechanisms()) + "\n"
+
+
+def _mechanisms() -> list[str]:
+    """The failover mechanisms ``dns.mechanism`` names, what each is judged on and the read-only calls it needs."""
+    lines = [
+        "",
+        "## Failover mechanisms (`dns.mechanism`)",
+        "",
+        "`dns.failover_records`, `dns.health_check`, the RTO estimate's detection and decision parts and",
+        "`dependencies.single_provider` read every mechanism through one routing path",
+        "(`failover/checks/mechanisms/`). A value without a reader here is reported `unknown`.",
+        "",
+        "| `dns.mechanism` | what | read from | permissions |",
+        "|---|---|---|---|",
+    ]
+    for m in sorted(MECHANISMS.values(), key=lambda m: m.id):
+        lines.append(f"| `{m.id}` | {m.title} | {m.provider} | {', '.join(f'`{p}`' for p in m.permissions)} |")
+    for m in sorted(MECHANISMS.values(), key=lambda m: m.id):
+        lines += ["", f"### `{m.id}`", "", " ".join(m.doc.split())]
+    return lines
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from failover.assign import ResourceIndex, site_matches
 from failover.model import Drill, Inventory, Observation, ObsStatus, Resource, ScopeError, utcnow
@@ -21,6 +22,7 @@ class Evidence:
     drill: Drill | None = None  # the workload's newest recorded failover drill
     index: ResourceIndex = None  # type: ignore[assignment]  # built from ``inventories`` when not shared
     _site_cache: dict[str, list[Resource]] = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # derived once (routing path)
 
     def __post_init__(self) -> None:
         if self.index is None:

@@ -10,6 +10,7 @@ from failover.checks.common import from_observation, join, worst
 from failover.checks.dns import failover_records
 from failover.checks.evidence import Evidence
 from failover.checks.governance import alias_load_balancers
+from failover.checks.mechanisms import routing_path
 from failover.checks.registry import (
     CAP_AT_RISK,
     CAP_NO_SECONDARY,
@@ -147,7 +148,13 @@ def secondary_health(ev: Evidence) -> list[Finding]:
 
 def _secondary_records(ev: Evidence) -> list[Resource]:
     dns = ev.workload.dns
-    return failover_records(ev).secondary if dns and dns.mechanism == "route53-failover" else []
+    if dns is None or not dns.mechanism.startswith("route53-"):
+        return []
+    if dns.mechanism == "route53-failover":
+        return failover_records(ev).secondary
+    path = routing_path(ev)  # other Route 53 policies: the records that reach the secondary
+    reaching = {a.subject for a in path.to_secondary} if path else set()
+    return [r for r in failover_records(ev).records if r.native_id in reaching]
 
 
 def _alias_evaluated_groups(

@@ -9,6 +9,10 @@ process, so its handlers and models can be replaced there).
   own fields (botocore's ``HealthCheckConfig``: ``RequestInterval`` and ``FailureThreshold`` are "not
   supported" for ``RECOVERY_CONTROL``; ``Port`` is not given for ``CLOUDWATCH_METRIC``) and adds
   ``CloudWatchAlarmConfiguration``, its copy of the alarm's settings, to an alarm check.
+- ``GetHostedZone``: moto answers no ``HostedZone.Features``; real Route 53 reports there, among
+  others, ``AcceleratedRecoveryStatus`` (enum ``ENABLING | ENABLE_FAILED | ENABLING_HOSTED_ZONE_LOCKED |
+  ENABLED | DISABLING | DISABLE_FAILED | DISABLED | DISABLING_HOSTED_ZONE_LOCKED`` in botocore's
+  model). ``ACCELERATED_RECOVERY`` (zone id -> status) serves it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import threading
 from typing import Any
 
 HEALTH: dict[str, bool] = {}
+ACCELERATED_RECOVERY: dict[str, str] = {}  # hosted zone id -> HostedZoneFeatures.AcceleratedRecoveryStatus
 _LOCK = threading.Lock()
 _patched = False
 _COMMON = ("Type", "Inverted", "Disabled")
@@ -30,6 +35,7 @@ def patch_route53() -> None:
             return
         _patch_status()
         _patch_health_check_shapes()
+        _patch_zone_features()
         _patched = True
 
 
@@ -133,3 +139,26 @@ def _patch_health_check_shapes() -> None:
 
     Route53.create_health_check = create_health_check  # type: ignore[method-assign]
     Route53.update_health_check = update_health_check  # type: ignore[method-assign]
+
+
+def _patch_zone_features() -> None:
+    from moto.route53.responses import Route53
+
+    original = Route53.get_hosted_zone
+
+    def get_hosted_zone(self: Any) -> Any:
+        result = original(self)
+        zone = result.result["HostedZone"]  # type: ignore[index]
+        status = ACCELERATED_RECOVERY.get(str(zone.id).rsplit("/", 1)[-1])
+        if status is not None:
+            result.result["HostedZone"] = {  # type: ignore[index]
+                "Id": zone.id,
+                "Name": zone.name,
+                "CallerReference": zone.caller_reference,
+                "Config": zone.config,
+                "ResourceRecordSetCount": zone.resource_record_set_count,
+                "Features": {"AcceleratedRecoveryStatus": status},
+            }
+        return result
+
+    Route53.get_hosted_zone = get_hosted_zone  # type: ignore[method-assign]

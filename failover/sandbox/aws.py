@@ -35,7 +35,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 from failover.sandbox._aws_extras import Exchange, Extras, Reply
-from failover.sandbox._aws_route53 import HEALTH, patch_route53
+from failover.sandbox._aws_route53 import ACCELERATED_RECOVERY, HEALTH, patch_route53
 from failover.sandbox._aws_wire import WireRequest, identify
 from failover.sandbox._aws_wire_xml import model as service_model
 
@@ -250,6 +250,7 @@ class AwsSandbox:
     _server: Any = None
     _thread: threading.Thread | None = None
     _health_ids: set[str] = field(default_factory=set)
+    _zone_ids: set[str] = field(default_factory=set)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _clients_lock: threading.Lock = field(default_factory=threading.Lock)
     account_id: str | None = None  # another AWS account than moto's default (see ``in_account``)
@@ -298,6 +299,9 @@ class AwsSandbox:
         for hc_id in self._health_ids:
             HEALTH.pop(hc_id, None)
         self._health_ids.clear()
+        for zone_id in self._zone_ids:
+            ACCELERATED_RECOVERY.pop(zone_id, None)
+        self._zone_ids.clear()
 
     # ---- faults and the request log
     def inject(
@@ -336,6 +340,11 @@ class AwsSandbox:
         """Make GetHealthCheckStatus report every checker failing (or succeeding again)."""
         HEALTH[health_check_id] = healthy
         self._health_ids.add(health_check_id)
+
+    def set_accelerated_recovery(self, zone_id: str, status: str = "ENABLED") -> None:
+        """Report the hosted zone's ``Features.AcceleratedRecoveryStatus`` in GetHostedZone."""
+        ACCELERATED_RECOVERY[zone_id] = status
+        self._zone_ids.add(zone_id)
 
     @property
     def extras(self) -> Extras:

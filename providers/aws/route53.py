@@ -149,6 +149,9 @@ def normalize_zone(
     else:
         attrs["nameservers"] = [n.lower().rstrip(".") for n in detail.get("DelegationSet", {}).get("NameServers", [])]
         attrs["vpcs"] = [{"id": v.get("VPCId"), "region": v.get("VPCRegion")} for v in detail.get("VPCs", [])]
+        # Older botocore models and emulators omit Features: then the status is not reported (None).
+        features = (detail.get("HostedZone") or {}).get("Features") or {}
+        attrs["accelerated_recovery"] = features.get("AcceleratedRecoveryStatus")
     if tags is None:
         notes.append("tags unknown")
     if notes:
@@ -190,6 +193,7 @@ def normalize_record(ctx: Ctx, z: dict[str, Any], r: dict[str, Any]) -> Resource
         "weight": r.get("Weight"),
         "latency_region": r.get("Region"),
         "geo": r.get("GeoLocation"),
+        "geoproximity": r.get("GeoProximityLocation"),
         "multivalue": r.get("MultiValueAnswer"),
     }
     native_id = "/".join([zid, name, r["Type"], *([set_id] if set_id else [])])
