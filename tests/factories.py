@@ -294,15 +294,14 @@ def live_evidence(
     accounts: list[dict[str, Any]],
     inventories: list[Inventory],
     sites: list[dict[str, Any]],
+    *,
+    data: list[dict[str, Any]] | None = None,
     **targets: Any,
 ) -> Evidence:
-    """Evidence for one workload ``app`` over inventories read from local emulators, judged now."""
-    cfg = Config.model_validate(
-        {
-            "accounts": accounts,
-            "workloads": [{"name": "app", "owners": ["sre@example.com"], "targets": targets, "sites": sites}],
-        }
-    )
+    """Evidence for one workload ``app`` over inventories read from local emulators, judged now;
+    ``data``: the workload's declared data stores."""
+    workload = {"name": "app", "owners": ["sre@example.com"], "targets": targets, "sites": sites, "data": data or []}
+    cfg = Config.model_validate({"accounts": accounts, "workloads": [workload]})
     return Evidence(config=cfg, workload=cfg.workloads[0], inventories={i.account: i for i in inventories})
 
 

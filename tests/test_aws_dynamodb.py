@@ -27,8 +27,6 @@ from tests.factories import undeclared_attrs
 PASS, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.FAIL, FindingStatus.UNKNOWN
 SHOP = {"app": "shop"}
 REGIONS = ("us-east-1", "us-west-2")
-# data.replica judges ``copies`` once data-core's verdict (issue 10, failover/checks/data.py) is merged;
-# strict: the day it lands, these pass and the marker must go.
 
 
 def inventory(sb: AwsSandbox) -> tuple[dict[str, Any], Inventory]:
@@ -173,3 +171,32 @@ def test_global_datastore_secondary_without_lag_is_unknown_and_still_syncing_fai
 def test_cache_without_a_global_datastore_fails(aws_sandbox: AwsSandbox) -> None:
     seed_elasticache_global(aws_sandbox, "us-east-1", None, "sessions", tags=SHOP)
     assert judge(aws_sandbox).status == FAIL
+
+
+def test_global_datastore_secondary_lagging_past_the_rpo_fails(aws_sandbox: AwsSandbox) -> None:
+    ids = seed_elasticache_global(aws_sandbox, "us-east-1", "us-west-2", "sessions", tags=SHOP)
+    seed_global_datastore_lag(aws_sandbox, "us-west-2", {c: 600.0 for c in ids["secondary_clusters"].split(",")})
+    finding = judge(aws_sandbox, rpo="5m")
+    assert finding.status == FAIL
+    assert finding.reason == "cache sessions: global-datastore aws:us-west-2 sessions-secondary is 10m behind (RPO 5m)"
+
+
+@pytest.mark.parametrize(("kind", "noun"), [("dynamodb", "db.table"), ("elasticache", "cache")])
+def test_declared_store_not_in_the_inventory_is_unknown_naming_where_it_was_looked_for(
+    aws_sandbox: AwsSandbox, kind: str, noun: str
+) -> None:
+    # The account holds a replicated table and cache, but not the store the workload declares.
+    seed_dynamodb_table(aws_sandbox, "us-east-1", "orders", replicas=["us-west-2"], tags=SHOP)
+    seed_elasticache_global(aws_sandbox, "us-east-1", "us-west-2", "sessions", tags=SHOP)
+    account, inv = inventory(aws_sandbox)
+    sites = [
+        f.site("east", "primary", "aws-local", "us-east-1", {"app": "other"}),
+        f.site("west", "secondary", "aws-local", "us-west-2", {"app": "other"}),
+    ]
+    ev = f.live_evidence([account], [inv], sites, data=[{"name": "ledger", "kind": kind}])
+    [finding] = run_checks(ev, only={"data.replica"})
+    assert (finding.status, finding.subject) == (UNKNOWN, "ledger")
+    assert finding.reason == (
+        f"data store ledger ({kind}) not found in account aws-local (aws) us-east-1, {noun} of kind {kind}, ids ledger"
+    )
+    assert finding.evidence["declared"] is True

@@ -24,8 +24,6 @@ from tests import factories as f
 SUB = "sub-1"
 SHOP = {"app": "shop"}
 DATA_CHECKS = {"data.replica", "data.bucket_replication"}
-# Verdicts on Cosmos DB accounts and on storage accounts' lag come from data-core's judging of ``copies``
-# (failover/checks/data.py, issue 10); until that is merged these fail as expected. Remove on merge.
 
 
 def _ago(seconds: float) -> str:
@@ -37,14 +35,16 @@ def _read(azure_account: Any, azure_adapter: Any) -> tuple[Any, Inventory]:
     return account, azure_adapter.inventory(account)
 
 
-def _judge(account: Any, inv: Inventory, subject: str, **targets: Any) -> list[Finding]:
+def _judge(
+    account: Any, inv: Inventory, subject: str, *, data: list[dict[str, Any]] | None = None, **targets: Any
+) -> list[Finding]:
     """The data findings about ``subject`` for a workload: primary eastus, secondary westus, by tags."""
     sites = [
         f.site("east", "primary", account.name, "eastus", SHOP),
         f.site("west", "secondary", account.name, "westus", SHOP),
     ]
     accounts = [account.model_dump(mode="json", exclude_none=True)]
-    found = run_checks(f.live_evidence(accounts, [inv], sites, **targets), only=DATA_CHECKS)
+    found = run_checks(f.live_evidence(accounts, [inv], sites, data=data, **targets), only=DATA_CHECKS)
     return [x for x in found if x.subject == subject]
 
 
@@ -185,6 +185,25 @@ def test_geo_backup_is_a_copy_as_old_as_its_last_available_backup(
     assert 7200 <= copy["lag_s"] < 7200 + 3600  # measured from lastAvailableBackupDate, not a bound
 
 
+def test_geo_backup_older_than_the_rpo_fails(fake_arm: FakeArm, azure_account: Any, azure_adapter: Any) -> None:
+    _sql_pair(fake_arm, partner=False, geo_backup=_ago(7200))
+    account, inv = _read(azure_account, azure_adapter)
+    [finding] = _judge(account, inv, "sql-east/orders", rpo="1h")
+    assert finding.status == FindingStatus.FAIL, finding.reason
+    assert "geo-backup azure:paired region of eastus" in finding.reason and "(RPO 60m)" in finding.reason
+
+
+def test_failover_group_bound_tighter_than_the_rpo_allows_fails(
+    fake_arm: FakeArm, azure_account: Any, azure_adapter: Any
+) -> None:
+    # Microsoft documents 5 s for geo-replication: an RPO under that is not met by the estimate.
+    _sql_pair(fake_arm)
+    account, inv = _read(azure_account, azure_adapter)
+    [finding] = _judge(account, inv, "sql-east/orders", rpo="2s")
+    assert finding.status == FindingStatus.FAIL, finding.reason
+    assert "up to 5s behind (estimate) (RPO 2s)" in finding.reason
+
+
 # -- Cosmos DB ---------------------------------------------------------------------------------------
 def _cosmos(arm: FakeArm, locations: list[tuple[str, int]], **kw: Any) -> None:
     arm.add_subscription(SUB)
@@ -231,6 +250,17 @@ def test_cosmos_with_a_second_region_passes(fake_arm: FakeArm, azure_account: An
     assert statuses == {FindingStatus.PASS}
 
 
+def test_cosmos_region_whose_documented_bound_exceeds_the_rpo_fails(
+    fake_arm: FakeArm, azure_account: Any, azure_adapter: Any
+) -> None:
+    _cosmos(fake_arm, [("East US", 0), ("West US", 1)], consistency="Eventual")
+    account, inv = _read(azure_account, azure_adapter)
+    [finding] = _judge(account, inv, "carts", rpo="5m")
+    assert finding.status == FindingStatus.FAIL, finding.reason
+    assert "up to 15m behind (estimate) (RPO 5m)" in finding.reason
+    assert [e["source"] for e in finding.evidence["estimates"]] == [COSMOS_SOURCE]
+
+
 def test_cosmos_in_one_region_fails(fake_arm: FakeArm, azure_account: Any, azure_adapter: Any) -> None:
     _cosmos(fake_arm, [("East US", 0)])
     account, inv = _read(azure_account, azure_adapter)
@@ -247,6 +277,8 @@ def test_cosmos_list_denied_leaves_the_account_unknown(
     assert {e.scope: e.error for e in inv.incomplete} == {f"subscriptions/{SUB}/databaseAccounts": "access_denied"}
     carts = _store(inv, "carts")
     assert carts.attrs["copies"] == [] and "could not be read" in carts.attrs["replicas_unknown_reason"]
+    [finding] = _judge(azure_account(SUB), inv, "carts")
+    assert finding.status == FindingStatus.UNKNOWN, finding.reason
 
 
 # -- storage accounts --------------------------------------------------------------------------------
@@ -368,3 +400,28 @@ def test_data_tier_reads_are_gets_one_listing_per_server_or_subscription(
     assert (counts["cosmos_accounts"], counts["storage_account"]) == (1, 1)
     expand = [q.query.get("$expand") for q in fake_arm.requests if q.collection == "storage_account"]
     assert expand == ["geoReplicationStats"]
+
+
+# -- declared but not found ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kind", "noun", "check"),
+    [
+        ("azure-sql", "db.instance", "data.replica"),
+        ("cosmosdb", "db.table", "data.replica"),
+        ("azure-storage", "storage.bucket", "data.bucket_replication"),
+    ],
+)
+def test_declared_store_not_in_the_inventory_is_unknown(
+    fake_arm: FakeArm, azure_account: Any, azure_adapter: Any, kind: str, noun: str, check: str
+) -> None:
+    # The subscription holds a replicated database, account and storage account, but not the declared one.
+    _sql_pair(fake_arm)
+    fake_arm.add_cosmos_account(SUB, "east", "carts", locations=[("East US", 0), ("West US", 1)], tags=SHOP)
+    fake_arm.add_storage_account(SUB, "east", "assets", location="eastus", tags=SHOP)
+    account, inv = _read(azure_account, azure_adapter)
+    findings = _judge(account, inv, "ledger", data=[{"name": "ledger", "kind": kind}])
+    assert [(x.check, x.status) for x in findings] == [(check, FindingStatus.UNKNOWN)]
+    assert findings[0].reason == (
+        f"data store ledger ({kind}) not found in account {account.name} (azure) eastus, {noun} of kind {kind}, "
+        "ids ledger"
+    )

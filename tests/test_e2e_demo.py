@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from failover.config import config_from_text
-from failover.model import FindingStatus, Status
+from failover.model import FindingStatus, RtoVerdict, Status
 from failover.runner import run_cycle
 from failover.sandbox import demo
 from failover.store import Store
@@ -144,11 +144,47 @@ def test_gcp_group_with_a_member_stuck_booting_fails_capacity_on_what_runs(cycle
     assert catalog.status == Status.AT_RISK
 
 
+def data_findings(result, workload):
+    return {f.subject: f for f in result.findings if f.workload == workload and f.check == "data.replica"}
+
+
 def test_stale_replica_fails_data_check(cycle):
     result, _ = cycle
-    replica = [f for f in result.findings if f.workload == "payments" and f.check == "data.replica"]
-    assert [f.status for f in replica] == [FAIL]
-    assert "behind (RPO 5m)" in replica[0].reason
+    replica = data_findings(result, "payments")["payments-db"]
+    assert replica.status == FAIL
+    assert "behind (RPO 5m)" in replica.reason
+
+
+def test_dynamodb_table_without_a_replica_outside_its_region_fails(cycle):
+    # AWS: search declares its DynamoDB table in data:; it was never made a global table.
+    result, _ = cycle
+    table = data_findings(result, "search")["search-index"]
+    assert (table.status, table.reason) == (FAIL, "table search-index has no replica outside aws:us-east-1")
+    assert table.evidence["declared"] is True and table.evidence["store_kind"] == "dynamodb"
+
+
+def test_cloud_sql_replica_lagging_past_the_rpo_fails(cycle):
+    # GCP: search's Cloud SQL database, declared on its GCP site, has a us-east1 replica 2 h behind a 1 h RPO.
+    result, _ = cycle
+    db = data_findings(result, "search")["search-analytics"]
+    assert db.status == FAIL
+    assert db.reason == "database search-analytics: replica gcp:us-east1 search-analytics-dr is 2h00m behind (RPO 60m)"
+    assert db.evidence["store_kind"] == "cloudsql"
+
+
+def test_microsoft_managed_azure_sql_failover_group_puts_the_rto_past_its_target(cycle):
+    # Azure: payments' ledger has a current copy (failover group partner, Microsoft's documented 5 s bound,
+    # labelled an estimate), but the Automatic policy fails over only after its 1 h grace period.
+    result, _ = cycle
+    ledger = data_findings(result, "payments")["payments-ledger"]
+    assert ledger.status == PASS and "azure:westcentralus" in ledger.reason
+    [estimate] = ledger.evidence["estimates"]
+    assert estimate["lag_s"] == 5.0 and "learn.microsoft.com" in estimate["source"]
+    payments = next(s for s in result.scores if s.workload == "payments")
+    assert payments.details["rto"]["data_s"] == 3600.0
+    assert payments.rto_verdict == RtoVerdict.EXCEEDS and payments.rto_estimate_s > payments.rto_target_s
+    assert any("payments-ledger: Microsoft-managed failover group" in n for n in payments.details["rto"]["notes"])
+    assert any(g.startswith("estimated RTO") and g.endswith("exceeds target 10m") for g in payments.details["gates"])
 
 
 def test_demo_command_then_score_reads_back_from_sqlite(tmp_path):

@@ -24,7 +24,7 @@ LEDGER = {"app": "ledger"}
 LAG = "cloudsql.googleapis.com/database/replication/replica_lag"
 
 
-def config(rpo: str = "15m") -> Config:
+def config(rpo: str = "15m", data: list[dict[str, Any]] | None = None) -> Config:
     site = {"account": "gcp", "select": {"tags": LEDGER}, "endpoints": [{"url": "https://ledger.example.net/h"}]}
     return Config.model_validate(
         {
@@ -40,6 +40,7 @@ def config(rpo: str = "15m") -> Config:
                         {**site, "name": "central", "role": "primary", "regions": ["us-central1"]},
                         {**site, "name": "east", "role": "secondary", "regions": ["us-east1"]},
                     ],
+                    "data": data or [],
                 }
             ],
         }
@@ -51,9 +52,11 @@ def inventory(fake: FakeGcp) -> Inventory:
     return GcpAdapter(base_delay=0.01).inventory(account)
 
 
-def judge(fake: FakeGcp, check: str, rpo: str = "15m") -> tuple[list[FindingStatus], str, list[Any]]:
+def judge(
+    fake: FakeGcp, check: str, rpo: str = "15m", data: list[dict[str, Any]] | None = None
+) -> tuple[list[FindingStatus], str, list[Any]]:
     inv = dataclasses.replace(inventory(fake), finished_at=f.NOW)
-    findings = run_checks(f.evidence(config(rpo), inventories={"gcp": inv}), only={check})
+    findings = run_checks(f.evidence(config(rpo, data), inventories={"gcp": inv}), only={check})
     estimates = [e for x in findings for e in x.evidence.get("estimates", [])]
     return [x.status for x in findings], " | ".join(x.reason for x in findings), estimates
 
@@ -224,3 +227,34 @@ def test_unreachable_bucket_is_an_incomplete_scope(gcp_fake: FakeGcp) -> None:
     inv = inventory(gcp_fake)
     assert [(e.scope, e.error) for e in inv.incomplete] == [("acme/buckets/hidden", "unreachable")]
     assert {r.name for r in inv.resources if r.kind == "storage.bucket"} == {"fine"}
+
+
+def test_declared_cloudsql_instance_not_in_the_inventory_is_unknown(gcp_fake: FakeGcp) -> None:
+    primary_with_replica(gcp_fake)
+    gcp_fake.add_replica_lag(P, "ledger-dr", [3])
+    statuses, reason, _ = judge(gcp_fake, "data.replica", data=[{"name": "billing-db", "kind": "cloudsql"}])
+    # the undeclared ledger-db (found by the primary's labels) is still judged, and passes
+    assert sorted(statuses) == sorted([UNKNOWN, PASS])
+    assert (
+        "data store billing-db (cloudsql) not found in account gcp (gcp) us-central1, db.instance of kind cloudsql, "
+        "ids billing-db" in reason
+    )
+
+
+def test_declared_bucket_not_in_the_inventory_is_unknown(gcp_fake: FakeGcp) -> None:
+    gcp_fake.add_bucket(P, "ledger-docs", location="NAM4", location_type="dual-region", rpo="ASYNC_TURBO")
+    statuses, reason, _ = judge(gcp_fake, "data.bucket_replication", data=[{"name": "ledger-archive", "kind": "gcs"}])
+    assert statuses == [UNKNOWN]
+    assert reason == (
+        "data store ledger-archive (gcs) not found in account gcp (gcp) us-central1, storage.bucket of kind gcs, "
+        "ids ledger-archive"
+    )
+
+
+def test_declared_bucket_the_listing_could_not_read_is_unknown_with_the_gap(gcp_fake: FakeGcp) -> None:
+    gcp_fake.add_bucket(P, "ledger-docs", location="NAM4", location_type="dual-region")
+    gcp_fake.set_bucket_unreachable(P, "ledger-docs")
+    statuses, reason, _ = judge(gcp_fake, "data.bucket_replication", data=[{"name": "ledger-docs", "kind": "gcs"}])
+    assert statuses == [UNKNOWN]
+    assert "data store ledger-docs (gcs) not found" in reason
+    assert "; inventory incomplete: " in reason and "acme/buckets/ledger-docs" in reason

@@ -4,7 +4,10 @@ zero, DNS only on Route 53 and a disabled Route 53 health check; one has a secon
 does not cover the public name, a stale database replica, and an Azure VM that is deallocated
 (provisioned fine, not running), so the secondary runs half the primary's vCPU; one has a GCP managed
 instance group whose target size matches the primary but only half of whose members run (the other is
-stuck booting). ``failover demo`` runs one real cycle over it."""
+stuck booting). Each cloud also carries one data-tier defect (``_data_defects``): search's DynamoDB table
+has no replica outside us-east-1, and its Cloud SQL database's cross-region replica is 2 h behind a 1 h
+RPO; payments' Azure SQL ledger is in a Microsoft-managed failover group whose 1 h grace period puts
+the estimated RTO past its 10 m target. ``failover demo`` runs one real cycle over it."""
 
 from __future__ import annotations
 
@@ -284,6 +287,105 @@ def _web(stack: contextlib.ExitStack, directory: Path) -> tuple[Any, dict[str, s
     return web, urls
 
 
+def _aws_data(sandbox: Any) -> None:
+    """search's index lives in a DynamoDB table that was never made a global table: no replica outside
+    us-east-1."""
+    from failover.sandbox import aws
+
+    aws.seed_dynamodb_table(sandbox, "us-east-1", "search-index", tags={"team": "search"})
+
+
+def _gcp_data(fake: Any) -> None:
+    """search's click analytics live in Cloud SQL in us-central1; its cross-region replica in us-east1 is
+    2 h behind (Cloud Monitoring replica_lag), past the workload's 1 h RPO."""
+    fake.add_sql_instance(GCP_PROJECT, "search-analytics", region="us-central1", labels={"team": "search"})
+    fake.add_sql_instance(
+        GCP_PROJECT,
+        "search-analytics-dr",
+        region="us-east1",
+        master="search-analytics",
+        dr_replica=True,
+        labels={"team": "search"},
+    )
+    fake.add_replica_lag(GCP_PROJECT, "search-analytics-dr", [7100.0, 7150.0, 7200.0])
+
+
+def _azure_data(fake: Any) -> None:
+    """payments' ledger is an Azure SQL database in westus2, in a failover group with westcentralus on the
+    Microsoft-managed (Automatic) policy with a 1 h grace period: the copy is current, but Microsoft fails
+    over only after the grace period, so the data alone takes an hour against a 10 m RTO."""
+    fake.add_resource_group(AZURE_SUB, "payments-data-westus2", location="westus2", tags={"team": "payments"})
+    fake.add_resource_group(AZURE_SUB, "payments-data-wcus", location="westcentralus", tags={"team": "payments"})
+    tags = {"team": "payments"}
+    west = fake.add_sql_server(AZURE_SUB, "payments-data-westus2", "payments-sql", location="westus2", tags=tags)
+    partner = fake.add_sql_server(
+        AZURE_SUB, "payments-data-wcus", "payments-sql-dr", location="westcentralus", tags=tags
+    )
+    ledger = fake.add_sql_database(
+        AZURE_SUB, "payments-data-westus2", "payments-sql", "ledger", location="westus2", tags=tags
+    )
+    ledger_dr = fake.add_sql_database(
+        AZURE_SUB, "payments-data-wcus", "payments-sql-dr", "ledger", location="westcentralus", tags=tags
+    )
+    for server, other, location, other_location, role in (
+        (west, partner, "West US 2", "West Central US", "Primary"),
+        (partner, west, "West Central US", "West US 2", "Secondary"),
+    ):
+        fake.add_failover_group(
+            server["id"],
+            "payments-fg",
+            location=location,
+            partners=[(other["id"], other_location)],
+            databases=[ledger["id"]],
+            role=role,
+            policy="Automatic",
+            grace_minutes=60,
+        )
+    fake.add_replication_link(
+        ledger["id"],
+        partner_server="payments-sql-dr",
+        partner_location="West Central US",
+        partner_database_id=ledger_dr["id"],
+    )
+    fake.add_replication_link(
+        ledger_dr["id"],
+        partner_server="payments-sql",
+        partner_location="West US 2",
+        role="Secondary",
+        partner_database_id=ledger["id"],
+    )
+
+
+def _data_defects(aws: Any, gcp: Any, azure: Any) -> None:
+    """One data-tier defect per cloud, declared in the workloads' ``data:`` (see ``_declared_data``)."""
+    _aws_data(aws)
+    _gcp_data(gcp)
+    _azure_data(azure)
+
+
+def _declared_data(workloads: list[dict[str, Any]]) -> None:
+    """The data stores search and payments declare: each is found and judged, whatever its tags."""
+    declared = {
+        "search": [
+            {"name": "search-index", "kind": "dynamodb"},
+            {"name": "search-analytics", "kind": "cloudsql", "site": "gcp-central"},
+        ],
+        "payments": [
+            {"name": "payments-db", "kind": "rds"},
+            {
+                "name": "payments-ledger",
+                "kind": "azure-sql",
+                "site": "azure-west",
+                "select": {"ids": ["payments-sql/ledger"]},
+            },
+        ],
+    }
+    for w in workloads:
+        w["data"] = declared.get(w["name"], [])
+        if not w["data"]:
+            del w["data"]
+
+
 def build(directory: Path) -> Estate:
     """Start every emulator, seed the estate and return the config that points at it."""
     stack = contextlib.ExitStack()
@@ -291,6 +393,7 @@ def build(directory: Path) -> Estate:
         aws = _aws(stack)
         gcp = _gcp(stack)
         azure = _azure(stack)
+        _data_defects(aws, gcp, azure)
         dns_server = _dns(stack)
         web, urls = _web(stack, directory)
     except BaseException:
@@ -425,6 +528,7 @@ def build(directory: Path) -> Estate:
             },
         ],
     }
+    _declared_data(config["workloads"])
     return Estate(config=config, stack=stack)
 
 
