@@ -21,10 +21,10 @@ from failover.checks.governance import (
     record_governor,
 )
 from failover.checks.registry import CAP_AT_RISK, Category, Gate, RiskInput, RtoPart, Severity, check, info
+from failover.checks.ttl import compare_ttl
 from failover.equivalence import addresses, normalize_name
 from failover.model import Finding, FindingStatus, Kind, ObsStatus, Resource
 from failover.schema import format_duration
-from probes.dnspath import compare_ttl
 
 SECONDARY_TARGET = "secondary-target"  # dns observation: a SECONDARY record's target, resolved
 
