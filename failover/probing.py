@@ -12,6 +12,7 @@ from failover.model import Observation, ObsStatus
 from failover.schema import Config, Workload
 from probes.dns import chain_text
 from probes.dnspath import Agreement, CachedTtl, CnameChain, ZoneInfo
+from probes.targets import Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,21 +22,19 @@ class Tag:
     label: str
 
 
-def http_plan(config: Config, workloads: Iterable[Workload]) -> list[tuple[Any, Tag]]:
-    """Every secondary endpoint, directly and (with a public name) as the public name."""
-    from probes.targets import HttpTarget
+def endpoint_plan(config: Config, workloads: Iterable[Workload]) -> list[tuple[Target, Tag]]:
+    """Every secondary endpoint, planned by the probe registered for its URL (``probes.registry``): for
+    http(s), directly and (with a public name) as the public name."""
+    from probes.registry import endpoint_planner
 
     global_ca = (config.tls.ca_file,) if config.tls.ca_file else ()
-    plan: list[tuple[Any, Tag]] = []
+    plan: list[tuple[Target, Tag]] = []
     for w in workloads:
         public = w.dns.name if w.dns else None
         for site in w.secondaries:
             for ep in site.endpoints:
-                cas = global_ca + ((ep.ca_file,) if ep.ca_file else ())
-                plan.append((HttpTarget.from_endpoint(ep, ca_files=cas), Tag(w.name, site.name, "direct")))
-                if public and ep.as_public_name:
-                    target = HttpTarget.from_endpoint(ep, public_name=public, ca_files=cas)
-                    plan.append((target, Tag(w.name, site.name, "as-public-name")))
+                planned = endpoint_planner(ep.url)(ep, public, global_ca)
+                plan += [(target, Tag(w.name, site.name, label)) for label, target in planned]
     return plan
 
 
@@ -170,11 +169,11 @@ async def probe_workloads(
     vantage: str,
     targets: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> list[Observation]:
-    """Run every HTTP probe and DNS-path lookup for ``workloads``; each result tagged with its workload.
+    """Run every endpoint probe and DNS-path lookup for ``workloads``; each result tagged with its workload.
     ``targets`` (workload -> names to resolve, from the inventory) adds ``secondary-target`` lookups."""
     from probes.engine import Engine
 
-    plan = http_plan(config, workloads)
+    plan = endpoint_plan(config, workloads)
     engine = Engine(concurrency=config.probes.concurrency, per_host=config.probes.per_host)
     limit = asyncio.Semaphore(max(1, config.probes.concurrency // 4))
 
@@ -194,16 +193,16 @@ async def probe_workloads(
                 ]
             return [o.tagged(workload=w.name, site=None, vantage=vantage) for o in found]
 
-    http_task = engine.run([t for t, _ in plan])
+    endpoint_task = engine.run([t for t, _ in plan])
     dns_tasks = [one_path(w) for w in workloads if w.dns]
-    http_results, *dns_results = await asyncio.gather(http_task, *dns_tasks)
+    endpoint_results, *dns_results = await asyncio.gather(endpoint_task, *dns_tasks)
     observations = [
         obs.tagged(workload=tag.workload, site=tag.site, label=tag.label, vantage=vantage)
-        for obs, (_, tag) in zip(http_results, plan, strict=True)
+        for obs, (_, tag) in zip(endpoint_results, plan, strict=True)
     ]
     for group in dns_results:
         observations.extend(group)
     return observations
 
 
-__all__ = ["Tag", "dns_path", "http_plan", "probe_workloads", "target_observation"]
+__all__ = ["Tag", "dns_path", "endpoint_plan", "probe_workloads", "target_observation"]

@@ -32,6 +32,7 @@ import dns.rrset
 
 from failover.errors import ProbeError
 from failover.model import Observation, ObsStatus
+from probes.targets import DnsTarget  # the target type lives with the others; imported from here too
 
 __all__ = [
     "DnsTarget",
@@ -57,18 +58,6 @@ DEFAULT_PORT = 53
 # The DNS-flag-day 2020 default: big enough for most answers, small enough to avoid IP fragmentation.
 EDNS_PAYLOAD = 1232
 _REASON_VALUES = 4  # values quoted in a one-line reason before "…"
-
-
-@dataclass(frozen=True)
-class DnsTarget:
-    name: str
-    rdtype: str = "A"
-    server: str | None = None  # "host:port" or "host" (port 53); None = system resolver
-    timeout: float = 3.0
-    recursion: bool = True  # RD flag; authoritative servers ignore it, resolvers need it
-
-    def __str__(self) -> str:
-        return f"{self.name} {self.rdtype.upper()} @{self.server or 'system'}"
 
 
 @dataclass(frozen=True)

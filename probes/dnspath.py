@@ -2,10 +2,12 @@
 whether every authoritative server gives the same answer, the CNAME chain with its effective TTL,
 and the TTL a recursive resolver actually hands out.
 
-Pure functions (``nameserver_provider``, ``agreement_from``, ``chain_ttl``, ``compare_ttl``,
-``assess_cached_ttl``) hold the decisions; the ``async`` functions only gather answers with
-``probes.dns.exchange`` and hand them over. Nothing here raises for network trouble: what could not be
-determined comes back in an ``error`` field (never as an empty, healthy-looking result).
+Facts, never verdicts: pure functions (``nameserver_provider``, ``agreement_from``, ``chain_ttl``,
+``assess_cached_ttl``) describe what the answers say; the ``async`` functions only gather answers with
+``probes.dns.exchange`` and hand them over. Whether a TTL is acceptable is a check's decision
+(``failover.checks.ttl``), and the one walk of a workload's path is ``failover.probing.dns_path``.
+Nothing here raises for network trouble: what could not be determined comes back in an ``error``
+field (never as an empty, healthy-looking result).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import dns.rcode
 import dns.rdatatype
 
 from failover.errors import ProbeError
-from failover.model import FindingStatus, Observation, ObsStatus
+from failover.model import Observation, ObsStatus
 from probes.dns import (
     DnsTarget,
     Exchange,
@@ -41,15 +43,11 @@ __all__ = [
     "CachedTtl",
     "CnameChain",
     "CnameHop",
-    "DnsPathEvidence",
-    "TtlComparison",
     "ZoneInfo",
     "agreement_from",
     "assess_cached_ttl",
     "chain_ttl",
     "check_agreement",
-    "compare_ttl",
-    "dns_path_evidence",
     "find_zone",
     "follow_cname_chain",
     "nameserver_provider",
@@ -121,40 +119,6 @@ def providers_of(ns_names: Iterable[str]) -> dict[str, list[str]]:
     for ns in ns_names:
         out.setdefault(nameserver_provider(ns), []).append(_norm(ns))
     return {p: sorted(names) for p, names in sorted(out.items())}
-
-
-# ------------------------------------------------------------------------------------- TTL vs target
-@dataclass(frozen=True)
-class TtlComparison:
-    status: FindingStatus
-    ttl: int | None
-    target_s: float
-    reason: str
-    excess_s: float | None = None  # how far above the target (None when within or unknown)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": str(self.status),
-            "ttl": self.ttl,
-            "target_s": self.target_s,
-            "reason": self.reason,
-            "excess_s": self.excess_s,
-        }
-
-
-def compare_ttl(ttl: int | None, target_s: float, what: str = "TTL") -> TtlComparison:
-    """Pure: a TTL against the workload's ``max_dns_ttl``; no TTL (not observed) is unknown, not a pass."""
-    if ttl is None:
-        return TtlComparison(FindingStatus.UNKNOWN, None, target_s, f"{what} unknown: no answer carried one")
-    if ttl <= target_s:
-        return TtlComparison(FindingStatus.PASS, ttl, target_s, f"{what} {ttl}s is within the {target_s:g}s target")
-    return TtlComparison(
-        FindingStatus.FAIL,
-        ttl,
-        target_s,
-        f"{what} {ttl}s exceeds the {target_s:g}s target: resolvers keep the old answer up to {ttl}s after failover",
-        excess_s=ttl - target_s,
-    )
 
 
 # ------------------------------------------------------------------------------------------ queries
@@ -671,60 +635,3 @@ async def resolver_cached_ttl(
         answers = sorted(rd.to_text() for rd in final)
     counts_down, reason = assess_cached_ttl(ttls[0], ttls[1], gap_s, authoritative_ttl)
     return CachedTtl(name, rtype, resolver, ttls[0], ttls[1], round(gap_s, 3), counts_down, answers, reason)
-
-
-# ------------------------------------------------------------------------------------ all together
-@dataclass(frozen=True)
-class DnsPathEvidence:
-    """Everything the DNS-path checks read for one public name, gathered in one call."""
-
-    name: str
-    rdtype: str
-    zone: ZoneInfo
-    agreement: Agreement | None  # None when no authoritative server was found to ask
-    chain: CnameChain
-    cached: CachedTtl | None  # None when no resolver is configured
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "rdtype": self.rdtype,
-            "zone": self.zone.to_dict(),
-            "agreement": self.agreement.to_dict() if self.agreement else None,
-            "chain": self.chain.to_dict(),
-            "cached": self.cached.to_dict() if self.cached else None,
-        }
-
-
-async def dns_path_evidence(
-    name: str,
-    rdtype: str = "A",
-    *,
-    nameservers: Sequence[str] = (),
-    resolver: str | None = None,
-    zone: str | None = None,
-    timeout: float = 3.0,
-    ns_port: int = 53,
-    resolver_gap: float = 1.1,
-) -> DnsPathEvidence:
-    """Zone and NS providers, agreement of every authoritative server, the CNAME chain and its TTL, and
-    (with ``resolver``) the TTL the resolver hands out; ``nameservers``/``resolver``/``zone`` are the
-    config's ``dns.nameservers``/``dns.resolver``/``dns.zone``."""
-    info = await find_zone(
-        name, nameservers=nameservers, resolver=resolver, zone=zone, timeout=timeout, ns_port=ns_port
-    )
-    servers = info.servers
-    if not servers:  # nothing authoritative to ask: every later answer would be a guess
-        why = f"no authoritative servers for {name}: {info.error}"
-        return DnsPathEvidence(name, rdtype.upper(), info, None, CnameChain(name, rdtype.upper(), error=why), None)
-    agreement, chain = await asyncio.gather(
-        check_agreement(name, rdtype, servers, timeout),
-        follow_cname_chain(name, rdtype, nameservers=servers, resolver=resolver, timeout=timeout, ns_port=ns_port),
-    )
-    cached = None
-    if resolver:
-        authoritative = chain.effective_ttl if chain.complete else None
-        cached = await resolver_cached_ttl(
-            name, rdtype, resolver=resolver, gap=resolver_gap, timeout=timeout, authoritative_ttl=authoritative
-        )
-    return DnsPathEvidence(name, rdtype.upper(), info, agreement, chain, cached)

@@ -3,8 +3,8 @@ and results handed to a sink in batches (so the caller can bulk-insert while pro
 
     Engine(concurrency=100, per_host=4).run(targets, batch_size=200, sink=store_batch)
 
-Targets are typed (``HttpTarget``, ``TcpTarget``, ``probes.dns.DnsTarget``) and dispatched through
-``PROBES`` keyed by type, or a ``Job`` wrapping any coroutine factory. A probe that raises becomes an
+Targets are typed (``probes.targets``) and run by the probe registered for their type in
+``probes.registry.PROBERS``, or a ``Job`` wraps any coroutine factory. A probe that raises becomes an
 ERROR observation; nothing escapes but cancellation, which cancels and awaits every probe task.
 
 ``ParallelEngine`` splits a batch over worker processes (one event loop each) for when one core is the
@@ -27,36 +27,16 @@ from typing import Any
 
 from failover.errors import ProbeError
 from failover.model import Observation, ObsStatus, utcnow
-from probes.http import probe_http
-from probes.targets import HttpTarget, TcpTarget
-from probes.tcp import probe_tcp
+from probes.registry import PROBERS, prober_for
 
-__all__ = ["PROBES", "Engine", "Job", "ParallelEngine", "Sink", "register", "run_probes"]
+__all__ = ["Engine", "Job", "ParallelEngine", "Sink", "run_probes"]
 
 Sink = Callable[[list[Observation]], Awaitable[None] | None]
-ProbeFn = Callable[[Any], Awaitable[Observation]]
 
 _PRELOAD = ["probes.engine", "probes.dns", *(["uvloop"] if importlib.util.find_spec("uvloop") else [])]
 
 # How long past a target's own timeout the engine waits before calling a probe hung.
 _GRACE_S = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class _Probe:
-    name: str  # the Observation.probe value
-    run: ProbeFn
-
-
-PROBES: dict[type, _Probe] = {
-    HttpTarget: _Probe("http", probe_http),
-    TcpTarget: _Probe("tcp", probe_tcp),
-}
-
-
-def register(target_type: type, name: str, fn: ProbeFn) -> None:
-    """Teach the engine a new target type (the DNS probe registers itself lazily, see ``_lookup``)."""
-    PROBES[target_type] = _Probe(name, fn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,31 +50,9 @@ class Job:
     timeout: float | None = None
 
 
-def _lookup(target: Any) -> _Probe:
-    probe = PROBES.get(type(target))
-    if probe is None and type(target).__module__ == "probes.dns":
-        from probes import dns  # imported on first use: the DNS probe lives in its own module
-
-        register(dns.DnsTarget, "dns", dns.probe_dns)
-        probe = PROBES.get(type(target))
-    if probe is None:
-        raise ProbeError(f"no probe for targets of type {type(target).__name__}")
-    return probe
-
-
 def _host_key(target: Any) -> str:
-    key = getattr(target, "host_key", None)
-    if isinstance(key, str) and key:
-        return key
-    server = getattr(target, "server", None)  # DNS targets: the nameserver asked
-    return str(server) if server else "default"
-
-
-def _label(target: Any) -> str:
-    label = getattr(target, "label", None)
-    if isinstance(label, str) and label:
-        return label
-    return str(target)  # DnsTarget's str is "name TYPE @server", what probe_dns reports as its target
+    """Where the per-host limit applies; a target of an unregistered type (an error at once) shares one."""
+    return target.host_key if isinstance(target, Job) or type(target) in PROBERS else "default"
 
 
 class Engine:
@@ -146,7 +104,7 @@ class Engine:
         async def one(index: int, target: Any) -> None:
             if offsets:
                 await asyncio.sleep(offsets[index])
-            key = target.host_key if isinstance(target, Job) else _host_key(target)
+            key = _host_key(target)
             host = hosts.setdefault(key, asyncio.Semaphore(self.per_host))
             async with host, overall:
                 obs = await self._guarded(target)
@@ -195,14 +153,11 @@ class Engine:
         if isinstance(target, Job):
             name, label, limit, factory = target.probe, target.label, target.timeout, target.run
         else:
-            label = _label(target)
             try:
-                probe = _lookup(target)
+                probe = prober_for(target)
             except ProbeError as err:
-                return Observation("unknown", label, ObsStatus.ERROR, str(err), observed_at=started)
-            name = probe.name
-            own = getattr(target, "timeout", None)
-            limit = own + _GRACE_S if isinstance(own, int | float) else None
+                return Observation("unknown", str(target), ObsStatus.ERROR, str(err), observed_at=started)
+            name, label, limit = probe.name, target.label, target.timeout + _GRACE_S
             factory = _bind(probe.run, target)
         limit = self.timeout if self.timeout is not None else limit
         try:
@@ -221,7 +176,7 @@ class Engine:
         return obs
 
 
-def _bind(fn: ProbeFn, target: Any) -> Callable[[], Awaitable[Observation]]:
+def _bind(fn: Callable[[Any], Awaitable[Observation]], target: Any) -> Callable[[], Awaitable[Observation]]:
     return lambda: fn(target)
 
 
@@ -295,7 +250,7 @@ def split_targets(targets: Sequence[Any], workers: int, per_host: int) -> tuple[
         return parts, [_share(per_host, workers, w) for w in range(workers)]
     by_host: dict[str, list[tuple[int, Any]]] = {}
     for i, t in enumerate(targets):
-        by_host.setdefault(t.host_key if isinstance(t, Job) else _host_key(t), []).append((i, t))
+        by_host.setdefault(_host_key(t), []).append((i, t))
     for group in sorted(by_host.values(), key=len, reverse=True):
         min(parts, key=len).extend(group)
     return parts, [per_host] * workers

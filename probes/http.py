@@ -208,6 +208,8 @@ def _route(target: HttpTarget, url: str) -> tuple[str, int, str, str]:
 
 
 async def _exchange(target: HttpTarget, url: str, hop: _Hop) -> None:
+    """One request and its response on a fresh connection: connect, TLS for https, send, read. The hop
+    records each phase as it completes; a verdict that ends the probe early is raised as ``_Outcome``."""
     loop = asyncio.get_running_loop()
     parts = urlsplit(url)
     connect_host, port, name, host_header = _route(target, url)
@@ -216,74 +218,97 @@ async def _exchange(target: HttpTarget, url: str, hop: _Hop) -> None:
     transport: asyncio.BaseTransport | None = None
     try:
         if parts.scheme == "https":
-            hop.phase = "tls"
-            t0 = time.perf_counter()
-            try:
-                transport, _ = await loop.create_connection(
-                    lambda: reader, sock=sock, ssl=tls.client_context(target.ca_files), server_hostname=name
-                )
-            except ssl.SSLCertVerificationError as err:
-                chain, protocol = await _tls_details(loop, connect_host, port, name)
-                hop.tls = tls.assess(
-                    name,
-                    tls.describe_chain(chain),
-                    verified=False,
-                    error=err.verify_message,
-                    verify_code=err.verify_code,
-                    protocol=protocol,
-                    warn_days=target.tls_warn_days,
-                    fail_days=target.tls_fail_days,
-                )
-                raise _Outcome(hop.tls.status, hop.tls.reason) from None
-            except ssl.SSLError as err:
-                hop.tls = tls.assess(name, [], verified=False, error=err.reason or str(err))
-                raise _Outcome(
-                    ObsStatus.FAILED, f"TLS handshake with {hop.address} failed: {err.reason or err}"
-                ) from None
-            hop.timings["tls"] = _ms(time.perf_counter() - t0)
-            ssl_object = transport.get_extra_info("ssl_object")
-            hop.tls = tls.assess(
-                name,
-                tls.describe_chain(tls.peer_chain(ssl_object, verified=True)),
-                verified=True,
-                protocol=ssl_object.version(),
-                warn_days=target.tls_warn_days,
-                fail_days=target.tls_fail_days,
-            )
+            transport = await _handshake(loop, target, sock, reader, (connect_host, port, name), hop)
         else:
             transport, _ = await loop.create_connection(lambda: reader, sock=sock)
             hop.timings["tls"] = None
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
-        headers = [
-            ("Host", host_header),
-            ("User-Agent", USER_AGENT),
-            ("Accept", "*/*"),
-            ("Connection", "close"),
-            *target.headers,
-        ]
-        request = reader.conn.send(h11.Request(method="GET", target=path, headers=headers))
-        assert request is not None
-        hop.phase = "first_byte"
-        sent = time.perf_counter()
-        transport.write(request + (reader.conn.send(h11.EndOfMessage()) or b""))  # type: ignore[attr-defined]
-        await reader.done
-        response = reader.response
-        assert response is not None
-        hop.timings["first_byte"] = _ms((reader.first_byte or sent) - sent)
-        hop.status_code = response.status_code
-        hop.http_version = response.http_version.decode()
-        hop.headers = {k.decode(): v.decode("latin-1") for k, v in response.headers if k in _KEPT_HEADERS}
-        hop.body = bytes(reader.body)
-        hop.truncated = reader.truncated
+        request = _request_bytes(reader.conn, parts.path, parts.query, host_header, target.headers)
+        await _send_and_read(transport, reader, request, hop)
     finally:
-        if transport is not None:
-            transport.close()
-        else:
-            sock.close()
-        if reader.done.done() and not reader.done.cancelled():
-            reader.done.exception()  # mark retrieved: an abandoned failure is not an asyncio warning
+        _close(transport, sock, reader)
+
+
+async def _handshake(
+    loop: asyncio.AbstractEventLoop,
+    target: HttpTarget,
+    sock: socket.socket,
+    reader: _ResponseReader,
+    peer: tuple[str, int, str],
+    hop: _Hop,
+) -> asyncio.BaseTransport:
+    """TLS on the connected socket, verified for the name in ``peer`` (connect host, port, name); the
+    certificate chain's assessment lands on the hop whether or not verification passed."""
+    connect_host, port, name = peer
+    hop.phase = "tls"
+    t0 = time.perf_counter()
+    try:
+        transport, _ = await loop.create_connection(
+            lambda: reader, sock=sock, ssl=tls.client_context(target.ca_files), server_hostname=name
+        )
+    except ssl.SSLCertVerificationError as err:
+        chain, protocol = await _tls_details(loop, connect_host, port, name)
+        hop.tls = tls.assess(
+            name,
+            tls.describe_chain(chain),
+            verified=False,
+            error=err.verify_message,
+            verify_code=err.verify_code,
+            protocol=protocol,
+            warn_days=target.tls_warn_days,
+            fail_days=target.tls_fail_days,
+        )
+        raise _Outcome(hop.tls.status, hop.tls.reason) from None
+    except ssl.SSLError as err:
+        hop.tls = tls.assess(name, [], verified=False, error=err.reason or str(err))
+        raise _Outcome(ObsStatus.FAILED, f"TLS handshake with {hop.address} failed: {err.reason or err}") from None
+    hop.timings["tls"] = _ms(time.perf_counter() - t0)
+    ssl_object = transport.get_extra_info("ssl_object")
+    hop.tls = tls.assess(
+        name,
+        tls.describe_chain(tls.peer_chain(ssl_object, verified=True)),
+        verified=True,
+        protocol=ssl_object.version(),
+        warn_days=target.tls_warn_days,
+        fail_days=target.tls_fail_days,
+    )
+    return transport
+
+
+def _request_bytes(
+    conn: h11.Connection, path: str, query: str, host_header: str, extra: tuple[tuple[str, str], ...]
+) -> bytes:
+    """The whole GET (headers and end of message) as h11 frames it; ``Connection: close`` every time."""
+    target = (path or "/") + ("?" + query if query else "")
+    headers = [("Host", host_header), ("User-Agent", USER_AGENT), ("Accept", "*/*"), ("Connection", "close"), *extra]
+    request = conn.send(h11.Request(method="GET", target=target, headers=headers))
+    assert request is not None
+    return request + (conn.send(h11.EndOfMessage()) or b"")
+
+
+async def _send_and_read(transport: asyncio.BaseTransport, reader: _ResponseReader, request: bytes, hop: _Hop) -> None:
+    """Send the request, wait for the response to end (or reach the body cap), and put it on the hop."""
+    hop.phase = "first_byte"
+    sent = time.perf_counter()
+    transport.write(request)  # type: ignore[attr-defined]
+    await reader.done
+    response = reader.response
+    assert response is not None
+    hop.timings["first_byte"] = _ms((reader.first_byte or sent) - sent)
+    hop.status_code = response.status_code
+    hop.http_version = response.http_version.decode()
+    hop.headers = {k.decode(): v.decode("latin-1") for k, v in response.headers if k in _KEPT_HEADERS}
+    hop.body = bytes(reader.body)
+    hop.truncated = reader.truncated
+
+
+def _close(transport: asyncio.BaseTransport | None, sock: socket.socket, reader: _ResponseReader) -> None:
+    """Close the connection (the transport owns the socket once it exists)."""
+    if transport is not None:
+        transport.close()
+    else:
+        sock.close()
+    if reader.done.done() and not reader.done.cancelled():
+        reader.done.exception()  # mark retrieved: an abandoned failure is not an asyncio warning
 
 
 def _check_body(target: HttpTarget, body: bytes, data: dict[str, Any]) -> list[str]:

@@ -9,16 +9,39 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from failover.errors import ProbeError
 from probes import _jsonpath
 
-__all__ = ["DEFAULT_TLS_FAIL_DAYS", "DEFAULT_TLS_WARN_DAYS", "HttpTarget", "TcpTarget", "host_port", "is_ip"]
+__all__ = [
+    "DEFAULT_TLS_FAIL_DAYS",
+    "DEFAULT_TLS_WARN_DAYS",
+    "DnsTarget",
+    "HttpTarget",
+    "Target",
+    "TcpTarget",
+    "host_port",
+    "is_ip",
+]
 
 DEFAULT_TLS_WARN_DAYS = 30
 DEFAULT_TLS_FAIL_DAYS = 14
+
+
+class Target(Protocol):
+    """What the engine reads from every target, whatever its probe: the label its observation carries,
+    the endpoint the per-host limit applies to, and the target's own timeout."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def host_key(self) -> str: ...
+
+    @property
+    def timeout(self) -> float: ...
 
 
 def is_ip(host: str) -> bool:
@@ -182,3 +205,26 @@ class TcpTarget:
             raise ProbeError(f"expected tcp://host:port, got {url!r}")
         host, port = host_port(url[len("tcp://") :].rstrip("/"))
         return cls(host=host, port=port, **kwargs)
+
+
+@dataclass(frozen=True)
+class DnsTarget:
+    """Ask ``server`` one question (``probes.dns.probe_dns``)."""
+
+    name: str
+    rdtype: str = "A"
+    server: str | None = None  # "host:port" or "host" (port 53); None = system resolver
+    timeout: float = 3.0
+    recursion: bool = True  # RD flag; authoritative servers ignore it, resolvers need it
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.rdtype.upper()} @{self.server or 'system'}"
+
+    @property
+    def host_key(self) -> str:
+        """The nameserver asked (the system resolver's servers share one key)."""
+        return self.server or "default"
+
+    @property
+    def label(self) -> str:
+        return str(self)  # what probe_dns reports as its target

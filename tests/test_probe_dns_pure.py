@@ -1,4 +1,5 @@
-"""The DNS path's decisions, on data: provider classification, TTL vs target, agreement, chains."""
+"""The DNS path's facts, on data: provider classification, agreement, chains (the TTL verdict is tested with
+the checks, in test_check_ttl.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,12 @@ from typing import Any
 
 import pytest
 
-from failover.model import FindingStatus, Observation, ObsStatus
+from failover.model import Observation, ObsStatus
 from probes.dnspath import (
     CnameHop,
     agreement_from,
     assess_cached_ttl,
     chain_ttl,
-    compare_ttl,
     nameserver_provider,
     providers_of,
     registered_domain,
@@ -54,31 +54,6 @@ def test_registered_domain_keeps_two_label_public_suffixes() -> None:
 def test_providers_of_groups_ns_names() -> None:
     groups = providers_of(["ns-1.awsdns-01.com.", "ns1-01.azure-dns.com.", "ns-2.awsdns-02.net."])
     assert groups == {"aws": ["ns-1.awsdns-01.com", "ns-2.awsdns-02.net"], "azure": ["ns1-01.azure-dns.com"]}
-
-
-@pytest.mark.parametrize(
-    ("ttl", "target", "status"),
-    [
-        (60, 60, FindingStatus.PASS),
-        (30, 60, FindingStatus.PASS),
-        (0, 60, FindingStatus.PASS),
-        (61, 60, FindingStatus.FAIL),
-    ],
-)
-def test_ttl_is_compared_with_the_target(ttl: int, target: float, status: FindingStatus) -> None:
-    result = compare_ttl(ttl, target)
-    assert result.status == status
-    assert (result.excess_s is not None) == (status == FindingStatus.FAIL)
-
-
-def test_ttl_above_target_says_by_how_much() -> None:
-    result = compare_ttl(300, 60)
-    assert result.excess_s == 240
-    assert "300s exceeds the 60s target" in result.reason
-
-
-def test_missing_ttl_is_unknown_never_a_pass() -> None:
-    assert compare_ttl(None, 60).status == FindingStatus.UNKNOWN
 
 
 def _obs(status: ObsStatus, rcode: str | None, answers: list[tuple[str, str, str]], **extra: Any) -> Observation:

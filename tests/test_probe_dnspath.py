@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
+from failover.model import Observation, ObsStatus
+from failover.probing import dns_path
 from failover.sandbox.dns import AuthoritativeServer
 from failover.sandbox.dnsd import Dnsmasq, KnotServer
 from probes.dnspath import (
     check_agreement,
-    dns_path_evidence,
     find_zone,
     follow_cname_chain,
     resolver_cached_ttl,
 )
+from tests import factories as f
 from tests.fixtures.dns import EDGE, PRIMARY_IP, SECONDARY_IP, SHOP, ZONES
 
 Knots = Callable[..., KnotServer]
@@ -164,24 +167,28 @@ def test_resolver_without_the_record_reports_an_error(knot: KnotServer, dnsmasq_
     assert cached.error is not None and "NXDOMAIN" in cached.error
 
 
-def test_path_evidence_gathers_zone_agreement_chain_and_resolver_ttl(
+def _walk(timeout: float = 3.0, **dns: Any) -> dict[str, Observation]:
+    """The cycle's one walk of a workload's DNS path (``failover.probing.dns_path``), by label."""
+    cfg = f.config(dns={"name": f"api.{SHOP}", "mechanism": "external", **dns})
+    return {o.label: o for o in asyncio.run(dns_path(cfg.workloads[0], timeout))}
+
+
+def test_path_walk_gathers_zone_agreement_chain_and_resolver_ttl(
     knot: KnotServer, dns_sandbox: AuthoritativeServer, dnsmasq_factory: Resolvers
 ) -> None:
     resolver = dnsmasq_factory({SHOP: knot.address, EDGE: knot.address})
-    evidence = asyncio.run(
-        dns_path_evidence(
-            f"api.{SHOP}", nameservers=[knot.address, dns_sandbox.address], resolver=resolver.address, resolver_gap=0.05
-        )
-    )
-    assert evidence.zone.zone == f"{SHOP}." and evidence.zone.single_provider is False
-    assert evidence.agreement is not None and evidence.agreement.agree is True
-    assert evidence.chain.effective_ttl == 60
-    assert evidence.cached is not None and evidence.cached.answers == [PRIMARY_IP]
-    assert evidence.to_dict()["cached"]["ttl"] <= 60
+    path = _walk(nameservers=[knot.address, dns_sandbox.address], resolver=resolver.address)
+    assert sorted(path) == ["authoritative", "chain", "delegation", "resolver"]
+    assert path["delegation"].data["zone"] == f"{SHOP}." and path["delegation"].data["single_provider"] is False
+    assert path["authoritative"].data["agree"] is True
+    assert path["chain"].data["effective_ttl"] == 60
+    assert path["resolver"].data["answers"] == [PRIMARY_IP]
+    assert path["resolver"].data["ttl"] <= 60
 
 
-def test_path_evidence_without_servers_is_unknown_not_empty() -> None:
-    evidence = asyncio.run(dns_path_evidence(f"api.{SHOP}", nameservers=["127.0.0.1:9"], timeout=0.2))
-    assert evidence.zone.error is not None
-    assert evidence.agreement is None and evidence.cached is None
-    assert evidence.chain.complete is False and "no authoritative servers" in (evidence.chain.error or "")
+def test_path_walk_without_authoritative_servers_is_unknown_not_empty() -> None:
+    path = _walk(timeout=0.2, resolver="127.0.0.1:9")  # nothing answers where the zone would be found
+    assert "authoritative" not in path  # no server to ask: no agreement is claimed either way
+    assert path["delegation"].status is ObsStatus.ERROR and path["delegation"].reason
+    assert path["chain"].status is ObsStatus.ERROR and path["chain"].data["complete"] is False
+    assert path["resolver"].status is ObsStatus.ERROR

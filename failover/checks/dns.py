@@ -12,9 +12,9 @@ from failover.checks.mechanisms import RoutingPath, mechanism_of, routing_path
 from failover.checks.mechanisms.base import SECONDARY_TARGET, points_at, site_addresses
 from failover.checks.mechanisms.route53 import Route53Records, route53_records
 from failover.checks.registry import CAP_AT_RISK, Category, Gate, RiskInput, RtoPart, Severity, check, info
+from failover.checks.ttl import compare_ttl
 from failover.model import Finding, FindingStatus, ObsStatus
 from failover.schema import format_duration
-from probes.dnspath import compare_ttl
 
 __all__ = ["SECONDARY_TARGET", "failover_records", "governors", "names_to_resolve", "points_at", "site_addresses"]
 
