@@ -64,7 +64,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 def _api_errors(err: cloudflare.APIStatusError) -> str:
     """The envelope's errors as ``code message`` (never the request's headers or token)."""
     body = err.body if isinstance(err.body, dict) else {}
-    errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+    errors: list[Any] = body.get("errors") if isinstance(body.get("errors"), list) else []  # type: ignore[assignment]
     parts = [f"{e.get('code')} {e.get('message')}" for e in errors if isinstance(e, dict)]
     return "; ".join(parts)[:200] or err.response.reason_phrase
 

@@ -88,7 +88,7 @@ def _target(
     return RoutingTarget(
         id=pool_id,
         name=pool.get("name"),
-        addresses=[o["address"] for o in origins if o.get("address")],
+        addresses=[a for o in origins if (a := o.get("address"))],
         priority=priority,
         weight=None,
         enabled=enabled if isinstance(enabled, bool) else None,
