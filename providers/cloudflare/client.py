@@ -81,6 +81,8 @@ def classify(err: BaseException) -> ProviderError | None:
         if status == 408 or status >= 500:
             return Unreachable(text)
         return ProviderError(text)
+    if isinstance(err, cloudflare.APIConnectionError) and isinstance(err.__cause__, ProviderError):
+        return err.__cause__  # our own read-only guard refused the request: not a network fault, never retried
     if isinstance(err, cloudflare.APIConnectionError):  # includes timeouts
         return Unreachable(one_line(err.__cause__ or err))
     if isinstance(err, cloudflare.APIResponseValidationError):
