@@ -159,3 +159,9 @@ def test_geo_pools_take_traffic_and_fail_over_in_their_own_order() -> None:
     assert [p.name for p in path.active] == ["east", "eu"]
     assert path.secondary_pool is not None and path.secondary_pool.name == "west"
     assert path.fallback is not None and path.fallback.name == "west"
+
+
+def test_primary_pool_disabled_means_the_secondary_serves_already() -> None:
+    path = judge(lb([pool("east", "203.0.113.10", enabled=False), pool("west", "198.51.100.20")]))
+    assert path.mode == Mode.FORCED, path.reason
+    assert path.secondary_pool is not None and path.secondary_pool.name == "west"

@@ -82,7 +82,7 @@ class CloudflarePath:
     health_governed: bool | None = None  # every active pool serving the primary has a monitor
     detection_s: float | None = None  # slowest such pool's detection
     fails_open: str = ""  # what happens when every pool is unhealthy
-    mode: Mode = Mode.UNKNOWN  # automatic | never | unknown (governance.Mode)
+    mode: Mode = Mode.UNKNOWN  # automatic | never | forced (secondary serves now) | unknown
     warnings: tuple[str, ...] = ()
 
 
@@ -227,12 +227,20 @@ def cloudflare_path(
 
     mode, reason = Mode.AUTOMATIC, ""
     label = f"Cloudflare load balancer {lb.name}"
+    forced = not at_primary and primary_pool is not None and primary_pool.serves == "secondary"
+    if forced:  # no pool at the primary can take traffic: the secondary's pool serves everyone now
+        secondary_pool = primary_pool
     if a["enabled"] is False:
         mode, reason = Mode.NEVER, f"{label} is disabled: the zone's own DNS record for the name, if any, is served"
     elif unknown_pools and (not active or primary_pool in unknown_pools or secondary_pool is None):
         mode, reason = Mode.UNKNOWN, f"{label}: pools {', '.join(p.id or '?' for p in unknown_pools)} could not be read"
     elif not active:
         mode, reason = Mode.NEVER, f"{label} has no enabled pool with enough enabled origins"
+    elif forced:
+        mode = Mode.FORCED
+        reason = (
+            f"{label}: no pool at the primary can take traffic, so {_label(primary_pool)} (the secondary) serves now"  # type: ignore[arg-type]
+        )
     elif health_governed is False:
         bare = ", ".join(_label(p) for p in governing if not p.health_checked)
         mode, reason = Mode.NEVER, f"{label}: pool {bare} has no monitor, so Cloudflare never takes it out of rotation"
