@@ -414,9 +414,20 @@ class BucketAttrs(CommonAttrs, total=False):
     storage_class: Annotated[str | None, "GCS default storage class"]
 
 
+class RoutingOrigin(TypedDict, total=False):
+    """One server inside a routing target (an origin of a Cloudflare pool)."""
+
+    name: str | None
+    address: str | None  # IP address or host name it sends to
+    enabled: bool | None
+    weight: float | None  # share of the target's traffic
+    healthy: bool | None  # the service's own health verdict now; None: not reported
+
+
 class RoutingTarget(TypedDict, total=False):
     """One answer a routing config can send users to (an origin, pool, endpoint or record target)."""
 
+    id: str | None  # the service's id for it (a Cloudflare pool id)
     name: str | None
     addresses: list[str]  # hosts or IPs it sends to
     priority: int | None  # lower takes traffic first (failover order); None: not priority-based
@@ -428,6 +439,9 @@ class RoutingTarget(TypedDict, total=False):
     threshold: int | None  # consecutive failures (or samples) before it is taken out
     detection_s: float | None  # interval x threshold, or the service's documented equivalent
     region: str | None  # where it runs, when the service says
+    origins: list[RoutingOrigin]  # the servers inside it (a Cloudflare pool's origins)
+    minimum_origins: int | None  # healthy origins it needs to take traffic (fewer: unhealthy as a whole)
+    monitor: dict[str, Any] | None  # its health monitor as the service reports it (type, path, expected_codes, …)
 
 
 class RoutingAttrs(CommonAttrs, total=False):
@@ -464,6 +478,15 @@ class RoutingAttrs(CommonAttrs, total=False):
     additional_latency_ms: Annotated[
         int | None, "Front Door additionalLatencyInMilliseconds: latency band within which origins share traffic"
     ]
+    dns_zone: Annotated[str | None, "the DNS zone it lives in (Cloudflare zone name)"]
+    zone_id: Annotated[str | None, "the provider's id of that zone (Cloudflare zone id)"]
+    cloudflare_account: Annotated[str | None, "the Cloudflare account id holding its pools and monitors"]
+    geo_targets: Annotated[
+        dict[str, list[str]] | None,
+        "per-location failover order: region:WNAM / country:US / pop:LAX -> target names "
+        "(Cloudflare region_pools, country_pools, pop_pools); other locations use targets",
+    ]
+    session_affinity: Annotated[str | None, "session affinity (Cloudflare none, cookie, ip_cookie, header)"]
 
 
 class RegionAttrs(CommonAttrs, total=False):

@@ -52,6 +52,7 @@ class Provider(StrEnum):
     AWS = "aws"
     GCP = "gcp"
     AZURE = "azure"
+    CLOUDFLARE = "cloudflare"  # routing only: load balancers in front of the clouds
 
 
 class Kind(StrEnum):

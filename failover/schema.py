@@ -217,6 +217,17 @@ def _api_endpoint(value: str) -> str:
     return value
 
 
+_CLOUDFLARE_ID = re.compile(r"^[0-9a-fA-F]{32}$")
+
+
+def _cloudflare_id(value: str) -> str:
+    if not _CLOUDFLARE_ID.match(value):
+        raise ValueError(
+            f"expected a Cloudflare id (32 hexadecimal digits, from the dashboard Overview), got {_shown(value)}"
+        )
+    return value
+
+
 def _host_port(value: str) -> str:
     parse_host_port(value, default_port=53)
     return value
@@ -232,6 +243,9 @@ FilePath = Annotated[str, AfterValidator(_file_path)]
 HttpUrl = Annotated[str, AfterValidator(parse_http_url)]
 # an API endpoint override: an http(s) URL or host[:port]
 ApiEndpoint = Annotated[str, AfterValidator(_api_endpoint)]
+# a Cloudflare zone or account id (32 hex digits), and the name of an environment variable
+CloudflareId = Annotated[str, AfterValidator(_cloudflare_id)]
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200)]
 
 
 def is_loopback_url(url: str | None) -> bool:
@@ -264,10 +278,11 @@ class _Strict(BaseModel):
 
 
 class Account(_Strict):
-    """Where inventory comes from. Credentials always come from the provider's standard chain."""
+    """Where inventory comes from. Credentials come from the provider's standard chain (Cloudflare: an
+    API token from the environment, never from this file)."""
 
     name: Name
-    provider: Literal["aws", "gcp", "azure"]
+    provider: Literal["aws", "gcp", "azure", "cloudflare"]
     # AWS
     regions: list[str] = Field(default_factory=list)
     profile: str | None = None
@@ -279,7 +294,12 @@ class Account(_Strict):
     # Azure
     subscription: str | None = None
     subscriptions: list[str] = Field(default_factory=list)
-    # GCP and Azure endpoint override (emulators, sovereign clouds)
+    # Cloudflare: the zones whose load balancers are read, the account holding their pools and monitors
+    # (default: each zone's own account), and the environment variable holding the API token.
+    zones: list[CloudflareId] = Field(default_factory=list)
+    account_id: CloudflareId | None = None
+    token_env: EnvName | None = None
+    # GCP, Azure and Cloudflare endpoint override (emulators, sovereign clouds)
     endpoint: ApiEndpoint | None = None
     # "default" uses the provider's chain; "anonymous" is for loopback emulators only.
     credentials: Literal["default", "anonymous"] = "default"
@@ -298,6 +318,8 @@ class Account(_Strict):
         """Regions (AWS), projects (GCP) or subscriptions (Azure) to read, de-duplicated in order."""
         if self.provider == "aws":
             items = self.regions
+        elif self.provider == "cloudflare":
+            items = [f"zones/{z}" for z in self.zones] + ([f"accounts/{self.account_id}"] if self.account_id else [])
         elif self.provider == "gcp":
             items = [*([self.project] if self.project else []), *self.projects]
         else:
@@ -312,6 +334,12 @@ class Account(_Strict):
             raise ValueError("a gcp account needs project: NAME (or projects: [...])")
         if self.provider == "azure" and not (self.subscription or self.subscriptions):
             raise ValueError("an azure account needs subscription: ID (or subscriptions: [...])")
+        if self.provider == "cloudflare" and not self.zones:
+            raise ValueError("a cloudflare account needs zones: [ZONE_ID, ...] (the zones holding its load balancers)")
+        if self.provider != "cloudflare":
+            extra = [k for k in ("zones", "account_id", "token_env") if getattr(self, k)]
+            if extra:
+                raise ValueError(f"{', '.join(extra)}: only for provider: cloudflare")
         if self.credentials == "anonymous" and not is_loopback_url(self.endpoint_override):
             raise ValueError(
                 "credentials: anonymous is only allowed with a loopback endpoint/endpoint_url "

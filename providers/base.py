@@ -30,6 +30,7 @@ ADAPTERS: dict[str, str] = {
     "aws": "providers.aws:AwsAdapter",
     "gcp": "providers.gcp:GcpAdapter",
     "azure": "providers.azure:AzureAdapter",
+    "cloudflare": "providers.cloudflare:CloudflareAdapter",
 }
 
 

@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.fixtures.aws",
     "tests.fixtures.gcp",
     "tests.fixtures.azure",
+    "tests.fixtures.cloudflare",
     "tests.fixtures.http",
     "tests.fixtures.dns",
     "tests.fixtures.smtp",

@@ -320,7 +320,7 @@ def test_literal_error_lists_allowed_values_and_suggests() -> None:
     text = BASE.replace("provider: aws", "provider: awss")
     assert problems(text) == [
         f"cfg.yaml:{line_of(text, 'awss')}: accounts[0].provider: "
-        "expected one of aws, gcp, azure (did you mean 'aws'?), got 'awss'"
+        "expected one of aws, gcp, azure, cloudflare (did you mean 'aws'?), got 'awss'"
     ]
 
 
