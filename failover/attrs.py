@@ -208,6 +208,14 @@ class RecordAttrs(CommonAttrs, total=False):
     latency_region: Annotated[str | None, "latency routing region"]
     geo: Annotated[dict[str, Any] | None, "geolocation routing location"]
     multivalue: Annotated[bool | None, "multivalue answer record"]
+    private: Annotated[bool | None, "the record's zone is private (answers only inside VPC networks)"]
+    routing_policy: Annotated[
+        dict[str, Any] | None,
+        "Cloud DNS routingPolicy: policy (primaryBackup, wrr, geo), health_check (Compute health check URL for "
+        "external endpoints), trickle_ratio, fencing (geo enableFencing, or the backup geo's), items "
+        "[{role (primary, backup, weighted, geo), location, weight, rrdatas, external_endpoints, "
+        "internal_load_balancers [{ip_address, port, protocol, lb_type, region, project, network}]}]",
+    ]
 
 
 class HealthCheckAttrs(CommonAttrs, total=False):
@@ -427,6 +435,9 @@ class RoutingAttrs(CommonAttrs, total=False):
     control_plane: Annotated[str | None, "who runs it: aws, gcp, azure, cloudflare"]
     targets: Annotated[list[RoutingTarget], "answers it can give, in the service's priority order"]
     fallback: Annotated[str | None, "what it answers when every target is unhealthy"]
+    trickle_ratio: Annotated[
+        float | None, "share of traffic sent to backup targets while the primary is healthy (Cloud DNS trickleTraffic)"
+    ]
 
 
 class RegionAttrs(CommonAttrs, total=False):
