@@ -95,7 +95,9 @@ def test_an_item_mixing_rrdatas_and_health_checked_targets_leaves_the_rrdatas_un
 def test_geo_with_internal_load_balancers_has_unknown_detection_and_fencing_noted() -> None:
     east = d.ilb("acme", "us-east1", SECONDARY_IP)
     central = d.ilb("acme", "us-central1", PRIMARY_IP)
-    geo = d.geo_policy([d.geo_item("us-central1", targets=[central]), d.geo_item("us-east1", targets=[east])], fencing=True)
+    geo = d.geo_policy(
+        [d.geo_item("us-central1", targets=[central]), d.geo_item("us-east1", targets=[east])], fencing=True
+    )
     f = facts(rrset(d.policy(geo=geo), zone=PRIVATE))
     assert f.mechanism == "cloud-dns-geo" and f.private is True and f.fencing is True
     assert f.all_serving_health_checked is True
@@ -117,7 +119,9 @@ def test_a_health_check_that_could_not_be_read_leaves_detection_unknown_with_the
     f = facts(rrset(failover_policy(), checks={HC: "access denied reading acme/healthChecks/dns-hc"}))
     assert f.all_serving_health_checked is True
     assert f.detection_s is None
-    assert f.detection_unknown == [f"primary: health check {HC} unknown: access denied reading acme/healthChecks/dns-hc"]
+    assert f.detection_unknown == [
+        f"primary: health check {HC} unknown: access denied reading acme/healthChecks/dns-hc"
+    ]
 
 
 def test_a_plain_record_set_is_no_routing_policy() -> None:

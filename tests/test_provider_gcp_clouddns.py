@@ -71,7 +71,10 @@ def test_zones_record_sets_and_routing_policies_are_read(gcp_fake: FakeGcp) -> N
     assert shop["ttl"] == 30 and shop["routing_policy"] is not None
     assert shop["routing_policy"]["policy"] == "primaryBackup" and shop["routing_policy"]["trickle_ratio"] == 0.1
     views = of(inv, Kind.ROUTING)
-    assert {attrs_of(v, Kind.ROUTING)["mechanism"] for v in views.values()} == {"cloud-dns-failover", "cloud-dns-weighted"}
+    assert {attrs_of(v, Kind.ROUTING)["mechanism"] for v in views.values()} == {
+        "cloud-dns-failover",
+        "cloud-dns-weighted",
+    }
     view = attrs_of(views["acme/pub/shop.example.com/A/routingPolicy"], Kind.ROUTING)
     assert view["control_plane"] == "gcp" and view["ttl"] == 30 and view["self_link"] == shop["self_link"]
     primary = (view["targets"] or [])[0]
@@ -81,7 +84,9 @@ def test_zones_record_sets_and_routing_policies_are_read(gcp_fake: FakeGcp) -> N
 
 def test_path_facts_from_what_the_reader_read(gcp_fake: FakeGcp) -> None:
     seed(gcp_fake)
-    facts = cloud_dns_path("Shop.Example.com.", inventory(gcp_fake).resources, primary={PRIMARY_IP}, secondary={SECONDARY_IP})
+    facts = cloud_dns_path(
+        "Shop.Example.com.", inventory(gcp_fake).resources, primary={PRIMARY_IP}, secondary={SECONDARY_IP}
+    )
     assert facts.mechanism == "cloud-dns-failover" and facts.ttl == 30 and facts.trickle_ratio == 0.1
     assert facts.all_serving_health_checked is True and facts.secondary_answers == ["backup us-east1"]
     assert facts.detection_s == 60.0

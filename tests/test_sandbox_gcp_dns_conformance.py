@@ -70,7 +70,10 @@ def served(gcp_fake: FakeGcp) -> list[Request]:
         "A",
         policy=d.policy(
             geo=d.geo_policy(
-                [d.geo_item("us-central1", targets=[d.ilb(P, "us-central1", "10.1.0.5")]), d.geo_item("us-east1", targets=[east])]
+                [
+                    d.geo_item("us-central1", targets=[d.ilb(P, "us-central1", "10.1.0.5")]),
+                    d.geo_item("us-east1", targets=[east]),
+                ]
             )
         ),
     )
@@ -98,9 +101,17 @@ def test_dns_and_health_check_bodies_hold_only_discovery_fields_and_enum_values(
         checked.add(req.route)
     assert checked == set(ROUTE_DOCS)
     policies = [
-        rr["routingPolicy"] for r in served if r.route == "dns_rrsets" for rr in r.response["rrsets"] if "routingPolicy" in rr
+        rr["routingPolicy"]
+        for r in served
+        if r.route == "dns_rrsets"
+        for rr in r.response["rrsets"]
+        if "routingPolicy" in rr
     ]
-    assert {next(k for k in p if k in ("primaryBackup", "wrr", "geo")) for p in policies} == {"primaryBackup", "wrr", "geo"}
+    assert {next(k for k in p if k in ("primaryBackup", "wrr", "geo")) for p in policies} == {
+        "primaryBackup",
+        "wrr",
+        "geo",
+    }
 
 
 def test_health_checks_parse_into_the_compute_sdk_type(served: list[Request]) -> None:

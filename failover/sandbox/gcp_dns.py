@@ -177,9 +177,7 @@ def policy(
     return out
 
 
-def primary_backup(
-    primary: list[Target], backup: dict[str, Any], *, trickle: float | None = None
-) -> dict[str, Any]:
+def primary_backup(primary: list[Target], backup: dict[str, Any], *, trickle: float | None = None) -> dict[str, Any]:
     """``RRSetRoutingPolicyPrimaryBackupPolicy``: health-checked primary targets, a geo policy as backup
     (its ``enableFencing`` is what gcloud calls ``--enable-geo-fencing`` for backups), and the trickle ratio."""
     out: dict[str, Any] = {

@@ -2,9 +2,9 @@
 
 Each project is read as eight independent parts (instances, regions, instance groups, forwarding
 rules, backend services, Cloud SQL instances with their replicas' lag, Cloud Storage buckets, Cloud
-DNS zones with their record sets and routing policies) fanned out together, bounded by the account's ``max_concurrency``. A part
-that cannot be read becomes a ``ScopeError`` such as ``acme-dr/instances``; the rest is still
-inventoried.
+DNS zones with their record sets and routing policies) fanned out together, bounded by the account's
+``max_concurrency``. A part that cannot be read becomes a ``ScopeError`` such as ``acme-dr/instances``;
+the rest is still inventoried.
 """
 
 from __future__ import annotations

@@ -193,9 +193,7 @@ def _checked_target(
     return out
 
 
-def routing_targets(
-    policy: dict[str, Any], checks: dict[str, HealthCheck], notes: list[str]
-) -> list[dict[str, Any]]:
+def routing_targets(policy: dict[str, Any], checks: dict[str, HealthCheck], notes: list[str]) -> list[dict[str, Any]]:
     """Every answer the policy can give, health-checked targets apart from plain rrdatas (always answered)."""
     out: list[dict[str, Any]] = []
     trickle = policy.get("trickle_ratio") or 0.0
@@ -330,7 +328,9 @@ def read_clouddns(session: GcpSession, target: Target) -> tuple[list[Resource], 
     errors: list[ScopeError] = []
     resources: list[Resource] = []
     records: list[Resource] = []
-    for zone, found in each(lambda z: _read_rrsets(session, project, z["name"]), zones, max_workers=session.max_workers):
+    for zone, found in each(
+        lambda z: _read_rrsets(session, project, z["name"]), zones, max_workers=session.max_workers
+    ):
         if isinstance(found, ProviderError):
             scope = f"{project}/managedZones/{zone['name']}/rrsets"
             errors.append(ScopeError(scope=scope, error=error_kind(found), reason=one_line(found)))
@@ -350,7 +350,9 @@ def read_clouddns(session: GcpSession, target: Target) -> tuple[list[Resource], 
         if isinstance(hc, ProviderError):
             parts = path_of(url).split("/")
             scope = f"{parts[1] if len(parts) > 1 else project}/healthChecks/{parts[-1]}"
-            errors.append(ScopeError(scope=scope, error=error_kind(hc), reason=f"Cloud DNS health check: {one_line(hc)}"))
+            errors.append(
+                ScopeError(scope=scope, error=error_kind(hc), reason=f"Cloud DNS health check: {one_line(hc)}")
+            )
             checks[url] = one_line(hc)
         else:
             checks[url] = hc
