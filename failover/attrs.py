@@ -222,6 +222,14 @@ class RecordAttrs(CommonAttrs, total=False):
         "a Front Door endpoint, a public IP); None: not an alias",
     ]
     fqdn: Annotated[str | None, "the record's full name as the provider spells it (Azure DNS fqdn)"]
+    private: Annotated[bool | None, "the record's zone is private (answers only inside VPC networks)"]
+    routing_policy: Annotated[
+        dict[str, Any] | None,
+        "Cloud DNS routingPolicy: policy (primaryBackup, wrr, geo), health_check (Compute health check URL for "
+        "external endpoints), trickle_ratio, fencing (geo enableFencing, or the backup geo's), items "
+        "[{role (primary, backup, weighted, geo), location, weight, rrdatas, external_endpoints, "
+        "internal_load_balancers [{ip_address, port, protocol, lb_type, region, project, network}]}]",
+    ]
 
 
 class HealthCheckAttrs(CommonAttrs, total=False):
@@ -487,6 +495,9 @@ class RoutingAttrs(CommonAttrs, total=False):
         "(Cloudflare region_pools, country_pools, pop_pools); other locations use targets",
     ]
     session_affinity: Annotated[str | None, "session affinity (Cloudflare none, cookie, ip_cookie, header)"]
+    trickle_ratio: Annotated[
+        float | None, "share of traffic sent to backup targets while the primary is healthy (Cloud DNS trickleTraffic)"
+    ]
 
 
 class RegionAttrs(CommonAttrs, total=False):

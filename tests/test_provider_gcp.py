@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from failover.attrs import declared_keys
 from failover.model import Inventory, Resource
+from failover.sandbox import gcp_dns
 from failover.sandbox.gcp import BASE, FakeGcp, seed_demo
 from failover.schema import Account
 from providers.base import get_adapter
@@ -511,6 +512,7 @@ def test_denied_project_reports_every_part(
         "acme-dr/backendServices": "access_denied",
         "acme-dr/sqlInstances": "access_denied",
         "acme-dr/buckets": "access_denied",
+        "acme-dr/managedZones": "access_denied",
     }
     assert {r.attrs["project"] for r in inv.resources} == {"acme-prod"}
 
@@ -576,6 +578,13 @@ def test_adapter_only_reads_and_every_request_needs_a_permission_in_the_role(
     gcp_fake.add_sql_instance("acme-prod", "db", region="us-central1")
     gcp_fake.add_sql_instance("acme-prod", "db-dr", region="us-east1", master="db")  # lag read from Monitoring
     gcp_fake.add_bucket("acme-prod", "assets", location="NAM4", location_type="dual-region")
+    gcp_fake.add_dns_zone("acme-prod", "pub", "example.com")
+    hc = gcp_fake.add_dns_health_check("acme-prod", "dns-hc")
+    backup = gcp_dns.geo_policy([gcp_dns.geo_item("us-east1", targets=["198.51.100.10"])])
+    policy = gcp_dns.policy(
+        primary_backup=gcp_dns.primary_backup(["203.0.113.10"], backup), health_check=hc["selfLink"]
+    )
+    gcp_fake.add_rrset("acme-prod", "pub", "shop", "A", policy=policy)
     inv = gcp_adapter.inventory(gcp_account("acme-prod", "acme-dr"))
     assert inv.complete, inv.incomplete
     role_file = Path(__file__).resolve().parents[1] / "docs" / "permissions" / "gcp-custom-role.yaml"

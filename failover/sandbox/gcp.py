@@ -20,7 +20,9 @@ What it models as the real API does:
 - backend services may have instance groups, zonal NEGs (health-checked) and serverless NEGs (no
   health check allowed; ``getHealth`` refuses them);
 - the data tier on the same port (``DATA_ROUTES``): Cloud SQL instances (``gcp_sql``), Cloud Storage
-  buckets (``gcp_storage``) and Cloud Monitoring time series (``gcp_monitoring``).
+  buckets (``gcp_storage``) and Cloud Monitoring time series (``gcp_monitoring``);
+- Cloud DNS on the same port (``DNS_ROUTES``): managed zones and record sets with routing policies, and
+  the global Compute health checks those policies name (``gcp_dns``).
 
     with FakeGcp(page_size=2) as fake:
         fake.add_region("acme", "us-east1", zones=["us-east1-b"], quotas={"CPUS": (24, 8)})
@@ -39,10 +41,10 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from failover.sandbox import gcp_monitoring, gcp_sql, gcp_storage
+from failover.sandbox import gcp_dns, gcp_monitoring, gcp_sql, gcp_storage
 from failover.sandbox._server import LocalApi
 
-__all__ = ["BASE", "DATA_ROUTES", "FakeGcp", "Fault", "Request", "seed_demo"]
+__all__ = ["BASE", "DATA_ROUTES", "DNS_ROUTES", "FakeGcp", "Fault", "Request", "seed_demo"]
 
 BASE = "https://www.googleapis.com/compute/v1"
 _STATUS_NAMES = {
@@ -99,6 +101,13 @@ DATA_ROUTES: list[tuple[str, re.Pattern[str], str, str]] = [
     ("GET", re.compile(r"^/v1/projects/(?P<p>[^/]+)/instances$"), "sql_instances", "sqlInstances"),
     ("GET", re.compile(r"^/storage/v1/b$"), "buckets", "buckets"),
     ("GET", re.compile(r"^/v3/projects/(?P<p>[^/]+)/timeSeries$"), "time_series", "timeSeries"),
+]
+# Cloud DNS v1 (its own host in real life, ``/dns/v1`` paths) and the global Compute health checks its
+# routing policies probe external endpoints with (``healthChecks.get``).
+DNS_ROUTES: list[tuple[str, re.Pattern[str], str, str]] = [
+    ("GET", re.compile(r"^/dns/v1/projects/(?P<p>[^/]+)/managedZones$"), "dns_zones", "managedZones"),
+    ("GET", re.compile(r"^/dns/v1/projects/(?P<p>[^/]+)/managedZones/(?P<z>[^/]+)/rrsets$"), "dns_rrsets", "rrsets"),
+    ("GET", re.compile(_P + r"/global/healthChecks/(?P<h>[^/]+)$"), "health_check", "healthChecks"),
 ]
 # ManagedInstance.currentAction -> its InstanceGroupManagerActionsSummary counter (the SDK's names)
 ACTION_COUNTERS = {
@@ -172,6 +181,9 @@ class _Project:
     buckets: list[dict[str, Any]] = field(default_factory=list)  # Cloud Storage Bucket bodies
     buckets_unreachable: list[str] = field(default_factory=list)  # bucket names the listing cannot reach
     series: list[dict[str, Any]] = field(default_factory=list)  # Monitoring TimeSeries bodies
+    dns_zones: list[dict[str, Any]] = field(default_factory=list)  # Cloud DNS ManagedZone bodies
+    rrsets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # zone name -> ResourceRecordSets
+    health_checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # global Compute HealthChecks
 
 
 def _wire(value: Any) -> Any:
@@ -310,6 +322,47 @@ class FakeGcp(LocalApi["Request"]):
             )
             p.series.append(series)
         return series
+
+    # -- Cloud DNS ---------------------------------------------------------------------------------
+    def add_dns_zone(self, project: str, name: str, dns_name: str, **kwargs: Any) -> dict[str, Any]:
+        """A managed zone with its apex SOA and NS sets (``gcp_dns.managed_zone``: visibility, labels, …)."""
+        with self._lock:
+            p = self._project(project)
+            letter = "abcde"[len(p.dns_zones) % 5]
+            zone = gcp_dns.managed_zone(project, name, dns_name, zone_id=self._id(), letter=letter, **kwargs)
+            p.dns_zones.append(zone)
+            p.rrsets[name] = gcp_dns.apex_records(zone)
+        return zone
+
+    def add_rrset(
+        self,
+        project: str,
+        zone: str,
+        name: str,
+        rtype: str,
+        rrdatas: list[str] | None = None,
+        *,
+        ttl: int = 300,
+        policy: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A record set in ``zone`` (``name`` relative to it, or absolute with a trailing dot): plain
+        ``rrdatas`` or a routing ``policy`` built with ``gcp_dns.policy``."""
+        with self._lock:
+            p = self._project(project)
+            found = next((z for z in p.dns_zones if z["name"] == zone), None)
+            if found is None:
+                raise ValueError(f"no managed zone {zone!r} in {project}: add it first")
+            fqdn = name if name.endswith(".") else f"{name}.{found['dnsName']}"
+            body = gcp_dns.rrset(fqdn, rtype, rrdatas, ttl=ttl, policy=policy)
+            p.rrsets[zone].append(body)
+        return body
+
+    def add_dns_health_check(self, project: str, name: str, **kwargs: Any) -> dict[str, Any]:
+        """A global Compute health check for Cloud DNS public health checking (``gcp_dns.health_check``)."""
+        with self._lock:
+            body = gcp_dns.health_check(project, name, hc_id=self._id(), **kwargs)
+            self._project(project).health_checks[name] = body
+        return body
 
     # -- seeding -----------------------------------------------------------------------------------
     def _project(self, name: str) -> _Project:
@@ -715,7 +768,7 @@ class FakeGcp(LocalApi["Request"]):
         return status, payload, fault_headers
 
     def _answer(self, request: Request, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        for verb, pattern, name, collection in [*ROUTES, *DATA_ROUTES]:
+        for verb, pattern, name, collection in [*ROUTES, *DATA_ROUTES, *DNS_ROUTES]:
             m = pattern.match(request.path)
             if m and verb == request.method:
                 request.route = name
@@ -897,6 +950,31 @@ class FakeGcp(LocalApi["Request"]):
             return _error(400, "Invalid page token")
         chunk, nxt = paged
         return 200, gcp_monitoring.series_list(chunk, nxt)
+
+    def _serve_dns_zones(self, c: _Call) -> Answer:
+        paged = self._page(c.p.dns_zones, c.query)
+        if paged is None:
+            return _error(400, "Invalid value for 'parameters.pageToken'")
+        return 200, gcp_dns.zones_list(*paged)
+
+    def _serve_dns_rrsets(self, c: _Call) -> Answer:
+        zone = c.path["z"]
+        if zone not in c.p.rrsets:
+            return _error(404, f"The 'parameters.managedZone' resource named '{zone}' does not exist.")
+        if c.query.get("type") and not c.query.get("name"):
+            return _error(400, "The 'parameters.type' field requires 'parameters.name' to be set.")
+        found = gcp_dns.select(c.p.rrsets[zone], c.query.get("name"), c.query.get("type"))
+        paged = self._page(found, c.query)
+        if paged is None:
+            return _error(400, "Invalid value for 'parameters.pageToken'")
+        return 200, gcp_dns.rrsets_list(*paged)
+
+    def _serve_health_check(self, c: _Call) -> Answer:
+        name = c.path["h"]
+        found = c.p.health_checks.get(name)
+        if found is None:
+            return _error(404, f"The resource 'projects/{c.project}/global/healthChecks/{name}' was not found")
+        return 200, found
 
     def _serve_health(self, c: _Call) -> Answer:
         where, name = c.path["s"], c.path["b"]

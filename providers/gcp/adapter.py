@@ -1,10 +1,10 @@
 """The GCP adapter: one config account (one or more projects) -> one ``Inventory``.
 
-Each project is read as seven independent parts (instances, regions, instance groups, forwarding
-rules, backend services, Cloud SQL instances with their replicas' lag, Cloud Storage buckets) fanned
-out together, bounded by the account's ``max_concurrency``. A part
-that cannot be read becomes a ``ScopeError`` such as ``acme-dr/instances``; the rest is still
-inventoried.
+Each project is read as eight independent parts (instances, regions, instance groups, forwarding
+rules, backend services, Cloud SQL instances with their replicas' lag, Cloud Storage buckets, Cloud
+DNS zones with their record sets and routing policies) fanned out together, bounded by the account's
+``max_concurrency``. A part that cannot be read becomes a ``ScopeError`` such as ``acme-dr/instances``;
+the rest is still inventoried.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from failover.errors import ProviderError
 from failover.model import Inventory, ScopeError, utcnow
 from providers.base import ScopeResult, deadline_of, error_kind, fan_out, one_line
 from providers.gcp.clients import GcpSession, credentials_for
+from providers.gcp.clouddns import read_clouddns
 from providers.gcp.cloudsql import read_cloudsql
 from providers.gcp.common import Target
 from providers.gcp.gcs import read_buckets
@@ -37,6 +38,7 @@ PARTS = (
     "backendServices",
     "sqlInstances",
     "buckets",
+    "managedZones",
 )
 
 
@@ -84,6 +86,8 @@ class GcpAdapter:
                 return read_cloudsql(session, target)
             if part == "buckets":
                 return read_buckets(session, target)
+            if part == "managedZones":
+                return read_clouddns(session, target)
             return read_backend_services(session, target)
 
         scopes = [f"{p}/{part}" for p in projects for part in PARTS]

@@ -31,6 +31,7 @@ SCOPES = [
     "https://www.googleapis.com/auth/sqlservice.admin",
     "https://www.googleapis.com/auth/devstorage.read_only",
     "https://www.googleapis.com/auth/monitoring.read",
+    "https://www.googleapis.com/auth/ndev.clouddns.readonly",
 ]
 NO_RESULTS = "NO_RESULTS_ON_PAGE"  # the one scope warning that means "none here"
 

@@ -41,6 +41,15 @@ REQUEST_PERMISSIONS += [
 ]
 
 
+# Cloud DNS (zones, record sets with routing policies) and the Compute health checks its routing
+# policies probe external endpoints with.
+REQUEST_PERMISSIONS += [
+    ("GET", re.compile(r"^/dns/v1/projects/[^/]+/managedZones$"), "dns.managedZones.list"),
+    ("GET", re.compile(r"^/dns/v1/projects/[^/]+/managedZones/[^/]+/rrsets$"), "dns.resourceRecordSets.list"),
+    ("GET", re.compile(_P + r"/global/healthChecks/[^/]+$"), "compute.healthChecks.get"),
+]
+
+
 def permission_for(method: str, path: str) -> str | None:
     """The permission a request needs, or ``None`` if the adapter was never meant to send it."""
     for verb, pattern, permission in REQUEST_PERMISSIONS:
