@@ -5,7 +5,7 @@ cannot recolour, clear or retitle the operator's terminal, fake log lines, or re
 bidirectional overrides).
 
 This is the one place that decides what is printable. The CLI's console (``failover.cli.options``),
-its tables (``failover.cli.render``), the text log format (``failover.daemon.logs``) and the email
+its renderers (``failover.cli.render``), the text log format (``failover.daemon.logs``) and the email
 templates (``failover.mail.compose``) all pass remote strings through it. JSON output is not touched
 here: it keeps the exact value (control characters appear as JSON ``\\u`` escapes, never raw).
 """

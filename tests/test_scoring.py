@@ -198,7 +198,7 @@ def test_rto_verdict_within_when_the_estimate_is_known():
 def test_score_table_shows_lower_bound_against_target():
     from rich.console import Console
 
-    from failover.cli.render import score_table
+    from failover.cli.render.table import score_table
     from tests.test_checks import _scale_secondary
 
     s = scored(f.evidence(inventories=_scale_secondary(1, max_size=1)))

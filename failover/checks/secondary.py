@@ -3,6 +3,7 @@ valid for the public name, and the provider's own health signals (LB targets, gr
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from failover.attrs import attrs_of
@@ -24,6 +25,7 @@ from failover.checks.registry import (
 )
 from failover.equivalence import group_desired, group_running_units, group_unit
 from failover.model import Finding, FindingStatus, Kind, ObsStatus, Resource
+from failover.schema import Site
 
 TLS_FAIL_DAYS = 14
 TLS_WARN_DAYS = 30
@@ -57,93 +59,125 @@ TLS_WARN_DAYS = 30
     up, or correct the endpoint URL and expected status in the config.""",
 )
 def secondary_health(ev: Evidence) -> list[Finding]:
-    me = info("secondary.health")
-    findings = []
     public = ev.workload.dns.name if ev.workload.dns else None
     alias_lbs = {lb.native_id: lb for lb in alias_load_balancers(ev, _secondary_records(ev))}
-    for site in ev.workload.secondaries:
-        statuses: list[FindingStatus] = []
-        problems: list[str] = []
-        checked: list[str] = []
-        for ep in site.endpoints:
-            labels = ["direct"] + (["as-public-name"] if public and ep.as_public_name else [])
-            for label in labels:
-                obs = ev.observation(probe="http", site=site.name, label=label, target=ep.url)
-                status = from_observation(obs)
-                statuses.append(status)
-                where = f"{ep.url} ({label})"
-                checked.append(where)
-                if obs is None:
-                    problems.append(f"{where}: not probed yet")
-                elif obs.status in (ObsStatus.FAILED, ObsStatus.ERROR):
-                    problems.append(f"{where}: {obs.reason}")
-        probes_pass = bool(statuses) and all(s in (FindingStatus.PASS, FindingStatus.WARN) for s in statuses)
-        resources = ev.resources(site)
-        gaps = ev.gaps(site)
-        evaluated = _alias_evaluated_groups(ev, resources, alias_lbs)
-        for r in [*resources, *(g for g in evaluated.values() if g not in resources)]:
-            if r.kind == Kind.LB_TARGET_GROUP and "healthy" in attrs_of(r, Kind.LB_TARGET_GROUP):
-                status, problem = _target_group(r, evaluated.get(r.native_id) is not None, probes_pass, alias_lbs)
-                checked.append(f"target group {r.name}")
-                statuses.append(status)
-                if problem:
-                    problems.append(problem)
-            elif r.kind == Kind.LB_BACKEND and "healthy" in attrs_of(r, Kind.LB_BACKEND):
-                healthy = int(attrs_of(r, Kind.LB_BACKEND)["healthy"] or 0)
-                unhealthy = int(attrs_of(r, Kind.LB_BACKEND)["unhealthy"] or 0)
-                backend = attrs_of(r, Kind.LB_BACKEND)
-                unread = backend["health_unknown_groups"] or []
-                if not (healthy or unhealthy or unread) and backend["unmonitored_backends"]:
-                    continue  # serverless/internet NEGs only: the API reports no health; the probes decide
-                checked.append(f"backend service {r.name}")
-                if unread and healthy == 0:
-                    statuses.append(FindingStatus.UNKNOWN)
-                    problems.append(f"backend service {r.name}: health of {len(unread)} backends could not be read")
-                elif healthy == 0:
-                    statuses.append(FindingStatus.FAIL)
-                    problems.append(f"backend service {r.name}: no healthy backends")
-                elif unhealthy:
-                    statuses.append(FindingStatus.WARN)
-                    problems.append(f"backend service {r.name}: {unhealthy} unhealthy backends")
-            elif r.kind == Kind.COMPUTE_GROUP:
-                checked.append(f"group {r.name}")
-                if attrs_of(r, Kind.COMPUTE_GROUP)["stable"] is False:
-                    statuses.append(FindingStatus.WARN)
-                    problems.append(f"group {r.name} is not stable (instances changing)")
-                # Weighted groups want units, not instances: compare what runs in the group's own unit.
-                unit = group_unit(r)
-                in_service: float | None = attrs_of(r, Kind.COMPUTE_GROUP)["in_service"]
-                if in_service is not None and unit != "instances":
-                    in_service = group_running_units(r)
-                desired = group_desired(r)
-                if in_service is not None and desired is not None:
-                    if int(desired) > 0 and in_service == 0:
-                        statuses.append(FindingStatus.FAIL)
-                        problems.append(f"group {r.name}: 0 of {desired} {unit} in service")
-                    elif in_service < int(desired):
-                        statuses.append(FindingStatus.WARN)
-                        problems.append(f"group {r.name}: {in_service:g} of {desired} {unit} in service")
-        if gaps:
-            statuses.append(FindingStatus.UNKNOWN)
-            problems.append("inventory incomplete: " + join(gaps, 2))
-        if not checked:
-            findings.append(
-                me.finding(
-                    ev,
-                    FindingStatus.UNKNOWN,
-                    f"secondary {site.name}: no endpoints configured and no load balancer or group in inventory",
-                    subject=site.name,
-                )
-            )
-            continue
-        status = worst(statuses)
-        reason = (
-            f"secondary {site.name}: " + join(problems)
-            if problems
-            else f"secondary {site.name}: {len(checked)} health signals good"
+    return [_site_health(ev, site, public, alias_lbs) for site in ev.workload.secondaries]
+
+
+@dataclass
+class _Signals:
+    """What one secondary site's health rests on, in the order it was read: each signal's status, the
+    problems among them, and what was looked at."""
+
+    statuses: list[FindingStatus] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    def add(self, status: FindingStatus, problem: str | None = None) -> None:
+        self.statuses.append(status)
+        if problem:
+            self.problems.append(problem)
+
+
+def _site_health(ev: Evidence, site: Site, public: str | None, alias_lbs: dict[str, Resource]) -> Finding:
+    """One secondary site: its endpoint probes, then the provider's health signals, then inventory gaps."""
+    me = info("secondary.health")
+    signals = _Signals()
+    _probe_signals(ev, site, public, signals)
+    probes_pass = bool(signals.statuses) and all(
+        s in (FindingStatus.PASS, FindingStatus.WARN) for s in signals.statuses
+    )
+    _provider_signals(ev, site, probes_pass, alias_lbs, signals)
+    gaps = ev.gaps(site)
+    if gaps:
+        signals.add(FindingStatus.UNKNOWN, "inventory incomplete: " + join(gaps, 2))
+    if not signals.checked:
+        return me.finding(
+            ev,
+            FindingStatus.UNKNOWN,
+            f"secondary {site.name}: no endpoints configured and no load balancer or group in inventory",
+            subject=site.name,
         )
-        findings.append(me.finding(ev, status, reason, subject=site.name, checked=checked, problems=problems))
-    return findings
+    problems = signals.problems
+    reason = (
+        f"secondary {site.name}: " + join(problems)
+        if problems
+        else f"secondary {site.name}: {len(signals.checked)} health signals good"
+    )
+    return me.finding(
+        ev, worst(signals.statuses), reason, subject=site.name, checked=signals.checked, problems=problems
+    )
+
+
+def _probe_signals(ev: Evidence, site: Site, public: str | None, signals: _Signals) -> None:
+    """Each endpoint's HTTP probe, directly and (when asked) as the public name."""
+    for ep in site.endpoints:
+        labels = ["direct"] + (["as-public-name"] if public and ep.as_public_name else [])
+        for label in labels:
+            obs = ev.observation(probe="http", site=site.name, label=label, target=ep.url)
+            where = f"{ep.url} ({label})"
+            signals.checked.append(where)
+            if obs is None:
+                problem: str | None = f"{where}: not probed yet"
+            elif obs.status in (ObsStatus.FAILED, ObsStatus.ERROR):
+                problem = f"{where}: {obs.reason}"
+            else:
+                problem = None
+            signals.add(from_observation(obs), problem)
+
+
+def _provider_signals(
+    ev: Evidence, site: Site, probes_pass: bool, alias_lbs: dict[str, Resource], signals: _Signals
+) -> None:
+    """The provider's own health signals for the site's resources and the target groups Route 53 judges."""
+    resources = ev.resources(site)
+    evaluated = _alias_evaluated_groups(ev, resources, alias_lbs)
+    for r in [*resources, *(g for g in evaluated.values() if g not in resources)]:
+        if r.kind == Kind.LB_TARGET_GROUP and "healthy" in attrs_of(r, Kind.LB_TARGET_GROUP):
+            status, problem = _target_group(r, evaluated.get(r.native_id) is not None, probes_pass, alias_lbs)
+            signals.checked.append(f"target group {r.name}")
+            signals.add(status, problem)
+        elif r.kind == Kind.LB_BACKEND and "healthy" in attrs_of(r, Kind.LB_BACKEND):
+            _backend_signal(r, signals)
+        elif r.kind == Kind.COMPUTE_GROUP:
+            _group_signal(r, signals)
+
+
+def _backend_signal(r: Resource, signals: _Signals) -> None:
+    """A GCP backend service's backend health; none reported at all leaves the site to its probes."""
+    backend = attrs_of(r, Kind.LB_BACKEND)
+    healthy = int(backend["healthy"] or 0)
+    unhealthy = int(backend["unhealthy"] or 0)
+    unread = backend["health_unknown_groups"] or []
+    if not (healthy or unhealthy or unread) and backend["unmonitored_backends"]:
+        return  # serverless/internet NEGs only: the API reports no health; the probes decide
+    signals.checked.append(f"backend service {r.name}")
+    if unread and healthy == 0:
+        signals.add(
+            FindingStatus.UNKNOWN, f"backend service {r.name}: health of {len(unread)} backends could not be read"
+        )
+    elif healthy == 0:
+        signals.add(FindingStatus.FAIL, f"backend service {r.name}: no healthy backends")
+    elif unhealthy:
+        signals.add(FindingStatus.WARN, f"backend service {r.name}: {unhealthy} unhealthy backends")
+
+
+def _group_signal(r: Resource, signals: _Signals) -> None:
+    """A group's stability and how much of its desired size is in service."""
+    signals.checked.append(f"group {r.name}")
+    if attrs_of(r, Kind.COMPUTE_GROUP)["stable"] is False:
+        signals.add(FindingStatus.WARN, f"group {r.name} is not stable (instances changing)")
+    # Weighted groups want units, not instances: compare what runs in the group's own unit.
+    unit = group_unit(r)
+    in_service: float | None = attrs_of(r, Kind.COMPUTE_GROUP)["in_service"]
+    if in_service is not None and unit != "instances":
+        in_service = group_running_units(r)
+    desired = group_desired(r)
+    if in_service is not None and desired is not None:
+        if int(desired) > 0 and in_service == 0:
+            signals.add(FindingStatus.FAIL, f"group {r.name}: 0 of {desired} {unit} in service")
+        elif in_service < int(desired):
+            signals.add(FindingStatus.WARN, f"group {r.name}: {in_service:g} of {desired} {unit} in service")
 
 
 def _secondary_records(ev: Evidence) -> list[Resource]:

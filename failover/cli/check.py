@@ -3,13 +3,14 @@ explain`` (every finding of one workload with its evidence and the check's doc).
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import timedelta
 
 import click
 
-from failover.cli.options import PERCENT, Duration, config_option, console, echo_json, echo_line, format_option
+from failover.cli.options import PERCENT, Duration, config_option, console, echo_line, format_option, open_store
+from failover.cli.render import Format, emit
+from failover.cli.render.views import CycleView, ExplainView, ScoresView
 from failover.errors import ConfigError
 
 fail_under_option = click.option(
@@ -47,22 +48,18 @@ def _gate(scores: list, expected: list[str], fail_under: float | None, gaps: dic
 @fail_under_option
 @click.option("--no-inventory", is_flag=True, help="Use the newest stored inventory instead of reading the clouds.")
 def check(
-    config_path: str | None, workloads: tuple[str, ...], fmt: str, fail_under: float | None, no_inventory: bool
+    config_path: str | None, workloads: tuple[str, ...], fmt: Format, fail_under: float | None, no_inventory: bool
 ) -> None:
     """Run one full cycle (inventory, probes, checks, score), store it, and print the findings."""
-    from failover.cli.render import findings_table, score_json, score_table
     from failover.config import load_config
     from failover.runner import run_cycle
-    from failover.store import Store, resolve_database_url
 
     config = load_config(config_path)
     if not config.workloads:
         raise ConfigError(f"{config_path or 'the config'} defines no workloads: nothing to check")
-    store = Store.open(resolve_database_url(config.database))
-    try:
-        err = console(stderr=True)
-        if fmt == "table" and sys.stderr.isatty():
-            with err.status("running checks…") as status:
+    with open_store(config) as store:
+        if fmt.for_people and sys.stderr.isatty():
+            with console(stderr=True).status("running checks…") as status:
                 result = run_cycle(
                     config,
                     store,
@@ -72,23 +69,10 @@ def check(
                 )
         else:
             result = run_cycle(config, store, workloads=list(workloads), inventory=not no_inventory)
-    finally:
-        store.close()
     for inv in result.inventories:
         for gap in inv.incomplete:
             echo_line(f"warning: inventory of {inv.account} incomplete at {gap.scope}: {gap.reason}", err=True)
-    if fmt == "json":
-        echo_json(
-            {
-                "run_id": result.run_id,
-                "scores": [score_json(s) for s in result.scores],
-                "findings": [f.to_dict() for f in result.findings],
-            }
-        )
-    else:
-        out = console()
-        out.print(findings_table(result.findings))
-        out.print(score_table(result.scores))
+    emit(CycleView(result.run_id, result.scores, result.findings), fmt)
     sys.exit(_gate(result.scores, [s.workload for s in result.scores], fail_under, result.gaps))
 
 
@@ -110,16 +94,13 @@ def check(
     "--top", type=click.IntRange(min=0), default=3, show_default=True, help="Reasons shown per workload in the table."
 )
 def score(
-    config_path: str | None, workloads: tuple[str, ...], fmt: str, fail_under: float | None, since_s: float, top: int
+    config_path: str | None, workloads: tuple[str, ...], fmt: Format, fail_under: float | None, since_s: float, top: int
 ) -> None:
     """Print the latest stored scores (no cloud calls) with their trend and top reasons."""
-    from failover.cli.render import score_json, score_table
     from failover.config import load_config
-    from failover.store import Store, resolve_database_url
 
     config = load_config(config_path, required=False)
-    store = Store.open(resolve_database_url(config.database))
-    try:
+    with open_store(config) as store:
         scores = store.latest_scores()
         if workloads:
             unknown = sorted(set(workloads) - {s.workload for s in scores} - {w.name for w in config.workloads})
@@ -130,14 +111,9 @@ def score(
             configured = {w.name for w in config.workloads}
             scores = [s for s in scores if s.workload in configured]
         previous = {s.workload: store.score_at(s.workload, s.computed_at - timedelta(seconds=since_s)) for s in scores}
-    finally:
-        store.close()
     expected = list(workloads) or [w.name for w in config.workloads] or [s.workload for s in scores]
     missing = [n for n in expected if n not in {s.workload for s in scores}]
-    if fmt == "json":
-        click.echo(json.dumps([score_json(s, previous[s.workload], since_s) for s in scores], indent=2))
-    elif scores:
-        console().print(score_table(scores, previous, top=top))
+    emit(ScoresView(scores, previous, since_s, top), fmt)
     if not scores:  # nothing to show is not "all is well": a CI step reading scores must notice
         which = f" for {', '.join(missing)}" if workloads else ""
         click.echo(f"no scores stored yet{which}; run `failover check` (or start `failover daemon`)", err=True)
@@ -151,53 +127,14 @@ def score(
 @click.argument("workload")
 @config_option
 @format_option()
-def explain(workload: str, config_path: str | None, fmt: str) -> None:
+def explain(workload: str, config_path: str | None, fmt: Format) -> None:
     """Every finding of WORKLOAD with its evidence and the check's documentation."""
-    from rich.panel import Panel
-    from rich.text import Text
-
-    from failover.checks import CATALOG
-    from failover.cli.render import STATUS_STYLE, score_json, score_table
     from failover.config import load_config
-    from failover.printable import printable
-    from failover.store import Store, resolve_database_url
 
     config = load_config(config_path, required=False)
-    store = Store.open(resolve_database_url(config.database))
-    try:
+    with open_store(config) as store:
         findings = store.latest_findings(workload)
         scores = store.latest_scores(workload)
-    finally:
-        store.close()
     if not findings and not scores:
         raise ConfigError(f"no findings stored for workload {workload!r}: run `failover check` first")
-    if fmt == "json":
-        echo_json(
-            {
-                "score": score_json(scores[0]) if scores else None,
-                "findings": [
-                    {**f.to_dict(), "doc": CATALOG[f.check].doc if f.check in CATALOG else None} for f in findings
-                ],
-            }
-        )
-        return
-    out = console()
-    if scores:
-        out.print(score_table(scores, top=len(scores[0].reasons)))
-        for note in scores[0].details.get("rto", {}).get("notes", []):
-            out.print(f"  RTO note: {note}")
-        for gate in scores[0].details.get("gates", []):
-            out.print(f"  gate: {gate}")
-    order = {"fail": 0, "unknown": 1, "warn": 2, "pass": 3, "skip": 4}
-    for f in sorted(findings, key=lambda f: (order.get(str(f.status), 9), f.check, f.subject)):
-        meta = CATALOG.get(f.check)
-        body = Text()
-        body.append(printable(f.reason) + "\n")
-        if f.evidence:
-            body.append("evidence: " + json.dumps(f.evidence, default=str, sort_keys=True)[:1500] + "\n", style="dim")
-        if meta:
-            body.append(meta.doc, style="italic")
-        title = Text.assemble(
-            (f"{f.status} ", STATUS_STYLE.get(str(f.status), "")), f"{f.check}  {printable(f.subject)}"
-        )
-        out.print(Panel(body, title=title, title_align="left"))
+    emit(ExplainView(scores, findings), fmt)

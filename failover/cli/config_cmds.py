@@ -8,10 +8,12 @@ from typing import Any
 
 import click
 
-from failover.cli.options import config_option, echo_json, format_option
+from failover.cli.options import config_option, format_option
+from failover.cli.render import Format, emit
+from failover.cli.render.views import ConfigSummary, InvalidConfig
 from failover.config import DEFAULT_CONFIG_NAME, example_config, find_config_path, load_config
 from failover.errors import ConfigError
-from failover.schema import Config, format_duration
+from failover.schema import Config
 
 __all__ = ["init", "validate", "validate_summary"]
 
@@ -45,22 +47,17 @@ def init(path: str, force: bool) -> None:
 @config_option
 @format_option()
 @click.pass_context
-def validate(ctx: click.Context, config_path: str | None, fmt: str) -> None:
+def validate(ctx: click.Context, config_path: str | None, fmt: Format) -> None:
     """Check the config file: exit 0 with a summary, or 2 with every problem located by line."""
     found = find_config_path(config_path)
     try:
         config = load_config(found if found is not None else config_path)
     except ConfigError as err:
-        if fmt != "json":
-            raise
-        echo_json({"valid": False, "path": str(found) if found else None, "problems": err.problems or [str(err)]})
+        emit(InvalidConfig(found, err), fmt)  # the table format raises it as the usual error line
         ctx.exit(2)
     summary = validate_summary(config)
     summary["path"] = str(found) if found is not None else summary["path"]
-    if fmt == "json":
-        echo_json(summary)
-        return
-    _print_summary(summary)
+    emit(ConfigSummary(summary), fmt)
 
 
 def validate_summary(config: Config) -> dict[str, Any]:
@@ -121,35 +118,3 @@ def validate_summary(config: Config) -> dict[str, Any]:
         "mail": mail,
         "warnings": warnings,
     }
-
-
-def _print_summary(summary: dict[str, Any]) -> None:
-    counts = summary["counts"]
-    click.echo(
-        f"{summary['path'] or 'config'}: valid: {_n(counts['accounts'], 'account')}, "
-        f"{_n(counts['workloads'], 'workload')}, {_n(counts['sites'], 'site')}"
-    )
-    for a in summary["accounts"]:
-        click.echo(f"  account {a['name']}: {a['provider']} {', '.join(a['scopes'])}")
-
-    def site(s: dict[str, Any]) -> str:
-        return f"{s['name']} ({s['provider']} {','.join(s['regions']) or 'all regions'})"
-
-    for w in summary["workloads"]:
-        t = w["targets"]
-        primary = ", ".join(site(s) for s in w["sites"] if s["role"] == "primary")
-        secondaries = ", ".join(site(s) for s in w["sites"] if s["role"] == "secondary")
-        dns = f"{w['dns']['name']} via {w['dns']['mechanism']}" if w["dns"] else "no dns path"
-        click.echo(
-            f"  workload {w['name']} (tier {w['tier']}, RTO {format_duration(t['rto_s'])}, "
-            f"RPO {format_duration(t['rpo_s'])}): {primary} -> {secondaries}; {dns}"
-        )
-    if summary["mail"]:
-        m = summary["mail"]
-        click.echo(f"  mail: from {m['from']} via {m['smtp']}, {m['schedule']}")
-    for w in summary["warnings"]:
-        click.echo(f"warning: {w}", err=True)
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import click
 
-from failover.cli.options import console, echo_json, format_option
+from failover.cli.options import console, format_option, open_store
+from failover.cli.render import Format, emit
+from failover.cli.render.views import DemoView
 from failover.errors import FailoverError
 
 
@@ -25,7 +27,7 @@ from failover.errors import FailoverError
 )
 @click.option("--keep-running", is_flag=True, help="Keep the emulators up after the cycle (Ctrl-C to stop).")
 @format_option()
-def demo(directory: Path, keep_running: bool, fmt: str) -> None:
+def demo(directory: Path, keep_running: bool, fmt: Format) -> None:
     """Run one real cycle against local emulated AWS, GCP and Azure clouds and print the scores."""
     try:
         from failover.sandbox import demo as estate_mod
@@ -33,10 +35,8 @@ def demo(directory: Path, keep_running: bool, fmt: str) -> None:
         raise FailoverError(f"the demo needs the sandbox extra: pip install 'failover[sandbox]' ({err})") from None
     import yaml
 
-    from failover.cli.render import findings_table, score_json, score_table
     from failover.config import load_config
     from failover.runner import run_cycle
-    from failover.store import Store, resolve_database_url
 
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
@@ -51,26 +51,14 @@ def demo(directory: Path, keep_running: bool, fmt: str) -> None:
         )
         config_path.write_text(header + yaml.safe_dump(estate.config, sort_keys=False))
         config = load_config(config_path)
-        store = Store.open(resolve_database_url(config.database))
-        try:
+        with open_store(config) as store:
             estate_mod.seed_store(store)
             status.update("running one cycle: inventory, probes, checks, score…")
             result = run_cycle(config, store, kind="demo", progress=lambda s: status.update(f"{s}…"))
-        finally:
-            store.close()
         status.stop()
         elapsed = time.monotonic() - started
-        if fmt == "json":
-            echo_json([score_json(s) for s in result.scores])
-        else:
-            out = console()
-            out.print(findings_table([f for f in result.findings if str(f.status) != "pass"], "What is wrong"))
-            out.print(score_table(result.scores))
-            got = {s.workload: str(s.status) for s in result.scores}
-            out.print(f"demo estate: expected {estate_mod.EXPECTED}, got {got}")
-            out.print(f"one cycle in {elapsed:.1f}s; scores stored in {config.database}")
-            out.print(f"next: failover score -c {config_path} --format json")
-            out.print(f"      failover explain payments -c {config_path}")
+        view = DemoView(result.scores, result.findings, estate_mod.EXPECTED, elapsed, config.database, config_path)
+        emit(view, fmt)
         if keep_running:
             click.echo(f"emulators running; config: {config_path}. Ctrl-C to stop.", err=True)
             try:

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import click
 
-from failover.cli.options import PRINTABLE, Duration, config_option, console, echo_json, format_option
+from failover.cli.options import PRINTABLE, Duration, config_option, format_option, open_store
+from failover.cli.render import Format, emit
+from failover.cli.render.views import DrillsView
 from failover.errors import ConfigError
 
 
@@ -36,7 +38,6 @@ def record(
     from failover.config import load_config
     from failover.model import Drill
     from failover.schema import format_duration
-    from failover.store import Store, resolve_database_url
 
     now = datetime.now(UTC)
     when = _drill_time(at, now) if at else now
@@ -44,7 +45,7 @@ def record(
     if workload not in {w.name for w in config.workloads}:
         known = ", ".join(w.name for w in config.workloads) or "none"
         raise ConfigError(f"unknown workload {workload!r} (known: {known})")
-    with Store.open(resolve_database_url(config.database)) as store:
+    with open_store(config) as store:
         store.record_drill(Drill(workload, when, succeeded=not failed, recovery_s=recovery_s, notes=notes))
     outcome = "failed" if failed else f"recovered in {format_duration(recovery_s)}" if recovery_s else "succeeded"
     click.echo(f"recorded: {workload} drill of {when:%Y-%m-%d %H:%M} UTC, {outcome}")
@@ -71,26 +72,11 @@ def _drill_time(at: str, now: datetime) -> datetime:
 @click.argument("workload", required=False)
 @config_option
 @format_option()
-def list_(workload: str | None, config_path: str | None, fmt: str) -> None:
+def list_(workload: str | None, config_path: str | None, fmt: Format) -> None:
     """List recorded drills, newest first."""
-    from rich.table import Table
-
-    from failover.cli.render import cell
     from failover.config import load_config
-    from failover.schema import format_duration
-    from failover.store import Store, resolve_database_url
 
     config = load_config(config_path, required=False)
-    with Store.open(resolve_database_url(config.database)) as store:
+    with open_store(config) as store:
         drills = store.drills(workload)
-    if fmt == "json":
-        echo_json([d.to_dict() for d in drills])
-        return
-    table = Table(title="Failover drills", title_justify="left")
-    for col in ("workload", "when (UTC)", "outcome", "recovery", "notes"):
-        table.add_column(col)
-    for d in drills:
-        recovery = format_duration(d.recovery_s) if d.recovery_s is not None else "-"
-        outcome = "ok" if d.succeeded else "failed"
-        table.add_row(cell(d.workload), f"{d.performed_at:%Y-%m-%d %H:%M}", outcome, recovery, cell(d.notes))
-    console().print(table)
+    emit(DrillsView(drills), fmt)

@@ -7,13 +7,18 @@ import math
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.text import Text
 
+from failover.cli.render import Format
 from failover.printable import printable
+
+if TYPE_CHECKING:
+    from failover.schema import Config
+    from failover.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,22 +32,32 @@ config_option = click.option(
 )
 
 
-def format_option(default: str = "table") -> Callable[[F], F]:
+def format_option(default: Format = Format.TABLE) -> Callable[[F], F]:
+    """``--format``, given to the command as a ``Format`` (for ``failover.cli.render.emit``)."""
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(["table", "json"]),
-        default=default,
+        type=click.Choice([f.value for f in Format]),
+        default=default.value,
         show_default=True,
+        callback=lambda _ctx, _param, value: Format(value),
         help="Output format.",
     )
+
+
+def open_store(config: Config) -> Store:
+    """The config's database (``$FAILOVER_DATABASE_URL`` first), migrated to the newest schema: every
+    command opens it this way, as ``with open_store(config) as store:``."""
+    from failover.store import Store, resolve_database_url
+
+    return Store.open(resolve_database_url(config.database))
 
 
 class SafeConsole(Console):
     """A console that shows text as text: every string it renders (table cells, titles, printed lines)
     has its control characters escaped (``failover.printable``), and no markup or emoji codes are read
     from it, so a resource named ``[bold]x`` or ``x\x1b[2J`` prints as exactly that. Renderables built
-    as ``Text`` by hand must use ``failover.cli.render.cell``."""
+    as ``Text`` by hand must use ``failover.cli.render.table.cell``."""
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
         kwargs["markup"] = False

@@ -10,15 +10,12 @@ import json
 from typing import Any
 
 import click
-from rich.table import Table
-from rich.text import Text
 
-from failover.cli.options import Duration, config_option, console, echo_json, format_option
+from failover.cli.options import Duration, config_option, format_option
+from failover.cli.render import Format, emit
 from failover.errors import ProbeError
-from failover.model import Observation, ObsStatus
+from failover.model import ObsStatus
 from failover.schema import check_host, parse_host_port, parse_http_url
-
-_STYLE = {"ok": "bold green", "warn": "bold yellow", "failed": "bold red", "error": "bold magenta"}
 
 
 def _checked(check: Any, hint: str) -> Any:
@@ -137,31 +134,6 @@ def _build(
         raise click.UsageError(str(err)) from None
 
 
-def _table(obs: Observation) -> Table:
-    table = Table(title=f"{obs.probe} probe", title_justify="left", show_header=False, expand=False)
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
-    table.add_row("target", obs.target)
-    table.add_row("status", Text(str(obs.status), style=_STYLE.get(str(obs.status), "")))
-    table.add_row("reason", obs.reason)
-    table.add_row("latency", "-" if obs.latency_ms is None else f"{obs.latency_ms:.1f} ms")
-    for key, value in obs.data.items():
-        if isinstance(value, dict):
-            for sub, v in value.items():
-                table.add_row(f"{key}.{sub}", _cell(v))
-        else:
-            table.add_row(key, _cell(value))
-    return table
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, list | dict):
-        return json.dumps(value, default=str)
-    return str(value)
-
-
 @click.command("probe")
 @click.argument("target")
 @click.option("--as-name", "as_name", metavar="HOST", help="HTTPS: send HOST as SNI and Host, verify the cert for it.")
@@ -191,7 +163,7 @@ def probe(
     banner: int,
     timeout: float | None,
     config_path: str | None,
-    fmt: str,
+    fmt: Format,
 ) -> None:
     """Probe TARGET once: an http(s):// URL, tcp://HOST:PORT, or a DNS name.
 
@@ -215,9 +187,6 @@ def probe(
     from probes.engine import Engine
 
     obs = asyncio.run(Engine(concurrency=1, per_host=1).run([built]))[0]
-    if fmt == "json":
-        echo_json(obs.to_dict())
-    else:
-        console().print(_table(obs))
+    emit(obs, fmt)
     if obs.status in (ObsStatus.FAILED, ObsStatus.ERROR):
         ctx.exit(1)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from failover.cli.options import config_option, echo_line
+from failover.cli.options import config_option, echo_line, open_store
 
 if TYPE_CHECKING:
     from failover.schema import Config
@@ -46,7 +46,6 @@ def report(ctx: click.Context, config_path: str | None, owner: str | None, out_d
     """Render this week's readiness email for every owner into files, or send them with --send."""
     from failover.config import load_config
     from failover.errors import ConfigError
-    from failover.store import Store, display_url, resolve_database_url
 
     if send and out_dir:
         raise ConfigError("--send and --out do not combine: --send sends, --out writes files")
@@ -59,12 +58,11 @@ def report(ctx: click.Context, config_path: str | None, owner: str | None, out_d
     if not config.workloads:
         raise ConfigError("the config has no workloads, so there is no one to report to")
     now = datetime.now(UTC)
-    url = resolve_database_url(config.database)
-    with Store.open(url) as store:
+    with open_store(config) as store:
         if send:
             _send(ctx, config, store, now, owner)
         else:
-            _write(ctx, config, store, now, owner, out_dir, display_url(url))
+            _write(ctx, config, store, now, owner, out_dir)
 
 
 def _no_scores(ctx: click.Context, where: str) -> None:
@@ -77,14 +75,14 @@ def _no_scores(ctx: click.Context, where: str) -> None:
 
 
 def _write(
-    ctx: click.Context, config: Config, store: Store, now: datetime, owner: str | None, out_dir: str | None, db: str
+    ctx: click.Context, config: Config, store: Store, now: datetime, owner: str | None, out_dir: str | None
 ) -> None:
     from failover.errors import ConfigError
     from failover.mail import render_weekly, week_of
 
     emails = render_weekly(config, store, now=now, owner=owner)
     if not emails:
-        _no_scores(ctx, db)
+        _no_scores(ctx, store.display_url)
     target = Path(out_dir) if out_dir else Path("failover-reports") / week_of(config, now)
     try:
         target.mkdir(parents=True, exist_ok=True)

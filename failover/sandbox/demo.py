@@ -400,136 +400,157 @@ def build(directory: Path) -> Estate:
         stack.close()
         raise
     ns = [dns_server.address]
-    db = directory / "failover.db"
     config: dict[str, Any] = {
-        "database": f"sqlite:///{db}",
+        "database": f"sqlite:///{directory / 'failover.db'}",
         "vantage": "demo",
         "tls": {"ca_file": str(web.ca_file)},
-        "accounts": [
-            aws.account("aws-prod", regions=["us-east-1", "us-west-2"]),
-            {
-                "name": "gcp-dr",
-                "provider": "gcp",
-                "project": GCP_PROJECT,
-                "endpoint": gcp.url,
-                "credentials": "anonymous",
-            },
-            {
-                "name": "azure-dr",
-                "provider": "azure",
-                "subscription": AZURE_SUB,
-                "endpoint": azure.url,
-                "credentials": "anonymous",
-            },
-        ],
-        "workloads": [
-            {
-                "name": "checkout",
-                "owners": ["payments-oncall@example.com"],
-                "tier": 1,
-                "targets": {"rto": "15m", "rpo": "5m", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
-                "dns": {"name": "checkout.example.com", "mechanism": "route53-failover", "nameservers": ns},
-                "sites": [
-                    {
-                        "name": "aws-east",
-                        "role": "primary",
-                        "account": "aws-prod",
-                        "regions": ["us-east-1"],
-                        "select": {"tags": {"app": "checkout"}},
-                        "endpoints": [{"url": urls["checkout-primary"]}],
-                    },
-                    {
-                        "name": "gcp-central",
-                        "role": "secondary",
-                        "account": "gcp-dr",
-                        "regions": ["us-central1"],
-                        "select": {"tags": {"app": "checkout"}},
-                        "endpoints": [{"url": urls["checkout"]}],
-                    },
-                ],
-                "dependencies": [
-                    {"name": "container-registry", "kind": "registry", "provider": "aws", "providers": ["gcp"]}
-                ],
-            },
-            {
-                "name": "search",
-                "owners": ["search-team@example.com"],
-                "tier": 2,
-                "targets": {"rto": "30m", "rpo": "1h", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
-                "dns": {"name": "search.example.org", "mechanism": "route53-failover", "nameservers": ns},
-                "sites": [
-                    {
-                        "name": "aws-east",
-                        "role": "primary",
-                        "account": "aws-prod",
-                        "regions": ["us-east-1"],
-                        "select": {"tags": {"app": "search"}},
-                    },
-                    {
-                        "name": "gcp-central",
-                        "role": "secondary",
-                        "account": "gcp-dr",
-                        "regions": ["us-central1"],
-                        "select": {"tags": {"app": "search"}},
-                        "endpoints": [{"url": urls["search"]}],
-                    },
-                ],
-                "dependencies": [{"name": "sso", "kind": "identity", "provider": "aws"}],
-            },
-            {
-                "name": "catalog",
-                "owners": ["catalog-team@example.com"],
-                "tier": 1,
-                "targets": {"rto": "15m", "rpo": "5m", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
-                "dns": {"name": "catalog.example.io", "mechanism": "route53-failover", "nameservers": ns},
-                "sites": [
-                    {
-                        "name": "aws-east",
-                        "role": "primary",
-                        "account": "aws-prod",
-                        "regions": ["us-east-1"],
-                        "select": {"tags": {"app": "catalog"}},
-                        "endpoints": [{"url": urls["catalog-primary"]}],
-                    },
-                    {
-                        "name": "gcp-central",
-                        "role": "secondary",
-                        "account": "gcp-dr",
-                        "regions": ["us-central1"],
-                        "select": {"tags": {"app": "catalog"}},
-                        "endpoints": [{"url": urls["catalog"]}],
-                    },
-                ],
-            },
-            {
-                "name": "payments",
-                "owners": ["payments-oncall@example.com", "cfo-office@example.com"],
-                "tier": 0,
-                "targets": {"rto": "10m", "rpo": "5m", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
-                "dns": {"name": "payments.example.net", "mechanism": "route53-failover", "nameservers": ns},
-                "sites": [
-                    {
-                        "name": "aws-east",
-                        "role": "primary",
-                        "account": "aws-prod",
-                        "regions": ["us-east-1"],
-                        "select": {"tags": {"app": "payments"}},
-                    },
-                    {
-                        "name": "azure-west",
-                        "role": "secondary",
-                        "account": "azure-dr",
-                        "regions": ["westus2"],
-                        "select": {"tags": {"app": "payments"}},
-                        "endpoints": [{"url": urls["payments"]}],
-                        "failover_targets": ["20.50.30.1"],
-                    },
-                ],
-            },
-        ],
+        "accounts": _accounts(aws, gcp, azure),
+        "workloads": [_checkout(urls, ns), _search(urls, ns), _catalog(urls, ns), _payments(urls, ns)],
     }
     _declared_data(config["workloads"])
     return Estate(config=config, stack=stack)
+
+
+def _accounts(aws: Any, gcp: Any, azure: Any) -> list[dict[str, Any]]:
+    """The three accounts, each pointing at its local emulator."""
+    return [
+        aws.account("aws-prod", regions=["us-east-1", "us-west-2"]),
+        {
+            "name": "gcp-dr",
+            "provider": "gcp",
+            "project": GCP_PROJECT,
+            "endpoint": gcp.url,
+            "credentials": "anonymous",
+        },
+        {
+            "name": "azure-dr",
+            "provider": "azure",
+            "subscription": AZURE_SUB,
+            "endpoint": azure.url,
+            "credentials": "anonymous",
+        },
+    ]
+
+
+def _checkout(urls: dict[str, str], ns: list[str]) -> dict[str, Any]:
+    """Truly ready: a GCP secondary at full capacity behind Route 53 failover."""
+
+    return {
+        "name": "checkout",
+        "owners": ["payments-oncall@example.com"],
+        "tier": 1,
+        "targets": {"rto": "15m", "rpo": "5m", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
+        "dns": {"name": "checkout.example.com", "mechanism": "route53-failover", "nameservers": ns},
+        "sites": [
+            {
+                "name": "aws-east",
+                "role": "primary",
+                "account": "aws-prod",
+                "regions": ["us-east-1"],
+                "select": {"tags": {"app": "checkout"}},
+                "endpoints": [{"url": urls["checkout-primary"]}],
+            },
+            {
+                "name": "gcp-central",
+                "role": "secondary",
+                "account": "gcp-dr",
+                "regions": ["us-central1"],
+                "select": {"tags": {"app": "checkout"}},
+                "endpoints": [{"url": urls["checkout"]}],
+            },
+        ],
+        "dependencies": [{"name": "container-registry", "kind": "registry", "provider": "aws", "providers": ["gcp"]}],
+    }
+
+
+def _search(urls: dict[str, str], ns: list[str]) -> dict[str, Any]:
+    """Not ready: a secondary scaled to zero, DNS only on Route 53 with a disabled health check."""
+
+    return {
+        "name": "search",
+        "owners": ["search-team@example.com"],
+        "tier": 2,
+        "targets": {"rto": "30m", "rpo": "1h", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
+        "dns": {"name": "search.example.org", "mechanism": "route53-failover", "nameservers": ns},
+        "sites": [
+            {
+                "name": "aws-east",
+                "role": "primary",
+                "account": "aws-prod",
+                "regions": ["us-east-1"],
+                "select": {"tags": {"app": "search"}},
+            },
+            {
+                "name": "gcp-central",
+                "role": "secondary",
+                "account": "gcp-dr",
+                "regions": ["us-central1"],
+                "select": {"tags": {"app": "search"}},
+                "endpoints": [{"url": urls["search"]}],
+            },
+        ],
+        "dependencies": [{"name": "sso", "kind": "identity", "provider": "aws"}],
+    }
+
+
+def _catalog(urls: dict[str, str], ns: list[str]) -> dict[str, Any]:
+    """At risk: a GCP managed instance group at target size with only half its members running."""
+
+    return {
+        "name": "catalog",
+        "owners": ["catalog-team@example.com"],
+        "tier": 1,
+        "targets": {"rto": "15m", "rpo": "5m", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
+        "dns": {"name": "catalog.example.io", "mechanism": "route53-failover", "nameservers": ns},
+        "sites": [
+            {
+                "name": "aws-east",
+                "role": "primary",
+                "account": "aws-prod",
+                "regions": ["us-east-1"],
+                "select": {"tags": {"app": "catalog"}},
+                "endpoints": [{"url": urls["catalog-primary"]}],
+            },
+            {
+                "name": "gcp-central",
+                "role": "secondary",
+                "account": "gcp-dr",
+                "regions": ["us-central1"],
+                "select": {"tags": {"app": "catalog"}},
+                "endpoints": [{"url": urls["catalog"]}],
+            },
+        ],
+    }
+
+
+def _payments(urls: dict[str, str], ns: list[str]) -> dict[str, Any]:
+    """Not ready: a certificate that misses the public name, a stale replica, a deallocated Azure VM."""
+
+    return {
+        "name": "payments",
+        "owners": ["payments-oncall@example.com", "cfo-office@example.com"],
+        "tier": 0,
+        "targets": {"rto": "10m", "rpo": "5m", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
+        "dns": {"name": "payments.example.net", "mechanism": "route53-failover", "nameservers": ns},
+        "sites": [
+            {
+                "name": "aws-east",
+                "role": "primary",
+                "account": "aws-prod",
+                "regions": ["us-east-1"],
+                "select": {"tags": {"app": "payments"}},
+            },
+            {
+                "name": "azure-west",
+                "role": "secondary",
+                "account": "azure-dr",
+                "regions": ["westus2"],
+                "select": {"tags": {"app": "payments"}},
+                "endpoints": [{"url": urls["payments"]}],
+                "failover_targets": ["20.50.30.1"],
+            },
+        ],
+    }
 
 
 def seed_store(store: Store) -> None:
