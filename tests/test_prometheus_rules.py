@@ -74,7 +74,9 @@ def exported_series_names() -> set[str]:
     m.job_finished("check", 0.2, ok=True, at=1_700_000_000.0)
     m.job_finished("inventory", 3.0, ok=False, at=1_700_000_000.0)
     m.skipped.labels("check", "overrun").inc()
-    m.observations([Observation(probe="http", target="https://shop.example", status=ObsStatus.OK, reason="", latency_ms=12.0)])
+    m.observations(
+        [Observation(probe="http", target="https://shop.example", status=ObsStatus.OK, reason="", latency_ms=12.0)]
+    )
     m.inventories([Inventory(account="aws-prod", provider="aws")])
     score = Score(
         workload="shop",
@@ -136,14 +138,14 @@ def test_metric_name_extractor_sees_through_matchers_grouping_and_functions() ->
     expr = (
         'histogram_quantile(0.95, sum by (exported_job, le) (rate(failover_cycle_duration_seconds_bucket{job=~"$job"}'
         '[$__rate_interval]))) > on (workload) group_left (status) max_over_time(failover_findings{status="fail"}[1h]'
-        ' offset 1h) and time() - failover_workload_score_timestamp_seconds > 9e2'
+        " offset 1h) and time() - failover_workload_score_timestamp_seconds > 9e2"
     )
     assert metric_names(expr) == {
         "failover_cycle_duration_seconds_bucket",
         "failover_findings",
         "failover_workload_score_timestamp_seconds",
     }
-    assert metric_names("label_values(failover_workload_readiness{job=~\"$job\"}, workload)") == {
+    assert metric_names('label_values(failover_workload_readiness{job=~"$job"}, workload)') == {
         "failover_workload_readiness"
     }
     assert "failover_nonexistent" in metric_names("absent(failover_nonexistent)")
