@@ -307,3 +307,24 @@ def live_evidence(
 
 def site(name: str, role: str, account: str, region: str, tags: dict[str, str]) -> dict[str, Any]:
     return {"name": name, "role": role, "account": account, "regions": [region], "select": {"tags": tags}}
+
+
+def scale_secondary(instances: int, max_size: int = 10) -> dict[str, Inventory]:
+    """The ready estate with the GCP secondary group running ``instances`` members (4 vCPU each)."""
+    invs = drop_resources(
+        ready_inventory(),
+        lambda r: r.kind == Kind.COMPUTE_INSTANCE and r.provider == "gcp" and r.native_id > f"gce-{instances}",
+    )
+    return replace_resource(
+        invs,
+        "mig-checkout",
+        capacity=Capacity(vcpu=4 * instances, instances=instances),
+        attrs={
+            "desired": instances,
+            "max_size": max_size,
+            "stable": True,
+            "vcpu_per_instance": 4,
+            "cpu_quota_metric": "CPUS",
+            "instance_ids": [f"gce-{n}" for n in range(1, instances + 1)],
+        },
+    )

@@ -2,7 +2,7 @@
 
 It speaks the wire shapes ``google-cloud-compute`` parses (camelCase JSON under ``/compute/v1``), so
 the adapter runs its real SDK clients against it. Field names and enum values come from the SDK's
-message types and the v1 discovery document; tests/test_sandbox_gcp_conformance.py parses every body
+message types and the v1 discovery document; tests/integration/test_sandbox_gcp_conformance.py parses every body
 it serves into those types. Seed it from Python, inject faults at run time (403/429/5xx, slow answers,
 unreachable scopes), and read ``requests`` to prove what was called and what was answered.
 

@@ -4,7 +4,7 @@ health checks its routing policies name.
 ``GET /dns/v1/projects/{project}/managedZones`` answers a ``ManagedZonesListResponse`` and
 ``GET /dns/v1/projects/{project}/managedZones/{zone}/rrsets`` a ``ResourceRecordSetsListResponse``;
 field names, nesting and enum values follow the ``dns.v1`` discovery document google-api-python-client
-ships (tests/test_sandbox_gcp_dns_conformance.py holds every body to it, and each health check to the
+ships (tests/integration/test_sandbox_gcp_dns_conformance.py holds every body to it, and each health check to the
 ``compute.v1`` ``HealthCheck`` schema). What it models as the real API does:
 
 - every zone gets its apex SOA and NS record sets on creation, and a public zone its four delegated

@@ -2,7 +2,7 @@
 
 ``GET /v1/projects/{project}/instances`` answers an ``InstancesListResponse`` (``sql#instancesList``)
 of ``DatabaseInstance`` bodies; field names and enum values follow the ``sqladmin.v1`` discovery
-document google-api-python-client ships (tests/test_sandbox_gcp_data_conformance.py holds every body
+document google-api-python-client ships (tests/integration/test_sandbox_gcp_data_conformance.py holds every body
 to it). What it models as the real API does:
 
 - a read replica names its primary in ``masterInstanceName`` as ``project:instance`` and the primary

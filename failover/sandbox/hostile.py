@@ -1,5 +1,5 @@
 """Hostile peers on loopback that say exactly what a caller scripts, bytes and timing included: for the
-fuzz suite (tests/test_fuzz_peers.py) and the fault script (bench/faults.py).
+fuzz suite (tests/integration/test_fuzz_peers.py) and the fault script (bench/faults.py).
 
 - ``HostileHttp``: a TCP server that reads the request head, then plays ``script`` (byte chunks, each
   optionally after a delay) and closes; a script may also hold the connection open (``HOLD``).

@@ -16,44 +16,7 @@ from pydantic import BaseModel
 from failover.config import config_from_text, example_config, find_config_path, load_config
 from failover.errors import ConfigError
 from failover.schema import Config
-
-BASE = """\
-accounts:
-  - name: aws-prod
-    provider: aws
-    regions: [us-east-1]
-  - name: gcp-dr
-    provider: gcp
-    project: acme-dr
-workloads:
-  - name: checkout
-    owners: [payments-oncall@example.com]
-    targets:
-      rto: 15m
-    sites:
-      - name: east
-        role: primary
-        account: aws-prod
-        select: {tags: {app: checkout}}
-      - name: central
-        role: secondary
-        account: gcp-dr
-        select: {tags: {app: checkout}}
-"""
-
-
-def problems(text: str, source: str = "cfg.yaml", **kwargs: typing.Any) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        config_from_text(text, source, **kwargs)
-    assert info.value.problems, "a ConfigError always lists its problems"
-    return info.value.problems
-
-
-def line_of(text: str, needle: str, nth: int = 1) -> int:
-    """1-based line of the nth line containing ``needle``: the line an error must name."""
-    hits = [i + 1 for i, line in enumerate(text.splitlines()) if needle in line]
-    return hits[nth - 1]
-
+from tests.fixtures.config_text import BASE, line_of, problems
 
 # ------------------------------------------------------------------------------------------ parsing
 
@@ -598,7 +561,7 @@ def test_any_edit_of_the_example_gives_a_config_or_located_problems(edits: list[
 
 
 def test_reference_docs_cover_every_key_of_the_schema() -> None:
-    doc = (Path(__file__).parent.parent / "README.md").read_text()
+    doc = (Path(__file__).parents[2] / "README.md").read_text()
     models: set[type[BaseModel]] = set()
     _models(Config, models)
     missing = [

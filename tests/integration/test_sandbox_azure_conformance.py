@@ -290,7 +290,7 @@ GENERIC_TYPES = {
 def seed_everything(arm: FakeArm) -> None:
     """The demo estate plus every seeding helper and resource type the tests use."""
     seed_demo(arm, SUB)
-    from tests.test_provider_azure import seed_every_type
+    from tests.fixtures.azure import seed_every_type
 
     seed_every_type(arm, SUB)
     arm.add_vm(SUB, "rg", "vm-off", size="Standard_D2s_v3", power_state="deallocated")

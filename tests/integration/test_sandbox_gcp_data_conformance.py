@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +15,10 @@ import pytest
 from failover.sandbox.gcp import DATA_ROUTES, FakeGcp, Request
 from failover.schema import Account
 from providers.gcp import GcpAdapter
+from tests.fixtures.discovery import doc, violations
 
 googleapiclient = pytest.importorskip("googleapiclient")
 monitoring_v3 = pytest.importorskip("google.cloud.monitoring_v3")
-DOCS = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
 # route -> (discovery document, method path prefix, response schema)
 ROUTE_DOCS = {
     "sql_instances": ("sqladmin.v1.json", "", "InstancesListResponse"),
@@ -28,39 +27,8 @@ ROUTE_DOCS = {
 }
 
 
-def doc(name: str) -> dict[str, Any]:
-    return dict(json.loads((DOCS / name).read_text()))
 
 
-def violations(schemas: dict[str, Any], schema: dict[str, Any], value: Any, where: str) -> list[str]:
-    """Every field ``value`` holds that ``schema`` does not define, and every enum value it does not list."""
-    if "$ref" in schema:
-        return violations(schemas, schemas[schema["$ref"]], value, where)
-    kind = schema.get("type")
-    if "enum" in schema and value not in schema["enum"]:
-        return [f"{where} = {value!r} (not in the enum)"]
-    if kind == "array":
-        if not isinstance(value, list):
-            return [f"{where}: expected an array"]
-        return [v for i, item in enumerate(value) for v in violations(schemas, schema["items"], item, f"{where}[{i}]")]
-    if kind == "object" or "properties" in schema:
-        if not isinstance(value, dict):
-            return [f"{where}: expected an object"]
-        props = schema.get("properties") or {}
-        extra = schema.get("additionalProperties")
-        out: list[str] = []
-        for key, item in value.items():
-            if key in props:
-                out += violations(schemas, props[key], item, f"{where}.{key}")
-            elif extra is not None:
-                out += violations(schemas, extra, item, f"{where}.{key}")
-            else:
-                out.append(f"{where}.{key} (unknown field)")
-        return out
-    expected = {"string": str, "boolean": bool, "integer": (int, str), "number": (int, float)}.get(str(kind))
-    if expected is not None and not isinstance(value, expected):
-        return [f"{where} = {value!r} (not a {kind})"]
-    return []
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ def test_every_kind_declares_its_attrs():
 
 
 def test_docs_attrs_md_is_generated_from_the_declarations():
-    committed = (Path(__file__).parent.parent / "docs" / "attrs.md").read_text()
+    committed = (Path(__file__).parents[2] / "docs" / "attrs.md").read_text()
     assert committed == render_doc(), "run: python -m failover.attrs > docs/attrs.md"
 
 
@@ -41,7 +41,7 @@ def test_checks_scoring_and_equivalence_read_attrs_only_through_their_declared_t
     """``r.attrs`` is a plain dict to mypy; ``attrs_of`` is what makes an undeclared key an error."""
     import ast
 
-    root = Path(__file__).parent.parent / "failover"
+    root = Path(__file__).parents[2] / "failover"
     sources = [*sorted((root / "checks").glob("*.py")), root / "scoring.py", root / "equivalence.py"]
     raw = []
     for path in sources:

@@ -3,7 +3,7 @@
 The recording (tests/fixtures/scores_golden.json) was taken before scoring read gates, RTO credit and
 category weights from the check registrations instead of check ids; it pins every readiness, status,
 gate text, reason and point. Regenerate it only for an intended change of scoring:
-``PYTHONPATH=$PWD python -m tests.test_scoring_golden > tests/fixtures/scores_golden.json``.
+``PYTHONPATH=$PWD python -m tests.unit.test_scoring_golden > tests/fixtures/scores_golden.json``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from failover.model import Capacity, Kind, ObsStatus
 from failover.scoring import score
 from tests import factories as f
 
-GOLDEN = Path(__file__).parent / "fixtures" / "scores_golden.json"
+GOLDEN = Path(__file__).parents[1] / "fixtures" / "scores_golden.json"
 
 
 def _scaled(instances: int, max_size: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from failover.model import FindingStatus
 from failover.store import Store
-from tests.test_store import finding, obs, score
+from tests.fixtures.store_rows import finding, obs, score
 
 
 def test_a_newer_run_replaces_the_workloads_whole_finding_set(store: Store) -> None:

@@ -16,7 +16,7 @@ from probes.registry import PROBERS, endpoint_planner, prober_for
 from probes.targets import DnsTarget, HttpTarget, TcpTarget
 from tests import factories as f
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_each_target_type_names_its_probe() -> None:

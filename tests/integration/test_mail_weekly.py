@@ -85,7 +85,7 @@ def test_email_says_what_changed_and_what_to_fix_with_doc_links(smtp_server: Smt
 def test_hostile_names_are_escaped_and_cannot_add_headers(smtp_server: SmtpServer, store: Store) -> None:
     evil = "<script>alert(1)</script>"
     config = mail_config(smtp_server.smtp())
-    # The config refuses control characters (tests/test_config_hostile.py); the mailer must not rely on
+    # The config refuses control characters (tests/integration/test_config_hostile.py); the mailer must not rely on
     # it, so the prefix is set past validation here.
     assert config.mail is not None
     config.mail = config.mail.model_copy(update={"subject_prefix": "[failover]\r\nBcc: victim@evil.example"})

@@ -9,46 +9,31 @@ tests skip, except under CI where they fail.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from failover.daemon.metrics import DaemonMetrics
-from failover.model import (
-    Finding,
-    FindingStatus,
-    Inventory,
-    Observation,
-    ObsStatus,
-    Score,
-    Status,
-)
 from tests.fixtures.daemon import DaemonProcess, RestartableAws, shop_config, write_config
+from tests.fixtures.prometheus import (
+    assert_only_exported,
+    exported_series_names,
+    metric_names,
+    promtool_path,
+)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "deploy" / "prometheus" / "failover-rules.yml"
 RULE_TESTS = REPO / "deploy" / "prometheus" / "failover-rules.test.yml"
 README = REPO / "README.md"
 
 
-def promtool_path() -> str:
-    """promtool's path; skips without it, except under CI, which must have installed it."""
-    found = shutil.which("promtool")
-    if found is None:
-        message = "promtool is not installed (apt-get install prometheus; scripts/test.sh does it as root)"
-        if os.environ.get("CI"):
-            pytest.fail(message + ": CI must install it", pytrace=False)
-        pytest.skip(message)
-    return found
 
 
 @pytest.fixture(scope="session")
@@ -66,72 +51,12 @@ def promtool() -> Callable[..., subprocess.CompletedProcess[str]]:
 # -- which metric names the daemon exports and which an expression queries ---------------------------
 
 
-def exported_series_names() -> set[str]:
-    """Every series name the daemon's registry can export: each family's samples once every metric has
-    been fed, plus the names its type implies (a histogram nobody observed yet still exports
-    ``_bucket``/``_sum``/``_count`` later)."""
-    m = DaemonMetrics(version="0.0.0", vantage="test")
-    m.job_finished("check", 0.2, ok=True, at=1_700_000_000.0)
-    m.job_finished("inventory", 3.0, ok=False, at=1_700_000_000.0)
-    m.skipped.labels("check", "overrun").inc()
-    m.observations(
-        [Observation(probe="http", target="https://shop.example", status=ObsStatus.OK, reason="", latency_ms=12.0)]
-    )
-    m.inventories([Inventory(account="aws-prod", provider="aws")])
-    score = Score(
-        workload="shop",
-        status=Status.AT_RISK,
-        readiness=71.0,
-        single_provider_risk={"aws": 1.0},
-        rto_estimate_s=300.0,
-        rto_target_s=900.0,
-    )
-    m.workload("shop", score, [Finding(check="capacity.ratio", workload="shop", status=FindingStatus.PASS, reason="")])
-    suffixes = {
-        "counter": ("_total", "_created"),
-        "histogram": ("_bucket", "_sum", "_count", "_created"),
-        "summary": ("", "_sum", "_count", "_created"),
-        "info": ("_info",),
-        "gauge": ("",),
-    }
-    names: set[str] = set()
-    for fam in text_string_to_metric_families(generate_latest(m.registry).decode()):
-        names.update(s.name for s in fam.samples)
-        names.update(fam.name + suffix for suffix in suffixes.get(fam.type, ("",)))
-    return names
 
 
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
-_MATCHERS = re.compile(r"\{[^{}]*\}")
-_RANGES = re.compile(r"\[[^\[\]]*\]")
-_GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)")
-_LABEL_VALUES = re.compile(r"\blabel_values\(\s*([^,()]*(?:\([^()]*\))?[^,()]*)\s*,\s*\w+\s*\)")
-_IDENT = re.compile(r"(?<![\w:.$])([a-zA-Z_:][\w:]*)\b(?!\s*\()")
-_KEYWORDS = {"and", "or", "unless", "bool", "offset", "inf", "nan", "start", "end"}
 
 
-def metric_names(expr: str) -> set[str]:
-    """The metric names a PromQL expression (or a Grafana ``label_values(metric, label)``) selects:
-    identifiers left once strings, label matchers, ranges, grouping clauses and function calls are
-    taken out."""
-    text = _LABEL_VALUES.sub(r"\1", expr)
-    text = _STRINGS.sub('""', text)
-    text = _MATCHERS.sub("", text)
-    text = _RANGES.sub("", text)
-    text = _GROUPING.sub("", text)
-    return {m.group(1) for m in _IDENT.finditer(text)} - _KEYWORDS
 
 
-def assert_only_exported(where: str, exprs: Iterable[str]) -> None:
-    exported = exported_series_names()
-    queried: dict[str, set[str]] = {}
-    for expr in exprs:
-        names = metric_names(expr)
-        assert names, f"{where}: no metric found in {expr!r}"
-        for name in names:
-            queried.setdefault(name, set()).add(expr)
-    unknown = {n: sorted(e) for n, e in queried.items() if n not in exported}
-    assert not unknown, f"{where} queries metrics the daemon does not export: {unknown}"
 
 
 def test_metric_name_extractor_sees_through_matchers_grouping_and_functions() -> None:

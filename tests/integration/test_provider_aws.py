@@ -34,7 +34,7 @@ from failover.schema import Account
 from providers.aws import AwsAdapter
 from tests.factories import undeclared_attrs
 
-POLICY = Path(__file__).resolve().parent.parent / "docs" / "permissions" / "aws-iam-policy.json"
+POLICY = Path(__file__).resolve().parents[2] / "docs" / "permissions" / "aws-iam-policy.json"
 SHOP = {"app": "shop"}
 
 

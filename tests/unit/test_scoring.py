@@ -33,23 +33,21 @@ def test_rto_estimate_adds_detection_dns_and_data_promotion():
 
 
 def test_scale_up_time_counts_batches_of_provisioning():
-    from tests.test_checks import _scale_secondary
 
-    ev = f.evidence(inventories=_scale_secondary(1, max_size=10))
+    ev = f.evidence(inventories=f.scale_secondary(1, max_size=10))
     rto = estimate_rto(ev, ev.config.scoring)
     assert rto.scale_s == 60.0  # 3 instances, one parallel batch of 60 s
     assert scored(ev).status != Status.READY  # capacity.ratio is a critical failure
 
 
 def test_secondary_scaled_to_zero_and_dns_on_route53_only_is_not_ready():
-    from tests.test_checks import _scale_secondary
 
     observations = f.replace_obs(
         f.ready_observations(),
         "delegation",
         data={"zone": "example.com", "nameservers": [{"name": "ns-1.awsdns-01.org", "provider": "aws"}]},
     )
-    ev = f.evidence(inventories=_scale_secondary(0, max_size=0), observations=observations)
+    ev = f.evidence(inventories=f.scale_secondary(0, max_size=0), observations=observations)
     s = scored(ev)
     assert s.status == Status.NOT_READY
     assert s.single_provider_risk["aws"] == 1.0
@@ -161,9 +159,8 @@ def test_region_resources_never_count_as_compute():
 
 
 def test_secondary_that_can_never_reach_capacity_reports_rto_lower_bound_and_exceeds():
-    from tests.test_checks import _scale_secondary
 
-    ev = f.evidence(inventories=_scale_secondary(1, max_size=1))
+    ev = f.evidence(inventories=f.scale_secondary(1, max_size=1))
     s = scored(ev)
     assert s.rto_estimate_s is None  # keeps its meaning: not fully known
     assert s.rto_lower_bound_s == 390.0  # detection 30 + DNS 60 + promotion 300 are known
@@ -199,9 +196,8 @@ def test_score_table_shows_lower_bound_against_target():
     from rich.console import Console
 
     from failover.cli.render.table import score_table
-    from tests.test_checks import _scale_secondary
 
-    s = scored(f.evidence(inventories=_scale_secondary(1, max_size=1)))
+    s = scored(f.evidence(inventories=f.scale_secondary(1, max_size=1)))
     console = Console(width=250, record=True)
     console.print(score_table([s]))
     assert "> 6m30s (target 15m)" in console.export_text()

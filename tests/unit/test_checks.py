@@ -105,28 +105,8 @@ def test_secondary_tls_without_handshake_data_is_unknown():
 # --- capacity ---------------------------------------------------------------------------------
 
 
-def _scale_secondary(instances: int, max_size: int = 10):
-    invs = f.drop_resources(
-        f.ready_inventory(),
-        lambda r: r.kind == Kind.COMPUTE_INSTANCE and r.provider == "gcp" and r.native_id > f"gce-{instances}",
-    )
-    return f.replace_resource(
-        invs,
-        "mig-checkout",
-        capacity=Capacity(vcpu=4 * instances, instances=instances),
-        attrs={
-            "desired": instances,
-            "max_size": max_size,
-            "stable": True,
-            "vcpu_per_instance": 4,
-            "cpu_quota_metric": "CPUS",
-            "instance_ids": [f"gce-{n}" for n in range(1, instances + 1)],
-        },
-    )
-
-
 def test_secondary_scaled_to_zero_fails_capacity_ratio():
-    ev = f.evidence(inventories=_scale_secondary(0))
+    ev = f.evidence(inventories=f.scale_secondary(0))
     assert statuses(ev, "capacity.ratio") == [FAIL]
     assert "0.00" in reasons(ev, "capacity.ratio")
 
@@ -147,18 +127,18 @@ def test_running_members_the_group_does_not_count_are_not_capacity():
 
 
 def test_secondary_that_can_scale_passes_headroom_but_fails_ratio():
-    ev = f.evidence(inventories=_scale_secondary(2, max_size=10))
+    ev = f.evidence(inventories=f.scale_secondary(2, max_size=10))
     assert statuses(ev, "capacity.ratio") == [FAIL]
     assert statuses(ev, "capacity.headroom") == [PASS]
 
 
 def test_group_max_size_too_small_fails_headroom():
-    ev = f.evidence(inventories=_scale_secondary(1, max_size=2))
+    ev = f.evidence(inventories=f.scale_secondary(1, max_size=2))
     assert statuses(ev, "capacity.headroom") == [FAIL]
 
 
 def test_region_cpu_quota_too_small_fails_headroom():
-    invs = f.replace_resource(_scale_secondary(1), "us-central1", attrs={"quotas": {"CPUS": {"limit": 8, "usage": 4}}})
+    invs = f.replace_resource(f.scale_secondary(1), "us-central1", attrs={"quotas": {"CPUS": {"limit": 8, "usage": 4}}})
     ev = f.evidence(inventories=invs)
     assert statuses(ev, "capacity.headroom") == [FAIL]
     assert "quota" in reasons(ev, "capacity.headroom")
@@ -400,7 +380,7 @@ def test_azure_storage_account_counts_geo_redundancy(geo, expected):
 
 
 def test_capacity_headroom_unknown_when_group_max_size_unreadable():
-    invs = _scale_secondary(1)
+    invs = f.scale_secondary(1)
     invs = f.replace_resource(
         invs,
         "mig-checkout",
@@ -448,7 +428,7 @@ def test_committed_check_docs_match_the_catalogue():
 
     from failover.checks.catalog_doc import render
 
-    committed = (Path(__file__).parent.parent / "docs" / "checks.md").read_text()
+    committed = (Path(__file__).parents[2] / "docs" / "checks.md").read_text()
     assert committed == render(), "run: python -m failover.checks.catalog_doc > docs/checks.md"
 
 
@@ -639,7 +619,7 @@ def test_failover_drill_evidence(drill, expected, text):
 
 def test_group_running_fewer_members_than_desired_counts_only_running_capacity():
     invs = f.replace_resource(
-        _scale_secondary(4),
+        f.scale_secondary(4),
         "mig-checkout",
         capacity=Capacity(vcpu=4, instances=1),
         attrs={"desired": 4, "max_size": 10, "stable": False, "vcpu_per_instance": 4, "instance_ids": []},
@@ -652,7 +632,7 @@ def test_group_running_fewer_members_than_desired_counts_only_running_capacity()
 
 def test_group_whose_running_members_are_unknown_makes_capacity_unknown():
     invs = f.replace_resource(
-        _scale_secondary(0),
+        f.scale_secondary(0),
         "mig-checkout",
         capacity=Capacity(),
         attrs={"desired": 4, "max_size": 10, "vcpu_per_instance": 4},
@@ -665,7 +645,7 @@ def test_group_whose_running_members_are_unknown_makes_capacity_unknown():
 def test_weighted_group_short_of_its_desired_units_reports_the_gap_in_units():
     # An ASG wanting 24 units runs 2 members of weight 4 (8 units, 16 vCPU): short in units, not in members.
     invs = f.replace_resource(
-        _scale_secondary(4),
+        f.scale_secondary(4),
         "mig-checkout",
         capacity=Capacity(vcpu=16, instances=2),
         attrs={"desired": 24, "max_size": 32, "capacity_unit": "units", "running_units": 8, "in_service": 2},

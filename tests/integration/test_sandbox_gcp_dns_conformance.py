@@ -16,7 +16,7 @@ from failover.sandbox import gcp_dns as d
 from failover.sandbox.gcp import DNS_ROUTES, FakeGcp, Request
 from failover.schema import Account
 from providers.gcp import GcpAdapter
-from tests.test_sandbox_gcp_data_conformance import doc, violations
+from tests.fixtures.discovery import doc, violations
 
 # route -> (discovery document, response schema)
 ROUTE_DOCS = {

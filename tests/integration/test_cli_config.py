@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from failover.cli import cli
 from failover.config import example_config
-from tests.test_config import BASE, line_of
+from tests.fixtures.config_text import BASE, line_of
 
 
 def run(*args: str) -> tuple[int, str, str]:

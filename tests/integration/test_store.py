@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -10,69 +10,15 @@ from failover.errors import StoreError
 from failover.model import (
     Capacity,
     Drill,
-    Finding,
     FindingStatus,
     Inventory,
-    Observation,
     ObsStatus,
-    Reason,
     Resource,
     ScopeError,
-    Score,
-    Status,
     utcnow,
 )
 from failover.store import Store
-
-T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
-
-
-def obs(minutes: float = 0, **kw: object) -> Observation:
-    fields: dict[str, object] = {
-        "probe": "http",
-        "target": "https://checkout-gcp.example.net/healthz",
-        "status": ObsStatus.OK,
-        "reason": "200 OK",
-        "latency_ms": 42.5,
-        "observed_at": T0 + timedelta(minutes=minutes),
-        "data": {"status_code": 200, "tls": {"days_left": 80, "chain": ["leaf", "int"]}},
-        "vantage": "eu-1",
-        "workload": "checkout",
-        "site": "gcp-east",
-        "label": "direct",
-    }
-    fields.update(kw)
-    return Observation(**fields)  # type: ignore[arg-type]
-
-
-def finding(check: str = "secondary.health", minutes: float = 0, **kw: object) -> Finding:
-    fields: dict[str, object] = {
-        "check": check,
-        "workload": "checkout",
-        "status": FindingStatus.PASS,
-        "reason": "secondary answers 200",
-        "category": "health",
-        "severity": "high",
-        "subject": "gcp-east",
-        "evidence": {"status_code": 200, "latency_ms": 42.5},
-        "observed_at": T0 + timedelta(minutes=minutes),
-    }
-    fields.update(kw)
-    return Finding(**fields)  # type: ignore[arg-type]
-
-
-def score(minutes: float = 0, readiness: float = 85.0, workload: str = "checkout") -> Score:
-    return Score(
-        workload=workload,
-        status=Status.READY if readiness >= 80 else Status.AT_RISK,
-        readiness=readiness,
-        single_provider_risk={"aws": 0.25, "gcp": 0.0},
-        rto_estimate_s=410.0,
-        rto_target_s=900.0,
-        reasons=[Reason("dns.ttl", "warn", "TTL 300s > 60s", 7.5, subject="checkout.example.com")],
-        computed_at=T0 + timedelta(minutes=minutes),
-        details={"gates": [], "rto": {"dns_s": 300, "detection_s": 90}},
-    )
+from tests.fixtures.store_rows import T0, finding, obs, score
 
 
 def inventory(account: str = "aws-prod", minutes: float = 0, n: int = 3) -> Inventory:

@@ -13,7 +13,7 @@ from failover.checks import Evidence, run_checks
 from failover.model import FindingStatus, Inventory, Kind, Observation, ObsStatus, Resource
 from failover.sandbox.azure import FakeArm, arm_action
 from failover.schema import Config
-from tests.test_provider_azure import ROLE
+from tests.fixtures.azure import ROLE
 
 FAIL, PASS, WARN, UNKNOWN = FindingStatus.FAIL, FindingStatus.PASS, FindingStatus.WARN, FindingStatus.UNKNOWN
 SUB = "sub-1"

@@ -587,7 +587,7 @@ def test_adapter_only_reads_and_every_request_needs_a_permission_in_the_role(
     gcp_fake.add_rrset("acme-prod", "pub", "shop", "A", policy=policy)
     inv = gcp_adapter.inventory(gcp_account("acme-prod", "acme-dr"))
     assert inv.complete, inv.incomplete
-    role_file = Path(__file__).resolve().parents[1] / "docs" / "permissions" / "gcp-custom-role.yaml"
+    role_file = Path(__file__).resolve().parents[2] / "docs" / "permissions" / "gcp-custom-role.yaml"
     role = set(yaml.safe_load(role_file.read_text())["includedPermissions"])
     assert role == set(required_permissions())
     sent = gcp_fake.requests

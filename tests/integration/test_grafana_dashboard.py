@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
-from tests.test_prometheus_rules import assert_only_exported, exported_series_names, metric_names, promtool_path
+from tests.fixtures.prometheus import assert_only_exported, exported_series_names, metric_names, promtool_path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = REPO / "deploy" / "grafana" / "failover-dashboard.json"
 # What Grafana puts in place of the dashboard's variables when it sends a query.
 VARIABLES = {"$__rate_interval": "5m", "$job": "failover", "$workload": ".+"}

@@ -552,6 +552,6 @@ def test_errors_that_are_not_the_sdks_are_left_alone():
 def test_every_type_read_by_id_is_granted_by_the_role_definition():
     from pathlib import Path
 
-    role = json.loads((Path(__file__).resolve().parents[1] / "docs/permissions/azure-role-definition.json").read_text())
+    role = json.loads((Path(__file__).resolve().parents[2] / "docs/permissions/azure-role-definition.json").read_text())
     granted = {a.lower() for a in role["Actions"]}
     assert {f"{t}/read" for t in DETAIL_API_VERSIONS} <= granted

@@ -96,7 +96,7 @@ def test_adapter_only_reads_and_every_request_is_a_call_the_token_permissions_al
     seed_demo(fake_cloudflare)
     inv = cloudflare_adapter.inventory(cloudflare_account())
     assert inv.complete, inv.incomplete
-    doc = yaml.safe_load((Path(__file__).parents[1] / "docs/permissions/cloudflare-token.yaml").read_text())
+    doc = yaml.safe_load((Path(__file__).parents[2] / "docs/permissions/cloudflare-token.yaml").read_text())
     calls = {call: p["permission"] for p in doc["permissions"] for call in p["calls"]}
     patterns = {
         call: re.compile("^" + re.sub(r"\\\{[a-z_]+\\\}", "[0-9a-f]{32}", re.escape(call)) + "$") for call in calls

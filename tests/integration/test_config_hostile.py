@@ -16,7 +16,7 @@ import pytest
 from failover.config import MAX_CONFIG_BYTES, MAX_DEPTH, config_from_text, load_config
 from failover.errors import ConfigError
 from failover.schema import parse_duration
-from tests.test_config import BASE, line_of, problems
+from tests.fixtures.config_text import BASE, line_of, problems
 
 
 def _validate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

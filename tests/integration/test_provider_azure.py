@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -16,10 +14,7 @@ from failover.sandbox.azure import FakeArm, arm_action, seed_demo
 from providers.azure import AzureAdapter
 from providers.base import get_adapter, inventory_accounts
 from tests.factories import undeclared_attrs
-from tests.fixtures.azure import seed_front_door
-
-ROOT = Path(__file__).resolve().parents[1]
-ROLE = json.loads((ROOT / "docs/permissions/azure-role-definition.json").read_text())
+from tests.fixtures.azure import ROLE, ROOT, seed_every_type
 
 
 def by_name(inv: Inventory) -> dict[str, Resource]:
@@ -28,80 +23,6 @@ def by_name(inv: Inventory) -> dict[str, Resource]:
 
 def scopes(inv: Inventory) -> dict[str, str]:
     return {e.scope: e.error for e in inv.incomplete}
-
-
-def seed_every_type(arm: FakeArm, sub: str = "sub-1") -> None:
-    arm.add_resource_group(sub, "rg", location="eastus", tags={"env": "prod"})
-    arm.add_vm(sub, "rg", "vm-known", size="Standard_D2s_v3", tags={"app": "web"}, zones=["2"])
-    arm.add_vm(sub, "rg", "vm-odd", size="Standard_NC24ads_A100_v4")
-    vmss = arm.add_scale_set(sub, "rg", "vmss", size="Standard_D4s_v5", capacity=3)
-    arm.add_autoscale(sub, "rg", "vmss-autoscale", target=vmss["id"], minimum=2, maximum=6)
-    arm.add_resource(sub, "rg", "Microsoft.Network/loadBalancers", "lb", sku={"name": "Standard"})
-    arm.add_resource(sub, "rg", "Microsoft.Network/applicationGateways", "agw")
-    arm.add_resource(sub, "rg", "Microsoft.Network/frontdoors", "fd-classic", location="global")
-    afd = seed_front_door(arm, sub, "rg", "afd")
-    arm.add_record_set(
-        arm.add_dns_zone(sub, "rg", "steer.example")["id"],
-        "www",
-        "CNAME",
-        target_resource=f"{afd['id']}/afdEndpoints/afd",
-    )
-    arm.add_resource(sub, "rg", "Microsoft.Cdn/profiles", "cdn", location="global", sku={"name": "Standard_Microsoft"})
-    arm.add_resource(sub, "rg", "Microsoft.Network/dnszones", "example.com", location="global")
-    arm.add_resource(
-        sub,
-        "rg",
-        "Microsoft.Network/trafficManagerProfiles",
-        "tm",
-        location="global",
-        properties={
-            "trafficRoutingMethod": "Priority",
-            "dnsConfig": {"fqdn": "tm.trafficmanager.net", "ttl": 30},
-            "monitorConfig": {
-                "protocol": "HTTPS",
-                "port": 443,
-                "path": "/health",
-                "intervalInSeconds": 10,
-                "timeoutInSeconds": 5,
-                "toleratedNumberOfFailures": 2,
-            },
-        },
-    )
-    arm.add_resource(sub, "rg", "Microsoft.Sql/servers", "sqlsrv")
-    arm.add_resource(sub, "rg", "Microsoft.Sql/servers/databases", "sqlsrv/appdb", sku={"name": "GP_Gen5_2"})
-    arm.add_resource(sub, "rg", "Microsoft.DBforPostgreSQL/servers", "pg-single")
-    arm.add_resource(
-        sub,
-        "rg",
-        "Microsoft.DBforPostgreSQL/flexibleServers",
-        "pg-flex",
-        properties={
-            "version": "16",
-            "replicationRole": "Primary",
-            "state": "Ready",
-            "backup": {"geoRedundantBackup": "Enabled", "backupRetentionDays": 14},
-        },
-    )
-    arm.add_resource(sub, "rg", "Microsoft.DBforMySQL/servers", "my-single")
-    arm.add_resource(
-        sub,
-        "rg",
-        "Microsoft.DBforMySQL/flexibleServers",
-        "my-flex",
-        location="westus",
-        properties={
-            "version": "8.0.21",
-            "replicationRole": "Replica",
-            "sourceServerResourceId": "/subscriptions/sub-1/resourceGroups/rg/providers/"
-            "Microsoft.DBforMySQL/flexibleServers/my-primary",
-        },
-    )
-    arm.add_resource(
-        sub, "rg", "Microsoft.Storage/storageAccounts", "stgrs", sku={"name": "Standard_GRS"}, kind="StorageV2"
-    )
-    arm.add_resource(sub, "rg", "Microsoft.Storage/storageAccounts", "stlrs", sku={"name": "Standard_LRS"})
-    arm.add_resource(sub, "rg", "Microsoft.KeyVault/vaults", "kv", tags={"team": "sec"})
-    arm.add_cosmos_account(sub, "rg", "cosmos", locations=[("East US", 0)])
 
 
 def test_every_mapped_type_is_normalized(fake_arm, azure_account, azure_adapter):
