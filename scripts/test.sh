@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System parts the tests use as real servers: Knot (authoritative DNS), dnsmasq (caching resolver);
-# and promtool (from Debian's prometheus package) for the shipped alerting rules and /metrics.
+# promtool (from Debian's prometheus package) for the shipped alerting rules and /metrics; headless
+# Chromium for the rendered email.
 need_apt=()
 command -v knotd >/dev/null 2>&1 || need_apt+=(knot knot-dnsutils)
 command -v dnsmasq >/dev/null 2>&1 || need_apt+=(dnsmasq-base)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
