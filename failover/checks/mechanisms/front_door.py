@@ -163,8 +163,13 @@ class FrontDoor(Mechanism):
         elif ra["enabled"] is None:
             problems.append(Problem(UNKNOWN, f"route {route.name}: enabled state of the route or its endpoint unknown"))
         own_notes = [f"{route.name}: {n}" for n in ra["notes"] or []]
-        if own_notes:
+        if own_notes:  # its origins (or domains) were not read: nothing to say about primary or standby
             problems.append(Problem(UNKNOWN, f"Front Door route for {name} incomplete: " + join(own_notes, 2)))
+            none = Problem(UNKNOWN, f"origins of route {route.name} unknown, so its health probe is unknown")
+            evidence = {"route": route.native_id, "notes": own_notes}
+            return RoutingPath(
+                **base, problems=tuple(problems), no_detection=(none,), subject=route.name, evidence=evidence
+            )
         serving_answers: tuple[Answer, ...] = ()
         if governor is not None:
             serving_answers = (
