@@ -154,6 +154,7 @@ class TrafficManager(Mechanism):
     provider = "azure"
     permissions = (
         "Microsoft.Network/trafficManagerProfiles/read",
+        "Microsoft.Network/dnszones/recordsets/read",
         "Microsoft.Resources/subscriptions/resources/read",
     )
     doc = """The Traffic Manager profile the public name resolves through (read from Azure DNS: an alias
