@@ -149,8 +149,8 @@ class FrontDoor(Mechanism):
             if fd.notes:
                 why += "; " + join(fd.notes, 2)
             none = Problem(status, f"no Front Door route serves {name}, so no automatic detection")
-            problems = (Problem(status, why),)
-            return RoutingPath(**base, problems=problems, no_detection=(none,), evidence={"notes": fd.notes})
+            found = (Problem(status, why),)
+            return RoutingPath(**base, problems=found, no_detection=(none,), evidence={"notes": fd.notes})
         ra = attrs_of(route, Kind.ROUTING)
         enabled = [o for o in fd.origins if o.get("enabled") is True]
         top = _prio(fd.primary) if fd.primary is not None else None
@@ -166,9 +166,9 @@ class FrontDoor(Mechanism):
         if own_notes:  # its origins (or domains) were not read: nothing to say about primary or standby
             problems.append(Problem(UNKNOWN, f"Front Door route for {name} incomplete: " + join(own_notes, 2)))
             none = Problem(UNKNOWN, f"origins of route {route.name} unknown, so its health probe is unknown")
-            evidence = {"route": route.native_id, "notes": own_notes}
+            facts = {"route": route.native_id, "notes": own_notes}
             return RoutingPath(
-                **base, problems=tuple(problems), no_detection=(none,), subject=route.name, evidence=evidence
+                **base, problems=tuple(problems), no_detection=(none,), subject=route.name, evidence=facts
             )
         serving_answers: tuple[Answer, ...] = ()
         if governor is not None:
