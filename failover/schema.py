@@ -366,6 +366,7 @@ Mechanism = Literal[
     "route53-geo",
     "route53-multivalue",
     "traffic-manager",
+    "front-door",
     "cloud-dns-failover",
     "external",
 ]
@@ -376,6 +377,7 @@ DNS_PROVIDER = {
     "route53-geo": "aws",
     "route53-multivalue": "aws",
     "traffic-manager": "azure",
+    "front-door": "azure",
     "cloud-dns-failover": "gcp",
 }
 

@@ -1035,6 +1035,14 @@ class FakeArm(LocalApi["Request"]):
             self._sub(subscription).children.setdefault(key, []).append(item)
         return item
 
+    def children(self, subscription: str, parent_id: str, collection: str) -> list[dict[str, Any]]:
+        """What the fake serves for ``GET {parent_id}/{collection}`` (a Front Door profile's
+        ``afdEndpoints``, a zone's ``recordsets``), as seeded: lets a seed read the names the service assigned."""
+        with self._lock:
+            return [
+                dict(i) for i in self._sub(subscription).children.get(f"{parent_id.lower()}/{collection.lower()}", [])
+            ]
+
     def add_front_door(
         self,
         subscription: str,

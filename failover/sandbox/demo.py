@@ -1,4 +1,4 @@
-"""The demo estate: four workloads across the local AWS, GCP and Azure emulators, a local
+"""The demo estate: five workloads across the local AWS, GCP and Azure emulators, a local
 authoritative DNS server and local HTTPS endpoints. One is truly ready; one has a secondary scaled to
 zero, DNS only on Route 53 and a disabled Route 53 health check; one has a secondary whose certificate
 does not cover the public name, a stale database replica, and an Azure VM that is deallocated
@@ -7,7 +7,9 @@ instance group whose target size matches the primary but only half of whose memb
 stuck booting). Each cloud also carries one data-tier defect (``_data_defects``): search's DynamoDB table
 has no replica outside us-east-1, and its Cloud SQL database's cross-region replica is 2 h behind a 1 h
 RPO; payments' Azure SQL ledger is in a Microsoft-managed failover group whose 1 h grace period puts
-the estimated RTO past its 10 m target. ``failover demo`` runs one real cycle over it."""
+the estimated RTO past its 10 m target. A fifth workload, storefront, fails over from AWS to Azure through
+Azure Front Door, whose secondary origin was left disabled (``_front_door``): the one defect in another
+failover mechanism. ``failover demo`` runs one real cycle over it."""
 
 from __future__ import annotations
 
@@ -25,7 +27,13 @@ if TYPE_CHECKING:
 
 AZURE_SUB = "00000000-0000-0000-0000-00000000d3a0"
 GCP_PROJECT = "acme-dr"
-EXPECTED = {"checkout": "READY", "search": "NOT_READY", "payments": "NOT_READY", "catalog": "AT_RISK"}
+EXPECTED = {
+    "checkout": "READY",
+    "search": "NOT_READY",
+    "payments": "NOT_READY",
+    "catalog": "AT_RISK",
+    "storefront": "AT_RISK",
+}
 
 
 @dataclass
@@ -386,6 +394,90 @@ def _declared_data(workloads: list[dict[str, Any]]) -> None:
             del w["data"]
 
 
+def _front_door(fake: Any) -> str:
+    """storefront's seeded defect: a Front Door route whose origin group probes the AWS primary origin, but
+    whose secondary origin (priority 2, in Azure westus2) was left disabled, so Front Door has nowhere to
+    fail over to. Returns the endpoint's host name (the public name's CNAME target)."""
+    fake.add_resource_group(AZURE_SUB, "storefront-edge", location="global", tags={"app": "storefront"})
+    profile = fake.add_front_door(
+        AZURE_SUB,
+        "storefront-edge",
+        "storefront-fd",
+        domains={"storefront": "storefront.example.net"},
+        origin_groups=[
+            {
+                "name": "web",
+                "probe": {"path": "/healthz", "protocol": "Https", "interval_s": 30},
+                "origins": [
+                    {"name": "aws-east", "host": "storefront-aws.example.net", "priority": 1},
+                    {"name": "azure-west", "host": "storefront-westus2.example.net", "priority": 2, "enabled": False},
+                ],
+            }
+        ],
+        routes=[{"name": "web", "endpoint": "storefront-fd", "origin_group": "web", "domains": ["storefront"]}],
+    )
+    [endpoint] = fake.children(AZURE_SUB, profile["id"], "afdEndpoints")
+    return str(endpoint["properties"]["hostName"])
+
+
+def _front_door_dns(server: Any, endpoint_host: str) -> None:
+    """The public name CNAMEs to the Front Door endpoint, which answers with Front Door's anycast edge."""
+    server.set_record("storefront.example.net", "CNAME", f"{endpoint_host}.", ttl=60)
+    label = endpoint_host.removesuffix(".azurefd.net")
+    server.add_zone("azurefd.net", [("@", 3600, "NS", "ns1-01.azure-dns.com."), (label, 60, "A", "13.107.246.40")])
+
+
+def _storefront_compute(aws_sandbox: Any, azure: Any) -> None:
+    """storefront runs 2 x m5.large (4 vCPU) in us-east-1 and one Standard_D4s_v5 (4 vCPU) in westus2."""
+    from failover.sandbox import aws
+
+    tags = {"app": "storefront", "version": "1.4.0"}
+    aws.seed_instances(
+        aws_sandbox,
+        "us-east-1",
+        count=2,
+        instance_type="m5.large",
+        image="ami-0c0ffee0store",
+        tags=tags,
+        deletion_protection=True,
+    )
+    azure.add_resource_group(AZURE_SUB, "storefront-westus2", location="westus2", tags={"app": "storefront"})
+    azure.add_vm(
+        AZURE_SUB, "storefront-westus2", "storefront-web", size="Standard_D4s_v5", location="westus2", tags=tags
+    )
+    azure.add_lock(f"/subscriptions/{AZURE_SUB}/resourceGroups/storefront-westus2", "no-delete", notes="DR site")
+
+
+def _storefront(ns: list[str], web: Any) -> dict[str, Any]:
+    """A workload failing over through Azure Front Door from AWS to Azure (see ``_front_door``)."""
+    return {
+        "name": "storefront",
+        "owners": ["storefront-team@example.com"],
+        "tier": 2,
+        "targets": {"rto": "15m", "rpo": "1h", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
+        "dns": {"name": "storefront.example.net", "mechanism": "front-door", "nameservers": ns},
+        "sites": [
+            {
+                "name": "aws-east",
+                "role": "primary",
+                "account": "aws-prod",
+                "regions": ["us-east-1"],
+                "select": {"tags": {"app": "storefront"}},
+                "failover_targets": ["storefront-aws.example.net"],
+            },
+            {
+                "name": "azure-west",
+                "role": "secondary",
+                "account": "azure-dr",
+                "regions": ["westus2"],
+                "select": {"tags": {"app": "storefront"}},
+                "endpoints": [{"url": web.start(["storefront.example.net", "storefront-westus2.example.net"]).url()}],
+                "failover_targets": ["storefront-westus2.example.net"],
+            },
+        ],
+    }
+
+
 def build(directory: Path) -> Estate:
     """Start every emulator, seed the estate and return the config that points at it."""
     stack = contextlib.ExitStack()
@@ -394,7 +486,10 @@ def build(directory: Path) -> Estate:
         gcp = _gcp(stack)
         azure = _azure(stack)
         _data_defects(aws, gcp, azure)
+        edge = _front_door(azure)
+        _storefront_compute(aws, azure)
         dns_server = _dns(stack)
+        _front_door_dns(dns_server, edge)
         web, urls = _web(stack, directory)
     except BaseException:
         stack.close()
@@ -407,6 +502,7 @@ def build(directory: Path) -> Estate:
         "accounts": _accounts(aws, gcp, azure),
         "workloads": [_checkout(urls, ns), _search(urls, ns), _catalog(urls, ns), _payments(urls, ns)],
     }
+    config["workloads"].append(_storefront(ns, web))
     _declared_data(config["workloads"])
     return Estate(config=config, stack=stack)
 

@@ -2,6 +2,7 @@
 (``RoutingPath``). The interface, and how to add a mechanism, is documented in ``base``."""
 
 from failover.checks.mechanisms import (  # noqa: F401  (each module registers its mechanism)
+    front_door,
     route53_failover,
     route53_policies,
     traffic_manager,

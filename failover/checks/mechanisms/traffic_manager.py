@@ -10,6 +10,7 @@ from typing import Any
 from failover.attrs import attrs_of
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
+from failover.checks.frontdoor_path import AliasChain, alias_chain
 from failover.checks.governance import Governor, Mode, Who, detection_seconds
 from failover.checks.mechanisms.base import (
     Answer,
@@ -31,11 +32,19 @@ FAIL, UNKNOWN, WARN = FindingStatus.FAIL, FindingStatus.UNKNOWN, FindingStatus.W
 # Traffic Manager's control plane is Azure Resource Manager; its DNS name servers answer globally.
 CONTROL_PLANE = Plane("azure", "global", {"api": "Azure Resource Manager"})
 DATA_PLANE = Plane("azure", "global")
+_CHAIN_KINDS = (Kind.DNS_RECORD, Kind.DNS_ZONE, Kind.DNS_HEALTH_CHECK, Kind.ROUTING)
 
 
 def traffic_manager_profile(ev: Evidence) -> tuple[Resource | None, list[str]]:
-    """The Traffic Manager profile the public name resolves through (its fqdn in the CNAME chain), or
-    the one profile a workload site selects; and the inventory gaps that could hide it."""
+    """The Traffic Manager profile the public name resolves through: read from Azure DNS (an alias record
+    whose ``targetResource`` is the profile, or CNAMEs to its fqdn, ``alias_chain``), else its fqdn in the
+    measured CNAME chain, else the one profile a workload site selects; and the inventory gaps that
+    could hide it."""
+    return _profile_and_chain(ev)[:2]
+
+
+def _profile_and_chain(ev: Evidence) -> tuple[Resource | None, list[str], AliasChain | None]:
+    assert ev.workload.dns is not None
     accounts = ev.config.dns_accounts(ev.workload)
     profiles = [
         r
@@ -44,13 +53,70 @@ def traffic_manager_profile(ev: Evidence) -> tuple[Resource | None, list[str]]:
         if "routing_method" in attrs_of(r, Kind.DNS_HEALTH_CHECK)
     ]
     gaps = [g for account in accounts for g in ev.account_gaps(account)]
+    pool = [r for account in accounts for k in _CHAIN_KINDS for r in ev.index.of_kind(account, k)]
+    chain = alias_chain(ev.workload.dns.name, pool)
+    if chain.terminal_kind == "traffic-manager" and chain.terminal is not None:
+        return chain.terminal, gaps, chain
     names = chain_names(ev)
     fqdns = ((p, attrs_of(p, Kind.DNS_HEALTH_CHECK)["fqdn"]) for p in profiles)
     by_chain = [p for p, fqdn in fqdns if fqdn and normalize_name(str(fqdn)) in names]
     if by_chain:
-        return by_chain[0], gaps
+        return by_chain[0], gaps, chain
     selected = {id(r): r for s in ev.workload.sites for r in ev.resources(s) if r in profiles}
-    return (next(iter(selected.values())) if len(selected) == 1 else None), gaps
+    found = next(iter(selected.values())) if len(selected) == 1 else None
+    # A zone holding the name whose record sets could not be read may hide the alias that says which.
+    return found, gaps if found is not None else [*gaps, *chain.unknown], chain
+
+
+def _profiles_by_id(ev: Evidence) -> dict[str, Resource]:
+    return {
+        r.native_id.lower(): r
+        for account in ev.config.dns_accounts(ev.workload)
+        for r in ev.index.of_kind(account, Kind.DNS_HEALTH_CHECK)
+        if "routing_method" in attrs_of(r, Kind.DNS_HEALTH_CHECK)
+    }
+
+
+def nested_facts(ev: Evidence, profile: Resource) -> list[dict[str, Any]]:
+    """Each nested endpoint of ``profile``: its child profile (read or not), ``min_child_endpoints`` (healthy
+    child endpoints the child needs to count as available; 1 when unset) and the child's enabled endpoints."""
+    by_id = _profiles_by_id(ev)
+    out = []
+    for e in attrs_of(profile, Kind.DNS_HEALTH_CHECK)["endpoints"] or []:
+        if not _is_nested(e):
+            continue
+        child = by_id.get(str(e.get("target_resource_id") or "").lower())
+        fact: dict[str, Any] = {
+            "endpoint": e.get("name"),
+            "child_profile": e.get("target_resource_id"),
+            "min_child_endpoints": e.get("min_child_endpoints") if e.get("min_child_endpoints") is not None else 1,
+            "child_read": child is not None,
+        }
+        if child is not None:
+            fact["child_routing_method"] = attrs_of(child, Kind.DNS_HEALTH_CHECK)["routing_method"]
+            fact["child_endpoints"] = [
+                {"name": c.get("name"), "target": c.get("target") or c.get("target_resource_id")}
+                for c in enabled_endpoints(child)
+            ]
+        out.append(fact)
+    return out
+
+
+def _is_nested(e: dict[str, Any]) -> bool:
+    return "nestedendpoints" in str(e.get("type") or "").lower()
+
+
+def _child_reaches(ev: Evidence, e: dict[str, Any], wanted: set[str]) -> bool:
+    """A nested endpoint reaches the secondary when an enabled endpoint of its child profile does."""
+    child = _profiles_by_id(ev).get(str(e.get("target_resource_id") or "").lower())
+    if child is None:
+        return False
+    for c in enabled_endpoints(child):
+        if str(c.get("target_resource_id") or "").lower() in wanted:
+            return True
+        if normalize_name(str(c.get("target") or "")) in wanted:
+            return True
+    return False
 
 
 def enabled_endpoints(profile: Resource) -> list[dict[str, Any]]:
@@ -88,18 +154,22 @@ class TrafficManager(Mechanism):
     provider = "azure"
     permissions = (
         "Microsoft.Network/trafficManagerProfiles/read",
+        "Microsoft.Network/dnszones/recordsets/read",
         "Microsoft.Resources/subscriptions/resources/read",
     )
-    doc = """The Traffic Manager profile the public name resolves through is enabled, routes by Priority,
+    doc = """The Traffic Manager profile the public name resolves through (read from Azure DNS: an alias
+    record whose target resource is the profile, or CNAMEs to its fqdn; else the measured CNAME chain)
+    is enabled, routes by Priority,
     monitors its endpoints (interval x tolerated failures gives the detection time), and has a
     lower-priority enabled endpoint that points at the secondary; `alwaysServe` on the primary endpoint
-    defeats failover."""
+    defeats failover. A nested endpoint reaches the secondary through an enabled endpoint of its child
+    profile; nested endpoints and their `min_child_endpoints` are listed in the evidence."""
 
     def read(self, ev: Evidence) -> RoutingPath:
         assert ev.workload.dns is not None
         name = ev.workload.dns.name
         base: dict[str, Any] = {"mechanism": self.id, "control_plane": CONTROL_PLANE, "data_plane": DATA_PLANE}
-        profile, gaps = traffic_manager_profile(ev)
+        profile, gaps, chain = _profile_and_chain(ev)
         base["gaps"] = tuple(gaps)
         if profile is None:
             status = UNKNOWN if gaps else FAIL
@@ -131,7 +201,9 @@ class TrafficManager(Mechanism):
         unresolved: list[str] = []
         answers: list[Answer] = []
         for e in enabled[1:]:
-            if str(e.get("target_resource_id") or "").lower() in wanted:
+            if str(e.get("target_resource_id") or "").lower() in wanted or (
+                _is_nested(e) and _child_reaches(ev, e, wanted)
+            ):
                 standby.append(e)
                 answers.append(_endpoint(e, reaches=True))
                 continue
@@ -165,7 +237,15 @@ class TrafficManager(Mechanism):
             )
         if pa["interval_s"] is None or pa["failure_threshold"] is None:
             problems.append(Problem(FAIL, f"profile {profile.name} has no endpoint monitoring configured"))
-        evidence = {"profile": profile.native_id, "endpoints": pa["endpoints"], "routing_method": method}
+        evidence: dict[str, Any] = {
+            "profile": profile.native_id,
+            "endpoints": pa["endpoints"],
+            "routing_method": method,
+        }
+        if chain is not None and chain.terminal is profile:
+            evidence["alias_chain"] = [{"record": h.record, "type": h.type, "target": h.target} for h in chain.hops]
+        if nested := nested_facts(ev, profile):
+            evidence["nested"] = nested
         if problems:
             return RoutingPath(**base, problems=tuple(problems), evidence=evidence)
         if always_standby and len(always_standby) == len(standby):
@@ -180,7 +260,7 @@ class TrafficManager(Mechanism):
 
     def names_to_resolve(self, ev: Evidence) -> dict[str, list[str]]:
         """Each profile's endpoint targets under the profile's fqdn (resolved when the public name's
-        CNAME chain passes through it), or ``""`` for the profile a site selects."""
+        CNAME chain passes through it), or ``""`` for the profile a site selects or an alias record names."""
         wanted = secondary_wanted(ev)
         plan: dict[str, set[str]] = {}
 
@@ -190,6 +270,9 @@ class TrafficManager(Mechanism):
                 plan.setdefault(key, set()).update(found)
 
         selected = {r.native_id for s in ev.workload.sites for r in ev.resources(s)}
+        aliased = _profile_and_chain(ev)[2]
+        if aliased is not None and aliased.terminal_kind == "traffic-manager" and aliased.terminal is not None:
+            selected.add(aliased.terminal.native_id)  # an alias record answers with addresses: no CNAME to follow
         for account in ev.config.dns_accounts(ev.workload):
             for p in ev.index.of_kind(account, Kind.DNS_HEALTH_CHECK):
                 if "routing_method" not in attrs_of(p, Kind.DNS_HEALTH_CHECK):
