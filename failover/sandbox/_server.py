@@ -1,8 +1,10 @@
-"""What the local REST fakes of GCP and Azure share: a threaded HTTP server on a free loopback port,
-its start/stop lifecycle, and the log of requests it answered (the read-only proofs read it)."""
+"""What the local REST fakes share: a threaded HTTP server on a free loopback port, its start/stop
+lifecycle, the log of requests it answered (the read-only proofs read it), and for the JSON APIs one
+request handler that counts requests in flight (the bounded-concurrency proofs read it)."""
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,3 +85,66 @@ class LocalApi(Generic[R]):
     def clear_requests(self) -> None:
         with self._lock:
             self._requests.clear()
+
+
+Answer = tuple[int, dict[str, str], Any]  # status, extra headers, JSON body
+
+
+class JsonApi(LocalApi[R]):
+    """A fake whose every answer is JSON. Subclasses give ``_handle`` (the routes), ``_internal_error``
+    (how the real service answers a server bug) and the headers the real service adds to every answer."""
+
+    content_type = "application/json"
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        super().__init__(host)
+        self._in_flight = 0
+        self.max_in_flight = 0  # the most requests being answered at once: proves (bounded) concurrency
+
+    def _handle(self, method: str, path: str, headers: Any) -> Answer:
+        raise NotImplementedError
+
+    def _internal_error(self, err: Exception) -> Answer:
+        raise NotImplementedError
+
+    def _answer_headers(self) -> dict[str, str]:
+        return {}
+
+    def _serve_counted(self, method: str, path: str, headers: Any) -> Answer:
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            return self._handle(method, path, headers)
+        except Exception as err:  # a bug in the fake: answer like the service would, never hang the client
+            return self._internal_error(err)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                status, extra, body = fake._serve_counted(self.command, self.path, self.headers)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", fake.content_type)
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in {**fake._answer_headers(), **extra}.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler

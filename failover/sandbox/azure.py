@@ -37,11 +37,11 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from failover.sandbox._server import LocalApi
+from failover.sandbox._server import Answer, JsonApi
 
 __all__ = [
     "COLLECTIONS",
@@ -249,9 +249,10 @@ def _statuses(power_state: str | None, provisioning: str = "succeeded") -> list[
     return out
 
 
-class FakeArm(LocalApi["Request"]):
+class FakeArm(JsonApi["Request"]):
     """The fake ARM server. Thread-safe; seed before or while the adapter runs."""
 
+    content_type = "application/json; charset=utf-8"
     name = "fake-arm"
 
     def __init__(
@@ -267,13 +268,14 @@ class FakeArm(LocalApi["Request"]):
         self._power: dict[str, str | None] = {}  # VM id (lower-case) -> power state; None: none reported
         self._members: dict[str, list[dict[str, Any]]] = {}  # uniform scale set id (lower) -> member VMs
         self._faults: list[Fault] = []
-        self._in_flight = 0
-        self.max_in_flight = 0  # the most requests being answered at once: proves (bounded) concurrency
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.ca_file: str | None = None
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        return _handler_for(self)
+    def _internal_error(self, err: Exception) -> Answer:
+        return _error(500, "InternalServerError", f"fake ARM error: {err}")
+
+    def _answer_headers(self) -> dict[str, str]:
+        return {"x-ms-request-id": f"fake-{time.monotonic_ns()}"}
 
     def _prepare(self, server: ThreadingHTTPServer) -> None:
         if not self._tls:
@@ -1548,42 +1550,6 @@ def _list_entry(resource: dict[str, Any], expand: str) -> dict[str, Any]:
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], Any]:
     return status, {"x-ms-failure-cause": "gateway"}, {"error": {"code": code, "message": message}}
-
-
-def _handler_for(fake: FakeArm) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            with fake._lock:
-                fake._in_flight += 1
-                fake.max_in_flight = max(fake.max_in_flight, fake._in_flight)
-            try:
-                status, extra, body = fake._handle(self.command, self.path, self.headers)
-            except Exception as err:  # a bug in the fake: answer like ARM would, never hang the client
-                status, extra, body = _error(500, "InternalServerError", f"fake ARM error: {err}")
-            finally:
-                with fake._lock:
-                    fake._in_flight -= 1
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("x-ms-request-id", f"fake-{time.monotonic_ns()}")
-            for k, v in extra.items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
 
 
 def seed_demo(fake: FakeArm, subscription: str = "00000000-0000-0000-0000-0000000000a2") -> None:

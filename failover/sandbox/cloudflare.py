@@ -24,11 +24,10 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from failover.sandbox._server import LocalApi
+from failover.sandbox._server import Answer, JsonApi
 
 __all__ = ["ROUTES", "FakeCloudflare", "Fault", "Request", "new_id", "origin", "seed_demo"]
 
@@ -111,7 +110,7 @@ _ERRORS = {
 }
 
 
-class FakeCloudflare(LocalApi["Request"]):
+class FakeCloudflare(JsonApi["Request"]):
     """The fake API server. Thread-safe; seed before or while the adapter runs."""
 
     name = "fake-cloudflare"
@@ -126,16 +125,17 @@ class FakeCloudflare(LocalApi["Request"]):
         self._lbs: dict[str, list[dict[str, Any]]] = {}
         self._accounts: dict[str, _Account] = {}
         self._faults: list[Fault] = []
-        self._in_flight = 0
-        self.max_in_flight = 0
 
     @property
     def api_url(self) -> str:
         """The base URL the library takes (``base_url``), as Cloudflare's own ends in /client/v4."""
         return self.url + PREFIX
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        return _handler_for(self)
+    def _internal_error(self, err: Exception) -> Answer:
+        return _envelope_error(500, 10002, f"fake Cloudflare error: {err}")
+
+    def _answer_headers(self) -> dict[str, str]:
+        return {"cf-ray": f"{time.monotonic_ns() & 0xFFFFFFFFFFFF:012x}-LHR"}
 
     # -- faults ------------------------------------------------------------------------------------
     def fail(
@@ -462,42 +462,6 @@ def _envelope_error(status: int, code: int, message: str) -> tuple[int, dict[str
 def _error(status: int, path: str) -> tuple[int, dict[str, str], Any]:
     code, message = _ERRORS.get(status, (10000 + status, f"error {status}"))
     return _envelope_error(status, code, message.format(path=path))
-
-
-def _handler_for(fake: FakeCloudflare) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            with fake._lock:
-                fake._in_flight += 1
-                fake.max_in_flight = max(fake.max_in_flight, fake._in_flight)
-            try:
-                status, extra, body = fake._handle(self.command, self.path, self.headers)
-            except Exception as err:  # a bug in the fake: answer like the API would, never hang the client
-                status, extra, body = _envelope_error(500, 10002, f"fake Cloudflare error: {err}")
-            finally:
-                with fake._lock:
-                    fake._in_flight -= 1
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("cf-ray", f"{time.monotonic_ns() & 0xFFFFFFFFFFFF:012x}-LHR")
-            for k, v in extra.items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
 
 
 DEMO_ACCOUNT = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
