@@ -7,7 +7,7 @@ instance group whose target size matches the primary but only half of whose memb
 stuck booting). Each cloud also carries one data-tier defect (``_data_defects``): search's DynamoDB table
 has no replica outside us-east-1, and its Cloud SQL database's cross-region replica is 2 h behind a 1 h
 RPO; payments' Azure SQL ledger is in a Microsoft-managed failover group whose 1 h grace period puts
-the estimated RTO past its 10 m target. A fifth workload, storefront, fails over from AWS to Azure through
+the estimated RTO past its 10 m target. A fifth workload, boutique, fails over from AWS to Azure through
 Azure Front Door, whose secondary origin was left disabled (``_front_door``): the one defect in another
 failover mechanism. ``failover demo`` runs one real cycle over it."""
 
@@ -32,7 +32,7 @@ EXPECTED = {
     "search": "NOT_READY",
     "payments": "NOT_READY",
     "catalog": "AT_RISK",
-    "storefront": "AT_RISK",
+    "boutique": "AT_RISK",
 }
 
 
@@ -395,26 +395,26 @@ def _declared_data(workloads: list[dict[str, Any]]) -> None:
 
 
 def _front_door(fake: Any) -> str:
-    """storefront's seeded defect: a Front Door route whose origin group probes the AWS primary origin, but
+    """boutique's seeded defect: a Front Door route whose origin group probes the AWS primary origin, but
     whose secondary origin (priority 2, in Azure westus2) was left disabled, so Front Door has nowhere to
     fail over to. Returns the endpoint's host name (the public name's CNAME target)."""
-    fake.add_resource_group(AZURE_SUB, "storefront-edge", location="global", tags={"app": "storefront"})
+    fake.add_resource_group(AZURE_SUB, "boutique-edge", location="global", tags={"app": "boutique"})
     profile = fake.add_front_door(
         AZURE_SUB,
-        "storefront-edge",
-        "storefront-fd",
-        domains={"storefront": "storefront.example.net"},
+        "boutique-edge",
+        "boutique-fd",
+        domains={"boutique": "boutique.example.net"},
         origin_groups=[
             {
                 "name": "web",
                 "probe": {"path": "/healthz", "protocol": "Https", "interval_s": 30},
                 "origins": [
-                    {"name": "aws-east", "host": "storefront-aws.example.net", "priority": 1},
-                    {"name": "azure-west", "host": "storefront-westus2.example.net", "priority": 2, "enabled": False},
+                    {"name": "aws-east", "host": "boutique-aws.example.net", "priority": 1},
+                    {"name": "azure-west", "host": "boutique-westus2.example.net", "priority": 2, "enabled": False},
                 ],
             }
         ],
-        routes=[{"name": "web", "endpoint": "storefront-fd", "origin_group": "web", "domains": ["storefront"]}],
+        routes=[{"name": "web", "endpoint": "boutique-fd", "origin_group": "web", "domains": ["boutique"]}],
     )
     [endpoint] = fake.children(AZURE_SUB, profile["id"], "afdEndpoints")
     return str(endpoint["properties"]["hostName"])
@@ -422,16 +422,16 @@ def _front_door(fake: Any) -> str:
 
 def _front_door_dns(server: Any, endpoint_host: str) -> None:
     """The public name CNAMEs to the Front Door endpoint, which answers with Front Door's anycast edge."""
-    server.set_record("storefront.example.net", "CNAME", f"{endpoint_host}.", ttl=60)
+    server.set_record("boutique.example.net", "CNAME", f"{endpoint_host}.", ttl=60)
     label = endpoint_host.removesuffix(".azurefd.net")
     server.add_zone("azurefd.net", [("@", 3600, "NS", "ns1-01.azure-dns.com."), (label, 60, "A", "13.107.246.40")])
 
 
-def _storefront_compute(aws_sandbox: Any, azure: Any) -> None:
-    """storefront runs 2 x m5.large (4 vCPU) in us-east-1 and one Standard_D4s_v5 (4 vCPU) in westus2."""
+def _boutique_compute(aws_sandbox: Any, azure: Any) -> None:
+    """boutique runs 2 x m5.large (4 vCPU) in us-east-1 and one Standard_D4s_v5 (4 vCPU) in westus2."""
     from failover.sandbox import aws
 
-    tags = {"app": "storefront", "version": "1.4.0"}
+    tags = {"app": "boutique", "version": "1.4.0"}
     aws.seed_instances(
         aws_sandbox,
         "us-east-1",
@@ -441,38 +441,38 @@ def _storefront_compute(aws_sandbox: Any, azure: Any) -> None:
         tags=tags,
         deletion_protection=True,
     )
-    azure.add_resource_group(AZURE_SUB, "storefront-westus2", location="westus2", tags={"app": "storefront"})
+    azure.add_resource_group(AZURE_SUB, "boutique-westus2", location="westus2", tags={"app": "boutique"})
     azure.add_vm(
-        AZURE_SUB, "storefront-westus2", "storefront-web", size="Standard_D4s_v5", location="westus2", tags=tags
+        AZURE_SUB, "boutique-westus2", "boutique-web", size="Standard_D4s_v5", location="westus2", tags=tags
     )
-    azure.add_lock(f"/subscriptions/{AZURE_SUB}/resourceGroups/storefront-westus2", "no-delete", notes="DR site")
+    azure.add_lock(f"/subscriptions/{AZURE_SUB}/resourceGroups/boutique-westus2", "no-delete", notes="DR site")
 
 
-def _storefront(ns: list[str], web: Any) -> dict[str, Any]:
+def _boutique(ns: list[str], web: Any) -> dict[str, Any]:
     """A workload failing over through Azure Front Door from AWS to Azure (see ``_front_door``)."""
     return {
-        "name": "storefront",
-        "owners": ["storefront-team@example.com"],
+        "name": "boutique",
+        "owners": ["boutique-team@example.com"],
         "tier": 2,
         "targets": {"rto": "15m", "rpo": "1h", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
-        "dns": {"name": "storefront.example.net", "mechanism": "front-door", "nameservers": ns},
+        "dns": {"name": "boutique.example.net", "mechanism": "front-door", "nameservers": ns},
         "sites": [
             {
                 "name": "aws-east",
                 "role": "primary",
                 "account": "aws-prod",
                 "regions": ["us-east-1"],
-                "select": {"tags": {"app": "storefront"}},
-                "failover_targets": ["storefront-aws.example.net"],
+                "select": {"tags": {"app": "boutique"}},
+                "failover_targets": ["boutique-aws.example.net"],
             },
             {
                 "name": "azure-west",
                 "role": "secondary",
                 "account": "azure-dr",
                 "regions": ["westus2"],
-                "select": {"tags": {"app": "storefront"}},
-                "endpoints": [{"url": web.start(["storefront.example.net", "storefront-westus2.example.net"]).url()}],
-                "failover_targets": ["storefront-westus2.example.net"],
+                "select": {"tags": {"app": "boutique"}},
+                "endpoints": [{"url": web.start(["boutique.example.net", "boutique-westus2.example.net"]).url()}],
+                "failover_targets": ["boutique-westus2.example.net"],
             },
         ],
     }
@@ -487,7 +487,7 @@ def build(directory: Path) -> Estate:
         azure = _azure(stack)
         _data_defects(aws, gcp, azure)
         edge = _front_door(azure)
-        _storefront_compute(aws, azure)
+        _boutique_compute(aws, azure)
         dns_server = _dns(stack)
         _front_door_dns(dns_server, edge)
         web, urls = _web(stack, directory)
@@ -502,7 +502,7 @@ def build(directory: Path) -> Estate:
         "accounts": _accounts(aws, gcp, azure),
         "workloads": [_checkout(urls, ns), _search(urls, ns), _catalog(urls, ns), _payments(urls, ns)],
     }
-    config["workloads"].append(_storefront(ns, web))
+    config["workloads"].append(_boutique(ns, web))
     _declared_data(config["workloads"])
     return Estate(config=config, stack=stack)
 

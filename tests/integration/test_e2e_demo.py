@@ -240,15 +240,15 @@ def test_demo_command_then_score_reads_back_from_sqlite(tmp_path):
     assert Path(tmp_path / "d" / "failover.db").exists()
 
 
-def test_disabled_front_door_secondary_origin_is_the_only_storefront_defect(cycle):
+def test_disabled_front_door_secondary_origin_is_the_only_boutique_defect(cycle):
     result, _ = cycle
-    assert statuses(result, "storefront", "dns.failover_records") == [FAIL]
-    [records] = [f for f in result.findings if f.workload == "storefront" and f.check == "dns.failover_records"]
-    assert "origin azure-west (storefront-westus2.example.net)" in records.reason and "is disabled" in records.reason
-    assert statuses(result, "storefront", "dns.health_check") == [PASS]  # the probe is fine: nowhere to go
+    assert statuses(result, "boutique", "dns.failover_records") == [FAIL]
+    [records] = [f for f in result.findings if f.workload == "boutique" and f.check == "dns.failover_records"]
+    assert "origin azure-west (boutique-westus2.example.net)" in records.reason and "is disabled" in records.reason
+    assert statuses(result, "boutique", "dns.health_check") == [PASS]  # the probe is fine: nowhere to go
     others = {
         f.check
         for f in result.findings
-        if f.workload == "storefront" and f.status == FAIL and f.check != "dns.failover_records"
+        if f.workload == "boutique" and f.status == FAIL and f.check != "dns.failover_records"
     }
     assert others == set()
