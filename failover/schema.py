@@ -367,6 +367,9 @@ Mechanism = Literal[
     "route53-multivalue",
     "traffic-manager",
     "cloud-dns-failover",
+    "cloud-dns-weighted",
+    "cloud-dns-geo",
+    "cloudflare-lb",
     "external",
 ]
 DNS_PROVIDER = {
@@ -377,6 +380,9 @@ DNS_PROVIDER = {
     "route53-multivalue": "aws",
     "traffic-manager": "azure",
     "cloud-dns-failover": "gcp",
+    "cloud-dns-weighted": "gcp",
+    "cloud-dns-geo": "gcp",
+    "cloudflare-lb": "cloudflare",
 }
 
 
