@@ -205,7 +205,8 @@ def names_to_resolve(ev: Evidence) -> dict[str, list[str]]:
     (Route 53's in us-east-1, or us-west-2 with the zone's accelerated recovery). For
     `traffic-manager`: the Traffic Manager profile the public name resolves through is enabled,
     routes by Priority, monitors its endpoints, and has a lower-priority enabled endpoint that points
-    at the secondary site. Mechanisms without a reader are reported unknown. Fix: create the missing
+    at the secondary site. For `cloudflare-lb`, `cloud-dns-failover`, `cloud-dns-weighted` and
+    `cloud-dns-geo`, see their entries below. Mechanisms without a reader are reported unknown. Fix: create the missing
     record or health check, or point the secondary record at the secondary site's load balancer.""",
 )
 def dns_failover_records(ev: Evidence) -> list[Finding]:
