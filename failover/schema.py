@@ -368,6 +368,9 @@ Mechanism = Literal[
     "traffic-manager",
     "front-door",
     "cloud-dns-failover",
+    "cloud-dns-weighted",
+    "cloud-dns-geo",
+    "cloudflare-lb",
     "external",
 ]
 DNS_PROVIDER = {
@@ -379,6 +382,9 @@ DNS_PROVIDER = {
     "traffic-manager": "azure",
     "front-door": "azure",
     "cloud-dns-failover": "gcp",
+    "cloud-dns-weighted": "gcp",
+    "cloud-dns-geo": "gcp",
+    "cloudflare-lb": "cloudflare",
 }
 
 

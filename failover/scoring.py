@@ -86,7 +86,11 @@ def estimate_rto(ev: Evidence, cfg: ScoringConfig) -> RtoEstimate:
     # DNS: the effective TTL clients may cache.
     dns_s: float | None = None
     chain = ev.observation(probe="dns", label="chain")
-    if chain is not None and chain.ok and chain.data.get("effective_ttl") is not None:
+    path = routing_path(ev) if w.dns else None
+    if path is not None and path.proxy:
+        dns_s = 0.0
+        notes.append(path.proxy)
+    elif chain is not None and chain.ok and chain.data.get("effective_ttl") is not None:
         dns_s = float(chain.data["effective_ttl"])
     elif not w.dns:
         notes.append("no dns: section, DNS switch time unknown")

@@ -130,7 +130,9 @@ def dns_authoritative(ev: Evidence) -> list[Finding]:
     doc="""Measures the effective TTL users' resolvers may cache for the public name: the smallest TTL
     along its CNAME chain at the authoritative servers, and, when `dns.resolver` is set, the TTL that
     recursive resolver actually hands out. Until it expires, clients keep going to the failed primary.
-    It must be at most `targets.max_dns_ttl`. A chain that loops or ends without an address (NXDOMAIN,
+    It must be at most `targets.max_dns_ttl`. Behind a proxy that switches origins itself (a proxied
+    Cloudflare load balancer), resolvers keep the proxy's addresses, so the TTL does not delay failover
+    and the check passes saying so. A chain that loops or ends without an address (NXDOMAIN,
     NODATA, an error code) fails with the chain in the reason: there is nothing for clients to reach.
     Fix: lower the TTL of every record in the chain (60 s is usual for failover records), and point
     the chain at a name with an address.""",
@@ -149,6 +151,10 @@ def dns_ttl(ev: Evidence) -> list[Finding]:
         why = "not probed yet" if obs is None else obs.reason
         return [me.finding(ev, FindingStatus.UNKNOWN, f"TTL of {ev.workload.dns.name} unknown: {why}")]
     findings_ev: dict[str, Any] = {"effective_ttl": ttl, "max_dns_ttl": limit, "chain": obs.data.get("chain")}
+    path = routing_path(ev)
+    if path is not None and path.proxy:  # failover happens behind addresses resolvers keep
+        reason = f"{path.proxy} (resolvers cache {ev.workload.dns.name} for {ttl}s)"
+        return [me.finding(ev, FindingStatus.PASS, reason, proxy=path.proxy, **findings_ev)]
     verdict = compare_ttl(int(ttl), limit, "effective TTL")
     status, reason = verdict.status, verdict.reason
     resolver = ev.observation(probe="dns", label="resolver")
@@ -199,7 +205,8 @@ def names_to_resolve(ev: Evidence) -> dict[str, list[str]]:
     (Route 53's in us-east-1, or us-west-2 with the zone's accelerated recovery). For
     `traffic-manager`: the Traffic Manager profile the public name resolves through is enabled,
     routes by Priority, monitors its endpoints, and has a lower-priority enabled endpoint that points
-    at the secondary site. Mechanisms without a reader are reported unknown. Fix: create the missing
+    at the secondary site. For `cloudflare-lb`, `cloud-dns-failover`, `cloud-dns-weighted` and
+    `cloud-dns-geo`, see their entries below. Mechanisms without a reader are reported unknown. Fix: create the missing
     record or health check, or point the secondary record at the secondary site's load balancer.""",
 )
 def dns_failover_records(ev: Evidence) -> list[Finding]:

@@ -9,7 +9,9 @@ has no replica outside us-east-1, and its Cloud SQL database's cross-region repl
 RPO; payments' Azure SQL ledger is in a Microsoft-managed failover group whose 1 h grace period puts
 the estimated RTO past its 10 m target. A fifth workload, boutique, fails over from AWS to Azure through
 Azure Front Door, whose secondary origin was left disabled (``_front_door``): the one defect in another
-failover mechanism. ``failover demo`` runs one real cycle over it."""
+failover mechanism. A sixth, storefront, is ready: it fails over from AWS to GCP through a proxied
+Cloudflare load balancer (``_storefront_*``), outside both clouds. ``failover demo`` runs one real cycle
+over it."""
 
 from __future__ import annotations
 
@@ -33,7 +35,11 @@ EXPECTED = {
     "payments": "NOT_READY",
     "catalog": "AT_RISK",
     "boutique": "AT_RISK",
+    "storefront": "READY",
 }
+STOREFRONT = "storefront.example.dev"
+STOREFRONT_SECONDARY_IP = "34.120.50.100"  # storefront's GCP forwarding rule, origin of the secondary pool
+CLOUDFLARE_ANYCAST = "104.16.132.229"  # what a proxied Cloudflare load balancer answers with
 
 
 @dataclass
@@ -118,14 +124,14 @@ def _gcp(stack: contextlib.ExitStack) -> Any:
     fake = stack.enter_context(FakeGcp())
     fake.add_machine_type("n2-standard-4", 4, 16384)
     fake.add_machine_type("n2-standard-2", 2, 8192)
-    # n2 machine types draw on the region's N2_CPUS quota (checkout 16 + catalog 4 running), and every
-    # series on the project's CPUS_ALL_REGIONS.
-    fake.add_project(GCP_PROJECT, quotas={"CPUS_ALL_REGIONS": (96, 20)})
+    # n2 machine types draw on the region's N2_CPUS quota (checkout 16 + catalog 4 + storefront 4
+    # running), and every series on the project's CPUS_ALL_REGIONS.
+    fake.add_project(GCP_PROJECT, quotas={"CPUS_ALL_REGIONS": (96, 24)})
     fake.add_region(
         GCP_PROJECT,
         "us-central1",
         zones=["us-central1-a", "us-central1-b"],
-        quotas={"CPUS": (48, 0), "N2_CPUS": (48, 20)},
+        quotas={"CPUS": (48, 0), "N2_CPUS": (48, 24)},
     )
     # checkout's secondary: a MIG of 4 x n2-standard-4 (16 vCPU, as much as the primary), up to 8.
     fake.add_instance_template(
@@ -273,6 +279,12 @@ def _dns(stack: contextlib.ExitStack) -> Any:
             ("payments", 60, "CNAME", "payments-edge.example.net."),
             ("payments-edge", 60, "A", "52.0.30.1"),
         ],
+        # storefront's zone is on Cloudflare, whose proxied load balancer answers with its own anycast
+        # address (TTL 300): failover happens behind it, so that TTL does not delay it.
+        "example.dev": [
+            *[("@", 3600, "NS", ns) for ns in ["bob.ns.cloudflare.com.", "lola.ns.cloudflare.com."]],
+            ("storefront", 300, "A", CLOUDFLARE_ANYCAST),
+        ],
     }
     return stack.enter_context(AuthoritativeServer(zones))
 
@@ -291,6 +303,8 @@ def _web(stack: contextlib.ExitStack, directory: Path) -> tuple[Any, dict[str, s
         "payments": web.start(["payments-azure.example.net"]).url(),
         "catalog": web.start(["catalog.example.io", "catalog-gcp.example.io"]).url(),
         "catalog-primary": web.start(["catalog.example.io"]).url(),
+        "storefront": web.start([STOREFRONT, "storefront-gcp.example.dev"]).url(),
+        "storefront-primary": web.start([STOREFRONT]).url(),
     }
     return web, urls
 
@@ -394,6 +408,90 @@ def _declared_data(workloads: list[dict[str, Any]]) -> None:
             del w["data"]
 
 
+def _storefront_aws(sandbox: Any) -> str:
+    """storefront's primary: 2 x m5.large (4 vCPU) behind an ALB; returns the ALB's DNS name (the
+    primary pool's origin)."""
+    from failover.sandbox import aws
+
+    tags = {"app": "storefront", "version": "1.8.0"}
+    ids = aws.seed_instances(
+        sandbox, "us-east-1", count=2, instance_type="m5.large", image="ami-0c0ffee0store", tags=tags,
+        deletion_protection=True,
+    )  # fmt: skip
+    lb = aws.seed_load_balancer(sandbox, "us-east-1", "storefront-alb", instance_ids=ids, tags={"app": "storefront"})
+    return lb["dns_name"]
+
+
+def _storefront_gcp(fake: Any) -> None:
+    """storefront's secondary: a MIG of 2 x n2-standard-2 (4 vCPU, as much as the primary) behind a
+    regional forwarding rule."""
+    labels = {"app": "storefront", "version": "1.8.0"}
+    fake.add_instance_template(GCP_PROJECT, "storefront-tmpl", machine_type="n2-standard-2", labels=labels)
+    mig = fake.add_group(
+        GCP_PROJECT, "storefront-mig", zone="us-central1-b", target_size=2, template="storefront-tmpl",
+        autoscaler_min=2, autoscaler_max=4,
+    )  # fmt: skip
+    for n in (1, 2):
+        fake.add_instance(
+            GCP_PROJECT, "us-central1-b", f"storefront-mig-{n}", machine_type="n2-standard-2", labels=labels,
+            deletion_protection=True, network_ip=f"10.128.2.{n}", image="storefront-1-8-0",
+            created_by=mig["selfLink"].split("/compute/v1/", 1)[1],
+        )  # fmt: skip
+    fake.add_forwarding_rule(
+        GCP_PROJECT, "storefront-fr", region="us-central1", ip_address=STOREFRONT_SECONDARY_IP,
+        port_range="443-443", labels={"app": "storefront"},
+    )  # fmt: skip
+
+
+def _storefront_cloudflare(stack: contextlib.ExitStack, primary_origin: str) -> Any:
+    """The Cloudflare account serving storefront.example.dev: a proxied load balancer whose AWS pool fails
+    over to the GCP pool (also the fallback) after 2 failed 15 s checks."""
+    from failover.sandbox.cloudflare import FakeCloudflare, seed_demo
+
+    fake = stack.enter_context(FakeCloudflare())
+    seed_demo(fake, name=STOREFRONT, primary=primary_origin, secondary=STOREFRONT_SECONDARY_IP)
+    return fake
+
+
+def _storefront_workload(cloudflare: Any, urls: dict[str, str], ns: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The Cloudflare account and the storefront workload, as config."""
+    from failover.sandbox.cloudflare import DEMO_ZONE
+
+    account = {
+        "name": "cloudflare",
+        "provider": "cloudflare",
+        "zones": [DEMO_ZONE],
+        "endpoint": cloudflare.api_url,
+        "credentials": "anonymous",
+    }
+    workload = {
+        "name": "storefront",
+        "owners": ["storefront-team@example.com"],
+        "tier": 1,
+        "targets": {"rto": "15m", "rpo": "5m", "capacity_ratio": 1.0, "max_dns_ttl": "60s"},
+        "dns": {"name": STOREFRONT, "mechanism": "cloudflare-lb", "nameservers": ns},
+        "sites": [
+            {
+                "name": "aws-east",
+                "role": "primary",
+                "account": "aws-prod",
+                "regions": ["us-east-1"],
+                "select": {"tags": {"app": "storefront"}},
+                "endpoints": [{"url": urls["storefront-primary"]}],
+            },
+            {
+                "name": "gcp-central",
+                "role": "secondary",
+                "account": "gcp-dr",
+                "regions": ["us-central1"],
+                "select": {"tags": {"app": "storefront"}},
+                "endpoints": [{"url": urls["storefront"]}],
+            },
+        ],
+    }
+    return account, workload
+
+
 def _front_door(fake: Any) -> str:
     """boutique's seeded defect: a Front Door route whose origin group probes the AWS primary origin, but
     whose secondary origin (priority 2, in Azure westus2) was left disabled, so Front Door has nowhere to
@@ -488,6 +586,8 @@ def build(directory: Path) -> Estate:
         _data_defects(aws, gcp, azure)
         edge = _front_door(azure)
         _boutique_compute(aws, azure)
+        _storefront_gcp(gcp)
+        cloudflare = _storefront_cloudflare(stack, _storefront_aws(aws))
         dns_server = _dns(stack)
         _front_door_dns(dns_server, edge)
         web, urls = _web(stack, directory)
@@ -503,6 +603,9 @@ def build(directory: Path) -> Estate:
         "workloads": [_checkout(urls, ns), _search(urls, ns), _catalog(urls, ns), _payments(urls, ns)],
     }
     config["workloads"].append(_boutique(ns, web))
+    account, workload = _storefront_workload(cloudflare, urls, ns)
+    config["accounts"].append(account)
+    config["workloads"].append(workload)
     _declared_data(config["workloads"])
     return Estate(config=config, stack=stack)
 
@@ -651,10 +754,12 @@ def _payments(urls: dict[str, str], ns: list[str]) -> dict[str, Any]:
 
 def seed_store(store: Store) -> None:
     """The drills the demo teams ran: checkout's game day three weeks ago recovered in 6 minutes;
-    search has never been drilled; payments' last drill failed (DNS never moved)."""
+    storefront drained its AWS pool ten days ago (4 minutes); search has never been drilled; payments' last
+    drill failed (DNS never moved)."""
     now = datetime.now(UTC)
     drills = [
         Drill("checkout", now - timedelta(days=21), succeeded=True, recovery_s=360.0, notes="game day"),
+        Drill("storefront", now - timedelta(days=10), succeeded=True, recovery_s=240.0, notes="pool drained"),
         Drill("payments", now - timedelta(days=40), succeeded=False, notes="DNS never moved to Azure"),
     ]
     for d in drills:

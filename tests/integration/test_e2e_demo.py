@@ -48,10 +48,10 @@ def test_every_workload_gets_the_expected_status(cycle):
     assert {s.workload: s.status for s in stored} == {s.workload: s.status for s in result.scores}
 
 
-def test_inventory_is_complete_on_all_three_clouds(cycle):
+def test_inventory_is_complete_on_all_three_clouds_and_cloudflare(cycle):
     result, _ = cycle
-    assert {i.provider for i in result.inventories} == {"aws", "gcp", "azure"}
-    assert [i.incomplete for i in result.inventories] == [[], [], []]
+    assert {i.provider for i in result.inventories} == {"aws", "gcp", "azure", "cloudflare"}
+    assert [i.incomplete for i in result.inventories] == [[], [], [], []]
 
 
 def test_adapters_fill_only_the_attrs_each_kind_declares(cycle):
@@ -66,6 +66,27 @@ def test_ready_workload_passes_every_check(cycle):
     checkout = next(s for s in result.scores if s.workload == "checkout")
     assert checkout.status == Status.READY and checkout.rto_estimate_s is not None
     assert checkout.rto_estimate_s <= checkout.rto_target_s
+
+
+def test_storefront_fails_over_through_cloudflare_and_is_ready(cycle):
+    result, _ = cycle
+    mine = {f.check: f for f in result.findings if f.workload == "storefront"}
+    records = mine["dns.failover_records"]
+    assert records.status == PASS and "aws-east fails over to gcp-west after 30s" in records.reason
+    assert mine["dns.health_check"].status == PASS and mine["dns.health_check"].evidence["detection_s"] == 30.0
+    assert mine["dns.ttl"].status == PASS and "proxied" in mine["dns.ttl"].reason  # 300 s does not delay it
+    # Cloudflare only: not on the primary's provider, yet one provider (a warning, not the primary gate)
+    assert (mine["dns.delegation"].status, mine["dns.delegation"].evidence["providers"]) == (
+        FindingStatus.WARN,
+        ["other:cloudflare.com"],
+    )
+    bad = [
+        (c, f.reason) for c, f in mine.items() if f.status not in (PASS, FindingStatus.SKIP) and c != "dns.delegation"
+    ]
+    assert bad == []
+    score = next(s for s in result.scores if s.workload == "storefront")
+    assert score.status == Status.READY and score.rto_estimate_s == 30.0
+    assert score.single_provider_risk.get("aws", 0.0) < 1.0 and score.single_provider_risk.get("cloudflare") == 1.0
 
 
 @pytest.mark.parametrize(

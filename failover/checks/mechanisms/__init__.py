@@ -2,6 +2,8 @@
 (``RoutingPath``). The interface, and how to add a mechanism, is documented in ``base``."""
 
 from failover.checks.mechanisms import (  # noqa: F401  (each module registers its mechanism)
+    cloud_dns,
+    cloudflare_lb,
     front_door,
     route53_failover,
     route53_policies,

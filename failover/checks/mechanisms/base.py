@@ -16,6 +16,8 @@ Traffic Manager, …) is one subclass of ``Mechanism`` in its own module under
 - ``control_plane`` / ``data_plane``: which provider (and region) runs the mechanism's control plane
   (changing its configuration) and data plane (answering users). ``needs_control_plane`` is true
   when failover needs a configuration change (no serving answer is health-governed).
+- ``proxy``: set when failover happens behind a proxy whose addresses resolvers keep (Cloudflare
+  proxied): the TTL does not delay failover, and ``dns.ttl`` and the RTO's DNS part say why instead.
 - ``summary`` (the pass reason of ``dns.failover_records``), ``subject`` and ``evidence`` (its
   evidence).
 
@@ -96,6 +98,7 @@ class RoutingPath:
     problems: tuple[Problem, ...] = ()
     no_detection: tuple[Problem, ...] = ()
     gaps: tuple[str, ...] = ()
+    proxy: str = ""
     summary: str = ""
     subject: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
