@@ -138,6 +138,30 @@ def one_line(err: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How an adapter's reader retries its calls: ``classify`` (the SDK's errors to ours), the backoff,
+    and the account's inventory deadline past which nothing retries or waits. One per account read."""
+
+    classify: Callable[[BaseException], BaseException | None]
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    sleep: Callable[[float], None] | None = None  # None: time.sleep (tests pass a recorder)
+    deadline: Deadline = NO_DEADLINE
+
+    def run(self, call: Callable[[], T]) -> T:
+        return with_retries(
+            call,
+            classify=self.classify,
+            attempts=self.attempts,
+            base_delay=self.base_delay,
+            max_delay=self.max_delay,
+            sleep=self.sleep or time.sleep,
+            deadline=self.deadline,
+        )
+
+
 def with_retries(
     call: Callable[[], T],
     *,

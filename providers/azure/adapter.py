@@ -77,7 +77,7 @@ class AzureAdapter:
         started = utcnow()
         deadline = deadline_of(account)
         credential = (self._credential_factory or clients.make_credential)(account)
-        retry = clients.RetrySettings(self._attempts, self._base_delay, self._max_delay, self._sleep, deadline)
+        retry = clients.retry_settings(self._attempts, self._base_delay, self._max_delay, self._sleep, deadline)
         reader = clients.ArmReader(account, credential, retry)
         try:
             resources, errors = self._read(account, reader, deadline)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -43,16 +42,16 @@ from urllib3.util.retry import Retry
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
 from failover.schema import Account
-from providers.base import NO_DEADLINE, Deadline, one_line, with_retries
+from providers.base import NO_DEADLINE, Deadline, RetryPolicy, one_line
 
 __all__ = [
     "ArmReader",
     "ReadOnlyGuard",
-    "RetrySettings",
     "StaticBearerPolicy",
     "StaticTokenCredential",
     "classify",
     "make_credential",
+    "retry_settings",
 ]
 
 T = TypeVar("T")
@@ -143,30 +142,21 @@ def _retry_after(err: HttpResponseError) -> float | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class RetrySettings:
-    attempts: int = 5
-    base_delay: float = 0.5
-    max_delay: float = 20.0
-    sleep: Callable[[float], None] = time.sleep
-    deadline: Deadline = NO_DEADLINE  # the account's inventory deadline: no retry or wait past it
-
-    def run(self, call: Callable[[], T]) -> T:
-        return with_retries(
-            call,
-            classify=classify,
-            attempts=self.attempts,
-            base_delay=self.base_delay,
-            max_delay=self.max_delay,
-            sleep=self.sleep,
-            deadline=self.deadline,
-        )
+def retry_settings(
+    attempts: int = 5,
+    base_delay: float = 0.5,
+    max_delay: float = 20.0,
+    sleep: Callable[[float], None] | None = None,
+    deadline: Deadline = NO_DEADLINE,
+) -> RetryPolicy:
+    """The retry policy of this provider's calls (its own error classification)."""
+    return RetryPolicy(classify, attempts, base_delay, max_delay, sleep, deadline)
 
 
 class ArmReader:
     """Read-only ARM calls for one account, one client per subscription (built on first use)."""
 
-    def __init__(self, account: Account, credential: TokenCredential, retry: RetrySettings) -> None:
+    def __init__(self, account: Account, credential: TokenCredential, retry: RetryPolicy) -> None:
         self._account = account
         self._credential = credential
         self._retry = retry

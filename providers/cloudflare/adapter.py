@@ -53,7 +53,7 @@ class CloudflareAdapter:
                 started_at=started,
                 finished_at=utcnow(),
             )
-        retry = client.RetrySettings(self._attempts, self._base_delay, self._max_delay, self._sleep, deadline)
+        retry = client.retry_settings(self._attempts, self._base_delay, self._max_delay, self._sleep, deadline)
         reader = client.CloudflareReader(account, token, retry)
         try:
             resources, errors = self._read(account, reader, deadline)

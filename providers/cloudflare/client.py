@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -21,9 +20,9 @@ import httpx
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
 from failover.schema import Account
-from providers.base import NO_DEADLINE, Deadline, one_line, with_retries
+from providers.base import NO_DEADLINE, Deadline, RetryPolicy, one_line
 
-__all__ = ["DEFAULT_TOKEN_ENV", "CloudflareReader", "RetrySettings", "classify", "token_for"]
+__all__ = ["DEFAULT_TOKEN_ENV", "CloudflareReader", "classify", "retry_settings", "token_for"]
 
 T = TypeVar("T")
 DEFAULT_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
@@ -90,31 +89,21 @@ def classify(err: BaseException) -> ProviderError | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class RetrySettings:
-    attempts: int = 5
-    base_delay: float = 0.5
-    max_delay: float = 20.0
-    sleep: Callable[[float], None] | None = None
-    deadline: Deadline = NO_DEADLINE
-
-    def run(self, call: Callable[[], T]) -> T:
-        extra: dict[str, Any] = {"sleep": self.sleep} if self.sleep is not None else {}
-        return with_retries(
-            call,
-            classify=classify,
-            attempts=self.attempts,
-            base_delay=self.base_delay,
-            max_delay=self.max_delay,
-            deadline=self.deadline,
-            **extra,
-        )
+def retry_settings(
+    attempts: int = 5,
+    base_delay: float = 0.5,
+    max_delay: float = 20.0,
+    sleep: Callable[[float], None] | None = None,
+    deadline: Deadline = NO_DEADLINE,
+) -> RetryPolicy:
+    """The retry policy of this provider's calls (its own error classification)."""
+    return RetryPolicy(classify, attempts, base_delay, max_delay, sleep, deadline)
 
 
 class CloudflareReader:
     """Read-only Load Balancing calls for one account, through one client (thread-safe, pooled)."""
 
-    def __init__(self, account: Account, token: str, retry: RetrySettings) -> None:
+    def __init__(self, account: Account, token: str, retry: RetryPolicy) -> None:
         self._retry = retry
         limits = httpx.Limits(
             max_connections=account.max_concurrency, max_keepalive_connections=account.max_concurrency
