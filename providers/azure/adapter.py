@@ -38,7 +38,7 @@ from providers.azure.resources import (
     with_power_state,
 )
 from providers.azure.routingtier import read_routing_tier
-from providers.base import Deadline, deadline_of, fan_out
+from providers.base import Deadline, RetryPolicy, deadline_of, fan_out
 
 if TYPE_CHECKING:
     from failover.schema import Account
@@ -77,7 +77,7 @@ class AzureAdapter:
         started = utcnow()
         deadline = deadline_of(account)
         credential = (self._credential_factory or clients.make_credential)(account)
-        retry = clients.retry_settings(self._attempts, self._base_delay, self._max_delay, self._sleep, deadline)
+        retry = RetryPolicy(clients.classify, self._attempts, self._base_delay, self._max_delay, self._sleep, deadline)
         reader = clients.ArmReader(account, credential, retry)
         try:
             resources, errors = self._read(account, reader, deadline)

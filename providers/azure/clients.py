@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -42,7 +42,7 @@ from urllib3.util.retry import Retry
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
 from failover.schema import Account
-from providers.base import NO_DEADLINE, Deadline, RetryPolicy, one_line
+from providers.base import RetryPolicy, one_line
 
 __all__ = [
     "ArmReader",
@@ -51,7 +51,7 @@ __all__ = [
     "StaticTokenCredential",
     "classify",
     "make_credential",
-    "retry_settings",
+
 ]
 
 T = TypeVar("T")
@@ -140,17 +140,6 @@ def _retry_after(err: HttpResponseError) -> float | None:
         return max(0.0, (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds())
     except (ValueError, TypeError):
         return None
-
-
-def retry_settings(
-    attempts: int = 5,
-    base_delay: float = 0.5,
-    max_delay: float = 20.0,
-    sleep: Callable[[float], None] | None = None,
-    deadline: Deadline = NO_DEADLINE,
-) -> RetryPolicy:
-    """The retry policy of this provider's calls (its own error classification)."""
-    return RetryPolicy(classify, attempts, base_delay, max_delay, sleep, deadline)
 
 
 class ArmReader:

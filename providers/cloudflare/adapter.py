@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from failover.model import Inventory, Resource, ScopeError, utcnow
-from providers.base import Deadline, deadline_of, fan_out, scope_error
+from providers.base import Deadline, RetryPolicy, deadline_of, fan_out, scope_error
 from providers.cloudflare.normalize import health_of, normalize_load_balancer, pool_ids
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class CloudflareAdapter:
                 started_at=started,
                 finished_at=utcnow(),
             )
-        retry = client.retry_settings(self._attempts, self._base_delay, self._max_delay, self._sleep, deadline)
+        retry = RetryPolicy(client.classify, self._attempts, self._base_delay, self._max_delay, self._sleep, deadline)
         reader = client.CloudflareReader(account, token, retry)
         try:
             resources, errors = self._read(account, reader, deadline)

@@ -20,9 +20,9 @@ import httpx
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
 from failover.schema import Account
-from providers.base import NO_DEADLINE, Deadline, RetryPolicy, one_line
+from providers.base import RetryPolicy, one_line
 
-__all__ = ["DEFAULT_TOKEN_ENV", "CloudflareReader", "classify", "retry_settings", "token_for"]
+__all__ = ["DEFAULT_TOKEN_ENV", "CloudflareReader", "classify",  "token_for"]
 
 T = TypeVar("T")
 DEFAULT_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
@@ -87,17 +87,6 @@ def classify(err: BaseException) -> ProviderError | None:
     if isinstance(err, cloudflare.APIResponseValidationError):
         return ProviderError(f"unexpected answer: {one_line(err)}")
     return None
-
-
-def retry_settings(
-    attempts: int = 5,
-    base_delay: float = 0.5,
-    max_delay: float = 20.0,
-    sleep: Callable[[float], None] | None = None,
-    deadline: Deadline = NO_DEADLINE,
-) -> RetryPolicy:
-    """The retry policy of this provider's calls (its own error classification)."""
-    return RetryPolicy(classify, attempts, base_delay, max_delay, sleep, deadline)
 
 
 class CloudflareReader:

@@ -115,10 +115,11 @@ def test_adapter_only_reads_and_every_request_is_a_call_the_token_permissions_al
 def test_the_client_refuses_to_send_anything_but_a_read(
     fake_cloudflare: FakeCloudflare, cloudflare_account: MakeAccount
 ) -> None:
-    from providers.cloudflare.client import CloudflareReader, retry_settings
+    from providers.base import RetryPolicy
+    from providers.cloudflare.client import CloudflareReader, classify
 
     sleeps: list[float] = []
-    reader = CloudflareReader(cloudflare_account(), TOKEN, retry_settings(sleep=sleeps.append))
+    reader = CloudflareReader(cloudflare_account(), TOKEN, RetryPolicy(classify, sleep=sleeps.append))
     try:
         with pytest.raises(ProviderError, match="only reads"):
             reader._retry.run(lambda: reader._client.post(f"/zones/{DEMO_ZONE}/load_balancers", cast_to=object))
