@@ -51,7 +51,6 @@ __all__ = [
     "StaticTokenCredential",
     "classify",
     "make_credential",
-
 ]
 
 T = TypeVar("T")
