@@ -8,7 +8,7 @@ import json
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 R = TypeVar("R")
 
@@ -90,9 +90,22 @@ class LocalApi(Generic[R]):
 Answer = tuple[int, dict[str, str], Any]  # status, extra headers, JSON body
 
 
-class JsonApi(LocalApi[R]):
+class Fault(Protocol):
+    """An injected failure: a fake's own dataclass with what it matches on and what it answers."""
+
+    times: int | None  # how many more matching requests it answers (None: all)
+    after: int  # matching requests let through before it starts
+
+    def matches(self, where: str | None, what: str | None, /) -> bool: ...  # e.g. (subscription, route)
+
+
+F = TypeVar("F", bound=Fault)
+
+
+class JsonApi(LocalApi[R], Generic[R, F]):
     """A fake whose every answer is JSON. Subclasses give ``_handle`` (the routes), ``_internal_error``
-    (how the real service answers a server bug) and the headers the real service adds to every answer."""
+    (how the real service answers a server bug) and the headers the real service adds to every answer;
+    injected faults (``_add_fault``, ``clear_faults``, ``_fault_for``) are kept here, counted alike."""
 
     content_type = "application/json"
 
@@ -100,6 +113,30 @@ class JsonApi(LocalApi[R]):
         super().__init__(host)
         self._in_flight = 0
         self.max_in_flight = 0  # the most requests being answered at once: proves (bounded) concurrency
+        self._faults: list[F] = []
+
+    def _add_fault(self, fault: F) -> F:
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _fault_for(self, where: str | None, what: str | None) -> F | None:
+        """The fault that answers this request, if any: the first that matches and has let ``after``
+        requests through; each use counts down its ``times``."""
+        with self._lock:
+            for f in self._faults:
+                if f.matches(where, what):
+                    if f.after > 0:
+                        f.after -= 1
+                        continue
+                    if f.times is not None:
+                        f.times -= 1
+                    return f
+        return None
 
     def _handle(self, method: str, path: str, headers: Any) -> Answer:
         raise NotImplementedError

@@ -249,7 +249,7 @@ def _statuses(power_state: str | None, provisioning: str = "succeeded") -> list[
     return out
 
 
-class FakeArm(JsonApi["Request"]):
+class FakeArm(JsonApi["Request", "Fault"]):
     """The fake ARM server. Thread-safe; seed before or while the adapter runs."""
 
     content_type = "application/json; charset=utf-8"
@@ -267,7 +267,6 @@ class FakeArm(JsonApi["Request"]):
         self._subs: dict[str, _Subscription] = {}
         self._power: dict[str, str | None] = {}  # VM id (lower-case) -> power state; None: none reported
         self._members: dict[str, list[dict[str, Any]]] = {}  # uniform scale set id (lower) -> member VMs
-        self._faults: list[Fault] = []
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.ca_file: str | None = None
 
@@ -322,9 +321,7 @@ class FakeArm(JsonApi["Request"]):
             message=message,
             after=after,
         )
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self._add_fault(fault)
 
     def slow(
         self,
@@ -335,13 +332,8 @@ class FakeArm(JsonApi["Request"]):
         times: int | None = None,
     ) -> Fault:
         fault = Fault(delay=seconds, subscription=subscription, collection=collection, times=times)
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self._add_fault(fault)
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
 
     # -- seeding -----------------------------------------------------------------------------------
     def _sub(self, subscription: str) -> _Subscription:
@@ -1268,17 +1260,6 @@ class FakeArm(JsonApi["Request"]):
         return lock
 
     # -- serving -----------------------------------------------------------------------------------
-    def _fault_for(self, subscription: str | None, collection: str | None) -> Fault | None:
-        with self._lock:
-            for f in self._faults:
-                if f.matches(subscription, collection):
-                    if f.after > 0:
-                        f.after -= 1
-                        continue
-                    if f.times is not None:
-                        f.times -= 1
-                    return f
-        return None
 
     def _handle(self, method: str, raw_path: str, headers: Any) -> tuple[int, dict[str, str], Any]:
         parts = urlsplit(raw_path)

@@ -110,7 +110,7 @@ _ERRORS = {
 }
 
 
-class FakeCloudflare(JsonApi["Request"]):
+class FakeCloudflare(JsonApi["Request", "Fault"]):
     """The fake API server. Thread-safe; seed before or while the adapter runs."""
 
     name = "fake-cloudflare"
@@ -124,7 +124,6 @@ class FakeCloudflare(JsonApi["Request"]):
         self._zones: dict[str, dict[str, Any]] = {}
         self._lbs: dict[str, list[dict[str, Any]]] = {}
         self._accounts: dict[str, _Account] = {}
-        self._faults: list[Fault] = []
 
     @property
     def api_url(self) -> str:
@@ -149,19 +148,12 @@ class FakeCloudflare(JsonApi["Request"]):
         after: int = 0,
     ) -> Fault:
         fault = Fault(status=status, route=route, scope=scope, times=times, retry_after=retry_after, after=after)
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self._add_fault(fault)
 
     def slow(self, seconds: float, *, route: str | None = None, scope: str | None = None) -> Fault:
         fault = Fault(delay=seconds, route=route, scope=scope)
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self._add_fault(fault)
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
 
     # -- seeding -----------------------------------------------------------------------------------
     def _account(self, account: str) -> _Account:
@@ -338,17 +330,6 @@ class FakeCloudflare(JsonApi["Request"]):
         return lb_id
 
     # -- serving -----------------------------------------------------------------------------------
-    def _fault_for(self, route: str | None, scope: str | None) -> Fault | None:
-        with self._lock:
-            for f in self._faults:
-                if f.matches(route, scope):
-                    if f.after > 0:
-                        f.after -= 1
-                        continue
-                    if f.times is not None:
-                        f.times -= 1
-                    return f
-        return None
 
     def _handle(self, method: str, raw_path: str, headers: Any) -> tuple[int, dict[str, str], Any]:
         parts = urlsplit(raw_path)
