@@ -103,7 +103,8 @@ F = TypeVar("F", bound=Fault)
 
 
 class JsonApi(LocalApi[R], Generic[R, F]):
-    """A fake whose every answer is JSON. Subclasses give ``_handle`` (the routes), ``_internal_error``
+    """A fake whose every answer is JSON. Subclasses give ``_handle`` (the routes; it gets the request's
+    body, which read-only GET fakes ignore), ``_internal_error``
     (how the real service answers a server bug) and the headers the real service adds to every answer;
     injected faults (``_add_fault``, ``clear_faults``, ``_fault_for``) are kept here, counted alike."""
 
@@ -138,7 +139,7 @@ class JsonApi(LocalApi[R], Generic[R, F]):
                     return f
         return None
 
-    def _handle(self, method: str, path: str, headers: Any) -> Answer:
+    def _handle(self, method: str, path: str, headers: Any, body: bytes) -> Answer:
         raise NotImplementedError
 
     def _internal_error(self, err: Exception) -> Answer:
@@ -147,12 +148,12 @@ class JsonApi(LocalApi[R], Generic[R, F]):
     def _answer_headers(self) -> dict[str, str]:
         return {}
 
-    def _serve_counted(self, method: str, path: str, headers: Any) -> Answer:
+    def _serve_counted(self, method: str, path: str, headers: Any, body: bytes) -> Answer:
         with self._lock:
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
         try:
-            return self._handle(method, path, headers)
+            return self._handle(method, path, headers, body)
         except Exception as err:  # a bug in the fake: answer like the service would, never hang the client
             return self._internal_error(err)
         finally:
@@ -167,9 +168,8 @@ class JsonApi(LocalApi[R], Generic[R, F]):
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                status, extra, body = fake._serve_counted(self.command, self.path, self.headers)
+                sent = self.rfile.read(length) if length else b""
+                status, extra, body = fake._serve_counted(self.command, self.path, self.headers, sent)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", fake.content_type)

@@ -334,7 +334,6 @@ class FakeArm(JsonApi["Request", "Fault"]):
         fault = Fault(delay=seconds, subscription=subscription, collection=collection, times=times)
         return self._add_fault(fault)
 
-
     # -- seeding -----------------------------------------------------------------------------------
     def _sub(self, subscription: str) -> _Subscription:
         return self._subs.setdefault(subscription, _Subscription())
@@ -1261,7 +1260,7 @@ class FakeArm(JsonApi["Request", "Fault"]):
 
     # -- serving -----------------------------------------------------------------------------------
 
-    def _handle(self, method: str, raw_path: str, headers: Any) -> tuple[int, dict[str, str], Any]:
+    def _handle(self, method: str, raw_path: str, headers: Any, _body: bytes) -> Answer:
         parts = urlsplit(raw_path)
         path = unquote(parts.path).rstrip("/")  # ARM matches names decoded, as the SDK quotes them
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}

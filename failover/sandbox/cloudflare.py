@@ -154,7 +154,6 @@ class FakeCloudflare(JsonApi["Request", "Fault"]):
         fault = Fault(delay=seconds, route=route, scope=scope)
         return self._add_fault(fault)
 
-
     # -- seeding -----------------------------------------------------------------------------------
     def _account(self, account: str) -> _Account:
         return self._accounts.setdefault(account, _Account())
@@ -331,7 +330,7 @@ class FakeCloudflare(JsonApi["Request", "Fault"]):
 
     # -- serving -----------------------------------------------------------------------------------
 
-    def _handle(self, method: str, raw_path: str, headers: Any) -> tuple[int, dict[str, str], Any]:
+    def _handle(self, method: str, raw_path: str, headers: Any, _body: bytes) -> Answer:
         parts = urlsplit(raw_path)
         path = unquote(parts.path).rstrip("/")
         if path.startswith(PREFIX):

@@ -37,12 +37,11 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from failover.sandbox import gcp_dns, gcp_monitoring, gcp_sql, gcp_storage
-from failover.sandbox._server import LocalApi
+from failover.sandbox._server import Answer, JsonApi
 
 __all__ = ["BASE", "DATA_ROUTES", "DNS_ROUTES", "FakeGcp", "Fault", "Request", "seed_demo"]
 
@@ -160,8 +159,9 @@ class Fault:
     delay: float = 0.0
     message: str = ""
     retry_after: float | None = None  # sent as a Retry-After header with the error
+    after: int = 0  # matching requests let through first
 
-    def matches(self, project: str, collection: str) -> bool:
+    def matches(self, project: str | None, collection: str | None) -> bool:
         return (self.project in (None, project)) and (self.collection in (None, collection)) and self.times != 0
 
 
@@ -195,9 +195,10 @@ def _region_of(zone: str) -> str:
     return zone.rsplit("-", 1)[0]
 
 
-class FakeGcp(LocalApi["Request"]):
+class FakeGcp(JsonApi["Request", "Fault"]):
     """The fake Compute API server. Thread-safe; seed before or while the adapter runs."""
 
+    content_type = "application/json; charset=UTF-8"
     name = "fake-gcp"
 
     def __init__(self, *, page_size: int = 500, host: str = "127.0.0.1") -> None:
@@ -205,11 +206,11 @@ class FakeGcp(LocalApi["Request"]):
         self.page_size = page_size
         self._projects: dict[str, _Project] = {}
         self._machine_types: dict[str, dict[str, Any]] = {}
-        self._faults: list[Fault] = []
         self._next_id = 1000
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        return _handler_for(self)
+    def _internal_error(self, err: Exception) -> Answer:
+        status, payload = _error(500, f"fake error: {err!r}")  # a fake bug must show as a 500, not a hung client
+        return status, {}, payload
 
     # -- faults ------------------------------------------------------------------------------------
     def fail(
@@ -230,17 +231,13 @@ class FakeGcp(LocalApi["Request"]):
             message=message,
             retry_after=retry_after,
         )
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self._add_fault(fault)
 
     def slow(
         self, seconds: float, *, project: str | None = None, collection: str | None = None, times: int | None = None
     ) -> Fault:
         fault = Fault(delay=seconds, project=project, collection=collection, times=times)
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self._add_fault(fault)
 
     def set_unreachable(self, project: str, collection: str, scope: str) -> None:
         """Make ``scope`` (e.g. ``zones/us-east1-b``) unreadable in an aggregated list: its items give way to
@@ -249,8 +246,8 @@ class FakeGcp(LocalApi["Request"]):
             self._project(project).unreachable.setdefault(collection, set()).add(scope)
 
     def clear_faults(self) -> None:
+        super().clear_faults()
         with self._lock:
-            self._faults.clear()
             for p in self._projects.values():
                 p.unreachable.clear()
                 p.sql_unreachable.clear()
@@ -748,8 +745,7 @@ class FakeGcp(LocalApi["Request"]):
         return out
 
     # -- serving -----------------------------------------------------------------------------------
-    def _handle(self, method: str, raw_path: str, body: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
-        """(status, JSON body, extra headers) for one request."""
+    def _handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> Answer:
         fault_headers: dict[str, str] = {}
         parts = urlsplit(raw_path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
@@ -765,7 +761,7 @@ class FakeGcp(LocalApi["Request"]):
         status, payload = self._answer(request, fault_headers)
         with self._lock:
             request.status, request.response = status, payload
-        return status, payload, fault_headers
+        return status, fault_headers, payload
 
     def _answer(self, request: Request, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
         for verb, pattern, name, collection in [*ROUTES, *DATA_ROUTES, *DNS_ROUTES]:
@@ -777,7 +773,7 @@ class FakeGcp(LocalApi["Request"]):
                 project = groups.get("p") or request.query.get("project", "")
                 if not project:
                     return _error(400, "Required parameter: project")
-                fault = self._take_fault(project, collection)
+                fault = self._fault_for(project, collection)
                 if fault is not None:
                     if fault.delay:
                         time.sleep(fault.delay)
@@ -796,15 +792,6 @@ class FakeGcp(LocalApi["Request"]):
                 return _error(405, f"Method {request.method} not allowed on {request.path}")
         return _error(404, f"The resource '{request.path}' was not found")
 
-    def _take_fault(self, project: str, collection: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.matches(project, collection):
-                    if fault.times is not None:
-                        fault.times -= 1
-                    return fault
-        return None
-
     def _page(self, items: list[Any], query: dict[str, str]) -> tuple[list[Any], str] | None:
         token = query.get("pageToken", "")
         try:
@@ -817,7 +804,7 @@ class FakeGcp(LocalApi["Request"]):
         nxt = f"page-{start + size}" if start + size < len(items) else ""
         return chunk, nxt
 
-    def _serve_project(self, c: _Call) -> Answer:
+    def _serve_project(self, c: _Call) -> Reply:
         return 200, {
             "kind": "compute#project",
             "id": c.p.id,
@@ -827,7 +814,7 @@ class FakeGcp(LocalApi["Request"]):
             "quotas": c.p.quotas,
         }
 
-    def _serve_aggregated(self, c: _Call) -> Answer:
+    def _serve_aggregated(self, c: _Call) -> Reply:
         collection = c.path["c"]
         if collection not in AGGREGATED:
             return _error(404, f"Unknown aggregated collection {collection!r}")
@@ -864,14 +851,14 @@ class FakeGcp(LocalApi["Request"]):
             resp["unreachables"] = sorted(down)
         return 200, resp
 
-    def _serve_regions(self, c: _Call) -> Answer:
+    def _serve_regions(self, c: _Call) -> Reply:
         return self._list(c.p.regions, c.query, "compute#regionList")
 
-    def _serve_global_rules(self, c: _Call) -> Answer:
+    def _serve_global_rules(self, c: _Call) -> Reply:
         rules = [r for s, r in c.p.scoped.get("forwardingRules", []) if s == "global"]
         return self._list(rules, c.query, "compute#forwardingRuleList")
 
-    def _list(self, items: list[dict[str, Any]], query: dict[str, str], kind: str) -> Answer:
+    def _list(self, items: list[dict[str, Any]], query: dict[str, str], kind: str) -> Reply:
         paged = self._page(items, query)
         if paged is None:
             return _error(400, "Invalid value for field 'pageToken'")
@@ -881,7 +868,7 @@ class FakeGcp(LocalApi["Request"]):
             resp["nextPageToken"] = nxt
         return 200, resp
 
-    def _serve_mtype(self, c: _Call) -> Answer:
+    def _serve_mtype(self, c: _Call) -> Reply:
         zone, name = c.path["z"], c.path["m"]
         mt = self._machine_types.get(name)
         path = f"projects/{c.project}/zones/{zone}/machineTypes/{name}"
@@ -889,7 +876,7 @@ class FakeGcp(LocalApi["Request"]):
             return _error(404, f"The resource '{path}' was not found")
         return 200, {**mt, "zone": zone, "selfLink": f"{BASE}/{path}"}
 
-    def _serve_members(self, c: _Call) -> Answer:
+    def _serve_members(self, c: _Call) -> Reply:
         where, name = c.path["s"], c.path["g"]
         mig = next(
             (i for s, i in c.p.scoped.get("instanceGroupManagers", []) if s == where and i["name"] == name), None
@@ -910,7 +897,7 @@ class FakeGcp(LocalApi["Request"]):
             resp["nextPageToken"] = nxt
         return 200, resp
 
-    def _serve_sql_instances(self, c: _Call) -> Answer:
+    def _serve_sql_instances(self, c: _Call) -> Reply:
         regions = set(c.p.sql_unreachable)
         items = [i for i in gcp_sql.link_replicas(c.p.sql, c.project) if i["region"] not in regions]
         paged = self._page(items, c.query)
@@ -920,7 +907,7 @@ class FakeGcp(LocalApi["Request"]):
         first = not c.query.get("pageToken")
         return 200, gcp_sql.instances_list(chunk, sorted(regions) if first else [], nxt)
 
-    def _serve_buckets(self, c: _Call) -> Answer:
+    def _serve_buckets(self, c: _Call) -> Reply:
         partial = c.query.get("returnPartialSuccess", "").lower() == "true"
         down = set(c.p.buckets_unreachable)
         if down and not partial:
@@ -933,7 +920,7 @@ class FakeGcp(LocalApi["Request"]):
         first = not c.query.get("pageToken")
         return 200, gcp_storage.buckets_list(chunk, sorted(down) if first else [], nxt)
 
-    def _serve_time_series(self, c: _Call) -> Answer:
+    def _serve_time_series(self, c: _Call) -> Reply:
         if "interval.endTime" not in c.query:
             return _error(400, "Field interval.endTime had an invalid value: must be specified")
         try:
@@ -951,13 +938,13 @@ class FakeGcp(LocalApi["Request"]):
         chunk, nxt = paged
         return 200, gcp_monitoring.series_list(chunk, nxt)
 
-    def _serve_dns_zones(self, c: _Call) -> Answer:
+    def _serve_dns_zones(self, c: _Call) -> Reply:
         paged = self._page(c.p.dns_zones, c.query)
         if paged is None:
             return _error(400, "Invalid value for 'parameters.pageToken'")
         return 200, gcp_dns.zones_list(*paged)
 
-    def _serve_dns_rrsets(self, c: _Call) -> Answer:
+    def _serve_dns_rrsets(self, c: _Call) -> Reply:
         zone = c.path["z"]
         if zone not in c.p.rrsets:
             return _error(404, f"The 'parameters.managedZone' resource named '{zone}' does not exist.")
@@ -969,14 +956,14 @@ class FakeGcp(LocalApi["Request"]):
             return _error(400, "Invalid value for 'parameters.pageToken'")
         return 200, gcp_dns.rrsets_list(*paged)
 
-    def _serve_health_check(self, c: _Call) -> Answer:
+    def _serve_health_check(self, c: _Call) -> Reply:
         name = c.path["h"]
         found = c.p.health_checks.get(name)
         if found is None:
             return _error(404, f"The resource 'projects/{c.project}/global/healthChecks/{name}' was not found")
         return 200, found
 
-    def _serve_health(self, c: _Call) -> Answer:
+    def _serve_health(self, c: _Call) -> Reply:
         where, name = c.path["s"], c.path["b"]
         groups = c.p.health.get((where, name))
         if groups is None:
@@ -996,7 +983,7 @@ class FakeGcp(LocalApi["Request"]):
         return 200, resp
 
 
-Answer = tuple[int, dict[str, Any]]
+Reply = tuple[int, dict[str, Any]]  # a route's status and JSON body
 
 
 @dataclass
@@ -1032,38 +1019,6 @@ def _error(code: int, message: str) -> tuple[int, dict[str, Any]]:
             "status": _STATUS_NAMES.get(code, "UNKNOWN"),
         }
     }
-
-
-def _handler_for(fake: FakeGcp) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _dispatch(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers: dict[str, str] = {}
-            try:
-                status, payload, headers = fake._handle(self.command, self.path, body)
-            except Exception as err:  # a fake bug must show as a 500, not a hung client
-                status, payload = _error(500, f"fake error: {err!r}")
-            data = json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the client gave up (a timeout test); nothing to answer
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
 
 
 def seed_demo(fake: FakeGcp, primary: str = "acme-prod", secondary: str = "acme-dr") -> None:
