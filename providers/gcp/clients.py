@@ -9,6 +9,7 @@ and every failure leaves as one of our ``ProviderError``s naming the scope that 
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
+from failover.model import ScopeError
 from providers.base import NO_DEADLINE, Deadline, one_line, with_retries
+from providers.gcp.common import unreachable_errors
 
 if TYPE_CHECKING:
     from failover.schema import Account
@@ -224,6 +227,26 @@ class GcpSession:
             for where in listed:
                 unreachable.setdefault(where, "listed in unreachables")
         return items, unreachable
+
+    def project_aggregated(self, project: str, collection: str) -> tuple[list[tuple[str, Any]], list[ScopeError]]:
+        """A project's aggregated list of ``collection`` (``instanceGroupManagers``) through its Compute
+        client (``InstanceGroupManagersClient``): the ``(scope key, item)`` pairs, and a ``ScopeError`` per
+        scope it could not read (unknown, not empty)."""
+        items, unreachable = self._project_aggregated(project, collection)
+        return items, unreachable_errors(project, collection, unreachable)
+
+    def project_aggregated_whole(self, project: str, collection: str, what: str) -> list[tuple[str, Any]]:
+        """As ``project_aggregated``, for a lookup that must be whole: any unreachable scope fails the read
+        (a missing entry would read as "none" to a check), naming ``what`` could not be read."""
+        items, unreachable = self._project_aggregated(project, collection)
+        if unreachable:
+            raise ProviderError(f"{what} unreachable in {', '.join(unreachable)}", f"{project}/{collection}")
+        return items
+
+    def _project_aggregated(self, project: str, collection: str) -> tuple[list[tuple[str, Any]], dict[str, str]]:
+        client = self.client(collection[0].upper() + collection[1:] + "Client")
+        key = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", collection).lower()  # the scoped list's field
+        return self.aggregated(f"{project}/{collection}", client.aggregated_list, {"project": project}, key)
 
     def listed(self, scope: str, method: Callable[..., Any], request: dict[str, Any]) -> list[Any]:
         """All items of a plain (non-aggregated) list call."""

@@ -103,6 +103,29 @@ def normalize_zone(target: Target, zone: dict[str, Any], record_count: int | Non
     }
     if private:
         attrs["vpcs"] = [{"id": path_of(str(n.get("networkUrl") or ""))} for n in networks]
+    return _dns_resource(
+        target,
+        Kind.DNS_ZONE,
+        NATIVE_ZONE,
+        f"{target.project}/{zone['name']}",
+        fqdn_of(str(zone.get("dnsName") or "")),
+        attrs,
+        notes,
+        tags=dict(zone.get("labels") or {}),
+    )
+
+
+def _dns_resource(
+    target: Target,
+    kind: Kind,
+    native_type: str,
+    native_id: str,
+    name: str,
+    attrs: dict[str, Any],
+    notes: list[str],
+    tags: dict[str, str] | None = None,
+) -> Resource:
+    """A Cloud DNS resource: global (no region or zone), its notes, when any, last among its attrs."""
     if notes:
         attrs["notes"] = notes
     return Resource(
@@ -110,11 +133,11 @@ def normalize_zone(target: Target, zone: dict[str, Any], record_count: int | Non
         account=target.account,
         region="",
         zone="",
-        kind=Kind.DNS_ZONE,
-        native_type=NATIVE_ZONE,
-        native_id=f"{target.project}/{zone['name']}",
-        name=fqdn_of(str(zone.get("dnsName") or "")),
-        tags=dict(zone.get("labels") or {}),
+        kind=kind,
+        native_type=native_type,
+        native_id=native_id,
+        name=name,
+        tags=tags or {},
         attrs=attrs,
     )
 
@@ -138,17 +161,7 @@ def normalize_rrset(target: Target, zone: dict[str, Any], rr: dict[str, Any]) ->
         "values": list(rr.get("rrdatas") or []),
         "routing_policy": routing_policy(rr.get("routingPolicy") or {}),
     }
-    return Resource(
-        provider="gcp",
-        account=target.account,
-        region="",
-        zone="",
-        kind=Kind.DNS_RECORD,
-        native_type=NATIVE_RRSET,
-        native_id=native_id,
-        name=fqdn_of(str(rr["name"])),
-        attrs=attrs,
-    )
+    return _dns_resource(target, Kind.DNS_RECORD, NATIVE_RRSET, native_id, fqdn_of(str(rr["name"])), attrs, [])
 
 
 # What one health check read gives: its settings, or why they are unknown.
@@ -258,18 +271,8 @@ def routing_view(target: Target, record: Resource, checks: dict[str, HealthCheck
     }
     if record.attrs.get("private"):
         notes.append("in a private zone: answers only inside its VPC networks")
-    if notes:
-        attrs["notes"] = notes
-    return Resource(
-        provider="gcp",
-        account=target.account,
-        region="",
-        zone="",
-        kind=Kind.ROUTING,
-        native_type=NATIVE_POLICY,
-        native_id=f"{record.native_id}/routingPolicy",
-        name=record.name,
-        attrs=attrs,
+    return _dns_resource(
+        target, Kind.ROUTING, NATIVE_POLICY, f"{record.native_id}/routingPolicy", record.name, attrs, notes
     )
 
 

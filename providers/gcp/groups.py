@@ -18,7 +18,7 @@ from failover.errors import ProviderError
 from failover.model import Capacity, Kind, Resource, ScopeError
 from providers.base import each, scope_error
 from providers.gcp.clients import GcpSession
-from providers.gcp.common import NATIVE_PREFIX, Target, last, location_of, path_of, unreachable_errors
+from providers.gcp.common import NATIVE_PREFIX, Target, last, location_of, path_of
 from providers.gcp.machine_types import MachineSpec, MachineTypes, cpu_quota_metric
 
 # A member serves only when its VM is RUNNING and the group is doing nothing to it, or only refreshing
@@ -62,11 +62,7 @@ def read_groups(
     session: GcpSession, target: Target, machine_types: MachineTypes
 ) -> tuple[list[Resource], list[ScopeError]]:
     project = target.project
-    client = session.client("InstanceGroupManagersClient")
-    items, unreachable = session.aggregated(
-        f"{project}/instanceGroupManagers", client.aggregated_list, {"project": project}, "instance_group_managers"
-    )
-    errors = unreachable_errors(project, "instanceGroupManagers", unreachable)
+    items, errors = session.project_aggregated(project, "instanceGroupManagers")
     if not items:
         return [], errors
 
@@ -126,12 +122,7 @@ def read_members(session: GcpSession, project: str, where: str, mig: Any) -> Mem
 
 def read_autoscalers(session: GcpSession, project: str) -> dict[str, Any]:
     """Group path -> its autoscaler's ``autoscalingPolicy``."""
-    client = session.client("AutoscalersClient")
-    items, unreachable = session.aggregated(
-        f"{project}/autoscalers", client.aggregated_list, {"project": project}, "autoscalers"
-    )
-    if unreachable:
-        raise ProviderError(f"autoscalers unreachable in {', '.join(unreachable)}", f"{project}/autoscalers")
+    items = session.project_aggregated_whole(project, "autoscalers", "autoscalers")
     return {path_of(a.target): a.autoscaling_policy for _where, a in items if a.target}
 
 
@@ -144,14 +135,7 @@ def read_templates(session: GcpSession, project: str) -> dict[str, Template]:
     """Instance template path -> its machine type and the labels it gives instances.
 
     MIGs carry no labels of their own; the template's labels are what a site's tag selector means."""
-    client = session.client("InstanceTemplatesClient")
-    items, unreachable = session.aggregated(
-        f"{project}/instanceTemplates", client.aggregated_list, {"project": project}, "instance_templates"
-    )
-    if unreachable:
-        raise ProviderError(
-            f"instance templates unreachable in {', '.join(unreachable)}", f"{project}/instanceTemplates"
-        )
+    items = session.project_aggregated_whole(project, "instanceTemplates", "instance templates")
     return {
         path_of(t.self_link): Template(last(t.properties.machine_type), dict(t.properties.labels))
         for _where, t in items

@@ -8,7 +8,7 @@ from failover.errors import ProviderError
 from failover.model import Capacity, Kind, Resource, ScopeError
 from providers.base import scope_error
 from providers.gcp.clients import GcpSession
-from providers.gcp.common import NATIVE_PREFIX, Target, last, path_of, region_of_zone, unreachable_errors
+from providers.gcp.common import NATIVE_PREFIX, Target, last, path_of, region_of_zone
 from providers.gcp.machine_types import MachineSpec, MachineTypes
 
 
@@ -17,11 +17,7 @@ def read_instances(
 ) -> tuple[list[Resource], list[ScopeError]]:
     """Every instance in the project. Raises if the listing itself fails; sub-reads fail softly."""
     project = target.project
-    client = session.client("InstancesClient")
-    items, unreachable = session.aggregated(
-        f"{project}/instances", client.aggregated_list, {"project": project}, "instances"
-    )
-    errors = unreachable_errors(project, "instances", unreachable)
+    items, errors = session.project_aggregated(project, "instances")
     instances = [inst for _where, inst in items]
     if not instances:
         return [], errors
@@ -49,11 +45,8 @@ def read_instances(
 
 def read_boot_images(session: GcpSession, project: str) -> dict[str, str]:
     """Disk path -> the image it was created from (``projects/debian-cloud/global/images/...``)."""
-    client = session.client("DisksClient")
-    items, unreachable = session.aggregated(f"{project}/disks", client.aggregated_list, {"project": project}, "disks")
-    if unreachable:
-        # An image we cannot see would read as "no image" to a drift check; fail the sub-read instead.
-        raise ProviderError(f"disks unreachable in {', '.join(unreachable)}", f"{project}/disks")
+    # An image we cannot see would read as "no image" to a drift check; fail the sub-read instead.
+    items = session.project_aggregated_whole(project, "disks", "disks")
     return {path_of(d.self_link): path_of(d.source_image) for _where, d in items if d.source_image}
 
 

@@ -21,17 +21,13 @@ from failover.errors import ProviderError
 from failover.model import Kind, Resource, ScopeError
 from providers.base import each, error_kind, one_line
 from providers.gcp.clients import GcpSession
-from providers.gcp.common import NATIVE_PREFIX, Target, location_of, path_of, unreachable_errors
+from providers.gcp.common import NATIVE_PREFIX, Target, location_of, path_of
 
 
 def read_forwarding_rules(session: GcpSession, target: Target) -> tuple[list[Resource], list[ScopeError]]:
     """Regional and global rules: the aggregated list carries global ones in its ``global`` scope."""
     project = target.project
-    client = session.client("ForwardingRulesClient")
-    items, unreachable = session.aggregated(
-        f"{project}/forwardingRules", client.aggregated_list, {"project": project}, "forwarding_rules"
-    )
-    errors = unreachable_errors(project, "forwardingRules", unreachable)
+    items, errors = session.project_aggregated(project, "forwardingRules")
     return [normalize_forwarding_rule(target, where, rule) for where, rule in items], errors
 
 
@@ -67,11 +63,7 @@ def normalize_forwarding_rule(target: Target, where: str, rule: Any) -> Resource
 
 def read_backend_services(session: GcpSession, target: Target) -> tuple[list[Resource], list[ScopeError]]:
     project = target.project
-    client = session.client("BackendServicesClient")
-    items, unreachable = session.aggregated(
-        f"{project}/backendServices", client.aggregated_list, {"project": project}, "backend_services"
-    )
-    errors = unreachable_errors(project, "backendServices", unreachable)
+    items, errors = session.project_aggregated(project, "backendServices")
     jobs = [(where, bs, b.group) for where, bs in items for b in bs.backends if b.group and reports_health(b.group)]
     health: dict[tuple[str, str, str], list[dict[str, Any]] | ProviderError] = {
         (where, bs.name, group): result
