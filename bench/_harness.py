@@ -93,6 +93,19 @@ class Blackbox(ServerProcess):
         )
         wait_http(self.port, "/-/healthy", self.proc, BLACKBOX)
 
+    @staticmethod
+    def probe_request(module: str, target: str) -> bytes:
+        """One keep-alive ``/probe`` request line for ``drive``."""
+        return f"GET /probe?module={module}&target={target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+
+    def measure(self, requests: list[bytes], concurrency: int) -> tuple[float, int, float]:
+        """Drive ``requests`` through it: (seconds, probes that succeeded, its CPU seconds meanwhile)."""
+        cpu0 = self.cpu_s()
+        started = time.perf_counter()
+        ok = run_loop(drive(self.port, requests, concurrency))
+        elapsed = time.perf_counter() - started
+        return elapsed, ok, self.cpu_s() - cpu0
+
 
 async def read_response(reader: asyncio.StreamReader) -> bytes:
     head = await reader.readuntil(b"\r\n\r\n")

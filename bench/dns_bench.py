@@ -90,15 +90,7 @@ def _blackbox_config(names: list[str]) -> str:
 
 
 def _blackbox_requests(server: str, indexes: range) -> list[bytes]:
-    return [f"GET /probe?module=dns_{i}&target={server} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() for i in indexes]
-
-
-def _blackbox(bb: Blackbox, requests: list[bytes], concurrency: int) -> tuple[float, int, float]:
-    cpu0 = bb.cpu_s()
-    started = time.perf_counter()
-    ok = run_loop(drive(bb.port, requests, concurrency))
-    elapsed = time.perf_counter() - started
-    return elapsed, ok, bb.cpu_s() - cpu0
+    return [Blackbox.probe_request(f"dns_{i}", server) for i in indexes]
 
 
 # ------------------------------------------------------------------------------------------- bench
@@ -122,7 +114,7 @@ def run_dns_bench(n: int = 2000, concurrency: int = 100, rounds: int = 3, warmup
                 elapsed, ok = _ours(targets, concurrency, WORKERS)
                 results["ours"].append(ok / elapsed)
                 failures["ours"] += n - ok
-                elapsed, ok, cpu = _blackbox(bb, requests, concurrency)
+                elapsed, ok, cpu = bb.measure(requests, concurrency)
                 results["blackbox"].append(ok / elapsed)
                 results["blackbox_cpu"].append(cpu / elapsed)
                 failures["blackbox"] += n - ok

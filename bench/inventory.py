@@ -187,6 +187,48 @@ def timed(fn: Callable[[], int]) -> tuple[float, int]:
     return time.perf_counter() - start, n
 
 
+def _account(endpoint: str, regions: list[str], concurrency: int) -> Account:
+    return Account(
+        name="bench",
+        provider="aws",
+        regions=regions,
+        endpoint_url=endpoint,
+        credentials="anonymous",
+        max_concurrency=concurrency,
+    )
+
+
+def _interleaved(
+    args: argparse.Namespace, variants: dict[str, Callable[[], int]], expected: int, what: str, *, header: bool
+) -> dict[str, list[float]]:
+    """Each variant ``args.repeat`` times, interleaved so drift hits all alike, after one warm-up run each
+    (moto's lazily loaded backends, botocore's model cache); every run must count ``expected``. Prints the
+    table and returns the times."""
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    for fn in variants.values():
+        fn()
+    for _ in range(args.repeat):
+        for name, fn in variants.items():
+            seconds, n = timed(fn)
+            if n != expected:
+                raise SystemExit(f"{name}: expected {expected} {what}, got {n}")
+            times[name].append(seconds)
+    print(f"{args.repeat} runs each, interleaved; concurrency {args.concurrency}; cpus {os.cpu_count()}")
+    if header:
+        print(f"  {'':38s} {'min':>7s} {'median':>7s}   runs")
+    for name, ts in times.items():
+        runs = ", ".join(f"{t:.2f}" for t in ts)
+        print(f"  {name:38s} {min(ts):6.2f}s {statistics.median(ts):6.2f}s   {runs}")
+    return times
+
+
+def _overhead(adapter: list[float], base: list[float], base_name: str) -> None:
+    for label, pick in (("min", min), ("median", statistics.median)):
+        print(
+            f"adapter overhead vs {base_name} ({label}): {100 * (pick(adapter) / pick(base) - 1):+.1f}% (goal: <= 15%)"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--instances", type=int, default=2000)
@@ -209,39 +251,15 @@ def main() -> None:
         t0 = time.perf_counter()
         seed(endpoint, regions, args.instances)
         print(f"seeded {args.instances} instances over {len(regions)} regions in {time.perf_counter() - t0:.1f}s")
-        account = Account(
-            name="bench",
-            provider="aws",
-            regions=regions,
-            endpoint_url=endpoint,
-            credentials="anonymous",
-            max_concurrency=args.concurrency,
-        )
+        account = _account(endpoint, regions, args.concurrency)
         variants: dict[str, Callable[[], int]] = {
             "raw list (describe + types)": lambda: raw(account, attributes=False),
             "raw full (+ attribute per instance)": lambda: raw(account, attributes=True),
             "adapter, ec2": lambda: len(AwsAdapter(services=("ec2",)).inventory(account).resources),
             "adapter, all services": lambda: len(AwsAdapter().inventory(account).resources),
         }
-        times: dict[str, list[float]] = {k: [] for k in variants}
-        for fn in variants.values():  # warm moto's lazily loaded backends and botocore's model cache
-            fn()
-        for _ in range(args.repeat):
-            for name, fn in variants.items():
-                seconds, n = timed(fn)
-                if n != args.instances:
-                    raise SystemExit(f"{name}: expected {args.instances} instances, got {n}")
-                times[name].append(seconds)
-        print(f"{args.repeat} runs each, interleaved; concurrency {args.concurrency}; cpus {os.cpu_count()}")
-        print(f"  {'':38s} {'min':>7s} {'median':>7s}   runs")
-        for name, ts in times.items():
-            runs = ", ".join(f"{t:.2f}" for t in ts)
-            print(f"  {name:38s} {min(ts):6.2f}s {statistics.median(ts):6.2f}s   {runs}")
-        adapter, base = times["adapter, ec2"], times["raw full (+ attribute per instance)"]
-        for label, pick in (("min", min), ("median", statistics.median)):
-            print(
-                f"adapter overhead vs raw full ({label}): {100 * (pick(adapter) / pick(base) - 1):+.1f}% (goal: <= 15%)"
-            )
+        times = _interleaved(args, variants, args.instances, "instances", header=True)
+        _overhead(times["adapter, ec2"], times["raw full (+ attribute per instance)"], "raw full")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -257,36 +275,15 @@ def main_data(args: argparse.Namespace, regions: list[str]) -> None:
             f"seeded {args.tables} DynamoDB tables and {args.clusters} Aurora clusters over {len(regions)} regions"
             f" in {time.perf_counter() - t0:.1f}s"
         )
-        account = Account(
-            name="bench",
-            provider="aws",
-            regions=regions,
-            endpoint_url=endpoint,
-            credentials="anonymous",
-            max_concurrency=args.concurrency,
-        )
+        account = _account(endpoint, regions, args.concurrency)
         variants: dict[str, Callable[[], int]] = {
             "raw (list + describe/tags per table)": lambda: raw_data(account),
             "adapter, dynamodb + rds": lambda: len(
                 AwsAdapter(services=("dynamodb", "rds")).inventory(account).resources
             ),
         }
-        times: dict[str, list[float]] = {k: [] for k in variants}
-        for fn in variants.values():
-            fn()
-        for _ in range(args.repeat):
-            for name, fn in variants.items():
-                seconds, n = timed(fn)
-                if n != total:
-                    raise SystemExit(f"{name}: expected {total} resources, got {n}")
-                times[name].append(seconds)
-        print(f"{args.repeat} runs each, interleaved; concurrency {args.concurrency}; cpus {os.cpu_count()}")
-        for name, ts in times.items():
-            runs = ", ".join(f"{t:.2f}" for t in ts)
-            print(f"  {name:38s} {min(ts):6.2f}s {statistics.median(ts):6.2f}s   {runs}")
-        adapter, base = times["adapter, dynamodb + rds"], times["raw (list + describe/tags per table)"]
-        for label, pick in (("min", min), ("median", statistics.median)):
-            print(f"adapter overhead vs raw ({label}): {100 * (pick(adapter) / pick(base) - 1):+.1f}% (goal: <= 15%)")
+        times = _interleaved(args, variants, total, "resources", header=False)
+        _overhead(times["adapter, dynamodb + rds"], times["raw (list + describe/tags per table)"], "raw")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

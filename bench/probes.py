@@ -116,18 +116,7 @@ def _httpx(port: int, n: int, concurrency: int, keepalive: bool) -> tuple[float,
 # ----------------------------------------------------------------------------------------- blackbox
 def _blackbox_requests(target_port: int, n: int) -> list[bytes]:
     target = f"http://127.0.0.1:{target_port}"
-    return [
-        f"GET /probe?module=http_2xx&target={target}/p{i} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
-        for i in range(n)
-    ]
-
-
-def _blackbox(bb: Blackbox, requests: list[bytes], concurrency: int) -> tuple[float, int, float]:
-    cpu0 = bb.cpu_s()
-    started = time.perf_counter()
-    ok = run_loop(drive(bb.port, requests, concurrency))
-    elapsed = time.perf_counter() - started
-    return elapsed, ok, bb.cpu_s() - cpu0
+    return [Blackbox.probe_request("http_2xx", f"{target}/p{i}") for i in range(n)]
 
 
 # ------------------------------------------------------------------------------------------- bench
@@ -155,7 +144,7 @@ def run_http_bench(n: int = 2000, concurrency: int = 100, rounds: int = 3, warmu
         for _ in range(rounds):
             rate, _ = _rate(lambda: _ours(targets, concurrency, WORKERS), n, failures["ours"])
             rates["ours"].append(rate)
-            rate, out = _rate(lambda: _blackbox(bb, requests, concurrency), n, failures["blackbox"])  # type: ignore[arg-type]
+            rate, out = _rate(lambda: bb.measure(requests, concurrency), n, failures["blackbox"])  # type: ignore[arg-type]
             rates["blackbox"].append(rate)
             rates["blackbox_cores"].append(out[2] / out[0])
         ours_1p, _ = _rate(lambda: _ours(targets, concurrency, 1), n, failures["ours_1p"])
