@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
 from failover.errors import AccessDenied, DeadlineExceeded, ProviderError, Throttled, Unreachable
 from failover.model import Inventory, Resource, ScopeError, utcnow
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 R = TypeVar("R")
+P = ParamSpec("P")
 
 # provider -> "module:class"; imported lazily (the GCP SDK alone takes seconds to import).
 ADAPTERS: dict[str, str] = {
@@ -131,6 +132,18 @@ def scope_error(err: BaseException, scope: str) -> ScopeError:
     """The incomplete-scope record for ``err``: where a ``ProviderError`` says it happened, else ``scope``."""
     where = err.scope if isinstance(err, ProviderError) and err.scope else scope
     return ScopeError(scope=where, error=error_kind(err), reason=one_line(err))
+
+
+def or_unknown(
+    errors: list[ScopeError], scope: str, read: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> T | None:
+    """``read(*args, **kwargs)``, or ``None`` (unknown, never empty) plus a ``ScopeError`` for ``scope`` when
+    it fails: a sub-read whose failure leaves one part of the answer unknown instead of sinking the whole read."""
+    try:
+        return read(*args, **kwargs)
+    except ProviderError as err:
+        errors.append(scope_error(err, scope))
+        return None
 
 
 def one_line(err: BaseException, limit: int = 300) -> str:

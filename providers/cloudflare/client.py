@@ -22,7 +22,7 @@ from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
 from failover.schema import Account
 from providers.base import RetryPolicy, one_line
 
-__all__ = ["DEFAULT_TOKEN_ENV", "CloudflareReader", "classify",  "token_for"]
+__all__ = ["DEFAULT_TOKEN_ENV", "CloudflareReader", "classify", "token_for"]
 
 T = TypeVar("T")
 DEFAULT_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"

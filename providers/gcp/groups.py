@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from failover.errors import ProviderError
 from failover.model import Capacity, Kind, Resource, ScopeError
-from providers.base import each, scope_error
+from providers.base import each, or_unknown, scope_error
 from providers.gcp.clients import GcpSession
 from providers.gcp.common import NATIVE_PREFIX, Target, last, location_of, path_of
 from providers.gcp.machine_types import MachineSpec, MachineTypes, cpu_quota_metric
@@ -66,19 +66,8 @@ def read_groups(
     if not items:
         return [], errors
 
-    scalers: dict[str, Any] | None
-    try:
-        scalers = read_autoscalers(session, project)
-    except ProviderError as err:
-        scalers = None
-        errors.append(scope_error(err, f"{project}/autoscalers"))
-
-    templates: dict[str, Template] | None
-    try:
-        templates = read_templates(session, project)
-    except ProviderError as err:
-        templates = None
-        errors.append(scope_error(err, f"{project}/instanceTemplates"))
+    scalers = or_unknown(errors, f"{project}/autoscalers", read_autoscalers, session, project)
+    templates = or_unknown(errors, f"{project}/instanceTemplates", read_templates, session, project)
 
     reads = each(lambda item: read_members(session, project, *item), items, max_workers=session.max_workers)
     resources = []
@@ -88,10 +77,9 @@ def read_groups(
         zone = _lookup_zone(where, mig)
         spec: MachineSpec | None = None
         if mtype and zone:
-            try:
-                spec = machine_types.resolve(session, project, zone, mtype)
-            except ProviderError as err:
-                errors.append(scope_error(err, f"{project}/machineTypes/{mtype}"))
+            spec = or_unknown(
+                errors, f"{project}/machineTypes/{mtype}", machine_types.resolve, session, project, zone, mtype
+            )
         labels = dict(template.labels) if template else {}
         members: Members | None = None
         if isinstance(found, ProviderError):

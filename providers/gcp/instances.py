@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from failover.errors import ProviderError
 from failover.model import Capacity, Kind, Resource, ScopeError
-from providers.base import scope_error
+from providers.base import or_unknown
 from providers.gcp.clients import GcpSession
 from providers.gcp.common import NATIVE_PREFIX, Target, last, path_of, region_of_zone
 from providers.gcp.machine_types import MachineSpec, MachineTypes
@@ -22,22 +21,19 @@ def read_instances(
     if not instances:
         return [], errors
 
-    images: dict[str, str] | None
-    try:
-        images = read_boot_images(session, project)
-    except ProviderError as err:
-        images = None
-        errors.append(scope_error(err, f"{project}/disks"))
+    images = or_unknown(errors, f"{project}/disks", read_boot_images, session, project)
 
     specs: dict[str, MachineSpec] = {}
     for inst in instances:
         mtype = last(inst.machine_type)
         if mtype in specs or not mtype:
             continue
-        try:
-            specs[mtype] = machine_types.resolve(session, project, last(inst.zone), mtype)
-        except ProviderError as err:
-            errors.append(scope_error(err, f"{project}/machineTypes/{mtype}"))
+        zone = last(inst.zone)
+        spec = or_unknown(
+            errors, f"{project}/machineTypes/{mtype}", machine_types.resolve, session, project, zone, mtype
+        )
+        if spec is not None:
+            specs[mtype] = spec
 
     resources = [normalize_instance(target, inst, specs.get(last(inst.machine_type)), images) for inst in instances]
     return resources, errors
