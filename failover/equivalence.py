@@ -7,6 +7,7 @@ really run (without counting a group's members twice), which addresses and names
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -258,6 +259,15 @@ def addresses(resource: Resource) -> set[str]:
 
 def normalize_name(name: str) -> str:
     return name.strip().lower().rstrip(".")
+
+
+def is_ip(value: str) -> bool:
+    """An IPv4 or IPv6 address literal (else a name to resolve, or nothing)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ on messages as well as against real servers. ``probes.dnspath`` builds the failo
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import re
 import secrets
 import socket
@@ -32,7 +31,7 @@ import dns.rrset
 
 from failover.errors import ProbeError
 from failover.model import Observation, ObsStatus
-from probes.targets import DnsTarget  # the target type lives with the others; imported from here too
+from probes.targets import DnsTarget, is_ip  # the target type lives with the others; imported from here too
 
 __all__ = [
     "DnsTarget",
@@ -106,14 +105,6 @@ def format_server(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 def system_nameservers() -> list[str]:
     """The system resolver's servers as ``host:port`` (raises ``ProbeError`` when there is no config)."""
     try:
@@ -125,7 +116,7 @@ def system_nameservers() -> list[str]:
 
 async def _address_of(host: str) -> str:
     """An IP for a server given by name, the way the OS resolves names (/etc/hosts included)."""
-    if _is_ip(host):
+    if is_ip(host):
         return host
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_DGRAM)

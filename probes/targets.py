@@ -6,12 +6,12 @@ Relative file paths (``ca_files``) are resolved by the caller.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from failover.equivalence import is_ip
 from failover.errors import ProbeError
 from probes import _jsonpath
 
@@ -42,14 +42,6 @@ class Target(Protocol):
 
     @property
     def timeout(self) -> float: ...
-
-
-def is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def host_port(hostport: str, default_port: int | None = None) -> tuple[str, int]:

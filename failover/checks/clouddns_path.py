@@ -15,12 +15,11 @@ its backup geo targets only with the trickle ratio; ``wrr`` answers every item w
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from failover.attrs import RoutingTarget, attrs_of
-from failover.equivalence import normalize_name
+from failover.equivalence import is_ip, normalize_name
 from failover.model import Kind, Resource
 
 __all__ = ["NATIVE_POLICY", "NATIVE_RRSET", "CloudDnsPath", "PathTarget", "cloud_dns_path"]
@@ -73,14 +72,6 @@ class CloudDnsPath:
     fallback: str | None = None
     notes: list[str] = field(default_factory=list)
     others: list[str] = field(default_factory=list)  # other record sets for the name, not judged
-
-
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _serving(policy: str | None, priority: int | None, weight: float | None, trickle: float) -> bool:
@@ -223,7 +214,7 @@ def _place(t: RoutingTarget, policy: str | None, trickle: float, primary: set[st
         health_checked=t.get("health_checked"),
         to_primary=bool(set(addresses) & primary),
         to_secondary=bool(set(addresses) & secondary),
-        names=[a for a in addresses if not _is_ip(a) and a not in primary | secondary],
+        names=[a for a in addresses if not is_ip(a) and a not in primary | secondary],
         weight=t.get("weight"),
         priority=t.get("priority"),
         region=t.get("region"),

@@ -24,14 +24,13 @@ modelled:
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from failover.attrs import RoutingTarget, attrs_of
 from failover.checks.governance import Mode
-from failover.equivalence import normalize_name
+from failover.equivalence import is_ip, normalize_name
 from failover.model import Kind, Resource
 from failover.schema import format_duration
 
@@ -86,14 +85,6 @@ class CloudflarePath:
     warnings: tuple[str, ...] = ()
 
 
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
-
-
 def _pool(t: RoutingTarget, primary: set[str], secondary: set[str]) -> PoolFacts:
     origins = t.get("origins")
     known = origins is not None and t.get("name") is not None
@@ -101,7 +92,7 @@ def _pool(t: RoutingTarget, primary: set[str], secondary: set[str]) -> PoolFacts
     off = [normalize_name(o.get("address") or "") for o in origins or [] if o.get("enabled") is False]
     on, off = [x for x in on if x], [x for x in off if x]
     at_primary, at_secondary = bool(set(on) & primary), bool(set(on) & secondary)
-    unmatched = tuple(a for a in on if a not in primary | secondary and not _is_ip(a))
+    unmatched = tuple(a for a in on if a not in primary | secondary and not is_ip(a))
     serves: Serves
     if not known:
         serves = "unknown"

@@ -39,7 +39,6 @@ a configuration the reader cannot see. Pure: no I/O, only ``Evidence``.
 
 from __future__ import annotations
 
-import ipaddress
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,7 +47,7 @@ from urllib.parse import urlparse
 
 from failover.checks.evidence import Evidence
 from failover.checks.governance import Governor, Mode
-from failover.equivalence import addresses, normalize_name
+from failover.equivalence import addresses, is_ip, normalize_name
 from failover.model import FindingStatus, ObsStatus
 
 SECONDARY_TARGET = "secondary-target"  # dns observation: a secondary answer's target, resolved
@@ -162,11 +161,7 @@ def secondary_wanted(ev: Evidence) -> set[str]:
 
 def is_name(value: str) -> bool:
     """A DNS name to resolve (not an IP address)."""
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return bool(value)
-    return False
+    return bool(value) and not is_ip(value)
 
 
 def points_at(ev: Evidence, targets: Iterable[str], wanted: set[str]) -> tuple[bool | None, list[str]]:
