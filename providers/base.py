@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
 from failover.errors import AccessDenied, DeadlineExceeded, ProviderError, Throttled, Unreachable
@@ -143,6 +145,21 @@ def or_unknown(
         return read(*args, **kwargs)
     except ProviderError as err:
         errors.append(scope_error(err, scope))
+        return None
+
+
+def retry_after_seconds(header: str | None) -> float | None:
+    """A ``Retry-After`` header's wait in seconds, in either form it takes (delta seconds or an HTTP date),
+    never negative; ``None`` when absent or unreadable."""
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds())
+    except (ValueError, TypeError):
         return None
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
@@ -42,7 +40,7 @@ from urllib3.util.retry import Retry
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
 from failover.schema import Account
-from providers.base import RetryPolicy, one_line
+from providers.base import RetryPolicy, one_line, retry_after_seconds
 
 __all__ = [
     "ArmReader",
@@ -128,17 +126,7 @@ def classify(err: BaseException) -> ProviderError | None:
 
 def _retry_after(err: HttpResponseError) -> float | None:
     headers = getattr(err.response, "headers", None) or {}
-    header = headers.get("Retry-After")
-    if not header:
-        return None
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:  # the other form Retry-After may take: an HTTP date
-        return max(0.0, (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds())
-    except (ValueError, TypeError):
-        return None
+    return retry_after_seconds(headers.get("Retry-After"))
 
 
 class ArmReader:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import cloudflare
@@ -20,7 +18,7 @@ import httpx
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
 from failover.schema import Account
-from providers.base import RetryPolicy, one_line
+from providers.base import RetryPolicy, one_line, retry_after_seconds
 
 __all__ = ["DEFAULT_TOKEN_ENV", "CloudflareReader", "classify", "token_for"]
 
@@ -47,17 +45,7 @@ def _read_only(request: httpx.Request) -> None:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    header = response.headers.get("Retry-After")
-    if not header:
-        return None
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds())
-    except (ValueError, TypeError):
-        return None
+    return retry_after_seconds(response.headers.get("Retry-After"))
 
 
 def _api_errors(err: cloudflare.APIStatusError) -> str:
