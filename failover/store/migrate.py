@@ -7,6 +7,7 @@ serialize and the second finds nothing left to do.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -68,18 +69,19 @@ def _locked(conn: Connection) -> None:
 
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Migrate to ``revision``; returns the revision the database is at afterwards."""
-    with _IN_PROCESS, engine.connect() as conn:
-        conn.execution_options(**{IMMEDIATE: True})
-        with conn.begin():
-            _locked(conn)
-            command.upgrade(alembic_config(conn), revision)
-    return current_revision(engine)
+    return _migrate(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> str | None:
+    return _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> str | None:
+    """One alembic ``step`` to ``revision`` in one transaction, holding the migration lock (in this process
+    and in the database), so concurrent starters migrate one at a time."""
     with _IN_PROCESS, engine.connect() as conn:
         conn.execution_options(**{IMMEDIATE: True})
         with conn.begin():
             _locked(conn)
-            command.downgrade(alembic_config(conn), revision)
+            step(alembic_config(conn), revision)
     return current_revision(engine)

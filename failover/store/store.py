@@ -109,6 +109,23 @@ def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[An
         yield items[i : i + size]
 
 
+def _upsert_newest(
+    conn: Connection, latest: Table, rows: Iterable[dict[str, Any]], key: tuple[str, ...], stamp: str
+) -> None:
+    """Keep ``latest`` at the newest row per ``key``: a row replaces the one there only when its ``stamp``
+    is no older, so concurrent runs that finish out of order never roll a newer row back."""
+    upsert_many(
+        conn,
+        latest,
+        newest_by(rows, key, stamp),
+        lambda ins: ins.on_conflict_do_update(
+            index_elements=list(key),
+            set_={c.name: ins.excluded[c.name] for c in latest.columns if c.name not in key},
+            where=latest.c[stamp] <= ins.excluded[stamp],
+        ),
+    )
+
+
 def _new_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     if not key or key[0] is None:
@@ -376,17 +393,7 @@ class Store:
         with self._write("observations") as conn:
             rows = encode(conn, t.observations, [observation_row(o, run_id) for o in observations])
             insert_many(conn, t.observations, rows)
-            latest = t.latest_observations
-            upsert_many(
-                conn,
-                latest,
-                newest_by(rows, t.OBSERVATION_KEY, "observed_at"),
-                lambda ins: ins.on_conflict_do_update(
-                    index_elements=list(t.OBSERVATION_KEY),
-                    set_={c.name: ins.excluded[c.name] for c in latest.columns if c.name not in t.OBSERVATION_KEY},
-                    where=latest.c.observed_at <= ins.excluded.observed_at,
-                ),
-            )
+            _upsert_newest(conn, t.latest_observations, rows, t.OBSERVATION_KEY, "observed_at")
 
     def latest_observations(self, workload: str | None = None) -> list[Observation]:
         """The newest observation per (workload, site, probe, target, label, vantage)."""
@@ -429,17 +436,8 @@ class Store:
             for chunk in _chunks(owned):
                 conn.execute(delete(latest).where(latest.c.workload.in_(chunk), latest.c.run_id != run_id))
             mine = set(owned)
-            key = ("workload", "check", "subject")
-            upsert_many(
-                conn,
-                latest,
-                newest_by((r for r in rows if r["workload"] in mine), key, "observed_at"),
-                lambda ins: ins.on_conflict_do_update(
-                    index_elements=list(key),
-                    set_={c.name: ins.excluded[c.name] for c in latest.columns if c.name not in key},
-                    where=latest.c.observed_at <= ins.excluded.observed_at,
-                ),
-            )
+            mine_rows = [r for r in rows if r["workload"] in mine]
+            _upsert_newest(conn, latest, mine_rows, ("workload", "check", "subject"), "observed_at")
 
     def latest_findings(self, workload: str | None = None) -> list[Finding]:
         latest = t.latest_findings
@@ -468,17 +466,7 @@ class Store:
         with self._write("scores") as conn:
             rows = encode(conn, t.scores, [score_row(s, run_id) for s in scores])
             insert_many(conn, t.scores, rows)
-            latest = t.latest_scores
-            upsert_many(
-                conn,
-                latest,
-                newest_by(rows, ("workload",), "computed_at"),
-                lambda ins: ins.on_conflict_do_update(
-                    index_elements=["workload"],
-                    set_={c.name: ins.excluded[c.name] for c in latest.columns if c.name != "workload"},
-                    where=latest.c.computed_at <= ins.excluded.computed_at,
-                ),
-            )
+            _upsert_newest(conn, t.latest_scores, rows, ("workload",), "computed_at")
 
     def latest_scores(self, workload: str | None = None) -> list[Score]:
         latest = t.latest_scores
