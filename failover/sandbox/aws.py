@@ -160,21 +160,7 @@ class FaultMiddleware:
         def call(service: str, region: str, params: dict[str, str]) -> tuple[int, bytes]:
             version = service_model(service).metadata["apiVersion"]
             body = urlencode({**params, "Version": version}).encode()
-            env = {k: v for k, v in environ.items() if not k.startswith("HTTP_X_AMZ")}
-            env.update(
-                REQUEST_METHOD="POST",
-                PATH_INFO="/",
-                QUERY_STRING="",
-                CONTENT_TYPE="application/x-www-form-urlencoded; charset=utf-8",
-                CONTENT_LENGTH=str(len(body)),
-                HTTP_AUTHORIZATION=(
-                    f"AWS4-HMAC-SHA256 Credential=sandbox/20260101/{region}/{service}/aws4_request, "
-                    "SignedHeaders=host, Signature=0"
-                ),
-            )
-            env["wsgi.input"] = io.BytesIO(body)
-            status, _, out = _run(self.app, env)
-            return int(status.split()[0]), out
+            return self._moto_post(environ, service, region, body, "application/x-www-form-urlencoded; charset=utf-8")
 
         return call
 
@@ -183,24 +169,38 @@ class FaultMiddleware:
 
         def call(prefix: str, operation: str, region: str, payload: dict[str, Any]) -> tuple[int, bytes]:
             body = json.dumps(payload).encode()
-            env = {k: v for k, v in environ.items() if not k.startswith("HTTP_X_AMZ")}
-            env.update(
-                REQUEST_METHOD="POST",
-                PATH_INFO="/",
-                QUERY_STRING="",
-                CONTENT_TYPE="application/x-amz-json-1.0",
-                CONTENT_LENGTH=str(len(body)),
-                HTTP_X_AMZ_TARGET=f"{prefix}.{operation}",
-                HTTP_AUTHORIZATION=(
-                    f"AWS4-HMAC-SHA256 Credential=sandbox/20260101/{region}/dynamodb/aws4_request, "
-                    "SignedHeaders=host, Signature=0"
-                ),
-            )
-            env["wsgi.input"] = io.BytesIO(body)
-            status, _, out = _run(self.app, env)
-            return int(status.split()[0]), out
+            target = {"HTTP_X_AMZ_TARGET": f"{prefix}.{operation}"}
+            return self._moto_post(environ, "dynamodb", region, body, "application/x-amz-json-1.0", target)
 
         return call
+
+    def _moto_post(
+        self,
+        environ: dict[str, Any],
+        service: str,
+        region: str,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        """POST ``body`` to moto in process, signed (in form only) for ``service`` in ``region``, on a copy of
+        ``environ`` without its own ``X-Amz-*`` headers; (status, body) back."""
+        env = {k: v for k, v in environ.items() if not k.startswith("HTTP_X_AMZ")}
+        env.update(
+            REQUEST_METHOD="POST",
+            PATH_INFO="/",
+            QUERY_STRING="",
+            CONTENT_TYPE=content_type,
+            CONTENT_LENGTH=str(len(body)),
+            **(headers or {}),
+            HTTP_AUTHORIZATION=(
+                f"AWS4-HMAC-SHA256 Credential=sandbox/20260101/{region}/{service}/aws4_request, "
+                "SignedHeaders=host, Signature=0"
+            ),
+        )
+        env["wsgi.input"] = io.BytesIO(body)
+        status, _, out = _run(self.app, env)
+        return int(status.split()[0]), out
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
