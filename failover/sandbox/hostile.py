@@ -57,8 +57,38 @@ Chunk = bytes | tuple[float, bytes]  # bytes, or (seconds to wait first, bytes)
 HOLD = (-1.0, b"")  # a script step: keep the connection open until the client gives up
 
 
+class _Served:
+    """What the hostile servers share: serving threads that run until ``stop`` (or the ``with`` block's end),
+    then are joined before the sockets close."""
+
+    stopping: threading.Event
+    _threads: list[threading.Thread]
+
+    def _spawn(self, name: str, *targets: Callable[[], None]) -> None:
+        for target in targets:
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _sockets(self) -> tuple[socket.socket, ...]:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        for sock in self._sockets():
+            sock.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 @dataclass
-class HostileHttp:
+class HostileHttp(_Served):
     """Plays ``script`` to every connection; ``url(path)`` addresses it."""
 
     sock: socket.socket
@@ -74,22 +104,11 @@ class HostileHttp:
         sock.bind(("127.0.0.1", 0))
         sock.listen(64)
         server = cls(sock)
-        thread = threading.Thread(target=server._serve, name="hostile-http", daemon=True)
-        thread.start()
-        server._threads.append(thread)
+        server._spawn("hostile-http", server._serve)
         return server
 
-    def stop(self) -> None:
-        self.stopping.set()
-        for thread in self._threads:
-            thread.join(timeout=2)
-        self.sock.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _sockets(self) -> tuple[socket.socket, ...]:
+        return (self.sock,)
 
     @property
     def port(self) -> int:
@@ -148,7 +167,7 @@ def _silent(_query: bytes) -> Sequence[bytes]:
 
 
 @dataclass
-class HostileDns:
+class HostileDns(_Served):
     """Answers each query (UDP and TCP, same port) with whatever ``responder`` returns for its wire."""
 
     udp: socket.socket
@@ -163,24 +182,11 @@ class HostileDns:
     def start(cls, responder: Responder | None = None) -> HostileDns:
         udp, tcp = _bind_pair()
         server = cls(udp, tcp, responder or _silent)
-        for fn in (server._serve_udp, server._serve_tcp):
-            thread = threading.Thread(target=fn, name="hostile-dns", daemon=True)
-            thread.start()
-            server._threads.append(thread)
+        server._spawn("hostile-dns", server._serve_udp, server._serve_tcp)
         return server
 
-    def stop(self) -> None:
-        self.stopping.set()
-        for thread in self._threads:
-            thread.join(timeout=2)
-        self.udp.close()
-        self.tcp.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _sockets(self) -> tuple[socket.socket, ...]:
+        return (self.udp, self.tcp)
 
     @property
     def port(self) -> int:
