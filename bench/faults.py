@@ -115,6 +115,17 @@ class Category:
         else:
             self.correct += 1
 
+    def survived(self, case: str, coro: Any, seconds: float) -> Any:
+        """Run ``coro`` bounded by ``seconds``; its result, or ``None`` when it hung or raised (counted here
+        as a hang or a traceback, so the caller moves on to the next case)."""
+        try:
+            return bounded(coro, seconds)
+        except TimeoutError:
+            self.outcome(case, False, hang=True)
+        except Exception as err:
+            self.outcome(f"{case}: {type(err).__name__}", False, traceback=True)
+        return None
+
 
 @dataclass
 class Timing:
@@ -213,14 +224,10 @@ def hostile_dns(rounds: int, timing: Timing) -> Category:
                     case = f"{name}{' (after TC)' if truncate else ''}"
                     server.responder = dns_responder(scenario, PUBLIC + ".", truncate=truncate)
                     server.tcp_responder = dns_responder(scenario, PUBLIC + ".")
-                    try:
-                        single, auth, chain = bounded(observe_dns(server.address), 40 * DNS_TIMEOUT)
-                    except TimeoutError:
-                        cat.outcome(case, False, hang=True)
+                    observed = cat.survived(case, observe_dns(server.address), 40 * DNS_TIMEOUT)
+                    if observed is None:
                         continue
-                    except Exception as err:
-                        cat.outcome(f"{case}: {type(err).__name__}", False, traceback=True)
-                        continue
+                    single, auth, chain = observed
                     verdicts = dns_verdicts(config, [auth, chain])
                     if scenario.first is _good_answer:
                         ok = single.ok and chain.ok and set(verdicts.values()) == {FindingStatus.PASS}
@@ -318,14 +325,10 @@ def hostile_http(rounds: int, timing: Timing) -> Category:
             for name, script, healthy in http_cases():
                 server.script = script
                 target = HttpTarget(server.url("/healthz"), expect_body=TOKEN, timeout=HTTP_TIMEOUT)
-                try:
-                    obs, elapsed = bounded(timed(probe_http(target)), 10 * HTTP_TIMEOUT)
-                except TimeoutError:
-                    cat.outcome(name, False, hang=True)
+                probed = cat.survived(name, timed(probe_http(target)), 10 * HTTP_TIMEOUT)
+                if probed is None:
                     continue
-                except Exception as err:
-                    cat.outcome(f"{name}: {type(err).__name__}", False, traceback=True)
-                    continue
+                obs, elapsed = probed
                 if HOLD in script or name.startswith("correct answer, one slow"):
                     timing.add(elapsed, HTTP_TIMEOUT)
                 cat.outcome(name, obs.ok if healthy else obs.status in NOT_OK)
