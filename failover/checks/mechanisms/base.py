@@ -191,6 +191,16 @@ def points_at(ev: Evidence, targets: Iterable[str], wanted: set[str]) -> tuple[b
     return (None if unresolved else False), seen
 
 
+def reaching_answer(
+    ev: Evidence, subject: str, name: str, targets: Iterable[str], wanted: set[str], weight: float | None = None
+) -> Answer:
+    """A secondary answer that gives ``targets`` (a record's values): whether they reach the secondary
+    (``points_at``) and what its names resolved to."""
+    targets = frozenset(targets)
+    reaches, seen = points_at(ev, targets, wanted)
+    return Answer(subject, name, targets, reaches=reaches, weight=weight, resolved=tuple(seen))
+
+
 def chain_names(ev: Evidence) -> set[str]:
     """Every name the public name's CNAME chain passes through, as measured at the authoritative servers."""
     chain = ev.observation(probe="dns", label="chain")

@@ -9,7 +9,7 @@ from typing import Any
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
 from failover.checks.governance import Mode, failover_status, record_governor
-from failover.checks.mechanisms.base import Answer, Mechanism, Problem, RoutingPath, points_at, secondary_wanted
+from failover.checks.mechanisms.base import Answer, Mechanism, Problem, RoutingPath, reaching_answer, secondary_wanted
 from failover.checks.mechanisms.registry import register
 from failover.checks.mechanisms.route53 import (
     DATA_PLANE,
@@ -81,18 +81,18 @@ class Route53Failover(Mechanism):
         resolved: list[str] = []
         answers: list[Answer] = []
         for rec in secondary:
-            targets = record_targets(rec)
-            reaches, seen = points_at(ev, targets, wanted)
+            answer = reaching_answer(ev, rec.native_id, rec.name, record_targets(rec), wanted)
+            seen = list(answer.resolved)
             resolved += seen
-            answers.append(Answer(rec.native_id, rec.name, frozenset(targets), reaches=reaches, resolved=tuple(seen)))
-            if reaches is None:
+            answers.append(answer)
+            if answer.reaches is None:
                 unknown.append(Problem(UNKNOWN, f"SECONDARY record target unresolved ({join(seen, 2)})"))
-            elif not reaches:
+            elif not answer.reaches:
                 via = f" (resolves {join(seen, 2)})" if seen else ""
                 problems.append(
                     Problem(
                         FAIL,
-                        f"SECONDARY record points at {', '.join(sorted(targets)) or 'nothing'}{via}, "
+                        f"SECONDARY record points at {', '.join(sorted(answer.targets)) or 'nothing'}{via}, "
                         f"not at secondary {', '.join(sec_sites)}",
                     )
                 )

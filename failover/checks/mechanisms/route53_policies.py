@@ -19,7 +19,7 @@ from failover.attrs import attrs_of
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
 from failover.checks.governance import Governor, Mode, failover_status, record_governor
-from failover.checks.mechanisms.base import Answer, Mechanism, Problem, RoutingPath, points_at, secondary_wanted
+from failover.checks.mechanisms.base import Answer, Mechanism, Problem, RoutingPath, reaching_answer, secondary_wanted
 from failover.checks.mechanisms.registry import register
 from failover.checks.mechanisms.route53 import (
     DATA_PLANE,
@@ -113,15 +113,10 @@ class Route53Policy(Mechanism):
         answers: list[Answer] = []
         seen_all: list[str] = []
         for r in records:
-            targets = record_targets(r)
-            reaches, seen = points_at(ev, targets, wanted)
-            seen_all += seen
-            answers.append(
-                Answer(
-                    r.native_id, _label(r), frozenset(targets), reaches=reaches, weight=_weight(r), resolved=tuple(seen)
-                )
-            )
-            if reaches and r in standby_recs and self.governor(ev, r).mode == Mode.NEVER:
+            answer = reaching_answer(ev, r.native_id, _label(r), record_targets(r), wanted, weight=_weight(r))
+            seen_all += answer.resolved
+            answers.append(answer)
+            if answer.reaches and r in standby_recs and self.governor(ev, r).mode == Mode.NEVER:
                 warnings.append(
                     Problem(
                         WARN,
