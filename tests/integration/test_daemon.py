@@ -97,10 +97,18 @@ def test_daemon_scores_serves_healthz_and_metrics_refuses_a_second_instance_and_
     store = reader()
 
     def scored() -> bool:
+        # findings and scores are separate reads, and a check job may land between them: wait for a
+        # score of the cycle whose findings show capacity.ratio passing, not an older one
         checks, scores = latest(store)
-        return bool(scores) and checks.get("capacity.ratio") == FindingStatus.PASS
+        newest = max((f.observed_at for f in store.latest_findings("shop")), default=None)
+        return (
+            bool(scores)
+            and checks.get("capacity.ratio") == FindingStatus.PASS
+            and newest is not None
+            and scores[0].computed_at >= newest
+        )
 
-    wait_for(scored, 30, "a score with capacity.ratio passing")
+    wait_for(scored, 30, "a score of the cycle with capacity.ratio passing")
     _, [score] = latest(store)
     assert score.status != Status.UNKNOWN and 0 <= score.readiness <= 100
 
