@@ -309,8 +309,9 @@ def site(name: str, role: str, account: str, region: str, tags: dict[str, str]) 
     return {"name": name, "role": role, "account": account, "regions": [region], "select": {"tags": tags}}
 
 
-def scale_secondary(instances: int, max_size: int = 10) -> dict[str, Inventory]:
-    """The ready estate with the GCP secondary group running ``instances`` members (4 vCPU each)."""
+def scale_secondary(instances: int, max_size: int = 10, cpu_quota_metric: str | None = "CPUS") -> dict[str, Inventory]:
+    """The ready estate with the GCP secondary group running ``instances`` members (4 vCPU each);
+    ``cpu_quota_metric`` None: the group names no quota its vCPU count against."""
     invs = drop_resources(
         ready_inventory(),
         lambda r: r.kind == Kind.COMPUTE_INSTANCE and r.provider == "gcp" and r.native_id > f"gce-{instances}",
@@ -324,7 +325,7 @@ def scale_secondary(instances: int, max_size: int = 10) -> dict[str, Inventory]:
             "max_size": max_size,
             "stable": True,
             "vcpu_per_instance": 4,
-            "cpu_quota_metric": "CPUS",
             "instance_ids": [f"gce-{n}" for n in range(1, instances + 1)],
-        },
+        }
+        | ({"cpu_quota_metric": cpu_quota_metric} if cpu_quota_metric else {}),
     )

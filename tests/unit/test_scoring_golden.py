@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from failover.checks import Evidence, run_checks
-from failover.model import Capacity, Kind, ObsStatus
+from failover.model import Kind, ObsStatus
 from failover.scoring import score
 from tests import factories as f
 
@@ -24,23 +24,8 @@ GOLDEN = Path(__file__).parents[1] / "fixtures" / "scores_golden.json"
 
 
 def _scaled(instances: int, max_size: int) -> dict[str, Any]:
-    """The GCP secondary running ``instances`` members of 4 vCPU, allowed to grow to ``max_size``."""
-    invs = f.drop_resources(
-        f.ready_inventory(),
-        lambda r: r.kind == Kind.COMPUTE_INSTANCE and r.provider == "gcp" and r.native_id > f"gce-{instances}",
-    )
-    return f.replace_resource(
-        invs,
-        "mig-checkout",
-        capacity=Capacity(vcpu=4 * instances, instances=instances),
-        attrs={
-            "desired": instances,
-            "max_size": max_size,
-            "stable": True,
-            "vcpu_per_instance": 4,
-            "instance_ids": [f"gce-{n}" for n in range(1, instances + 1)],
-        },
-    )
+    """Recorded on a group that names no CPU quota metric (so quota headroom is not read)."""
+    return f.scale_secondary(instances, max_size, cpu_quota_metric=None)
 
 
 def _aws_only_ns() -> list[Any]:
