@@ -765,7 +765,7 @@ def _unknown_field(path: Loc) -> str:
     hint = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if hint:
         return f"unknown field (did you mean {hint[0]!r}?)"
-    if len(known) <= 10:
+    if len(known) <= 16:  # the top level and the largest sections still fit on a line
         return f"unknown field (expected one of: {', '.join(known)})"
     return "unknown field"
 

@@ -552,6 +552,70 @@ class Mail(_Strict):
     subject_prefix: str = "[failover]"
 
 
+# Where status changes go (``alerts:``). The URL and routing key usually hold a token: they come from
+# ``${ENV}`` and are never echoed in an error, a log line, the database or the output.
+AlertType = Literal["slack", "teams", "pagerduty", "webhook"]
+AlertStatus = Literal["AT_RISK", "NOT_READY"]
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+
+
+def _secret_url(value: str) -> str:
+    """An http(s) URL; the error never shows the value (its path is often the webhook's token)."""
+    try:
+        return parse_http_url(value)
+    except ValueError:
+        raise ValueError("expected an http(s) URL with a valid host (value not shown: it may hold a token)") from None
+
+
+SecretUrl = Annotated[str, AfterValidator(_secret_url)]
+
+
+class AlertDestination(_Strict):
+    """One place alerts go: a Slack or Teams channel, a PagerDuty service, or any JSON webhook."""
+
+    name: Name
+    type: AlertType
+    url: SecretUrl | None = None  # slack/teams/webhook: required; pagerduty: overrides the Events API URL
+    secret: str | None = Field(default=None, min_length=1)  # webhook: HMAC-SHA256 key for X-Failover-Signature
+    routing_key: str | None = Field(default=None, min_length=1, max_length=200)  # pagerduty: integration key
+    workloads: list[str] = Field(default_factory=list)  # only these workloads (default: every one)
+    owners: list[Email] = Field(default_factory=list)  # only workloads with one of these owners
+    min_status: AlertStatus | None = None  # only workloads at this status or worse (and their resolve)
+    cooldown: Duration | None = None  # overrides alert_policy.cooldown for this destination
+
+    @model_validator(mode="after")
+    def _check(self) -> AlertDestination:
+        if self.type == "pagerduty" and not self.routing_key:
+            raise ValueError("a pagerduty destination needs routing_key: ${PAGERDUTY_ROUTING_KEY}")
+        if self.type != "pagerduty" and not self.url:
+            raise ValueError(f"a {self.type} destination needs url: ${{...}} (its webhook URL)")
+        if self.type != "pagerduty" and self.routing_key:
+            raise ValueError("routing_key: only for type: pagerduty")
+        if self.type != "webhook" and self.secret:
+            raise ValueError("secret: only for type: webhook (it signs the body)")
+        return self
+
+    @property
+    def endpoint(self) -> str:
+        """Where the alert is POSTed."""
+        return self.url or PAGERDUTY_EVENTS_URL
+
+    @property
+    def hidden(self) -> list[str]:
+        """The values that must never be shown: the URL (its path and query), the secret, the key."""
+        return [v for v in (self.url, self.secret, self.routing_key) if v]
+
+
+class AlertPolicy(_Strict):
+    """When and how hard alerts are sent (every destination; ``cooldown`` may be set per destination)."""
+
+    score_drop: float = Field(default=10.0, gt=0, le=100)  # readiness points lost since the previous score
+    cooldown: Duration = 1800.0  # least time between two alerts of one workload to one destination (not escalations)
+    attempts: int = Field(default=4, ge=1, le=10)  # tries per alert (the first and its retries)
+    backoff: Duration = 2.0  # wait before the first retry; doubled each time (with jitter), at most 60s
+    timeout: Duration = 10.0  # per HTTP request
+
+
 class Tls(_Strict):
     ca_file: FilePath | None = None
 
@@ -602,6 +666,8 @@ class Config(_Strict):
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     daemon: Daemon = Field(default_factory=Daemon)
     probes: Probes = Field(default_factory=Probes)
+    alerts: list[AlertDestination] = Field(default_factory=list)
+    alert_policy: AlertPolicy = Field(default_factory=AlertPolicy)
     # the file this config was read from (set by failover.config.load_config); None for text/empty
     _source: Path | None = PrivateAttr(default=None)
 
@@ -679,7 +745,23 @@ class Config(_Strict):
                     problems.append(
                         (("workloads", wi, "sites", si, "account"), f"unknown account {s.account!r} (known: {known})")
                     )
+        problems += _alert_problems(self.alerts, names)
         return problems
+
+
+def _alert_problems(alerts: list[AlertDestination], workloads: set[str]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Destination names are unique; the workloads a destination names exist."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    seen: set[str] = set()
+    for ai, a in enumerate(alerts):
+        if a.name in seen:
+            problems.append((("alerts", ai, "name"), f"duplicate alert destination name {a.name!r}"))
+        seen.add(a.name)
+        for wi, name in enumerate(a.workloads):
+            if name not in workloads:
+                known = ", ".join(sorted(workloads)) or "none defined"
+                problems.append((("alerts", ai, "workloads", wi), f"unknown workload {name!r} (known: {known})"))
+    return problems
 
 
 def _dns_account_problems(

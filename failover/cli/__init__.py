@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "demo": "failover.cli.demo:demo",
     "report": "failover.cli.report:report",
     "daemon": "failover.cli.daemon:daemon",
+    "alerts": "failover.cli.alerts:alerts",
 }
 
 

@@ -5,6 +5,7 @@
     scheduler  when each job runs (pure), APScheduler triggers
     jobs       what each job does (the check job is the runner's run_cycle), recorded as runs
     locks      SQLite instance lock, Postgres advisory-lock leadership
+    alerts     the alert workers: one thread per destination, fed by the scoring leader
     metrics    the Prometheus registry
     health     the /healthz answer (pure)
     http       the /healthz and /metrics server

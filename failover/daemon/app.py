@@ -29,6 +29,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from failover import __version__
+from failover.daemon.alerts import Alerter
 from failover.daemon.health import JobBook, health
 from failover.daemon.http import StatusServer, parse_listen
 from failover.daemon.jobs import Jobs
@@ -55,6 +56,7 @@ __all__ = ["SHUTDOWN_GRACE", "Daemon", "stop_on_signals"]
 log = logging.getLogger("failover.daemon")
 
 SHUTDOWN_GRACE = 5.0
+ONCE_ALERT_WAIT = 120.0  # --once: how long the alerts of its one pass may take before it exits
 HEARTBEAT_MAX = 10.0
 
 
@@ -150,6 +152,7 @@ class Daemon:
         for leader in self.leaders.values():
             resources.callback(leader.release)
         self._resources = resources
+        self.alerter = self._alerter()
         self.jobs = Jobs(
             config,
             store,
@@ -159,6 +162,7 @@ class Daemon:
             leaders=self.leaders,
             stop=stop,
             on_mail_retry=self._schedule_mail_retry,
+            on_scored=self.alerter.scored if self.alerter is not None else None,
         )
         self._preload_metrics()
         self.scheduler = self._build_scheduler()
@@ -173,6 +177,21 @@ class Daemon:
                 leaders[name] = Solo(name)
                 self.metrics.leader.labels(name).set(1)
         return leaders
+
+    def _alerter(self) -> Alerter | None:
+        """The alert workers (one thread per ``alerts:`` destination), stopped first on close."""
+        if not self.config.alerts:
+            return None
+        self.metrics.alert_destinations(d.name for d in self.config.alerts)
+        alerter = Alerter(
+            self.config,
+            self.store,
+            vantage=self.vantage,
+            hook=self.metrics.alert_outcome,
+            on_failures=self.metrics.alert_failures,
+        )
+        self._resources.callback(alerter.close)
+        return alerter
 
     def _preload_metrics(self) -> None:
         try:
@@ -383,6 +402,8 @@ class Daemon:
         results = [jobs.guarded("inventory", jobs.inventory, singleton="inventory")()]
         names = [w.name for w in self.config.workloads]
         results.append(jobs.guarded("check", lambda: jobs.check(names))())
+        if self.alerter is not None and not self.alerter.drain(ONCE_ALERT_WAIT):
+            emit(log, logging.WARNING, "alert.unfinished", seconds=ONCE_ALERT_WAIT)
         if jobs.mail_due_now():
             results.append(jobs.guarded("mail", jobs.mail, singleton="mail")())
         elif self.config.mail is not None:

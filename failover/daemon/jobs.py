@@ -5,6 +5,8 @@
   observations; on the scoring leader also run the checks on the newest stored inventory plus these
   observations and store findings and scores (run kind ``check``; elsewhere kind ``probe``).
 - ``mail`` (singleton): the weekly email; the store's (owner, week) claim keeps it to one per owner.
+- alerts: after the scoring leader scores, each new score goes to the alert workers
+  (``failover.alerts``), which send off the scoring path.
 - ``retention`` (singleton): raw observations older than ``daemon.retention`` are rolled up daily and
   deleted.
 
@@ -35,7 +37,7 @@ from failover.daemon.metrics import DaemonMetrics
 from failover.daemon.scheduler import missed_mail
 from failover.errors import FailoverError, MailError, StoreError
 from failover.inventory import stats_of, store_inventory
-from failover.model import utcnow
+from failover.model import Score, utcnow
 from failover.runner import CycleSteps, config_digest, run_cycle, used_accounts
 from failover.schema import Config, Workload
 from failover.store import RunCancelled, RunStatus, Store
@@ -65,8 +67,11 @@ class Jobs:
         leaders: Mapping[str, Leadership],
         stop: threading.Event,
         on_mail_retry: Callable[[float], None],
+        on_scored: Callable[[Mapping[str, Score | None], list[Score]], None] | None = None,
     ) -> None:
-        """``on_mail_retry(delay)`` queues one more weekly-mail run ``delay`` seconds from now."""
+        """``on_mail_retry(delay)`` queues one more weekly-mail run ``delay`` seconds from now;
+        ``on_scored(previous, scores)`` hears each scoring pass (``previous``: each workload's score
+        before it), and must not block (the alert workers' queues)."""
         self.config = config
         self.store = store
         self.vantage = vantage
@@ -76,6 +81,7 @@ class Jobs:
         self.stop = stop
         self.workloads = {w.name: w for w in config.workloads}
         self.on_mail_retry = on_mail_retry
+        self.on_scored = on_scored
         self._active = 0
         self._lock = threading.Lock()
         self._mail_busy = threading.Lock()
@@ -208,6 +214,7 @@ class Jobs:
     def check(self, names: list[str]) -> None:
         """Probe these workloads; on the scoring leader also check and score them (``run_cycle``)."""
         leader = self.leaders["scoring"].ensure()
+        previous = self._previous_scores(names) if leader and self.on_scored is not None else {}
         result = run_cycle(
             self.config,
             self.store,
@@ -220,11 +227,24 @@ class Jobs:
         if leader:
             for s in result.scores:
                 self.metrics.workload(s.workload, s, [f for f in result.findings if f.workload == s.workload])
+            if self.on_scored is not None and result.scores:
+                self.on_scored(previous, result.scores)
         else:
             self._refresh_from_store(names)
         emit(log, logging.INFO, "check.finished", run_id=result.run_id, scored=leader, **result.stats)
         if result.broken:
             raise FailoverError(f"checks could not run for {', '.join(result.broken)} (see the error logged above)")
+
+    def _previous_scores(self, names: list[str]) -> dict[str, Score | None]:
+        """Each workload's latest stored score, the baseline its next alert is decided from."""
+        wanted = set(names)
+        if len(names) <= 20:
+            found = [s for name in names for s in self.store.latest_scores(name)]
+        else:
+            found = [s for s in self.store.latest_scores() if s.workload in wanted]
+        by_name: dict[str, Score | None] = dict.fromkeys(names)
+        by_name.update({s.workload: s for s in found})
+        return by_name
 
     def _refresh_from_store(self, names: list[str]) -> None:
         """A daemon that does not score still exports every workload's latest score and findings."""

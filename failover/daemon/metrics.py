@@ -149,6 +149,19 @@ class DaemonMetrics:
             ["account"],
             registry=r,
         )
+        self.alert_deliveries = Counter(
+            "failover_alert_deliveries",
+            "Alerts by destination and outcome: delivered, failed (after its retries), duplicate (another "
+            "daemon claimed it), dropped (the destination's queue was full), error (the database or a bug).",
+            ["destination", "outcome"],
+            registry=r,
+        )
+        self.alert_failing = Gauge(
+            "failover_alert_consecutive_failures",
+            "Alerts to this destination that failed in a row since its last delivery (0 = healthy).",
+            ["destination"],
+            registry=r,
+        )
         self.workloads = _Workloads()
         r.register(self.workloads)
         for job in JOBS:
@@ -156,6 +169,19 @@ class DaemonMetrics:
             self.failures.labels(job)
         for name in SINGLETONS:
             self.leader.labels(name).set(0)
+
+    def alert_destinations(self, names: Iterable[str]) -> None:
+        """Every destination's series exists from the start (0), so a rule can watch it."""
+        for name in names:
+            for outcome in ("delivered", "failed"):
+                self.alert_deliveries.labels(name, outcome)
+            self.alert_failing.labels(name).set(0)
+
+    def alert_outcome(self, destination: str, outcome: str) -> None:
+        self.alert_deliveries.labels(destination, outcome).inc()
+
+    def alert_failures(self, destination: str, consecutive: int) -> None:
+        self.alert_failing.labels(destination).set(consecutive)
 
     def job_finished(self, job: str, seconds: float, *, ok: bool, at: float) -> None:
         self.cycle_duration.labels(job).observe(seconds)

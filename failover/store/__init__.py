@@ -3,11 +3,12 @@ or Postgres, with latest-state tables kept current on write. Every run goes thro
 ``Store.recorded_run`` (its statuses: ``failover.store.runs``). Migrations live in ``migrations/``."""
 
 from failover.store.runs import FINISHED, RecordedRun, RunCancelled, RunStatus
-from failover.store.store import Rollup, Store, open_engine
+from failover.store.store import AlertRecord, Rollup, Store, open_engine
 from failover.store.urls import default_database_url, display_url, normalize_url, resolve_database_url
 
 __all__ = [
     "FINISHED",
+    "AlertRecord",
     "RecordedRun",
     "Rollup",
     "RunCancelled",

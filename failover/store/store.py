@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -59,7 +59,7 @@ from failover.store.rows import (
 from failover.store.runs import FINISHED, RecordedRun, RunCancelled, RunStatus, Unrecorded
 from failover.store.urls import display_url, normalize_url
 
-__all__ = ["Rollup", "Store", "open_engine"]
+__all__ = ["AlertRecord", "Rollup", "Store", "open_engine"]
 
 _IN_CHUNK = 500  # values per IN (...) list: well under SQLite's bound-parameter limit
 
@@ -77,6 +77,25 @@ class Rollup:
     ok_count: int
     latency_avg_ms: float | None
     latency_max_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """One row of the alert delivery log (no URL, secret or key: the destination's name only)."""
+
+    id: int
+    destination: str
+    workload: str
+    event: str
+    status: str | None
+    readiness: float | None
+    outcome: str  # pending | delivered | failed
+    attempts: int
+    http_status: int | None
+    error: str
+    vantage: str
+    claimed_at: datetime
+    finished_at: datetime | None
 
 
 def open_engine(url: str) -> Engine:
@@ -524,6 +543,87 @@ class Store:
         with self._read("mail deliveries") as conn:
             return bool(conn.execute(select(exists().where(m.c.owner == owner, m.c.iso_week == iso_week))).scalar())
 
+    # -- alerts ------------------------------------------------------------------------------
+
+    def claim_alert(
+        self,
+        destination: str,
+        workload: str,
+        event: str,
+        *,
+        status: str | None,
+        readiness: float | None,
+        basis: datetime,
+        vantage: str = "",
+    ) -> int | None:
+        """Claim the alert of ``workload`` to ``destination`` decided from the score at ``basis``:
+        the new row's id for the one caller that inserted it, None for everyone after (the unique
+        key decides, across processes and daemons). The row starts ``pending``."""
+        a = t.alert_deliveries
+        with self._write("an alert delivery") as conn:
+            stmt = _insert(conn, a).values(
+                destination=destination,
+                workload=workload,
+                event=event,
+                status=status,
+                readiness=readiness,
+                basis=utc(basis),
+                outcome="pending",
+                attempts=0,
+                error="",
+                vantage=vantage,
+                claimed_at=utcnow(),
+            )
+            stmt = stmt.on_conflict_do_nothing(index_elements=["destination", "workload", "basis"]).returning(a.c.id)
+            row = conn.execute(stmt).first()
+            return int(row[0]) if row is not None else None
+
+    def finish_alert(
+        self, alert_id: int, *, delivered: bool, attempts: int, http_status: int | None, error: str
+    ) -> None:
+        a = t.alert_deliveries
+        with self._write("an alert delivery") as conn:
+            conn.execute(
+                update(a)
+                .where(a.c.id == alert_id)
+                .values(
+                    outcome="delivered" if delivered else "failed",
+                    attempts=attempts,
+                    http_status=http_status,
+                    error=error,
+                    finished_at=utcnow(),
+                )
+            )
+
+    def alert_deliveries(
+        self, destination: str | None = None, workload: str | None = None, limit: int = 100
+    ) -> list[AlertRecord]:
+        """The delivery log, newest first."""
+        a = t.alert_deliveries
+        query = select(*(a.c[f] for f in _ALERT_FIELDS))
+        if destination is not None:
+            query = query.where(a.c.destination == destination)
+        if workload is not None:
+            query = query.where(a.c.workload == workload)
+        query = query.order_by(a.c.claimed_at.desc(), a.c.id.desc()).limit(limit)
+        with self._read("alert deliveries") as conn:
+            return [_alert_record(r) for r in conn.execute(query)]
+
+    def last_alerts(self, destination: str, workload: str) -> tuple[AlertRecord | None, AlertRecord | None]:
+        """(the newest alert the destination got or is getting, the newest attempt of any outcome)
+        for ``workload``; test alerts left out. Two index seeks on (destination, workload, claimed_at)."""
+        a = t.alert_deliveries
+        base = (
+            select(*(a.c[f] for f in _ALERT_FIELDS))
+            .where(a.c.destination == destination, a.c.workload == workload, a.c.event != "test")
+            .order_by(a.c.claimed_at.desc(), a.c.id.desc())
+            .limit(1)
+        )
+        with self._read("alert deliveries") as conn:
+            heard = conn.execute(base.where(a.c.outcome.in_(("pending", "delivered")))).first()
+            last = conn.execute(base).first()
+        return (_alert_record(heard) if heard else None, _alert_record(last) if last else None)
+
     # -- drills ------------------------------------------------------------------------------
 
     def record_drill(self, drill: Drill) -> int:
@@ -674,3 +774,13 @@ class Store:
             )
             for x in rows
         ]
+
+
+_ALERT_FIELDS = [f.name for f in fields(AlertRecord)]
+
+
+def _alert_record(row: Any) -> AlertRecord:
+    values = dict(row._mapping)
+    values["claimed_at"] = utc(values["claimed_at"])
+    values["finished_at"] = utc(values["finished_at"]) if values["finished_at"] is not None else None
+    return AlertRecord(**values)

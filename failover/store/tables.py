@@ -35,6 +35,7 @@ from sqlalchemy.engine import Dialect
 __all__ = [
     "OBSERVATION_KEY",
     "UTCDateTime",
+    "alert_deliveries",
     "findings",
     "inventory_snapshots",
     "latest_finding_runs",
@@ -302,4 +303,29 @@ drills = Table(
     Column("notes", Text(), nullable=False, server_default=""),
     Column("recorded_at", UTCDateTime(), nullable=False),
     Index(None, "workload", "performed_at"),  # a workload's latest drill
+)
+
+# Alerts sent to each destination: the claim and the delivery log in one row. The unique key is the
+# claim (like ``mail_deliveries``): daemons deciding from the same baseline score (``basis``: the
+# computed_at of the score the new one is compared with) make the same key, and only one inserts it.
+# Never holds a URL, secret or routing key: the destination's name only.
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("destination", String(200), nullable=False),
+    Column("workload", String(200), nullable=False),  # '' for a test alert
+    Column("event", String(20), nullable=False),
+    Column("status", String(20)),
+    Column("readiness", Float()),
+    Column("basis", UTCDateTime(), nullable=False),
+    Column("outcome", String(20), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer(), nullable=False, server_default="0"),
+    Column("http_status", Integer()),
+    Column("error", Text(), nullable=False, server_default=""),
+    Column("vantage", String(200), nullable=False, server_default=""),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    UniqueConstraint("destination", "workload", "basis"),
+    Index(None, "destination", "workload", "claimed_at"),
 )
