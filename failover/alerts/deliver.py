@@ -11,6 +11,7 @@ every error passes through ``scrub`` with the destination's hidden values.
 
 from __future__ import annotations
 
+import logging
 import random
 import ssl
 import threading
@@ -31,6 +32,20 @@ __all__ = ["MAX_BACKOFF", "Outcome", "client_for", "deliver", "post", "scrub", "
 
 MAX_BACKOFF = 60.0
 _MAX_ERROR = 300
+
+
+class _HideRequestUrls(logging.Filter):
+    """httpx logs each request's full URL at INFO; a webhook URL's path is its token, so whoever turns
+    that logger up sees the host only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
+            record.args = tuple(shown_url(str(a)) if isinstance(a, httpx.URL) else a for a in record.args)
+        return True
+
+
+_HIDE_URLS = _HideRequestUrls()
+logging.getLogger("httpx").addFilter(_HIDE_URLS)  # the same object every time: added once
 
 
 @dataclass(frozen=True)

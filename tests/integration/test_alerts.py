@@ -1,0 +1,217 @@
+"""Alerts through the real thing: the daemon's alert workers POSTing to a webhook receiver on
+127.0.0.1, claims and the delivery log in SQLite and Postgres, retries, deduplication across two
+scorers sharing one database, cooldown, and secrets kept out of the database and the logs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from failover.daemon.alerts import Alerter
+from failover.model import Reason, Score, Status
+from failover.schema import AlertDestination, AlertPolicy, Config
+from failover.store import Store
+from tests.factories import config as base_config
+from tests.fixtures.webhook import Receiver
+
+SECRET = "whsec-Zp4kq9"
+ROUTING_KEY = "R0UTINGKEY0123456789abcdef012345"
+FAST = AlertPolicy(attempts=4, backoff=0.02, timeout=2.0, cooldown=1800)
+
+
+def config(*destinations: dict[str, Any], policy: AlertPolicy = FAST) -> Config:
+    cfg = base_config()
+    return cfg.model_copy(update={"alerts": [AlertDestination(**d) for d in destinations], "alert_policy": policy})
+
+
+def score(status: Status, readiness: float, minutes: float = 0.0) -> Score:
+    reasons = [] if status == Status.READY else [Reason("secondary.health", "fail", "secondary answers 503", 30.0)]
+    at = datetime.now(UTC) - timedelta(hours=1) + timedelta(minutes=minutes)
+    return Score("checkout", status, readiness, reasons=reasons, computed_at=at)
+
+
+class Outcomes:
+    """The metric hook, recorded."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def __call__(self, destination: str, outcome: str) -> None:
+        self.seen.append((destination, outcome))
+
+
+def run_pass(alerter: Alerter, previous: Score | None, current: Score) -> None:
+    alerter.scored({"checkout": previous}, [current])
+    assert alerter.drain(30), "the alert workers did not finish"
+
+
+@pytest.fixture
+def alerter_for(store: Store) -> Any:
+    made: list[Alerter] = []
+
+    def make(cfg: Config, on: Store | None = None, hook: Outcomes | None = None) -> Alerter:
+        alerter = Alerter(cfg, on or store, vantage="test", hook=hook)
+        made.append(alerter)
+        return alerter
+
+    yield make
+    for alerter in made:
+        alerter.close()
+
+
+def test_webhook_gets_a_signed_trigger_then_a_resolve(
+    store: Store, alerter_for: Callable[..., Alerter], webhook_receiver: Callable[..., Receiver]
+) -> None:
+    hook = webhook_receiver()
+    cfg = config({"name": "ops", "type": "webhook", "url": hook.url("/failover"), "secret": SECRET, "cooldown": 0})
+    alerter = alerter_for(cfg)
+    ready, down = score(Status.READY, 92), score(Status.NOT_READY, 35, minutes=1)
+    run_pass(alerter, ready, down)
+    run_pass(alerter, down, score(Status.READY, 90, minutes=2))
+    trigger, resolve = hook.received("/failover")
+    for request in (trigger, resolve):
+        expected = "sha256=" + hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
+        assert request.headers["x-failover-signature"] == expected
+        assert request.headers["content-type"].startswith("application/json")
+    first, second = json.loads(trigger.body), json.loads(resolve.body)
+    assert (first["event"], first["status"], first["previous_status"]) == ("status_changed", "NOT_READY", "READY")
+    assert first["reasons"] == [{"check": "secondary.health", "status": "fail", "message": "secondary answers 503"}]
+    assert (second["event"], second["status"], second["previous_status"]) == ("resolved", "READY", "NOT_READY")
+    log = store.alert_deliveries("ops")
+    assert [(r.event, r.outcome, r.attempts, r.http_status) for r in log] == [
+        ("resolved", "delivered", 1, 200),
+        ("status_changed", "delivered", 1, 200),
+    ]
+
+
+def test_pagerduty_trigger_then_resolve_use_one_dedup_key(
+    store: Store, alerter_for: Callable[..., Alerter], webhook_receiver: Callable[..., Receiver]
+) -> None:
+    pd = webhook_receiver([202])
+    dest = {"name": "pager", "type": "pagerduty", "routing_key": ROUTING_KEY, "url": pd.url("/v2/enqueue")}
+    alerter = alerter_for(config({**dest, "cooldown": 0}))
+    down = score(Status.NOT_READY, 30, minutes=1)
+    run_pass(alerter, score(Status.READY, 95), down)
+    run_pass(alerter, down, score(Status.READY, 95, minutes=2))
+    trigger, resolve = (pd.json(i, "/v2/enqueue") for i in (0, 1))
+    assert (trigger["event_action"], resolve["event_action"]) == ("trigger", "resolve")
+    assert trigger["dedup_key"] == resolve["dedup_key"] == "failover/checkout"
+    assert trigger["routing_key"] == resolve["routing_key"] == ROUTING_KEY
+    assert trigger["payload"]["severity"] == "critical" and trigger["payload"]["source"] == "checkout"
+    assert [r.http_status for r in store.alert_deliveries("pager")] == [202, 202]
+
+
+def test_slack_and_teams_get_their_own_message_shapes(
+    store: Store, alerter_for: Callable[..., Alerter], webhook_receiver: Callable[..., Receiver]
+) -> None:
+    chat = webhook_receiver()
+    cfg = config(
+        {"name": "slack", "type": "slack", "url": chat.url("/services/T0/B0/x")},
+        {"name": "teams", "type": "teams", "url": chat.url("/workflows/abc/triggers/manual/paths/invoke")},
+    )
+    run_pass(alerter_for(cfg), score(Status.READY, 95), score(Status.AT_RISK, 70, minutes=1))
+    slack = chat.json(0, "/services/T0/B0/x")
+    assert slack["text"].startswith("checkout is AT_RISK") and slack["blocks"][0]["type"] == "header"
+    teams = chat.json(0, "/workflows/abc/triggers/manual/paths/invoke")
+    [attachment] = teams["attachments"]
+    assert teams["type"] == "message" and attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert attachment["content"]["type"] == "AdaptiveCard"
+
+
+def test_a_receiver_failing_twice_then_accepting_gets_one_alert_after_three_attempts(
+    store: Store, alerter_for: Callable[..., Alerter], webhook_receiver: Callable[..., Receiver]
+) -> None:
+    hook = webhook_receiver([500, 503, 200])
+    hook429 = webhook_receiver([429, 200], retry_after="0")
+    refused = webhook_receiver([400, 200])
+    cfg = config(
+        {"name": "flaky", "type": "webhook", "url": hook.url()},
+        {"name": "limited", "type": "webhook", "url": hook429.url()},
+        {"name": "refused", "type": "webhook", "url": refused.url()},
+    )
+    run_pass(alerter_for(cfg), score(Status.READY, 95), score(Status.NOT_READY, 30, minutes=1))
+    assert len(hook.received()) == 3 and len(hook429.received()) == 2
+    assert len(refused.received()) == 1  # a 400 is not retried: the payload or URL is wrong
+    [flaky] = store.alert_deliveries("flaky")
+    assert (flaky.outcome, flaky.attempts, flaky.http_status, flaky.error) == ("delivered", 3, 200, "")
+    [limited] = store.alert_deliveries("limited")
+    assert (limited.outcome, limited.attempts) == ("delivered", 2)
+    [bad] = store.alert_deliveries("refused")
+    assert (bad.outcome, bad.attempts, bad.http_status) == ("failed", 1, 400)
+
+
+def test_two_scorers_on_one_database_send_one_alert_per_transition(
+    store_factory: Callable[[], Store], webhook_receiver: Callable[..., Receiver]
+) -> None:
+    hook = webhook_receiver()
+    cfg = config({"name": "ops", "type": "webhook", "url": hook.url(), "cooldown": 0})
+    outcomes = Outcomes()
+    a = Alerter(cfg, store_factory(), hook=outcomes)
+    b = Alerter(cfg, store_factory(), hook=outcomes)
+    try:
+        ready, down, back = score(Status.READY, 95), score(Status.NOT_READY, 30, 1), score(Status.READY, 95, 2)
+        for previous, current in ((ready, down), (down, back)):
+            a.scored({"checkout": previous}, [current])
+            b.scored({"checkout": previous}, [current])
+            assert a.drain(30) and b.drain(30)
+    finally:
+        a.close()
+        b.close()
+    assert [json.loads(r.body)["event"] for r in hook.received()] == ["status_changed", "resolved"]
+    assert sorted(outcomes.seen) == [("ops", "delivered")] * 2 + [("ops", "duplicate")] * 2
+
+
+def test_a_resolve_waits_out_the_cooldown(
+    store: Store, alerter_for: Callable[..., Alerter], webhook_receiver: Callable[..., Receiver]
+) -> None:
+    hook = webhook_receiver()
+    alerter = alerter_for(config({"name": "ops", "type": "webhook", "url": hook.url(), "cooldown": 1.0}))
+    down, back = score(Status.NOT_READY, 30, 1), score(Status.READY, 95, 2)
+    run_pass(alerter, score(Status.READY, 95), down)
+    run_pass(alerter, down, back)
+    assert [json.loads(r.body)["event"] for r in hook.received()] == ["status_changed"]
+    time.sleep(1.1)
+    run_pass(alerter, back, score(Status.READY, 96, 3))
+    assert [json.loads(r.body)["event"] for r in hook.received()] == ["status_changed", "resolved"]
+
+
+def test_secrets_never_reach_the_database_or_the_logs(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    webhook_receiver: Callable[..., Receiver],
+) -> None:
+    down = webhook_receiver([500])
+    token = "T0KEN-in-path-9f8e7d"
+    cfg = config(
+        {"name": "ops", "type": "webhook", "url": down.url(f"/hooks/{token}?sig=q-{token}"), "secret": SECRET},
+        {"name": "pager", "type": "pagerduty", "routing_key": ROUTING_KEY, "url": down.url(f"/pd/{token}")},
+        policy=AlertPolicy(attempts=2, backoff=0.01, timeout=2.0),
+    )
+    db = tmp_path / "alerts.db"
+    caplog.set_level(logging.DEBUG)
+    with Store.open(f"sqlite:///{db}") as store:
+        alerter = Alerter(cfg, store)
+        try:
+            run_pass(alerter, score(Status.READY, 95), score(Status.NOT_READY, 30, 1))
+        finally:
+            alerter.close()
+        assert {(r.destination, r.outcome, r.http_status) for r in store.alert_deliveries()} == {
+            ("ops", "failed", 500),
+            ("pager", "failed", 500),
+        }
+    assert len(down.received()) == 4
+    written = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("alerts.db-*"))
+    logged = caplog.text
+    assert "alert.failed" in logged
+    for secret in (token, SECRET, ROUTING_KEY):
+        assert secret.encode() not in written
+        assert secret not in logged
