@@ -20,7 +20,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -31,11 +31,14 @@ from failover.model import Score, Status, utcnow
 from failover.schema import AlertDestination, Config
 from failover.store import Store
 
-__all__ = ["FIRST_SCORE", "QUEUE_SIZE", "Alerter", "OutcomeHook"]
+__all__ = ["FIRST_SCORE", "QUEUE_SIZE", "RETRY_FAILED_AFTER", "Alerter", "OutcomeHook"]
 
 log = logging.getLogger("failover.alerts")
 
 QUEUE_SIZE = 10_000  # scores waiting per destination; beyond it they are dropped (the next pass decides again)
+# An alert that failed all its attempts is decided again on the first pass at least this much later:
+# a dead destination costs one try per workload a minute, not one per pass.
+RETRY_FAILED_AFTER = timedelta(seconds=60)
 # The baseline of a workload's first score: every daemon uses the same one, so the claim still dedups.
 FIRST_SCORE = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -74,10 +77,13 @@ class _Worker:
         if workload is None:
             return
         heard_row, last_row = a.store.last_alerts(dest.name, current.workload)
+        now = utcnow()
+        if last_row is not None and last_row.outcome == "failed" and now - last_row.claimed_at < RETRY_FAILED_AFTER:
+            return
         heard = None
         if heard_row is not None and heard_row.status is not None and last_row is not None:
             heard = Heard(Status(heard_row.status), heard_row.readiness, last_row.claimed_at)
-        event = decide(dest, config.alert_policy, workload, previous, current, heard, utcnow())
+        event = decide(dest, config.alert_policy, workload, previous, current, heard, now)
         if event is None:
             return
         basis = previous.computed_at if previous is not None else FIRST_SCORE

@@ -215,3 +215,80 @@ def test_secrets_never_reach_the_database_or_the_logs(
     for secret in (token, SECRET, ROUTING_KEY):
         assert secret.encode() not in written
         assert secret not in logged
+
+
+# ----------------------------------------------------------------------------- failover alerts test
+
+
+def cli_config(tmp_path: Path, alerts: list[dict[str, Any]]) -> Path:
+    import yaml
+
+    data = base_config().model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    data.update({"database": str(tmp_path / "f.db"), "alerts": alerts, "alert_policy": {"backoff": "10ms"}})
+    path = tmp_path / "failover.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def alerts_test(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, **env: str) -> Any:
+    from click.testing import CliRunner
+
+    from failover.cli import cli
+
+    monkeypatch.delenv("FAILOVER_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return CliRunner().invoke(cli, ["alerts", "test", "-c", str(tmp_path / "failover.yaml"), *args])
+
+
+def test_alerts_test_sends_to_every_destination_and_shows_hosts_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook_receiver: Callable[..., Receiver]
+) -> None:
+    hook, pd = webhook_receiver(), webhook_receiver([202])
+    cli_config(
+        tmp_path,
+        [
+            {"name": "ops", "type": "webhook", "url": hook.url("/h/${HOOK_TOKEN}"), "secret": "${HOOK_SECRET}"},
+            {"name": "pager", "type": "pagerduty", "routing_key": "${PD_KEY}", "url": pd.url("/v2/enqueue")},
+        ],
+    )
+    result = alerts_test(monkeypatch, tmp_path, HOOK_TOKEN="tok-777", HOOK_SECRET=SECRET, PD_KEY=ROUTING_KEY)
+    assert result.exit_code == 0, result.output
+    assert f"delivered ops (webhook, http://127.0.0.1:{hook.port}/…): HTTP 200, 1 attempt" in result.output
+    assert f"delivered pager (pagerduty, http://127.0.0.1:{pd.port}/…): HTTP 202, 1 attempt" in result.output
+    for secret in ("tok-777", SECRET, ROUTING_KEY):
+        assert secret not in result.output
+    test_body = hook.json(0)
+    assert test_body["event"] == "test" and test_body["workload"] == ""
+    assert hook.received()[0].headers["x-failover-signature"].startswith("sha256=")
+    page = pd.json(0)
+    assert (page["event_action"], page["payload"]["severity"], page["routing_key"]) == ("trigger", "info", ROUTING_KEY)
+    with Store.open(f"sqlite:///{tmp_path / 'f.db'}") as store:
+        assert sorted((r.destination, r.event, r.outcome) for r in store.alert_deliveries()) == [
+            ("ops", "test", "delivered"),
+            ("pager", "test", "delivered"),
+        ]
+
+
+def test_alerts_test_exits_3_when_a_destination_fails_and_2_on_bad_usage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook_receiver: Callable[..., Receiver]
+) -> None:
+    hook, down = webhook_receiver(), webhook_receiver([500])
+    cli_config(
+        tmp_path,
+        [
+            {"name": "ops", "type": "webhook", "url": hook.url()},
+            {"name": "chat", "type": "slack", "url": down.url("/services/T/B/tok-999")},
+        ],
+    )
+    failing = alerts_test(monkeypatch, tmp_path)
+    assert failing.exit_code == 3
+    assert f"failed chat (slack, http://127.0.0.1:{down.port}/…): HTTP 500" in failing.output
+    assert "tok-999" not in failing.output
+    only = alerts_test(monkeypatch, tmp_path, "--to", "ops")
+    assert only.exit_code == 0 and "chat" not in only.output
+    unknown = alerts_test(monkeypatch, tmp_path, "--to", "nope")
+    assert unknown.exit_code == 2 and "unknown alert destination 'nope' (known: ops, chat)" in unknown.output
+    cli_config(tmp_path, [])
+    assert alerts_test(monkeypatch, tmp_path).exit_code == 2

@@ -275,12 +275,8 @@ def test_duplicate_destinations_and_unknown_workloads_are_located() -> None:
     )
     found = problems(text)
     assert f"cfg.yaml:{line_of(text, '- name: chat')}: alerts[1].name: duplicate alert destination name 'chat'" in found
-    assert any(
-        p.startswith(
-            f"cfg.yaml:{line_of(text, 'workloads: [checkout, chekout]')}: alerts[1].workloads[1]: unknown workload 'chekout'"
-        )
-        for p in found
-    )
+    where = f"cfg.yaml:{line_of(text, 'workloads: [checkout, chekout]')}: alerts[1].workloads[1]"
+    assert any(p.startswith(f"{where}: unknown workload 'chekout'") for p in found)
 
 
 def test_a_malformed_webhook_url_is_refused_without_echoing_it() -> None:
