@@ -62,6 +62,8 @@ def validate(ctx: click.Context, config_path: str | None, fmt: Format) -> None:
 
 def validate_summary(config: Config) -> dict[str, Any]:
     """What ``validate`` reports: counts, accounts, workloads with their sites, and warnings."""
+    from failover.alerts.deliver import shown_url
+
     warnings: list[str] = []
     mail: dict[str, Any] | None = None
     if config.mail is not None:
@@ -116,5 +118,7 @@ def validate_summary(config: Config) -> dict[str, Any]:
             for w in config.workloads
         ],
         "mail": mail,
+        # never the URL, secret or routing key: the host shows where alerts go
+        "alerts": [{"name": a.name, "type": a.type, "host": shown_url(a.endpoint)} for a in config.alerts],
         "warnings": warnings,
     }
