@@ -722,7 +722,8 @@ class Store:
         """Thin the history older than ``before``: finding history goes (the latest state stays), one
         score per workload per day is kept for trends, and runs nothing refers to any more go with the
         inventory snapshots they took. A daemon scoring every minute otherwise writes 1,440 scores and
-        runs per workload per day, forever."""
+        runs per workload per day, forever. The alert delivery log keeps its newest row per destination
+        and workload (what the destination last heard, which the next alert is decided against)."""
         cutoff = utc(before)
         f, s, r = t.findings, t.scores, t.runs
         with self._write("history") as conn:
@@ -746,7 +747,10 @@ class Store:
             referring.append(exists().where(sn.c.run_id == r.c.id, exists().where(li.c.snapshot_id == sn.c.id)))
             stale = and_(r.c.started_at < cutoff, r.c.status != RunStatus.RUNNING, *(~e for e in referring))
             runs = conn.execute(delete(r).where(stale)).rowcount
-        return {"findings": int(findings), "scores": int(scores), "runs": int(runs)}
+            a = t.alert_deliveries  # the log thins too, keeping what each destination last heard of each workload
+            newest = select(func.max(a.c.id)).group_by(a.c.destination, a.c.workload)
+            alerts = conn.execute(delete(a).where(a.c.claimed_at < cutoff, a.c.id.not_in(newest))).rowcount
+        return {"findings": int(findings), "scores": int(scores), "runs": int(runs), "alerts": int(alerts)}
 
     def rollups(self, workload: str | None = None, since: date | None = None) -> list[Rollup]:
         r = t.observation_rollups
