@@ -275,12 +275,14 @@ def test_history_thins_to_a_daily_score_and_keeps_every_latest_state(store: Stor
     empty = store.start_run("check")  # a failed tick: nothing refers to it
     store.finish_run(empty, "error", error="database was down")
     recent = store.start_run("check")  # still running: never pruned
-    for basis in (T0, T0 + timedelta(minutes=1)):
-        store.claim_alert("ops", "checkout", "status_changed", status="NOT_READY", readiness=30.0, basis=basis)
+    for minutes, status in ((0, "AT_RISK"), (1, "NOT_READY")):  # the newest per destination and workload stays
+        at = T0 + timedelta(minutes=minutes)
+        store.claim_alert("ops", "checkout", "status_changed", status=status, readiness=30.0, basis=at)
     store.claim_alert("ops", "search", "status_changed", status="AT_RISK", readiness=70.0, basis=T0)
     thinned = store.prune_history(utcnow() + timedelta(minutes=1))
     assert thinned == {"findings": 1, "scores": 2, "runs": 1, "alerts": 1}
-    assert {(r.workload, r.status) for r in store.alert_deliveries()} == {("checkout", "NOT_READY"), ("search", "AT_RISK")}
+    kept = {(r.workload, r.status) for r in store.alert_deliveries()}
+    assert kept == {("checkout", "NOT_READY"), ("search", "AT_RISK")}
     assert store.run(empty) is None and store.run(recent) is not None
     assert [f.check for f in store.latest_findings("checkout")] == ["secondary.health"]  # latest state stays
     assert [s.readiness for s in store.score_history("checkout", T0 - timedelta(days=1))] == [90.0]
