@@ -19,6 +19,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -187,11 +188,12 @@ class Alerter:
             timer.cancel()
 
     def close(self, timeout: float = 2.0) -> None:
-        """Stop the workers: a send in progress gives up its retries; threads are daemons, never waited
-        on past ``timeout``."""
+        """Stop the workers: a send in progress gives up its retries; the threads are daemons, waited on
+        for ``timeout`` seconds in all (a request in flight may take up to ``alert_policy.timeout``)."""
         self.stop.set()
         for worker in self._workers.values():
             with contextlib.suppress(queue.Full):
                 worker.queue.put_nowait(None)
+        deadline = time.monotonic() + timeout
         for worker in self._workers.values():
-            worker.thread.join(timeout)
+            worker.thread.join(max(0.0, deadline - time.monotonic()))

@@ -149,6 +149,35 @@ def test_a_receiver_failing_twice_then_accepting_gets_one_alert_after_three_atte
     assert (bad.outcome, bad.attempts, bad.http_status) == ("failed", 1, 400)
 
 
+def test_scoring_only_queues_while_a_destination_hangs(
+    store: Store, alerter_for: Callable[..., Alerter], webhook_receiver: Callable[..., Receiver]
+) -> None:
+    import socket
+
+    hook = webhook_receiver()
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/hook"
+        cfg = config(
+            {"name": "hung", "type": "webhook", "url": url},
+            {"name": "ops", "type": "webhook", "url": hook.url()},
+            policy=AlertPolicy(attempts=1, timeout=30.0),
+        )
+        alerter = alerter_for(cfg)
+        alerter.scored({"checkout": score(Status.READY, 95)}, [score(Status.NOT_READY, 30, 1)])  # returns at once
+        deadline = time.monotonic() + 20
+        while not hook.received() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert json.loads(hook.received()[0].body)["event"] == "status_changed"  # the other destination is not held up
+        assert not alerter.drain(0.5)  # the hung destination's worker is still waiting for an answer
+        assert [r.outcome for r in store.alert_deliveries("hung")] == ["pending"]
+    assert alerter.drain(30)  # closing the listener resets the connection: the alert ends failed, logged
+    [hung] = store.alert_deliveries("hung")
+    assert (hung.outcome, hung.attempts, hung.http_status) == ("failed", 1, None)
+    assert hung.error
+
+
 def test_two_scorers_on_one_database_send_one_alert_per_transition(
     store_factory: Callable[[], Store], webhook_receiver: Callable[..., Receiver]
 ) -> None:
