@@ -11,4 +11,5 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.daemon",
     "tests.fixtures.hostile",
+    "tests.fixtures.browser",
 ]

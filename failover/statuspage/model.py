@@ -144,19 +144,22 @@ _UNSAFE_FILE = re.compile(r"[^A-Za-z0-9._-]")
 
 def file_stems(names: Iterable[str]) -> dict[str, str]:
     """Workload name → a file name stem that is safe on every file system and unique even where
-    names differ only in case: the name itself when it is already safe, else its safe form plus a
-    short hash of the name."""
+    names differ only in case: the name itself when it is already safe (letters, digits, ``._-``, not
+    starting with a dot), else its safe form, ``~`` and a short hash of the name. No safe name holds a
+    ``~``, so the two kinds never meet."""
     names = list(dict.fromkeys(names))
     plain = {n: _UNSAFE_FILE.sub("_", n)[:80].lstrip(".") for n in names}
+    kept = [n for n in names if plain[n] == n and n]
     folded: dict[str, int] = {}
-    for stem in plain.values():
-        folded[stem.lower()] = folded.get(stem.lower(), 0) + 1
+    for n in kept:
+        folded[n.lower()] = folded.get(n.lower(), 0) + 1
     out = {}
     for n in names:
-        stem = plain[n]
-        if stem != n or not stem or folded[stem.lower()] > 1:
-            stem = f"{stem or 'workload'}-{hashlib.sha256(n.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
-        out[n] = stem
+        if n in kept and folded[n.lower()] == 1:
+            out[n] = n
+        else:
+            digest = hashlib.sha256(n.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+            out[n] = f"{plain[n] or 'workload'}~{digest}"
     return out
 
 
