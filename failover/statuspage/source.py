@@ -3,7 +3,8 @@ page builders over it. The daemon renders a page per request through ``LivePages
 report --html`` renders every page once through ``write_site``.
 
 Which workloads: the configured ones (a configured workload without a score yet shows as UNKNOWN),
-or, with no workloads in the config, every workload the store holds (as ``failover score`` does).
+or, with no workloads in the config, every workload the store holds a score for (as ``failover score``
+does).
 
 What-if rows (``failover whatif``'s JSON rows, as ``WhatIfRow``) come from the ``whatif`` callable
 each entry point is given; without one the what-if section is left out.
@@ -16,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,18 +69,33 @@ class Snapshot:
     trends: dict[str, list[float | None]]
 
 
-def read_snapshot(config: Config, store: Store, now: datetime | None = None, workload: str | None = None) -> Snapshot:
-    """Latest scores, latest findings and 30 days of daily readiness (three queries), for every
-    workload or just ``workload``."""
+Daily = dict[str, list[tuple[date, float]]]
+
+
+def trend_since(now: datetime) -> datetime:
+    """The start (UTC midnight) of the first of the ``TREND_DAYS`` days ending with ``now``'s."""
+    return datetime.combine(now.date() - timedelta(days=TREND_DAYS - 1), datetime.min.time(), tzinfo=now.tzinfo)
+
+
+def read_snapshot(
+    config: Config,
+    store: Store,
+    now: datetime | None = None,
+    workload: str | None = None,
+    daily: Daily | None = None,
+    with_findings: bool = True,
+) -> Snapshot:
+    """Latest scores, latest findings (unless ``with_findings`` is False: the index shows none) and
+    (unless ``daily`` is given) 30 days of daily readiness, for every workload or just ``workload``."""
     now = now or utcnow()
     scores = {s.workload: s for s in store.latest_scores(workload)}
     findings: dict[str, list[Finding]] = {}
-    for f in store.latest_findings(workload):
+    for f in store.latest_findings(workload) if with_findings else ():
         findings.setdefault(f.workload, []).append(f)
-    since = datetime.combine(now.date() - timedelta(days=TREND_DAYS - 1), datetime.min.time(), tzinfo=now.tzinfo)
-    daily = store.daily_readiness(since, workload)
+    if daily is None:
+        daily = store.daily_readiness(trend_since(now), workload)
     configured = [w.name for w in config.workloads]
-    names = configured or sorted(set(scores) | set(findings))
+    names = configured or sorted(scores)
     if workload is not None:
         names = [n for n in names if n == workload]
     trends = {n: daily_series(daily.get(n, []), now.date()) for n in names}
@@ -153,7 +169,8 @@ def workload_page(
 class LivePages:
     """The daemon's pages, rendered per request from the shared store. At most ``concurrency``
     renders run at once (each holds one database connection), so a burst of page views cannot take
-    the connections the jobs need; what-if rows are recomputed at most every ``whatif_ttl`` seconds."""
+    the connections the jobs need. The index's trends and the what-if rows are read again at most
+    every ``ttl`` seconds; a workload's own page reads its trend fresh (one index range)."""
 
     def __init__(
         self,
@@ -162,29 +179,40 @@ class LivePages:
         *,
         whatif: WhatIfSource | None = None,
         concurrency: int = 2,
-        whatif_ttl: float = 60.0,
+        ttl: float = 60.0,
     ) -> None:
         self.config = config
         self.store = store
         self._whatif = whatif
         self._slots = threading.BoundedSemaphore(concurrency)
-        self._whatif_ttl = whatif_ttl
+        self._ttl = ttl
         self._whatif_cache: tuple[float, Sequence[WhatIfRow]] | None = None
+        self._daily_cache: tuple[float, date, Daily] | None = None
         self._lock = threading.Lock()
+
+    def _daily(self, now: datetime) -> Daily:
+        """Every workload's daily readiness, read again once ``ttl`` seconds old or on a new day: the
+        one read that grows with history, and a sparkline a minute behind says the same."""
+        cached = self._daily_cache
+        if cached is None or time.monotonic() - cached[0] > self._ttl or cached[1] != now.date():
+            cached = (time.monotonic(), now.date(), self.store.daily_readiness(trend_since(now)))
+            self._daily_cache = cached
+        return cached[2]
 
     def _rows(self) -> Sequence[WhatIfRow]:
         if self._whatif is None:
             return ()
         with self._lock:
             cached = self._whatif_cache
-            if cached is None or time.monotonic() - cached[0] > self._whatif_ttl:
+            if cached is None or time.monotonic() - cached[0] > self._ttl:
                 cached = (time.monotonic(), tuple(self._whatif()))
                 self._whatif_cache = cached
             return cached[1]
 
     def index(self) -> str:
         with self._slots:
-            snap = read_snapshot(self.config, self.store)
+            now = utcnow()
+            snap = read_snapshot(self.config, self.store, now, daily=self._daily(now), with_findings=False)
             return render_index(index_page(snap, self.config, served_links(snap.names), self._rows()))
 
     def workload(self, name: str) -> str | None:
