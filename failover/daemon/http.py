@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
@@ -105,8 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        path = url.path
+        path, _, query = self.path.partition("?")
         if path == "/metrics":
             encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
             self._send(200, encoder(self.server.registry), content_type)
@@ -120,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(404, b"not found\n", _TEXT)
         elif path == "/" or path.startswith("/workloads/"):
             if self._authorized():
-                self._page(path, url.query)
+                self._page(path, query)
         else:
             self._send(404, b"not found\n", _TEXT)
 
