@@ -164,10 +164,14 @@ def bench(label: str, url: str, args: argparse.Namespace) -> None:
             ("latest observations, one workload", lambda: store.latest_observations(one)),
             ("score history, one workload, 30 days", lambda: store.score_history(one, now - timedelta(days=30))),
             ("score at a time, one workload", lambda: store.score_at(one, now - timedelta(days=7))),
+            ("daily readiness, every workload, 30 d", lambda: store.daily_readiness(now - timedelta(days=30))),
         ]
         for name, read in reads:
             result, dt, cpu = timed(read)
-            n = len(result) if isinstance(result, list) else int(result is not None)
+            if isinstance(result, dict):  # workload -> daily points
+                n = sum(len(v) for v in result.values())
+            else:
+                n = len(result) if isinstance(result, list) else int(result is not None)
             print(f"read {name:<38} {n:>7,} rows  {dt:6.3f} s   (client CPU {cpu:5.3f} s)")
         cutoff = START + timedelta(minutes=args.rows // (args.workloads * len(SITES) * len(PROBES)) // 2)
         deleted, dt, _ = timed(lambda: store.prune(cutoff))

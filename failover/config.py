@@ -177,6 +177,7 @@ def config_from_text(
     data = reader.parse(text)
     problems = list(reader.problems)
     problems += _database_problems(reader, data)
+    problems += _token_problems(reader)
     config: Config | None = None
     try:
         config = Config.model_validate(data)
@@ -559,6 +560,20 @@ def _database_problems(reader: _Reader, data: dict[str, Any]) -> list[Problem]:
             )
         )
     return problems
+
+
+def _token_problems(reader: _Reader) -> list[Problem]:
+    """``daemon.status_token`` is a secret: it comes from the environment, never the file itself."""
+    raw = reader.raw.get(("daemon", "status_token"))
+    if raw is None or re.search(r"\$\{[^{}]+\}", raw):
+        return []
+    return [
+        reader.problem(
+            ("daemon", "status_token"),
+            "a token written in the file is not allowed: write status_token: ${VAR} and set VAR in the "
+            "daemon's environment",
+        )
+    ]
 
 
 def _rough_cross_references(data: dict[str, Any]) -> list[tuple[Loc, str]]:

@@ -642,12 +642,28 @@ INVENTORY_DEADLINE_FRACTION = 0.5
 INVENTORY_DEADLINE_FLOOR = 60.0
 
 
+_TOKEN = re.compile(r"^[\x21-\x7e]{16,4096}$")
+
+
+def _status_token(value: str) -> str:
+    """A bearer token a header can carry: 16 or more visible ASCII characters. The value is never
+    echoed (it is a secret)."""
+    if not _TOKEN.match(value):
+        raise ValueError(
+            "expected a bearer token of at least 16 visible ASCII characters (no spaces), "
+            "e.g. from `openssl rand -hex 32`"
+        )
+    return value
+
+
 class Daemon(_Strict):
     listen: str = "127.0.0.1:9108"
     inventory_interval: Duration = 900.0
     check_interval: Duration = 60.0
     retention: Duration = 30 * 86400.0
     vantage: str | None = None
+    # When set (always through ${VAR}), the status pages need `Authorization: Bearer <token>`.
+    status_token: Annotated[str, AfterValidator(_status_token)] | None = Field(default=None, repr=False)
 
 
 class Probes(_Strict):

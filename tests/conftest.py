@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.fixtures.daemon",
     "tests.fixtures.hostile",
     "tests.fixtures.webhook",
+    "tests.fixtures.browser",
 ]

@@ -1,4 +1,5 @@
-"""``failover report``: this week's readiness emails, written to files for a look, or sent now.
+"""``failover report``: this week's readiness emails, written to files for a look, or sent now; or,
+with ``--html DIR``, the status pages the daemon serves, written as static files.
 
 Exit codes: 0 written/sent (or already delivered this week); 1 nothing to report because the store
 holds no score yet (run ``failover check`` or the daemon first); 2 bad usage or config (including
@@ -41,15 +42,38 @@ def _file_stem(owner: str) -> str:
     help="Where to write .eml and .html files (default: ./failover-reports/<iso-week>/).",
 )
 @click.option("--send", is_flag=True, help="Send now over mail.smtp (each owner at most once per ISO week).")
+@click.option(
+    "--html",
+    "html_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write the status pages instead (DIR/index.html and DIR/workloads/*.html), as the daemon serves them.",
+)
 @click.pass_context
-def report(ctx: click.Context, config_path: str | None, owner: str | None, out_dir: str | None, send: bool) -> None:
-    """Render this week's readiness email for every owner into files, or send them with --send."""
+def report(
+    ctx: click.Context,
+    config_path: str | None,
+    owner: str | None,
+    out_dir: str | None,
+    send: bool,
+    html_dir: str | None,
+) -> None:
+    """Render this week's readiness email for every owner into files, or send them with --send.
+
+    With --html DIR, write the status pages (every workload's status, trend and findings) instead."""
     from failover.config import load_config
     from failover.errors import ConfigError
 
     if send and out_dir:
         raise ConfigError("--send and --out do not combine: --send sends, --out writes files")
+    if html_dir is not None and (send or out_dir or owner):
+        raise ConfigError("--html writes the status pages alone: it does not combine with --send, --out or --owner")
     config = load_config(config_path)
+    if html_dir is not None:
+        with open_store(config) as store:
+            _write_pages(ctx, config, store, Path(html_dir))
+        return
     if send and config.mail is None:
         raise ConfigError(
             "--send needs a mail: section in the config (from:, smtp: host/port/starttls); "
@@ -95,6 +119,20 @@ def _write(
             )
     except OSError as err:
         raise ConfigError(f"--out {target}: cannot write: {err.strerror or err}") from None
+
+
+def _write_pages(ctx: click.Context, config: Config, store: Store, target: Path) -> None:
+    from failover.errors import ConfigError
+    from failover.statuspage import write_site
+
+    scored = {s.workload for s in store.latest_scores()}
+    if not scored or (config.workloads and not scored & {w.name for w in config.workloads}):
+        _no_scores(ctx, store.display_url)
+    try:
+        files = write_site(config, store, target)
+    except OSError as err:
+        raise ConfigError(f"--html {target}: cannot write: {err.strerror or err}") from None
+    click.echo(f"wrote {files[0]} and {len(files) - 1} workload page(s) in {target / 'workloads'}")
 
 
 def _send(ctx: click.Context, config: Config, store: Store, now: datetime, owner: str | None) -> None:

@@ -1,23 +1,52 @@
-"""``/healthz`` and ``/metrics`` on ``daemon.listen``: a small threaded HTTP server, nothing else."""
+"""``/healthz``, ``/metrics`` and the status pages on ``daemon.listen``: a small threaded HTTP server.
+
+``/healthz`` and ``/metrics`` are always open (probes and Prometheus scrape them), and answer without
+touching the store's pages. The status pages (``/`` and ``/workloads/<name>``) need ``Authorization:
+Bearer <daemon.status_token>`` when a token is set, compared in constant time; a missing or wrong
+token gets 401 with ``WWW-Authenticate``. Nothing here logs a request, so no token reaches a log.
+"""
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import json
+import logging
 import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-from failover.errors import ConfigError, DaemonError
+from failover.daemon.logs import emit
+from failover.errors import ConfigError, DaemonError, StoreError
 
-__all__ = ["StatusServer", "parse_listen"]
+__all__ = ["Pages", "StatusServer", "parse_listen"]
+
+log = logging.getLogger("failover.daemon")
 
 HealthFn = Callable[[], tuple[int, dict[str, Any]]]
+_HTML = "text/html; charset=utf-8"
+_TEXT = "text/plain; charset=utf-8"
+# The pages load nothing from anywhere and run no script; inline styles only.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class Pages(Protocol):
+    """The status pages (``failover.statuspage.LivePages``)."""
+
+    def index(self) -> str: ...
+
+    def workload(self, name: str) -> str | None: ...
 
 
 def parse_listen(value: str, *, source: str = "daemon.listen") -> tuple[str, int]:
@@ -42,10 +71,18 @@ def parse_listen(value: str, *, source: str = "daemon.listen") -> tuple[str, int
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], registry: CollectorRegistry, health: HealthFn) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        registry: CollectorRegistry,
+        health: HealthFn,
+        pages: Pages | None,
+        token: str | None,
+    ) -> None:
         host = address[0]
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.registry, self.health = registry, health
+        self.registry, self.health, self.pages = registry, health, pages
+        self.token = token.encode() if token else None
         super().__init__(address, _Handler)
 
 
@@ -56,27 +93,79 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # scrapes every few seconds would drown the event log
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
     def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         if path == "/metrics":
             encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
             self._send(200, encoder(self.server.registry), content_type)
         elif path == "/healthz":
             status, body = self.server.health()
             self._send(status, json.dumps(body).encode() + b"\n", "application/json")
-        elif path == "/":
-            self._send(200, b"failover daemon: /healthz /metrics\n", "text/plain; charset=utf-8")
+        elif self.server.pages is None:
+            if path == "/":
+                self._send(200, b"failover daemon: /healthz /metrics\n", _TEXT)
+            else:
+                self._send(404, b"not found\n", _TEXT)
+        elif path == "/" or path.startswith("/workloads/"):
+            if self._authorized():
+                self._page(path, query)
         else:
-            self._send(404, b"not found\n", "text/plain; charset=utf-8")
+            self._send(404, b"not found\n", _TEXT)
+
+    def _authorized(self) -> bool:
+        """True when no token is set or the request carries it; otherwise answers 401 (RFC 6750)."""
+        token = self.server.token
+        if token is None:
+            return True
+        scheme, _, given = self.headers.get("Authorization", "").strip().partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("utf-8", "replace"), token):
+            return True
+        challenge = 'Bearer realm="failover"'
+        if scheme:
+            challenge += ', error="invalid_token"'
+        self._send(
+            401,
+            b"unauthorized: send Authorization: Bearer <daemon.status_token>\n",
+            _TEXT,
+            {"WWW-Authenticate": challenge},
+        )
+        return False
+
+    def _page(self, path: str, query: str) -> None:
+        pages = self.server.pages
+        assert pages is not None
+        try:
+            if path == "/":
+                html: str | None = pages.index()
+            else:
+                segment = path[len("/workloads/") :]
+                if not segment:
+                    names = parse_qs(query, keep_blank_values=True).get("name")
+                    name = names[0] if names else None
+                else:
+                    name = None if "/" in segment else unquote(segment, errors="strict")
+                html = pages.workload(name) if name is not None else None
+        except UnicodeDecodeError:
+            html = None
+        except StoreError as err:
+            emit(log, logging.WARNING, "http.page_failed", error=str(err))
+            self._send(503, b"the database cannot be read right now: see the daemon's log\n", _TEXT)
+            return
+        if html is None:
+            self._send(404, b"no such workload on this status page\n", _TEXT)
+        else:
+            self._send(200, html.encode("utf-8"), _HTML, _PAGE_HEADERS)
 
     do_HEAD = do_GET
 
@@ -84,11 +173,18 @@ class _Handler(BaseHTTPRequestHandler):
 class StatusServer:
     """Serves on a background thread; ``address`` is the bound (host, port), useful with port 0."""
 
-    def __init__(self, listen: str, registry: CollectorRegistry, health: HealthFn) -> None:
+    def __init__(
+        self,
+        listen: str,
+        registry: CollectorRegistry,
+        health: HealthFn,
+        pages: Pages | None = None,
+        token: str | None = None,
+    ) -> None:
         host, port = parse_listen(listen)
         bind = host or "0.0.0.0"
         try:
-            self._server = _Server((bind, port), registry, health)
+            self._server = _Server((bind, port), registry, health, pages, token)
         except OSError as err:
             raise DaemonError(f"cannot listen on {listen}: {err.strerror or err}") from None
         self.address: tuple[str, int] = (bind, int(self._server.server_address[1]))

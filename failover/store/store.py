@@ -518,6 +518,27 @@ class Store:
         with self._read("scores") as conn:
             return [score_from_row(r) for r in conn.execute(query)]
 
+    def daily_readiness(self, since: datetime, workload: str | None = None) -> dict[str, list[tuple[date, float]]]:
+        """Workload → (UTC day, readiness of the day's last score) for each day since ``since`` with a
+        score, oldest first: one query for every workload (the status page's sparklines), reading only
+        the newest row of each day, the way retention keeps one score per day."""
+        s = t.scores
+        with self._read("scores") as conn:
+            day = func.date(s.c.computed_at) if conn.dialect.name == "sqlite" else cast(s.c.computed_at, SADate)
+            newest = select(func.max(s.c.id).label("id")).where(s.c.computed_at >= utc(since))
+            if workload is not None:
+                newest = newest.where(s.c.workload == workload)
+            last = newest.group_by(s.c.workload, day).subquery()
+            query = (
+                select(s.c.workload, s.c.computed_at, s.c.readiness)
+                .join(last, s.c.id == last.c.id)
+                .order_by(s.c.workload, s.c.computed_at)
+            )
+            out: dict[str, list[tuple[date, float]]] = {}
+            for name, at, readiness in conn.execute(query):
+                out.setdefault(name, []).append((utc(at).date(), float(readiness)))
+        return out
+
     # -- mail --------------------------------------------------------------------------------
 
     def record_delivery(self, owner: str, iso_week: str, message_id: str, vantage: str = "") -> bool:

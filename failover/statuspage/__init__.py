@@ -1,0 +1,11 @@
+"""The status page: the workloads' readiness as server-rendered HTML (no JavaScript), served by the
+daemon at ``/`` and ``/workloads/<name>`` and written as files by ``failover report --html DIR``.
+
+``model`` is the pages' data, ``sparkline`` the trend SVG, ``render`` the Jinja2 templates (package
+data in ``templates/``), ``source`` the store reads and the two entry points (``LivePages``,
+``write_site``)."""
+
+from failover.statuspage.model import Survives, WhatIfReason, WhatIfRow
+from failover.statuspage.source import LivePages, WhatIfSource, write_site
+
+__all__ = ["LivePages", "Survives", "WhatIfReason", "WhatIfRow", "WhatIfSource", "write_site"]

@@ -1,0 +1,90 @@
+"""The status pages as HTML strings: ``render_index`` and ``render_workload``, one Jinja2 environment
+for both the daemon and ``failover report --html``. Pure: no I/O.
+
+Jinja2 autoescapes every template (they are all ``.html``), and every value a template shows passes
+through ``failover.printable`` first, so a workload name, finding message or evidence string from a
+remote server is shown as text: ``<script>`` as characters, control and bidi characters as ``\\x1b``
+or ``\\u202e``. Only the sparkline (numbers and fixed words, built in ``sparkline``) is markup we made.
+No page carries JavaScript.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from failover.printable import printable
+from failover.schema import format_duration
+from failover.statuspage.model import IndexPage, WorkloadPage
+from failover.statuspage.sparkline import sparkline, trend_words
+
+__all__ = ["render_index", "render_workload"]
+
+_STATUS_MARK = {"READY": "✓", "AT_RISK": "!", "NOT_READY": "✗", "UNKNOWN": "?"}
+_FINDING_MARK = {"pass": "✓", "warn": "!", "fail": "✗", "unknown": "?", "skip": "-"}
+_SURVIVES_MARK = {"yes": "✓", "no": "✗", "unknown": "?"}
+
+
+def _shown(value: object) -> object:
+    """Every ``{{ value }}``: strings printable (control characters escaped); our own markup and
+    non-strings as they are."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return printable(value)
+    return value
+
+
+def _multiline(value: str) -> Markup:
+    """Text laid out on several lines (indented evidence JSON): printable but for its newlines, escaped."""
+    return Markup(escape(printable(value, keep_newlines=True)))
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return "?"
+    return f"{v:.0f}" if abs(v - round(v)) < 0.05 else f"{v:.1f}"
+
+
+def _when(at: datetime | None) -> str:
+    return "never" if at is None else at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _pct(v: float) -> str:
+    return f"{v:.0%}"
+
+
+@functools.lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(
+        finalize=_shown,
+        loader=PackageLoader("failover.statuspage", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        num=_num,
+        dur=format_duration,
+        when=_when,
+        pct=_pct,
+        status_mark=lambda s: _STATUS_MARK.get(str(s), "?"),
+        finding_mark=lambda s: _FINDING_MARK.get(str(s), "?"),
+        survives_mark=lambda s: _SURVIVES_MARK.get(str(s), "?"),
+        trend_words=trend_words,
+        multiline=_multiline,
+        spark=lambda values, threshold=80.0, width=120, height=28: Markup(
+            sparkline(values, width=width, height=height, threshold=threshold)
+        ),
+    )
+    return env
+
+
+def render_index(page: IndexPage) -> str:
+    return _env().get_template("index.html").render(page=page)
+
+
+def render_workload(page: WorkloadPage) -> str:
+    return _env().get_template("workload.html").render(page=page, w=page.summary)
