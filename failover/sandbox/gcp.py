@@ -300,6 +300,35 @@ class FakeGcp(JsonApi["Request", "Fault"]):
         labels = {"replica_name": replica, "replica_lag_type": lag_type}
         return self._add_series(project, primary, gcp_monitoring.REPLICA_BYTE_LAG, values, labels, newest)
 
+    def add_time_series(
+        self,
+        project: str,
+        metric: str,
+        resource_type: str,
+        resource_labels: dict[str, str],
+        values: list[float],
+        *,
+        labels: dict[str, str] | None = None,
+        newest: datetime | None = None,
+        value_type: str = "DOUBLE",
+        unit: str = "s",
+    ) -> dict[str, Any]:
+        """Points (oldest first) of any metric on any monitored resource: a custom metric a replication
+        job writes, Datastream's ``stream/freshness``, …"""
+        made = gcp_monitoring.series(
+            metric,
+            resource_type,
+            resource_labels,
+            values,
+            labels=labels,
+            newest=newest,
+            value_type=value_type,
+            unit=unit,
+        )
+        with self._lock:
+            self._project(project).series.append(made)
+        return made
+
     def _add_series(
         self,
         project: str,
