@@ -366,7 +366,11 @@ class DatabaseAttrs(CommonAttrs, total=False):
     external_host: Annotated[str | None, "Cloud SQL source representation of an external primary: its host:port"]
 
     # AWS DynamoDB and ElastiCache (data-aws)
-    global_table_version: Annotated[str | None, "DynamoDB GlobalTableVersion (2019.11.21; None: not a global table)"]
+    global_table_version: Annotated[
+        str | None,
+        "DynamoDB GlobalTableVersion (2019.11.21, or 2017.11.29 for a legacy global table from "
+        "DescribeGlobalTable; None: not a global table)",
+    ]
     multi_region_consistency: Annotated[str | None, "DynamoDB MultiRegionConsistency (EVENTUAL, STRONG)"]
     billing_mode: Annotated[str | None, "DynamoDB billing mode (PROVISIONED, PAY_PER_REQUEST)"]
     stream_enabled: Annotated[bool | None, "DynamoDB stream enabled"]
