@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from failover.checks import run_checks
+from failover.checks import Evidence, run_checks
 from failover.inventory import inventory_config
 from failover.model import Finding, FindingStatus, Inventory, Kind
 from failover.sandbox.aws import AwsSandbox, seed_metric
 from failover.sandbox.gcp import FakeGcp
 from failover.schema import Config
+from tests.factories import undeclared_attrs
 
 PASS, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.FAIL, FindingStatus.UNKNOWN
 DMS = {
@@ -55,8 +56,6 @@ def _rds(sb: AwsSandbox) -> None:
 
 
 def _judge(cfg: Config, accounts: list[str]) -> tuple[Finding, list[Inventory]]:
-    from failover.checks import Evidence
-
     inventories = inventory_config(cfg, accounts)
     ev = Evidence(config=cfg, workload=cfg.workloads[0], inventories={i.account: i for i in inventories})
     [finding] = run_checks(ev, only={"data.replica"})
@@ -96,6 +95,7 @@ def test_dms_copy_within_the_rpo_passes_naming_its_metric(aws_sandbox: AwsSandbo
     assert finding.evidence["lag_metric"] == DMS_LABEL
     [reading] = [r for r in inv.resources if r.kind == Kind.METRIC]
     assert (reading.native_id, reading.region, reading.attrs["value_s"]) == ("shop/orders-db", "us-east-1", 40.0)
+    assert undeclared_attrs(inv.resources) == {}
     metric_calls = [q.operation for q in aws_sandbox.requests if q.service == "cloudwatch"]
     assert "GetMetricData" in metric_calls and all(q.read_only for q in aws_sandbox.requests)
 
@@ -155,7 +155,8 @@ def _gcp(fake: FakeGcp, sb: AwsSandbox) -> Finding:
     accounts = [sb.account("aws-local", ["us-east-1"]), _gcp_account(fake)]
     metric = {"account": "gcp", "type": FRESHNESS, "resource_labels": {"stream_id": STREAM["stream_id"]}}
     cfg = _config(accounts, {"lag_metric": metric})
-    finding, _ = _judge(cfg, ["aws-local", "gcp"])
+    finding, inventories = _judge(cfg, ["aws-local", "gcp"])
+    assert undeclared_attrs(r for inv in inventories for r in inv.resources) == {}
     return finding
 
 
