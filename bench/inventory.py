@@ -21,7 +21,7 @@ The data tier (``--data``; ``--quick`` for 100 tables and 40 clusters):
     .venv/bin/python bench/inventory.py --data [--tables 500] [--clusters 200] [--regions 4] [--quick]
 
 seeds DynamoDB tables and Aurora clusters over the regions and times raw boto3 (ListTables, then
-DescribeTable + ListTagsOfResource per table on the shared pool; DescribeDBInstances and
+DescribeTable + ListTagsOfResource per table on the shared pool, ListGlobalTables; DescribeDBInstances and
 DescribeDBClusters per region) against ``AwsAdapter(services=("dynamodb", "rds"))``. Goal: the same.
 """
 
@@ -173,6 +173,7 @@ def raw_data(account: Account) -> int:
                 return {**table, "Tags": tags}
 
             tables = list(detail.map(one, names))
+            ddb.list_global_tables(RegionName=r)  # legacy (2017.11.29) global tables: the adapter reads them too
             instances = list(rds[r].get_paginator("describe_db_instances").paginate().search("DBInstances[]"))
             clusters = list(rds[r].get_paginator("describe_db_clusters").paginate().search("DBClusters[]"))
             return len(tables) + len(instances) + len(clusters)
