@@ -3,8 +3,9 @@
     .venv/bin/python bench/inventory.py [--instances 2000] [--regions 4] [--repeat 3] [--concurrency 8]
 
 moto's server runs behind the AWS sandbox's middleware (what moto lacks, in botocore's shapes) in a
-child process (so it does not share the client's GIL) on a free loopback port, seeded with N instances spread over R regions. Each repetition times, with the same clients
-settings (standard retries, the account's timeout, regions read in parallel):
+child process (so it does not share the client's GIL) on a free loopback port, seeded with N instances
+spread over R regions. Each repetition times, with the same clients settings (standard retries, the
+account's timeout, regions read in parallel):
 
 - raw list:   paginated DescribeInstances + one DescribeInstanceTypes batch per region;
 - raw full:   raw list + DescribeInstanceAttribute(disableApiTermination) per instance on a shared
