@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/inventory.py [--instances 2000] [--regions 4] [--repeat 3] [--concurrency 8]
 
-moto's server runs in a child process (so it does not share the client's GIL) on a free loopback
-port, seeded with N instances spread over R regions. Each repetition times, with the same clients
-settings (standard retries, the account's timeout, regions read in parallel):
+moto's server runs behind the AWS sandbox's middleware (what moto lacks, in botocore's shapes) in a
+child process (so it does not share the client's GIL) on a free loopback port, seeded with N instances
+spread over R regions. Each repetition times, with the same clients settings (standard retries, the
+account's timeout, regions read in parallel):
 
 - raw list:   paginated DescribeInstances + one DescribeInstanceTypes batch per region;
 - raw full:   raw list + DescribeInstanceAttribute(disableApiTermination) per instance on a shared
@@ -21,7 +22,7 @@ The data tier (``--data``; ``--quick`` for 100 tables and 40 clusters):
     .venv/bin/python bench/inventory.py --data [--tables 500] [--clusters 200] [--regions 4] [--quick]
 
 seeds DynamoDB tables and Aurora clusters over the regions and times raw boto3 (ListTables, then
-DescribeTable + ListTagsOfResource per table on the shared pool; DescribeDBInstances and
+DescribeTable + ListTagsOfResource per table on the shared pool, ListGlobalTables; DescribeDBInstances and
 DescribeDBClusters per region) against ``AwsAdapter(services=("dynamodb", "rds"))``. Goal: the same.
 """
 
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,28 +51,35 @@ REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1", "eu-central-
 TYPES = ["t3.micro", "t3.small", "m5.large", "c5.xlarge"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# moto's server behind the sandbox's middleware, which serves in botocore's shapes what moto lacks (DynamoDB
+# global tables among them: plain moto answers ListGlobalTables with a 500, which the adapter would retry).
+_SERVE = """
+import sys
+from failover.sandbox.aws import AwsSandbox
+sandbox = AwsSandbox().start()
+print(sandbox.endpoint, flush=True)
+sys.stdin.read()
+"""
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_moto() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+    """The AWS sandbox in a child process (serving does not share the bench's interpreter), and its URL."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
+        [sys.executable, "-c", _SERVE],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("moto server did not start")
+    assert proc.stdout is not None
+    endpoint = proc.stdout.readline().decode().strip()
+    if not endpoint.startswith("http://"):
+        proc.kill()
+        raise SystemExit("the AWS sandbox did not start")
+    return proc, endpoint
 
 
 def seed(endpoint: str, regions: list[str], instances: int) -> None:
@@ -173,6 +180,7 @@ def raw_data(account: Account) -> int:
                 return {**table, "Tags": tags}
 
             tables = list(detail.map(one, names))
+            ddb.list_global_tables(RegionName=r)  # legacy (2017.11.29) global tables: the adapter reads them too
             instances = list(rds[r].get_paginator("describe_db_instances").paginate().search("DBInstances[]"))
             clusters = list(rds[r].get_paginator("describe_db_clusters").paginate().search("DBClusters[]"))
             return len(tables) + len(instances) + len(clusters)

@@ -366,7 +366,11 @@ class DatabaseAttrs(CommonAttrs, total=False):
     external_host: Annotated[str | None, "Cloud SQL source representation of an external primary: its host:port"]
 
     # AWS DynamoDB and ElastiCache (data-aws)
-    global_table_version: Annotated[str | None, "DynamoDB GlobalTableVersion (2019.11.21; None: not a global table)"]
+    global_table_version: Annotated[
+        str | None,
+        "DynamoDB GlobalTableVersion (2019.11.21, or 2017.11.29 for a legacy global table from "
+        "DescribeGlobalTable; None: not a global table)",
+    ]
     multi_region_consistency: Annotated[str | None, "DynamoDB MultiRegionConsistency (EVENTUAL, STRONG)"]
     billing_mode: Annotated[str | None, "DynamoDB billing mode (PROVISIONED, PAY_PER_REQUEST)"]
     stream_enabled: Annotated[bool | None, "DynamoDB stream enabled"]
@@ -522,6 +526,19 @@ class LockAttrs(CommonAttrs, total=False):
     scope: Annotated[str | None, "the id it protects (a resource, group or subscription)"]
 
 
+class MetricAttrs(CommonAttrs, total=False):
+    """``metric``: the newest value of a metric the config names (a declared store's ``lag_metric``)."""
+
+    metric: Annotated[
+        str | None,
+        "the metric as the evidence names it (CloudWatch namespace, name, dimensions and statistic; "
+        "Cloud Monitoring type and labels)",
+    ]
+    value_s: Annotated[
+        float | None, "its newest value within the last 10 minutes, in seconds; None: no recent datapoint"
+    ]
+
+
 class OtherAttrs(CommonAttrs, total=False):
     """``other``: inventoried but not a kind the checks read."""
 
@@ -548,6 +565,7 @@ ATTRS: dict[Kind, type] = {
     Kind.REGION: RegionAttrs,
     Kind.RESOURCE_GROUP: ResourceGroupAttrs,
     Kind.LOCK: LockAttrs,
+    Kind.METRIC: MetricAttrs,
     Kind.OTHER: OtherAttrs,
 }
 
@@ -590,6 +608,8 @@ def attrs_of(r: Resource, kind: Literal[Kind.ROUTING]) -> RoutingAttrs: ...
 def attrs_of(r: Resource, kind: Literal[Kind.REGION]) -> RegionAttrs: ...
 @overload
 def attrs_of(r: Resource, kind: Literal[Kind.LOCK]) -> LockAttrs: ...
+@overload
+def attrs_of(r: Resource, kind: Literal[Kind.METRIC]) -> MetricAttrs: ...
 @overload
 def attrs_of(r: Resource, kind: Kind | None = None) -> CommonAttrs: ...
 def attrs_of(r: Resource, kind: Kind | None = None) -> Any:

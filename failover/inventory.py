@@ -49,12 +49,15 @@ def inventory_config(
 ) -> list[Inventory]:
     """Run each selected account's adapter (concurrently); one ``Inventory`` per account, in config order.
 
-    Each account is handed over with its effective ``inventory_deadline`` (the default filled in).
+    Each account is handed over with its effective ``inventory_deadline`` (the default filled in) and
+    the declared stores' lag metrics it reads (``Config.lag_metric_reads``).
     """
     from providers.base import inventory_accounts
 
     selected = [
-        a.model_copy(update={"inventory_deadline": config.inventory_deadline(a)})
+        a.model_copy(update={"inventory_deadline": config.inventory_deadline(a)}).reading(
+            config.lag_metric_reads(a.name)
+        )
         for a in select_accounts(config, accounts)
     ]
     return inventory_accounts(selected, max_workers=max_workers, on_done=on_done)

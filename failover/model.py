@@ -75,6 +75,7 @@ class Kind(StrEnum):
     REGION = "region"
     RESOURCE_GROUP = "resource_group"
     LOCK = "lock"
+    METRIC = "metric"  # a metric the config names (a declared store's lag_metric), with its newest value
     OTHER = "other"
 
 

@@ -12,6 +12,7 @@ import ipaddress
 import math
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse, urlsplit
@@ -308,6 +309,18 @@ class Account(_Strict):
     # The whole inventory of this account must finish within this; scopes still being read are then
     # recorded incomplete (``deadline``). Unset: half of daemon.inventory_interval, at least a minute.
     inventory_deadline: Annotated[Duration, Field(gt=0)] | None = None
+    # the declared stores' lag metrics this account reads (``Config.lag_metric_reads``; set per inventory)
+    _lag_metrics: tuple[LagMetricRead, ...] = PrivateAttr(default=())
+
+    @property
+    def lag_metrics(self) -> tuple[LagMetricRead, ...]:
+        return self._lag_metrics
+
+    def reading(self, lag_metrics: tuple[LagMetricRead, ...]) -> Account:
+        """This account, also reading ``lag_metrics`` in its inventory."""
+        copy = self.model_copy()
+        copy._lag_metrics = lag_metrics
+        return copy
 
     @property
     def endpoint_override(self) -> str | None:
@@ -482,6 +495,56 @@ StoreKind = Literal[
 PROVIDERS = ("aws", "gcp", "azure")
 
 
+class LagMetric(_Strict):
+    """The metric that measures a store's copy where no replication link shows it (AWS DMS, hand-built
+    logical replication): a CloudWatch metric for an AWS account, a Cloud Monitoring metric type for a
+    GCP account, read read-only through ``account`` (default: the account of the store's site) and
+    judged like every other lag. Azure Monitor metrics are not read."""
+
+    account: str | None = None
+    unit: Literal["seconds", "milliseconds"] = "seconds"
+    # CloudWatch (AWS): e.g. AWS/DMS CDCLatencyTarget by ReplicationInstanceIdentifier + ReplicationTaskIdentifier
+    namespace: str | None = Field(default=None, min_length=1)
+    name: str | None = Field(default=None, min_length=1)
+    dimensions: dict[str, str] = Field(default_factory=dict)
+    region: str | None = Field(default=None, min_length=1)  # default: the account's first region
+    statistic: Literal["Maximum", "Average", "Minimum", "Sum", "SampleCount", "p99", "p90", "p50"] = "Maximum"
+    # Cloud Monitoring (GCP): a metric type, narrowed by its resource type and labels
+    type: str | None = Field(default=None, min_length=1)
+    project: str | None = Field(default=None, min_length=1)  # default: the account's first project
+    resource_type: str | None = Field(default=None, min_length=1)
+    resource_labels: dict[str, str] = Field(default_factory=dict)
+    metric_labels: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def per_s(self) -> float:
+        """Units per second (1000 for milliseconds)."""
+        return 1000.0 if self.unit == "milliseconds" else 1.0
+
+    def label(self) -> str:
+        """The metric as the evidence names it."""
+        if self.type is not None:
+            labels = [f"resource.type={self.resource_type}"] if self.resource_type else []
+            labels += [f"resource.{k}={v}" for k, v in sorted(self.resource_labels.items())]
+            labels += [f"metric.{k}={v}" for k, v in sorted(self.metric_labels.items())]
+            return f"{self.type}" + (f" {{{', '.join(labels)}}}" if labels else "")
+        dims = ", ".join(f"{k}={v}" for k, v in self.dimensions.items())
+        return f"{self.namespace} {self.name}" + (f" {{{dims}}}" if dims else "") + f" {self.statistic}"
+
+
+_CLOUDWATCH_KEYS = ("namespace", "name", "region", "dimensions", "statistic")
+_MONITORING_KEYS = ("type", "project", "resource_type", "resource_labels", "metric_labels")
+
+
+@dataclass(frozen=True)
+class LagMetricRead:
+    """One declared store's lag metric, as handed to the adapter of the account that reads it: ``key``
+    (``workload/store``) names the reading in the inventory."""
+
+    key: str
+    metric: LagMetric
+
+
 class DataStore(_Strict):
     """A data store the workload depends on. Declared so that one the inventory does not show is
     ``unknown`` (never silently absent); found ones are judged with their own RPO and copy target."""
@@ -493,6 +556,8 @@ class DataStore(_Strict):
     rpo: Duration | None = None  # default: the workload's targets.rpo
     # where its copy lives: a site of this workload, a provider (aws | gcp | azure), a region, or provider:region
     copy_to: str | None = Field(default=None, min_length=1)
+    # the metric that measures the copy at copy_to when no replication link shows it (DMS, logical replication)
+    lag_metric: LagMetric | None = None
 
     @property
     def selector(self) -> Selector:
@@ -524,6 +589,18 @@ class Workload(_Strict):
 
     def store_rpo(self, store: DataStore) -> float:
         return self.targets.rpo if store.rpo is None else store.rpo
+
+    def lag_metric_account(self, store: DataStore) -> str | None:
+        """The account that reads ``store``'s lag metric: its own, else the account of the store's site."""
+        if store.lag_metric is None:
+            return None
+        if store.lag_metric.account is not None:
+            return store.lag_metric.account
+        wanted = (lambda s: s.role == "primary") if store.site is None else (lambda s: s.name == store.site)
+        return next((s.account for s in self.sites if wanted(s)), None)
+
+    def lag_metric_key(self, store: DataStore) -> str:
+        return f"{self.name}/{store.name}"
 
 
 class Smtp(_Strict):
@@ -727,7 +804,21 @@ class Config(_Strict):
 
     def workload_accounts(self, workload: Workload) -> list[str]:
         """Every account whose inventory the workload's checks read: its sites' and its DNS path's."""
-        return list(dict.fromkeys([*(s.account for s in workload.sites), *self.dns_accounts(workload)]))
+        metric_accounts = [workload.lag_metric_account(d) for d in workload.data]
+        return list(
+            dict.fromkeys(
+                [*(s.account for s in workload.sites), *self.dns_accounts(workload), *(a for a in metric_accounts if a)]
+            )
+        )
+
+    def lag_metric_reads(self, account_name: str) -> tuple[LagMetricRead, ...]:
+        """The declared stores' lag metrics that ``account_name`` reads."""
+        return tuple(
+            LagMetricRead(w.lag_metric_key(d), d.lag_metric)
+            for w in self.workloads
+            for d in w.data
+            if d.lag_metric is not None and w.lag_metric_account(d) == account_name
+        )
 
     def cross_reference_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
         """(field path, message) for every broken reference; ``failover.config`` locates them."""
@@ -817,9 +908,54 @@ def _data_store_problems(wi: int, w: Workload, accounts: dict[str, Account]) -> 
         if site is not None and account is not None and account.provider != wanted:
             message = f"a {d.kind} store lives on {wanted}, but site {site.name!r} is on {account.provider}"
             problems.append(((*where, "kind"), message))
+        if d.lag_metric is not None:
+            problems += _lag_metric_problems((*where, "lag_metric"), d, w, accounts)
         if d.copy_to is not None and d.copy_to not in sites and ":" in d.copy_to:
             provider = d.copy_to.split(":", 1)[0]
             if provider not in PROVIDERS:
                 expected = "expected a site name, aws | gcp | azure, a region or provider:region"
                 problems.append(((*where, "copy_to"), f"{expected}, got {d.copy_to!r}"))
+    return problems
+
+
+def _lag_metric_problems(
+    where: tuple[str | int, ...], d: DataStore, w: Workload, accounts: dict[str, Account]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """A lag metric measures the copy at ``copy_to``, through an AWS account (CloudWatch: namespace and
+    name) or a GCP account (Cloud Monitoring: type), with only that reader's keys."""
+    m = d.lag_metric
+    assert m is not None
+    if d.copy_to is None:
+        return [(where, "lag_metric measures the copy at copy_to: set copy_to to where the copy lives")]
+    name = w.lag_metric_account(d)
+    account = accounts.get(name) if name else None
+    if account is None:
+        if m.account is None:
+            return []  # the store's site is reported as unknown already
+        known = ", ".join(sorted(accounts)) or "none defined"
+        return [((*where, "account"), f"unknown account {m.account!r} (known: {known})")]
+    given = m.model_fields_set
+    wanted: tuple[str, ...]
+    if account.provider == "aws":
+        wanted, other, reader = ("namespace", "name"), _MONITORING_KEYS, "CloudWatch"
+    elif account.provider == "gcp":
+        wanted, other, reader = ("type",), _CLOUDWATCH_KEYS, "Cloud Monitoring"
+    else:
+        return [
+            (
+                (*where, "account") if m.account else where,
+                f"lag metrics are read from CloudWatch (aws accounts) or Cloud Monitoring (gcp accounts); "
+                f"account {account.name!r} is {account.provider}",
+            )
+        ]
+    problems = [
+        ((*where, k), f"a {reader} lag metric (account {account.name!r} is {account.provider}) needs {k}")
+        for k in wanted
+        if getattr(m, k) is None
+    ]
+    problems += [
+        ((*where, k), f"{k} is not a {reader} setting (account {account.name!r} is {account.provider})")
+        for k in other
+        if k in given
+    ]
     return problems

@@ -62,6 +62,9 @@ MAX_HOPS = 8
 _AWS = re.compile(r"^ns-\d+\.awsdns-\d+\.(com|net|org|co\.uk)$")
 _GCP = re.compile(r"^ns-cloud-[a-z]\d+\.googledomains\.com$")
 _AZURE = re.compile(r"^ns\d+-\d+\.azure-dns\.(com|net|org|info)$")
+# Cloudflare assigns each zone two nameservers named after people: ``kate.ns.cloudflare.com``. The
+# routing planes name the provider ``cloudflare`` (Cloudflare Load Balancing), so delegation does too.
+_CLOUDFLARE = re.compile(r"^[a-z0-9-]+\.ns\.cloudflare\.com$")
 # Public suffixes of two labels under which names are registered (a short list, not the whole PSL):
 # enough to name "other" DNS hosts by their registered domain for the common ccTLDs.
 _TWO_LABEL_SUFFIXES = frozenset(
@@ -102,7 +105,8 @@ def registered_domain(name: str) -> str:
 
 
 def nameserver_provider(ns_name: str) -> str:
-    """Which provider hosts a nameserver, from its name: aws | gcp | azure | other:<registered domain>."""
+    """Which provider hosts a nameserver, from its name: aws | gcp | azure | cloudflare | other:<registered
+    domain>."""
     name = _norm(ns_name)
     if _AWS.match(name):
         return "aws"
@@ -110,6 +114,8 @@ def nameserver_provider(ns_name: str) -> str:
         return "gcp"
     if _AZURE.match(name):
         return "azure"
+    if _CLOUDFLARE.match(name):
+        return "cloudflare"
     return f"other:{registered_domain(name) or name or '?'}"
 
 

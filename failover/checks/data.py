@@ -237,18 +237,53 @@ def _missing_target(target: CopyTarget) -> DataCopy:
     return DataCopy(
         FindingStatus.UNKNOWN,
         f"no replication link to {target.text} (declared copy_to){there}: a copy made by logical replication "
-        "or DMS shows none, so its lag is unknown",
+        "or DMS shows none, so its lag is unknown unless the store names its lag_metric",
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LagReading:
+    """A declared store's ``lag_metric`` as the inventory read it: the metric named as the evidence names
+    it, its newest value in seconds (None: no recent datapoint), or why it was not read at all."""
+
+    metric: str
+    value_s: float | None = None
+    unread: str | None = None  # why the metric was not read (None: it was)
+
+
+def _measured_copy(target: CopyTarget, lag: LagReading, rpo: float) -> DataCopy:
+    """The copy at ``copy_to`` that no replication link shows, judged by its declared lag metric like any
+    other lag: not read or no recent datapoint is unknown, past the RPO fails."""
+    if lag.unread is not None:
+        return DataCopy(
+            FindingStatus.UNKNOWN,
+            f"copy at {target.text} (declared copy_to): lag metric {lag.metric} not read ({lag.unread})",
+        )
+    copy: ReportedCopy = {"where": target.text, "mechanism": "copy at", "lag_s": lag.value_s, "lag_source": lag.metric}
+    judged = _reported_copy(copy, rpo)
+    if judged.status == FindingStatus.UNKNOWN:
+        return judged
+    return DataCopy(judged.status, f"{judged.note} (lag metric {lag.metric})")
+
+
+def _unlinked_target(target: CopyTarget, lag: LagReading | None, rpo: float) -> DataCopy:
+    return _missing_target(target) if lag is None else _measured_copy(target, lag, rpo)
+
+
 def data_copies(
-    db: Resource, everything: list[Resource], rpo: float, now: datetime, copy_to: CopyTarget | None = None
+    db: Resource,
+    everything: list[Resource],
+    rpo: float,
+    now: datetime,
+    copy_to: CopyTarget | None = None,
+    lag: LagReading | None = None,
 ) -> list[DataCopy]:
     """Every copy of ``db`` outside its provider or region (or where ``copy_to`` says it is): replicas
     (RDS read replicas, Aurora global secondaries, Cloud SQL and Azure replicas, …), backups replicated
     to another region, geo-redundant backups, and the copies the provider reports on the store itself
     (DynamoDB global table replicas, ElastiCache global datastores, Azure SQL geo-replication, Cosmos DB
-    regions). A declared ``copy_to`` with no copy found there is an unknown copy, never a missing one."""
+    regions). A declared ``copy_to`` with no copy found there is an unknown copy, never a missing one,
+    unless the store names the metric measuring that copy's lag (``lag``): then that lag judges it."""
     hit = False  # some copy lands where copy_to says
     copies: list[DataCopy] = []
     reported = reported_copies(db)
@@ -279,7 +314,7 @@ def data_copies(
             hit |= at_target
             copies.append(_reported_copy(c, rpo))
     if copy_to is not None and not hit:
-        copies.append(_missing_target(copy_to))
+        copies.append(_unlinked_target(copy_to, lag, rpo))
     return copies
 
 
@@ -297,6 +332,7 @@ class Store:
     rpo: float
     declared: DataStore | None = None
     copy_to: CopyTarget | None = None
+    lag: LagReading | None = None  # the declared lag_metric's reading
 
     @property
     def name(self) -> str:
@@ -356,9 +392,10 @@ def data_stores(ev: Evidence) -> tuple[list[Store], list[MissingStore]]:
             if _is_store(r) and store_kind_of(r) == d.kind and _selected(r, d.selector, regions)
         ]
         target = copy_target(ev, d.copy_to)
+        lag = lag_reading(ev, d)
         for r in found:
             claimed.add(id(r))
-            stores.append(Store(r, w.store_rpo(d), d, target))
+            stores.append(Store(r, w.store_rpo(d), d, target, lag))
         if not found:
             where = f"account {site.account} ({account.provider}) {', '.join(regions) or 'every region'}"
             looked_in = f"{where}, {kind} of kind {d.kind}, {_selector_text(d.selector)}"
@@ -367,6 +404,35 @@ def data_stores(ev: Evidence) -> tuple[list[Store], list[MissingStore]]:
         if id(r) not in claimed and _is_store(r):
             stores.append(Store(r, w.targets.rpo))
     return stores, missing
+
+
+# The inventory scopes that read declared lag metrics (AWS ``REGION/lag_metrics``, GCP ``PROJECT/lagMetrics``),
+# and those whose failure leaves the whole account unread.
+_METRIC_SCOPES = ("lag_metrics", "lagMetrics")
+
+
+def _metric_scope(scope: str) -> bool:
+    return "/" not in scope or scope.rsplit("/", 1)[-1] in _METRIC_SCOPES
+
+
+def lag_reading(ev: Evidence, d: DataStore) -> LagReading | None:
+    """The declared store's ``lag_metric`` as its reading account's inventory holds it (a ``metric``
+    resource named ``workload/store``), or why it is not there."""
+    if d.lag_metric is None:
+        return None
+    w = ev.workload
+    account, key = w.lag_metric_account(d), w.lag_metric_key(d)
+    found = next((r for r in ev.of_kind(account or "", Kind.METRIC) if r.native_id == key), None)
+    if found is None:
+        gaps = ev.account_gaps(account or "", _metric_scope)
+        return LagReading(
+            d.lag_metric.label(), unread=join(gaps, 2) if gaps else f"not in account {account}'s inventory"
+        )
+    a = attrs_of(found, Kind.METRIC)
+    value = a["value_s"]
+    return LagReading(
+        str(a["metric"] or d.lag_metric.label()), float(value) if isinstance(value, int | float) else None
+    )
 
 
 def _missing_finding(ev: Evidence, check_id: str, m: MissingStore) -> Finding:
@@ -394,7 +460,10 @@ def _missing_finding(ev: Evidence, check_id: str, m: MissingStore) -> Finding:
     backups replicated to another region (age of the newest restorable time), and Azure flexible servers'
     geo-redundant backups (Azure's documented bound, labelled an estimate), and the copies the provider
     reports on the store (DynamoDB global table replicas, ElastiCache global datastores, Azure SQL geo-
-    replication, Cosmos DB regions: unhealthy fails, no lag is unknown). A replica whose replication stopped
+    replication, Cosmos DB regions: unhealthy fails, no lag is unknown). A copy at `copy_to` that no
+    replication link shows (AWS DMS, hand-built logical replication) is unknown unless the store names
+    its `lag_metric` (a CloudWatch or Cloud Monitoring metric): then that lag is judged the same way, and
+    the reason names the metric. A replica whose replication stopped
     or errored, or whose lag is not reported, is not a copy you can count on. A secondary with no data, or
     with data older than the RPO, turns a failover into data loss. Fix: create a cross-region or cross-cloud
     read replica (or continuous backup copy) and alert on its lag and replication status.""",
@@ -416,7 +485,7 @@ def data_replica(ev: Evidence) -> list[Finding]:
     everything = ev.index.databases
     for store in dbs:
         db = store.resource
-        copies = data_copies(db, everything, store.rpo, ev.now, store.copy_to)
+        copies = data_copies(db, everything, store.rpo, ev.now, store.copy_to, store.lag)
         notes = [c.note for c in copies]
         estimates = [c.estimate for c in copies if c.estimate]
         unread = attrs_of(db, Kind.DB_INSTANCE)["replicas_unknown_reason"]
@@ -441,6 +510,7 @@ def data_replica(ev: Evidence) -> list[Finding]:
                 declared=store.declared is not None,
                 rpo_s=store.rpo,
                 copy_to=store.copy_to.text if store.copy_to else None,
+                lag_metric=store.lag.metric if store.lag else None,
             )
         )
     return findings
@@ -510,7 +580,7 @@ def _bucket_finding(ev: Evidence, store: Store) -> Finding:
         listed = [{"where": c.where, "region": c.region, "objects": c.scope or "all"} for c in rules or []]
         status, reason = _bucket_verdict(b, rules)
     if target is not None and not hit:
-        missing = _missing_target(target)
+        missing = _unlinked_target(target, store.lag, store.rpo)
         status = min((status, missing.status), key=_BEST_FIRST.index)
         reason += "; " + missing.note
     return info("data.bucket_replication").finding(
@@ -524,6 +594,7 @@ def _bucket_finding(ev: Evidence, store: Store) -> Finding:
         declared=store.declared is not None,
         rpo_s=store.rpo,
         copy_to=target.text if target else None,
+        lag_metric=store.lag.metric if store.lag else None,
     )
 
 

@@ -35,7 +35,7 @@ def _no_dns(ev: Evidence, check_id: str) -> list[Finding]:
     gates=(Gate(cap=CAP_AT_RISK, text="authoritative DNS only on {primary_provider}"),),
     risk=RiskInput.NAMESERVERS,
     doc="""Finds the zone of the workload's public name and the providers hosting its NS set (from the
-    nameserver names: awsdns, Google Cloud DNS, Azure DNS, others). If every authoritative server is on
+    nameserver names: awsdns, Google Cloud DNS, Azure DNS, Cloudflare, others). If every authoritative server is on
     the primary's provider, an outage of that provider takes the name down with it, and no secondary
     can be reached. Fix: add a second DNS provider (multi-provider NS set kept in sync, e.g. with
     octoDNS or DNSControl) at the registrar.""",

@@ -15,6 +15,10 @@
   (Create/Delete) creates or deletes the replica table in its region (moto ignores the updates) and
   ``DescribeTable`` reports the table's other replicas as ``Replicas`` with ``GlobalTableVersion``; a
   new replica is ``CREATING`` until the sandbox makes it ``ACTIVE`` (as DynamoDB does once it is built).
+  Legacy global tables (version 2017.11.29, moto has none): ``CreateGlobalTable`` over same-named tables
+  with streams (new and old images) in each region, ``ListGlobalTables`` (by ``RegionName``, paged by
+  ``ExclusiveStartGlobalTableName``) and ``DescribeGlobalTable``; a new one is ``CREATING`` until the
+  sandbox makes it ``ACTIVE``.
 - ElastiCache: global datastores (moto has none): ``CreateGlobalReplicationGroup`` around an existing
   primary, secondaries joined by ``CreateReplicationGroup`` with ``GlobalReplicationGroupId`` (moto keeps
   the id on the secondary only), ``DescribeGlobalReplicationGroups`` (``ShowMemberInfo``), and the
@@ -46,6 +50,7 @@ MotoCall = Callable[[str, str, dict[str, str]], tuple[int, bytes]]  # (service, 
 # (target prefix, operation, region, JSON body) -> (status, body): a JSON-protocol call to moto
 MotoJsonCall = Callable[[str, str, str, dict[str, Any]], tuple[int, bytes]]
 GLOBAL_TABLE_VERSION = "2019.11.21"
+LEGACY_LIST_LIMIT = 100  # ListGlobalTables' default (and largest) page
 # ElastiCache prefixes a global datastore's id with a code of the region it is created in.
 DATASTORE_PREFIX = {"us-east-1": "ldgnf", "us-west-1": "dsdfu"}
 
@@ -87,6 +92,9 @@ class Extras:
     # DynamoDB global tables: (region, table) -> the group it belongs to, {region: ReplicaDescription}
     table_replicas: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
     datastores: dict[str, dict[str, Any]] = field(default_factory=dict)  # global datastore id -> GlobalReplicationGroup
+    legacy_tables: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # name -> GlobalTableDescription (2017.11.29)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -98,6 +106,7 @@ class Extras:
             self.bucket_replication.clear()
             self.table_replicas.clear()
             self.datastores.clear()
+            self.legacy_tables.clear()
 
     # ---- what the service does on its own, set by tests and the demo
     def set_replication_status(self, region: str, instance: str, status: str, normal: bool, message: str) -> None:
@@ -135,6 +144,14 @@ class Extras:
             group[replica].pop("ReplicaStatusDescription", None)
             if description:
                 group[replica]["ReplicaStatusDescription"] = description
+
+    def set_global_table_status(self, name: str, status: str) -> None:
+        """A legacy global table's ``GlobalTableStatus`` (CREATING, ACTIVE, UPDATING, DELETING)."""
+        with self._lock:
+            table = self.legacy_tables.get(name)
+            if table is None:
+                raise KeyError(f"no global table {name}")
+            table["GlobalTableStatus"] = wire.check_json("dynamodb", "GlobalTableStatus", status)
 
     def set_datastore_member_status(self, datastore: str, region: str, status: str) -> None:
         """A global datastore member's membership ``Status`` (associating, associated, disassociating…)."""
@@ -547,6 +564,73 @@ def _delete_table(x: Extras, ex: Exchange) -> Reply:
     return reply
 
 
+def _create_global_table(x: Extras, ex: Exchange) -> Reply:
+    """A legacy (2017.11.29) global table over the same-named, empty tables with streams (new and old
+    images) already created in each region of ``ReplicationGroup``, as DynamoDB requires."""
+    assert ex.moto_json is not None
+    body = _json(ex)
+    name = str(body.get("GlobalTableName"))
+    regions = [str(r.get("RegionName")) for r in body.get("ReplicationGroup") or []]
+    with x._lock:
+        if name in x.legacy_tables:
+            return _json_error("GlobalTableAlreadyExistsException", f"Global table {name} already exists")
+    arn = ""
+    for region in regions:
+        status, raw = ex.moto_json("DynamoDB_20120810", "DescribeTable", region, {"TableName": name})
+        if status != 200:
+            return _json_error("TableNotFoundException", f"Table {name} not found in region {region}")
+        table = json.loads(raw)["Table"]
+        stream = table.get("StreamSpecification") or {}
+        if not stream.get("StreamEnabled") or stream.get("StreamViewType") != "NEW_AND_OLD_IMAGES":
+            return _json_error(
+                "ValidationException",
+                f"Table {name} in region {region} needs a stream with StreamViewType NEW_AND_OLD_IMAGES",
+            )
+        arn = arn or str(table["TableArn"])
+    parts = arn.split(":")
+    description = {
+        "GlobalTableName": name,
+        "GlobalTableArn": f"arn:aws:dynamodb::{parts[4] if len(parts) > 4 else ''}:global-table/{name}",
+        "CreationDateTime": datetime.now(UTC).timestamp(),
+        "GlobalTableStatus": "CREATING",
+        "ReplicationGroup": [{"RegionName": r} for r in regions],
+    }
+    wire.check_json("dynamodb", "GlobalTableDescription", description)
+    with x._lock:
+        x.legacy_tables[name] = description
+    ok: Reply = ("200 OK", [("Content-Type", "application/x-amz-json-1.0")], b"")
+    return _json_reply(ok, {"GlobalTableDescription": description})
+
+
+def _list_global_tables(x: Extras, ex: Exchange) -> Reply:
+    body = _json(ex)
+    region, start = body.get("RegionName"), body.get("ExclusiveStartGlobalTableName")
+    limit = min(int(body.get("Limit") or LEGACY_LIST_LIMIT), LEGACY_LIST_LIMIT)
+    with x._lock:
+        found = [
+            {"GlobalTableName": n, "ReplicationGroup": [{"RegionName": r["RegionName"]} for r in t["ReplicationGroup"]]}
+            for n, t in sorted(x.legacy_tables.items())
+            if (start is None or n > start)
+            and (region is None or any(r["RegionName"] == region for r in t["ReplicationGroup"]))
+        ]
+    answer: dict[str, Any] = {"GlobalTables": found[:limit]}
+    if len(found) > limit:
+        answer["LastEvaluatedGlobalTableName"] = found[limit - 1]["GlobalTableName"]
+    ok: Reply = ("200 OK", [("Content-Type", "application/x-amz-json-1.0")], b"")
+    return _json_reply(ok, wire.check_json("dynamodb", "ListGlobalTablesOutput", answer))
+
+
+def _describe_global_table(x: Extras, ex: Exchange) -> Reply:
+    name = str(_json(ex).get("GlobalTableName"))
+    with x._lock:
+        table = x.legacy_tables.get(name)
+        answer = {"GlobalTableDescription": json.loads(json.dumps(table))} if table is not None else None
+    if answer is None:
+        return _json_error("GlobalTableNotFoundException", f"Global table not found: {name}")
+    ok: Reply = ("200 OK", [("Content-Type", "application/x-amz-json-1.0")], b"")
+    return _json_reply(ok, wire.check_json("dynamodb", "DescribeGlobalTableOutput", answer))
+
+
 # ---- ElastiCache ----------------------------------------------------------------------------------
 
 
@@ -710,6 +794,9 @@ _HANDLERS: dict[tuple[str, str], Callable[[Extras, Exchange], Reply]] = {
     ("dynamodb", "DescribeTable"): _describe_table,
     ("dynamodb", "UpdateTable"): _update_table,
     ("dynamodb", "DeleteTable"): _delete_table,
+    ("dynamodb", "CreateGlobalTable"): _create_global_table,
+    ("dynamodb", "ListGlobalTables"): _list_global_tables,
+    ("dynamodb", "DescribeGlobalTable"): _describe_global_table,
     ("elasticache", "CreateGlobalReplicationGroup"): _create_global_group,
     ("elasticache", "CreateReplicationGroup"): _create_replication_group,
     ("elasticache", "DeleteReplicationGroup"): _delete_replication_group,

@@ -365,6 +365,10 @@ class AwsSandbox:
         replica in ``replica``: ACTIVE once built, REGION_DISABLED, INACCESSIBLE_ENCRYPTION_CREDENTIALS, …"""
         self.extras.set_table_replica_status(region, table, replica, status, description)
 
+    def set_global_table_status(self, name: str, status: str) -> None:
+        """A legacy (2017.11.29) global table's ``GlobalTableStatus``: ACTIVE once built, UPDATING, DELETING."""
+        self.extras.set_global_table_status(name, status)
+
     # ---- clients and config for the code under test
     def in_account(self, account_id: str) -> AwsSandbox:
         """The same server, seen from another AWS account (moto keeps one backend per account and
@@ -819,6 +823,28 @@ def seed_dynamodb_table(
         if replica_status != "CREATING":
             sandbox.set_table_replica_status(region, name, replica, replica_status)
     return str(table["TableArn"])
+
+
+def seed_legacy_global_table(
+    sandbox: AwsSandbox,
+    regions: Iterable[str],
+    name: str,
+    *,
+    status: str = "ACTIVE",
+    tags: Mapping[str, str] | None = None,
+) -> str:
+    """A version 2017.11.29 global table made by the real calls: the same table (streams on, new and old
+    images) created in each of ``regions``, then ``CreateGlobalTable`` over them; once built DynamoDB
+    reports it ``status`` (default ACTIVE; ``CREATING`` leaves it as just created). Returns the ARN of
+    the table in the first region."""
+    regions = list(regions)
+    arns = [seed_dynamodb_table(sandbox, r, name, tags=tags if i == 0 else None) for i, r in enumerate(regions)]
+    sandbox.client("dynamodb", regions[0]).create_global_table(
+        GlobalTableName=name, ReplicationGroup=[{"RegionName": r} for r in regions]
+    )
+    if status != "CREATING":
+        sandbox.set_global_table_status(name, status)
+    return arns[0]
 
 
 def seed_replication_latency(sandbox: AwsSandbox, region: str, table: str, latencies_ms: Mapping[str, float]) -> None:

@@ -107,6 +107,13 @@ DNS_ROUTES: list[tuple[str, re.Pattern[str], str, str]] = [
     ("GET", re.compile(r"^/dns/v1/projects/(?P<p>[^/]+)/managedZones$"), "dns_zones", "managedZones"),
     ("GET", re.compile(r"^/dns/v1/projects/(?P<p>[^/]+)/managedZones/(?P<z>[^/]+)/rrsets$"), "dns_rrsets", "rrsets"),
     ("GET", re.compile(_P + r"/global/healthChecks/(?P<h>[^/]+)$"), "health_check", "healthChecks"),
+    # an internal load balancer's backend health check, when regional (Cloud DNS internal LB targets)
+    (
+        "GET",
+        re.compile(_P + r"/regions/(?P<r>[^/]+)/healthChecks/(?P<h>[^/]+)$"),
+        "region_health_check",
+        "healthChecks",
+    ),
 ]
 # ManagedInstance.currentAction -> its InstanceGroupManagerActionsSummary counter (the SDK's names)
 ACTION_COUNTERS = {
@@ -183,7 +190,7 @@ class _Project:
     series: list[dict[str, Any]] = field(default_factory=list)  # Monitoring TimeSeries bodies
     dns_zones: list[dict[str, Any]] = field(default_factory=list)  # Cloud DNS ManagedZone bodies
     rrsets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # zone name -> ResourceRecordSets
-    health_checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # global Compute HealthChecks
+    health_checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # "[regions/R/]name" -> HealthCheck
 
 
 def _wire(value: Any) -> Any:
@@ -300,6 +307,35 @@ class FakeGcp(JsonApi["Request", "Fault"]):
         labels = {"replica_name": replica, "replica_lag_type": lag_type}
         return self._add_series(project, primary, gcp_monitoring.REPLICA_BYTE_LAG, values, labels, newest)
 
+    def add_time_series(
+        self,
+        project: str,
+        metric: str,
+        resource_type: str,
+        resource_labels: dict[str, str],
+        values: list[float],
+        *,
+        labels: dict[str, str] | None = None,
+        newest: datetime | None = None,
+        value_type: str = "DOUBLE",
+        unit: str = "s",
+    ) -> dict[str, Any]:
+        """Points (oldest first) of any metric on any monitored resource: a custom metric a replication
+        job writes, Datastream's ``stream/freshness``, …"""
+        made = gcp_monitoring.series(
+            metric,
+            resource_type,
+            resource_labels,
+            values,
+            labels=labels,
+            newest=newest,
+            value_type=value_type,
+            unit=unit,
+        )
+        with self._lock:
+            self._project(project).series.append(made)
+        return made
+
     def _add_series(
         self,
         project: str,
@@ -355,10 +391,12 @@ class FakeGcp(JsonApi["Request", "Fault"]):
         return body
 
     def add_dns_health_check(self, project: str, name: str, **kwargs: Any) -> dict[str, Any]:
-        """A global Compute health check for Cloud DNS public health checking (``gcp_dns.health_check``)."""
+        """A Compute health check (``gcp_dns.health_check``): global for Cloud DNS public health checking,
+        or with ``region`` a regional one (a load balancer backend service's)."""
         with self._lock:
             body = gcp_dns.health_check(project, name, hc_id=self._id(), **kwargs)
-            self._project(project).health_checks[name] = body
+            region = kwargs.get("region")
+            self._project(project).health_checks[f"regions/{region}/{name}" if region else name] = body
         return body
 
     # -- seeding -----------------------------------------------------------------------------------
@@ -667,7 +705,11 @@ class FakeGcp(JsonApi["Request", "Fault"]):
             "loadBalancingScheme": scheme,
             "selfLink": f"{BASE}/projects/{project}/{where}/backendServices/{name}",
             "backends": backends,
-            "healthChecks": [f"{BASE}/projects/{project}/global/healthChecks/{h}" for h in (health_checks or [])],
+            # a bare name is a global health check; ``regions/R/healthChecks/N`` a regional one
+            "healthChecks": [
+                f"{BASE}/projects/{project}/{h if '/' in h else f'global/healthChecks/{h}'}"
+                for h in (health_checks or [])
+            ],
         }
         if region:
             bs["region"] = f"{BASE}/projects/{project}/regions/{region}"
@@ -961,6 +1003,15 @@ class FakeGcp(JsonApi["Request", "Fault"]):
         found = c.p.health_checks.get(name)
         if found is None:
             return _error(404, f"The resource 'projects/{c.project}/global/healthChecks/{name}' was not found")
+        return 200, found
+
+    def _serve_region_health_check(self, c: _Call) -> Reply:
+        region, name = c.path["r"], c.path["h"]
+        found = c.p.health_checks.get(f"regions/{region}/{name}")
+        if found is None:
+            return _error(
+                404, f"The resource 'projects/{c.project}/regions/{region}/healthChecks/{name}' was not found"
+            )
         return 200, found
 
     def _serve_health(self, c: _Call) -> Reply:

@@ -203,10 +203,15 @@ def health_check(
     unhealthy_threshold: int = 3,
     healthy_threshold: int = 2,
     source_regions: list[str] | None = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
-    """A global Compute ``HealthCheck`` for Cloud DNS public health checking (three ``sourceRegions``;
-    the API refuses such a check with ``checkIntervalSec`` under 30)."""
-    regions = source_regions if source_regions is not None else ["us-east4", "europe-west1", "asia-southeast1"]
+    """A Compute ``HealthCheck``: global by default, for Cloud DNS public health checking (three
+    ``sourceRegions``; the API refuses such a check with ``checkIntervalSec`` under 30); regional with
+    ``region`` (a load balancer's backend health check: no ``sourceRegions``)."""
+    default = ["us-east4", "europe-west1", "asia-southeast1"] if region is None else []
+    regions = source_regions if source_regions is not None else default
+    if region is not None and regions:
+        raise ValueError("a regional health check has no sourceRegions")
     if type_ not in HEALTH_CHECK_TYPES:
         raise ValueError(f"type must be one of {sorted(HEALTH_CHECK_TYPES)}")
     if regions and (len(regions) != 3 or interval_s < 30):
@@ -214,6 +219,9 @@ def health_check(
     spec: dict[str, Any] = {"port": port}
     if type_ != "TCP":
         spec["requestPath"] = path
+    where = f"regions/{region}" if region else "global"
+    located = {"region": f"{COMPUTE_BASE}/projects/{project}/regions/{region}"} if region else {}
+    sources = {"sourceRegions": regions} if regions else {}
     return {
         "kind": "compute#healthCheck",
         "id": hc_id,
@@ -225,8 +233,9 @@ def health_check(
         "healthyThreshold": healthy_threshold,
         "type": type_,
         f"{type_.lower()}HealthCheck": spec,
-        "sourceRegions": regions,
-        "selfLink": f"{COMPUTE_BASE}/projects/{project}/global/healthChecks/{name}",
+        **sources,
+        **located,
+        "selfLink": f"{COMPUTE_BASE}/projects/{project}/{where}/healthChecks/{name}",
     }
 
 

@@ -58,6 +58,34 @@ def cloudsql_series(
 ) -> dict[str, Any]:
     """One ``TimeSeries`` of a Cloud SQL metric; ``values`` oldest first, one point a minute ending at ``newest``."""
     kind, value_type, unit = METRICS[metric]
+    resource_labels = {"project_id": project, "database_id": f"{project}:{instance}", "region": region}
+    return series(
+        metric,
+        "cloudsql_database",
+        resource_labels,
+        values,
+        labels=labels,
+        newest=newest,
+        kind=kind,
+        value_type=value_type,
+        unit=unit,
+    )
+
+
+def series(
+    metric: str,
+    resource_type: str,
+    resource_labels: dict[str, str],
+    values: list[float],
+    *,
+    labels: dict[str, str] | None = None,
+    newest: datetime | None = None,
+    kind: str = "GAUGE",
+    value_type: str = "DOUBLE",
+    unit: str = "s",
+) -> dict[str, Any]:
+    """One ``TimeSeries`` of any metric on any monitored resource (a custom metric, Datastream's
+    ``stream/freshness``…); ``values`` oldest first, one point a minute ending at ``newest``."""
     end = (newest or datetime.now(UTC)).replace(microsecond=0)
     points = []
     for age, value in enumerate(reversed(values)):  # newest first, as the API returns them
@@ -66,10 +94,7 @@ def cloudsql_series(
         points.append({"interval": {"startTime": at, "endTime": at}, "value": typed})
     return {
         "metric": {"type": metric, "labels": dict(labels or {})},
-        "resource": {
-            "type": "cloudsql_database",
-            "labels": {"project_id": project, "database_id": f"{project}:{instance}", "region": region},
-        },
+        "resource": {"type": resource_type, "labels": dict(resource_labels)},
         "metricKind": kind,
         "valueType": value_type,
         "points": points,

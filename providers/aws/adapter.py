@@ -9,6 +9,7 @@ from failover.errors import DeadlineExceeded, ProviderError
 from failover.model import Inventory, Provider, Resource, ScopeError, utcnow
 from failover.schema import Account
 from providers.aws.autoscaling import read_groups
+from providers.aws.cloudwatch import lag_metric_regions, read_lag_metrics
 from providers.aws.context import Ctx
 from providers.aws.dynamodb import read_tables
 from providers.aws.ec2 import read_instances
@@ -33,6 +34,7 @@ REGIONAL: dict[str, RegionalReader] = {
 }
 GLOBAL: dict[str, GlobalReader] = {"route53": read_route53, "s3": read_buckets}
 SERVICES = (*REGIONAL, *GLOBAL)
+LAG_METRICS = "lag_metrics"  # the scope reading the declared stores' lag metrics (CloudWatch)
 
 
 class AwsAdapter:
@@ -78,11 +80,14 @@ class AwsAdapter:
             account_id = pool.submit(self._account_id, ctx)  # alongside the scopes, not before them
             scopes = [f"{r}/{s}" for r in account.scopes for s in self.services if s in REGIONAL]
             scopes += [f"global/{s}" for s in self.services if s in GLOBAL]
+            scopes += [f"{r}/{LAG_METRICS}" for r in lag_metric_regions(account)]
 
             def read(scope: str) -> list[Resource]:
                 where, service = scope.split("/", 1)
                 if where == "global":
                     return GLOBAL[service](ctx)
+                if service == LAG_METRICS:
+                    return read_lag_metrics(ctx, where)
                 return REGIONAL[service](ctx, where)
 
             resources, errors = fan_out(scopes, read, max_workers=workers, deadline=deadline)

@@ -1,7 +1,8 @@
 """Newest CloudWatch datapoints for many metrics at once: one batched GetMetricData per 500 queries.
 
-The data readers (RDS replica lag, DynamoDB ReplicationLatency, ElastiCache global datastore lag) all
-ask the same question — the newest value of each of many metrics, in one region — so they share this.
+The data readers (RDS replica lag, DynamoDB ReplicationLatency, ElastiCache global datastore lag, and the
+lag metrics the config names for copies no replication link shows) all ask the same question — the
+newest value of each of many metrics, in one region — so they share this.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from failover.model import Kind, Resource
+from failover.schema import Account, LagMetricRead
 from providers.aws.context import Ctx
 from providers.aws.session import paginate
 
@@ -74,3 +77,45 @@ def newest(ctx: Ctx, region: str, metrics: list[Metric], *, stat: str = "Maximum
                 value = value if value < 0 else value / m.per_s
                 found[m.key] = max(value, found[m.key]) if m.key in found else value
     return found
+
+
+def lag_metric_regions(account: Account) -> list[str]:
+    """The regions holding the account's declared lag metrics (``lag_metric.region``, default its first)."""
+    return list(dict.fromkeys(_region_of(r, account) for r in account.lag_metrics))
+
+
+def _region_of(read: LagMetricRead, account: Account) -> str:
+    return read.metric.region or (account.regions[0] if account.regions else "us-east-1")
+
+
+def read_lag_metrics(ctx: Ctx, region: str) -> list[Resource]:
+    """The newest value of each declared store's ``lag_metric`` in ``region`` (AWS DMS ``CDCLatencyTarget``,
+    a custom metric…), one batched GetMetricData per statistic; no recent datapoint leaves it None. The
+    dimensions go in the config's order (CloudWatch ignores the order; moto 5.2 matches several only in
+    the order they were published)."""
+    reads = [r for r in ctx.account.lag_metrics if _region_of(r, ctx.account) == region]
+    values: dict[str, float] = {}
+    for stat in sorted({r.metric.statistic for r in reads}):
+        metrics = [
+            Metric(
+                r.key,
+                str(r.metric.namespace),
+                str(r.metric.name),
+                tuple(r.metric.dimensions.items()),
+                r.metric.per_s,
+            )
+            for r in reads
+            if r.metric.statistic == stat
+        ]
+        values |= newest(ctx, region, metrics, stat=stat)
+    return [
+        ctx.resource(
+            region=region,
+            kind=Kind.METRIC,
+            native_type="cloudwatch:metric",
+            native_id=r.key,
+            name=r.key,
+            attrs={"metric": r.metric.label(), "value_s": values.get(r.key)},
+        )
+        for r in reads
+    ]

@@ -1,14 +1,19 @@
-"""DynamoDB tables, with their global table replicas (version 2019.11.21) as data copies.
+"""DynamoDB tables, with their global table replicas (versions 2019.11.21 and 2017.11.29) as data copies.
 
 DynamoDB lists table names only (ListTables); a table's replicas, status and ARN come from
 DescribeTable and its tags from ListTagsOfResource, one table at a time: 1 + 2 calls per table, on the
-account's bounded worker pool (``max_concurrency``). Each replica's lag is CloudWatch's
-``ReplicationLatency`` (``AWS/DynamoDB``, dimensions TableName + ReceivingRegion, milliseconds), read
-in the table's own region with one batched GetMetricData per 500 replicas.
+account's bounded worker pool (``max_concurrency``). Legacy global tables (version 2017.11.29) do not
+show in DescribeTable: ListGlobalTables (one per region, ``RegionName`` = the region read) names them,
+and for each one of this region's tables it names, DescribeGlobalTable gives its ``GlobalTableStatus``
+and each replica's table is described in its own region (its ``TableStatus``). Each replica's lag, of
+either version, is CloudWatch's ``ReplicationLatency`` (``AWS/DynamoDB``, dimensions TableName +
+ReceivingRegion, milliseconds), read in the table's own region with one batched GetMetricData per 500
+replicas.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from failover.attrs import DataCopy
@@ -16,9 +21,10 @@ from failover.errors import ProviderError
 from failover.model import Kind, Resource
 from providers.aws.cloudwatch import Metric, newest
 from providers.aws.context import Ctx, iso, tag_dict
-from providers.aws.session import error_code, paginate
+from providers.aws.session import error_code, guarded, paginate
 
 LAG_METRIC = "ReplicationLatency"
+LEGACY_VERSION = "2017.11.29"
 # Multi-Region strong consistency (MultiRegionConsistency STRONG): a write is acknowledged only once it
 # is replicated, so AWS documents a recovery point objective of zero for such tables.
 STRONG_SOURCE = "DynamoDB multi-Region strong consistency: RPO zero (documented)"
@@ -48,6 +54,7 @@ def read_tables(ctx: Ctx, region: str) -> list[Resource]:
             resources.append(normalize_table(ctx, region, table, {}, tags_unknown=True))
         else:
             resources.append(normalize_table(ctx, region, table, tags))
+    _add_legacy_copies(ctx, region, resources)
     metrics = [
         Metric(f"{r.native_id}|{c['where'].split(':', 1)[1]}", "AWS/DynamoDB", LAG_METRIC, dims, 1000.0)
         for r in resources
@@ -66,6 +73,83 @@ def read_tables(ctx: Ctx, region: str) -> list[Resource]:
                     if c["lag_source"] == LAG_METRIC:
                         c["lag_s"] = lags.get(f"{r.native_id}|{c['where'].split(':', 1)[1]}")
     return resources
+
+
+def _legacy_names(ctx: Ctx, region: str) -> list[str]:
+    """The legacy global tables with a replica in ``region`` (ListGlobalTables pages by table name)."""
+    client = ctx.clients("dynamodb", region)
+    names: list[str] = []
+    start: str | None = None
+    while True:
+        params: dict[str, Any] = {"RegionName": region}
+        if start:
+            params["ExclusiveStartGlobalTableName"] = start
+        page = guarded(partial(client.list_global_tables, **params))
+        names += [str(g["GlobalTableName"]) for g in page.get("GlobalTables") or [] if g.get("GlobalTableName")]
+        following = page.get("LastEvaluatedGlobalTableName")
+        if not following or following == start:
+            return names
+        start = str(following)
+
+
+def _add_legacy_copies(ctx: Ctx, region: str, tables: list[Resource]) -> None:
+    """Each of ``tables`` that is in a legacy global table gains its other regions' replicas as copies."""
+    try:
+        legacy = set(_legacy_names(ctx, region))
+    except ProviderError as err:
+        ctx.incomplete(f"{region}/dynamodb", err, "legacy global tables (ListGlobalTables)")
+        return
+    mine = [r for r in tables if r.native_id in legacy]
+    client = ctx.clients("dynamodb", region)
+    described = ctx.each(lambda r: client.describe_global_table(GlobalTableName=r.native_id), mine)
+    pairs: list[tuple[Resource, dict[str, Any], str]] = []
+    for r, answer in described:
+        if isinstance(answer, ProviderError):
+            if error_code(answer.__cause__ or answer) != "GlobalTableNotFoundException":
+                ctx.incomplete(f"{region}/dynamodb", answer, f"global table {r.native_id}")
+            continue  # else no longer a global table
+        g = answer["GlobalTableDescription"]
+        r.attrs["global_table_version"] = LEGACY_VERSION
+        pairs += [
+            (r, g, rep["RegionName"])
+            for rep in g.get("ReplicationGroup") or []
+            if rep.get("RegionName") not in (None, region)
+        ]
+
+    def status(pair: tuple[Resource, dict[str, Any], str]) -> str:
+        table, _, where = pair
+        return str(ctx.clients("dynamodb", where).describe_table(TableName=table.native_id)["Table"].get("TableStatus"))
+
+    for (r, g, where), table_status in ctx.each(status, pairs):
+        if isinstance(table_status, ProviderError) and error_code(table_status.__cause__ or table_status) != (
+            "ResourceNotFoundException"
+        ):
+            ctx.incomplete(f"{where}/dynamodb", table_status, f"replica table {r.native_id} of a global table")
+        r.attrs["copies"].append(legacy_copy(r, g, where, table_status))
+
+
+def legacy_copy(table: Resource, g: dict[str, Any], where: str, table_status: str | ProviderError) -> DataCopy:
+    """One replica of a legacy global table: healthy when the global table is ACTIVE and so is the
+    replica's table in its region (a replica table that is gone is not a copy; one that could not be
+    described has an unknown health, and its scope is incomplete)."""
+    group = g.get("GlobalTableStatus")
+    if isinstance(table_status, ProviderError):
+        gone = error_code(table_status.__cause__ or table_status) == "ResourceNotFoundException"
+        replica = "not found" if gone else "unknown"
+        healthy = False if gone else None
+    else:
+        replica = table_status
+        healthy = None if group is None else group == "ACTIVE" and table_status == "ACTIVE"
+    return DataCopy(
+        where=f"aws:{where}",
+        ref=_replica_arn(table.attrs.get("arn"), where),
+        mechanism="global-table",
+        healthy=healthy,
+        state=f"global table {group or 'status unknown'}, replica table {replica}",
+        lag_s=None,
+        lag_source=LAG_METRIC,
+        estimate=False,
+    )
 
 
 def table_copies(region: str, t: dict[str, Any]) -> list[DataCopy]:

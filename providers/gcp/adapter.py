@@ -25,10 +25,11 @@ from providers.gcp.groups import read_groups
 from providers.gcp.instances import read_instances
 from providers.gcp.lb import read_backend_services, read_forwarding_rules
 from providers.gcp.machine_types import MachineTypes
+from providers.gcp.monitoring import LAG_METRICS, lag_metric_project, read_lag_metrics
 from providers.gcp.regions import read_regions
 
 if TYPE_CHECKING:
-    from failover.schema import Account
+    from failover.schema import Account, LagMetricRead
 
 PARTS = (
     "instances",
@@ -88,9 +89,14 @@ class GcpAdapter:
                 return read_buckets(session, target)
             if part == "managedZones":
                 return read_clouddns(session, target)
+            if part == LAG_METRICS:
+                return read_lag_metrics(session, target, metrics[project])
             return read_backend_services(session, target)
 
-        scopes = [f"{p}/{part}" for p in projects for part in PARTS]
+        metrics: dict[str, list[LagMetricRead]] = {}
+        for m in account.lag_metrics:
+            metrics.setdefault(lag_metric_project(m, projects), []).append(m)
+        scopes = [f"{p}/{part}" for p in projects for part in PARTS] + [f"{p}/{LAG_METRICS}" for p in metrics]
         resources, errors = fan_out(scopes, read, max_workers=account.max_concurrency, deadline=deadline)
         unique = list({(e.scope, e.error): e for e in errors}.values())  # a shared machine type fails once
         return Inventory(

@@ -12,6 +12,15 @@ A record set with a ``routingPolicy`` is also a ``routing`` resource (same ``sel
 load balancers, whose own backend health check decides; external endpoints, probed by the Compute
 health check the policy names, read with ``healthChecks.get`` for its interval and threshold) and its
 plain ``rrdatas``, which Cloud DNS answers whatever their health.
+
+An internal load balancer target names only the load balancer's frontend (IP address, port, protocol,
+region, project, network, type). For an internal passthrough Network Load Balancer (``regionalL4ilb``)
+the chain to its health check is read: the project's forwarding rules (aggregated list) give the
+internal rule with that address in that region, its ``backendService`` the backend service
+(aggregated list), whose health check (``healthChecks.get`` / ``regionHealthChecks.get``) gives the
+interval and unhealthy threshold: detection = interval x threshold. Internal Application Load
+Balancers (``regionalL7ilb``, ``globalL7ilb``) reach their backend service through a target proxy and
+a URL map, which are not read: their detection stays unknown, and the target's note says why.
 """
 
 from __future__ import annotations
@@ -23,16 +32,14 @@ from failover.errors import ProviderError
 from failover.model import Kind, Resource, ScopeError
 from providers.base import each, error_kind, one_line
 from providers.gcp.clients import GcpSession
-from providers.gcp.common import Target, path_of
+from providers.gcp.common import Target, location_of, path_of
 
 NATIVE_ZONE = "dns.googleapis.com/ManagedZone"
 NATIVE_RRSET = "dns.googleapis.com/ResourceRecordSet"
 NATIVE_POLICY = "dns.googleapis.com/RRSetRoutingPolicy"
 MECHANISMS = {"primaryBackup": "cloud-dns-failover", "wrr": "cloud-dns-weighted", "geo": "cloud-dns-geo"}
-ILB_NOTE = (
-    "internal load balancer target: Cloud DNS follows the load balancer's own backend health check, "
-    "whose interval and threshold are not read here"
-)
+ILB_NOTE = "internal load balancer target: Cloud DNS follows the load balancer's own backend health check"
+INTERNAL_SCHEMES = ("INTERNAL", "INTERNAL_MANAGED")
 
 
 def fqdn_of(name: str) -> str:
@@ -40,7 +47,8 @@ def fqdn_of(name: str) -> str:
     return normalize_name(name)
 
 
-def _ilb(t: dict[str, Any]) -> dict[str, Any]:
+def normalize_ilb(t: dict[str, Any]) -> dict[str, Any]:
+    """An internal load balancer target (``RRSetRoutingPolicyLoadBalancerTarget``) in our words."""
     return {
         "ip_address": t.get("ipAddress"),
         "port": t.get("port"),
@@ -59,7 +67,7 @@ def _item(role: str, raw: dict[str, Any], **extra: Any) -> dict[str, Any]:
         **extra,
         "rrdatas": list(raw.get("rrdatas") or []),
         "external_endpoints": list(checked.get("externalEndpoints") or []),
-        "internal_load_balancers": [_ilb(t) for t in checked.get("internalLoadBalancers") or []],
+        "internal_load_balancers": [normalize_ilb(t) for t in checked.get("internalLoadBalancers") or []],
     }
 
 
@@ -176,10 +184,36 @@ def _label(item: dict[str, Any], index: int) -> str:
     return {"backup": f"backup {location}", "geo": location}.get(role, role)
 
 
+def ilb_key(t: dict[str, Any], project: str) -> tuple[str, str, str, str]:
+    """An internal load balancer target's identity: (project, region, IP address, port)."""
+    return (str(t.get("project") or project), str(t.get("region") or ""), str(t.get("ip_address")), str(t.get("port")))
+
+
+# What one internal load balancer target resolves to: the forwarding rule, backend service and health
+# check URL of its chain, or why the chain cannot be read.
+IlbChain = dict[str, str] | str
+
+
+def _detection(hc: HealthCheck | None) -> tuple[float, int] | str:
+    if not isinstance(hc, dict):
+        return hc or "not read"
+    if hc.get("interval_s") is None or hc.get("threshold") is None:
+        return "interval or unhealthy threshold not reported"
+    return float(hc["interval_s"]), int(hc["threshold"])
+
+
 def _checked_target(
-    item: dict[str, Any], label: str, hc_url: str | None, checks: dict[str, HealthCheck], notes: list[str]
+    item: dict[str, Any],
+    label: str,
+    hc_url: str | None,
+    checks: dict[str, HealthCheck],
+    notes: list[str],
+    chains: dict[tuple[str, str, str, str], IlbChain] | None = None,
+    project: str = "",
 ) -> dict[str, Any]:
-    """The item's health-checked targets as one ``RoutingTarget``, with the detection that governs them."""
+    """The item's health-checked targets as one ``RoutingTarget``, with the detection that governs them:
+    the slowest of its parts (the policy's health check for external endpoints, each internal load
+    balancer's own backend health check), unknown when any part's is."""
     ilbs = item["internal_load_balancers"]
     external = item["external_endpoints"]
     addresses = [*external, *(str(t["ip_address"]) for t in ilbs if t.get("ip_address"))]
@@ -187,26 +221,50 @@ def _checked_target(
     out |= {"health_checked": True, "interval_s": None, "threshold": None, "detection_s": None}
     regions = {t.get("region") for t in ilbs if t.get("region")}
     out["region"] = item.get("location") or (regions.pop() if len(regions) == 1 else None)
-    if ilbs:
-        notes.append(f"{label}: {ILB_NOTE}")
-    if not external:
-        return out
-    if not hc_url:
-        notes.append(f"{label}: external endpoints without a health check (routingPolicy.healthCheck unset)")
-        out["health_checked"] = False
-        return out
-    hc = checks.get(hc_url)
-    if not isinstance(hc, dict):
-        notes.append(f"{label}: health check {hc_url} unknown: {hc or 'not read'}")
-        return out
-    if not ilbs:
-        out |= {"interval_s": hc.get("interval_s"), "threshold": hc.get("threshold")}
-        if hc.get("interval_s") is not None and hc.get("threshold") is not None:
-            out["detection_s"] = float(hc["interval_s"]) * int(hc["threshold"])
+    parts: list[tuple[float, int]] = []
+    read: list[str] = []  # the chains read, noted after any unknown one (the path facts quote the first)
+    unknown = False
+    for t in ilbs:
+        chain = (chains or {}).get(ilb_key(t, project), "not read")
+        where = f"{label}: internal load balancer {t.get('ip_address')}"
+        if isinstance(chain, str):
+            notes.append(f"{where}: {ILB_NOTE}, whose settings are unknown ({chain})")
+            unknown = True
+            continue
+        found = _detection(checks.get(chain["health_check"]))
+        if isinstance(found, str):
+            notes.append(f"{where}: health check {chain['health_check']} unknown: {found}")
+            unknown = True
+            continue
+        via = f"{chain['forwarding_rule']} -> {chain['backend_service']}"
+        read.append(f"{where}: {ILB_NOTE} ({chain['health_check']}, via {via})")
+        parts.append(found)
+    if external:
+        if not hc_url:
+            notes.append(f"{label}: external endpoints without a health check (routingPolicy.healthCheck unset)")
+            notes += read
+            out["health_checked"] = False
+            return out
+        found = _detection(checks.get(hc_url))
+        if isinstance(found, str):
+            notes.append(f"{label}: health check {hc_url} unknown: {found}")
+            unknown = True
+        else:
+            parts.append(found)
+    notes += read
+    if parts and not unknown:
+        interval, threshold = max(parts, key=lambda p: p[0] * p[1])
+        out |= {"interval_s": interval, "threshold": threshold, "detection_s": interval * threshold}
     return out
 
 
-def routing_targets(policy: dict[str, Any], checks: dict[str, HealthCheck], notes: list[str]) -> list[dict[str, Any]]:
+def routing_targets(
+    policy: dict[str, Any],
+    checks: dict[str, HealthCheck],
+    notes: list[str],
+    chains: dict[tuple[str, str, str, str], IlbChain] | None = None,
+    project: str = "",
+) -> list[dict[str, Any]]:
     """Every answer the policy can give, health-checked targets apart from plain rrdatas (always answered)."""
     out: list[dict[str, Any]] = []
     trickle = policy.get("trickle_ratio") or 0.0
@@ -219,7 +277,8 @@ def routing_targets(policy: dict[str, Any], checks: dict[str, HealthCheck], note
         else:
             share = {"priority": None, "weight": item.get("weight")}
         if item["external_endpoints"] or item["internal_load_balancers"]:
-            out.append(_checked_target(item, label, policy.get("health_check"), checks, notes) | share)
+            target = _checked_target(item, label, policy.get("health_check"), checks, notes, chains, project)
+            out.append(target | share)
         if item["rrdatas"]:
             out.append(
                 {
@@ -249,7 +308,12 @@ def _fallback(policy: dict[str, Any]) -> str | None:
     return None
 
 
-def routing_view(target: Target, record: Resource, checks: dict[str, HealthCheck]) -> Resource | None:
+def routing_view(
+    target: Target,
+    record: Resource,
+    checks: dict[str, HealthCheck],
+    chains: dict[tuple[str, str, str, str], IlbChain] | None = None,
+) -> Resource | None:
     """The ``routing`` resource of a record set with a routing policy (``None`` for a plain one)."""
     policy = record.attrs.get("routing_policy")
     if not policy:
@@ -265,7 +329,7 @@ def routing_view(target: Target, record: Resource, checks: dict[str, HealthCheck
         "proxied": False,
         "policy": policy.get("policy"),
         "control_plane": "gcp",
-        "targets": routing_targets(policy, checks, notes),
+        "targets": routing_targets(policy, checks, notes, chains, target.project),
         "fallback": _fallback(policy),
         "trickle_ratio": policy.get("trickle_ratio"),
     }
@@ -299,17 +363,28 @@ def _read_rrsets(session: GcpSession, project: str, zone: str) -> list[dict[str,
 
 
 def read_health_check(session: GcpSession, url: str) -> HealthCheck:
-    """A global Compute health check's interval, threshold, timeout and source regions (``healthChecks.get``)."""
+    """A Compute health check's interval, threshold, timeout and source regions (``healthChecks.get``, or
+    ``regionHealthChecks.get`` for a regional one)."""
     parts = path_of(url).split("/")
-    if len(parts) != 5 or parts[0] != "projects" or parts[2:4] != ["global", "healthChecks"]:
-        return f"not a global health check URL: {url}"
-    project, name = parts[1], parts[4]
-    hc = session.call(
-        f"{project}/healthChecks/{name}",
-        session.client("HealthChecksClient").get,
-        project=project,
-        health_check=name,
-    )
+    if len(parts) == 5 and parts[0] == "projects" and parts[2:4] == ["global", "healthChecks"]:
+        project, name = parts[1], parts[4]
+        hc = session.call(
+            f"{project}/healthChecks/{name}",
+            session.client("HealthChecksClient").get,
+            project=project,
+            health_check=name,
+        )
+    elif len(parts) == 6 and parts[0] == "projects" and parts[2] == "regions" and parts[4] == "healthChecks":
+        project, region, name = parts[1], parts[3], parts[5]
+        hc = session.call(
+            f"{project}/healthChecks/{name}",
+            session.client("RegionHealthChecksClient").get,
+            project=project,
+            region=region,
+            health_check=name,
+        )
+    else:
+        return f"not a health check URL: {url}"
     return {
         "interval_s": hc.check_interval_sec or None,
         "timeout_s": hc.timeout_sec or None,
@@ -341,12 +416,15 @@ def read_clouddns(session: GcpSession, target: Target) -> tuple[list[Resource], 
             continue
         resources.append(normalize_zone(target, zone, len(found), []))
         records += [normalize_rrset(target, zone, rr) for rr in found]
+    chains, chain_errors = read_ilb_chains(session, target, records)
+    errors += chain_errors
     urls = sorted(
         {
             str(r.attrs["routing_policy"]["health_check"])
             for r in records
             if r.attrs.get("routing_policy") and r.attrs["routing_policy"].get("health_check")
         }
+        | {c["health_check"] for c in chains.values() if isinstance(c, dict)}
     )
     checks: dict[str, HealthCheck] = {}
     for url, hc in each(lambda u: read_health_check(session, u), urls, max_workers=session.max_workers):
@@ -359,5 +437,83 @@ def read_clouddns(session: GcpSession, target: Target) -> tuple[list[Resource], 
             checks[url] = one_line(hc)
         else:
             checks[url] = hc
-    views = [v for r in records if (v := routing_view(target, r, checks)) is not None]
+    views = [v for r in records if (v := routing_view(target, r, checks, chains)) is not None]
     return [*resources, *records, *views], errors
+
+
+def read_ilb_chains(
+    session: GcpSession, target: Target, records: list[Resource]
+) -> tuple[dict[tuple[str, str, str, str], IlbChain], list[ScopeError]]:
+    """For every internal load balancer target of the routing policies: its forwarding rule, backend
+    service and health check URL, read from the aggregated forwarding rule and backend service lists of
+    its project (only projects with such targets are read), or why that chain cannot be read."""
+    targets = [
+        t
+        for r in records
+        for item in (r.attrs.get("routing_policy") or {}).get("items") or []
+        for t in item["internal_load_balancers"]
+    ]
+    chains: dict[tuple[str, str, str, str], IlbChain] = {}
+    errors: list[ScopeError] = []
+    for project in sorted({str(t.get("project") or target.project) for t in targets}):
+        mine = [t for t in targets if str(t.get("project") or target.project) == project]
+        try:
+            rules = session.project_aggregated_whole(project, "forwardingRules", "forwarding rules")
+            services = session.project_aggregated_whole(project, "backendServices", "backend services")
+        except ProviderError as err:
+            errors.append(
+                ScopeError(
+                    scope=err.scope or f"{project}/forwardingRules",
+                    error=error_kind(err),
+                    reason=f"Cloud DNS internal load balancer targets: {one_line(err)}",
+                )
+            )
+            for t in mine:
+                chains[ilb_key(t, target.project)] = f"forwarding rules or backend services not read: {one_line(err)}"
+            continue
+        by_path = {path_of(bs.self_link): bs for _where, bs in services if bs.self_link}
+        for t in mine:
+            chains[ilb_key(t, target.project)] = ilb_chain(t, rules, by_path)
+    return chains, errors
+
+
+def ilb_chain(t: dict[str, Any], rules: list[tuple[str, Any]], services: dict[str, Any]) -> IlbChain:
+    """The chain of one internal load balancer target, from the rule with its address in its region."""
+    if t.get("lb_type") in ("regionalL7ilb", "globalL7ilb"):
+        return (
+            f"{t.get('lb_type')}: an internal Application Load Balancer reaches its backend service through a "
+            "target proxy and URL map, which are not read"
+        )
+    region = str(t.get("region") or "")
+    candidates = [
+        rule
+        for where, rule in rules
+        if rule.I_p_address == t.get("ip_address")
+        and rule.load_balancing_scheme in INTERNAL_SCHEMES
+        and location_of(where)[0] == region
+        and (not t.get("network") or not rule.network or path_of(rule.network) == t.get("network"))
+    ]
+    port = str(t.get("port") or "")
+    exact = [r for r in candidates if r.all_ports or not port or port in r.ports or _in_range(port, r.port_range)]
+    found = (exact or candidates)[:1]
+    if not found:
+        return f"no internal forwarding rule with address {t.get('ip_address')} in {region or '?'}"
+    rule = found[0]
+    service = services.get(path_of(rule.backend_service)) if rule.backend_service else None
+    if service is None:
+        return f"forwarding rule {rule.name}: backend service {path_of(rule.backend_service) or 'unset'} not found"
+    if not service.health_checks:
+        return f"backend service {service.name} has no health check"
+    return {
+        "forwarding_rule": f"{path_of(rule.self_link) or rule.name}",
+        "backend_service": path_of(service.self_link),
+        "health_check": path_of(service.health_checks[0]),
+    }
+
+
+def _in_range(port: str, port_range: str) -> bool:
+    low, _, high = (port_range or "").partition("-")
+    try:
+        return int(low) <= int(port) <= int(high or low)
+    except ValueError:
+        return False

@@ -47,6 +47,8 @@ REQUEST_PERMISSIONS += [
     ("GET", re.compile(r"^/dns/v1/projects/[^/]+/managedZones$"), "dns.managedZones.list"),
     ("GET", re.compile(r"^/dns/v1/projects/[^/]+/managedZones/[^/]+/rrsets$"), "dns.resourceRecordSets.list"),
     ("GET", re.compile(_P + r"/global/healthChecks/[^/]+$"), "compute.healthChecks.get"),
+    # an internal load balancer target's backend health check, when regional
+    ("GET", re.compile(_P + r"/regions/[^/]+/healthChecks/[^/]+$"), "compute.regionHealthChecks.get"),
 ]
 
 

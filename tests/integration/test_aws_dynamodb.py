@@ -17,6 +17,7 @@ from failover.sandbox.aws import (
     seed_dynamodb_table,
     seed_elasticache_global,
     seed_global_datastore_lag,
+    seed_legacy_global_table,
     seed_replication_latency,
 )
 from failover.schema import Account
@@ -86,8 +87,91 @@ def test_each_table_is_described_once_and_lag_is_one_batched_read(aws_sandbox: A
     east = [
         q.operation for q in aws_sandbox.requests if q.region == "us-east-1" and q.service in ("dynamodb", "cloudwatch")
     ]
-    assert sorted(set(east)) == ["DescribeTable", "GetMetricData", "ListTables", "ListTagsOfResource"]
+    assert sorted(set(east)) == [
+        "DescribeTable",
+        "GetMetricData",
+        "ListGlobalTables",
+        "ListTables",
+        "ListTagsOfResource",
+    ]
     assert (east.count("DescribeTable"), east.count("ListTagsOfResource"), east.count("GetMetricData")) == (5, 5, 1)
+    assert east.count("ListGlobalTables") == 1  # no legacy global table: nothing more to describe
+
+
+def test_legacy_global_table_replica_is_a_copy_with_its_replication_latency(aws_sandbox: AwsSandbox) -> None:
+    arn = seed_legacy_global_table(aws_sandbox, ["us-east-1", "us-west-2"], "carts", tags=SHOP)
+    seed_replication_latency(aws_sandbox, "us-east-1", "carts", {"us-west-2": 800})
+    aws_sandbox.clear_requests()
+    _, inv = inventory(aws_sandbox)
+    table = store(inv, Kind.DB_TABLE, "carts")
+    assert table.attrs["global_table_version"] == "2017.11.29"
+    assert table.attrs["copies"] == [
+        {
+            "where": "aws:us-west-2",
+            "ref": arn.replace("us-east-1", "us-west-2"),
+            "mechanism": "global-table",
+            "healthy": True,
+            "state": "global table ACTIVE, replica table ACTIVE",
+            "lag_s": 0.8,
+            "lag_source": "ReplicationLatency",
+            "estimate": False,
+        }
+    ]
+    calls = {(q.region, q.operation) for q in aws_sandbox.requests if q.service == "dynamodb"}
+    assert {("us-east-1", "ListGlobalTables"), ("us-east-1", "DescribeGlobalTable")} <= calls
+    assert ("us-west-2", "DescribeTable") in calls  # the replica's table status, in its own region
+    assert all(q.read_only for q in aws_sandbox.requests)
+    assert undeclared_attrs(inv.resources) == {}
+
+
+def test_legacy_global_table_within_the_rpo_passes(aws_sandbox: AwsSandbox) -> None:
+    seed_legacy_global_table(aws_sandbox, ["us-east-1", "us-west-2"], "carts", tags=SHOP)
+    seed_replication_latency(aws_sandbox, "us-east-1", "carts", {"us-west-2": 800})
+    finding = judge(aws_sandbox)
+    assert (finding.status, finding.reason) == (PASS, "table carts: global-table aws:us-west-2 table/carts 1s behind")
+
+
+def test_legacy_global_table_with_no_other_region_fails(aws_sandbox: AwsSandbox) -> None:
+    seed_legacy_global_table(aws_sandbox, ["us-east-1"], "carts", tags=SHOP)
+    assert judge(aws_sandbox).status == FAIL
+
+
+def test_legacy_global_table_lagging_past_the_rpo_fails(aws_sandbox: AwsSandbox) -> None:
+    seed_legacy_global_table(aws_sandbox, ["us-east-1", "us-west-2"], "carts", tags=SHOP)
+    seed_replication_latency(aws_sandbox, "us-east-1", "carts", {"us-west-2": 600_000})
+    finding = judge(aws_sandbox, rpo="5m")
+    assert (finding.status, finding.reason) == (
+        FAIL,
+        "table carts: global-table aws:us-west-2 table/carts is 10m behind (RPO 5m)",
+    )
+
+
+def test_legacy_global_table_without_a_latency_datapoint_is_unknown(aws_sandbox: AwsSandbox) -> None:
+    seed_legacy_global_table(aws_sandbox, ["us-east-1", "us-west-2"], "carts", tags=SHOP)
+    finding = judge(aws_sandbox)
+    assert finding.status == UNKNOWN
+    assert "lag unknown (no recent ReplicationLatency datapoint)" in finding.reason
+
+
+def test_legacy_global_table_not_active_or_missing_its_replica_table_fails(aws_sandbox: AwsSandbox) -> None:
+    seed_legacy_global_table(aws_sandbox, ["us-east-1", "us-west-2"], "carts", tags=SHOP, status="UPDATING")
+    seed_replication_latency(aws_sandbox, "us-east-1", "carts", {"us-west-2": 800})
+    finding = judge(aws_sandbox)
+    assert finding.status == FAIL
+    assert "is global table UPDATING, replica table ACTIVE, not replicating" in finding.reason
+    aws_sandbox.set_global_table_status("carts", "ACTIVE")
+    aws_sandbox.client("dynamodb", "us-west-2").delete_table(TableName="carts")
+    finding = judge(aws_sandbox)
+    assert finding.status == FAIL
+    assert "replica table not found" in finding.reason
+
+
+def test_unreadable_legacy_global_tables_leave_the_scope_incomplete(aws_sandbox: AwsSandbox) -> None:
+    seed_legacy_global_table(aws_sandbox, ["us-east-1", "us-west-2"], "carts", tags=SHOP)
+    aws_sandbox.inject("access_denied", region="us-east-1", service="dynamodb", operation="ListGlobalTables")
+    _, inv = inventory(aws_sandbox)
+    assert [(e.scope, e.error) for e in inv.incomplete] == [("us-east-1/dynamodb", "access_denied")]
+    assert "legacy global tables (ListGlobalTables)" in inv.incomplete[0].reason
 
 
 def test_unreadable_table_descriptions_leave_the_scope_incomplete(aws_sandbox: AwsSandbox) -> None:
@@ -200,3 +284,29 @@ def test_declared_store_not_in_the_inventory_is_unknown_naming_where_it_was_look
         f"data store ledger ({kind}) not found in account aws-local (aws) us-east-1, {noun} of kind {kind}, ids ledger"
     )
     assert finding.evidence["declared"] is True
+
+
+def test_sandbox_answers_legacy_global_table_errors_as_dynamodb_does(aws_sandbox: AwsSandbox) -> None:
+    client = aws_sandbox.client("dynamodb", "us-east-1")
+    with pytest.raises(client.exceptions.GlobalTableNotFoundException):
+        client.describe_global_table(GlobalTableName="nothing")
+    with pytest.raises(client.exceptions.TableNotFoundException):  # no such table in us-west-2
+        client.create_global_table(GlobalTableName="nothing", ReplicationGroup=[{"RegionName": "us-west-2"}])
+    seed_legacy_global_table(aws_sandbox, ["us-east-1", "us-west-2"], "carts")
+    with pytest.raises(client.exceptions.GlobalTableAlreadyExistsException):
+        client.create_global_table(GlobalTableName="carts", ReplicationGroup=[{"RegionName": "us-east-1"}])
+    for n in range(3):
+        seed_legacy_global_table(aws_sandbox, ["us-east-1"], f"tbl{n}")
+    first = client.list_global_tables(RegionName="us-east-1", Limit=2)
+    rest = client.list_global_tables(RegionName="us-east-1", ExclusiveStartGlobalTableName="tbl0")
+    assert [g["GlobalTableName"] for g in first["GlobalTables"]] == ["carts", "tbl0"]
+    assert first["LastEvaluatedGlobalTableName"] == "tbl0"
+    assert [g["GlobalTableName"] for g in rest["GlobalTables"]] == ["tbl1", "tbl2"]
+    assert client.list_global_tables(RegionName="us-west-2")["GlobalTables"] == [
+        {"GlobalTableName": "carts", "ReplicationGroup": [{"RegionName": "us-east-1"}, {"RegionName": "us-west-2"}]}
+    ]
+    described = client.describe_global_table(GlobalTableName="carts")["GlobalTableDescription"]
+    assert (described["GlobalTableStatus"], described["GlobalTableArn"]) == (
+        "ACTIVE",
+        "arn:aws:dynamodb::123456789012:global-table/carts",
+    )

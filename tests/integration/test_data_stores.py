@@ -221,6 +221,46 @@ def test_declared_bucket_on_a_secondary_site_judged_by_its_documented_bound():
         ({"name": "x", "kind": "cloudsql"}, "kind", "a cloudsql store lives on gcp, but site 'aws-east' is on aws"),
         ({"name": "x", "kind": "rds", "site": "nowhere"}, "site", "unknown site 'nowhere'"),
         ({"name": "x", "kind": "rds", "copy_to": "oracle:x"}, "copy_to", "expected a site name"),
+        (
+            {"name": "x", "kind": "rds", "lag_metric": {"namespace": "AWS/DMS", "name": "CDCLatencyTarget"}},
+            "lag_metric",
+            "lag_metric measures the copy at copy_to: set copy_to",
+        ),
+        (
+            {"name": "x", "kind": "rds", "copy_to": "gcp", "lag_metric": {"name": "CDCLatencyTarget"}},
+            "lag_metric.namespace",
+            "a CloudWatch lag metric (account 'aws-prod' is aws) needs namespace",
+        ),
+        (
+            {
+                "name": "x",
+                "kind": "rds",
+                "copy_to": "gcp",
+                "lag_metric": {"account": "gcp-dr", "type": "t", "region": "r"},
+            },
+            "lag_metric.region",
+            "region is not a Cloud Monitoring setting (account 'gcp-dr' is gcp)",
+        ),
+        (
+            {
+                "name": "x",
+                "kind": "rds",
+                "copy_to": "gcp",
+                "lag_metric": {"account": "dms", "namespace": "n", "name": "m"},
+            },
+            "lag_metric.account",
+            "unknown account 'dms' (known: aws-prod, gcp-dr)",
+        ),
+        (
+            {
+                "name": "x",
+                "kind": "rds",
+                "copy_to": "gcp",
+                "lag_metric": {"namespace": "n", "name": "m", "unit": "min"},
+            },
+            "lag_metric.unit",
+            "expected one of seconds, milliseconds, got 'min'",
+        ),
     ],
 )
 def test_bad_data_store_is_a_located_error(store: dict[str, Any], field: str, message: str):

@@ -78,7 +78,7 @@ def test_storefront_fails_over_through_cloudflare_and_is_ready(cycle):
     # Cloudflare only: not on the primary's provider, yet one provider (a warning, not the primary gate)
     assert (mine["dns.delegation"].status, mine["dns.delegation"].evidence["providers"]) == (
         FindingStatus.WARN,
-        ["other:cloudflare.com"],
+        ["cloudflare"],
     )
     bad = [
         (c, f.reason) for c, f in mine.items() if f.status not in (PASS, FindingStatus.SKIP) and c != "dns.delegation"

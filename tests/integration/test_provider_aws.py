@@ -23,6 +23,7 @@ from failover.sandbox.aws import (
     seed_global_datastore_lag,
     seed_health_check,
     seed_instances,
+    seed_legacy_global_table,
     seed_load_balancer,
     seed_metric,
     seed_rds_with_replica,
@@ -97,6 +98,7 @@ def world(_aws_server: AwsSandbox) -> World:
     seed_buckets(sb, "shop-assets", "us-east-1", replica="shop-assets-dr", replica_region="us-west-2", tags=SHOP)
     seed_dynamodb_table(sb, "us-east-1", "carts", replicas=["us-west-2"], tags=SHOP)
     seed_replication_latency(sb, "us-east-1", "carts", {"us-west-2": 700})
+    seed_legacy_global_table(sb, ["us-east-1", "us-west-2"], "baskets", tags=SHOP)  # version 2017.11.29
     cache = seed_elasticache_global(sb, "us-east-1", "us-west-2", "sessions", tags=SHOP)
     seed_global_datastore_lag(sb, "us-west-2", {c: 0.2 for c in cache["secondary_clusters"].split(",")})
     sb.clear_requests()

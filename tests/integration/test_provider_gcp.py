@@ -585,6 +585,25 @@ def test_adapter_only_reads_and_every_request_needs_a_permission_in_the_role(
         primary_backup=gcp_dns.primary_backup(["203.0.113.10"], backup), health_check=hc["selfLink"]
     )
     gcp_fake.add_rrset("acme-prod", "pub", "shop", "A", policy=policy)
+    # an internal load balancer target: its forwarding rule -> backend service -> regional health check
+    gcp_fake.add_dns_health_check("acme-prod", "ilb-hc", region="us-central1", type_="TCP", port=80, interval_s=5)
+    gcp_fake.add_backend_service(
+        "acme-prod",
+        "ilb-bs",
+        region="us-central1",
+        scheme="INTERNAL",
+        health_checks=["regions/us-central1/healthChecks/ilb-hc"],
+    )
+    gcp_fake.add_forwarding_rule(
+        "acme-prod",
+        "ilb-fr",
+        region="us-central1",
+        ip_address="10.1.0.5",
+        scheme="INTERNAL",
+        backend_service="regions/us-central1/backendServices/ilb-bs",
+    )
+    ilb = gcp_dns.ilb("acme-prod", "us-central1", "10.1.0.5")
+    gcp_fake.add_rrset("acme-prod", "pub", "api", "A", policy=gcp_dns.policy(wrr=[gcp_dns.wrr_item(1, targets=[ilb])]))
     inv = gcp_adapter.inventory(gcp_account("acme-prod", "acme-dr"))
     assert inv.complete, inv.incomplete
     role_file = Path(__file__).resolve().parents[2] / "docs" / "permissions" / "gcp-custom-role.yaml"

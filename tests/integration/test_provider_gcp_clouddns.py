@@ -82,6 +82,73 @@ def test_zones_record_sets_and_routing_policies_are_read(gcp_fake: FakeGcp) -> N
     assert f.undeclared_attrs(inv.resources) == {}
 
 
+def _internal_load_balancer(fake: FakeGcp, health_check: str) -> None:
+    """The internal passthrough load balancer at 10.1.0.5 that the corp zone's api policy health-checks."""
+    fake.add_backend_service(
+        P, "api-bs", region="us-central1", scheme="INTERNAL", protocol="TCP", health_checks=[health_check]
+    )
+    fake.add_forwarding_rule(
+        P,
+        "api-ilb",
+        region="us-central1",
+        ip_address="10.1.0.5",
+        scheme="INTERNAL",
+        backend_service="regions/us-central1/backendServices/api-bs",
+    )
+
+
+def _api_target(inv: Inventory) -> tuple[dict[str, Any], list[str]]:
+    view = attrs_of(of(inv, Kind.ROUTING)["acme/corp/api.corp.example.com/A/routingPolicy"], Kind.ROUTING)
+    target = (view["targets"] or [])[0]
+    return dict(target), [str(n) for n in view["notes"] or []]
+
+
+@pytest.mark.parametrize("regional", [True, False])
+def test_internal_load_balancer_detection_is_read_through_its_rule_and_backend_service(
+    gcp_fake: FakeGcp, regional: bool
+) -> None:
+    seed(gcp_fake)
+    region = {"region": "us-central1"} if regional else {"source_regions": []}
+    gcp_fake.add_dns_health_check(P, "api-hc", type_="TCP", port=80, interval_s=5, unhealthy_threshold=3, **region)
+    _internal_load_balancer(gcp_fake, "regions/us-central1/healthChecks/api-hc" if regional else "api-hc")
+    gcp_fake.requests.clear()
+    inv = inventory(gcp_fake)
+    assert inv.complete, inv.incomplete
+    target, notes = _api_target(inv)
+    assert (target["interval_s"], target["threshold"], target["detection_s"]) == (5.0, 3, 15.0)
+    hc_path = f"projects/acme/{'regions/us-central1' if regional else 'global'}/healthChecks/api-hc"
+    assert (
+        f"weight 1 #0: internal load balancer 10.1.0.5: internal load balancer target: Cloud DNS follows the load "
+        f"balancer's own backend health check ({hc_path}, via projects/acme/regions/us-central1/forwardingRules/"
+        "api-ilb -> projects/acme/regions/us-central1/backendServices/api-bs)"
+    ) in notes
+    facts = cloud_dns_path("api.corp.example.com", inv.resources, primary={"10.1.0.5"}, secondary={"10.2.0.5"})
+    assert facts.detection_s == 15.0
+    assert all(r.method == "GET" for r in gcp_fake.requests if "healthChecks" in r.path)
+
+
+def test_internal_load_balancer_without_a_forwarding_rule_leaves_detection_unknown_with_the_reason(
+    gcp_fake: FakeGcp,
+) -> None:
+    seed(gcp_fake)
+    inv = inventory(gcp_fake)
+    target, _notes = _api_target(inv)
+    assert target["detection_s"] is None
+    facts = cloud_dns_path("api.corp.example.com", inv.resources, primary={"10.1.0.5"}, secondary={"10.2.0.5"})
+    [why] = facts.detection_unknown
+    assert why.endswith("whose settings are unknown (no internal forwarding rule with address 10.1.0.5 in us-central1)")
+
+
+def test_internal_load_balancer_whose_rules_cannot_be_listed_is_unknown_and_incomplete(gcp_fake: FakeGcp) -> None:
+    seed(gcp_fake)
+    gcp_fake.fail(403, project=P, collection="forwardingRules")
+    inv = inventory(gcp_fake)
+    target, notes = _api_target(inv)
+    assert target["detection_s"] is None
+    assert any("forwarding rules or backend services not read" in n for n in notes)
+    assert ("acme/forwardingRules", "access_denied") in {(e.scope, e.error) for e in inv.incomplete}
+
+
 def test_path_facts_from_what_the_reader_read(gcp_fake: FakeGcp) -> None:
     seed(gcp_fake)
     facts = cloud_dns_path(

@@ -23,6 +23,7 @@ ROUTE_DOCS = {
     "dns_zones": ("dns.v1.json", "ManagedZonesListResponse"),
     "dns_rrsets": ("dns.v1.json", "ResourceRecordSetsListResponse"),
     "health_check": ("compute.v1.json", "HealthCheck"),
+    "region_health_check": ("compute.v1.json", "HealthCheck"),
 }
 P = "acme"
 
@@ -38,6 +39,24 @@ def served(gcp_fake: FakeGcp) -> list[Request]:
     hc = fake.add_dns_health_check(P, "dns-hc", type_="HTTP", port=80)
     tcp = fake.add_dns_health_check(P, "dns-tcp", type_="TCP", port=443)
     east = d.ilb(P, "us-east1", "10.2.0.5", lb_type="regionalL7ilb", port="443")
+    # the us-central1 internal passthrough load balancer's chain: rule -> backend service -> regional check
+    fake.add_dns_health_check(P, "ilb-hc", region="us-central1", type_="TCP", port=80, interval_s=5)
+    fake.add_backend_service(
+        P,
+        "ilb-bs",
+        region="us-central1",
+        scheme="INTERNAL",
+        protocol="TCP",
+        health_checks=["regions/us-central1/healthChecks/ilb-hc"],
+    )
+    fake.add_forwarding_rule(
+        P,
+        "ilb-fr",
+        region="us-central1",
+        ip_address="10.1.0.5",
+        scheme="INTERNAL",
+        backend_service="regions/us-central1/backendServices/ilb-bs",
+    )
     fake.add_rrset(P, "pub", "static", "CNAME", ["cdn.example.net."])
     fake.add_rrset(
         P,
@@ -121,6 +140,9 @@ def test_health_checks_parse_into_the_compute_sdk_type(served: list[Request]) ->
     for body in bodies:
         hc = compute_v1.HealthCheck.from_json(json.dumps(body), ignore_unknown_fields=False)
         assert len(hc.source_regions) == 3 and hc.check_interval_sec >= 30
+    [regional] = [r.response for r in served if r.route == "region_health_check"]
+    hc = compute_v1.HealthCheck.from_json(json.dumps(regional), ignore_unknown_fields=False)
+    assert hc.region.endswith("/regions/us-central1") and not hc.source_regions and hc.check_interval_sec == 5
 
 
 def test_every_dns_route_is_a_method_of_its_api(served: list[Request]) -> None:

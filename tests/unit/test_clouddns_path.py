@@ -9,7 +9,7 @@ from typing import Any
 from failover.checks.clouddns_path import CloudDnsPath, cloud_dns_path
 from failover.model import Resource
 from failover.sandbox import gcp_dns as d
-from providers.gcp.clouddns import HealthCheck, normalize_rrset, routing_view
+from providers.gcp.clouddns import HealthCheck, IlbChain, ilb_key, normalize_ilb, normalize_rrset, routing_view
 from providers.gcp.common import Target
 
 T = Target(account="gcp-dns", project="acme")
@@ -105,6 +105,52 @@ def test_geo_with_internal_load_balancers_has_unknown_detection_and_fencing_note
     assert len(f.detection_unknown) == 1 and f.detection_unknown[0].startswith("us-central1: internal load balancer")
     assert any("fencing" in n for n in f.notes) and any("private" in n for n in f.notes)
     assert [t.region for t in f.targets] == ["us-central1", "us-east1"]
+
+
+def test_internal_load_balancer_detection_is_its_backend_services_health_check() -> None:
+    """The chain the reader resolved (forwarding rule -> backend service -> health check) gives the
+    detection: interval x unhealthy threshold of the load balancer's own health check."""
+    central = d.ilb("acme", "us-central1", PRIMARY_IP)
+    east = d.ilb("acme", "us-east1", SECONDARY_IP)
+    ilb_hc = "projects/acme/regions/us-central1/healthChecks/ilb-hc"
+    chains: dict[tuple[str, str, str, str], IlbChain] = {
+        ilb_key(normalize_ilb(central), "acme"): {
+            "forwarding_rule": "projects/acme/regions/us-central1/forwardingRules/ilb",
+            "backend_service": "projects/acme/regions/us-central1/backendServices/ilb-bs",
+            "health_check": ilb_hc,
+        },
+        ilb_key(normalize_ilb(east), "acme"): "no internal forwarding rule with address 198.51.100.10 in us-east1",
+    }
+    backup = d.geo_policy([d.geo_item("us-east1", targets=[east])])
+    policy = d.policy(primary_backup=d.primary_backup([central], backup))
+    record = normalize_rrset(T, PRIVATE, d.rrset("shop.example.com.", "A", None, ttl=60, policy=policy))
+    view = routing_view(T, record, {ilb_hc: {"interval_s": 5, "threshold": 3}}, chains)
+    assert view is not None
+    f = facts([record, view])
+    assert f.detection_s == 15.0 and f.detection_unknown == []  # the primary's health check governs
+    primary = next(t for t in view.attrs["targets"] if t["name"] == "primary")
+    assert (primary["interval_s"], primary["threshold"], primary["detection_s"]) == (5.0, 3, 15.0)
+    backup_target = next(t for t in view.attrs["targets"] if t["name"] == "backup us-east1")
+    assert backup_target["detection_s"] is None
+    assert any("no internal forwarding rule with address 198.51.100.10" in n for n in view.attrs["notes"])
+
+
+def test_internal_application_load_balancer_detection_stays_unknown_with_the_reason() -> None:
+    l7 = d.ilb("acme", "us-central1", PRIMARY_IP, lb_type="regionalL7ilb")
+    chains: dict[tuple[str, str, str, str], IlbChain] = {
+        ilb_key(
+            normalize_ilb(l7), "acme"
+        ): "regionalL7ilb: an internal Application Load Balancer reaches its backend service "
+        "through a target proxy and URL map, which are not read"
+    }
+    policy = d.policy(wrr=[d.wrr_item(1, targets=[l7]), d.wrr_item(0, [SECONDARY_IP])])
+    record = normalize_rrset(T, PRIVATE, d.rrset("shop.example.com.", "A", None, ttl=60, policy=policy))
+    view = routing_view(T, record, {}, chains)
+    assert view is not None
+    f = facts([record, view])
+    assert f.detection_s is None
+    [why] = f.detection_unknown
+    assert why.startswith("weight 1 #0: internal load balancer 203.0.113.10") and "target proxy and URL map" in why
 
 
 def test_external_endpoints_without_a_health_check_are_not_health_checked() -> None:

@@ -33,7 +33,10 @@ from probes.dnspath import (
         ("ns3-01.azure-dns.org", "azure"),
         ("ns4-01.azure-dns.info.", "azure"),
         ("ns1.dnsimple.com.", "other:dnsimple.com"),
-        ("kate.ns.cloudflare.com", "other:cloudflare.com"),
+        ("kate.ns.cloudflare.com", "cloudflare"),  # as the routing planes name Cloudflare
+        ("LOLA.NS.CLOUDFLARE.COM.", "cloudflare"),
+        ("ns.cloudflare.com.attacker.net", "other:attacker.net"),
+        ("kate.cloudflare.com", "other:cloudflare.com"),  # not a zone nameserver name
         ("dns1.registrar-servers.co.uk", "other:registrar-servers.co.uk"),
         # look-alikes are not the cloud they imitate
         ("ns-123.awsdns-45.evil.com", "other:evil.com"),

@@ -37,6 +37,10 @@ PERMISSIONS = (
     "dns.managedZones.list",
     "dns.resourceRecordSets.list",
     "compute.healthChecks.get",
+    # internal load balancer targets: forwarding rule -> backend service -> its (regional) health check
+    "compute.forwardingRules.list",
+    "compute.backendServices.list",
+    "compute.regionHealthChecks.get",
 )
 
 
@@ -209,8 +213,10 @@ class CloudDnsFailover(CloudDnsPolicy):
     policy = "primaryBackup"
     title = "Cloud DNS failover routing policy (primaryBackup)"
     doc = """The public name's record set has a `primaryBackup` routing policy whose primary targets are
-    health-checked (internal load balancers, or external endpoints with a Cloud DNS public health check:
-    interval x unhealthy threshold is the detection time), and a backup target reaches the secondary.
+    health-checked (internal load balancers, whose backend service's health check is read through their
+    forwarding rule for internal passthrough Network Load Balancers, or external endpoints with a Cloud
+    DNS public health check: interval x unhealthy threshold is the detection time), and a backup target
+    reaches the secondary.
     With a trickle ratio, the backup targets take that share in normal operation, so they must be
     health-checked too."""
 
