@@ -36,11 +36,9 @@ class Domain:
             return False
         if self.region is None:
             return True
-        return (
-            bool(region)
-            and region not in GLOBAL_REGIONS
-            and (region == self.region or region.startswith(f"{self.region}-") or zone.startswith(f"{self.region}-"))
-        )
+        if not region or region in GLOBAL_REGIONS:
+            return False
+        return region == self.region or region.startswith(f"{self.region}-") or zone.startswith(f"{self.region}-")
 
     def holds_resource(self, r: Resource) -> bool:
         return self.holds(r.provider, r.region, r.zone)
