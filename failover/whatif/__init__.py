@@ -22,6 +22,8 @@ from failover.whatif.evaluate import StoredEvidence, Survival, WhatIf, WhatIfRea
 from failover.whatif.facts import FACTS, PlaneFacts, facts_of
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from failover.schema import Config, Workload
     from failover.store import Store
 
@@ -49,10 +51,13 @@ ALL_PROVIDERS = (Domain("aws"), Domain("gcp"), Domain("azure"))
 _NAMES = {"aws": "AWS", "gcp": "GCP", "azure": "Azure", "cloudflare": "Cloudflare"}
 
 
-def load_evidence(config: Config, store: Store, workloads: Sequence[Workload] | None = None) -> StoredEvidence:
+def load_evidence(
+    config: Config, store: Store, workloads: Sequence[Workload] | None = None, now: datetime | None = None
+) -> StoredEvidence:
+    """The newest stored evidence of the workloads (all configured by default), judged at ``now``."""
     from failover.whatif.load import load_evidence as load
 
-    return load(config, store, workloads)
+    return load(config, store, workloads, now)
 
 
 def matrix(config: Config, store: Store, workloads: Sequence[Workload] | None = None) -> list[WhatIf]:

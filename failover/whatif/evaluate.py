@@ -309,9 +309,10 @@ def _observed_without(o: Observation, domain: Domain, hit: set[str]) -> Observat
 
 
 def _on(ns_provider: str, domain: Domain) -> bool:
-    """A name server's provider (``aws``, or a DNS host's registered domain: ``cloudflare.com``) is the
-    domain's provider."""
-    return ns_provider == domain.provider or ns_provider.split(".")[0] == domain.provider
+    """A name server's provider (``aws``, or another DNS host by its registered domain:
+    ``other:cloudflare.com``) is the domain's provider."""
+    name = ns_provider.removeprefix("other:")
+    return name == domain.provider or name.split(".")[0] == domain.provider
 
 
 # ----------------------------------------------------------------------------- requirements
