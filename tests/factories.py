@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from failover.checks import Evidence
 from failover.model import Capacity, Drill, Inventory, Kind, Observation, ObsStatus, Resource, ScopeError
 from failover.schema import Config
+
+if TYPE_CHECKING:
+    from failover.whatif import StoredEvidence
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PUBLIC = "checkout.example.com"
@@ -328,4 +331,18 @@ def scale_secondary(instances: int, max_size: int = 10, cpu_quota_metric: str | 
             "instance_ids": [f"gce-{n}" for n in range(1, instances + 1)],
         }
         | ({"cpu_quota_metric": cpu_quota_metric} if cpu_quota_metric else {}),
+    )
+
+
+def stored(
+    inventories: dict[str, Inventory] | None = None, observations: list[Observation] | None = None
+) -> StoredEvidence:
+    """The ready estate as the what-if reads it from the store (judged at ``NOW``)."""
+    from failover.whatif import StoredEvidence
+
+    invs = ready_inventory() if inventories is None else inventories
+    return StoredEvidence(
+        inventories=list(invs.values()),
+        observations=ready_observations() if observations is None else observations,
+        now=NOW,
     )

@@ -204,7 +204,7 @@ def _one(ev: Evidence, domain: Domain) -> WhatIf:
     wait = _control_plane(ev, domain, verdict)
     serving = _secondary(w, hit, findings, verdict)
     _capacity(findings, verdict)
-    _records(findings, verdict)
+    _records(after, findings, verdict)
     exposure = _exposure(findings, gone_stores, domain, verdict)
     rto = estimate_rto(after, ev.config.scoring)
     total = None if rto.total_s is None else rto.total_s + wait
@@ -441,8 +441,13 @@ def _capacity(findings: list[Finding], verdict: _Verdict) -> None:
     verdict.needs(Survival.NO if decided else Survival.UNKNOWN, both or [WhatIfReason("capacity.ratio", "not judged")])
 
 
-def _records(findings: list[Finding], verdict: _Verdict) -> None:
-    """The routing path has an answer that reaches a secondary (``dns.failover_records``)."""
+def _records(after: Evidence, findings: list[Finding], verdict: _Verdict) -> None:
+    """The routing path has an answer that reaches a secondary (``dns.failover_records``). A path that
+    fails over by a configuration change (no serving answer is health-governed, which that check fails)
+    needs only such an answer: the change is the failover, its control plane is ``_control_plane``'s."""
+    path = routing_path(after) if after.workload.dns else None
+    if path is not None and path.needs_control_plane and path.to_secondary:
+        return
     records = _of(findings, "dns.failover_records")
     if records and all(f.status in _OK for f in records):
         return
