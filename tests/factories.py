@@ -20,6 +20,11 @@ SEC_URL = "https://checkout-gcp.example.net/healthz"
 
 
 def config(**workload_overrides: Any) -> Config:
+    return Config.model_validate(config_data(**workload_overrides))
+
+
+def config_data(**workload_overrides: Any) -> dict[str, Any]:
+    """The ready estate's config as the YAML would hold it (one workload, ``checkout``)."""
     workload: dict[str, Any] = {
         "name": "checkout",
         "owners": ["payments@example.com"],
@@ -47,15 +52,13 @@ def config(**workload_overrides: Any) -> Config:
         "dependencies": [{"name": "registry", "kind": "registry", "provider": "aws", "providers": ["gcp"]}],
     }
     workload.update(workload_overrides)
-    return Config.model_validate(
-        {
-            "accounts": [
-                {"name": "aws-prod", "provider": "aws", "regions": ["us-east-1", "us-west-2"]},
-                {"name": "gcp-dr", "provider": "gcp", "project": "acme-dr"},
-            ],
-            "workloads": [workload],
-        }
-    )
+    return {
+        "accounts": [
+            {"name": "aws-prod", "provider": "aws", "regions": ["us-east-1", "us-west-2"]},
+            {"name": "gcp-dr", "provider": "gcp", "project": "acme-dr"},
+        ],
+        "workloads": [workload],
+    }
 
 
 def res(provider: str, account: str, region: str, kind: str, native_id: str, **kw: Any) -> Resource:
@@ -346,3 +349,11 @@ def stored(
         observations=ready_observations() if observations is None else observations,
         now=NOW,
     )
+
+
+def restamped(
+    when: datetime, inventories: dict[str, Inventory], observations: list[Observation]
+) -> tuple[list[Inventory], list[Observation]]:
+    """The estate as if read and probed at ``when`` (a store judged now keeps only fresh evidence)."""
+    invs = [dataclasses.replace(i, started_at=when, finished_at=when) for i in inventories.values()]
+    return invs, [dataclasses.replace(o, observed_at=when) for o in observations]
