@@ -4,6 +4,7 @@ bad input, the JSON shape, ``--all-providers``, ``--workload``, and the score JS
 
 from __future__ import annotations
 
+import email
 import json
 import subprocess
 import sys
@@ -155,3 +156,21 @@ def test_exit_codes_through_a_real_process(tmp_path: Path) -> None:
     usage = subprocess.run([*env_run, "--down", "oracle"], capture_output=True, text=True, check=False)
     assert (ok.returncode, bad.returncode, usage.returncode) == (0, 1, 2), (ok.stderr, bad.stderr, usage.stderr)
     assert "Traceback" not in usage.stderr and "unknown provider 'oracle'" in usage.stderr
+
+
+def test_weekly_email_carries_the_sentences_and_the_matrix(runner: CliRunner, tmp_path: Path) -> None:
+    cfg = estate(tmp_path)
+    result = invoke(runner, "report", "-c", str(cfg), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "payments@example.com.html").read_text()
+    eml = (tmp_path / "out" / "payments@example.com.eml").read_bytes().decode()
+    sentence = "If AWS went down now: 0 of 1 workload would be serving within target"
+    assert sentence in html
+    assert "If a provider went down now" in html and "aws down" in html
+    text = next(
+        p.get_payload(decode=True).decode()
+        for p in email.message_from_string(eml).walk()
+        if p.get_content_type() == "text/plain"
+    )
+    assert sentence in text
+    assert "checkout: aws down: no; gcp down: yes (unaffected); azure down: yes (unaffected)" in text

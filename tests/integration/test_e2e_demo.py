@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from failover.cli import cli
 from failover.config import config_from_text
 from failover.model import FindingStatus, RtoVerdict, Status
 from failover.runner import run_cycle
@@ -364,4 +366,30 @@ def test_whatif_us_east_1_down_route53_keeps_answering_from_its_global_data_plan
     assert m[("storefront", "aws:us-east-1")].survives == "yes"
     assert (
         summary(demo_run[2], EAST) == "If AWS us-east-1 went down now: 3 of 6 workloads would be serving within target"
+    )
+
+
+def test_whatif_refresh_runs_a_cycle_first_through_the_cli(tmp_path):
+    """``--refresh`` runs one cycle (as ``failover check``) against the running emulators, then answers."""
+    import yaml
+
+    with demo.running(tmp_path) as estate:
+        path = tmp_path / "failover.yaml"
+        path.write_text(yaml.safe_dump(estate.config))
+        config = config_from_text(path.read_text(), source=str(path))
+        with Store.open(config.database or f"sqlite:///{tmp_path / 'f.db'}") as store:
+            demo.seed_store(store)
+            assert store.latest_scores() == []
+        args = ["whatif", "-c", str(path), "--refresh", "--down", "gcp", "-w", "storefront", "--format", "json"]
+        result = CliRunner().invoke(cli, args)
+        with Store.open(config.database or f"sqlite:///{tmp_path / 'f.db'}") as store:
+            scored = [s.workload for s in store.latest_scores()]
+    assert result.exit_code == 0, result.output
+    assert scored == ["storefront"]  # the cycle ran, for the selected workload only
+    [row] = json.loads(result.stdout)
+    assert (row["workload"], row["down"], row["survives"], row["serving_site"]) == (
+        "storefront",
+        "gcp",
+        "yes",
+        "aws-east",
     )

@@ -34,8 +34,6 @@ RULE_TESTS = REPO / "deploy" / "prometheus" / "failover-rules.test.yml"
 README = REPO / "README.md"
 
 
-
-
 @pytest.fixture(scope="session")
 def promtool() -> Callable[..., subprocess.CompletedProcess[str]]:
     path = promtool_path()
@@ -49,14 +47,6 @@ def promtool() -> Callable[..., subprocess.CompletedProcess[str]]:
 
 
 # -- which metric names the daemon exports and which an expression queries ---------------------------
-
-
-
-
-
-
-
-
 
 
 def test_metric_name_extractor_sees_through_matchers_grouping_and_functions() -> None:

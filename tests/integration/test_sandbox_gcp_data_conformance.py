@@ -27,10 +27,6 @@ ROUTE_DOCS = {
 }
 
 
-
-
-
-
 @pytest.fixture
 def served(gcp_fake: FakeGcp) -> list[Request]:
     fake = gcp_fake
