@@ -25,6 +25,7 @@ left; ``unknown`` when that evidence is missing, never ``yes``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -135,9 +136,8 @@ def what_if(
     by_workload: dict[str, list[Observation]] = {}
     for o in evidence.observations:
         by_workload.setdefault(o.workload or "", []).append(o)
-    out: list[WhatIf] = []
-    for w in selected:
-        ev = Evidence(
+    before = [
+        Evidence(
             config=config,
             workload=w,
             inventories=by_account,
@@ -146,8 +146,53 @@ def what_if(
             index=index,
             drill=evidence.drills.get(w.name),
         )
-        out += [_one(ev, domain) for domain in downs]
-    return out
+        for w in selected
+    ]
+    results: dict[tuple[str, Domain], WhatIf] = {}
+    for domain in downs:
+        scenes = [_Scene.of(ev, domain) for ev in before]
+        # One inventory without the domain (and one index over it) for every workload: what each
+        # keeps is the union of what they describe the failure with.
+        keep = {i for scene in scenes for i in scene.keep}
+        inventories = {
+            name: replace(
+                inv,
+                resources=[
+                    _copies_outside(r, domain) for r in inv.resources if id(r) in keep or not domain.holds_resource(r)
+                ],
+            )
+            for name, inv in by_account.items()
+        }
+        shared = ResourceIndex.of(inventories)
+        for scene in scenes:
+            results[(scene.ev.workload.name, domain)] = _one(scene, inventories, shared)
+    return [results[(w.name, d)] for w in selected for d in downs]
+
+
+@dataclass(frozen=True)
+class _Scene:
+    """One workload under one failed domain, before the checks run again: which of its sites are in
+    the domain, its data stores there, whether its primary goes down, and the resources it keeps."""
+
+    ev: Evidence
+    domain: Domain
+    hit: frozenset[str]
+    gone_stores: frozenset[str]
+    primary_down: bool
+    keep: frozenset[int]
+
+    @classmethod
+    def of(cls, ev: Evidence, domain: Domain) -> _Scene:
+        w = ev.workload
+        hit = frozenset(s.name for s in w.sites if site_in(ev, s, domain))
+        stores, missing = data_stores(ev)
+        gone = {st.name for st in stores if domain.holds_resource(st.resource)}
+        gone |= {m.declared.name for m in missing if m.site.name in hit}
+        on_primary = {st.name for st in stores if st.declared is None or st.declared.site in (None, w.primary.name)}
+        primary_down = w.primary.name in hit or bool(gone & on_primary)
+        keep = {id(r) for r in ev.resources(w.primary)} if primary_down else set()
+        keep |= {id(st.resource) for st in stores}
+        return cls(ev, domain, hit, frozenset(gone), primary_down, frozenset(keep))
 
 
 # ----------------------------------------------------------------------------- one workload, one domain
@@ -170,15 +215,24 @@ class _Verdict:
                 self.reasons.append(r)
 
 
-def _one(ev: Evidence, domain: Domain) -> WhatIf:
+def _one(scene: _Scene, inventories: dict[str, Inventory], index: ResourceIndex) -> WhatIf:
+    ev, domain, hit, gone_stores, primary_down = (
+        scene.ev,
+        scene.domain,
+        scene.hit,
+        scene.gone_stores,
+        scene.primary_down,
+    )
     w = ev.workload
-    hit = {s.name for s in w.sites if site_in(ev, s, domain)}
-    stores, missing = data_stores(ev)
-    gone_stores = {st.name for st in stores if domain.holds_resource(st.resource)}
-    gone_stores |= {m.declared.name for m in missing if m.site.name in hit}
-    primary_stores = {st.name for st in stores if st.declared is None or st.declared.site in (None, w.primary.name)}
-    primary_down = w.primary.name in hit or bool(gone_stores & primary_stores)
-    after = _without(ev, domain, hit, keep={id(r) for r in ev.resources(w.primary)} | {id(s.resource) for s in stores})
+    after = Evidence(
+        config=ev.config,
+        workload=w,
+        inventories=inventories,
+        observations=[_observed_without(o, domain, hit) for o in ev.observations],
+        now=ev.now,
+        index=index,
+        drill=ev.drill,
+    )
     findings = run_checks(after)
     verdict = _Verdict()
     _path(ev, domain, findings, verdict)
@@ -235,27 +289,6 @@ def site_in(ev: Evidence, site: Site, domain: Domain) -> bool:
 
 
 # ----------------------------------------------------------------------------- the evidence without the domain
-def _without(ev: Evidence, domain: Domain, hit: set[str], keep: set[int]) -> Evidence:
-    inventories = {
-        name: replace(
-            inv,
-            resources=[
-                _copies_outside(r, domain) for r in inv.resources if id(r) in keep or not domain.holds_resource(r)
-            ],
-        )
-        for name, inv in ev.inventories.items()
-    }
-    observations = [_observed_without(o, domain, hit) for o in ev.observations]
-    return Evidence(
-        config=ev.config,
-        workload=ev.workload,
-        inventories=inventories,
-        observations=observations,
-        now=ev.now,
-        drill=ev.drill,
-    )
-
-
 def _copies_outside(r: Resource, domain: Domain) -> Resource:
     """A data store without its copies in the domain (they are gone with it)."""
     if r.kind not in (*DB_KINDS, Kind.STORAGE_BUCKET, Kind.CACHE) or r.provider != domain.provider:
@@ -293,7 +326,7 @@ def _arn_region(ref: str) -> str | None:
     return parts[3] if ref.startswith("arn:") and len(parts) > 4 else None
 
 
-def _observed_without(o: Observation, domain: Domain, hit: set[str]) -> Observation:
+def _observed_without(o: Observation, domain: Domain, hit: AbstractSet[str]) -> Observation:
     if o.site is not None and o.site in hit:
         return o.tagged(status=ObsStatus.FAILED, reason=f"site {o.site} is in the failed domain {domain}")
     if o.probe == "dns" and o.label == "delegation" and o.ok and domain.region is None:
@@ -406,7 +439,7 @@ def _control_plane(ev: Evidence, domain: Domain, verdict: _Verdict) -> float:
     return 0.0
 
 
-def _secondary(w: Workload, hit: set[str], findings: list[Finding], verdict: _Verdict) -> str | None:
+def _secondary(w: Workload, hit: AbstractSet[str], findings: list[Finding], verdict: _Verdict) -> str | None:
     """A secondary outside the domain that answers its health checks; the site that would serve."""
     candidates = [s.name for s in w.secondaries if s.name not in hit]
     if not candidates:
@@ -459,7 +492,7 @@ def _records(after: Evidence, findings: list[Finding], verdict: _Verdict) -> Non
 _DATA_CHECKS = ("data.replica", "data.bucket_replication")
 
 
-def _exposure(findings: list[Finding], gone: set[str], domain: Domain, verdict: _Verdict) -> float | None:
+def _exposure(findings: list[Finding], gone: AbstractSet[str], domain: Domain, verdict: _Verdict) -> float | None:
     """The data a failover would lose: per store in the domain, the lag of its freshest surviving copy;
     the worst store decides. A store with no copy outside the domain loses everything (NO)."""
     worst: float | None = 0.0
