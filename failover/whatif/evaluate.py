@@ -216,60 +216,51 @@ class _Verdict:
 
 
 def _one(scene: _Scene, inventories: dict[str, Inventory], index: ResourceIndex) -> WhatIf:
-    ev, domain, hit, gone_stores, primary_down = (
-        scene.ev,
-        scene.domain,
-        scene.hit,
-        scene.gone_stores,
-        scene.primary_down,
-    )
-    w = ev.workload
+    ev, domain = scene.ev, scene.domain
     after = Evidence(
         config=ev.config,
-        workload=w,
+        workload=ev.workload,
         inventories=inventories,
-        observations=[_observed_without(o, domain, hit) for o in ev.observations],
+        observations=[_observed_without(o, domain, scene.hit) for o in ev.observations],
         now=ev.now,
         index=index,
         drill=ev.drill,
     )
     findings = run_checks(after)
-    verdict = _Verdict()
+    verdict = _Verdict()  # what every workload needs: users still reach it
     _path(ev, domain, findings, verdict)
     _nameservers(ev, domain, findings, verdict)
     _dependencies(ev, domain, verdict)
-    target = w.targets.rto
-    if not primary_down:  # it keeps serving from the primary, if users still reach it
-        if verdict.survives == Survival.NO:
-            return WhatIf(
-                w.name, domain, Survival.NO, None, None, RtoVerdict.EXCEEDS, 0.0, tuple(verdict.reasons), target
-            )
-        return WhatIf(
-            w.name,
-            domain,
-            verdict.survives,
-            w.primary.name,
-            0.0,
-            RtoVerdict.WITHIN,
-            0.0,
-            tuple(verdict.reasons),
-            target,
-        )
+    if scene.primary_down:
+        return _failover(scene, after, findings, verdict)
+    w, target = ev.workload, ev.workload.targets.rto
+    if verdict.survives == Survival.NO:
+        return WhatIf(w.name, domain, Survival.NO, None, None, RtoVerdict.EXCEEDS, 0.0, tuple(verdict.reasons), target)
+    # the primary keeps serving: no failover, nothing to recover, no data lost
+    return WhatIf(
+        w.name, domain, verdict.survives, w.primary.name, 0.0, RtoVerdict.WITHIN, 0.0, tuple(verdict.reasons), target
+    )
+
+
+def _failover(scene: _Scene, after: Evidence, findings: list[Finding], verdict: _Verdict) -> WhatIf:
+    """The primary is down: a secondary outside the domain must take over, through a routing path and
+    control plane that are up, with the data that survives."""
+    ev, domain, w = scene.ev, scene.domain, scene.ev.workload
     wait = _control_plane(ev, domain, verdict)
-    serving = _secondary(w, hit, findings, verdict)
+    serving = _secondary(w, scene.hit, findings, verdict)
     _capacity(findings, verdict)
     _records(after, findings, verdict)
-    exposure = _exposure(findings, gone_stores, domain, verdict)
+    exposure = _exposure(findings, scene.gone_stores, domain, verdict)
     rto = estimate_rto(after, ev.config.scoring)
     total = None if rto.total_s is None else rto.total_s + wait
-    rto_verdict = RtoVerdict.of(total, rto.lower_bound_s + wait, target, rto.unbounded)
+    rto_verdict = RtoVerdict.of(total, rto.lower_bound_s + wait, w.targets.rto, rto.unbounded)
     if verdict.survives == Survival.NO:
-        total, rto_verdict = None, RtoVerdict.EXCEEDS  # it does not come back by itself
+        serving, total, rto_verdict = None, None, RtoVerdict.EXCEEDS  # it does not come back by itself
     elif rto_verdict != RtoVerdict.WITHIN:
         verdict.note(_slow(findings, rto))
     return WhatIf(
-        w.name, domain, verdict.survives, serving if verdict.survives != Survival.NO else None, total,
-        rto_verdict, exposure, tuple(verdict.reasons), target, primary_down=True,
+        w.name, domain, verdict.survives, serving, total, rto_verdict, exposure, tuple(verdict.reasons),
+        w.targets.rto, primary_down=True,
     )  # fmt: skip
 
 
