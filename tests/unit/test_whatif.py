@@ -4,6 +4,7 @@ failover records health-checked, DNS on Route 53 and Cloud DNS), each test takin
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -271,3 +272,9 @@ def test_json_shape_has_the_public_keys() -> None:
     ]
     assert list(data)[: len(public)] == public
     assert data["down"] == "aws:us-east-1" and data["survives"] == "yes" and data["rto_verdict"] == "within"
+
+
+def test_stale_evidence_is_unknown_never_yes() -> None:
+    later = dataclasses.replace(stored(stateless()), now=NOW + timedelta(days=3))
+    [r] = what_if(config(), later, [EAST])
+    assert r.survives == Survival.UNKNOWN and not r.within_target
