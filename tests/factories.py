@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from failover.checks import Evidence
 from failover.model import Capacity, Drill, Inventory, Kind, Observation, ObsStatus, Resource, ScopeError
 from failover.schema import Config
+
+if TYPE_CHECKING:
+    from failover.whatif import StoredEvidence
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PUBLIC = "checkout.example.com"
@@ -17,6 +20,11 @@ SEC_URL = "https://checkout-gcp.example.net/healthz"
 
 
 def config(**workload_overrides: Any) -> Config:
+    return Config.model_validate(config_data(**workload_overrides))
+
+
+def config_data(**workload_overrides: Any) -> dict[str, Any]:
+    """The ready estate's config as the YAML would hold it (one workload, ``checkout``)."""
     workload: dict[str, Any] = {
         "name": "checkout",
         "owners": ["payments@example.com"],
@@ -44,15 +52,13 @@ def config(**workload_overrides: Any) -> Config:
         "dependencies": [{"name": "registry", "kind": "registry", "provider": "aws", "providers": ["gcp"]}],
     }
     workload.update(workload_overrides)
-    return Config.model_validate(
-        {
-            "accounts": [
-                {"name": "aws-prod", "provider": "aws", "regions": ["us-east-1", "us-west-2"]},
-                {"name": "gcp-dr", "provider": "gcp", "project": "acme-dr"},
-            ],
-            "workloads": [workload],
-        }
-    )
+    return {
+        "accounts": [
+            {"name": "aws-prod", "provider": "aws", "regions": ["us-east-1", "us-west-2"]},
+            {"name": "gcp-dr", "provider": "gcp", "project": "acme-dr"},
+        ],
+        "workloads": [workload],
+    }
 
 
 def res(provider: str, account: str, region: str, kind: str, native_id: str, **kw: Any) -> Resource:
@@ -329,3 +335,25 @@ def scale_secondary(instances: int, max_size: int = 10, cpu_quota_metric: str | 
         }
         | ({"cpu_quota_metric": cpu_quota_metric} if cpu_quota_metric else {}),
     )
+
+
+def stored(
+    inventories: dict[str, Inventory] | None = None, observations: list[Observation] | None = None
+) -> StoredEvidence:
+    """The ready estate as the what-if reads it from the store (judged at ``NOW``)."""
+    from failover.whatif import StoredEvidence
+
+    invs = ready_inventory() if inventories is None else inventories
+    return StoredEvidence(
+        inventories=list(invs.values()),
+        observations=ready_observations() if observations is None else observations,
+        now=NOW,
+    )
+
+
+def restamped(
+    when: datetime, inventories: dict[str, Inventory], observations: list[Observation]
+) -> tuple[list[Inventory], list[Observation]]:
+    """The estate as if read and probed at ``when`` (a store judged now keeps only fresh evidence)."""
+    invs = [dataclasses.replace(i, started_at=when, finished_at=when) for i in inventories.values()]
+    return invs, [dataclasses.replace(o, observed_at=when) for o in observations]

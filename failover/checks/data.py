@@ -82,6 +82,9 @@ class DataCopy:
     status: FindingStatus
     note: str
     estimate: dict[str, object] | None = None  # lag taken from documentation, not measured
+    # how far behind a copy that is replicating is (measured, or the documented bound of an estimate);
+    # None: not known, or not replicating. The what-if reads it as the data a failover would lose.
+    lag_s: float | None = None
 
 
 def _replica_copy(where: str, r: Resource | None, rpo: float) -> DataCopy:
@@ -109,9 +112,11 @@ def _replica_copy(where: str, r: Resource | None, rpo: float) -> DataCopy:
         )
     if lag > rpo:
         return DataCopy(
-            FindingStatus.FAIL, f"replica {where} is {format_duration(lag)} behind (RPO {format_duration(rpo)})"
+            FindingStatus.FAIL,
+            f"replica {where} is {format_duration(lag)} behind (RPO {format_duration(rpo)})",
+            lag_s=float(lag),
         )
-    return DataCopy(FindingStatus.PASS, f"replica {where} {format_duration(lag)} behind")
+    return DataCopy(FindingStatus.PASS, f"replica {where} {format_duration(lag)} behind", lag_s=float(lag))
 
 
 def _backup_copy(db: Resource, copy: dict[str, object], rpo: float, now: datetime) -> DataCopy:
@@ -132,8 +137,9 @@ def _backup_copy(db: Resource, copy: dict[str, object], rpo: float, now: datetim
         return DataCopy(
             FindingStatus.FAIL,
             f"backup copy in {where} restorable to {format_duration(age)} ago (RPO {format_duration(rpo)})",
+            lag_s=age,
         )
-    return DataCopy(FindingStatus.PASS, f"backup copy in {where} restorable to {format_duration(age)} ago")
+    return DataCopy(FindingStatus.PASS, f"backup copy in {where} restorable to {format_duration(age)} ago", lag_s=age)
 
 
 def _geo_backup_copy(db: Resource, rpo: float) -> DataCopy | None:
@@ -150,8 +156,9 @@ def _geo_backup_copy(db: Resource, rpo: float) -> DataCopy | None:
     bound = format_duration(GEO_BACKUP_RPO_S)
     if rpo < GEO_BACKUP_RPO_S:
         note = f"geo-redundant backup to {where} up to {bound} behind (estimate; RPO {format_duration(rpo)})"
-        return DataCopy(FindingStatus.FAIL, note, estimate)
-    return DataCopy(FindingStatus.PASS, f"geo-redundant backup to {where} up to {bound} behind (estimate)", estimate)
+        return DataCopy(FindingStatus.FAIL, note, estimate, GEO_BACKUP_RPO_S)
+    note = f"geo-redundant backup to {where} up to {bound} behind (estimate)"
+    return DataCopy(FindingStatus.PASS, note, estimate, GEO_BACKUP_RPO_S)
 
 
 # Mechanisms whose copy is in another region by construction (the provider may name the copy's location
@@ -223,8 +230,8 @@ def _reported_copy(c: ReportedCopy, rpo: float) -> DataCopy:
     estimate = {"copy": label, "lag_s": float(lag), "source": source} if c.get("estimate") else None
     behind = f"up to {format_duration(lag)} behind (estimate)" if estimate else f"{format_duration(lag)} behind"
     if lag > rpo:
-        return DataCopy(FindingStatus.FAIL, f"{label} is {behind} (RPO {format_duration(rpo)})", estimate)
-    return DataCopy(FindingStatus.PASS, f"{label} {behind}", estimate)
+        return DataCopy(FindingStatus.FAIL, f"{label} is {behind} (RPO {format_duration(rpo)})", estimate, float(lag))
+    return DataCopy(FindingStatus.PASS, f"{label} {behind}", estimate, float(lag))
 
 
 def reported_copies(store: Resource) -> list[ReportedCopy]:
@@ -505,6 +512,7 @@ def data_replica(ev: Evidence) -> list[Finding]:
                 reason,
                 subject=store.name,
                 replicas=notes,
+                copy_lags_s=[c.lag_s for c in copies],
                 estimates=estimates,
                 store_kind=store_kind_of(db),
                 declared=store.declared is not None,
@@ -589,6 +597,7 @@ def _bucket_finding(ev: Evidence, store: Store) -> Finding:
         reason,
         subject=store.name,
         copies=listed,
+        copy_lags_s=[c.lag_s for c in judged] if judged else [None for _ in rules or []],
         estimates=[c.estimate for c in judged if c.estimate],
         store_kind=store_kind_of(b),
         declared=store.declared is not None,

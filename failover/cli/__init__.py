@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "check": "failover.cli.check:check",
     "score": "failover.cli.check:score",
     "explain": "failover.cli.check:explain",
+    "whatif": "failover.cli.whatif:whatif",
     "drill": "failover.cli.drill:drill",
     "demo": "failover.cli.demo:demo",
     "report": "failover.cli.report:report",

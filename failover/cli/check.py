@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,11 @@ from failover.cli.options import PERCENT, Duration, config_option, console, echo
 from failover.cli.render import Format, emit
 from failover.cli.render.views import CycleView, ExplainView, ScoresView
 from failover.errors import ConfigError
+
+if TYPE_CHECKING:
+    from failover.schema import Config
+    from failover.store import Store
+    from failover.whatif import WhatIf
 
 fail_under_option = click.option(
     "--fail-under",
@@ -111,9 +117,10 @@ def score(
             configured = {w.name for w in config.workloads}
             scores = [s for s in scores if s.workload in configured]
         previous = {s.workload: store.score_at(s.workload, s.computed_at - timedelta(seconds=since_s)) for s in scores}
+        whatif = _whatif(config, store, [s.workload for s in scores])
     expected = list(workloads) or [w.name for w in config.workloads] or [s.workload for s in scores]
     missing = [n for n in expected if n not in {s.workload for s in scores}]
-    emit(ScoresView(scores, previous, since_s, top), fmt)
+    emit(ScoresView(scores, previous, since_s, top, whatif), fmt)
     if not scores:  # nothing to show is not "all is well": a CI step reading scores must notice
         which = f" for {', '.join(missing)}" if workloads else ""
         click.echo(f"no scores stored yet{which}; run `failover check` (or start `failover daemon`)", err=True)
@@ -121,6 +128,18 @@ def score(
     if missing:
         click.echo(f"no score yet for {', '.join(missing)}: run `failover check`", err=True)
     sys.exit(_gate(scores, expected, fail_under))
+
+
+def _whatif(config: Config, store: Store, names: list[str]) -> list[WhatIf]:
+    """The scored workloads the config defines, each with aws, gcp and azure down (``failover whatif
+    --all-providers``); none without a config or a stored inventory."""
+    from failover.whatif import ALL_PROVIDERS, load_evidence, what_if
+
+    selected = [w for w in config.workloads if w.name in names]
+    if not selected:
+        return []
+    evidence = load_evidence(config, store, selected)
+    return what_if(config, evidence, ALL_PROVIDERS, selected) if evidence.inventories else []
 
 
 @click.command()

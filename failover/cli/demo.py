@@ -37,6 +37,7 @@ def demo(directory: Path, keep_running: bool, fmt: Format) -> None:
 
     from failover.config import load_config
     from failover.runner import run_cycle
+    from failover.whatif import matrix
 
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
@@ -55,9 +56,12 @@ def demo(directory: Path, keep_running: bool, fmt: Format) -> None:
             estate_mod.seed_store(store)
             status.update("running one cycle: inventory, probes, checks, score…")
             result = run_cycle(config, store, kind="demo", progress=lambda s: status.update(f"{s}…"))
+            whatif = matrix(config, store)
         status.stop()
         elapsed = time.monotonic() - started
-        view = DemoView(result.scores, result.findings, estate_mod.EXPECTED, elapsed, config.database, config_path)
+        view = DemoView(
+            result.scores, result.findings, estate_mod.EXPECTED, elapsed, config.database, config_path, whatif
+        )
         emit(view, fmt)
         if keep_running:
             click.echo(f"emulators running; config: {config_path}. Ctrl-C to stop.", err=True)

@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from failover.errors import ConfigError
 from failover.model import Reason, RtoVerdict, Score, Status
 from failover.schema import Workload, format_duration
+
+if TYPE_CHECKING:
+    from failover.whatif import WhatIf
 
 __all__ = [
     "STATUS_ORDER",
@@ -104,11 +107,53 @@ class WorkloadDigest:
 
 
 @dataclass(frozen=True, slots=True)
+class WhatIfCell:
+    down: str  # aws, gcp, azure
+    survives: str  # yes | no | unknown
+    text: str  # "yes, 7m30s on gcp-central", "no"
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIfDigest:
+    """The what-if matrix of an owner's workloads: one sentence per failed provider, one row per workload."""
+
+    downs: list[str]
+    sentences: list[str]
+    rows: list[tuple[str, list[WhatIfCell]]]
+
+
+def build_whatif_digest(results: Sequence[WhatIf], workloads: Iterable[str]) -> WhatIfDigest | None:
+    """The matrix for these workloads (None when it was not computed for any of them)."""
+    from failover.whatif import summary
+
+    names = set(workloads)
+    mine = [r for r in results if r.workload in names]
+    if not mine:
+        return None
+    downs = list(dict.fromkeys(r.down for r in mine))
+    rows: dict[str, list[WhatIfCell]] = {}
+    for r in mine:
+        rows.setdefault(r.workload, []).append(WhatIfCell(str(r.down), str(r.survives), _whatif_text(r)))
+    return WhatIfDigest([str(d) for d in downs], [summary(mine, d) for d in downs], list(rows.items()))
+
+
+def _whatif_text(r: WhatIf) -> str:
+    if str(r.survives) == "no":
+        return "no"
+    if not r.primary_down:
+        return f"{r.survives} (unaffected)"
+    rto = format_duration(r.rto_estimate_s) if r.rto_estimate_s is not None else "RTO unknown"
+    late = "" if r.within_target else " (over target)"
+    return f"{r.survives}, {rto}{late}" + (f" on {r.serving_site}" if r.serving_site else "")
+
+
+@dataclass(frozen=True, slots=True)
 class OwnerDigest:
     owner: str
     iso_week: str
     now: datetime
     workloads: list[WorkloadDigest]
+    whatif: WhatIfDigest | None = None  # if AWS, GCP or Azure went down now
 
     @property
     def counts(self) -> dict[Status, int]:
@@ -278,5 +323,14 @@ def _rank(w: WorkloadDigest) -> tuple[Any, ...]:
     return (STATUS_ORDER.index(w.status), w.readiness if w.readiness is not None else -1.0, w.name)
 
 
-def build_owner_digest(owner: str, workloads: Iterable[WorkloadDigest], *, now: datetime, tz: tzinfo) -> OwnerDigest:
-    return OwnerDigest(owner=owner, iso_week=iso_week(now, tz), now=aware(now), workloads=sorted(workloads, key=_rank))
+def build_owner_digest(
+    owner: str,
+    workloads: Iterable[WorkloadDigest],
+    *,
+    now: datetime,
+    tz: tzinfo,
+    whatif: Sequence[WhatIf] = (),
+) -> OwnerDigest:
+    ranked = sorted(workloads, key=_rank)
+    matrix = build_whatif_digest(whatif, (w.name for w in ranked))
+    return OwnerDigest(owner=owner, iso_week=iso_week(now, tz), now=aware(now), workloads=ranked, whatif=matrix)

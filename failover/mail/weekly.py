@@ -40,6 +40,7 @@ from failover.schema import Config, Mail
 
 if TYPE_CHECKING:
     from failover.store import Store
+    from failover.whatif import WhatIf
 
 __all__ = ["RenderedEmail", "WeeklyResult", "render_weekly", "send_weekly", "week_of"]
 
@@ -114,6 +115,15 @@ def _digests(config: Config, store: Store, now: datetime) -> tuple[dict[str, Wor
     return out, any_scored
 
 
+def _whatif(config: Config, store: Store, now: datetime) -> list[WhatIf]:
+    """Each workload with each of aws, gcp and azure down, judged on the stored evidence at ``now``
+    (none when nothing is inventoried yet)."""
+    from failover.whatif import ALL_PROVIDERS, load_evidence, what_if
+
+    evidence = load_evidence(config, store, now=now)
+    return what_if(config, evidence, ALL_PROVIDERS) if evidence.inventories else []
+
+
 def _selected(config: Config, owner: str | None) -> dict[str, list[str]]:
     owners = {o: [w.name for w in ws] for o, ws in owners_of(config.workloads).items()}
     if owner is None:
@@ -134,10 +144,11 @@ def _render(config: Config, store: Store, now: datetime, owner: str | None) -> t
     week = iso_week(now, tz)
     selected = _selected(config, owner)
     digests, any_scored = _digests(config, store, now)
+    whatif = _whatif(config, store, now) if any_scored else []
     domain = mail.from_.rsplit("@", 1)[1]
     emails: list[RenderedEmail] = []
     for addr, names in sorted(selected.items()):
-        digest: OwnerDigest = build_owner_digest(addr, (digests[n] for n in names), now=now, tz=tz)
+        digest: OwnerDigest = build_owner_digest(addr, (digests[n] for n in names), now=now, tz=tz, whatif=whatif)
         message_id = make_msgid(idstring=f"weekly.{week}", domain=domain)
         text, html = render_text(digest, config), render_html(digest, config)
         msg = compose(digest, config, message_id=message_id, text=text, html=html)

@@ -10,19 +10,24 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from failover.cli import cli
 from failover.config import config_from_text
 from failover.model import FindingStatus, RtoVerdict, Status
 from failover.runner import run_cycle
 from failover.sandbox import demo
 from failover.store import Store
+from failover.whatif import ALL_PROVIDERS, Domain, load_evidence, summary, what_if
 from tests.factories import undeclared_attrs
 
 FAIL, PASS = FindingStatus.FAIL, FindingStatus.PASS
 
 
 @pytest.fixture(scope="module")
-def cycle(tmp_path_factory):
+def demo_run(tmp_path_factory):
+    """One real cycle over the demo estate, then the what-if over what it stored: each workload with
+    aws, gcp, azure and aws:us-east-1 down."""
     import yaml
 
     directory = tmp_path_factory.mktemp("demo")
@@ -33,9 +38,28 @@ def cycle(tmp_path_factory):
             demo.seed_store(store)
             result = run_cycle(config, store, kind="test")
             stored = store.latest_scores()
+            whatif = what_if(config, load_evidence(config, store), [*ALL_PROVIDERS, EAST])
         finally:
             store.close()
+        # ``whatif --refresh`` through the CLI while the emulators still run: one more cycle, then the answer.
+        path = directory / "failover.yaml"
+        path.write_text(
+            yaml.safe_dump({**estate.config, "database": config.database or f"sqlite:///{directory / 'f.db'}"})
+        )
+        args = ["whatif", "-c", str(path), "--refresh", "--down", "gcp", "-w", "storefront", "--format", "json"]
+        refresh = CliRunner().invoke(cli, args)
+        with Store.open(config.database or f"sqlite:///{directory / 'f.db'}") as again:
+            refreshed = {s.workload: s.computed_at for s in again.latest_scores()}
+    return result, stored, whatif, (refresh, refreshed)
+
+
+@pytest.fixture(scope="module")
+def cycle(demo_run):
+    result, stored, _, _ = demo_run
     return result, stored
+
+
+EAST = Domain("aws", "us-east-1")
 
 
 def statuses(result, workload, check):
@@ -223,6 +247,7 @@ def test_demo_command_then_score_reads_back_from_sqlite(tmp_path):
     assert "Traceback" not in run.stderr
     for workload in demo.EXPECTED:
         assert workload in run.stdout
+    assert "If AWS went down now: 1 of 6 workloads would be serving within target" in run.stdout
     config = tmp_path / "d" / "failover.yaml"
     score = subprocess.run(
         [sys.executable, "-m", "failover", "score", "-c", str(config), "--format", "json"],
@@ -235,6 +260,7 @@ def test_demo_command_then_score_reads_back_from_sqlite(tmp_path):
     assert score.returncode == 0, score.stderr
     data = json.loads(score.stdout)
     assert {d["workload"]: d["status"] for d in data} == demo.EXPECTED
+    assert {d["workload"]: [w["survives"] for w in d["whatif"]] for d in data}["boutique"] == ["no", "yes", "no"]
     for d in data:
         assert set(d) >= {
             "workload",
@@ -273,3 +299,97 @@ def test_disabled_front_door_secondary_origin_is_the_only_boutique_defect(cycle)
         if f.workload == "boutique" and f.status == FAIL and f.check != "dns.failover_records"
     }
     assert others == set()
+
+
+# ----------------------------------------------------------------------------- what if a provider went down
+def matrix(demo_run):
+    return {(r.workload, str(r.down)): r for r in demo_run[2]}
+
+
+def test_whatif_aws_down_leaves_only_the_cloudflare_workload_serving(demo_run):
+    m = matrix(demo_run)
+    # Every primary is on AWS us-east-1. checkout, search, catalog and payments fail over through Route 53,
+    # which is AWS: with all of AWS down its answers and health checks go too, whatever the secondaries.
+    for name in ("checkout", "search", "catalog", "payments"):
+        r = m[(name, "aws")]
+        assert (r.survives, r.serving_site) == ("no", None)
+        assert any(x.check == "dns.failover_records" and "route53-failover" in x.message for x in r.reasons)
+    # search's zone is served only by Route 53, and its identity provider lives only on AWS.
+    assert {"dns.delegation", "dependencies.single_provider"} <= {x.check for x in m[("search", "aws")].reasons}
+    # checkout's database replica is in us-west-2: on AWS too, so no copy survives.
+    assert any(
+        "checkout-db" in x.message and "no copy outside aws" in x.message for x in m[("checkout", "aws")].reasons
+    )
+    # boutique's Front Door (Azure) survives, but its secondary origin is disabled: nowhere to go.
+    assert m[("boutique", "aws")].survives == "no"
+    assert "disabled" in m[("boutique", "aws")].reasons[0].message
+    # storefront fails over through Cloudflare (none of the three) to GCP: monitor 30 s, proxied (no TTL wait).
+    store = m[("storefront", "aws")]
+    assert (store.survives, store.serving_site, store.rto_estimate_s, store.rto_verdict) == (
+        "yes",
+        "gcp-central",
+        30.0,
+        RtoVerdict.WITHIN,
+    )
+    assert (
+        summary(demo_run[2], Domain("aws")) == "If AWS went down now: 1 of 6 workloads would be serving within target"
+    )
+
+
+def test_whatif_gcp_down_touches_no_primary_and_azure_down_takes_front_door(demo_run):
+    m = matrix(demo_run)
+    for name in demo.EXPECTED:
+        r = m[(name, "gcp")]
+        assert (r.survives, r.serving_site, r.primary_down) == ("yes", "aws-east", False), (name, r.reasons)
+    # Front Door is Azure: with Azure down boutique's public name stops answering though its primary runs.
+    boutique = m[("boutique", "azure")]
+    assert (boutique.survives, boutique.primary_down) == ("no", False)
+    assert any("front-door" in x.message for x in boutique.reasons)
+    assert [n for n in demo.EXPECTED if m[(n, "azure")].survives == "yes"] == [
+        n for n in demo.EXPECTED if n != "boutique"
+    ]
+    assert (
+        summary(demo_run[2], Domain("azure"))
+        == "If Azure went down now: 5 of 6 workloads would be serving within target"
+    )
+
+
+def test_whatif_us_east_1_down_route53_keeps_answering_from_its_global_data_plane(demo_run):
+    m = matrix(demo_run)
+    # checkout and catalog: health-checked records fail over to GCP within target (catalog's half-booted
+    # group still reaches its capacity in time).
+    for name in ("checkout", "catalog"):
+        r = m[(name, "aws:us-east-1")]
+        assert (r.survives, r.serving_site, r.rto_verdict) == ("yes", "gcp-central", RtoVerdict.WITHIN), r.reasons
+    # checkout's bucket is replicated to us-west-2 without a reported lag: the exposure is unknown.
+    assert m[("checkout", "aws:us-east-1")].rpo_exposure_s is None
+    # search: a disabled health check means failover is a record change, through us-east-1, which is down.
+    search = m[("search", "aws:us-east-1")]
+    assert search.survives == "no"
+    assert any("waits until aws us-east-1 recovers" in x.message for x in search.reasons)
+    # payments: its Azure secondary's certificate does not cover the public name; the surviving replica in
+    # us-west-2 is 30 minutes behind.
+    payments = m[("payments", "aws:us-east-1")]
+    assert payments.survives == "no" and payments.rpo_exposure_s == 1800.0
+    assert any(x.check == "secondary.health" and "certificate" in x.message for x in payments.reasons)
+    assert m[("storefront", "aws:us-east-1")].survives == "yes"
+    assert (
+        summary(demo_run[2], EAST) == "If AWS us-east-1 went down now: 3 of 6 workloads would be serving within target"
+    )
+
+
+def test_whatif_refresh_runs_a_cycle_first_through_the_cli(demo_run):
+    """``--refresh`` ran one more cycle (as ``failover check``, for the selected workload only) against the
+    running emulators, then answered from what it stored."""
+    _, stored, _, (refresh, refreshed) = demo_run
+    assert refresh.exit_code == 0, refresh.output
+    before = {s.workload: s.computed_at for s in stored}
+    assert refreshed["storefront"] > before["storefront"]
+    assert all(refreshed[n] == before[n] for n in before if n != "storefront")
+    [row] = json.loads(refresh.stdout)
+    assert (row["workload"], row["down"], row["survives"], row["serving_site"]) == (
+        "storefront",
+        "gcp",
+        "yes",
+        "aws-east",
+    )

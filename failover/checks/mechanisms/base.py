@@ -32,7 +32,9 @@ is a name), and which read-only API calls it needs (``permissions``, rendered in
 
 To add a mechanism: add its value to ``Mechanism`` Literal and ``DNS_PROVIDER`` in
 ``failover/schema.py``, write ``failover/checks/mechanisms/<name>.py`` with a ``@register``ed
-subclass, import it in ``failover/checks/mechanisms/__init__.py``, and cover it with tests for a
+subclass, import it in ``failover/checks/mechanisms/__init__.py``, give its service a row in
+``failover/whatif/facts.py`` (the control/data-plane facts the what-if needs; a test fails for a
+mechanism without one), and cover it with tests for a
 ready configuration, no health-governed path to the secondary, detection slower than the RTO, and
 a configuration the reader cannot see. Pure: no I/O, only ``Evidence``.
 """

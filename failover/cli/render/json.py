@@ -4,7 +4,7 @@ written by ``echo_json``: every value exact, control characters as JSON escapes,
 from __future__ import annotations
 
 from functools import singledispatch
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from failover.cli.options import echo_json
 from failover.cli.render.views import (
@@ -16,8 +16,12 @@ from failover.cli.render.views import (
     InvalidConfig,
     InventoryView,
     ScoresView,
+    WhatIfView,
 )
 from failover.model import Observation, Resource, Score
+
+if TYPE_CHECKING:
+    from failover.whatif import WhatIf
 
 
 def emit(result: object) -> None:
@@ -64,9 +68,19 @@ def _cycle(view: CycleView) -> Any:
     }
 
 
+def with_whatif(data: dict[str, object], workload: str, whatif: list[WhatIf]) -> dict[str, object]:
+    """A score's JSON with its ``whatif`` row (the workload with each of aws, gcp, azure down), when
+    the what-if was computed for it."""
+    mine = [r.to_dict() for r in whatif if r.workload == workload]
+    return {**data, "whatif": mine} if mine else data
+
+
 @to_json.register
 def _scores(view: ScoresView) -> Any:
-    return [score_json(s, view.previous[s.workload], view.since_s) for s in view.scores]
+    return [
+        with_whatif(score_json(s, view.previous[s.workload], view.since_s), s.workload, view.whatif)
+        for s in view.scores
+    ]
 
 
 @to_json.register
@@ -107,7 +121,12 @@ def _invalid(view: InvalidConfig) -> Any:
 
 @to_json.register
 def _demo(view: DemoView) -> Any:
-    return [score_json(s) for s in view.scores]
+    return [with_whatif(score_json(s), s.workload, view.whatif) for s in view.scores]
+
+
+@to_json.register
+def _whatif(view: WhatIfView) -> Any:
+    return [r.to_dict() for r in view.results]
 
 
 @to_json.register

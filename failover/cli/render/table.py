@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from functools import singledispatch
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -24,10 +24,14 @@ from failover.cli.render.views import (
     InvalidConfig,
     InventoryView,
     ScoresView,
+    WhatIfView,
 )
 from failover.model import Capacity, Finding, Inventory, Observation, Resource, Score
 from failover.printable import printable
 from failover.schema import format_duration
+
+if TYPE_CHECKING:
+    from failover.whatif import Domain, WhatIf
 
 STATUS_STYLE = {
     "READY": "bold green",
@@ -196,6 +200,105 @@ def _cycle(view: CycleView) -> None:
 def _scores(view: ScoresView) -> None:
     if view.scores:
         console().print(score_table(view.scores, view.previous, top=view.top))
+        whatif_sentences(view.whatif)
+
+
+_SURVIVAL_STYLE = {"yes": "bold green", "no": "bold red", "unknown": "bold magenta"}
+
+
+def _downs(results: list[WhatIf]) -> list[Domain]:
+    return list(dict.fromkeys(r.down for r in results))
+
+
+def whatif_sentences(results: list[WhatIf]) -> None:
+    """ "If AWS went down now: 3 of 5 workloads would be serving within target", one line per domain."""
+    from failover.whatif import summary
+
+    out = console()
+    for domain in _downs(results):
+        out.print(summary(results, domain))
+
+
+def whatif_rto(r: WhatIf) -> str:
+    target = format_duration(r.rto_target_s) if r.rto_target_s is not None else "?"
+    if r.rto_estimate_s is None:
+        return f"- ({r.rto_verdict}, target {target})"
+    return f"{format_duration(r.rto_estimate_s)} / {target} ({r.rto_verdict})"
+
+
+def whatif_matrix(results: list[WhatIf]) -> Table:
+    """Workload x failed domain: survives, and the RTO estimate when it does."""
+    downs = _downs(results)
+    table = Table(title="What if a provider went down now", title_justify="left")
+    table.add_column("workload")
+    for d in downs:
+        table.add_column(f"{d} down")
+    by_workload: dict[str, dict[Domain, WhatIf]] = {}
+    for r in results:
+        by_workload.setdefault(r.workload, {})[r.down] = r
+    for workload, row in by_workload.items():
+        cells = [cell(workload)]
+        for d in downs:
+            found = row.get(d)
+            cells.append(cell(None) if found is None else _matrix_cell(found))
+        table.add_row(*cells)
+    return table
+
+
+def _matrix_cell(r: WhatIf) -> Text:
+    """``no``; ``yes on aws-east (unaffected)``; ``yes, 7m30s on gcp-central`` (yellow: after the target)."""
+    if r.survives == "no":
+        return cell("no", _SURVIVAL_STYLE["no"])
+    text = str(r.survives)
+    if not r.primary_down:
+        text += f" on {r.serving_site} (unaffected)"
+    else:
+        text += f", {format_duration(r.rto_estimate_s)}" if r.rto_estimate_s is not None else ", RTO unknown"
+        text += f" on {r.serving_site}" if r.serving_site else ""
+    late = r.survives == "yes" and not r.within_target
+    return cell(text, "bold yellow" if late else _SURVIVAL_STYLE.get(str(r.survives), ""))
+
+
+def whatif_table(results: list[WhatIf], domain: Domain) -> Table:
+    """One failed domain: per workload, whether and where it would serve, how soon, the data at risk, why not."""
+    table = Table(title=f"If {domain} went down now", title_justify="left")
+    for col in ("workload", "survives", "serving site", "RTO est / target", "RPO exposure"):
+        table.add_column(col)
+    table.add_column("reasons", overflow="fold")
+    for r in (r for r in results if r.down == domain):
+        exposure = format_duration(r.rpo_exposure_s) if r.rpo_exposure_s is not None else "unknown"
+        reasons = "\n".join(printable(f"{x.check}: {x.message}") for x in r.reasons)
+        table.add_row(
+            cell(r.workload),
+            cell(str(r.survives), _SURVIVAL_STYLE.get(str(r.survives), "")),
+            cell(r.serving_site),
+            cell(whatif_rto(r)),
+            cell(exposure),
+            Text(reasons),
+        )
+    return table
+
+
+@render.register
+def _whatif(view: WhatIfView) -> None:
+    out = console()
+    if len(view.downs) == 1:
+        out.print(whatif_table(view.results, view.downs[0]))
+    else:
+        out.print(whatif_matrix(view.results))
+        for domain in view.downs:
+            lines = [
+                f"  {r.workload}: {r.survives}: "
+                + "; ".join(f"{x.check}: {x.message}" for x in r.reasons[:3])
+                + (f" (+{len(r.reasons) - 3} more: --down {domain})" if len(r.reasons) > 3 else "")
+                for r in view.results
+                if r.down == domain and not r.within_target
+            ]
+            if lines:
+                out.print(f"{domain} down, not serving within target:")
+                for line in lines:
+                    out.print(line)
+    whatif_sentences(view.results)
 
 
 @render.register
@@ -297,6 +400,9 @@ def _demo(view: DemoView) -> None:
     out.print(findings_table([f for f in view.findings if str(f.status) != "pass"], "What is wrong"))
     out.print(score_table(view.scores))
     got = {s.workload: str(s.status) for s in view.scores}
+    if view.whatif:
+        out.print(whatif_matrix(view.whatif))
+        whatif_sentences(view.whatif)
     out.print(f"demo estate: expected {view.expected}, got {got}")
     out.print(f"one cycle in {view.elapsed_s:.1f}s; scores stored in {view.database}")
     out.print(f"next: failover score -c {view.config_path} --format json")

@@ -4,12 +4,15 @@ result needs no view: ``emit`` takes the ``Observation`` itself."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from failover.errors import ConfigError
 from failover.model import Drill, Finding, Inventory, Resource, Score
+
+if TYPE_CHECKING:
+    from failover.whatif import Domain, WhatIf
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class ScoresView:
     previous: dict[str, Score | None]
     since_s: float
     top: int
+    whatif: list[WhatIf] = field(default_factory=list)  # each workload with aws, gcp, azure down
 
 
 @dataclass(frozen=True)
@@ -93,3 +97,12 @@ class DemoView:
     elapsed_s: float
     database: str | None
     config_path: Path
+    whatif: list[WhatIf] = field(default_factory=list)  # each workload with aws, gcp, azure down
+
+
+@dataclass(frozen=True)
+class WhatIfView:
+    """``failover whatif``: each selected workload under each failed domain, in that order."""
+
+    results: list[WhatIf]
+    downs: list[Domain]
