@@ -123,13 +123,13 @@ def _write(
 
 def _write_pages(ctx: click.Context, config: Config, store: Store, target: Path) -> None:
     from failover.errors import ConfigError
-    from failover.statuspage import write_site
+    from failover.statuspage import stored_whatif, write_site
 
     scored = {s.workload for s in store.latest_scores()}
     if not scored or (config.workloads and not scored & {w.name for w in config.workloads}):
         _no_scores(ctx, store.display_url)
     try:
-        files = write_site(config, store, target)
+        files = write_site(config, store, target, whatif=stored_whatif(config, store))
     except OSError as err:
         raise ConfigError(f"--html {target}: cannot write: {err.strerror or err}") from None
     click.echo(f"wrote {files[0]} and {len(files) - 1} workload page(s) in {target / 'workloads'}")

@@ -49,7 +49,7 @@ from failover.errors import StoreError
 from failover.model import utcnow
 from failover.runner import vantage_of
 from failover.schema import Config
-from failover.statuspage import LivePages
+from failover.statuspage import LivePages, stored_whatif
 from failover.store import Store, display_url, resolve_database_url
 
 __all__ = ["SHUTDOWN_GRACE", "Daemon", "stop_on_signals"]
@@ -220,7 +220,7 @@ class Daemon:
             leader.ensure()  # leadership known before the first tick; a mail catch-up may be queued
         if isinstance(self.leaders["mail"], Solo):
             self._maybe_catch_up_mail()
-        pages = LivePages(self.config, self.store)
+        pages = LivePages(self.config, self.store, whatif=lambda: stored_whatif(self.config, self.store))
         http = StatusServer(
             self.listen, self.metrics.registry, self.health, pages=pages, token=self.config.daemon.status_token
         ).start()

@@ -6,6 +6,6 @@ data in ``templates/``), ``source`` the store reads and the two entry points (``
 ``write_site``)."""
 
 from failover.statuspage.model import Survives, WhatIfReason, WhatIfRow
-from failover.statuspage.source import LivePages, WhatIfSource, write_site
+from failover.statuspage.source import LivePages, WhatIfSource, stored_whatif, write_site
 
-__all__ = ["LivePages", "Survives", "WhatIfReason", "WhatIfRow", "WhatIfSource", "write_site"]
+__all__ = ["LivePages", "Survives", "WhatIfReason", "WhatIfRow", "WhatIfSource", "stored_whatif", "write_site"]

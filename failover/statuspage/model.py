@@ -8,12 +8,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
 from failover.mail.digest import doc_link
 from failover.model import Finding, RtoVerdict, Score, Status
+from failover.whatif.evaluate import Survival, WhatIfReason
 
 __all__ = [
     "TREND_DAYS",
@@ -38,16 +38,8 @@ STATUS_ORDER: tuple[Status, ...] = (Status.NOT_READY, Status.UNKNOWN, Status.AT_
 FINDING_ORDER = ("fail", "unknown", "warn", "pass", "skip")
 
 
-class Survives(StrEnum):
-    YES = "yes"
-    NO = "no"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class WhatIfReason:
-    check: str
-    message: str
+# One spelling of the what-if answers: the page reads ``failover whatif``'s own types.
+Survives = Survival
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,10 +46,28 @@ from failover.statuspage.render import render_index, render_workload
 if TYPE_CHECKING:
     from failover.store import Store
 
-__all__ = ["DEFAULT_DOCS_URL", "LivePages", "Snapshot", "WhatIfSource", "docs_url_of", "read_snapshot", "write_site"]
+__all__ = [
+    "DEFAULT_DOCS_URL",
+    "LivePages",
+    "Snapshot",
+    "WhatIfSource",
+    "docs_url_of",
+    "read_snapshot",
+    "stored_whatif",
+    "write_site",
+]
 
 DEFAULT_DOCS_URL = "https://github.com/failover-dev/failover/blob/main/docs/checks.md"
 WhatIfSource = Callable[[], Sequence[WhatIfRow]]
+
+
+def stored_whatif(config: Config, store: Store) -> list[WhatIfRow]:
+    """The what-if matrix (each workload with aws, gcp and azure down) from the stored evidence, as
+    the rows ``failover whatif --all-providers --format json`` prints; none before an inventory is
+    stored (the page then says the matrix is not available rather than showing survivors)."""
+    from failover.whatif import matrix
+
+    return [WhatIfRow.from_json(r.to_dict()) for r in matrix(config, store)]
 
 
 def docs_url_of(config: Config) -> str:

@@ -284,6 +284,19 @@ def test_demo_command_then_score_reads_back_from_sqlite(tmp_path):
     )
     assert gate.returncode == 1
     assert "search" in gate.stderr and "payments" in gate.stderr
+    # The status page carries the same what-if matrix, computed from the same stored evidence.
+    html = subprocess.run(
+        [sys.executable, "-m", "failover", "report", "-c", str(config), "--html", str(tmp_path / "site")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert html.returncode == 0, html.stderr
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert "<strong>aws</strong> went down now: 1 of 6 workloads would be serving within target" in index
+    assert "<strong>gcp</strong> went down now: 6 of 6 workloads" in index
     assert Path(tmp_path / "d" / "failover.db").exists()
 
 
