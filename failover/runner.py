@@ -98,7 +98,8 @@ def run_inventory(config: Config, store: Store, run_id: int, workloads: list[Wor
     from failover.inventory import inventory_config
 
     names = used_accounts(config, workloads)
-    inventories = inventory_config(config, names) if names else []
+    # the newest stored inventory: what rarely changes and costs a call per resource is carried over
+    inventories = inventory_config(config, names, previous=store.latest_inventory(names)) if names else []
     store.save_inventory(run_id, inventories)
     return inventories
 
