@@ -24,6 +24,18 @@ The data tier (``--data``; ``--quick`` for 100 tables and 40 clusters):
 seeds DynamoDB tables and Aurora clusters over the regions and times raw boto3 (ListTables, then
 DescribeTable + ListTagsOfResource per table on the shared pool, ListGlobalTables; DescribeDBInstances and
 DescribeDBClusters per region) against ``AwsAdapter(services=("dynamodb", "rds"))``. Goal: the same.
+
+The AWS half of issue 13's estate (``--estate``; ``--workloads 1000``):
+
+    .venv/bin/python bench/inventory.py --estate [--workloads 1000] [--repeat 3] [--concurrency 8]
+
+per workload 2 EC2 instances in us-east-1 and a Route 53 failover pair whose PRIMARY is governed by
+an HTTP health check (one zone), on the project's AWS sandbox (moto with its Route 53 additions,
+in this process: its request log counts the calls). It times ``AwsAdapter(services=("ec2",
+"route53"))``: the first inventory of the account (nothing stored yet: every instance's termination
+protection is read) and the next one (the previous inventory handed over as ``Prior``, as
+``failover check`` does from the store), and prints the calls by operation. Run from a checkout
+without ``Prior`` it measures that code the same way (the figures before the change).
 """
 
 from __future__ import annotations
@@ -237,6 +249,75 @@ def _overhead(adapter: list[float], base: list[float], base_name: str) -> None:
         )
 
 
+def seed_estate(sandbox: Any, workloads: int) -> None:
+    from failover.sandbox.aws import seed_health_check, seed_records, seed_zone
+
+    ec2 = sandbox.client("ec2", "us-east-1")
+    for start in range(0, 2 * workloads, 100):
+        count = min(100, 2 * workloads - start)
+        ec2.run_instances(ImageId="ami-12345678", InstanceType="m5.large", MinCount=count, MaxCount=count)
+    zone = seed_zone(sandbox, "estate.example")
+    records: list[dict[str, Any]] = []
+    for n in range(workloads):
+        hc = seed_health_check(
+            sandbox, {"Type": "HTTP", "IPAddress": "192.0.2.10", "Port": 80, "ResourcePath": f"/w{n}/healthz"}
+        )
+        name = f"w{n}.estate.example."
+        common = {"Name": name, "Type": "A", "TTL": 60}
+        records += [
+            {**common, "SetIdentifier": "primary", "Failover": "PRIMARY", "HealthCheckId": hc,
+             "ResourceRecords": [{"Value": "192.0.2.1"}]},
+            {**common, "SetIdentifier": "secondary", "Failover": "SECONDARY",
+             "ResourceRecords": [{"Value": "198.51.100.1"}]},
+        ]  # fmt: skip
+    seed_records(sandbox, zone, records)
+
+
+def main_estate(args: argparse.Namespace) -> None:
+    import inspect
+    from collections import Counter
+
+    from failover.sandbox.aws import AwsSandbox
+
+    carries = "prior" in inspect.signature(AwsAdapter.inventory).parameters
+    with AwsSandbox() as sandbox:
+        t0 = time.perf_counter()
+        seed_estate(sandbox, args.workloads)
+        print(
+            f"seeded {args.workloads} workloads ({2 * args.workloads} instances, {args.workloads} health checks, "
+            f"{2 * args.workloads} failover records) in {time.perf_counter() - t0:.1f}s"
+        )
+        # moto renders 2,000 instances in one DescribeInstances answer slowly on a busy machine: a long timeout
+        account = Account(**sandbox.account("bench", ["us-east-1"], max_concurrency=args.concurrency, timeout=300))
+        adapter = AwsAdapter(services=("ec2", "route53"))
+        expected = 5 * args.workloads + 3  # instances, records (and the NS and SOA), checks, the zone
+        runs: dict[str, list[float]] = {"first inventory (nothing stored)": [], "next inventory (previous stored)": []}
+        counts: dict[str, Counter[str]] = {}
+        for _ in range(args.repeat):
+            for name in runs:
+                previous = adapter.inventory(account) if name.startswith("next") else None
+                sandbox.clear_requests()
+                started = time.perf_counter()
+                if previous is not None and carries:
+                    from providers.base import Prior
+
+                    inv = adapter.inventory(account, Prior(previous, reuse_for_s=6 * 3600))  # type: ignore[call-arg]
+                else:
+                    inv = adapter.inventory(account)
+                runs[name].append(time.perf_counter() - started)
+                if len(inv.resources) != expected or inv.incomplete:
+                    raise SystemExit(f"{name}: {len(inv.resources)} resources (expected {expected}), {inv.incomplete}")
+                counts[name] = Counter(q.operation for q in sandbox.requests)
+    print(f"AwsAdapter(ec2, route53), {args.repeat} runs each; concurrency {args.concurrency}; cpus {os.cpu_count()}")
+    print(f"  {'':36s} {'min':>7s} {'median':>7s}  calls")
+    for name, ts in runs.items():
+        total = sum(counts[name].values())
+        by_op = ", ".join(f"{op} {n}" for op, n in counts[name].most_common())
+        print(f"  {name:36s} {min(ts):6.2f}s {statistics.median(ts):6.2f}s  {total}: {by_op}")
+    if not carries:
+        print("  (this checkout has no Prior: the next inventory reads everything again)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--instances", type=int, default=2000)
@@ -247,7 +328,12 @@ def main() -> None:
     ap.add_argument("--tables", type=int, default=500)
     ap.add_argument("--clusters", type=int, default=200)
     ap.add_argument("--quick", action="store_true", help="with --data: 100 tables and 40 clusters")
+    ap.add_argument("--estate", action="store_true", help="issue 13's estate: EC2 + Route 53 per workload")
+    ap.add_argument("--workloads", type=int, default=1000)
     args = ap.parse_args()
+    if args.estate:
+        main_estate(args)
+        return
     regions = REGIONS[: args.regions]
     if args.data:
         if args.quick:

@@ -1,24 +1,32 @@
-"""Probe throughput, side by side with Prometheus blackbox_exporter (prints figures; not a timed test).
+"""Probe throughput of the engine ``failover check`` and the daemon run, side by side with Prometheus
+blackbox_exporter (prints figures; not a timed test).
 
-HTTP: ``n`` GETs of distinct paths (/p0 … /p<n-1>) on a local nginx (generated config, free port),
-``concurrency`` at a time, each on a fresh connection.
+HTTP and HTTPS: ``n`` GETs of distinct paths (/p0 … /p<n-1>) on a local nginx (generated config, free
+port; for HTTPS a certificate from a trustme CA, session cache and tickets off), ``concurrency`` at a
+time, each on a fresh connection: for HTTPS a full verified TLS handshake per probe.
 
-- Ours: ``probes.engine.ParallelEngine`` (2 worker processes, uvloop), ``probe_http`` on each target: the
-  same code path and the same Observation as a real run (phase timings included). Also reported: one
-  process, and two reference points made with httpx (one shared AsyncClient): fresh connections
-  (``max_keepalive_connections=0``) and reused keep-alive connections.
-- blackbox_exporter with an ``http_2xx`` module (it opens a fresh connection per probe), driven through
-  ``/probe?target=…&module=http_2xx`` by ``concurrency`` keep-alive HTTP/1.1 connections from a minimal
-  uvloop client, so the driver costs the exporter as little CPU as we can manage. A probe counts when the
-  exporter says ``probe_success 1``.
+- ours: ``failover.probing.probe_engine`` (what ``run_cycle`` probes with: one process per core once the
+  plan is large, uvloop, cached certificate parsing), ``probe_http`` on each target, the same
+  Observations as a real run. The config's ``per_host`` is set to the concurrency: every path is on one
+  host, and blackbox_exporter has no per-host limit. Also measured in the same run: ``before``, the
+  engine as it was (one process, asyncio's loop, every chain re-parsed), for the before/after ratio; and
+  ours with the default ``per_host`` for reference.
+- blackbox_exporter with an ``http_2xx`` module (a fresh connection per probe; the trustme CA as its
+  ``tls_config.ca_file``), driven through ``/probe?target=…&module=http_2xx`` by ``concurrency``
+  keep-alive HTTP/1.1 connections from a minimal uvloop client. A probe counts when the exporter says
+  ``probe_success 1``.
+
+CPU per probe: ours is this process plus the probe workers (reaped by the forkserver, so its children's
+CPU time); blackbox's is the exporter's own (the driver's excluded). nginx's is printed beside.
 
 DNS: ``bench.dns_bench.run_dns_bench`` (Knot, the DNS probe vs blackbox's dns module).
 
-The machine's cores are shared by nginx, the prober under test and (for blackbox) the HTTP driver. Each
-side gets a warm-up batch, then ``rounds`` alternating timed runs; the figures are medians. The last line
-is ``http_ratio=X dns_ratio=Y`` (ours ÷ blackbox; ``NA`` when a side could not run).
+Each side gets a warm-up batch, then ``rounds`` alternating timed runs; figures are medians. The last
+line is ``http_ratio=X https_ratio=Y dns_ratio=Z`` (ours ÷ blackbox; ``NA`` when a side could not run).
+Needs nginx and prometheus-blackbox-exporter (``apt-get install -y nginx-light
+prometheus-blackbox-exporter``) and trustme.
 
-    python -m bench.probes [--n 2000] [--concurrency 100] [--rounds 3] [--no-dns]
+    python -m bench.probes [--n 2000] [--concurrency 100] [--rounds 3] [--no-dns] [--no-http]
 """
 
 from __future__ import annotations
@@ -34,141 +42,242 @@ if str(_ROOT) not in sys.path:
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import multiprocessing.forkserver  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
+import socket  # noqa: E402
+import ssl  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
 from bench._harness import Blackbox, ServerProcess, drive, run_loop, wait_http  # noqa: E402
-from failover.model import Observation  # noqa: E402
-from probes.engine import Engine, ParallelEngine  # noqa: E402
+from failover.probing import probe_engine  # noqa: E402
+from failover.schema import Config, Probes  # noqa: E402
+from probes import tls  # noqa: E402
+from probes.engine import Engine  # noqa: E402
 from probes.targets import HttpTarget  # noqa: E402
 
-WORKERS = 2
-HTTP_MODULES = (
+MODULES = (
     "modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n    http:\n"
     "      preferred_ip_protocol: ip4\n      ip_protocol_fallback: false\n      valid_status_codes: [200]\n"
 )
 
 
 class Nginx(ServerProcess):
-    def __init__(self) -> None:
+    """nginx on a free loopback port answering 200 everywhere; with ``cert``/``key`` over TLS only,
+    without session resumption (every probe pays a full handshake)."""
+
+    def __init__(self, cert: Path | None = None, key: Path | None = None) -> None:
         super().__init__("nginx-bench-")
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(binary).exists():
-            raise RuntimeError("nginx is not installed (apt-get install nginx-light)")
+            raise RuntimeError("nginx is not installed (apt-get install -y nginx-light)")
         d = self.dir
         temp = " ".join(f"{k}_temp_path {d}/{k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        listen = f"listen 127.0.0.1:{self.port} backlog=4096"
+        if cert is not None:
+            listen += (
+                f" ssl; ssl_certificate {cert}; ssl_certificate_key {key};"
+                " ssl_session_cache off; ssl_session_tickets off"
+            )
         (d / "nginx.conf").write_text(
-            f"worker_processes 1;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n"
+            "worker_processes 1;\nmaster_process off;\ndaemon off;\n"
+            f"pid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n"
             "events { worker_connections 4096; }\n"
             f"http {{ access_log off; {temp}\n"
-            f"  server {{ listen 127.0.0.1:{self.port} backlog=4096; location / {{ return 200 'ok\\n'; }} }}\n}}\n"
+            f"  server {{ {listen}; location / {{ return 200 'ok\\n'; }} }}\n}}\n"
         )
         self.proc = subprocess.Popen(
             [binary, "-c", str(d / "nginx.conf"), "-p", str(d)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        wait_http(self.port, "/p0", self.proc, "nginx")
+        if cert is None:
+            wait_http(self.port, "/p0", self.proc, "nginx")
+        else:
+            _wait_tls(self.port, self.proc)
+
+
+def _wait_tls(port: int, proc: subprocess.Popen[bytes]) -> None:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError(f"nginx exited: {err.strip()[-500:]}")
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock,
+            ctx.wrap_socket(sock),
+        ):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nginx (TLS) not ready on port {port}")
+
+
+@dataclass
+class Case:
+    """One target set: the nginx serving it, our targets, blackbox's requests."""
+
+    name: str
+    nginx: Nginx
+    targets: list[HttpTarget]
+    requests: list[bytes]
+
+
+@contextlib.contextmanager
+def _case(name: str, n: int, tmp: Path) -> Iterator[tuple[Case, str]]:
+    """The HTTP or HTTPS target set and blackbox_exporter's module config for it."""
+    ca_file: Path | None = None
+    if name == "https":
+        import trustme
+
+        ca = trustme.CA()
+        leaf = ca.issue_cert("127.0.0.1", "localhost")
+        ca_file, cert, key = tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem"
+        ca.cert_pem.write_to_path(str(ca_file))
+        leaf.private_key_pem.write_to_path(str(key))
+        leaf.cert_chain_pems[0].write_to_path(str(cert))
+        nginx = Nginx(cert, key)
+    else:
+        nginx = Nginx()
+    try:
+        base = f"{name}://127.0.0.1:{nginx.port}"
+        cas = (str(ca_file),) if ca_file else ()
+        targets = [HttpTarget(f"{base}/p{i}", timeout=10.0, ca_files=cas) for i in range(n)]
+        requests = [Blackbox.probe_request("http_2xx", f"{base}/p{i}") for i in range(n)]
+        modules = MODULES + (f"      tls_config:\n        ca_file: {ca_file}\n" if ca_file else "")
+        yield Case(name, nginx, targets, requests), modules
+    finally:
+        nginx.stop()
 
 
 # --------------------------------------------------------------------------------------------- ours
-def _targets(port: int, n: int) -> list[HttpTarget]:
-    return [HttpTarget(f"http://127.0.0.1:{port}/p{i}", timeout=10.0) for i in range(n)]
+def _proc_cpu(pid: int, children: bool = False) -> float:
+    """CPU seconds of ``pid`` (``children``: of its reaped children instead)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    first = 13 if children else 11
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
 
 
-def _ours(targets: list[HttpTarget], concurrency: int, workers: int) -> tuple[float, int]:
-    async def go() -> list[Observation]:
-        if workers == 1:
-            return await Engine(concurrency=concurrency, per_host=concurrency).run(targets)
-        return await ParallelEngine(workers=workers, concurrency=concurrency, per_host=concurrency).run(targets)
+def _our_cpu() -> float:
+    """This process's CPU plus the probe workers' (children of the forkserver, which reaps them)."""
+    server = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
+    return _proc_cpu(os.getpid()) + (_proc_cpu(server, children=True) if server else 0.0)
 
+
+def production(concurrency: int, per_host: int | None = None) -> Callable[[list[HttpTarget]], Any]:
+    """The engine ``run_cycle`` probes with, configured as a ``probes:`` section would."""
+    engine = probe_engine(Config(probes=Probes(concurrency=concurrency, per_host=per_host or concurrency)))
+    return lambda targets: run_loop(engine.run(targets))
+
+
+def before(concurrency: int) -> Callable[[list[HttpTarget]], Any]:
+    """The engine the cycle ran before: one process, asyncio's own loop, every chain parsed again."""
+
+    def go(targets: list[HttpTarget]) -> Any:
+        cached = tls.describe_certificate
+        tls.describe_certificate = cached.__wrapped__  # type: ignore[attr-defined]
+        try:
+            return asyncio.run(Engine(concurrency=concurrency, per_host=concurrency).run(targets))
+        finally:
+            tls.describe_certificate = cached  # type: ignore[assignment]
+
+    return go
+
+
+def _ours(run: Callable[[list[HttpTarget]], Any], targets: list[HttpTarget]) -> tuple[float, int, float]:
+    cpu0 = _our_cpu()
     started = time.perf_counter()
-    observations = run_loop(go())
-    return time.perf_counter() - started, sum(1 for o in observations if o.ok)
-
-
-def _httpx(port: int, n: int, concurrency: int, keepalive: bool) -> tuple[float, int]:
-    """Reference points: httpx with one shared AsyncClient, fresh or reused connections."""
-    import httpx
-
-    async def go() -> int:
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency if keepalive else 0)
-        gate = asyncio.Semaphore(concurrency)
-        async with httpx.AsyncClient(limits=limits, timeout=10.0) as client:
-
-            async def one(i: int) -> bool:
-                async with gate:
-                    try:
-                        return (await client.get(f"http://127.0.0.1:{port}/p{i}")).status_code == 200
-                    except httpx.HTTPError:
-                        return False
-
-            return sum(await asyncio.gather(*(one(i) for i in range(n))))
-
-    started = time.perf_counter()
-    ok = run_loop(go())
-    return time.perf_counter() - started, ok
-
-
-# ----------------------------------------------------------------------------------------- blackbox
-def _blackbox_requests(target_port: int, n: int) -> list[bytes]:
-    target = f"http://127.0.0.1:{target_port}"
-    return [Blackbox.probe_request("http_2xx", f"{target}/p{i}") for i in range(n)]
+    observations = run(targets)
+    elapsed = time.perf_counter() - started
+    return elapsed, sum(1 for o in observations if o.ok), _our_cpu() - cpu0
 
 
 # ------------------------------------------------------------------------------------------- bench
-def _rate(measure: Callable[[], tuple[Any, ...]], n: int, failures: list[int]) -> tuple[float, tuple[Any, ...]]:
-    out = measure()
-    elapsed, ok = out[0], out[1]
-    failures.append(n - ok)
-    return ok / elapsed, out
+def run_http_bench(
+    name: str = "http", n: int = 2000, concurrency: int = 100, rounds: int = 3, warmup: int = 200
+) -> dict[str, Any]:
+    """Probes/second and CPU per probe for ``n`` probes at ``concurrency`` on the ``name`` (http or https)
+    target set: ours (production engine, the engine before, default per_host) vs blackbox_exporter."""
+    import tempfile
 
-
-def run_http_bench(n: int = 2000, concurrency: int = 100, rounds: int = 3, warmup: int = 200) -> dict[str, Any]:
-    """Probes/second for ``n`` HTTP probes at ``concurrency``: ours (fresh connections) vs blackbox_exporter."""
-    rates: dict[str, list[float]] = {"ours": [], "blackbox": [], "blackbox_cores": []}
-    failures: dict[str, list[int]] = {k: [] for k in ("ours", "ours_1p", "blackbox", "httpx_fresh", "httpx_reused")}
-    nginx = Nginx()
-    bb: Blackbox | None = None
-    try:
-        bb = Blackbox(HTTP_MODULES)
-        targets = _targets(nginx.port, n)
-        requests = _blackbox_requests(nginx.port, n)
-        started = time.perf_counter()
-        _ours(targets[:warmup], concurrency, WORKERS)  # also starts the forkserver once
-        cold_s = time.perf_counter() - started
-        run_loop(drive(bb.port, requests[:warmup], concurrency))
-        for _ in range(rounds):
-            rate, _ = _rate(lambda: _ours(targets, concurrency, WORKERS), n, failures["ours"])
-            rates["ours"].append(rate)
-            rate, out = _rate(lambda: bb.measure(requests, concurrency), n, failures["blackbox"])  # type: ignore[arg-type]
-            rates["blackbox"].append(rate)
-            rates["blackbox_cores"].append(out[2] / out[0])
-        ours_1p, _ = _rate(lambda: _ours(targets, concurrency, 1), n, failures["ours_1p"])
-        httpx_fresh, _ = _rate(lambda: _httpx(nginx.port, n, concurrency, False), n, failures["httpx_fresh"])
-        httpx_reused, _ = _rate(lambda: _httpx(nginx.port, n, concurrency, True), n, failures["httpx_reused"])
-    finally:
-        nginx.stop()
-        if bb is not None:
+    sides = ("ours", "before", "ours_default_per_host", "blackbox")
+    figures: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}  # (probes/s, CPU ms per probe)
+    failures: dict[str, int] = dict.fromkeys(sides, 0)
+    nginx_cpu_ms: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-probes-") as tmp, _case(name, n, Path(tmp)) as (case, modules):
+        bb = Blackbox(modules)
+        try:
+            runners: dict[str, Callable[[], tuple[float, int, float]]] = {
+                "ours": lambda: _ours(production(concurrency), case.targets),
+                "before": lambda: _ours(before(concurrency), case.targets),
+                "ours_default_per_host": lambda: _ours(production(concurrency, Probes().per_host), case.targets),
+                "blackbox": lambda: bb.measure(case.requests, concurrency),
+            }
+            started = time.perf_counter()
+            _ours(production(concurrency), case.targets[:warmup])  # also starts the forkserver once
+            cold_s = time.perf_counter() - started
+            _ours(before(concurrency), case.targets[:warmup])
+            run_loop(drive(bb.port, case.requests[:warmup], concurrency))
+            for _ in range(rounds):
+                for side in sides:
+                    nginx0 = case.nginx.cpu_s()
+                    elapsed, ok, cpu = runners[side]()
+                    failures[side] += n - ok
+                    figures[side].append((ok / elapsed, cpu * 1000 / max(ok, 1)))
+                    if side == "ours":
+                        nginx_cpu_ms.append((case.nginx.cpu_s() - nginx0) * 1000 / max(ok, 1))
+        finally:
             bb.stop()
-    ours = statistics.median(rates["ours"])
-    blackbox = statistics.median(rates["blackbox"])
-    return {
-        "ours_pps": round(ours),
-        "ours_rounds": [round(r) for r in rates["ours"]],
-        "ours_1p_pps": round(ours_1p),
-        "httpx_fresh_pps": round(httpx_fresh),
-        "httpx_reused_pps": round(httpx_reused),
-        "blackbox_pps": round(blackbox),
-        "blackbox_rounds": [round(r) for r in rates["blackbox"]],
-        "blackbox_cores": round(statistics.median(rates["blackbox_cores"]), 2),
-        "warmup_s": round(cold_s, 2),
-        "failures": {k: sum(v) for k, v in failures.items()},
-        "ratio": round(ours / blackbox, 2) if blackbox else None,
-    }
+
+    def median(side: str, i: int) -> float:
+        return statistics.median(f[i] for f in figures[side])
+
+    out: dict[str, Any] = {"warmup_s": round(cold_s, 2), "failures": failures}
+    for side in sides:
+        out[f"{side}_pps"] = round(median(side, 0))
+        out[f"{side}_rounds"] = [round(f[0]) for f in figures[side]]
+        out[f"{side}_cpu_ms"] = round(median(side, 1), 3)
+    out["nginx_cpu_ms"] = round(statistics.median(nginx_cpu_ms), 3)
+    blackbox = median("blackbox", 0)
+    out["ratio"] = round(median("ours", 0) / blackbox, 2) if blackbox else None
+    out["before_ratio"] = round(median("before", 0) / blackbox, 2) if blackbox else None
+    out["speedup"] = round(median("ours", 0) / median("before", 0), 2)
+    return out
+
+
+GOAL = 1.5  # issue 13: HTTPS probes at >= 1.5x blackbox_exporter's rate
+
+
+def _report(name: str, h: dict[str, Any], n: int, concurrency: int) -> None:
+    workers = probe_engine(Config()).workers_for(n)
+    print(
+        f"{name} ours (run_cycle's engine, {workers} processes, per_host={concurrency}): {h['ours_pps']} probes/s, "
+        f"{h['ours_cpu_ms']} ms CPU/probe (rounds {h['ours_rounds']}; first batch incl. worker start {h['warmup_s']} s)"
+    )
+    print(
+        f"{name} before (1 process, asyncio loop, chains re-parsed): {h['before_pps']} probes/s, "
+        f"{h['before_cpu_ms']} ms CPU/probe (rounds {h['before_rounds']})"
+    )
+    print(
+        f"{name} ours with the default per_host={Probes().per_host}: {h['ours_default_per_host_pps']} probes/s, "
+        f"{h['ours_default_per_host_cpu_ms']} ms CPU/probe"
+    )
+    print(
+        f"{name} blackbox_exporter http_2xx: {h['blackbox_pps']} probes/s, {h['blackbox_cpu_ms']} ms CPU/probe "
+        f"(rounds {h['blackbox_rounds']})"
+    )
+    print(f"{name} nginx: {h['nginx_cpu_ms']} ms CPU/probe; failures (should all be 0): {h['failures']}")
+    goal = f" (goal >= {GOAL}x: {'met' if h['ratio'] and h['ratio'] >= GOAL else 'NOT met'})" if name == "https" else ""
+    print(
+        f"{name} ratio ours/blackbox: {h['ratio']}{goal}; before/blackbox: {h['before_ratio']}; "
+        f"ours/before: {h['speedup']}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,32 +285,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=2000, help="probes per run (default 2000)")
     parser.add_argument("--concurrency", type=int, default=100, help="probes in flight (default 100)")
     parser.add_argument("--rounds", type=int, default=3, help="timed runs per side (default 3; medians)")
-    parser.add_argument("--no-dns", action="store_true", help="skip the DNS half")
+    parser.add_argument("--no-dns", action="store_true", help="skip the DNS case")
+    parser.add_argument("--no-http", action="store_true", help="skip the plain HTTP case")
     args = parser.parse_args(argv)
     print(f"cpus={os.cpu_count()} n={args.n} concurrency={args.concurrency} rounds={args.rounds}", flush=True)
 
-    http_ratio: str = "NA"
-    try:
-        h = run_http_bench(args.n, args.concurrency, args.rounds)
-    except RuntimeError as err:
-        print(f"http: could not run: {err}")
-    else:
-        print(
-            f"http ours (fresh connection per probe, {WORKERS} processes): {h['ours_pps']} probes/s "
-            f"(rounds {h['ours_rounds']}; first {min(200, args.n)}-probe batch incl. worker start {h['warmup_s']} s)"
-        )
-        print(f"http ours, 1 process: {h['ours_1p_pps']} probes/s")
-        print(f"http httpx shared AsyncClient, fresh connections: {h['httpx_fresh_pps']} probes/s")
-        print(f"http httpx shared AsyncClient, reused keep-alive connections: {h['httpx_reused_pps']} probes/s")
-        print(
-            f"http blackbox_exporter http_2xx: {h['blackbox_pps']} probes/s "
-            f"(rounds {h['blackbox_rounds']}; {h['blackbox_cores']} cores)"
-        )
-        print(f"http failures (should all be 0): {h['failures']}")
-        print(f"http ratio ours/blackbox: {h['ratio']}")
-        http_ratio = str(h["ratio"])
+    ratios = {"http": "NA", "https": "NA", "dns": "NA"}
+    for name in ("http", "https"):
+        if name == "http" and args.no_http:
+            continue
+        try:
+            h = run_http_bench(name, args.n, args.concurrency, args.rounds)
+        except RuntimeError as err:
+            print(f"{name}: could not run: {err}")
+            continue
+        _report(name, h, args.n, args.concurrency)
+        ratios[name] = str(h["ratio"])
 
-    dns_ratio: str = "NA"
     if not args.no_dns:
         try:
             from bench.dns_bench import run_dns_bench
@@ -215,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"dns ours: {d['ours_qps']} queries/s; blackbox_exporter dns: {d['blackbox_qps']} queries/s")
                 print(f"dns ratio ours/blackbox: {d['ratio']}")
-                dns_ratio = str(d["ratio"])
-    print(f"http_ratio={http_ratio} dns_ratio={dns_ratio}")
+                ratios["dns"] = str(d["ratio"])
+    print(" ".join(f"{k}_ratio={v}" for k, v in ratios.items()))
     return 0
 
 

@@ -35,6 +35,11 @@ class CommonAttrs(TypedDict, total=False):
         "protected from deletion (EC2 DisableApiTermination, RDS DeletionProtection, GCE deletionProtection, "
         "an Azure CanNotDelete/ReadOnly lock covering it); None: could not be read",
     ]
+    deletion_protection_read_at: Annotated[
+        str | None,
+        "when ``deletion_protection`` was read (ISO 8601), where it may be older than the inventory (EC2: "
+        "carried over from an earlier inventory); older than scoring.stale_after it is stale evidence",
+    ]
     locks: Annotated[list[dict[str, Any]] | None, "Azure management locks covering it (name, level, scope, id)"]
     managed_by: Annotated[str | None, "Azure managedBy"]
     arm_kind: Annotated[str | None, "Azure resource `kind`"]
@@ -260,7 +265,6 @@ class HealthCheckAttrs(CommonAttrs, total=False):
     routing_control_arn: Annotated[str | None, "ARC routing control deciding a RECOVERY_CONTROL check"]
     status: Annotated[str | None, "healthy / unhealthy / unknown now"]
     status_reason: Annotated[str | None, "why the status is unknown"]
-    checkers: Annotated[list[dict[str, Any]] | None, "each checker's region and report"]
     routing_method: Annotated[str | None, "Traffic Manager routing method (Priority = failover)"]
     profile_status: Annotated[str | None, "Traffic Manager profile status"]
     monitor_status: Annotated[str | None, "Traffic Manager profile monitor status"]

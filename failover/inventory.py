@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from failover.store.runs import Unrecorded
 
 __all__ = [
+    "SLOW_SETTINGS_REFRESH_S",
     "InventoryRun",
     "inventory_config",
     "select_accounts",
@@ -40,19 +41,27 @@ def select_accounts(config: Config, names: Iterable[str] | None = None) -> list[
     return [known[n] for n in wanted]
 
 
+# How long a setting that rarely changes and costs a call per resource (EC2 termination protection) is
+# carried over from the previous inventory before it is read again; at most half of scoring.stale_after,
+# so a carried reading is refreshed well before it counts as stale.
+SLOW_SETTINGS_REFRESH_S = 6 * 3600.0
+
+
 def inventory_config(
     config: Config,
     accounts: Iterable[str] | None = None,
     *,
     on_done: Callable[[Inventory], None] | None = None,
     max_workers: int = 4,
+    previous: Sequence[Inventory] = (),
 ) -> list[Inventory]:
     """Run each selected account's adapter (concurrently); one ``Inventory`` per account, in config order.
 
-    Each account is handed over with its effective ``inventory_deadline`` (the default filled in) and
-    the declared stores' lag metrics it reads (``Config.lag_metric_reads``).
+    Each account is handed over with its effective ``inventory_deadline`` (the default filled in), the
+    declared stores' lag metrics it reads (``Config.lag_metric_reads``), and its ``previous`` inventory
+    (the store's newest) as what the adapter may carry over.
     """
-    from providers.base import inventory_accounts
+    from providers.base import Prior, inventory_accounts
 
     selected = [
         a.model_copy(update={"inventory_deadline": config.inventory_deadline(a)}).reading(
@@ -60,7 +69,9 @@ def inventory_config(
         )
         for a in select_accounts(config, accounts)
     ]
-    return inventory_accounts(selected, max_workers=max_workers, on_done=on_done)
+    reuse_for = min(SLOW_SETTINGS_REFRESH_S, config.scoring.stale_after / 2)
+    priors = {inv.account: Prior(inv, reuse_for) for inv in previous}
+    return inventory_accounts(selected, max_workers=max_workers, on_done=on_done, priors=priors)
 
 
 def stats_of(inventories: Sequence[Inventory]) -> dict[str, Any]:
@@ -110,7 +121,8 @@ def store_inventory(
     with store.recorded_run(
         "inventory", vantage=vantage, config_digest=config_digest, on_unrecorded=on_unrecorded
     ) as run:
-        inventories = inventory_config(config, selected, on_done=on_done) if selected else []
+        previous = store.latest_inventory(selected) if selected else []
+        inventories = inventory_config(config, selected, on_done=on_done, previous=previous) if selected else []
         store.save_inventory(run.id, inventories)
         run.rests_on(inventories)
         run.stats = stats_of(inventories)

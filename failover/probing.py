@@ -1,18 +1,22 @@
 """What to probe for a set of workloads, and turning the DNS failover-path helpers' answers into
-observations the checks read. The plan is pure; ``probe_workloads`` runs it on the probe engine."""
+observations the checks read. The plan is pure; ``probe_workloads`` runs it on the probe engine (on
+every core when the plan is large enough: ``probes.engine.ParallelEngine``)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from failover.model import Observation, ObsStatus
 from failover.schema import Config, Workload
 from probes.dns import chain_text
 from probes.dnspath import Agreement, CachedTtl, CnameChain, ZoneInfo
 from probes.targets import Target
+
+if TYPE_CHECKING:
+    from probes.engine import ParallelEngine
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,16 @@ async def dns_path(
     return found
 
 
+def probe_engine(config: Config) -> ParallelEngine:
+    """The engine the cycle probes endpoints with: one process per core (``probes.workers``) once the
+    plan is large enough to pay for it, this process for a small plan (one workload in a daemon job).
+    Either way the observations are ``Engine``'s."""
+    from probes.engine import ParallelEngine
+
+    p = config.probes
+    return ParallelEngine(workers=p.workers or None, concurrency=p.concurrency, per_host=p.per_host)
+
+
 async def probe_workloads(
     config: Config,
     workloads: list[Workload],
@@ -171,10 +185,8 @@ async def probe_workloads(
 ) -> list[Observation]:
     """Run every endpoint probe and DNS-path lookup for ``workloads``; each result tagged with its workload.
     ``targets`` (workload -> names to resolve, from the inventory) adds ``secondary-target`` lookups."""
-    from probes.engine import Engine
-
     plan = endpoint_plan(config, workloads)
-    engine = Engine(concurrency=config.probes.concurrency, per_host=config.probes.per_host)
+    engine = probe_engine(config)
     limit = asyncio.Semaphore(max(1, config.probes.concurrency // 4))
 
     async def one_path(w: Workload) -> list[Observation]:
@@ -205,4 +217,4 @@ async def probe_workloads(
     return observations
 
 
-__all__ = ["Tag", "dns_path", "endpoint_plan", "probe_workloads", "target_observation"]
+__all__ = ["Tag", "dns_path", "endpoint_plan", "probe_engine", "probe_workloads", "target_observation"]

@@ -6,7 +6,6 @@ vantage's observations on the scoring leader), never what they are.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import socket
 from collections.abc import Callable, Coroutine, Mapping
@@ -24,6 +23,7 @@ from failover.schema import Config, Workload
 from failover.scoring import score
 from failover.store import Store
 from failover.store.runs import RecordedRun, Unrecorded
+from probes.loop import run as run_loop
 
 Progress = Callable[[str], None]
 CheckError = Callable[[Workload, Exception], None]
@@ -40,10 +40,10 @@ def _ignore(_observations: list[Observation]) -> None:
 @dataclass(frozen=True)
 class CycleSteps:
     """How a caller runs the cycle's steps. The defaults are the CLI's: one process, probes on a
-    fresh event loop, the first error ends the run."""
+    fresh event loop (uvloop where installed), the first error ends the run."""
 
     # runs the probe coroutine to completion (the daemon's cancels it when the daemon stops)
-    run_async: Callable[[Coroutine[Any, Any, list[Observation]]], list[Observation]] = asyncio.run
+    run_async: Callable[[Coroutine[Any, Any, list[Observation]]], list[Observation]] = run_loop
     # called before each write; raises ``RunCancelled`` (or a subclass) to stop the run there
     checkpoint: Callable[[], None] = _nothing
     # sees this vantage's observations as soon as the probes return
@@ -98,7 +98,8 @@ def run_inventory(config: Config, store: Store, run_id: int, workloads: list[Wor
     from failover.inventory import inventory_config
 
     names = used_accounts(config, workloads)
-    inventories = inventory_config(config, names) if names else []
+    # the newest stored inventory: what rarely changes and costs a call per resource is carried over
+    inventories = inventory_config(config, names, previous=store.latest_inventory(names)) if names else []
     store.save_inventory(run_id, inventories)
     return inventories
 

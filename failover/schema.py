@@ -745,7 +745,8 @@ class Daemon(_Strict):
 
 class Probes(_Strict):
     concurrency: int = Field(default=100, ge=1, le=10000)
-    per_host: int = Field(default=4, ge=1, le=1000)
+    per_host: int = Field(default=32, ge=1, le=1000)
+    workers: int = Field(default=0, ge=0, le=64)  # probe processes for a large plan; 0: one per core
     timeout: Duration = 10.0
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "assess",
     "client_context",
     "covers",
+    "describe_certificate",
     "describe_chain",
     "peer_chain",
 ]
@@ -79,35 +80,41 @@ def _name_text(name: x509.Name) -> str:
 
 
 def describe_chain(ders: list[bytes]) -> list[CertInfo]:
-    """Parse DER certificates (leaf first); unparsable ones are skipped."""
-    infos: list[CertInfo] = []
-    for der in ders:
-        try:
-            cert = x509.load_der_x509_certificate(der)
-        except ValueError:
-            continue
-        dns: tuple[str, ...] = ()
-        ips: tuple[str, ...] = ()
-        try:
-            san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
-            assert isinstance(san, x509.SubjectAlternativeName)
-            dns = tuple(san.get_values_for_type(x509.DNSName))
-            ips = tuple(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
-        except x509.ExtensionNotFound:
-            pass
-        except ValueError:  # malformed extension: report the certificate without names
-            pass
-        infos.append(
-            CertInfo(
-                subject=_name_text(cert.subject),
-                issuer=_name_text(cert.issuer),
-                not_after=cert.not_valid_after_utc,
-                dns_names=dns,
-                ip_addresses=ips,
-                self_issued=cert.subject == cert.issuer,
-            )
-        )
-    return infos
+    """Parse DER certificates (leaf first); unparsable ones are skipped. Each certificate is parsed once
+    per process (``describe_certificate``'s cache): a cycle sees the same few chains thousands of times."""
+    return [info for info in map(describe_certificate, ders) if info is not None]
+
+
+# Bounded: a probe of a hostile or misconfigured host can present a new certificate every time.
+CHAIN_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=CHAIN_CACHE_SIZE)
+def describe_certificate(der: bytes) -> CertInfo | None:
+    """One DER certificate as ``CertInfo`` (None when it does not parse), cached by its bytes."""
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+    dns: tuple[str, ...] = ()
+    ips: tuple[str, ...] = ()
+    try:
+        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+        assert isinstance(san, x509.SubjectAlternativeName)
+        dns = tuple(san.get_values_for_type(x509.DNSName))
+        ips = tuple(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+    except x509.ExtensionNotFound:
+        pass
+    except ValueError:  # malformed extension: report the certificate without names
+        pass
+    return CertInfo(
+        subject=_name_text(cert.subject),
+        issuer=_name_text(cert.issuer),
+        not_after=cert.not_valid_after_utc,
+        dns_names=dns,
+        ip_addresses=ips,
+        self_issued=cert.subject == cert.issuer,
+    )
 
 
 def peer_chain(ssl_object: Any, verified: bool) -> list[bytes]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,10 +73,24 @@ def deadline_of(account: Account) -> Deadline:
     return Deadline.after(getattr(account, "inventory_deadline", None))
 
 
+@dataclass(frozen=True)
+class Prior:
+    """An account's previous inventory, handed to its next one: a setting that rarely changes and costs
+    a call per resource (EC2 termination protection) may be carried over from it while it is younger
+    than ``reuse_for_s``; every carried value keeps the time it was read, so its age is never hidden."""
+
+    inventory: Inventory
+    reuse_for_s: float
+
+    def resources(self, kind: str) -> dict[tuple[str, str], Resource]:
+        """The previous ``kind`` resources by (region, native id)."""
+        return {(r.region, r.native_id): r for r in self.inventory.resources if r.kind == kind}
+
+
 class Adapter(Protocol):
     provider: str
 
-    def inventory(self, account: Account) -> Inventory: ...
+    def inventory(self, account: Account, prior: Prior | None = None) -> Inventory: ...
 
 
 def get_adapter(provider: str) -> Adapter:
@@ -89,17 +103,19 @@ def inventory_accounts(
     accounts: Iterable[Account],
     max_workers: int = 4,
     on_done: Callable[[Inventory], None] | None = None,
+    priors: Mapping[str, Prior] | None = None,
 ) -> list[Inventory]:
     """Inventory several accounts concurrently; an adapter that blows up yields an incomplete inventory.
 
     ``on_done`` is called with each account's inventory as it finishes (progress displays); the
-    returned list keeps the accounts' order.
+    returned list keeps the accounts' order. ``priors`` (account name -> ``Prior``) is what each
+    account's adapter may reuse.
     """
 
     def one(account: Account) -> Inventory:
         started = utcnow()
         try:
-            inv = get_adapter(account.provider).inventory(account)
+            inv = get_adapter(account.provider).inventory(account, (priors or {}).get(account.name))
         except Exception as err:  # a bug or an SDK surprise: still an answer, never "no resources"
             inv = Inventory(
                 account=account.name,

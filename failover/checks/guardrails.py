@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from failover.attrs import attrs_of
 from failover.checks.common import join
 from failover.checks.evidence import Evidence
 from failover.checks.registry import Category, Severity, check, info
-from failover.model import Finding, FindingStatus, Kind
-from failover.schema import Account
+from failover.model import Finding, FindingStatus, Kind, Resource
+from failover.schema import Account, format_duration
 
 # Tables and caches are data stores too, but their protection is not read yet (a cache has none to read).
 _PROTECTABLE = {Kind.COMPUTE_INSTANCE, Kind.DB_INSTANCE, Kind.DB_CLUSTER}
@@ -21,7 +23,9 @@ _PROTECTABLE = {Kind.COMPUTE_INSTANCE, Kind.DB_INSTANCE, Kind.DB_CLUSTER}
     doc="""Checks termination/deletion protection on compute instances, scaling groups and databases of
     every site: EC2 DisableApiTermination, Auto Scaling group DeletionProtection (prevent-force-deletion
     or prevent-all-deletion), RDS DeletionProtection, GCE deletionProtection, Azure CanNotDelete/ReadOnly
-    locks. Self-inflicted outages are common: an automated agent deciding to "delete and recreate" an
+    locks. A protection reading carried over from an earlier inventory (EC2 termination protection is
+    read again every few hours, not every cycle) that is older than `scoring.stale_after` counts as
+    unknown. Self-inflicted outages are common: an automated agent deciding to "delete and recreate" an
     environment took one service down for 13 hours. Protection turns that into a refused API call.
     Fix: enable protection on stateful and long-lived resources (and locks on Azure resource groups).""",
 )
@@ -37,9 +41,14 @@ def deletion_protection(ev: Evidence) -> list[Finding]:
             if r.kind in _PROTECTABLE or (r.kind == Kind.COMPUTE_GROUP and "deletion_protection" in attrs_of(r))
         ]
         gaps = ev.gaps(site)
-        protection = [(r, attrs_of(r)["deletion_protection"]) for r in resources]
+        stale = {r.native_id: age for r in resources if (age := _stale_for(ev, r)) is not None}
+        protection = [(r, None if r.native_id in stale else attrs_of(r)["deletion_protection"]) for r in resources]
         unprotected = [r.name or r.native_id for r, protected in protection if protected is False]
-        unknown = [r.name or r.native_id for r, protected in protection if protected is None]
+        unknown = [
+            (r.name or r.native_id) + (f" (read {stale[r.native_id]} ago)" if r.native_id in stale else "")
+            for r, protected in protection
+            if protected is None
+        ]
         protected = len(resources) - len(unprotected) - len(unknown)
         # Protected, with the gap the provider documents: an ASG on prevent-force-deletion refuses to be
         # deleted with its instances, but can be deleted once scaled to zero (two deliberate steps).
@@ -67,6 +76,19 @@ def deletion_protection(ev: Evidence) -> list[Finding]:
                 reason += " (" + join(caveats, 2) + ")"
         findings.append(me.finding(ev, status, reason, subject=site.name, **evidence))
     return findings
+
+
+def _stale_for(ev: Evidence, r: Resource) -> str | None:
+    """How old a protection reading carried over from an earlier inventory is, once past
+    ``scoring.stale_after`` (then it is no evidence); None while it is fresh or has no read time."""
+    read_at = attrs_of(r).get("deletion_protection_read_at")
+    if not read_at:
+        return None
+    try:
+        age = (ev.now - datetime.fromisoformat(read_at)).total_seconds()
+    except (TypeError, ValueError):
+        return None
+    return format_duration(age) if age > ev.config.scoring.stale_after else None
 
 
 def _identity(account: Account) -> tuple[str, ...]:

@@ -5,7 +5,6 @@ Exit codes: 0 ok/warn, 1 failed/error, 2 bad arguments.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -185,8 +184,9 @@ def probe(
         timeout=timeout,
     )
     from probes.engine import Engine
+    from probes.loop import run
 
-    obs = asyncio.run(Engine(concurrency=1, per_host=1).run([built]))[0]
+    obs = run(Engine(concurrency=1, per_host=1).run([built]))[0]
     emit(obs, fmt)
     if obs.status in (ObsStatus.FAILED, ObsStatus.ERROR):
         ctx.exit(1)

@@ -41,6 +41,7 @@ from failover.model import Score, utcnow
 from failover.runner import CycleSteps, config_digest, run_cycle, used_accounts
 from failover.schema import Config, Workload
 from failover.store import RunCancelled, RunStatus, Store
+from probes.loop import run as run_loop
 
 __all__ = ["Cancelled", "Jobs"]
 
@@ -155,7 +156,7 @@ class Jobs:
                         await task
                     raise Cancelled
 
-        return asyncio.run(main())
+        return run_loop(main())
 
     def cycle_steps(self, *, scoring: bool) -> CycleSteps:
         """How the check job runs the cycle: cancellable probes, metrics as they come, one workload's

@@ -3,6 +3,11 @@ process, so its handlers and models can be replaced there).
 
 - ``GetHealthCheckStatus`` always answers Success in moto; ``HEALTH`` (health check id -> healthy?)
   makes it report every checker failing instead.
+- Route 53 publishes each health check's ``HealthCheckStatus`` (1 healthy, 0 unhealthy; dimension
+  ``HealthCheckId``, namespace ``AWS/Route53``) to CloudWatch in us-east-1 every minute; moto publishes
+  nothing. ``_HealthCheckMetrics`` serves it through moto's own hook for service metrics
+  (``CloudWatchMetricProvider``): one datapoint a minute old for every health check of the account, from
+  ``HEALTH``; a calculated check is healthy while at least ``HealthThreshold`` of its children are.
 - Health checks of type ``CLOUDWATCH_METRIC`` and ``RECOVERY_CONTROL``: moto drops ``AlarmIdentifier``,
   ``InsufficientDataHealthStatus`` and ``RoutingControlArn`` and answers them with an endpoint check's
   fields (``Port``, ``RequestInterval``, ``FailureThreshold``). Real Route 53 answers each type with its
@@ -33,6 +38,7 @@ def patch_route53() -> None:
     with _LOCK:
         if _patched:
             return
+        _publish_status_metrics()
         _patch_status()
         _patch_health_check_shapes()
         _patch_zone_features()
@@ -63,6 +69,47 @@ def _patch_status() -> None:
         return ActionResult({"HealthCheckObservations": observations})
 
     Route53.get_health_check_status = get_health_check_status  # type: ignore[method-assign]
+
+
+def _healthy(checks: dict[str, Any], hc_id: str, seen: frozenset[str] = frozenset()) -> bool:
+    check = checks[hc_id]
+    if check.type_ != "CALCULATED":
+        return HEALTH.get(hc_id, True)
+    children = [c for c in check.children or [] if c in checks and c not in seen]
+    healthy = sum(_healthy(checks, c, seen | {hc_id}) for c in children)
+    return healthy >= (check.health_threshold if check.health_threshold is not None else len(children))
+
+
+def _publish_status_metrics() -> None:
+    from datetime import timedelta
+
+    from moto.cloudwatch.models import MetricDatum
+    from moto.core.common_models import CloudWatchMetricProvider
+    from moto.core.utils import utcnow
+    from moto.route53.models import route53_backends
+
+    class _HealthCheckMetrics(CloudWatchMetricProvider):
+        @staticmethod
+        def get_cloudwatch_metrics(account_id: str, region: str) -> list[Any]:
+            if region != "us-east-1":
+                return []
+            checks = dict(route53_backends[account_id]["aws"].health_checks)
+            when = utcnow() - timedelta(seconds=1)
+            return [
+                MetricDatum(
+                    "AWS/Route53",
+                    "HealthCheckStatus",
+                    1.0 if _healthy(checks, hc_id) else 0.0,
+                    [{"Name": "HealthCheckId", "Value": hc_id}],
+                    when,
+                )
+                for hc_id in checks
+            ]
+
+    _PROVIDERS.append(_HealthCheckMetrics)  # moto finds it among the subclasses; keep it alive
+
+
+_PROVIDERS: list[type] = []
 
 
 def _alarm_configuration(account_id: str, identifier: dict[str, Any] | None) -> dict[str, Any] | None:

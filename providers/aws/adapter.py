@@ -19,7 +19,7 @@ from providers.aws.rds import read_databases
 from providers.aws.route53 import read_route53
 from providers.aws.s3 import read_buckets
 from providers.aws.session import guarded, open_clients
-from providers.base import deadline_of, error_kind, fan_out, one_line
+from providers.base import Prior, deadline_of, error_kind, fan_out, one_line
 
 RegionalReader = Callable[[Ctx, str], list[Resource]]
 GlobalReader = Callable[[Ctx], list[Resource]]
@@ -63,7 +63,9 @@ class AwsAdapter:
         self.retry_mode = retry_mode
         self.max_attempts = max_attempts
 
-    def inventory(self, account: Account) -> Inventory:
+    def inventory(self, account: Account, prior: Prior | None = None) -> Inventory:
+        """``prior``: the account's previous inventory, whose termination protection readings are reused
+        while young enough (``providers.aws.ec2``)."""
         started = utcnow()
         deadline = deadline_of(account)
         try:
@@ -76,7 +78,7 @@ class AwsAdapter:
         workers = account.max_concurrency
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aws-detail")
         try:
-            ctx = Ctx(account=account, clients=clients, pool=pool, page_size=self.page_size)
+            ctx = Ctx(account=account, clients=clients, pool=pool, page_size=self.page_size, prior=prior)
             account_id = pool.submit(self._account_id, ctx)  # alongside the scopes, not before them
             scopes = [f"{r}/{s}" for r in account.scopes for s in self.services if s in REGIONAL]
             scopes += [f"global/{s}" for s in self.services if s in GLOBAL]

@@ -1,4 +1,10 @@
-"""Route 53 (global, read once per account): hosted zones with their NS set, record sets, health checks."""
+"""Route 53 (global, read once per account): hosted zones with their NS set, record sets, health checks.
+
+A health check's status is read only for the checks that govern a record in the account's zones (and
+the children of those that are calculated), and in bulk: Route 53 publishes each check's
+``HealthCheckStatus`` (1 healthy, 0 unhealthy) to CloudWatch in us-east-1 every minute, so 1,000 checks
+are two ``GetMetricData`` calls rather than 1,000 ``GetHealthCheckStatus`` calls.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,15 @@ from typing import Any
 
 from failover.errors import ProviderError
 from failover.model import Kind, Resource
+from providers.aws.cloudwatch import Metric, newest
 from providers.aws.context import GLOBAL, Ctx, tag_dict
 from providers.aws.session import guarded, paginate
 
 SCOPE = "global/route53"
 TAG_IDS_PER_CALL = 10  # ListTagsForResources limit
 ALARM_NAMES_PER_CALL = 100  # DescribeAlarms limit
-HEALTHY_FRACTION = 0.18  # Route 53 counts a check healthy when more than 18% of its checkers say so
+# Route 53's health-check metrics live in us-east-1 whatever the account's regions (AWS/Route53 docs).
+METRICS_REGION = "us-east-1"
 _ESCAPE = re.compile(r"\\(\d{3})")
 
 
@@ -27,17 +35,21 @@ def zone_id(raw: str) -> str:
 
 
 def read_route53(ctx: Ctx) -> list[Resource]:
-    """Health checks, then zones with their records; a failed half is reported and the other half kept."""
+    """Zones with their records, then health checks (with the status of those the records use); failed
+    health checks are reported and the zones kept."""
     client = ctx.clients("route53", ctx.account.regions[0])
+    zones, governed = read_zones(ctx, client)
     try:
-        checks = read_health_checks(ctx, client)
+        checks = read_health_checks(ctx, client, governed)
     except ProviderError as err:
         ctx.incomplete(f"{SCOPE}/health-checks", err, "health checks not read")
         checks = []
-    return read_zones(ctx, client) + checks
+    return zones + checks
 
 
-def read_zones(ctx: Ctx, client: Any) -> list[Resource]:
+def read_zones(ctx: Ctx, client: Any) -> tuple[list[Resource], set[str] | None]:
+    """The zones and their records, and the health checks those records name (None when some zone's
+    records could not be read: then any check may govern one)."""
     zones = list(paginate(client, "list_hosted_zones", "HostedZones[]", page_size=ctx.page_size))
     zone_tags = read_tags(ctx, client, "hostedzone", [zone_id(z["Id"]) for z in zones])
     details = ctx.each(lambda z: client.get_hosted_zone(Id=z["Id"]), zones)
@@ -57,32 +69,76 @@ def read_zones(ctx: Ctx, client: Any) -> list[Resource]:
         return list(unique.values())
 
     out: list[Resource] = []
+    governed: set[str] | None = set()
     for (z, detail), (_, recs) in zip(details, ctx.each(records, zones), strict=True):
         zid = zone_id(z["Id"])
         out.append(normalize_zone(ctx, z, detail, zone_tags.get(zid)))
         if isinstance(recs, ProviderError):
             ctx.incomplete(f"{SCOPE}/{zid}", recs, "record sets not read")
+            governed = None
             continue
         out.extend(normalize_record(ctx, z, r) for r in recs)
-    return out
+        if governed is not None:
+            governed.update(r["HealthCheckId"] for r in recs if r.get("HealthCheckId"))
+    return out, governed
 
 
-def read_health_checks(ctx: Ctx, client: Any) -> list[Resource]:
+def governing(checks: list[dict[str, Any]], named: set[str] | None) -> set[str]:
+    """The checks whose status matters: those records name (all when unknown) and, through calculated
+    checks, their children, transitively."""
+    if named is None:
+        return {h["Id"] for h in checks}
+    children = {h["Id"]: h.get("HealthCheckConfig", {}).get("ChildHealthChecks") or [] for h in checks}
+    found: set[str] = set()
+    todo = [i for i in named if i in children]
+    while todo:
+        hc = todo.pop()
+        if hc not in found:
+            found.add(hc)
+            todo.extend(c for c in children.get(hc, []) if c in children)
+    return found
+
+
+def read_health_checks(ctx: Ctx, client: Any, named: set[str] | None = None) -> list[Resource]:
+    """Every health check; the status of those that govern a record (``named``; None: all), read in bulk."""
     checks = list(paginate(client, "list_health_checks", "HealthChecks[]", page_size=ctx.page_size))
     tags = read_tags(ctx, client, "healthcheck", [h["Id"] for h in checks])
-
-    def status(h: dict[str, Any]) -> list[dict[str, Any]]:
-        if h.get("HealthCheckConfig", {}).get("Type") == "CALCULATED":
-            return []  # GetHealthCheckStatus does not serve calculated checks
-        return list(client.get_health_check_status(HealthCheckId=h["Id"]).get("HealthCheckObservations", []))
-
-    statuses = ctx.each(status, checks)
-    failed = [s for _, s in statuses if isinstance(s, ProviderError)]
-    if failed:
-        why = f"status unknown for {len(failed)} of {len(checks)} health checks"
-        ctx.incomplete(f"{SCOPE}/health-check-status", failed[0], why)
+    wanted = sorted(governing(checks, named))
+    readings: dict[str, float] | ProviderError = {}
+    if wanted:
+        metrics = [
+            Metric(key=i, namespace="AWS/Route53", name="HealthCheckStatus", dimensions=(("HealthCheckId", i),))
+            for i in wanted
+        ]
+        try:
+            # Minimum: a minute in which any checker report made the check unhealthy reads unhealthy.
+            readings = newest(ctx, METRICS_REGION, metrics, stat="Minimum")
+        except ProviderError as err:
+            why = f"status unknown for {len(wanted)} health checks"
+            ctx.incomplete(f"{SCOPE}/health-check-status", err, why)
+            readings = err
     alarms = read_alarms(ctx, [h for h in checks if h.get("HealthCheckConfig", {}).get("Type") == "CLOUDWATCH_METRIC"])
-    return [normalize_health_check(ctx, h, obs, tags.get(h["Id"]), alarms) for h, obs in statuses]
+    governs = set(wanted)
+    return [
+        normalize_health_check(ctx, h, reading_of(h["Id"], governs, readings), tags.get(h["Id"]), alarms)
+        for h in checks
+    ]
+
+
+def reading_of(hc: str, governs: set[str], readings: dict[str, float] | ProviderError) -> tuple[str, str | None]:
+    """(status, why it is unknown) of one health check from the batched metric read."""
+    if hc not in governs:
+        return "unknown", "not read: the health check governs no record in this account's hosted zones"
+    if isinstance(readings, ProviderError):
+        return "unknown", f"status could not be read: {readings}"
+    return metric_status(readings.get(hc))
+
+
+def metric_status(value: float | None) -> tuple[str, str | None]:
+    """healthy / unhealthy from the newest ``HealthCheckStatus`` minimum (1 / 0), else unknown with why."""
+    if value is None:
+        return "unknown", "no HealthCheckStatus datapoint in CloudWatch (us-east-1) in the last 10 minutes"
+    return ("healthy", None) if value >= 1 else ("unhealthy", None)
 
 
 def _alarm_key(h: dict[str, Any]) -> tuple[str, str] | None:
@@ -207,14 +263,6 @@ def normalize_record(ctx: Ctx, z: dict[str, Any], r: dict[str, Any]) -> Resource
     )
 
 
-def check_status(observations: list[dict[str, Any]] | ProviderError | None) -> str:
-    """healthy / unhealthy as Route 53 decides it (> 18% of checkers report success), else unknown."""
-    if not observations or isinstance(observations, ProviderError):
-        return "unknown"
-    ok = sum(1 for o in observations if str(o.get("StatusReport", {}).get("Status", "")).startswith("Success"))
-    return "healthy" if ok / len(observations) > HEALTHY_FRACTION else "unhealthy"
-
-
 def alarm_attrs(h: dict[str, Any], alarm: dict[str, Any] | ProviderError | None) -> dict[str, Any] | None:
     """The alarm an alarm health check watches, as CloudWatch describes it now (Route 53's own copy,
     ``CloudWatchAlarmConfiguration``, is a snapshot from when the check was saved)."""
@@ -241,12 +289,12 @@ def alarm_attrs(h: dict[str, Any], alarm: dict[str, Any] | ProviderError | None)
 def normalize_health_check(
     ctx: Ctx,
     h: dict[str, Any],
-    obs: list[dict[str, Any]] | ProviderError,
+    reading: tuple[str, str | None],
     tags: dict[str, str] | None,
     alarms: dict[tuple[str, str], dict[str, Any] | ProviderError | None] | None = None,
 ) -> Resource:
     cfg = h.get("HealthCheckConfig", {})
-    status = check_status(obs)
+    status, unknown_reason = reading
     key = _alarm_key(h)
     attrs: dict[str, Any] = {
         "type": cfg.get("Type"),
@@ -267,18 +315,9 @@ def normalize_health_check(
         "insufficient_data_status": cfg.get("InsufficientDataHealthStatus"),
         "routing_control_arn": cfg.get("RoutingControlArn"),
         "status": status,
-        "checkers": (
-            [{"region": o.get("Region"), "status": o.get("StatusReport", {}).get("Status")} for o in obs]
-            if not isinstance(obs, ProviderError)
-            else None
-        ),
     }
-    if isinstance(obs, ProviderError):
-        attrs["status_reason"] = f"status could not be read: {obs}"
-    elif cfg.get("Type") == "CALCULATED":
-        attrs["status_reason"] = "calculated health check: Route 53 does not report its status"
-    elif not obs:
-        attrs["status_reason"] = "no checker observations"
+    if unknown_reason:
+        attrs["status_reason"] = unknown_reason
     tags = tags if tags is not None else {}
     return ctx.resource(
         region=GLOBAL,

@@ -38,7 +38,7 @@ from providers.azure.resources import (
     with_power_state,
 )
 from providers.azure.routingtier import read_routing_tier
-from providers.base import Deadline, RetryPolicy, deadline_of, fan_out
+from providers.base import Deadline, Prior, RetryPolicy, deadline_of, fan_out
 
 if TYPE_CHECKING:
     from failover.schema import Account
@@ -65,7 +65,8 @@ class AzureAdapter:
         self._credential_factory = credential_factory
         self._attempts, self._base_delay, self._max_delay, self._sleep = attempts, base_delay, max_delay, sleep
 
-    def inventory(self, account: Account) -> Inventory:
+    def inventory(self, account: Account, prior: Prior | None = None) -> Inventory:
+        """``prior`` is accepted for the common interface; nothing here is carried over yet."""
         from providers.azure import clients  # the SDK loads only when an Azure account is actually read
 
         if account.credentials == "default" and (account.endpoint or "").lower().startswith("http://"):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from failover.model import Inventory, Resource, ScopeError, utcnow
-from providers.base import Deadline, RetryPolicy, deadline_of, fan_out, scope_error
+from providers.base import Deadline, Prior, RetryPolicy, deadline_of, fan_out, scope_error
 from providers.cloudflare.normalize import health_of, normalize_load_balancer, pool_ids
 
 if TYPE_CHECKING:
@@ -38,7 +38,8 @@ class CloudflareAdapter:
     ) -> None:
         self._attempts, self._base_delay, self._max_delay, self._sleep = attempts, base_delay, max_delay, sleep
 
-    def inventory(self, account: Account) -> Inventory:
+    def inventory(self, account: Account, prior: Prior | None = None) -> Inventory:
+        """``prior`` is accepted for the common interface; nothing here is carried over yet."""
         from providers.cloudflare import client  # the library loads only when a Cloudflare account is read
 
         started = utcnow()

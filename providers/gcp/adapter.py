@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from failover.errors import ProviderError
 from failover.model import Inventory, ScopeError, utcnow
-from providers.base import ScopeResult, deadline_of, error_kind, fan_out, one_line
+from providers.base import Prior, ScopeResult, deadline_of, error_kind, fan_out, one_line
 from providers.gcp.clients import GcpSession, credentials_for
 from providers.gcp.clouddns import read_clouddns
 from providers.gcp.cloudsql import read_cloudsql
@@ -51,7 +51,8 @@ class GcpAdapter:
         self.base_delay = base_delay
         self.sleep = sleep
 
-    def inventory(self, account: Account) -> Inventory:
+    def inventory(self, account: Account, prior: Prior | None = None) -> Inventory:
+        """``prior`` is accepted for the common interface; nothing here is carried over yet."""
         started = utcnow()
         deadline = deadline_of(account)
         projects = account.scopes

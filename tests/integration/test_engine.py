@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import itertools
+import re
 import threading
 import time
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from failover.errors import ProbeError
 from failover.model import Observation, ObsStatus
+from failover.probing import probe_engine
 from failover.sandbox.dns import AuthoritativeServer
-from probes.engine import Engine, Job, ParallelEngine, split_targets
+from failover.schema import Config, Probes
+from probes import tls
+from probes.engine import MIN_PER_WORKER, Engine, Job, ParallelEngine, split_targets
+from probes.loop import run
 from probes.targets import HttpTarget, TcpTarget
-from tests.fixtures.http import Site, start_site
+from tests.fixtures.http import PUBLIC_NAME, Site, TlsSites, start_site
 
 
 @pytest.fixture
@@ -191,3 +198,62 @@ def test_bad_engine_settings_are_rejected() -> None:
         Engine(concurrency=0)
     with pytest.raises(ProbeError):
         ParallelEngine(workers=0)
+
+
+# What differs between two runs of the same probe: when it ran and how long each phase took.
+_TIMING_KEYS = frozenset({"timings_ms", "elapsed_ms", "days_left"})
+
+
+def _timeless(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _timeless(v) for k, v in value.items() if k not in _TIMING_KEYS}
+    if isinstance(value, list):
+        return [_timeless(v) for v in value]
+    return value
+
+
+def _facts(obs: Observation) -> Observation:
+    reason = re.sub(r"in [0-9.]+ ms", "in N ms", obs.reason)
+    return dataclasses.replace(obs, latency_ms=None, observed_at=None, reason=reason, data=_timeless(obs.data))  # type: ignore[arg-type]
+
+
+def _mixed_plan(tls_sites: TlsSites, http_site: Site, closed_port: int) -> list[HttpTarget]:
+    """Every kind of outcome the cycle meets: valid, wrong-name, expired, warn-band and self-signed TLS
+    (directly and as the public name), HTTP statuses, a body mismatch and a refused connection."""
+    ca = (tls_sites.ca_file,)
+    plan: list[HttpTarget] = []
+    for site in (tls_sites.valid, tls_sites.wrong_name, tls_sites.expired, tls_sites.soon, tls_sites.self_signed):
+        url = site.url("/ok").replace("http://", "https://")
+        plan += [HttpTarget(url, ca_files=ca), HttpTarget(url, ca_files=ca, public_name=PUBLIC_NAME)]
+    plan += [HttpTarget(http_site.url(f"/status/{code}"), expect_status=(200,)) for code in (200, 404, 503)]
+    plan += [HttpTarget(http_site.url("/ok"), expect_body="nope"), HttpTarget(f"http://127.0.0.1:{closed_port}/")]
+    return plan * 3
+
+
+def test_the_cycle_engine_on_every_core_observes_what_one_process_observes(
+    tls_sites: TlsSites, http_site: Site, closed_port: int
+) -> None:
+    plan = _mixed_plan(tls_sites, http_site, closed_port)
+    one = run(Engine(concurrency=10, per_host=4).run(plan))
+    engine = ParallelEngine(workers=2, concurrency=10, per_host=4, min_per_worker=1)
+    assert engine.workers_for(len(plan)) == 2
+    both = run(engine.run(plan))
+    assert [_facts(o) for o in both] == [_facts(o) for o in one]
+    assert {o.status for o in one} == {ObsStatus.OK, ObsStatus.WARN, ObsStatus.FAILED}
+
+
+def test_the_cycle_probes_a_small_plan_in_process_and_a_large_one_on_every_core() -> None:
+    engine = probe_engine(Config(probes=Probes(workers=2)))
+    assert engine.workers_for(10) == 1  # one workload in a daemon job: no worker processes
+    assert engine.workers_for(2 * MIN_PER_WORKER) == 2
+    assert probe_engine(Config(probes=Probes(workers=1))).workers_for(10 * MIN_PER_WORKER) == 1
+
+
+def test_a_certificate_chain_is_parsed_once_for_many_probes(tls_sites: TlsSites) -> None:
+    tls.describe_certificate.cache_clear()
+    url = tls_sites.valid.url("/ok").replace("http://", "https://")
+    results = run(Engine(concurrency=4).run([HttpTarget(url, ca_files=(tls_sites.ca_file,)) for _ in range(6)]))
+    assert [o.status for o in results] == [ObsStatus.OK] * 6
+    info = tls.describe_certificate.cache_info()
+    assert info.misses == 2 and info.hits == 10  # leaf and CA: parsed by the first probe, reused by five
+    assert info.maxsize == tls.CHAIN_CACHE_SIZE

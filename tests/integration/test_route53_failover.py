@@ -322,7 +322,8 @@ def test_cloudwatch_alarm_health_check_detects_in_its_alarm_periods(
     aws_sandbox.clear_requests()
     ev = evidence(cfg := config(aws_sandbox), inventory(cfg))
     assert [(q.region, q.operation) for q in aws_sandbox.requests if q.service == "cloudwatch"] == [
-        ("eu-west-1", "DescribeAlarms")
+        ("us-east-1", "GetMetricData"),  # every governing check's status, Route 53's metrics region
+        ("eu-west-1", "DescribeAlarms"),
     ]
     f = one(ev, "dns.health_check")
     assert f.status == PASS and "follows alarm shop-east-hosts (eu-west-1): detects in 2m" in f.reason

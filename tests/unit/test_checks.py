@@ -401,6 +401,27 @@ def test_protection_unreadable_is_unknown():
     assert statuses(f.evidence(inventories=invs), "guardrails.deletion_protection") == [UNKNOWN, PASS]
 
 
+def _protection_read(native_id: str, protected: bool, age: timedelta) -> dict[str, object]:
+    attrs = {"deletion_protection": protected, "deletion_protection_read_at": (f.NOW - age).isoformat()}
+    return f.replace_resource(f.ready_inventory(), native_id, attrs=attrs)
+
+
+def test_protection_carried_over_past_stale_after_is_unknown_with_its_age():
+    ev = f.evidence(inventories=_protection_read("i-1", True, timedelta(days=2)))  # stale_after: 24 h
+    assert statuses(ev, "guardrails.deletion_protection") == [UNKNOWN, PASS]
+    assert "i-1 (read 48h00m ago)" in reasons(ev, "guardrails.deletion_protection")
+
+
+def test_an_unprotected_reading_past_stale_after_is_unknown_not_a_failure():
+    ev = f.evidence(inventories=_protection_read("i-1", False, timedelta(days=2)))
+    assert statuses(ev, "guardrails.deletion_protection") == [UNKNOWN, PASS]
+
+
+def test_protection_carried_over_within_stale_after_still_counts():
+    ev = f.evidence(inventories=_protection_read("i-1", False, timedelta(hours=5)))
+    assert statuses(ev, "guardrails.deletion_protection") == [FAIL, PASS]
+
+
 def test_sites_in_one_project_fail_blast_radius():
     cfg = f.config()
     wl = cfg.workloads[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from failover.errors import AccessDenied, ProviderError, Throttled, Unreachable
-from providers.aws.route53 import check_status, dns_name
+from providers.aws.route53 import dns_name, governing, metric_status, reading_of
 from providers.aws.s3 import bucket_region
 from providers.aws.session import classify
 
@@ -19,13 +19,23 @@ def test_route53_escaped_names_become_plain_lowercase_names() -> None:
     assert dns_name("www.example.com.") == "www.example.com"
 
 
-def test_health_check_is_healthy_only_when_more_than_18_percent_of_checkers_succeed() -> None:
-    ok = {"StatusReport": {"Status": "Success: HTTP Status Code 200"}}
-    bad = {"StatusReport": {"Status": "Failure: Connection timed out"}}
-    assert check_status([ok, bad, bad, bad]) == "healthy"  # 25%
-    assert check_status([ok] + [bad] * 5) == "unhealthy"  # 16.7%
-    assert check_status([]) == "unknown"
-    assert check_status(ProviderError("denied")) == "unknown"
+def test_health_check_status_is_read_from_the_newest_healthcheckstatus_minimum() -> None:
+    assert metric_status(1.0) == ("healthy", None)
+    assert metric_status(0.0) == ("unhealthy", None)  # a minute with any unhealthy report
+    status, why = metric_status(None)
+    assert status == "unknown" and why and "no HealthCheckStatus datapoint" in why
+
+
+def test_status_is_read_for_the_checks_records_name_and_their_children_only() -> None:
+    def hc(i: str, *children: str) -> dict[str, object]:
+        cfg = {"Type": "CALCULATED", "ChildHealthChecks": list(children)} if children else {"Type": "HTTP"}
+        return {"Id": i, "HealthCheckConfig": cfg}
+
+    checks = [hc("calc", "a", "b"), hc("a"), hc("b"), hc("orphan"), hc("direct")]
+    assert governing(checks, {"calc", "direct", "deleted"}) == {"calc", "a", "b", "direct"}
+    assert governing(checks, None) == {"calc", "a", "b", "orphan", "direct"}  # records unread: any may govern
+    assert reading_of("orphan", {"a"}, {})[0] == "unknown"
+    assert reading_of("a", {"a"}, ProviderError("denied")) == ("unknown", "status could not be read: denied")
 
 
 def test_legacy_bucket_locations() -> None:
