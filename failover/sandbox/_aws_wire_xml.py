@@ -122,7 +122,7 @@ def check_json(service: str, shape_name: str, value: Any) -> Any:
         elif isinstance(shape, ListShape):
             for sub in item:
                 walk(shape.member, sub)
-        elif shape.enum and item not in shape.enum:
+        elif getattr(shape, "enum", None) and item not in shape.enum:
             raise KeyError(f"{service} {shape.name}: {item!r} is not one of {shape.enum}")
 
     walk(model(service).shape_for(shape_name), value)
