@@ -216,3 +216,14 @@ def test_a_disabled_accelerator_fails() -> None:
     acc.attrs["enabled"] = False
     status, reason = verdict(evidence(estate(acc)))
     assert status == FAIL and "is disabled" in reason
+
+
+def test_no_primary_endpoint_taking_traffic_is_nothing_to_detect() -> None:
+    from failover.checks import run_checks
+
+    acc = accelerator(
+        group("us-east-1", endpoint("i-east", "ec2-instance", weight=0.0)),
+        group("us-west-2", endpoint(WEST_LB, "alb")),
+    )
+    [health] = run_checks(evidence(estate(acc)), only={"dns.health_check"})
+    assert health.status == WARN and "the secondary serves" in health.reason

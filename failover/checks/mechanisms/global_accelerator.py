@@ -273,11 +273,19 @@ class GlobalAccelerator(Mechanism):
             f"health checks take the primary's endpoints out{dial}; clients keep its static IPs, so no DNS TTL "
             f"delays it; {FAILS_OPEN}"
         )
+        none: tuple[Problem, ...] = ()
+        if not serving:  # nothing of the primary's takes traffic: no health check to time
+            if reaching_labels:
+                why = f"no endpoint of the primary takes traffic through accelerator {acc.name}: the secondary serves"
+                none = (Problem(WARN, why),)
+            else:
+                none = (Problem(FAIL, f"no endpoint takes traffic through accelerator {acc.name}, so no detection"),)
         return RoutingPath(
             **base,
             serving=tuple(serving),
             secondary=tuple(answers),
             problems=tuple(problems),
+            no_detection=none,
             proxy=TTL_NOTE,
             summary=summary,
             subject=acc.name,
