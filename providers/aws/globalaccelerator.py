@@ -22,18 +22,18 @@ MECHANISM = "global-accelerator"
 FAILS_OPEN = "every endpoint, whatever its health (Global Accelerator fails open when none is healthy)"
 _LB = re.compile(r"^arn:aws[\w-]*:elasticloadbalancing:[^:]*:\d*:loadbalancer/(app|net)/")
 _HEALTH = {"HEALTHY": True, "UNHEALTHY": False}
+MAX_RESULTS = 100  # every Global Accelerator List call's MaxResults limit
 
 Listener = tuple[dict[str, Any], list[dict[str, Any]] | ProviderError]  # a listener and its endpoint groups
 
 
 def read_accelerators(ctx: Ctx) -> list[Resource]:
     client = ctx.clients("globalaccelerator", API_REGION)
-    accelerators = list(paginate(client, "list_accelerators", "Accelerators[]", page_size=ctx.page_size))
+    size = min(ctx.page_size, MAX_RESULTS) if ctx.page_size else None
+    accelerators = list(paginate(client, "list_accelerators", "Accelerators[]", page_size=size))
 
     def listeners(acc: dict[str, Any]) -> list[Listener]:
-        found = paginate(
-            client, "list_listeners", "Listeners[]", page_size=ctx.page_size, AcceleratorArn=acc["AcceleratorArn"]
-        )
+        found = paginate(client, "list_listeners", "Listeners[]", page_size=size, AcceleratorArn=acc["AcceleratorArn"])
         out: list[Listener] = []
         for lst in found:  # one listener's groups failing leaves the others read
             try:
@@ -48,7 +48,7 @@ def read_accelerators(ctx: Ctx) -> list[Resource]:
                 client,
                 "list_endpoint_groups",
                 "EndpointGroups[]",
-                page_size=ctx.page_size,
+                page_size=size,
                 ListenerArn=lst["ListenerArn"],
             )
         )
