@@ -227,3 +227,9 @@ def test_no_primary_endpoint_taking_traffic_is_nothing_to_detect() -> None:
     )
     [health] = run_checks(evidence(estate(acc)), only={"dns.health_check"})
     assert health.status == WARN and "the secondary serves" in health.reason
+
+
+def test_tags_that_could_not_be_read_do_not_make_the_path_unknown() -> None:
+    acc = ready()
+    acc.attrs["notes"] = ["tags unknown: ListTagsForResource: AccessDeniedException"]
+    assert verdict(evidence(estate(acc)))[0] == PASS

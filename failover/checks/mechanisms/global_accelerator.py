@@ -172,8 +172,9 @@ class GlobalAccelerator(Mechanism):
             problems.append(Problem(FAIL, f"accelerator {acc.name} is disabled: its static IPs take no traffic"))
         elif a["enabled"] is None:
             problems.append(Problem(UNKNOWN, f"accelerator {acc.name}: enabled state unknown"))
-        if a["notes"]:
-            problems.append(Problem(UNKNOWN, f"accelerator {acc.name} incomplete: " + join(list(a["notes"]), 2)))
+        unread = [n for n in a["notes"] or [] if not n.startswith("tags unknown")]  # tags judge nothing
+        if unread:
+            problems.append(Problem(UNKNOWN, f"accelerator {acc.name} incomplete: " + join(unread, 2)))
         if facts.chain and not own_names(acc) & facts.chain:
             problems.append(
                 Problem(
@@ -183,7 +184,7 @@ class GlobalAccelerator(Mechanism):
                 )
             )
         listeners = list(a["listeners"] or [])
-        if not listeners and not a["notes"]:
+        if not listeners and not unread:
             problems.append(Problem(FAIL, f"accelerator {acc.name} has no listener: it accepts no traffic"))
         serving: list[Answer] = []
         answers: list[Answer] = []
