@@ -431,13 +431,20 @@ class BucketAttrs(CommonAttrs, total=False):
 
 
 class RoutingOrigin(TypedDict, total=False):
-    """One server inside a routing target (an origin of a Cloudflare pool)."""
+    """One server inside a routing target (an origin of a Cloudflare pool, an endpoint of a Global
+    Accelerator endpoint group)."""
 
+    id: str | None  # the service's id for it (Global Accelerator EndpointId: instance id, allocation id, ARN)
     name: str | None
-    address: str | None  # IP address or host name it sends to
+    kind: str | None  # what it is (Global Accelerator: ec2-instance, elastic-ip, alb, nlb)
+    address: str | None  # IP address or host name it sends to (an Elastic IP endpoint's public address)
+    instance: str | None  # the instance it reaches (an Elastic IP's associated instance)
     enabled: bool | None
-    weight: float | None  # share of the target's traffic
+    weight: float | None  # share of the target's traffic (Global Accelerator: 0-255, 0 takes none)
     healthy: bool | None  # the service's own health verdict now; None: not reported
+    health_state: str | None  # that verdict as the service words it (INITIAL, HEALTHY, UNHEALTHY)
+    client_ip_preservation: bool | None  # the client's address reaches it (Global Accelerator)
+    note: str | None  # what could not be read about it
 
 
 class RoutingTarget(TypedDict, total=False):
@@ -458,11 +465,15 @@ class RoutingTarget(TypedDict, total=False):
     origins: list[RoutingOrigin]  # the servers inside it (a Cloudflare pool's origins)
     minimum_origins: int | None  # healthy origins it needs to take traffic (fewer: unhealthy as a whole)
     monitor: dict[str, Any] | None  # its health monitor as the service reports it (type, path, expected_codes, …)
+    listener: str | None  # the Global Accelerator listener (ARN) the endpoint group belongs to
+    traffic_dial: float | None  # percent of its share of traffic it takes (Global Accelerator); failover ignores it
+    port_overrides: list[dict[str, Any]]  # listener port -> endpoint port (Global Accelerator PortOverrides)
 
 
 class RoutingAttrs(CommonAttrs, total=False):
     """``routing``: a traffic-steering config for a public name outside plain records (Cloudflare load
-    balancers, Azure Front Door routes, Cloud DNS routing policies, Global Accelerator listeners)."""
+    balancers, Azure Front Door routes, Cloud DNS routing policies, Global Accelerator accelerators, whose
+    ``targets`` are the endpoint groups of all its listeners)."""
 
     mechanism: Annotated[str | None, "the dns.mechanism this config implements (cloudflare-lb, front-door, …)"]
     fqdn: Annotated[str | None, "the public name it serves"]
@@ -476,7 +487,17 @@ class RoutingAttrs(CommonAttrs, total=False):
     hostnames: Annotated[
         list[str],
         "every name it serves (Front Door: the route's custom domains, and its endpoint's host name when "
-        "the route links to the default domain)",
+        "the route links to the default domain; Global Accelerator: its DnsName and DualStackDnsName)",
+    ]
+    ip_sets: Annotated[
+        list[dict[str, Any]],
+        "static addresses it answers on: family (IPv4, IPv6), addresses (Global Accelerator IpSets)",
+    ]
+    ip_address_type: Annotated[str | None, "IPV4 / DUAL_STACK (Global Accelerator)"]
+    listeners: Annotated[
+        list[dict[str, Any]],
+        "Global Accelerator listeners: arn, protocol (TCP, UDP), ports (443, 8000-8100), client_affinity "
+        "(NONE, SOURCE_IP)",
     ]
     profile: Annotated[str | None, "ARM id of the profile it belongs to (Front Door profile)"]
     endpoint_id: Annotated[str | None, "ARM id of the endpoint serving it (Front Door afdEndpoint)"]

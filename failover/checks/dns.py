@@ -205,8 +205,9 @@ def names_to_resolve(ev: Evidence) -> dict[str, list[str]]:
     (Route 53's in us-east-1, or us-west-2 with the zone's accelerated recovery). For
     `traffic-manager`: the Traffic Manager profile the public name resolves through is enabled,
     routes by Priority, monitors its endpoints, and has a lower-priority enabled endpoint that points
-    at the secondary site. For `cloudflare-lb`, `cloud-dns-failover`, `cloud-dns-weighted` and
-    `cloud-dns-geo`, see their entries below. Mechanisms without a reader are reported unknown. Fix: create the missing
+    at the secondary site. For `global-accelerator`, `front-door`, `cloudflare-lb`, `cloud-dns-failover`,
+        `cloud-dns-weighted` and `cloud-dns-geo`, see their entries below. Mechanisms without a reader are
+    reported unknown. Fix: create the missing
     record or health check, or point the secondary record at the secondary site's load balancer.""",
 )
 def dns_failover_records(ev: Evidence) -> list[Finding]:
@@ -248,8 +249,10 @@ def path_verdict(path: RoutingPath) -> tuple[FindingStatus, str]:
     latency, weighted, geo or multivalue record that serves; request interval x failure threshold), a
     calculated check (from its children and `HealthThreshold`), a CloudWatch-alarm check (the alarm's
     period x datapoints to alarm, read with `DescribeAlarms`), an alias evaluating an ALB/NLB's target
-    health (the target groups' interval x unhealthy threshold, plus 30 s for Route 53), or the Traffic
-    Manager profile's endpoint monitor. If detection alone exceeds the RTO, DNS fails over too late. A
+    health (the target groups' interval x unhealthy threshold, plus 30 s for Route 53), the Traffic
+    Manager profile's endpoint monitor, or each Global Accelerator endpoint taking traffic (its endpoint
+        group's health-check interval x threshold, or an ALB/NLB endpoint's target groups). If detection alone
+    exceeds the RTO, DNS fails over too late. A
     disabled check (Route 53 treats it as always healthy) or an inverted one (the signal is flipped)
     fails; disabled and inverted together force failover (the secondary serves) and warn. An ARC routing
     control is a manual decision: its decision time counts in the RTO instead. Also reports a health

@@ -266,37 +266,66 @@ def _alias_governor(
     return _alias_to_load_balancer(ev, lb, head)
 
 
-def _alias_to_load_balancer(ev: Evidence, lb: Resource, head: str) -> Governor:
-    """Route 53 counts an ALB/NLB healthy while every target group has a healthy target; a group
-    turns unhealthy after ``UnhealthyThresholdCount`` failed checks ``HealthCheckIntervalSeconds`` apart."""
+@dataclass(frozen=True)
+class LbHealth:
+    """An ALB/NLB's own health signal, as services that follow it read it (Route 53 aliases evaluating
+    target health, Global Accelerator load balancer endpoints): healthy while every target group has a
+    healthy target; a group turns unhealthy after ``UnhealthyThresholdCount`` failed checks
+    ``HealthCheckIntervalSeconds`` apart."""
+
+    groups: list[Resource]
+    detection_s: float | None  # the slowest target group's interval x unhealthy threshold
+    unknown: str  # why detection is unknown ("" when known)
+    health: str  # healthy | unhealthy | unknown
+    evidence: dict[str, Any]
+
+
+def load_balancer_health(ev: Evidence, lb: Resource) -> LbHealth:
     groups = [
         g
         for arn in attrs_of(lb, Kind.LB)["target_groups"] or []
         for g in _by_kind(ev, lb.account, arn, Kind.LB_TARGET_GROUP)
     ]
-    base = Who(subject=lb.native_id, name=lb.name, kind="alias-target")
     evidence: dict[str, Any] = {"load_balancer": lb.native_id, "target_groups": [g.name for g in groups]}
     if not groups:
-        why = f"{head}, load balancer {lb.name}, which has no target group in inventory: its health is undefined"
-        return Governor(**base, mode=Mode.UNKNOWN, reason=why, evidence=evidence)
+        why = f"load balancer {lb.name}, which has no target group in inventory: its health is undefined"
+        return LbHealth(groups, None, why, "unknown", evidence)
     times: list[float] = []
     for g in groups:
         hc = attrs_of(g, Kind.LB_TARGET_GROUP)["health_check"] or {}
         if hc.get("interval_s") is None or hc.get("unhealthy_threshold") is None:
-            why = f"{head}, load balancer {lb.name}: health check settings of target group {g.name} unknown"
-            return Governor(**base, mode=Mode.UNKNOWN, reason=why, evidence=evidence)
+            why = f"load balancer {lb.name}: health check settings of target group {g.name} unknown"
+            return LbHealth(groups, None, why, "unknown", evidence)
         times.append(float(hc["interval_s"]) * float(hc["unhealthy_threshold"]))
-    detect = max(times) + ALIAS_EVALUATION_S
     empty = [g.name for g in groups if attrs_of(g, Kind.LB_TARGET_GROUP)["healthy"] == 0]
     unread = [g.name for g in groups if attrs_of(g, Kind.LB_TARGET_GROUP)["healthy"] is None]
-    health = "unhealthy" if empty else "unknown" if unread else "healthy"
-    why = (
-        f"{head}, load balancer {lb.name}, evaluating target health: detects in {format_duration(detect)} "
-        f"(target groups {format_duration(max(times))} + Route 53 {format_duration(ALIAS_EVALUATION_S)})"
-    )
     if empty:
         evidence["unhealthy_target_groups"] = empty
-    return Governor(**base, mode=Mode.AUTOMATIC, reason=why, detection_s=detect, health=health, evidence=evidence)
+    health = "unhealthy" if empty else "unknown" if unread else "healthy"
+    return LbHealth(groups, max(times), "", health, evidence)
+
+
+def find_load_balancer(ev: Evidence, arn: str) -> Resource | None:
+    """The ELBv2 load balancer with this ARN, in any inventoried AWS account."""
+    for account in aws_accounts(ev):
+        found = _by_kind(ev, account, arn, Kind.LB)
+        if found:
+            return found[0]
+    return None
+
+
+def _alias_to_load_balancer(ev: Evidence, lb: Resource, head: str) -> Governor:
+    """Route 53 counts an ALB/NLB healthy while every target group has a healthy target (``LbHealth``)."""
+    h = load_balancer_health(ev, lb)
+    base = Who(subject=lb.native_id, name=lb.name, kind="alias-target")
+    if h.detection_s is None:
+        return Governor(**base, mode=Mode.UNKNOWN, reason=f"{head}, {h.unknown}", evidence=h.evidence)
+    detect = h.detection_s + ALIAS_EVALUATION_S
+    why = (
+        f"{head}, load balancer {lb.name}, evaluating target health: detects in {format_duration(detect)} "
+        f"(target groups {format_duration(h.detection_s)} + Route 53 {format_duration(ALIAS_EVALUATION_S)})"
+    )
+    return Governor(**base, mode=Mode.AUTOMATIC, reason=why, detection_s=detect, health=h.health, evidence=h.evidence)
 
 
 def _alias_to_records(ev: Evidence, record: Resource, label: str, target: str, seen: frozenset[str]) -> Governor:

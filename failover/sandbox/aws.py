@@ -6,7 +6,8 @@ policy are tested; it can answer for moto with AccessDenied, throttling, a 500, 
 selected by region/service/operation at run time, which moto cannot do itself; and it serves what
 the real services report and moto does not (``_aws_extras``: Auto Scaling deletion protection,
 weights and warm pools; RDS replication status and cross-region automated backups; S3 replication
-rules' filters; DynamoDB global table replicas; ElastiCache global datastores).
+rules' filters; DynamoDB global table replicas; ElastiCache global datastores) and what moto has no
+backend for at all (``_aws_globalaccelerator``: Global Accelerator).
 
     sandbox = AwsSandbox().start()          # sandbox.endpoint == "http://127.0.0.1:PORT"
     sandbox.inject("access_denied", region="us-west-2", service="rds")
@@ -35,6 +36,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 from failover.sandbox._aws_extras import Exchange, Extras, Reply
+from failover.sandbox._aws_globalaccelerator import GlobalAcceleratorService
 from failover.sandbox._aws_route53 import ACCELERATED_RECOVERY, HEALTH, patch_route53
 from failover.sandbox._aws_wire import WireRequest, identify
 from failover.sandbox._aws_wire_xml import model as service_model
@@ -45,6 +47,7 @@ __all__ = [
     "FaultKind",
     "WireRequest",
     "seed",
+    "seed_accelerator",
     "seed_alarm",
     "seed_aurora_global",
     "seed_auto_scaling_group",
@@ -95,6 +98,8 @@ class Fault:
 def _error_response(req: WireRequest, kind: FaultKind) -> tuple[str, str, bytes]:
     """(status line, content type, body) shaped as ``req``'s service would send it, so botocore parses it."""
     ec2, s3 = req.service == "ec2", req.service == "s3"
+    if req.service == "globalaccelerator":  # JSON 1.1: its own codes, in a JSON body
+        return _json_error_response(req, kind)
     if kind == "access_denied":
         status, code = "403 Forbidden", "UnauthorizedOperation" if ec2 else "AccessDenied"
         message = f"sandbox: not authorized to perform {req.iam_action}"
@@ -122,6 +127,18 @@ def _error_response(req: WireRequest, kind: FaultKind) -> tuple[str, str, bytes]
             f"<RequestId>{rid}</RequestId></ErrorResponse>"
         )
     return status, "text/xml", body.encode()
+
+
+def _json_error_response(req: WireRequest, kind: FaultKind) -> tuple[str, str, bytes]:
+    status, code, message = {
+        "access_denied": (
+            "400 Bad Request",
+            "AccessDeniedException",
+            f"sandbox: not authorized to perform {req.iam_action}",
+        ),
+        "throttle": ("400 Bad Request", "ThrottlingException", "sandbox: rate exceeded"),
+    }.get(kind, ("500 Internal Server Error", "InternalServiceErrorException", "sandbox: internal error"))
+    return status, "application/x-amz-json-1.1", json.dumps({"__type": code, "Message": message}).encode()
 
 
 def _run(app: Callable[..., Any], environ: dict[str, Any]) -> Reply:
@@ -152,15 +169,17 @@ class FaultMiddleware:
         self.faults: list[Fault] = []
         self.requests: list[WireRequest] = []
         self.extras = Extras()
+        self.globalaccelerator = GlobalAcceleratorService()
         self._lock = threading.Lock()
 
     def _moto(self, environ: dict[str, Any]) -> Callable[[str, str, dict[str, str]], tuple[int, bytes]]:
         """A query-protocol call to moto in another region (what a service asks of its own other regions)."""
 
         def call(service: str, region: str, params: dict[str, str]) -> tuple[int, bytes]:
-            version = service_model(service).metadata["apiVersion"]
-            body = urlencode({**params, "Version": version}).encode()
-            return self._moto_post(environ, service, region, body, "application/x-www-form-urlencoded; charset=utf-8")
+            meta = service_model(service).metadata
+            body = urlencode({**params, "Version": meta["apiVersion"]}).encode()
+            signing = meta.get("signingName") or meta.get("endpointPrefix") or service  # elbv2: elasticloadbalancing
+            return self._moto_post(environ, signing, region, body, "application/x-www-form-urlencoded; charset=utf-8")
 
         return call
 
@@ -226,6 +245,10 @@ class FaultMiddleware:
         elif fault is not None:
             status, ctype, payload = _error_response(req, fault.kind)
             start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(payload)))])
+            return [payload]
+        if self.globalaccelerator.handles(req):
+            status, headers, payload = self.globalaccelerator.answer(req, body, self._moto(environ))
+            start_response(status, headers)
             return [payload]
         if not self.extras.handles(req):
             return self.app(environ, start_response)  # type: ignore[no-any-return]
@@ -294,6 +317,7 @@ class AwsSandbox:
             resp.read()
         if self.middleware is not None:
             self.middleware.extras.reset()
+            self.middleware.globalaccelerator.reset()
         self.clear_faults()
         self.clear_requests()
         for hc_id in self._health_ids:
@@ -368,6 +392,21 @@ class AwsSandbox:
     def set_global_table_status(self, name: str, status: str) -> None:
         """A legacy (2017.11.29) global table's ``GlobalTableStatus``: ACTIVE once built, UPDATING, DELETING."""
         self.extras.set_global_table_status(name, status)
+
+    @property
+    def globalaccelerator(self) -> GlobalAcceleratorService:
+        assert self.middleware is not None, "start() the sandbox first"
+        return self.middleware.globalaccelerator
+
+    def set_accelerator_status(self, arn: str, status: str = "DEPLOYED") -> None:
+        """What Global Accelerator reports as the accelerator's ``Status`` (``DEPLOYED`` once a change has
+        propagated; every change makes it ``IN_PROGRESS`` again)."""
+        self.globalaccelerator.set_accelerator_status(arn, status)
+
+    def set_endpoint_health(self, endpoint_id: str, state: str, *, group_arn: str | None = None) -> None:
+        """The ``HealthState`` Global Accelerator's health checks give an endpoint (``INITIAL`` until then):
+        ``HEALTHY`` or ``UNHEALTHY``, in every endpoint group holding it or only in ``group_arn``."""
+        self.globalaccelerator.set_endpoint_health(endpoint_id, state, group_arn=group_arn)
 
     # ---- clients and config for the code under test
     def in_account(self, account_id: str) -> AwsSandbox:
@@ -1023,6 +1062,56 @@ def seed_buckets(
     return made
 
 
+def seed_accelerator(
+    sandbox: AwsSandbox,
+    name: str,
+    *,
+    groups: Iterable[Mapping[str, Any]] = (),
+    protocol: str = "TCP",
+    ports: Iterable[int] = (443,),
+    client_affinity: str = "NONE",
+    enabled: bool = True,
+    ip_address_type: str = "IPV4",
+    health: Mapping[str, str] | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A standard accelerator with one listener (``protocol`` on ``ports``) and its endpoint ``groups``
+    (``CreateEndpointGroup`` parameters: ``EndpointGroupRegion``, ``EndpointConfigurations``,
+    ``TrafficDialPercentage``, ``HealthCheckIntervalSeconds``, ``ThresholdCount``, …), made by the real
+    calls against the us-west-2 API; then what Global Accelerator does on its own: the accelerator is
+    deployed and every endpoint's health checks report ``health[endpoint id]`` (default ``HEALTHY``).
+    Returns its ARN, DNS names, static IPs, listener ARN and endpoint group ARNs by region."""
+    ga = sandbox.client("globalaccelerator", "us-west-2")
+    acc = ga.create_accelerator(
+        Name=name,
+        IpAddressType=ip_address_type,
+        Enabled=enabled,
+        **({"Tags": _tag_list(tags)} if tags else {}),
+    )["Accelerator"]
+    listener = ga.create_listener(
+        AcceleratorArn=acc["AcceleratorArn"],
+        Protocol=protocol,
+        ClientAffinity=client_affinity,
+        PortRanges=[{"FromPort": p, "ToPort": p} for p in ports],
+    )["Listener"]
+    made = {}
+    for g in groups:
+        group = ga.create_endpoint_group(ListenerArn=listener["ListenerArn"], **dict(g))["EndpointGroup"]
+        made[group["EndpointGroupRegion"]] = group["EndpointGroupArn"]
+        for e in group["EndpointDescriptions"]:
+            state = (health or {}).get(e["EndpointId"], "HEALTHY")
+            sandbox.set_endpoint_health(e["EndpointId"], state, group_arn=group["EndpointGroupArn"])
+    sandbox.set_accelerator_status(acc["AcceleratorArn"], "DEPLOYED")
+    return {
+        "arn": acc["AcceleratorArn"],
+        "dns_name": acc["DnsName"],
+        "dual_stack_dns_name": acc.get("DualStackDnsName"),
+        "ips": [ip for s in acc["IpSets"] for ip in s["IpAddresses"]],
+        "listener_arn": listener["ListenerArn"],
+        "groups": made,
+    }
+
+
 _SEEDERS: dict[str, Callable[..., Any]] = {
     "instances": seed_instances,
     "auto_scaling_groups": seed_auto_scaling_group,
@@ -1041,6 +1130,7 @@ _SEEDERS: dict[str, Callable[..., Any]] = {
     "replication_latency": seed_replication_latency,
     "elasticache_globals": seed_elasticache_global,
     "global_datastore_lag": seed_global_datastore_lag,
+    "accelerators": seed_accelerator,
 }
 
 
@@ -1050,7 +1140,7 @@ def seed(sandbox: AwsSandbox, spec: Mapping[str, list[Mapping[str, Any]]]) -> di
     Keys are ``instances``, ``auto_scaling_groups``, ``load_balancers``, ``failover_zones``,
     ``rds_replicas``, ``buckets``, ``replica_lag``, ``zones``, ``health_checks``, ``alarms``,
     ``warm_pools``, ``backup_replications``, ``aurora_globals``, ``dynamodb_tables``, ``replication_latency``,
-    ``elasticache_globals``, ``global_datastore_lag``; each item holds the keyword arguments
+    ``elasticache_globals``, ``global_datastore_lag``, ``accelerators``; each item holds the keyword arguments
     of the matching ``seed_*`` function (positional ones by name). Returns what each seeder returned,
     by key.
     """

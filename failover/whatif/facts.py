@@ -54,7 +54,7 @@ FACTS: tuple[PlaneFacts, ...] = (
         "aws",
         "global",
         "us-west-2",
-        (),
+        ("global-accelerator",),
         sources=(
             "https://docs.aws.amazon.com/global-accelerator/latest/dg/preserve-client-ip-address.regions.html",
             "https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/global-services.html",

@@ -15,6 +15,7 @@ from providers.aws.dynamodb import read_tables
 from providers.aws.ec2 import read_instances
 from providers.aws.elasticache import read_caches
 from providers.aws.elbv2 import read_load_balancers
+from providers.aws.globalaccelerator import read_accelerators
 from providers.aws.rds import read_databases
 from providers.aws.route53 import read_route53
 from providers.aws.s3 import read_buckets
@@ -32,13 +33,14 @@ REGIONAL: dict[str, RegionalReader] = {
     "dynamodb": read_tables,
     "elasticache": read_caches,
 }
-GLOBAL: dict[str, GlobalReader] = {"route53": read_route53, "s3": read_buckets}
+GLOBAL: dict[str, GlobalReader] = {"route53": read_route53, "s3": read_buckets, "globalaccelerator": read_accelerators}
 SERVICES = (*REGIONAL, *GLOBAL)
 LAG_METRICS = "lag_metrics"  # the scope reading the declared stores' lag metrics (CloudWatch)
 
 
 class AwsAdapter:
-    """Reads EC2, Auto Scaling, ELBv2, RDS, DynamoDB, ElastiCache per region and Route 53, S3 once per account.
+    """Reads EC2, Auto Scaling, ELBv2, RDS, DynamoDB, ElastiCache per region and Route 53, S3, Global
+    Accelerator once per account.
 
     ``services`` narrows what is read (the benchmark and focused tests use it); ``page_size`` sets
     every paginator's page size (``None``: the service default); ``retry_mode``/``max_attempts``

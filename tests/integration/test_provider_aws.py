@@ -12,6 +12,7 @@ from failover.model import Inventory, Kind, Resource
 from failover.sandbox.aws import (
     AwsSandbox,
     WireRequest,
+    seed_accelerator,
     seed_alarm,
     seed_aurora_global,
     seed_auto_scaling_group,
@@ -101,6 +102,22 @@ def world(_aws_server: AwsSandbox) -> World:
     seed_legacy_global_table(sb, ["us-east-1", "us-west-2"], "baskets", tags=SHOP)  # version 2017.11.29
     cache = seed_elasticache_global(sb, "us-east-1", "us-west-2", "sessions", tags=SHOP)
     seed_global_datastore_lag(sb, "us-west-2", {c: 0.2 for c in cache["secondary_clusters"].split(",")})
+    ec2 = sb.client("ec2", "us-west-2")
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.associate_address(AllocationId=eip, InstanceId=west[0])
+    accelerator = seed_accelerator(
+        sb,
+        "web",
+        tags=SHOP,
+        groups=[
+            {"EndpointGroupRegion": "us-east-1", "EndpointConfigurations": [{"EndpointId": lb["arn"]}]},
+            {
+                "EndpointGroupRegion": "us-west-2",
+                "TrafficDialPercentage": 0,
+                "EndpointConfigurations": [{"EndpointId": eip}],
+            },
+        ],
+    )
     sb.clear_requests()
     account = Account(**sb.account("aws-local", ["us-east-1", "us-west-2"]))
     inventory = AwsAdapter().inventory(account)
@@ -115,6 +132,8 @@ def world(_aws_server: AwsSandbox) -> World:
         "warm": warm,
         "backups": backups,
         "ledger": ledger,
+        "accelerator": accelerator,
+        "eip": eip,
     }
     return World(inventory=inventory, requests=sb.requests, ids=ids)
 
@@ -298,6 +317,19 @@ def test_data_stores_carry_their_config_kind_and_copies(world: World) -> None:
     assert (table_copy["where"], table_copy["lag_s"]) == ("aws:us-west-2", 0.7)
     [cache_copy] = world.one(Kind.CACHE, "sessions").attrs["copies"]
     assert (cache_copy["ref"], cache_copy["lag_s"]) == ("sessions-secondary", 0.2)
+
+
+def test_global_accelerator_is_read_once_with_its_endpoints_resolved(world: World) -> None:
+    acc = world.one(Kind.ROUTING, "web")
+    assert acc.tags == SHOP and acc.attrs["mechanism"] == "global-accelerator"
+    east, west = acc.attrs["targets"]
+    assert [o["kind"] for o in east["origins"]] == ["alb"]
+    [eip] = west["origins"]
+    public = world.of(Kind.COMPUTE_INSTANCE, "us-west-2")
+    ip = next(r.attrs["public_ip"] for r in public if r.native_id == world.ids["west"][0])  # type: ignore[index]
+    assert (eip["kind"], eip["instance"], eip["address"]) == ("elastic-ip", world.ids["west"][0], ip)  # type: ignore[index]
+    listed = [q for q in world.requests if q.operation == "ListAccelerators"]
+    assert [q.region for q in listed] == ["us-west-2"]  # once per account, from the only API region
 
 
 def test_inventory_only_reads(world: World) -> None:

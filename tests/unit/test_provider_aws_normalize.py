@@ -108,3 +108,39 @@ def test_group_deletion_protection_levels_and_an_sdk_that_cannot_read_them() -> 
     assert levels == {"prevent-all-deletion": True, "prevent-force-deletion": True, "none": False, None: False}
     old_sdk = normalize_group(ctx, "us-east-1", group, {}, knows_protection=False).attrs
     assert old_sdk["deletion_protection"] is None and "deletion protection unknown" in old_sdk["notes"][0]
+
+
+def test_global_accelerator_endpoint_ids_name_their_kind() -> None:
+    from providers.aws.globalaccelerator import endpoint_kind
+
+    assert endpoint_kind("i-0123456789abcdef0") == "ec2-instance"
+    assert endpoint_kind("eipalloc-0123456789abcdef0") == "elastic-ip"
+    lb = "arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/{}/web/50dc6c495c0c9188"
+    assert (endpoint_kind(lb.format("app")), endpoint_kind(lb.format("net"))) == ("alb", "nlb")
+    assert endpoint_kind("arn:aws:ec2:us-west-2:123456789012:instance/i-1") == "unknown"
+
+
+def test_global_accelerator_endpoint_group_detection_and_health() -> None:
+    from providers.aws.globalaccelerator import normalize_group
+
+    group = {  # an EndpointGroup as the API answers it
+        "EndpointGroupArn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/l/endpoint-group/g",
+        "EndpointGroupRegion": "us-east-1",
+        "EndpointDescriptions": [
+            {"EndpointId": "i-0123456789abcdef0", "Weight": 128, "HealthState": "UNHEALTHY"},
+            {"EndpointId": "eipalloc-0123456789abcdef0", "Weight": 0, "HealthState": "INITIAL"},
+        ],
+        "TrafficDialPercentage": 0.0,
+        "HealthCheckProtocol": "TCP",
+        "HealthCheckPort": 443,
+        "HealthCheckIntervalSeconds": 10,
+        "ThresholdCount": 3,
+    }
+    eip = {"AllocationId": "eipalloc-0123456789abcdef0", "PublicIp": "203.0.113.9", "InstanceId": "i-1"}
+    g = normalize_group(group, "listener", {"eipalloc-0123456789abcdef0": eip})
+    assert (g["detection_s"], g["traffic_dial"], g["healthy"]) == (30.0, 0.0, None)
+    unhealthy, initial = g["origins"]
+    assert (unhealthy["healthy"], unhealthy["weight"]) == (False, 128.0)
+    assert (initial["healthy"], initial["address"], initial["instance"]) == (None, "203.0.113.9", "i-1")
+    missing = normalize_group(group, "listener", {})["origins"][1]
+    assert "not found" in missing["note"]

@@ -5,6 +5,7 @@ from failover.checks.mechanisms import (  # noqa: F401  (each module registers i
     cloud_dns,
     cloudflare_lb,
     front_door,
+    global_accelerator,
     route53_failover,
     route53_policies,
     traffic_manager,
