@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import operator
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,17 +19,22 @@ from typing import Any
 
 from alembic.util import CommandError
 from sqlalchemy import (
+    JSON,
     Connection,
     CursorResult,
+    DateTime,
     Engine,
     Select,
     Table,
+    Text,
     and_,
+    bindparam,
     case,
     cast,
     delete,
     exists,
     func,
+    literal,
     select,
     update,
 )
@@ -41,8 +46,8 @@ from failover.errors import ConfigError, StoreError
 from failover.model import DRILL_CLOCK_SKEW, Drill, Finding, Inventory, Observation, ObsStatus, Score, utcnow
 from failover.store import migrate
 from failover.store import tables as t
-from failover.store.bulk import encode, insert_many, upsert_many
-from failover.store.engine import IMMEDIATE, error_reason, make_engine
+from failover.store.bulk import encode, insert_many, sqlite_time, upsert_many
+from failover.store.engine import IMMEDIATE, error_reason, json_dumps, make_engine
 from failover.store.rows import (
     FINDING_FIELDS,
     OBSERVATION_FIELDS,
@@ -104,6 +109,24 @@ def _insert(conn: Connection, table: Table) -> Any:
 
 def _fields(table: Table, names: Sequence[str]) -> Select[Any]:
     return select(*(table.c[n] for n in names))
+
+
+def _wanted(conn: Connection, when: Mapping[str, datetime]) -> Any:
+    """(workload, cutoff) rows from one JSON parameter: portable where a VALUES list is not (SQLite
+    cannot name its columns) and bounded by no parameter limit. Cutoffs compare as stored: SQLite's
+    text form, Postgres's naive UTC timestamp."""
+    pairs = [[name, sqlite_time(at)] for name, at in when.items()]
+    doc = bindparam("wanted", json_dumps(pairs), type_=Text())
+    workload: Any
+    cutoff: Any
+    if conn.dialect.name == "sqlite":
+        rows = func.json_each(doc).table_valued("value")
+        workload, cutoff = func.json_extract(rows.c.value, "$[0]"), func.json_extract(rows.c.value, "$[1]")
+    else:
+        rows = func.json_array_elements(cast(doc, JSON)).table_valued("value")
+        workload = rows.c.value.op("->>")(literal(0))
+        cutoff = cast(rows.c.value.op("->>")(literal(1)), DateTime())
+    return select(workload.label("workload"), cutoff.label("cutoff")).select_from(rows).subquery("wanted")
 
 
 def _score_history() -> Select[Any]:
@@ -610,6 +633,27 @@ class Store:
             row = conn.execute(query).first()
         return score_from_row(row) if row else None
 
+    def scores_at(self, when: Mapping[str, datetime]) -> dict[str, Score | None]:
+        """``score_at`` for many workloads at once, each at its own time, in one query whatever their
+        number (the workloads and times travel as one JSON parameter): a trend over 1,000 workloads
+        is one round trip, not 1,000."""
+        if not when:
+            return {}
+        s = t.scores
+        with self._read("scores") as conn:
+            wanted = _wanted(conn, when)
+            newest = (
+                select(s.c.id)
+                .where(s.c.workload == wanted.c.workload, s.c.computed_at <= wanted.c.cutoff)
+                .order_by(s.c.computed_at.desc(), s.c.id.desc())
+                .limit(1)
+                .correlate(wanted)
+                .scalar_subquery()
+            )
+            query = _score_history().where(s.c.id.in_(select(newest).select_from(wanted)))
+            found = {score.workload: score for score in map(score_from_row, conn.execute(query))}
+        return {name: found.get(name) for name in when}
+
     def score_history(self, workload: str, since: datetime) -> list[Score]:
         s = t.scores
         query = (
@@ -668,14 +712,23 @@ class Store:
             ]
 
     def latest_drills(self, workloads: Iterable[str], now: datetime | None = None) -> dict[str, Drill]:
-        """Each workload's newest drill as of ``now`` (one indexed lookup per workload). A drill dated
+        """Each workload's newest drill as of ``now`` (one query per 500 workloads). A drill dated
         beyond ``now`` plus the clock skew is ignored: see ``DRILL_CLOCK_SKEW``."""
-        until = (now or utcnow()) + DRILL_CLOCK_SKEW
+        until = utc((now or utcnow()) + DRILL_CLOCK_SKEW)
+        d = t.drills
+        rank = func.row_number().over(partition_by=d.c.workload, order_by=(d.c.performed_at.desc(), d.c.id.desc()))
         found = {}
-        for name in dict.fromkeys(workloads):
-            newest = self.drills(name, limit=1, until=until)
-            if newest:
-                found[name] = newest[0]
+        with self._read("drills") as conn:
+            for chunk in _chunks(list(dict.fromkeys(workloads))):
+                ranked = (
+                    select(d.c.workload, d.c.performed_at, d.c.succeeded, d.c.recovery_s, d.c.notes, rank.label("rank"))
+                    .where(d.c.workload.in_(chunk), d.c.performed_at <= until)
+                    .subquery()
+                )
+                for w, at, ok, rec, notes, _ in conn.execute(select(ranked).where(ranked.c.rank == 1)):
+                    found[w] = Drill(
+                        workload=w, performed_at=utc(at), succeeded=bool(ok), recovery_s=rec, notes=notes or ""
+                    )
         return found
 
     # -- retention ---------------------------------------------------------------------------
