@@ -21,7 +21,8 @@ when every secondary starts failing (SQLite file size after a checkpoint; Postgr
 ``pg_total_relation_size`` after a VACUUM FULL). Goal: <= 1 MB per unchanged cycle.
 
 ``--case cli``: a SQLite store of that estate with a day of hourly cycles, then ``failover validate``
-and ``failover score`` run as users run them (a subprocess each, best of 3). Goals: 0.5 s and 1 s.
+and ``failover score`` run as users run them (a subprocess each, best of 3; wall time and the
+child's CPU time, which holds on a busy machine). Goals: 0.5 s and 1 s.
 """
 
 from __future__ import annotations
@@ -314,6 +315,14 @@ def growth(label: str, url: str, workloads: int) -> None:
         store.close()
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes: the figure that holds on a busy machine."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def cli_times(workloads: int) -> None:
     import subprocess
 
@@ -335,17 +344,18 @@ def cli_times(workloads: int) -> None:
                 cycle(config, store, inventories, n)
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         for command, goal in ((["validate"], 0.5), (["score", "--format", "json"], 1.0)):
-            walls = []
+            walls, cpus = [], []
             for _ in range(3):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), _children_cpu()
                 done = subprocess.run(
                     [sys.executable, "-m", "failover", *command, "-c", str(path)], env=env, capture_output=True
                 )
                 walls.append(time.perf_counter() - t0)
+                cpus.append(_children_cpu() - c0)
                 if done.returncode not in (0, 1):
                     raise SystemExit(f"failover {command[0]} exited {done.returncode}: {done.stderr.decode()[-500:]}")
             print(
-                f"failover {command[0]:<9} {min(walls):6.2f} s   (goal <= {goal} s; "
+                f"failover {command[0]:<9} {min(walls):6.2f} s wall, {min(cpus):5.2f} s CPU   (goal <= {goal} s; "
                 f"runs: {', '.join(f'{w:.2f}' for w in walls)})"
             )
 

@@ -654,6 +654,21 @@ class Store:
             found = {score.workload: score for score in map(score_from_row, conn.execute(query))}
         return {name: found.get(name) for name in when}
 
+    def score_histories(self, workloads: Iterable[str], since: datetime) -> dict[str, list[Score]]:
+        """``score_history`` of many workloads, one query per 500 of them."""
+        s = t.scores
+        found: dict[str, list[Score]] = {name: [] for name in workloads}
+        with self._read("scores") as conn:
+            for chunk in _chunks(list(found)):
+                query = (
+                    _score_history()
+                    .where(s.c.workload.in_(chunk), s.c.computed_at >= utc(since))
+                    .order_by(s.c.computed_at, s.c.id)
+                )
+                for row in conn.execute(query):
+                    found[row[0]].append(score_from_row(row))
+        return found
+
     def score_history(self, workload: str, since: datetime) -> list[Score]:
         s = t.scores
         query = (

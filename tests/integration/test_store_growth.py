@@ -71,6 +71,10 @@ def test_the_trend_across_unchanged_cycles_is_the_one_every_stored_score_gave(st
     assert store.scores_at(when) == {name: store.score_at(name, at) for name, at in when.items()}
     assert store.scores_at(when)["search"] == score(5, workload="search")
     assert store.scores_at({"checkout": T0 - timedelta(seconds=1)}) == {"checkout": None}
+    since = T0 + timedelta(minutes=2)
+    assert store.score_histories(["checkout", "search", "gone"], since) == {
+        name: store.score_history(name, since) for name in ("checkout", "search", "gone")
+    }
 
 
 def test_the_trend_of_many_workloads_is_one_query(store: Store) -> None:
