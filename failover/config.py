@@ -306,7 +306,7 @@ class _Reader:
             if isinstance(node, SequenceNode):
                 items = []
                 for i, item in enumerate(node.value):
-                    self.lines[(*loc, i)] = _line(item)
+                    self.lines[(*loc, i)] = item.start_mark.line + 1
                     items.append(self._value(item, (*loc, i), expand=expand, raw_strings=raw_strings))
                 return items
             assert isinstance(node, MappingNode)
@@ -316,12 +316,14 @@ class _Reader:
 
     def _mapping(self, node: MappingNode, loc: Loc, *, expand: bool, raw_strings: bool) -> dict[str, Any]:
         assert self._loader is not None
-        own = {id(k) for k, _ in node.value}
+        written = node.value
         try:
             self._flatten(node)  # resolves `<<: *anchor` merge keys
         except _BadMerge as err:
             self.problems.append(Problem(self.source, _line(err.node), format_loc(loc), str(err)))
             return {}
+        # keys written in this mapping (not merged in); all of them unless a merge replaced the list
+        own = None if node.value is written else {id(k) for k, _ in written}
         result: dict[str, Any] = {}
         first: dict[str, tuple[int, bool]] = {}
         for knode, vnode in node.value:
@@ -329,10 +331,11 @@ class _Reader:
                 self.problems.append(Problem(self.source, _line(knode), format_loc(loc), "expected a plain text key"))
                 continue
             key = knode.value  # keys as written: `on:` or `1:` stay text
-            line = _line(knode)
+            line = knode.start_mark.line + 1
+            is_own = own is None or id(knode) in own
             if key in first:
                 first_line, first_own = first[key]
-                if first_own and id(knode) in own:
+                if first_own and is_own:
                     self.problems.append(
                         Problem(
                             self.source,
@@ -342,7 +345,7 @@ class _Reader:
                         )
                     )
                     continue
-            first[key] = (line, id(knode) in own)
+            first[key] = (line, is_own)
             self.lines[(*loc, key)] = line
             is_text = isinstance(vnode, ScalarNode) and vnode.tag == _STR
             if key.endswith("_env") and is_text and not _ENV_NAME.match(vnode.value):
