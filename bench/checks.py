@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -17,35 +18,47 @@ from failover.model import Capacity, Inventory, Kind, Resource, utcnow
 from failover.runner import evaluate
 from failover.schema import Config
 
+SITES = [("aws", "aws", "us-east-1", "primary"), ("gcp", "gcp", "us-central1", "secondary")]
+
+
+def estate_document(workloads: int, *, endpoints: bool = False) -> dict[str, Any]:
+    """The config of ``estate`` as the plain document a failover.yaml holds; with ``endpoints``, each
+    site also has an HTTPS health URL probed as the public name (the estate of issue 13)."""
+
+    def site(i: int, acct: str, region: str, role: str) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "name": role,
+            "role": role,
+            "account": acct,
+            "regions": [region],
+            "select": {"tags": {"app": f"w{i}"}},
+        }
+        if endpoints:
+            doc["endpoints"] = [
+                {"url": f"https://{role}.w{i}.example.com/healthz", "expect_status": 200, "as_public_name": True}
+            ]
+        return doc
+
+    return {
+        "accounts": [
+            {"name": "aws", "provider": "aws", "regions": ["us-east-1"]},
+            {"name": "gcp", "provider": "gcp", "project": "p"},
+        ],
+        "workloads": [
+            {
+                "name": f"w{i}",
+                "owners": ["team@example.com"],
+                "dns": {"name": f"w{i}.example.com", "mechanism": "route53-failover"},
+                "sites": [site(i, acct, region, role) for acct, _, region, role in SITES],
+            }
+            for i in range(workloads)
+        ],
+    }
+
 
 def estate(workloads: int, per_site: int) -> tuple[Config, list[Inventory]]:
-    sites = [("aws", "aws", "us-east-1", "primary"), ("gcp", "gcp", "us-central1", "secondary")]
-    config = Config.model_validate(
-        {
-            "accounts": [
-                {"name": "aws", "provider": "aws", "regions": ["us-east-1"]},
-                {"name": "gcp", "provider": "gcp", "project": "p"},
-            ],
-            "workloads": [
-                {
-                    "name": f"w{i}",
-                    "owners": ["team@example.com"],
-                    "dns": {"name": f"w{i}.example.com", "mechanism": "route53-failover"},
-                    "sites": [
-                        {
-                            "name": role,
-                            "role": role,
-                            "account": acct,
-                            "regions": [region],
-                            "select": {"tags": {"app": f"w{i}"}},
-                        }
-                        for acct, _, region, role in sites
-                    ],
-                }
-                for i in range(workloads)
-            ],
-        }
-    )
+    sites = SITES
+    config = Config.model_validate(estate_document(workloads))
     inventories = [
         Inventory(
             account=acct,

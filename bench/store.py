@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/store.py                    # 1M observations, both backends
     .venv/bin/python bench/store.py --rows 100000 --backend sqlite
+    .venv/bin/python bench/store.py --case growth      # bytes a check cycle adds, 1,000 workloads
+    .venv/bin/python bench/store.py --case cli         # `failover validate` / `failover score` wall time
 
 Volume (defaults): 1,000 workloads with 10 probe keys each (2 sites x http direct / http as the
 public name / dns / tcp / tls); observations arrive one probe cycle (10,000 rows) per batch, a minute
@@ -10,6 +12,17 @@ job; a score every 15 minutes would be 2.9M and adds nothing to the read path, w
 range). Findings: 20 checks per workload for 5 runs (100,000 rows).
 
 Goal: writes >= 20k rows/s; every read < 0.5 s.
+
+``--case growth``: the estate of bench/checks.py (N workloads, an AWS primary and a GCP secondary with
+an HTTPS endpoint each, probed directly and as the public name, plus the public name's DNS answer: 5
+observations a workload) through the cycle's own store path (``recorded_run``, ``save_observations``,
+``runner.judge``: checks, findings, scores). Prints the bytes one cycle adds when nothing changed and
+when every secondary starts failing (SQLite file size after a checkpoint; Postgres: the sum of
+``pg_total_relation_size`` after a VACUUM FULL). Goal: <= 1 MB per unchanged cycle.
+
+``--case cli``: a SQLite store of that estate with a day of hourly cycles, then ``failover validate``
+and ``failover score`` run as users run them (a subprocess each, best of 3; wall time and the
+child's CPU time, which holds on a busy machine). Goals: 0.5 s and 1 s.
 """
 
 from __future__ import annotations
@@ -28,7 +41,9 @@ from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from failover.model import Finding, FindingStatus, Observation, ObsStatus, Reason, Score, Status
+from failover.model import Finding, FindingStatus, Inventory, Observation, ObsStatus, Reason, Score, Status
+from failover.runner import CycleSteps, judge
+from failover.schema import Config
 from failover.store import Store
 
 T = TypeVar("T")
@@ -180,6 +195,175 @@ def bench(label: str, url: str, args: argparse.Namespace) -> None:
         store.close()
 
 
+def probed(config: Config, at: datetime, cycle: int, failing: bool) -> list[Observation]:
+    """One cycle's observations shaped as the probes make them: timings, a Date header and the
+    latency in the reason change every cycle; ``failing`` makes every secondary answer 503."""
+    out = []
+    for i, w in enumerate(config.workloads):
+        for site in w.sites:
+            down = failing and site.role == "secondary"
+            for label in ("direct", "as-public-name"):
+                ms = 8.0 + (i * 7 + cycle * 13 + len(label)) % 40
+                code = 503 if down else 200
+                out.append(
+                    Observation(
+                        probe="http",
+                        target=str(site.endpoints[0].url),
+                        status=ObsStatus.FAILED if down else ObsStatus.OK,
+                        reason="HTTP 503 (expected 200)" if down else f"HTTP 200 in {ms:.0f} ms",
+                        latency_ms=ms,
+                        observed_at=at,
+                        data={
+                            "url": str(site.endpoints[0].url),
+                            "address": f"10.{i // 250}.{i % 250}.{len(site.name)}:443",
+                            "public_name": w.dns.name if w.dns and label != "direct" else None,
+                            "status_code": code,
+                            "http_version": "HTTP/1.1",
+                            "expect_status": [200],
+                            "headers": {"content-type": "text/plain", "date": at.strftime("%a, %d %b %Y %H:%M:%S GMT")},
+                            "body_bytes": 3,
+                            "body_truncated": False,
+                            "timings_ms": {"dns": 0.1, "connect": ms / 4, "tls": ms / 2, "ttfb": ms / 5, "total": ms},
+                            "tls": {"days_left": 80, "covers_name": True, "issuer": "CN=bench CA", "chain_length": 2},
+                        },
+                        vantage="bench",
+                        workload=w.name,
+                        site=site.name,
+                        label=label,
+                    )
+                )
+        if w.dns is not None:
+            out.append(
+                Observation(
+                    probe="dns",
+                    target=w.dns.name,
+                    status=ObsStatus.OK,
+                    reason="2 answers",
+                    latency_ms=1.0 + cycle % 3,
+                    observed_at=at,
+                    data={"name": w.dns.name, "rdtype": "A", "answers": ["192.0.2.10"], "ttl": 60, "rcode": "NOERROR"},
+                    vantage="bench",
+                    workload=w.name,
+                    label="authoritative",
+                )
+            )
+    return out
+
+
+def stored_bytes(store: Store) -> int:
+    """What the database occupies: SQLite's file after a WAL checkpoint (its free pages are reused in
+    place); Postgres's tables with their indexes and TOAST after a VACUUM FULL, i.e. the live rows: the
+    dead versions left by updated latest-state rows are bounded (autovacuum reuses their space) and
+    would otherwise swing a single cycle's figure by megabytes either way."""
+    from sqlalchemy import text
+
+    if store.dialect == "sqlite":
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return Path(store.engine.url.database or "").stat().st_size
+    with store.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM FULL")
+        query = (
+            "SELECT sum(pg_total_relation_size(oid)) FROM pg_class "
+            "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
+        )
+        return int(conn.execute(text(query)).scalar_one())
+
+
+def cycle(config: Config, store: Store, inventories: list[Inventory], n: int, *, failing: bool = False) -> None:
+    """One check cycle's writes, through the runner's own store path."""
+    at = START + timedelta(minutes=n)
+    with store.recorded_run("check", vantage="bench") as run:
+        observations = probed(config, at, n, failing)
+        store.save_observations(run.id, observations)
+        judge(
+            config,
+            store,
+            run,
+            list(config.workloads),
+            inventories,
+            observations,
+            vantage="bench",
+            now=at,
+            steps=CycleSteps(),
+        )
+
+
+def growth(label: str, url: str, workloads: int) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from checks import estate, estate_document
+
+    print(f"\n== {label}: bytes per check cycle, {workloads:,} workloads")
+    _, inventories = estate(workloads, 2)
+    config = Config.model_validate(estate_document(workloads, endpoints=True))
+    store = Store.open(url)
+    try:
+        store.save_inventory(store.start_run("inventory"), inventories)
+        for n in range(3):  # the first cycles fill the latest-state tables; then measure
+            cycle(config, store, inventories, n)
+        size, unchanged = stored_bytes(store), []
+        for n in range(3, 6):
+            cycle(config, store, inventories, n)
+            now = stored_bytes(store)
+            unchanged.append(now - size)
+            size = now
+        cycle(config, store, inventories, 6, failing=True)
+        changed = stored_bytes(store) - size
+        per = sum(unchanged) / len(unchanged)
+        print(
+            f"unchanged cycle  {per / 1e6:7.2f} MB   (goal <= 1 MB; cycles: {', '.join(f'{u / 1e6:.2f}' for u in unchanged)})"  # noqa: E501
+        )
+        print(f"changed cycle    {changed / 1e6:7.2f} MB   (every secondary starts failing)")
+        print(f"database now     {size / 1e6:7.1f} MB after 7 cycles")
+    finally:
+        store.close()
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes: the figure that holds on a busy machine."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cli_times(workloads: int) -> None:
+    import subprocess
+
+    import yaml
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from checks import estate, estate_document
+
+    print(f"\n== the CLI at {workloads:,} workloads (SQLite, a day of hourly cycles stored)")
+    with tempfile.TemporaryDirectory() as tmp:
+        document = {"database": f"sqlite:///{tmp}/failover.db", **estate_document(workloads, endpoints=True)}
+        path = Path(tmp) / "failover.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        _, inventories = estate(workloads, 2)
+        config = Config.model_validate(document)
+        with Store.open(document["database"]) as store:
+            store.save_inventory(store.start_run("inventory"), inventories)
+            for n in range(0, 24 * 60 + 1, 60):
+                cycle(config, store, inventories, n)
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        for command, goal in ((["validate"], 0.5), (["score", "--format", "json"], 1.0)):
+            walls, cpus = [], []
+            for _ in range(3):
+                t0, c0 = time.perf_counter(), _children_cpu()
+                done = subprocess.run(
+                    [sys.executable, "-m", "failover", *command, "-c", str(path)], env=env, capture_output=True
+                )
+                walls.append(time.perf_counter() - t0)
+                cpus.append(_children_cpu() - c0)
+                if done.returncode not in (0, 1):
+                    raise SystemExit(f"failover {command[0]} exited {done.returncode}: {done.stderr.decode()[-500:]}")
+            print(
+                f"failover {command[0]:<9} {min(walls):6.2f} s wall, {min(cpus):5.2f} s CPU   (goal <= {goal} s; "
+                f"runs: {', '.join(f'{w:.2f}' for w in walls)})"
+            )
+
+
 @contextmanager
 def postgres_database(admin_url: str) -> Iterator[str]:
     import psycopg
@@ -208,7 +392,19 @@ def main() -> None:
         default=os.environ.get("FAILOVER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
         help="server to create a throwaway database on",
     )
+    parser.add_argument("--case", choices=["rows", "growth", "cli"], default="rows")
     args = parser.parse_args()
+    if args.case == "cli":
+        cli_times(args.workloads)
+        return
+    if args.case == "growth":
+        if args.backend in ("sqlite", "both"):
+            with tempfile.TemporaryDirectory() as tmp:
+                growth("SQLite", f"sqlite:///{tmp}/bench.db", args.workloads)
+        if args.backend in ("postgres", "both"):
+            with postgres_database(args.pg_url) as url:
+                growth("PostgreSQL", url, args.workloads)
+        return
     print(
         f"{args.rows:,} observations for {args.workloads:,} workloads in batches of {args.batch:,}; "
         f"{args.workloads * 30 * args.scores_per_day:,} scores; {args.workloads * len(CHECKS) * 5:,} findings"

@@ -8,13 +8,15 @@ directory at load time, so the returned ``Config`` means the same thing whatever
 from __future__ import annotations
 
 import difflib
+import gc
 import importlib.resources
 import os
 import re
 import stat
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,6 +175,13 @@ def config_from_text(
     """Validate config text. ``base_dir`` anchors relative paths; ``env`` defaults to ``os.environ``."""
     if len(text) > MAX_CONFIG_BYTES:
         raise _fail([f"{source}: larger than {MAX_CONFIG_BYTES // 1_000_000} MB: not a config file"])
+    with _collector_paused():
+        return _validated(text, source, base_dir, env, _path)
+
+
+def _validated(
+    text: str, source: str, base_dir: Path | None, env: Mapping[str, str] | None, _path: Path | None
+) -> Config:
     reader = _Reader(source, os.environ if env is None else env)
     data = reader.parse(text)
     problems = list(reader.problems)
@@ -201,6 +210,20 @@ def config_from_text(
     return config
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The node tree of a large config is some 100,000 young objects without cycles: the cyclic
+    collector would walk them, and the models built from them, again and again while they are made
+    (half the load time at 1,000 workloads). Paused while loading; left off if the caller had it off."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class _Reader:
     """Builds plain data from the YAML node tree, remembering the line of every key and list item."""
 
@@ -216,6 +239,10 @@ class _Reader:
         self._nodes = 0
 
     def parse(self, text: str) -> dict[str, Any]:
+        node = _compose_fast(text)
+        if node is not None:
+            self._loader = yaml.SafeLoader("")  # only its constructor is used from here on
+            return self._data(node)
         loader: _BoundedLoader | None = None
         try:
             loader = self._loader = _BoundedLoader(text)  # its reader checks the characters at once
@@ -231,6 +258,9 @@ class _Reader:
         finally:
             if loader is not None:
                 loader.dispose()
+        return self._data(node)
+
+    def _data(self, node: Node | None) -> dict[str, Any]:
         if node is None:
             raise _fail([f"{self.source}: the file is empty (run `failover init` for a commented example)"])
         if not isinstance(node, MappingNode):
@@ -277,7 +307,7 @@ class _Reader:
             if isinstance(node, SequenceNode):
                 items = []
                 for i, item in enumerate(node.value):
-                    self.lines[(*loc, i)] = _line(item)
+                    self.lines[(*loc, i)] = item.start_mark.line + 1
                     items.append(self._value(item, (*loc, i), expand=expand, raw_strings=raw_strings))
                 return items
             assert isinstance(node, MappingNode)
@@ -287,12 +317,14 @@ class _Reader:
 
     def _mapping(self, node: MappingNode, loc: Loc, *, expand: bool, raw_strings: bool) -> dict[str, Any]:
         assert self._loader is not None
-        own = {id(k) for k, _ in node.value}
+        written = node.value
         try:
             self._flatten(node)  # resolves `<<: *anchor` merge keys
         except _BadMerge as err:
             self.problems.append(Problem(self.source, _line(err.node), format_loc(loc), str(err)))
             return {}
+        # keys written in this mapping (not merged in); all of them unless a merge replaced the list
+        own = None if node.value is written else {id(k) for k, _ in written}
         result: dict[str, Any] = {}
         first: dict[str, tuple[int, bool]] = {}
         for knode, vnode in node.value:
@@ -300,10 +332,11 @@ class _Reader:
                 self.problems.append(Problem(self.source, _line(knode), format_loc(loc), "expected a plain text key"))
                 continue
             key = knode.value  # keys as written: `on:` or `1:` stay text
-            line = _line(knode)
+            line = knode.start_mark.line + 1
+            is_own = own is None or id(knode) in own
             if key in first:
                 first_line, first_own = first[key]
-                if first_own and id(knode) in own:
+                if first_own and is_own:
                     self.problems.append(
                         Problem(
                             self.source,
@@ -313,7 +346,7 @@ class _Reader:
                         )
                     )
                     continue
-            first[key] = (line, id(knode) in own)
+            first[key] = (line, is_own)
             self.lines[(*loc, key)] = line
             is_text = isinstance(vnode, ScalarNode) and vnode.tag == _STR
             if key.endswith("_env") and is_text and not _ENV_NAME.match(vnode.value):
@@ -381,7 +414,7 @@ class _Reader:
 
     def _scalar(self, node: ScalarNode, loc: Loc, *, expand: bool, raw_strings: bool) -> Any:
         assert self._loader is not None
-        plain = node.style is None
+        plain = not node.style  # None from PyYAML's composer, "" from libyaml's
         if plain and (raw_strings or node.tag == _TIMESTAMP or (node.tag in (_INT, _FLOAT) and ":" in node.value)):
             # Tag values are text in every cloud; `08:00`, `10:30` and dates are meant as text too,
             # not as YAML 1.1 base-60 numbers or date objects.
@@ -484,6 +517,43 @@ class _BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+_NODE_START = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_COLLECTION_START = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_COLLECTION_END = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _compose_fast(text: str) -> Node | None:
+    """The node tree composed by libyaml (10x PyYAML's pure-Python parser), with the same marks.
+    ``None`` when libyaml is absent or the text is anything but a clean single document (bad
+    characters, a syntax error, several documents, too deep or too many nodes): the pure-Python
+    loader then reads it again and reports exactly what it always did. libyaml's composer recurses in
+    C, so the bounds are checked first on its event stream, which is flat."""
+    c_loader = getattr(yaml, "CSafeLoader", None)
+    if c_loader is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return None
+    scan = c_loader(text)
+    try:
+        depth = count = 0
+        while not isinstance(event := scan.get_event(), yaml.StreamEndEvent):
+            if isinstance(event, _NODE_START):
+                count += 1
+                if count > _MAX_NODES or depth >= MAX_DEPTH:
+                    return None
+                if isinstance(event, _COLLECTION_START):
+                    depth += 1
+            elif isinstance(event, _COLLECTION_END):
+                depth -= 1
+        loader = c_loader(text)
+        try:
+            return typing.cast(Node | None, loader.get_single_node())
+        finally:
+            loader.dispose()
+    except yaml.YAMLError:
+        return None
+    finally:
+        scan.dispose()
 
 
 def _line(node: Node) -> int:

@@ -116,7 +116,7 @@ def score(
         elif config.workloads:
             configured = {w.name for w in config.workloads}
             scores = [s for s in scores if s.workload in configured]
-        previous = {s.workload: store.score_at(s.workload, s.computed_at - timedelta(seconds=since_s)) for s in scores}
+        previous = store.scores_at({s.workload: s.computed_at - timedelta(seconds=since_s) for s in scores})
         whatif = _whatif(config, store, [s.workload for s in scores])
     expected = list(workloads) or [w.name for w in config.workloads] or [s.workload for s in scores]
     missing = [n for n in expected if n not in {s.workload for s in scores}]

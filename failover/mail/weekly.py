@@ -96,10 +96,12 @@ def _digests(config: Config, store: Store, now: datetime) -> tuple[dict[str, Wor
     week_ago = now - timedelta(days=7)
     out: dict[str, WorkloadDigest] = {}
     any_scored = False
+    names = [w.name for w in config.workloads]
+    currents = store.scores_at(dict.fromkeys(names, now))
+    befores = store.scores_at(dict.fromkeys(names, week_ago))
+    histories = store.score_histories(names, week_ago)
     for w in config.workloads:
-        current = store.score_at(w.name, now)
-        before = store.score_at(w.name, week_ago)
-        history = store.score_history(w.name, week_ago)
+        current, before, history = currents[w.name], befores[w.name], histories[w.name]
         any_scored = any_scored or current is not None
         out[w.name] = build_workload_digest(
             w,

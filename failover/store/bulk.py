@@ -24,10 +24,10 @@ from sqlalchemy.sql.dml import Insert
 from failover.store.engine import json_dumps
 from failover.store.tables import UTCDateTime
 
-__all__ = ["encode", "execute_many", "insert_many", "upsert_many"]
+__all__ = ["encode", "execute_many", "insert_many", "sqlite_time", "upsert_many"]
 
 
-def _sqlite_time(value: datetime) -> str:
+def sqlite_time(value: datetime) -> str:
     # The exact text SQLAlchemy's SQLite DateTime writes, so stored values compare and parse alike.
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
@@ -40,7 +40,7 @@ def _naive_utc(value: datetime) -> datetime:
 
 def encode(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Driver-ready copies of ``rows`` for ``table``'s columns (datetimes and JSON converted)."""
-    time_fn = _sqlite_time if conn.dialect.name == "sqlite" else _naive_utc
+    time_fn = sqlite_time if conn.dialect.name == "sqlite" else _naive_utc
     times = [c.name for c in table.columns if isinstance(c.type, UTCDateTime)]
     docs = [c.name for c in table.columns if isinstance(c.type, JSON)]
     out = []

@@ -8,8 +8,10 @@ with the URL's password hidden; a failed write rolls back whole.
 
 from __future__ import annotations
 
+import hashlib
+import operator
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -17,17 +19,22 @@ from typing import Any
 
 from alembic.util import CommandError
 from sqlalchemy import (
+    JSON,
     Connection,
     CursorResult,
+    DateTime,
     Engine,
     Select,
     Table,
+    Text,
     and_,
+    bindparam,
     case,
     cast,
     delete,
     exists,
     func,
+    literal,
     select,
     update,
 )
@@ -39,8 +46,8 @@ from failover.errors import ConfigError, StoreError
 from failover.model import DRILL_CLOCK_SKEW, Drill, Finding, Inventory, Observation, ObsStatus, Score, utcnow
 from failover.store import migrate
 from failover.store import tables as t
-from failover.store.bulk import encode, insert_many, upsert_many
-from failover.store.engine import IMMEDIATE, error_reason, make_engine
+from failover.store.bulk import encode, insert_many, sqlite_time, upsert_many
+from failover.store.engine import IMMEDIATE, error_reason, json_dumps, make_engine
 from failover.store.rows import (
     FINDING_FIELDS,
     OBSERVATION_FIELDS,
@@ -123,6 +130,31 @@ def _fields(table: Table, names: Sequence[str]) -> Select[Any]:
     return select(*(table.c[n] for n in names))
 
 
+def _wanted(conn: Connection, when: Mapping[str, datetime]) -> Any:
+    """(workload, cutoff) rows from one JSON parameter: portable where a VALUES list is not (SQLite
+    cannot name its columns) and bounded by no parameter limit. Cutoffs compare as stored: SQLite's
+    text form, Postgres's naive UTC timestamp."""
+    pairs = [[name, sqlite_time(at)] for name, at in when.items()]
+    doc = bindparam("wanted", json_dumps(pairs), type_=Text())
+    workload: Any
+    cutoff: Any
+    if conn.dialect.name == "sqlite":
+        rows = func.json_each(doc).table_valued("value")
+        workload, cutoff = func.json_extract(rows.c.value, "$[0]"), func.json_extract(rows.c.value, "$[1]")
+    else:
+        rows = func.json_array_elements(cast(doc, JSON)).table_valued("value")
+        workload = rows.c.value.op("->>")(literal(0))
+        cutoff = cast(rows.c.value.op("->>")(literal(1)), DateTime())
+    return select(workload.label("workload"), cutoff.label("cutoff")).select_from(rows).subquery("wanted")
+
+
+def _score_history() -> Select[Any]:
+    """``SCORE_FIELDS`` of ``scores`` joined with their payloads."""
+    s, p = t.scores, t.score_payloads
+    columns = [(p if name in t.SCORE_PAYLOAD else s).c[name] for name in SCORE_FIELDS]
+    return select(*columns).join_from(s, p, s.c.payload_id == p.c.id)
+
+
 def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -143,6 +175,40 @@ def _upsert_newest(
             where=latest.c[stamp] <= ins.excluded[stamp],
         ),
     )
+
+
+_FINDING_KEY = ("workload", "check", "subject")
+
+
+def _changed_findings(conn: Connection, workloads: list[str], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``rows`` (in time order) whose (status, reason) differs from the finding before them."""
+    latest = t.latest_findings
+    before: dict[tuple[Any, ...], tuple[str, str]] = {}
+    for chunk in _chunks(workloads):
+        query = select(*(latest.c[k] for k in _FINDING_KEY), latest.c.status, latest.c.reason).where(
+            latest.c.workload.in_(chunk)
+        )
+        for r in conn.execute(query):
+            before[(r[0], r[1], r[2])] = (r[3], r[4])
+    key_of = _getter(_FINDING_KEY)
+    changed = []
+    for row in rows:
+        key, now = key_of(row), (row["status"], row["reason"])
+        if before.get(key) != now:
+            changed.append(row)
+        before[key] = now
+    return changed
+
+
+def _continues(prev: dict[str, Any], row: dict[str, Any], at: datetime) -> bool:
+    """Whether an observation adds only a sample to its key's current run: same status, same reason
+    unless ok (an ok probe's reason carries its latency), and not older than what the run has."""
+    same = prev["status"] == row["status"] and (row["status"] == ObsStatus.OK or prev["reason"] == row["reason"])
+    return same and at >= prev["at"]
+
+
+def _getter(names: Sequence[str]) -> Any:
+    return operator.itemgetter(*names)  # a tuple of the values (every key here has several names)
 
 
 def _new_id(result: CursorResult[Any]) -> int:
@@ -407,12 +473,68 @@ class Store:
     # -- observations ------------------------------------------------------------------------
 
     def save_observations(self, run_id: int, observations: Sequence[Observation]) -> None:
+        """Every observation becomes a sample (its time and latency) under the ``observations`` row
+        of its key's current run of equal observations; a new row opens that run when the status
+        changes (or, when not ok, the reason), or when an observation older than the latest arrives."""
         if not observations:
             return
         with self._write("observations") as conn:
-            rows = encode(conn, t.observations, [observation_row(o, run_id) for o in observations])
-            insert_many(conn, t.observations, rows)
-            _upsert_newest(conn, t.latest_observations, rows, t.OBSERVATION_KEY, "observed_at")
+            model = sorted((observation_row(o, run_id) for o in observations), key=lambda r: r["observed_at"])
+            rows = encode(conn, t.observations, model)
+            key_of = _getter(t.OBSERVATION_KEY)
+            current = self._open_segments(conn, sorted({r["workload"] for r in rows}))
+            opened: list[dict[str, Any]] = []  # new observations rows (model values), in order
+            samples: list[tuple[int | None, int, Any, Any]] = []  # (stored id or None, else index in opened, at, ms)
+            for row, plain in zip(rows, model, strict=True):
+                key, at = key_of(row), plain["observed_at"]
+                prev = current.get(key)
+                if prev is not None and _continues(prev, row, at):
+                    segment_id, index = prev["segment"]
+                else:
+                    segment_id, index = None, len(opened)
+                    opened.append(plain)
+                samples.append((segment_id, index, row["observed_at"], row["latency_ms"]))
+                current[key] = {
+                    "status": row["status"],
+                    "reason": row["reason"],
+                    "at": at,
+                    "segment": (segment_id, index),
+                }
+                row["segment"] = (segment_id, index)
+            ids: list[int] = []
+            if opened:
+                result = conn.execute(
+                    t.observations.insert().returning(t.observations.c.id, sort_by_parameter_order=True), opened
+                )
+                ids = [int(i) for i in result.scalars()]
+            insert_many(
+                conn,
+                t.observation_samples,
+                [
+                    {"observation_id": ids[i] if sid is None else sid, "observed_at": at, "latency_ms": ms}
+                    for sid, i, at, ms in samples
+                ],
+            )
+            latest = []
+            for row in rows:
+                sid, i = row.pop("segment")
+                latest.append({**row, "observation_id": ids[i] if sid is None else sid})
+            _upsert_newest(conn, t.latest_observations, latest, t.OBSERVATION_KEY, "observed_at")
+
+    @staticmethod
+    def _open_segments(conn: Connection, workloads: list[str]) -> dict[tuple[Any, ...], dict[str, Any]]:
+        """The latest observation of every key of ``workloads``: what a new one may continue."""
+        latest = t.latest_observations
+        found: dict[tuple[Any, ...], dict[str, Any]] = {}
+        columns = [latest.c[k] for k in t.OBSERVATION_KEY]
+        for chunk in _chunks(workloads):
+            query = select(
+                *columns, latest.c.status, latest.c.reason, latest.c.observed_at, latest.c.observation_id
+            ).where(latest.c.workload.in_(chunk), latest.c.observation_id.is_not(None))
+            for r in conn.execute(query):
+                *key, status, reason, at, segment = r
+                found[tuple(key)] = {"status": status, "reason": reason, "at": utc(at), "segment": (segment, -1)}
+        return found
 
     def latest_observations(self, workload: str | None = None) -> list[Observation]:
         """The newest observation per (workload, site, probe, target, label, vantage)."""
@@ -426,15 +548,18 @@ class Store:
     # -- findings ----------------------------------------------------------------------------
 
     def save_findings(self, run_id: int, findings: Sequence[Finding]) -> None:
-        """History keeps every finding. A workload's latest set belongs to the newest run (highest
-        id) that saved findings for it: a newer run replaces the whole set, so a check that stopped
-        yielding a finding does not linger; further saves by the same run add to its set."""
+        """History keeps a finding when its status or reason differs from the one before it (the
+        latest stored, then the batch's own in time order): a cycle in which nothing changed adds no
+        row. A workload's latest set belongs to the newest run (highest id) that saved findings for
+        it: a newer run replaces the whole set, so a check that stopped yielding a finding does not
+        linger; further saves by the same run add to its set."""
         if not findings:
             return
         workloads = sorted({f.workload for f in findings})
         with self._write("findings") as conn:
-            rows = encode(conn, t.findings, [finding_row(f, run_id) for f in findings])
-            insert_many(conn, t.findings, rows)
+            model = sorted((finding_row(f, run_id) for f in findings), key=lambda r: r["observed_at"])
+            rows = encode(conn, t.findings, model)
+            insert_many(conn, t.findings, _changed_findings(conn, workloads, rows))
             owner = t.latest_finding_runs
             now = utcnow()
             claim = _insert(conn, owner)
@@ -483,8 +608,27 @@ class Store:
         if not scores:
             return
         with self._write("scores") as conn:
-            rows = encode(conn, t.scores, [score_row(s, run_id) for s in scores])
-            insert_many(conn, t.scores, rows)
+            rows = encode(conn, t.latest_scores, [score_row(s, run_id) for s in scores])
+            payloads: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                docs = {name: row.pop(name) for name in t.SCORE_PAYLOAD}
+                digest = hashlib.sha256("\n".join(str(d) for d in docs.values()).encode()).hexdigest()
+                payloads.setdefault(digest, {"digest": digest, **docs})
+                row["payload"] = digest
+            p = t.score_payloads
+            upsert_many(
+                conn, p, list(payloads.values()), lambda ins: ins.on_conflict_do_nothing(index_elements=["digest"])
+            )
+            ids: dict[str, int] = {}
+            for chunk in _chunks(list(payloads)):
+                ids.update((d, i) for d, i in conn.execute(select(p.c.digest, p.c.id).where(p.c.digest.in_(chunk))))
+            history = [
+                {k: v for k, v in row.items() if k != "payload"} | {"payload_id": ids[row["payload"]]} for row in rows
+            ]
+            insert_many(conn, t.scores, history)
+            for row in rows:
+                row.update(payloads[row.pop("payload")])
+                del row["digest"]
             _upsert_newest(conn, t.latest_scores, rows, ("workload",), "computed_at")
 
     def latest_scores(self, workload: str | None = None) -> list[Score]:
@@ -499,7 +643,7 @@ class Store:
         """The newest score at or before ``when`` (one index seek on (workload, computed_at))."""
         s = t.scores
         query = (
-            _fields(s, SCORE_FIELDS)
+            _score_history()
             .where(s.c.workload == workload, s.c.computed_at <= utc(when))
             .order_by(s.c.computed_at.desc(), s.c.id.desc())
             .limit(1)
@@ -508,10 +652,46 @@ class Store:
             row = conn.execute(query).first()
         return score_from_row(row) if row else None
 
+    def scores_at(self, when: Mapping[str, datetime]) -> dict[str, Score | None]:
+        """``score_at`` for many workloads at once, each at its own time, in one query whatever their
+        number (the workloads and times travel as one JSON parameter): a trend over 1,000 workloads
+        is one round trip, not 1,000."""
+        if not when:
+            return {}
+        s = t.scores
+        with self._read("scores") as conn:
+            wanted = _wanted(conn, when)
+            newest = (
+                select(s.c.id)
+                .where(s.c.workload == wanted.c.workload, s.c.computed_at <= wanted.c.cutoff)
+                .order_by(s.c.computed_at.desc(), s.c.id.desc())
+                .limit(1)
+                .correlate(wanted)
+                .scalar_subquery()
+            )
+            query = _score_history().where(s.c.id.in_(select(newest).select_from(wanted)))
+            found = {score.workload: score for score in map(score_from_row, conn.execute(query))}
+        return {name: found.get(name) for name in when}
+
+    def score_histories(self, workloads: Iterable[str], since: datetime) -> dict[str, list[Score]]:
+        """``score_history`` of many workloads, one query per 500 of them."""
+        s = t.scores
+        found: dict[str, list[Score]] = {name: [] for name in workloads}
+        with self._read("scores") as conn:
+            for chunk in _chunks(list(found)):
+                query = (
+                    _score_history()
+                    .where(s.c.workload.in_(chunk), s.c.computed_at >= utc(since))
+                    .order_by(s.c.computed_at, s.c.id)
+                )
+                for row in conn.execute(query):
+                    found[row[0]].append(score_from_row(row))
+        return found
+
     def score_history(self, workload: str, since: datetime) -> list[Score]:
         s = t.scores
         query = (
-            _fields(s, SCORE_FIELDS)
+            _score_history()
             .where(s.c.workload == workload, s.c.computed_at >= utc(since))
             .order_by(s.c.computed_at, s.c.id)
         )
@@ -668,14 +848,23 @@ class Store:
             ]
 
     def latest_drills(self, workloads: Iterable[str], now: datetime | None = None) -> dict[str, Drill]:
-        """Each workload's newest drill as of ``now`` (one indexed lookup per workload). A drill dated
+        """Each workload's newest drill as of ``now`` (one query per 500 workloads). A drill dated
         beyond ``now`` plus the clock skew is ignored: see ``DRILL_CLOCK_SKEW``."""
-        until = (now or utcnow()) + DRILL_CLOCK_SKEW
+        until = utc((now or utcnow()) + DRILL_CLOCK_SKEW)
+        d = t.drills
+        rank = func.row_number().over(partition_by=d.c.workload, order_by=(d.c.performed_at.desc(), d.c.id.desc()))
         found = {}
-        for name in dict.fromkeys(workloads):
-            newest = self.drills(name, limit=1, until=until)
-            if newest:
-                found[name] = newest[0]
+        with self._read("drills") as conn:
+            for chunk in _chunks(list(dict.fromkeys(workloads))):
+                ranked = (
+                    select(d.c.workload, d.c.performed_at, d.c.succeeded, d.c.recovery_s, d.c.notes, rank.label("rank"))
+                    .where(d.c.workload.in_(chunk), d.c.performed_at <= until)
+                    .subquery()
+                )
+                for w, at, ok, rec, notes, _ in conn.execute(select(ranked).where(ranked.c.rank == 1)):
+                    found[w] = Drill(
+                        workload=w, performed_at=utc(at), succeeded=bool(ok), recovery_s=rec, notes=notes or ""
+                    )
         return found
 
     # -- retention ---------------------------------------------------------------------------
@@ -683,10 +872,11 @@ class Store:
     def prune(self, before: datetime) -> int:
         """Fold observations older than ``before`` into daily rollups, then delete them (one
         transaction: either both happen or neither). Latest-state rows are kept."""
-        o = t.observations
+        o, sample = t.observations, t.observation_samples
         cutoff = utc(before)
         with self._write("observation rollups") as conn:
-            day = func.date(o.c.observed_at) if conn.dialect.name == "sqlite" else cast(o.c.observed_at, SADate)
+            at = sample.c.observed_at
+            day = func.date(at) if conn.dialect.name == "sqlite" else cast(at, SADate)
             ok = func.sum(case((o.c.status.in_([str(ObsStatus.OK), str(ObsStatus.WARN)]), 1), else_=0))
             group = (day, o.c.workload, o.c.site, o.c.probe, o.c.target)
             agg = conn.execute(
@@ -694,11 +884,12 @@ class Store:
                     *group,
                     func.count(),
                     ok,
-                    func.count(o.c.latency_ms),
-                    func.coalesce(func.sum(o.c.latency_ms), 0.0),
-                    func.max(o.c.latency_ms),
+                    func.count(sample.c.latency_ms),
+                    func.coalesce(func.sum(sample.c.latency_ms), 0.0),
+                    func.max(sample.c.latency_ms),
                 )
-                .where(o.c.observed_at < cutoff)
+                .select_from(sample.join(o, sample.c.observation_id == o.c.id))
+                .where(at < cutoff)
                 .group_by(*group)
             ).all()
             if not agg:
@@ -736,7 +927,18 @@ class Store:
                 },
             )
             conn.execute(stmt, rows)
-            deleted = conn.execute(delete(o).where(o.c.observed_at < cutoff)).rowcount
+            deleted = conn.execute(delete(sample).where(at < cutoff)).rowcount
+            # runs of observations whose every sample is gone, unless a key's next sample may still join one
+            open_runs = select(t.latest_observations.c.observation_id).where(
+                t.latest_observations.c.observation_id.is_not(None)
+            )
+            conn.execute(
+                delete(o).where(
+                    o.c.observed_at < cutoff,
+                    ~exists().where(sample.c.observation_id == o.c.id),
+                    o.c.id.not_in(open_runs),
+                )
+            )
             return int(deleted)
 
     def prune_history(self, before: datetime) -> dict[str, int]:
@@ -752,6 +954,8 @@ class Store:
             day = func.date(s.c.computed_at) if conn.dialect.name == "sqlite" else cast(s.c.computed_at, SADate)
             daily = select(func.max(s.c.id)).where(s.c.computed_at < cutoff).group_by(s.c.workload, day)
             scores = conn.execute(delete(s).where(s.c.computed_at < cutoff, s.c.id.not_in(daily))).rowcount
+            payloads = t.score_payloads
+            conn.execute(delete(payloads).where(payloads.c.id.not_in(select(s.c.payload_id).distinct())))
             referring = [
                 exists().where(table.c.run_id == r.c.id)
                 for table in (

@@ -1,5 +1,9 @@
-"""Table definitions (SQLAlchemy Core). History tables keep every row; ``latest_*`` tables hold the
-newest row per key, kept current on write, so reads for the CLI and the email never scan history.
+"""Table definitions (SQLAlchemy Core). ``latest_*`` tables hold the newest row per key, kept current
+on write, so reads for the CLI and the email never scan history. History grows with change, not with
+time: ``findings`` gets a row when a finding's status or reason changes; ``observations`` a row when a
+probe's status changes (or, when not ok, its reason), and every probe's time and latency goes to
+``observation_samples`` under that row; ``scores`` keeps one thin row per score, its reasons and
+details stored once per distinct content in ``score_payloads``.
 
 Datetimes are stored as naive UTC (portable across SQLite and Postgres, and comparable as stored)
 and come back tz-aware UTC. ``None`` workload/site on an observation is stored as ``''`` so the
@@ -46,9 +50,11 @@ __all__ = [
     "mail_deliveries",
     "metadata",
     "observation_rollups",
+    "observation_samples",
     "observations",
     "resources",
     "runs",
+    "score_payloads",
     "scores",
 ]
 
@@ -176,12 +182,26 @@ observations = Table(
     Index(None, "run_id"),
 )
 
+# Every observation's own time and latency; its status, reason and data are those of the
+# ``observations`` row it belongs to (the row that opened the run of equal observations).
+observation_samples = Table(
+    "observation_samples",
+    metadata,
+    Column("observation_id", BigId, ForeignKey("observations.id", ondelete="CASCADE"), nullable=False),
+    Column("observed_at", UTCDateTime(), nullable=False),
+    Column("latency_ms", Float()),
+    Index(None, "observation_id"),
+    Index(None, "observed_at"),
+)
+
 OBSERVATION_KEY = ("workload", "site", "probe", "target", "label", "vantage")
 
 latest_observations = Table(
     "latest_observations",
     metadata,
     *_observation_columns(),
+    # the ``observations`` row the next equal observation of this key is sampled under (NULL: none)
+    Column("observation_id", BigId),
     PrimaryKeyConstraint(*OBSERVATION_KEY),
 )
 
@@ -247,28 +267,46 @@ latest_finding_runs = Table(
 )
 
 
-def _score_columns() -> list[Column[Any]]:
+SCORE_PAYLOAD = ("single_provider_risk", "reasons", "details")
+
+
+def _score_columns(*, payload: bool) -> list[Column[Any]]:
+    documents = [
+        Column("single_provider_risk", JSON(), nullable=False),
+        Column("reasons", JSON(), nullable=False),
+        Column("details", JSON(), nullable=False),
+    ]
     return [
         Column("run_id", BigId, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
         Column("workload", String(200), nullable=False),
         Column("status", String(20), nullable=False),
         Column("readiness", Float(), nullable=False),
-        Column("single_provider_risk", JSON(), nullable=False),
         Column("rto_estimate_s", Float()),
         Column("rto_target_s", Float()),
         Column("rto_lower_bound_s", Float()),
         Column("rto_verdict", String(10)),  # within | exceeds | unknown; NULL on rows from before 0003
-        Column("reasons", JSON(), nullable=False),
-        Column("details", JSON(), nullable=False),
         Column("computed_at", UTCDateTime(), nullable=False),
+        *(documents if payload else [Column("payload_id", BigId, ForeignKey("score_payloads.id"), nullable=False)]),
     ]
 
+
+# A score's reasons and details, once per distinct content (``digest``: SHA-256 of the three documents).
+score_payloads = Table(
+    "score_payloads",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("digest", String(64), nullable=False),
+    Column("single_provider_risk", JSON(), nullable=False),
+    Column("reasons", JSON(), nullable=False),
+    Column("details", JSON(), nullable=False),
+    UniqueConstraint("digest"),
+)
 
 scores = Table(
     "scores",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    *_score_columns(),
+    *_score_columns(payload=False),
     Index(None, "workload", "computed_at"),  # score history, score_at
     Index(None, "run_id"),
 )
@@ -276,7 +314,7 @@ scores = Table(
 latest_scores = Table(
     "latest_scores",
     metadata,
-    *_score_columns(),
+    *_score_columns(payload=True),
     PrimaryKeyConstraint("workload"),
 )
 

@@ -64,6 +64,27 @@ def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> None:
             stack.extend(typing.get_args(t))
 
 
+@pytest.mark.parametrize("edit", [("rto: 15m", "rto: soon"), ("account: gcp-dr", "account: nope"), ("", "")])
+def test_libyaml_and_the_pure_python_loader_read_and_locate_alike(
+    edit: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libyaml reads configs fast; without it (or on text it refuses) PyYAML reads them the same way."""
+    import yaml
+
+    text = example_config().replace(*edit, 1) if edit[0] else example_config()
+
+    def outcome() -> object:
+        try:
+            return config_from_text(text, "f.yaml", env={}).model_dump()
+        except ConfigError as err:
+            return str(err)
+
+    fast = outcome()
+    monkeypatch.delattr(yaml, "CSafeLoader")
+    assert outcome() == fast
+    assert (isinstance(fast, str) and "f.yaml:" in fast) == bool(edit[0])
+
+
 def test_example_documents_every_key_of_the_schema() -> None:
     text = example_config()
     models: set[type[BaseModel]] = set()
