@@ -190,6 +190,11 @@ def test_workload_metrics_render_scores_findings_and_drop_series_that_no_longer_
     assert values[("failover_workload_score_timestamp_seconds", (("workload", "shop"),))] == UTC_NOW.timestamp()
     key = ("failover_findings", (("check", "guardrails.deletion_protection"), ("status", "fail"), ("workload", "shop")))
     assert values[key] == 1
+    # passing findings are counted per status; only what is not passing has a series per check
+    assert values[("failover_workload_findings", (("status", "pass"), ("workload", "shop")))] == 1
+    assert values[("failover_workload_findings", (("status", "fail"), ("workload", "shop")))] == 2
+    assert not [k for k in values if k[0] == "failover_findings" and dict(k[1])["status"] in ("pass", "skip")]
+    assert all(v > 0 for k, v in values.items() if k[0] in ("failover_findings", "failover_workload_findings"))
     m.workload("shop", score, [_finding("dns.ttl", FindingStatus.PASS)])
     text_out = generate_latest(m.registry).decode()
     assert "guardrails.deletion_protection" not in text_out
