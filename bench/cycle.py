@@ -33,6 +33,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -115,11 +116,15 @@ def serve(directory: Path, workloads: int) -> None:
         zone_id = aws.seed_zone(sandbox, ZONE)
         ec2 = sandbox.client("ec2", "us-east-1")
         records: list[dict[str, Any]] = []
-        zone: list[tuple[str, int, str, str]] = [("@", 3600, "NS", "ns-1536.awsdns-00.co.uk.")]
-        for i in range(workloads):
+        # The zone is served by Route 53 and Cloud DNS: one provider's outage leaves DNS up.
+        ns = ["ns-1536.awsdns-00.co.uk.", "ns-cloud-a1.googledomains.com."]
+        zone: list[tuple[str, int, str, str]] = [("@", 3600, "NS", n) for n in ns]
+
+        def seed_workload(i: int) -> list[dict[str, Any]]:
             app = f"w{i:05d}"
             primary, secondary = f"52.{i // 250}.{i % 250}.1", f"34.{i // 250}.{i % 250}.1"
-            ids = aws.seed_instances(sandbox, "us-east-1", count=2, instance_type="t3.small", tags={"app": app})
+            tags = {"app": app, "version": "1.0"}
+            ids = aws.seed_instances(sandbox, "us-east-1", count=2, instance_type="t3.small", tags=tags)
             for iid in ids:
                 ec2.modify_instance_attribute(InstanceId=iid, DisableApiTermination={"Value": True})
             for n in range(2):
@@ -128,15 +133,16 @@ def serve(directory: Path, workloads: int) -> None:
                     "us-central1-a",
                     f"{app}-{n}",
                     machine_type="n2-standard-2",
-                    labels={"app": app},
+                    labels=tags,
                     deletion_protection=True,
+                    nat_ip=secondary if n == 0 else f"34.{i // 250}.{i % 250}.2",
                 )
             hc = aws.seed_health_check(
                 sandbox,
                 {"IPAddress": primary, "Port": 443, "Type": "HTTPS", "ResourcePath": "/healthz", "FailureThreshold": 3},
             )
             fqdn = f"{app}.{ZONE}"
-            records += [
+            return [
                 {
                     "Name": fqdn,
                     "Type": "A",
@@ -155,7 +161,11 @@ def serve(directory: Path, workloads: int) -> None:
                     "ResourceRecords": [{"Value": secondary}],
                 },
             ]
-            zone.append((app, 60, "A", primary))
+
+        with ThreadPoolExecutor(8) as pool:  # moto answers on threads: overlap the calls' round trips
+            for i, pair in enumerate(pool.map(seed_workload, range(workloads))):
+                records += pair
+                zone.append((f"w{i:05d}", 60, "A", pair[0]["ResourceRecords"][0]["Value"]))
         for start in range(0, len(records), 500):
             aws.seed_records(sandbox, zone_id, records[start : start + 500])
         dns = stack.enter_context(AuthoritativeServer({ZONE: zone}))
