@@ -226,7 +226,7 @@ class Daemon:
             leader.ensure()  # leadership known before the first tick; a mail catch-up may be queued
         if isinstance(self.leaders["mail"], Solo):
             self._maybe_catch_up_mail()
-        http = StatusServer(self.listen, self.metrics.registry, self.health).start()
+        http = StatusServer(self.listen, self.metrics.exposition, self.health).start()
         emit(log, logging.INFO, "http.listening", url=http.url, port=http.address[1])
         self.scheduler.start()
         emit(

@@ -10,14 +10,12 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
-
 from failover.errors import ConfigError, DaemonError
 
 __all__ = ["StatusServer", "parse_listen"]
 
 HealthFn = Callable[[], tuple[int, dict[str, Any]]]
+MetricsFn = Callable[[str], tuple[bytes, str]]  # Accept header -> (body, content type)
 
 
 def parse_listen(value: str, *, source: str = "daemon.listen") -> tuple[str, int]:
@@ -42,10 +40,10 @@ def parse_listen(value: str, *, source: str = "daemon.listen") -> tuple[str, int
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], registry: CollectorRegistry, health: HealthFn) -> None:
+    def __init__(self, address: tuple[str, int], metrics: MetricsFn, health: HealthFn) -> None:
         host = address[0]
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.registry, self.health = registry, health
+        self.metrics, self.health = metrics, health
         super().__init__(address, _Handler)
 
 
@@ -68,8 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/metrics":
-            encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-            self._send(200, encoder(self.server.registry), content_type)
+            text, content_type = self.server.metrics(self.headers.get("Accept", ""))
+            self._send(200, text, content_type)
         elif path == "/healthz":
             status, body = self.server.health()
             self._send(status, json.dumps(body).encode() + b"\n", "application/json")
@@ -84,11 +82,11 @@ class _Handler(BaseHTTPRequestHandler):
 class StatusServer:
     """Serves on a background thread; ``address`` is the bound (host, port), useful with port 0."""
 
-    def __init__(self, listen: str, registry: CollectorRegistry, health: HealthFn) -> None:
+    def __init__(self, listen: str, metrics: MetricsFn, health: HealthFn) -> None:
         host, port = parse_listen(listen)
         bind = host or "0.0.0.0"
         try:
-            self._server = _Server((bind, port), registry, health)
+            self._server = _Server((bind, port), metrics, health)
         except OSError as err:
             raise DaemonError(f"cannot listen on {listen}: {err.strerror or err}") from None
         self.address: tuple[str, int] = (bind, int(self._server.server_address[1]))

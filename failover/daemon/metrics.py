@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from failover.model import Finding, FindingStatus, Inventory, Observation, Score, Status
 
@@ -107,14 +109,49 @@ def workload_families(states: Mapping[str, WorkloadState]) -> list[Metric]:
     return [readiness, status, risk, rto, target, scored, findings, by_status]
 
 
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _sample_lines(family: Metric) -> list[str]:
+    """The family's samples as exposition lines (the same in the Prometheus and OpenMetrics text
+    formats for gauges: labels sorted, values as Go prints them)."""
+    out = []
+    for sample in family.samples:
+        labels = ",".join(f'{k}="{_label(v)}"' for k, v in sorted(sample.labels.items()))
+        out.append(f"{sample.name}{{{labels}}} {floatToGoString(sample.value)}\n")
+    return out
+
+
 class _Workloads(Collector):
+    """The workload families, each workload's lines rendered once when its state is set: a scrape
+    joins strings instead of formatting every sample (1,000 workloads are ~13,000 series, whose
+    formatting took 0.2-0.7 s per scrape)."""
+
     def __init__(self) -> None:
         self._states: dict[str, WorkloadState] = {}
+        self._lines: dict[str, list[list[str]]] = {}  # workload -> per family, its lines
+        self._text: str | None = None
         self._lock = threading.Lock()
+        self._heads = [f"# HELP {f.name} {f.documentation}\n# TYPE {f.name} {f.type}\n" for f in workload_families({})]
 
     def set(self, workload: str, state: WorkloadState) -> None:
+        lines = [_sample_lines(f) for f in workload_families({workload: state})]
         with self._lock:
             self._states[workload] = state
+            self._lines[workload] = lines
+            self._text = None
+
+    def text(self) -> str:
+        """The workload families in the text exposition format."""
+        with self._lock:
+            if self._text is None:
+                names = sorted(self._lines)
+                self._text = "".join(
+                    head + "".join(line for name in names for line in self._lines[name][i])
+                    for i, head in enumerate(self._heads)
+                )
+            return self._text
 
     def get(self, workload: str) -> WorkloadState | None:
         with self._lock:
@@ -128,11 +165,12 @@ class _Workloads(Collector):
 
 class DaemonMetrics:
     def __init__(self, *, version: str, vantage: str) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
-        Info("failover_build", "The daemon's version and vantage point.", registry=r).info(
-            {"version": version, "vantage": vantage}
-        )
+        # ``registry`` has every metric; /metrics renders ``_base`` (all but the workload families)
+        # and appends the workload families' pre-rendered text (``exposition``).
+        self._base = CollectorRegistry(auto_describe=True)
+        r = self._base
+        self.build = Info("failover_build", "The daemon's version and vantage point.", registry=r)
+        self.build.info({"version": version, "vantage": vantage})
         self.cycle_duration = Histogram(
             "failover_cycle_duration_seconds", "Wall time of one job run.", ["job"], buckets=CYCLE_BUCKETS, registry=r
         )
@@ -165,13 +203,35 @@ class DaemonMetrics:
             ["account"],
             registry=r,
         )
+        self.registry = CollectorRegistry(auto_describe=True)
+        for collector in (
+            self.build,
+            self.cycle_duration,
+            self.probe_duration,
+            self.last_success,
+            self.failures,
+            self.skipped,
+            self.leader,
+            self.resources,
+            self.incomplete,
+        ):
+            self.registry.register(collector)
         self.workloads = _Workloads()
-        r.register(self.workloads)
+        self.registry.register(self.workloads)
         for job in JOBS:
             self.cycle_duration.labels(job)
             self.failures.labels(job)
         for name in SINGLETONS:
             self.leader.labels(name).set(0)
+
+    def exposition(self, accept: str) -> tuple[bytes, str]:
+        """(body, content type) for /metrics in the format the scraper accepts: what ``registry``
+        exports, with the workload families from their pre-rendered lines."""
+        encoder, content_type = choose_encoder(accept)
+        base = encoder(self._base).decode()
+        eof = "# EOF\n"
+        body = base.removesuffix(eof) + self.workloads.text() + (eof if base.endswith(eof) else "")
+        return body.encode(), content_type
 
     def job_finished(self, job: str, seconds: float, *, ok: bool, at: float) -> None:
         self.cycle_duration.labels(job).observe(seconds)

@@ -200,6 +200,20 @@ def test_workload_metrics_render_scores_findings_and_drop_series_that_no_longer_
     assert "guardrails.deletion_protection" not in text_out
 
 
+def test_served_metrics_are_what_prometheus_client_renders_in_either_format() -> None:
+    from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
+
+    m = DaemonMetrics(version="1", vantage="v")
+    m.job_finished("check", 0.5, ok=True, at=1_700_000_000.0)
+    m.workload("shop", None, [_finding("dns.ttl", FindingStatus.FAIL), _finding("dns.ttl", FindingStatus.PASS)])
+    m.workload('odd "name"\\\n', None, [_finding("dns.ttl", FindingStatus.UNKNOWN)])
+    m.workload("shop", None, [_finding("secondary.tls", FindingStatus.WARN)])  # replaced, not added
+    assert m.exposition("text/plain") == (generate_latest(m.registry), "text/plain; version=0.0.4; charset=utf-8")
+    body, content_type = m.exposition("application/openmetrics-text; version=1.0.0")
+    assert body == openmetrics_latest(m.registry) and content_type.startswith("application/openmetrics-text")
+    assert b"dns.ttl" in body and b'check="dns.ttl",status="unknown"' in body
+
+
 def test_metric_names_follow_prometheus_conventions() -> None:
     m = DaemonMetrics(version="1", vantage="v")
     m.job_finished("check", 0.5, ok=False, at=time.time())
