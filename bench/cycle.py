@@ -52,11 +52,13 @@ GOALS = {
     "check": "<= 20 s",
     "check --no-inventory": "<= 5 s",
     "job p90": "< 60 s, none skipped or failed",
+    "per workload": "the same at every N (a sweep linear in N)",
     "cpu per 60 s": "<= 60 s (1 core)",
     "rss": "<= 500 MB, flat",
     "/metrics": "<= 1 MB, <= 100 ms",
     "/healthz": "<= 50 ms",
     "running after SIGTERM": "0",
+    "idle in transaction": "0",
 }
 
 
@@ -328,7 +330,7 @@ def run_daemon(config_path: Path, url: str, code: Path, cwd: Path, seconds: floa
         cwd=cwd,
     )
     base = f"http://127.0.0.1:{port}"
-    out: dict[str, Any] = {"metrics_s": [], "metrics_bytes": [], "healthz_s": [], "rss_mb": []}
+    out: dict[str, Any] = {"metrics_s": [], "metrics_bytes": [], "healthz_s": [], "rss_mb": [], "idle_in_tx": [0]}
     try:
         wait_http(port, "/healthz", proc, "the daemon")  # 200 while starting
         warm = time.monotonic() + 30  # start-up (config load, first jobs) is not the steady state
@@ -343,6 +345,8 @@ def run_daemon(config_path: Path, url: str, code: Path, cwd: Path, seconds: floa
             out["metrics_s"].append(took)
             out["metrics_bytes"].append(len(body))
             out["metrics_text"] = body.decode()
+            if url.startswith("postgresql"):
+                out["idle_in_tx"].append(idle_in_transaction(url))
         out["cpu_per_60s"] = (proc_cpu(proc.pid) - cpu0) / (time.monotonic() - t0) * 60
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -361,9 +365,24 @@ def run_daemon(config_path: Path, url: str, code: Path, cwd: Path, seconds: floa
     checks = [r for r in runs if r["kind"] in ("check", "probe") and r["finished_at"] is not None]
     out["jobs"] = len(checks)
     out["job_s"] = sorted((r["finished_at"] - r["started_at"]).total_seconds() for r in checks)
+    checked = sum(int((r["stats"] or {}).get("workloads", 0)) for r in checks)
+    out["ms_per_workload"] = sum(out["job_s"]) / checked * 1000 if checked else float("nan")
     out["running_after_sigterm"] = sum(1 for r in runs if r["status"] == "running")
     out["job_errors"] = sum(1 for r in checks if r["status"] == "error")
     return out
+
+
+def idle_in_transaction(url: str) -> int:
+    """Connections to the bench database sitting idle inside a transaction right now."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_ADMIN)
+    try:
+        with engine.connect() as conn:
+            query = "SELECT count(*) FROM pg_stat_activity WHERE datname = :db AND state = 'idle in transaction'"
+            return int(conn.execute(text(query), {"db": url.rsplit("/", 1)[1]}).scalar() or 0)
+    finally:
+        engine.dispose()
 
 
 def _runs_since(store: Any, since: datetime) -> list[dict[str, Any]]:
@@ -403,6 +422,7 @@ def report(n: int, db: str, full: dict[str, float], stored: dict[str, float], da
             f"{daemon['failed']:.0f} failed, {daemon['job_errors']} runs in error)",
             "job p90",
         ),
+        ("daemon job time per workload", f"{daemon['ms_per_workload']:.1f} ms", "per workload"),
         ("daemon CPU per 60 s", f"{daemon['cpu_per_60s']:.1f} s", "cpu per 60 s"),
         (
             "daemon RSS (first / last / max)",
@@ -418,6 +438,8 @@ def report(n: int, db: str, full: dict[str, float], stored: dict[str, float], da
         ("/healthz time (max)", f"{max(daemon['healthz_s']) * 1000:.0f} ms", "/healthz"),
         ("runs left running after SIGTERM", str(daemon["running_after_sigterm"]), "running after SIGTERM"),
     ]
+    if db == "postgres":
+        rows.append(("connections idle in transaction (max)", str(max(daemon["idle_in_tx"])), "idle in transaction"))
     print(f"\n{n} workloads, {db}")
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
