@@ -41,7 +41,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._harness import ServerProcess, wait_http  # noqa: E402
+from bench._harness import ServerProcess  # noqa: E402
 
 ZONE = "bench.example"
 GCP_PROJECT = "bench-dr"
@@ -50,6 +50,7 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 # The issue's goals at 1,000 workloads on this machine (2 cores).
 GOALS = {
     "check": "<= 20 s",
+    "start": "",
     "check --no-inventory": "<= 5 s",
     "job p90": "< 60 s, none skipped or failed",
     "per workload": "the same at every N (a sweep linear in N)",
@@ -332,7 +333,7 @@ def run_daemon(config_path: Path, url: str, code: Path, cwd: Path, seconds: floa
     base = f"http://127.0.0.1:{port}"
     out: dict[str, Any] = {"metrics_s": [], "metrics_bytes": [], "healthz_s": [], "rss_mb": [], "idle_in_tx": [0]}
     try:
-        wait_http(port, "/healthz", proc, "the daemon")  # 200 while starting
+        out["start_s"] = wait_listening(base + "/healthz", proc)
         warm = time.monotonic() + 30  # start-up (config load, first jobs) is not the steady state
         while time.monotonic() < warm:
             time.sleep(1)
@@ -372,6 +373,20 @@ def run_daemon(config_path: Path, url: str, code: Path, cwd: Path, seconds: floa
     return out
 
 
+def wait_listening(url: str, proc: subprocess.Popen[bytes], limit: float = 900.0) -> float:
+    """Seconds from now until the daemon answers ``url`` (it serves once its start-up is done)."""
+    began = time.monotonic()
+    while time.monotonic() - began < limit:
+        if proc.poll() is not None:
+            raise SystemExit(f"the daemon exited {proc.returncode} (see its log)")
+        try:
+            fetch(url)
+            return time.monotonic() - began
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the daemon did not answer {url} within {limit:.0f} s")
+
+
 def idle_in_transaction(url: str) -> int:
     """Connections to the bench database sitting idle inside a transaction right now."""
     from sqlalchemy import create_engine, text
@@ -402,19 +417,14 @@ def pct(values: list[float], q: float) -> float:
 
 
 # ------------------------------------------------------------------------------------------- report
-def report(n: int, db: str, full: dict[str, float], stored: dict[str, float], daemon: dict[str, Any]) -> None:
+def report(n: int, db: str, cli: dict[str, dict[str, float]], daemon: dict[str, Any]) -> None:
     jobs = daemon["job_s"]
     rows = [
-        (
-            "failover check (full)",
-            f"{full['wall']:.1f} s wall, {full['cpu']:.1f} s CPU, {full['rss_mb']:.0f} MB",
-            "check",
-        ),
-        (
-            "failover check --no-inventory",
-            f"{stored['wall']:.1f} s wall, {stored['cpu']:.1f} s CPU, {stored['rss_mb']:.0f} MB",
-            "check --no-inventory",
-        ),
+        (f"failover {name}", f"{r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, {r['rss_mb']:.0f} MB", name)
+        for name, r in cli.items()
+    ]
+    rows += [
+        ("daemon start until it serves /healthz", f"{daemon['start_s']:.1f} s", "start"),
         (
             "daemon check job median / p90 / max",
             f"{statistics.median(jobs) if jobs else float('nan'):.2f} / {pct(jobs, 0.9):.2f} / "
@@ -457,6 +467,7 @@ def main() -> None:
     parser.add_argument("--workloads", type=int, default=100, help="100, 1000 or 10000 (default 100: quick)")
     parser.add_argument("--database", default="sqlite", help="sqlite, postgres or both, comma-separated")
     parser.add_argument("--daemon-seconds", type=float, default=150.0, help="steady-state time the daemon is watched")
+    parser.add_argument("--no-cli", action="store_true", help="measure the daemon only")
     parser.add_argument("--code", type=Path, default=REPO, help="the failover checkout to measure (default: this one)")
     args = parser.parse_args()
     if args.command == "serve":
@@ -472,12 +483,17 @@ def main() -> None:
                 config = {**base, "database": url, "daemon": {"check_interval": "60s", "inventory_interval": "15m"}}
                 path = work / "failover.yaml"
                 path.write_text(yaml.safe_dump(config, sort_keys=False))
-                full = timed_cli(["check", "-c", str(path), "--format", "json"], args.code, work)
-                print(f"  {db}: failover check {full['wall']:.1f} s", flush=True)
-                stored = timed_cli(["check", "-c", str(path), "--format", "json", "--no-inventory"], args.code, work)
-                print(f"  {db}: failover check --no-inventory {stored['wall']:.1f} s", flush=True)
+                cli: dict[str, dict[str, float]] = {}
+                for name, extra in (("check", []), ("check --no-inventory", ["--no-inventory"])):
+                    if args.no_cli and name != "check":
+                        continue
+                    # the daemon needs an inventory stored: with --no-cli it is taken, not timed
+                    cli[name] = timed_cli(["check", "-c", str(path), "--format", "json", *extra], args.code, work)
+                    print(f"  {db}: failover {name} {cli[name]['wall']:.1f} s", flush=True)
+                if args.no_cli:
+                    cli.clear()
                 daemon = run_daemon(path, url, args.code, work, args.daemon_seconds)
-                report(args.workloads, db, full, stored, daemon)
+                report(args.workloads, db, cli, daemon)
 
 
 if __name__ == "__main__":
