@@ -318,6 +318,7 @@ def metric_sum(text: str, name: str) -> float:
 
 def run_daemon(config_path: Path, url: str, code: Path, cwd: Path, seconds: float) -> dict[str, Any]:
     from failover.sandbox.dns import free_port
+
     port = free_port()
     log = (cwd / "daemon.log").open("wb")
     began_at = datetime.now(UTC)
@@ -455,7 +456,8 @@ def report(n: int, db: str, cli: dict[str, dict[str, float]], daemon: dict[str, 
         ("runs left running after SIGTERM", str(daemon["running_after_sigterm"]), "running after SIGTERM"),
     ]
     if db == "postgres":
-        rows.append(("connections idle in transaction > 1 s (max)", str(max(daemon["idle_in_tx"])), "idle in transaction"))
+        idle = str(max(daemon["idle_in_tx"]))
+        rows.append(("connections idle in transaction > 1 s (max)", idle, "idle in transaction"))
     print(f"\n{n} workloads, {db}")
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
