@@ -54,6 +54,35 @@ class CycleSteps:
     # other workloads are still scored (the workload's name lands in ``CycleResult.broken``)
     on_check_error: CheckError | None = None
     on_unrecorded: Unrecorded | None = None  # see ``Store.recorded_run``
+    # where a cycle with ``inventory=False`` gets the newest stored inventory of these accounts; None
+    # reads it from the store (the CLI). The daemon passes its cache, loaded once per inventory run.
+    stored_inventory: Callable[[list[str]], Inventories] | None = None
+
+
+@dataclass(frozen=True)
+class Inventories:
+    """Inventories with their by-account map and one ``ResourceIndex`` over them, built once and shared
+    by every step of a cycle (and by the daemon's cycles until a newer inventory run is stored)."""
+
+    inventories: list[Inventory]
+    by_account: dict[str, Inventory]
+    index: ResourceIndex
+
+    @classmethod
+    def of(cls, inventories: list[Inventory]) -> Inventories:
+        by_account = {inv.account: inv for inv in inventories}
+        return cls(list(inventories), by_account, ResourceIndex.of(by_account))
+
+    def only(self, accounts: list[str]) -> Inventories:
+        """The inventories of these accounts, sharing this index (built over a superset of them:
+        lookups key on the account, so extra accounts answer nothing the workloads do not use)."""
+        wanted = set(accounts)
+        kept = [inv for inv in self.inventories if inv.account in wanted]
+        return Inventories(kept, {inv.account: inv for inv in kept}, self.index)
+
+
+def _indexed(inventories: list[Inventory] | Inventories) -> Inventories:
+    return inventories if isinstance(inventories, Inventories) else Inventories.of(inventories)
 
 
 @dataclass
@@ -83,8 +112,20 @@ def select_workloads(config: Config, names: list[str] | None) -> list[Workload]:
     return [known[n] for n in names]
 
 
+_DIGESTS: dict[int, tuple[Config, str]] = {}  # id -> (the config, kept alive so its id is not reused; digest)
+
+
 def config_digest(config: Config) -> str:
-    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+    """A short digest of the config, recorded on every run. Serializing a config of 1,000 workloads
+    takes ~40 ms, and the daemon records a run per second: each config object is digested once."""
+    known = _DIGESTS.get(id(config))
+    if known is not None and known[0] is config:
+        return known[1]
+    digest = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+    if len(_DIGESTS) >= 8:
+        _DIGESTS.clear()
+    _DIGESTS[id(config)] = (config, digest)
+    return digest
 
 
 def used_accounts(config: Config, workloads: list[Workload]) -> list[str]:
@@ -105,12 +146,12 @@ def run_inventory(config: Config, store: Store, run_id: int, workloads: list[Wor
 
 
 def secondary_targets(
-    config: Config, workloads: list[Workload], inventories: list[Inventory]
+    config: Config, workloads: list[Workload], inventories: list[Inventory] | Inventories
 ) -> dict[str, dict[str, list[str]]]:
     """Per workload, the secondary target names the DNS probes resolve (``names_to_resolve``); a
     workload whose plan cannot be made gets none, and its checks report the names unresolved."""
-    by_account = {inv.account: inv for inv in inventories}
-    index = ResourceIndex.of(by_account)
+    invs = _indexed(inventories)
+    by_account, index = invs.by_account, invs.index
     plans: dict[str, dict[str, list[str]]] = {}
     for w in workloads:
         if not w.dns:
@@ -127,7 +168,7 @@ def secondary_targets(
 def evaluate(
     config: Config,
     workloads: list[Workload],
-    inventories: list[Inventory],
+    inventories: list[Inventory] | Inventories,
     observations: list[Observation],
     now: datetime,
     drills: Mapping[str, Drill] | None = None,
@@ -136,8 +177,8 @@ def evaluate(
 ) -> tuple[list[Finding], list[Score]]:
     """Pure: findings and scores for each workload from the evidence at hand. A workload whose checks
     raise ends the evaluation, unless ``on_error`` takes the error and the others carry on."""
-    by_account = {inv.account: inv for inv in inventories}
-    index = ResourceIndex.of(by_account)  # one index for every workload: the checks' lookups stay cheap
+    invs = _indexed(inventories)  # one index for every workload: the checks' lookups stay cheap
+    by_account, index = invs.by_account, invs.index
     by_workload: dict[str, list[Observation]] = {}
     for o in observations:
         by_workload.setdefault(o.workload or "", []).append(o)
@@ -167,12 +208,12 @@ def evaluate(
 
 
 def inventory_gaps(
-    config: Config, workloads: list[Workload], inventories: list[Inventory], now: datetime
+    config: Config, workloads: list[Workload], inventories: list[Inventory] | Inventories, now: datetime
 ) -> dict[str, list[str]]:
     """Pure: for each workload whose sites rest on an incomplete or stale inventory, the gaps (the
     same ones its checks report as unknown). A gate must not pass on such partial evidence."""
-    by_account = {inv.account: inv for inv in inventories}
-    index = ResourceIndex.of(by_account)
+    invs = _indexed(inventories)
+    by_account, index = invs.by_account, invs.index
     out: dict[str, list[str]] = {}
     for w in workloads:
         ev = Evidence(config=config, workload=w, inventories=by_account, now=now, index=index)
@@ -206,12 +247,15 @@ def run_cycle(
         result = CycleResult(run_id=run.id)
         if inventory:
             say("inventory")
-            result.inventories = run_inventory(config, store, run.id, selected)
+            invs = Inventories.of(run_inventory(config, store, run.id, selected))
+        elif steps.stored_inventory is not None:
+            invs = steps.stored_inventory(used_accounts(config, selected))
         else:
-            result.inventories = store.latest_inventory(used_accounts(config, selected))
+            invs = Inventories.of(store.latest_inventory(used_accounts(config, selected)))
+        result.inventories = invs.inventories
         run.rests_on(result.inventories)
         say("probes")
-        result.observations = _probe(config, store, run, selected, vantage, result.inventories, steps)
+        result.observations = _probe(config, store, run, selected, vantage, invs, steps)
         if scoring:
             say("checks")
             judged = judge(
@@ -219,7 +263,7 @@ def run_cycle(
                 store,
                 run,
                 selected,
-                result.inventories,
+                invs,
                 result.observations,
                 vantage=vantage,
                 now=now or utcnow(),
@@ -237,7 +281,7 @@ def _probe(
     run: RecordedRun,
     workloads: list[Workload],
     vantage: str,
-    inventories: list[Inventory],
+    inventories: Inventories,
     steps: CycleSteps,
 ) -> list[Observation]:
     """Probe the workloads from this vantage and store the observations under the run."""
@@ -262,7 +306,7 @@ def judge(
     store: Store,
     run: RecordedRun,
     workloads: list[Workload],
-    inventories: list[Inventory],
+    inventories: list[Inventory] | Inventories,
     observations: list[Observation],
     *,
     vantage: str,
@@ -275,6 +319,7 @@ def judge(
     if steps.other_vantages:  # the checks take the worst fresh view; stale_after drops a silent vantage
         seen += [o for w in workloads for o in store.latest_observations(w.name) if o.vantage != vantage]
     drills = store.latest_drills((w.name for w in workloads), now)
+    invs = _indexed(inventories)
     out = Judgement()
     on_check_error = steps.on_check_error
 
@@ -284,9 +329,9 @@ def judge(
             on_check_error(w, err)
 
     out.findings, out.scores = evaluate(
-        config, workloads, inventories, seen, now, drills, on_error=failed if on_check_error is not None else None
+        config, workloads, invs, seen, now, drills, on_error=failed if on_check_error is not None else None
     )
-    out.gaps = inventory_gaps(config, workloads, inventories, now)
+    out.gaps = inventory_gaps(config, workloads, invs, now)
     steps.checkpoint()
     store.save_findings(run.id, out.findings)
     store.save_scores(run.id, out.scores)

@@ -33,7 +33,15 @@ from failover.daemon.alerts import Alerter
 from failover.daemon.health import JobBook, health
 from failover.daemon.http import StatusServer, parse_listen
 from failover.daemon.jobs import Jobs
-from failover.daemon.locks import AdvisoryLock, InstanceLock, Leadership, Solo, migration_lock, sqlite_path
+from failover.daemon.locks import (
+    AdvisoryLock,
+    InstanceLock,
+    Leadership,
+    Liveness,
+    Solo,
+    migration_lock,
+    sqlite_path,
+)
 from failover.daemon.logs import emit
 from failover.daemon.metrics import SINGLETONS, DaemonMetrics
 from failover.daemon.scheduler import (
@@ -59,6 +67,13 @@ log = logging.getLogger("failover.daemon")
 SHUTDOWN_GRACE = 5.0
 ONCE_ALERT_WAIT = 120.0  # --once: how long the alerts of its one pass may take before it exits
 HEARTBEAT_MAX = 10.0
+DEAD_RUNS_EVERY = 30.0
+# Threads per executor. Check jobs share one pool, bounded so that with the singleton jobs and the
+# housekeeping thread every thread can hold a database connection at once without waiting on
+# SQLAlchemy's default pool (5 + 10 overflow): no "QueuePool limit reached", whatever the estate size.
+CHECK_WORKERS = 10
+SINGLETON_WORKERS = 3  # inventory, mail, retention: each at most one at a time
+HOUSEKEEPING_WORKERS = 1  # leadership and liveness heartbeats: never queued behind work
 
 
 def stop_on_signals() -> threading.Event:
@@ -152,6 +167,9 @@ class Daemon:
         self.leaders = self._leaders(url)
         for leader in self.leaders.values():
             resources.callback(leader.release)
+        self.liveness = Liveness(url, vantage) if store.dialect == "postgresql" else None
+        if self.liveness is not None:
+            resources.callback(self.liveness.release)
         self._resources = resources
         self.alerter = self._alerter()
         self.jobs = Jobs(
@@ -216,13 +234,21 @@ class Daemon:
 
     def serve(self) -> int:
         """Run until a signal; returns the exit code (0)."""
+        if self.liveness is not None and not self.liveness.ensure():
+            emit(
+                log,
+                logging.WARNING,
+                "daemon.vantage_shared",
+                vantage=self.vantage,
+                reason="another live daemon has this vantage",
+            )
         for leader in self.leaders.values():
             leader.ensure()  # leadership known before the first tick; a mail catch-up may be queued
         if isinstance(self.leaders["mail"], Solo):
             self._maybe_catch_up_mail()
         pages = LivePages(self.config, self.store, whatif=lambda: stored_whatif(self.config, self.store))
         http = StatusServer(
-            self.listen, self.metrics.registry, self.health, pages=pages, token=self.config.daemon.status_token
+            self.listen, self.metrics.exposition, self.health, pages=pages, token=self.config.daemon.status_token
         ).start()
         emit(log, logging.INFO, "http.listening", url=http.url, port=http.address[1])
         self.scheduler.start()
@@ -247,7 +273,7 @@ class Daemon:
             emit(log, logging.WARNING, "daemon.abandoned", runs=abandoned, seconds=SHUTDOWN_GRACE)
             done = threading.Thread(target=self.jobs.abandon, args=(abandoned,), daemon=True)
             done.start()
-            done.join(2.0)
+            done.join(SHUTDOWN_GRACE)
         http.stop()
         emit(log, logging.INFO, "daemon.stopped", uptime_seconds=time.time() - self.started)
         if self.jobs.active:  # a thread stuck in a call that will not return: do not wait for it
@@ -276,7 +302,11 @@ class Daemon:
         slots = check_slots(self.config)
         sched = BackgroundScheduler(
             timezone=UTC,
-            executors={"default": ThreadPoolExecutor(min(32, 4 + len(slots)))},
+            executors={
+                "default": ThreadPoolExecutor(min(CHECK_WORKERS, len(slots))),
+                "singletons": ThreadPoolExecutor(SINGLETON_WORKERS),
+                "housekeeping": ThreadPoolExecutor(HOUSEKEEPING_WORKERS),
+            },
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         sched.add_listener(self._on_scheduler_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
@@ -292,8 +322,9 @@ class Daemon:
         interval = self.config.daemon.inventory_interval
         sched.add_job(
             self.jobs.guarded("inventory", self.jobs.inventory, singleton="inventory"),
-            **self._continuing("inventory", interval, now),
+            **self._continuing("inventory", interval, now, stored=self._stored_inventory_started()),
             id="inventory",
+            executor="singletons",
             misfire_grace_time=max(1, int(interval)),
         )
 
@@ -322,6 +353,7 @@ class Daemon:
             self.jobs.guarded("mail", self.jobs.mail, singleton="mail"),
             mail_trigger(schedule),
             id="mail",
+            executor="singletons",
             misfire_grace_time=max(1, int(schedule.grace)),
         )
 
@@ -330,27 +362,56 @@ class Daemon:
             self.jobs.guarded("retention", self.jobs.retention, singleton="retention"),
             **self._continuing("retention", RETENTION_EVERY, now),
             id="retention",
+            executor="singletons",
             misfire_grace_time=3600,
         )
 
     def _add_heartbeat(self, sched: BackgroundScheduler, slots: list[tuple[float, float, list[str]]]) -> None:
-        """On a shared Postgres, leadership is re-checked at least this often, between ticks too."""
-        if not any(isinstance(lead, AdvisoryLock) for lead in self.leaders.values()):
+        """On a shared Postgres, leadership and liveness are re-checked at least this often, between
+        ticks too, and the runs of dead daemons are closed; on their own thread, never behind work."""
+        if self.liveness is None:
             return
         beat = min(HEARTBEAT_MAX, min(interval for interval, _, _ in slots))
         sched.add_job(
             self._heartbeat,
             IntervalTrigger(seconds=beat, timezone=UTC),
             id="leadership",
+            executor="housekeeping",
             misfire_grace_time=max(1, int(beat)),
         )
+        sched.add_job(
+            self._close_dead_runs,
+            IntervalTrigger(seconds=DEAD_RUNS_EVERY, timezone=UTC),
+            id="dead-runs",
+            executor="housekeeping",
+            next_run_time=datetime.now(UTC),
+            misfire_grace_time=int(DEAD_RUNS_EVERY),
+        )
 
-    def _continuing(self, kind: str, interval: float, now: datetime) -> dict[str, Any]:
-        """Trigger and first run time of an interval job that picks up from its last recorded run."""
+    def _stored_inventory_started(self) -> datetime | None:
+        """When the oldest of the stored inventories of the accounts in use was started, if every
+        account has one (from this daemon, another, or ``failover check``); loading it also fills the
+        inventory cache for the first check job."""
+        cache = self.jobs.inventory_cache
+        try:
+            stored = cache.get(cache.accounts)
+        except StoreError:
+            return None
+        if not cache.accounts or set(stored.by_account) != set(cache.accounts):
+            return None
+        return min(inv.started_at for inv in stored.inventories)
+
+    def _continuing(
+        self, kind: str, interval: float, now: datetime, *, stored: datetime | None = None
+    ) -> dict[str, Any]:
+        """Trigger and first run time of an interval job that picks up from its last recorded run
+        (or from ``stored``, when what the job stores is there and newer, whoever stored it)."""
         try:
             last = self.store.last_run_started(kind)
         except StoreError:  # the database is away for now: run at once, the job records the failure
             last = None
+        if stored is not None and (last is None or stored > last):
+            last = stored
         due = next_due(last, interval, now)
         return {"trigger": IntervalTrigger(seconds=interval, start_date=due, timezone=UTC), "next_run_time": due}
 
@@ -359,8 +420,18 @@ class Daemon:
     def _heartbeat(self) -> None:
         if self.stop.is_set():
             return
+        if self.liveness is not None:
+            self.liveness.ensure()
         for leader in self.leaders.values():
             leader.ensure()
+
+    def _close_dead_runs(self) -> None:
+        if self.stop.is_set() or self.liveness is None:
+            return
+        try:
+            self.jobs.close_dead_runs(self.liveness.alive, older_than=self.stale_after)
+        except StoreError as err:
+            emit(log, logging.WARNING, "daemon.dead_runs_unchecked", error=str(err))
 
     def _leadership(self, name: str, held: bool) -> None:
         self.metrics.leader.labels(name).set(1 if held else 0)

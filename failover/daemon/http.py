@@ -19,9 +19,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
-
 from failover.daemon.logs import emit
 from failover.errors import ConfigError, DaemonError, StoreError
 
@@ -30,6 +27,7 @@ __all__ = ["Pages", "StatusServer", "parse_listen"]
 log = logging.getLogger("failover.daemon")
 
 HealthFn = Callable[[], tuple[int, dict[str, Any]]]
+MetricsFn = Callable[[str], tuple[bytes, str]]  # Accept header -> (body, content type)
 _HTML = "text/html; charset=utf-8"
 _TEXT = "text/plain; charset=utf-8"
 # The pages load nothing from anywhere and run no script; inline styles only.
@@ -74,14 +72,14 @@ class _Server(ThreadingHTTPServer):
     def __init__(
         self,
         address: tuple[str, int],
-        registry: CollectorRegistry,
+        metrics: MetricsFn,
         health: HealthFn,
         pages: Pages | None,
         token: str | None,
     ) -> None:
         host = address[0]
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.registry, self.health, self.pages = registry, health, pages
+        self.metrics, self.health, self.pages = metrics, health, pages
         self.token = token.encode() if token else None
         super().__init__(address, _Handler)
 
@@ -107,8 +105,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
         if path == "/metrics":
-            encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-            self._send(200, encoder(self.server.registry), content_type)
+            text, content_type = self.server.metrics(self.headers.get("Accept", ""))
+            self._send(200, text, content_type)
         elif path == "/healthz":
             status, body = self.server.health()
             self._send(status, json.dumps(body).encode() + b"\n", "application/json")
@@ -176,7 +174,7 @@ class StatusServer:
     def __init__(
         self,
         listen: str,
-        registry: CollectorRegistry,
+        metrics: MetricsFn,
         health: HealthFn,
         pages: Pages | None = None,
         token: str | None = None,
@@ -184,7 +182,7 @@ class StatusServer:
         host, port = parse_listen(listen)
         bind = host or "0.0.0.0"
         try:
-            self._server = _Server((bind, port), registry, health, pages, token)
+            self._server = _Server((bind, port), metrics, health, pages, token)
         except OSError as err:
             raise DaemonError(f"cannot listen on {listen}: {err.strerror or err}") from None
         self.address: tuple[str, int] = (bind, int(self._server.server_address[1]))

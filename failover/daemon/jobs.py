@@ -30,6 +30,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from failover.daemon.cache import InventoryCache
 from failover.daemon.health import JobBook
 from failover.daemon.locks import Leadership
 from failover.daemon.logs import emit
@@ -37,13 +38,15 @@ from failover.daemon.metrics import DaemonMetrics
 from failover.daemon.scheduler import missed_mail
 from failover.errors import FailoverError, MailError, StoreError
 from failover.inventory import stats_of, store_inventory
-from failover.model import Score, utcnow
+from failover.model import Finding, Score, utcnow
 from failover.runner import CycleSteps, config_digest, run_cycle, used_accounts
 from failover.schema import Config, Workload
 from failover.store import RunCancelled, RunStatus, Store
 from probes.loop import run as run_loop
 
-__all__ = ["Cancelled", "Jobs"]
+__all__ = ["RUN_KINDS", "Cancelled", "Jobs"]
+
+RUN_KINDS = ("inventory", "check", "probe", "mail", "retention")  # the kinds of run a daemon records
 
 log = logging.getLogger("failover.daemon")
 T = TypeVar("T")
@@ -81,6 +84,7 @@ class Jobs:
         self.leaders = leaders
         self.stop = stop
         self.workloads = {w.name: w for w in config.workloads}
+        self.inventory_cache = InventoryCache(store, used_accounts(config, list(config.workloads)))
         self.on_mail_retry = on_mail_retry
         self.on_scored = on_scored
         self._active = 0
@@ -169,6 +173,7 @@ class Jobs:
             other_vantages=scoring,
             on_check_error=self._check_error,
             on_unrecorded=self._unrecorded,
+            stored_inventory=self.inventory_cache.get,
         )
 
     def _check_error(self, workload: Workload, err: Exception) -> None:
@@ -226,8 +231,9 @@ class Jobs:
             steps=self.cycle_steps(scoring=leader),
         )
         if leader:
+            findings = _by_workload(result.findings)
             for s in result.scores:
-                self.metrics.workload(s.workload, s, [f for f in result.findings if f.workload == s.workload])
+                self.metrics.workload(s.workload, s, findings.get(s.workload, []))
             if self.on_scored is not None and result.scores:
                 self.on_scored(previous, result.scores)
         else:
@@ -256,9 +262,22 @@ class Jobs:
     def load_metrics(self) -> None:
         """Workload metrics from the store at start, so /metrics is complete before the first cycle."""
         scores = {s.workload: s for s in self.store.latest_scores()}
-        findings = self.store.latest_findings()
+        findings = _by_workload(self.store.latest_findings())
         for name in self.workloads:
-            self.metrics.workload(name, scores.get(name), [f for f in findings if f.workload == name])
+            self.metrics.workload(name, scores.get(name), findings.get(name, []))
+
+    def close_dead_runs(self, alive: Callable[[str], bool], older_than: float) -> None:
+        """Close the runs other vantages left ``running`` when their daemon is gone (``alive(vantage)``
+        False: no daemon of that vantage holds its liveness lock) and that started over ``older_than``
+        seconds ago. A process that is in fact still at it records its own outcome when it finishes."""
+        now = utcnow()
+        before = now - timedelta(seconds=older_than)
+        for vantage in self.store.running_vantages(RUN_KINDS, since=now - timedelta(days=1)):
+            if vantage == self.vantage or alive(vantage):
+                continue
+            closed = self.store.abandon_runs(vantage, before=before)
+            if closed:
+                emit(log, logging.WARNING, "daemon.dead_runs_closed", vantage=vantage, count=closed)
 
     def mail(self) -> None:
         from failover.mail import send_weekly, week_of
@@ -323,3 +342,10 @@ class Jobs:
             thinned = self.store.prune_history(before)
             run.stats = {"pruned": pruned, "history": thinned, "before": before.isoformat()}
         emit(log, logging.INFO, "retention.finished", run_id=run.id, pruned=pruned, before=before)
+
+
+def _by_workload(findings: list[Finding]) -> dict[str, list[Finding]]:
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        out.setdefault(f.workload, []).append(f)
+    return out

@@ -39,6 +39,7 @@ __all__ = [
     "AdvisoryLock",
     "InstanceLock",
     "Leadership",
+    "Liveness",
     "Solo",
     "lock_key",
     "migration_lock",
@@ -237,3 +238,43 @@ def migration_lock(url: str) -> Iterator[None]:
     finally:
         with contextlib.suppress(Exception):
             conn.close()
+
+
+class Liveness:
+    """Which daemons are alive on a shared Postgres: each holds the session advisory lock
+    ``failover:vantage:<its vantage>`` for its whole life (``ensure``), so Postgres frees it the moment
+    the daemon's session ends, however it ends. ``alive(vantage)`` asks whether a daemon holds that
+    vantage's lock now; the daemons use it to close the runs of one that died (no heartbeat table to
+    keep: the session is the heartbeat)."""
+
+    def __init__(self, url: str, vantage: str) -> None:
+        self.vantage = vantage
+        self._own = AdvisoryLock(url, f"vantage:{vantage}", vantage=vantage)
+        self._dsn = libpq_dsn(url)
+        self._shown = display_url(url)
+
+    def ensure(self) -> bool:
+        """Hold this daemon's own liveness lock (False: another live daemon has the same vantage)."""
+        return self._own.ensure()
+
+    def alive(self, vantage: str) -> bool:
+        """True unless the vantage's liveness lock is free; in doubt (the database away) True."""
+        import psycopg
+
+        key = lock_key(f"vantage:{vantage}")
+        try:
+            with psycopg.connect(
+                self._dsn, autocommit=True, connect_timeout=5, application_name="failover-daemon liveness"
+            ) as conn:
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+                free = bool(row and row[0])
+                if free:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                return not free
+        except psycopg.Error as err:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            emit(log, logging.WARNING, "liveness.error", database=self._shown, error=reason)
+            return True
+
+    def release(self) -> None:
+        self._own.release()

@@ -391,6 +391,18 @@ class Store:
             )
             return int(conn.execute(stmt).rowcount)
 
+    def running_vantages(self, kinds: Iterable[str], since: datetime) -> list[str]:
+        """The vantages with runs of these kinds started since ``since`` and still marked ``running``
+        (a daemon checks whether theirs are alive); the (kind, started_at) index bounds the scan."""
+        r = t.runs
+        query = (
+            select(r.c.vantage)
+            .where(r.c.kind.in_(sorted(set(kinds))), r.c.started_at >= utc(since), r.c.status == RunStatus.RUNNING)
+            .distinct()
+        )
+        with self._read("runs") as conn:
+            return sorted(str(v) for v in conn.execute(query).scalars())
+
     def last_run_started(self, kind: str) -> datetime | None:
         """When the newest finished run of ``kind`` (any vantage, ``ok`` or ``incomplete``) started."""
         r = t.runs
@@ -469,6 +481,17 @@ class Store:
                 for r in rows:
                     by_snapshot[r.snapshot_id].append(r)
         return [inventory_from_rows(s, by_snapshot[s.id]) for s in snapshots]
+
+    def inventory_version(self, accounts: Iterable[str]) -> tuple[tuple[str, int], ...]:
+        """(account, snapshot id) of the newest snapshot of each of these accounts: one small query
+        that says whether ``latest_inventory`` would answer something new (a newer run landed)."""
+        latest = t.latest_inventory
+        wanted = sorted(set(accounts))
+        if not wanted:
+            return ()
+        query = select(latest.c.account, latest.c.snapshot_id).where(latest.c.account.in_(wanted))
+        with self._read("inventory") as conn:
+            return tuple(sorted((str(a), int(s)) for a, s in conn.execute(query)))
 
     # -- observations ------------------------------------------------------------------------
 

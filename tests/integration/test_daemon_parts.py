@@ -190,9 +190,28 @@ def test_workload_metrics_render_scores_findings_and_drop_series_that_no_longer_
     assert values[("failover_workload_score_timestamp_seconds", (("workload", "shop"),))] == UTC_NOW.timestamp()
     key = ("failover_findings", (("check", "guardrails.deletion_protection"), ("status", "fail"), ("workload", "shop")))
     assert values[key] == 1
+    # passing findings are counted per status; only what is not passing has a series per check
+    assert values[("failover_workload_findings", (("status", "pass"), ("workload", "shop")))] == 1
+    assert values[("failover_workload_findings", (("status", "fail"), ("workload", "shop")))] == 2
+    assert not [k for k in values if k[0] == "failover_findings" and dict(k[1])["status"] in ("pass", "skip")]
+    assert all(v > 0 for k, v in values.items() if k[0] in ("failover_findings", "failover_workload_findings"))
     m.workload("shop", score, [_finding("dns.ttl", FindingStatus.PASS)])
     text_out = generate_latest(m.registry).decode()
     assert "guardrails.deletion_protection" not in text_out
+
+
+def test_served_metrics_are_what_prometheus_client_renders_in_either_format() -> None:
+    from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
+
+    m = DaemonMetrics(version="1", vantage="v")
+    m.job_finished("check", 0.5, ok=True, at=1_700_000_000.0)
+    m.workload("shop", None, [_finding("dns.ttl", FindingStatus.FAIL), _finding("dns.ttl", FindingStatus.PASS)])
+    m.workload('odd "name"\\\n', None, [_finding("dns.ttl", FindingStatus.UNKNOWN)])
+    m.workload("shop", None, [_finding("secondary.tls", FindingStatus.WARN)])  # replaced, not added
+    assert m.exposition("text/plain") == (generate_latest(m.registry), "text/plain; version=0.0.4; charset=utf-8")
+    body, content_type = m.exposition("application/openmetrics-text; version=1.0.0")
+    assert body == openmetrics_latest(m.registry) and content_type.startswith("application/openmetrics-text")
+    assert b"dns.ttl" in body and b'check="dns.ttl",status="unknown"' in body
 
 
 def test_metric_names_follow_prometheus_conventions() -> None:
