@@ -20,6 +20,7 @@ from typing import Any
 
 AGGREGATIONS = ("average", "count", "maximum", "minimum", "total")
 _FILTER_TERM = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s+eq\s+'([^']*)'\s*$", re.I)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$|^P(\d+)D$", re.I)
 
 
@@ -150,7 +151,7 @@ def _metric(
     timeseries = []
     for key, members in groups.items():
         data = []
-        at = start.replace(second=0, microsecond=0)
+        at = _EPOCH + ((start - _EPOCH) // step) * step  # intervals align to the grain, as Azure's do
         while at < end:
             samples = [v for s in members for when, v in s.points if at <= when < at + step]
             point: dict[str, Any] = {"timeStamp": _iso(at)}
