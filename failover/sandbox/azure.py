@@ -13,7 +13,8 @@ that name their scale set, and its member list answers 400 as ARM does. Autoscal
 creates), Traffic Manager profiles (endpoints with ``id`` and ``alwaysServe``, nested endpoints),
 Front Door Standard/Premium profiles (endpoints, routes, origin groups, origins, custom domains, each
 listed under its parent as Microsoft.Cdn serves them) and PostgreSQL flexible servers (``replica``)
-have seeding helpers that write the real API's shapes. A
+have seeding helpers that write the real API's shapes, and so do Azure Monitor metrics of a resource
+(``add_metric``; ``GET {id}/providers/Microsoft.Insights/metrics`` is answered by ``azure_monitor``). A
 conformance test deserializes every body it serves into the SDKs' own models (``ROUTES`` lists the
 routes it must cover).
 
