@@ -557,7 +557,7 @@ class MetricAttrs(CommonAttrs, total=False):
     metric: Annotated[
         str | None,
         "the metric as the evidence names it (CloudWatch namespace, name, dimensions and statistic; "
-        "Cloud Monitoring type and labels)",
+        "Cloud Monitoring type and labels; Azure Monitor namespace, name, filter, aggregation and resource id)",
     ]
     value_s: Annotated[
         float | None, "its newest value within the last 10 minutes, in seconds; None: no recent datapoint"

@@ -497,11 +497,14 @@ StoreKind = Literal[
 PROVIDERS = ("aws", "gcp", "azure")
 
 
+_ARM_ID = re.compile(r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/[^/]+/[^/]+/[^/]+", re.I)
+
+
 class LagMetric(_Strict):
     """The metric that measures a store's copy where no replication link shows it (AWS DMS, hand-built
     logical replication): a CloudWatch metric for an AWS account, a Cloud Monitoring metric type for a
-    GCP account, read read-only through ``account`` (default: the account of the store's site) and
-    judged like every other lag. Azure Monitor metrics are not read."""
+    GCP account, an Azure Monitor metric of a resource for an Azure account, read read-only through
+    ``account`` (default: the account of the store's site) and judged like every other lag."""
 
     account: str | None = None
     unit: Literal["seconds", "milliseconds"] = "seconds"
@@ -517,6 +520,25 @@ class LagMetric(_Strict):
     resource_type: str | None = Field(default=None, min_length=1)
     resource_labels: dict[str, str] = Field(default_factory=dict)
     metric_labels: dict[str, str] = Field(default_factory=dict)
+    # Azure Monitor (Azure): a metric (``name``, ``namespace`` for a custom one) of the resource ``resource_id``
+    resource_id: str | None = None
+    aggregation: Literal["Average", "Maximum", "Minimum", "Total", "Count"] = "Maximum"
+    filter: str | None = Field(default=None, min_length=1)  # a dimension filter, $filter syntax
+
+    @field_validator("resource_id")
+    @classmethod
+    def _arm_id(cls, value: str | None) -> str | None:
+        if value is not None and not _ARM_ID.match(value):
+            raise ValueError(
+                "expected an ARM resource id, /subscriptions/ID/resourceGroups/GROUP/providers/NAMESPACE/TYPE/NAME, "
+                f"got {value!r}"
+            )
+        return value
+
+    @property
+    def subscription(self) -> str | None:
+        """The subscription of ``resource_id`` (Azure reads the metric there)."""
+        return self.resource_id.split("/")[2] if self.resource_id else None
 
     @property
     def per_s(self) -> float:
@@ -530,12 +552,17 @@ class LagMetric(_Strict):
             labels += [f"resource.{k}={v}" for k, v in sorted(self.resource_labels.items())]
             labels += [f"metric.{k}={v}" for k, v in sorted(self.metric_labels.items())]
             return f"{self.type}" + (f" {{{', '.join(labels)}}}" if labels else "")
+        if self.resource_id is not None:
+            where = f" [{self.filter}]" if self.filter else ""
+            named = f"{self.namespace} {self.name}" if self.namespace else f"{self.name}"
+            return f"{named}{where} {self.aggregation} of {self.resource_id}"
         dims = ", ".join(f"{k}={v}" for k, v in self.dimensions.items())
         return f"{self.namespace} {self.name}" + (f" {{{dims}}}" if dims else "") + f" {self.statistic}"
 
 
 _CLOUDWATCH_KEYS = ("namespace", "name", "region", "dimensions", "statistic")
 _MONITORING_KEYS = ("type", "project", "resource_type", "resource_labels", "metric_labels")
+_AZURE_MONITOR_KEYS = ("resource_id", "aggregation", "filter")
 
 
 @dataclass(frozen=True)
@@ -925,7 +952,8 @@ def _lag_metric_problems(
     where: tuple[str | int, ...], d: DataStore, w: Workload, accounts: dict[str, Account]
 ) -> list[tuple[tuple[str | int, ...], str]]:
     """A lag metric measures the copy at ``copy_to``, through an AWS account (CloudWatch: namespace and
-    name) or a GCP account (Cloud Monitoring: type), with only that reader's keys."""
+    name), a GCP account (Cloud Monitoring: type) or an Azure account (Azure Monitor: resource_id and
+    name, in one of the account's subscriptions), with only that reader's keys."""
     m = d.lag_metric
     assert m is not None
     if d.copy_to is None:
@@ -939,26 +967,43 @@ def _lag_metric_problems(
         return [((*where, "account"), f"unknown account {m.account!r} (known: {known})")]
     given = m.model_fields_set
     wanted: tuple[str, ...]
+    other: tuple[str, ...]
     if account.provider == "aws":
-        wanted, other, reader = ("namespace", "name"), _MONITORING_KEYS, "CloudWatch"
+        wanted, other, reader = ("namespace", "name"), (*_MONITORING_KEYS, *_AZURE_MONITOR_KEYS), "CloudWatch"
     elif account.provider == "gcp":
-        wanted, other, reader = ("type",), _CLOUDWATCH_KEYS, "Cloud Monitoring"
+        wanted, other, reader = ("type",), (*_CLOUDWATCH_KEYS, *_AZURE_MONITOR_KEYS), "Cloud Monitoring"
+    elif account.provider == "azure":
+        cloudwatch_only = tuple(k for k in _CLOUDWATCH_KEYS if k not in ("namespace", "name"))
+        wanted, other, reader = ("resource_id", "name"), (*cloudwatch_only, *_MONITORING_KEYS), "Azure Monitor"
     else:
         return [
             (
                 (*where, "account") if m.account else where,
-                f"lag metrics are read from CloudWatch (aws accounts) or Cloud Monitoring (gcp accounts); "
-                f"account {account.name!r} is {account.provider}",
+                f"lag metrics are read from CloudWatch (aws accounts), Cloud Monitoring (gcp accounts) or "
+                f"Azure Monitor (azure accounts); account {account.name!r} is {account.provider}",
             )
         ]
+    article = "an" if reader[0] in "AEIOU" else "a"
     problems = [
-        ((*where, k), f"a {reader} lag metric (account {account.name!r} is {account.provider}) needs {k}")
+        ((*where, k), f"{article} {reader} lag metric (account {account.name!r} is {account.provider}) needs {k}")
         for k in wanted
         if getattr(m, k) is None
     ]
     problems += [
-        ((*where, k), f"{k} is not a {reader} setting (account {account.name!r} is {account.provider})")
+        ((*where, k), f"{k} is not {article} {reader} setting (account {account.name!r} is {account.provider})")
         for k in other
         if k in given
     ]
+    if (
+        account.provider == "azure"
+        and m.subscription is not None
+        and m.subscription.lower() not in {s.lower() for s in account.scopes}
+    ):
+        problems.append(
+            (
+                (*where, "resource_id"),
+                f"resource_id is in subscription {m.subscription!r}, which account {account.name!r} does not read "
+                f"(its subscriptions: {', '.join(account.scopes)})",
+            )
+        )
     return problems

@@ -413,7 +413,8 @@ def data_stores(ev: Evidence) -> tuple[list[Store], list[MissingStore]]:
     return stores, missing
 
 
-# The inventory scopes that read declared lag metrics (AWS ``REGION/lag_metrics``, GCP ``PROJECT/lagMetrics``),
+# The inventory scopes that read declared lag metrics (AWS ``REGION/lag_metrics``, GCP ``PROJECT/lagMetrics``,
+# Azure ``subscriptions/ID/lag_metrics``),
 # and those whose failure leaves the whole account unread.
 _METRIC_SCOPES = ("lag_metrics", "lagMetrics")
 
@@ -469,7 +470,7 @@ def _missing_finding(ev: Evidence, check_id: str, m: MissingStore) -> Finding:
     reports on the store (DynamoDB global table replicas, ElastiCache global datastores, Azure SQL geo-
     replication, Cosmos DB regions: unhealthy fails, no lag is unknown). A copy at `copy_to` that no
     replication link shows (AWS DMS, hand-built logical replication) is unknown unless the store names
-    its `lag_metric` (a CloudWatch or Cloud Monitoring metric): then that lag is judged the same way, and
+    its `lag_metric` (a CloudWatch, Cloud Monitoring or Azure Monitor metric): then that lag is judged the same way, and
     the reason names the metric. A replica whose replication stopped
     or errored, or whose lag is not reported, is not a copy you can count on. A secondary with no data, or
     with data older than the RPO, turns a failover into data loss. Fix: create a cross-region or cross-cloud

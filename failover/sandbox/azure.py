@@ -13,7 +13,8 @@ that name their scale set, and its member list answers 400 as ARM does. Autoscal
 creates), Traffic Manager profiles (endpoints with ``id`` and ``alwaysServe``, nested endpoints),
 Front Door Standard/Premium profiles (endpoints, routes, origin groups, origins, custom domains, each
 listed under its parent as Microsoft.Cdn serves them) and PostgreSQL flexible servers (``replica``)
-have seeding helpers that write the real API's shapes. A
+have seeding helpers that write the real API's shapes, and so do Azure Monitor metrics of a resource
+(``add_metric``; ``GET {id}/providers/Microsoft.Insights/metrics`` is answered by ``azure_monitor``). A
 conformance test deserializes every body it serves into the SDKs' own models (``ROUTES`` lists the
 routes it must cover).
 
@@ -37,11 +38,13 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from failover.sandbox._server import Answer, JsonApi
+from failover.sandbox.azure_monitor import MetricSeries, metrics_response
 
 __all__ = [
     "COLLECTIONS",
@@ -117,6 +120,7 @@ ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "dns_record_sets",
         re.compile(_RG + r"/providers/microsoft\.network/dnszones/(?P<z>[^/]+)/(recordsets|all)$", re.I),
     ),
+    ("metrics", re.compile(_RG + r"/providers/.+/providers/microsoft\.insights/metrics$", re.I)),
     ("storage_account", re.compile(_RG + r"/providers/microsoft\.storage/storageaccounts/(?P<sa>[^/]+)$", re.I)),
     ("resource", re.compile(_RG + r"/providers/.+$", re.I)),
 )
@@ -226,6 +230,8 @@ class _Subscription:
     # sub-resources listed under a parent (Front Door endpoints, routes, origin groups, origins, custom
     # domains; DNS record sets): "<parent id lower-case>/<collection lower-case>" -> items
     children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Azure Monitor metric series by resource id (lower-case)
+    metrics: dict[str, list[MetricSeries]] = field(default_factory=dict)
 
 
 def _statuses(power_state: str | None, provisioning: str = "succeeded") -> list[dict[str, Any]]:
@@ -1258,6 +1264,33 @@ class FakeArm(JsonApi["Request", "Fault"]):
             self._sub(m.group(1)).locks.append(lock)
         return lock
 
+    def add_metric(
+        self,
+        resource_id: str,
+        name: str,
+        values: list[float],
+        *,
+        namespace: str | None = None,
+        unit: str = "Seconds",
+        dimensions: dict[str, str] | None = None,
+        newest: datetime | None = None,
+    ) -> None:
+        """A series of Azure Monitor metric ``name`` on the (seeded) resource ``resource_id``: ``values``
+        one minute apart, oldest first, the last at ``newest`` (default now). ``namespace`` defaults to the
+        resource's type (a platform metric); a custom metric names its own. No values: the metric exists
+        but has no sample."""
+        m = re.match(r"^/subscriptions/([^/]+)", resource_id)
+        if not m:
+            raise ValueError(f"a resource id starts with /subscriptions/<id>, got {resource_id!r}")
+        newest = newest or datetime.now(UTC)
+        points = [(newest - timedelta(minutes=len(values) - 1 - i), float(v)) for i, v in enumerate(values)]
+        with self._lock:
+            resource = _find(self._sub(m.group(1)).resources, resource_id)
+            if resource is None:
+                raise ValueError(f"seed the resource {resource_id} before its metrics")
+            series = MetricSeries(name, namespace or resource["type"], unit, dict(dimensions or {}), points)
+            self._sub(m.group(1)).metrics.setdefault(resource_id.lower(), []).append(series)
+
     # -- serving -----------------------------------------------------------------------------------
 
     def _handle(self, method: str, raw_path: str, headers: Any, _body: bytes) -> Answer:
@@ -1383,6 +1416,13 @@ class FakeArm(JsonApi["Request", "Fault"]):
                 *_zone_apex_records(zone),
                 *(_copy(i) for i in sub.children.get(f"{zone_id.lower()}/recordsets", [])),
             ]
+        if collection == "metrics":
+            rid = path[: path.lower().rindex("/providers/microsoft.insights/metrics")]
+            resource = _find(sub.resources, rid)
+            if resource is None:
+                return _error(404, "ResourceNotFound", f"The Resource '{rid}' was not found.")
+            body = metrics_response(resource, sub.metrics.get(rid.lower(), []), query)
+            return _error(*body) if isinstance(body, tuple) else body
         if collection == "cosmos_accounts":
             return [_copy(r) for r in sub.resources if r["type"].lower() == "microsoft.documentdb/databaseaccounts"]
         found = _find([*sub.resources, *sub.locks], path)

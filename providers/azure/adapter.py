@@ -7,8 +7,9 @@ while the rest is still inventoried. Resources whose list entry lacks what check
 scale set orchestration, autoscale limits, replica role and state, Traffic Manager monitoring) are then
 read by id, and each uniform scale set's members with their instance views (running members). Last,
 the data tier's copies (``datatier``): SQL servers' failover groups, replication links and
-geo-backups, Cosmos DB accounts' regions, geo-redundant storage accounts' last sync time; and traffic
-steering (``routingtier``): Front Door Standard/Premium routes with their origins, Azure DNS record sets.
+geo-backups, Cosmos DB accounts' regions, geo-redundant storage accounts' last sync time; traffic
+steering (``routingtier``): Front Door Standard/Premium routes with their origins, Azure DNS record sets;
+and the lag metrics the config names (``monitor``: Azure Monitor, ``subscriptions/<id>/lag_metrics``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from failover.errors import ConfigError
 from failover.model import Inventory, Kind, Resource, ScopeError, utcnow
 from providers.azure.datatier import read_data_tier
 from providers.azure.locks import apply_locks
+from providers.azure.monitor import LAG_METRICS, read_lag_metrics
 from providers.azure.resources import (
     apply_autoscale,
     canonical_references,
@@ -41,7 +43,7 @@ from providers.azure.routingtier import read_routing_tier
 from providers.base import Deadline, Prior, RetryPolicy, deadline_of, fan_out
 
 if TYPE_CHECKING:
-    from failover.schema import Account
+    from failover.schema import Account, LagMetricRead
     from providers.azure.clients import ArmReader
 
 __all__ = ["COLLECTIONS", "AzureAdapter", "collapse_detail_errors"]
@@ -149,6 +151,8 @@ class AzureAdapter:
         errors += data_errors
         resources, routing_errors = read_routing_tier(account, reader, resources, deadline)
         errors += routing_errors
+        metrics, metric_errors = _read_lag_metrics(account, reader, deadline)
+        errors += metric_errors
 
         unread_resources = any(e.scope.endswith("/resources") for e in errors)
         resources = canonical_references(apply_autoscale(link_flexible_members(resources), unread_resources))
@@ -157,9 +161,27 @@ class AzureAdapter:
         # sites select on), and keeps the subscription in attrs.
         located = [
             dataclasses.replace(r, account=account.name, attrs={**r.attrs, "subscription": r.account})
-            for r in apply_locks(resources, unreadable)
+            for r in [*apply_locks(resources, unreadable), *metrics]
         ]
         return located, errors
+
+
+def _read_lag_metrics(
+    account: Account, reader: ArmReader, deadline: Deadline
+) -> tuple[list[Resource], list[ScopeError]]:
+    """The declared stores' lag metrics, one scope per subscription holding their resources
+    (``subscriptions/<id>/lag_metrics``), read concurrently with each other."""
+    subscriptions = {s.lower(): s for s in account.scopes}
+    by_subscription: dict[str, list[LagMetricRead]] = {}
+    for m in account.lag_metrics:
+        sub = str(m.metric.subscription or "")
+        by_subscription.setdefault(subscriptions.get(sub.lower(), sub), []).append(m)
+
+    def read(scope: str) -> tuple[list[Resource], list[ScopeError]]:
+        return read_lag_metrics(reader, scope.split("/")[1], by_subscription[scope.split("/")[1]])
+
+    scopes = [f"subscriptions/{sub}/{LAG_METRICS}" for sub in by_subscription]
+    return fan_out(scopes, read, max_workers=account.max_concurrency, deadline=deadline)
 
 
 def _view(member: dict[str, Any]) -> dict[str, Any]:

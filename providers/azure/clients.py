@@ -32,6 +32,7 @@ from azure.mgmt.cdn import CdnManagementClient
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.cosmosdb import CosmosDBManagementClient
 from azure.mgmt.dns import DnsManagementClient
+from azure.mgmt.monitor import MonitorManagementClient
 from azure.mgmt.resource.locks import ManagementLockClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.sql import SqlManagementClient
@@ -53,6 +54,7 @@ __all__ = [
 
 T = TypeVar("T")
 COMPUTE_API_VERSION = "2024-07-01"  # the same version VMs and scale sets are read by id with
+METRICS_API_VERSION = "2023-10-01"  # Microsoft.Insights/metrics: the GA version the lag metric reader asks for
 ANONYMOUS_TOKEN = "anonymous"  # sent to loopback emulators only (the schema enforces loopback)
 
 
@@ -224,6 +226,34 @@ class ArmReader:
         """``GET …/Microsoft.Network/dnsZones/{zone}/recordsets``: every record set, alias targets included."""
         client = self._client(DnsManagementClient, subscription)
         return [_wire(r) for r in self._all(client.record_sets.list_by_dns_zone(resource_group, zone))]
+
+    def metrics(
+        self,
+        subscription: str,
+        resource_id: str,
+        *,
+        names: str,
+        timespan: str,
+        aggregation: str,
+        namespace: str | None = None,
+        filter: str | None = None,
+    ) -> dict[str, Any]:
+        """``GET {resource_id}/providers/Microsoft.Insights/metrics`` at one-minute grain: Azure Monitor's
+        values of the metrics ``names`` over ``timespan`` (``start/end``), as the wire ``Response``."""
+        client = self._client(MonitorManagementClient, subscription)
+        got = self._retry.run(
+            lambda: client.metrics.list(
+                resource_id,
+                timespan=timespan,
+                interval="PT1M",
+                metricnames=names,
+                aggregation=aggregation,
+                metricnamespace=namespace,
+                filter=filter,
+                api_version=METRICS_API_VERSION,
+            )
+        )
+        return _wire(got)
 
     def resource(self, subscription: str, resource_id: str, api_version: str) -> dict[str, Any]:
         client = self._client(ResourceManagementClient, subscription)

@@ -11,6 +11,7 @@ import pytest
 from failover.errors import ConfigError
 from failover.model import Inventory, Kind, Resource
 from failover.sandbox.azure import FakeArm, arm_action, seed_demo
+from failover.schema import LagMetric, LagMetricRead
 from providers.azure import AzureAdapter
 from providers.base import get_adapter, inventory_accounts
 from tests.factories import undeclared_attrs
@@ -308,8 +309,12 @@ def test_an_unregistered_provider_is_reported_without_registering_it(fake_arm, a
 def test_every_request_maps_to_an_action_in_the_role_definition(fake_arm, azure_account, azure_adapter):
     seed_every_type(fake_arm)
     fake_arm.add_lock("/subscriptions/sub-1/resourceGroups/rg", "rg-lock")
-    inv = azure_adapter.inventory(azure_account("sub-1"))
+    server = fake_arm.add_postgres_flexible("sub-1", "rg", "pg-copy")
+    fake_arm.add_metric(server["id"], "apply_lag_seconds", [12.0], namespace="shop/replication")
+    lag = LagMetric(resource_id=server["id"], name="apply_lag_seconds", namespace="shop/replication")
+    inv = azure_adapter.inventory(azure_account("sub-1").reading((LagMetricRead("w/pg-copy", lag),)))
     assert inv.complete
+    assert [r.attrs["value_s"] for r in inv.resources if r.kind == Kind.METRIC] == [12.0]
     used = {arm_action(q.method, q.path).lower() for q in fake_arm.requests}
     granted = {a.lower() for a in ROLE["Actions"]}
     assert used <= granted, used - granted

@@ -256,6 +256,7 @@ ROUTE_MODELS: dict[str, Callable[[Any], list[str]] | None] = {
     "afd_custom_domains": listed(model(CDN, "AFDDomain")),
     "dns_record_sets": listed(model("azure.mgmt.dns.models", "RecordSet")),
     "storage_account": lambda body: conforms(body, model("azure.mgmt.storage.models", "StorageAccount")()),
+    "metrics": lambda body: conforms(body, model("azure.mgmt.monitor.models", "Response")()),
     "resource": None,  # by the resource's type, below
 }
 # A resource read by id, by its ARM type; types without a model package of their own use ARM's generic one.
@@ -309,7 +310,7 @@ def seed_everything(arm: FakeArm) -> None:
         member_states=["running", "deallocated", None],
     )
     arm.add_autoscale(SUB, "rg", "flex-autoscale", target=flex["id"], minimum=1, maximum=4, enabled=False)
-    arm.add_postgres_flexible(
+    broken = arm.add_postgres_flexible(
         SUB,
         "rg",
         "pg-broken",
@@ -317,6 +318,7 @@ def seed_everything(arm: FakeArm) -> None:
         replication_state="Broken",
         source="/subscriptions/x/resourceGroups/y/providers/Microsoft.DBforPostgreSQL/flexibleServers/z",
     )
+    seed_metrics(arm, broken["id"])
     arm.add_traffic_manager(
         SUB,
         "rg",
@@ -452,6 +454,20 @@ def seed_data_tier(arm: FakeArm, sub: str) -> None:
         )
 
 
+# Azure Monitor metrics: every aggregation, with and without a dimension filter, platform and custom namespaces
+METRIC_QUERIES: tuple[dict[str, str], ...] = (
+    {"metricnames": "physical_replication_delay_in_seconds", "aggregation": "Average,Count,Maximum,Minimum,Total"},
+    {"metricnames": "apply_lag_seconds", "metricnamespace": "shop/replication", "$filter": "slot eq '*'"},
+    {"metricnames": "apply_lag_seconds", "metricnamespace": "shop/replication", "interval": "PT5M"},
+)
+
+
+def seed_metrics(arm: FakeArm, resource_id: str) -> None:
+    arm.add_metric(resource_id, "physical_replication_delay_in_seconds", [3.0, 4.0, 2.0])
+    arm.add_metric(resource_id, "apply_lag_seconds", [], namespace="shop/replication", dimensions={"slot": "a"})
+    arm.add_metric(resource_id, "apply_lag_seconds", [9.0], namespace="shop/replication", dimensions={"slot": "b"})
+
+
 def crawl(arm: FakeArm) -> list[tuple[str, str, Any]]:
     """GET every path the fake serves for the seeded estate: (route, path, body) of each answer."""
     out: list[tuple[str, str, Any]] = []
@@ -479,6 +495,12 @@ def crawl(arm: FakeArm) -> list[tuple[str, str, Any]]:
                 get(f"{r['id']}/{child}")
         if t == "microsoft.storage/storageaccounts":
             get(r["id"], **{"$expand": "geoReplicationStats"})
+        if r["name"] == "pg-broken":
+            now = datetime.datetime.now(datetime.UTC)
+            span = f"{(now - datetime.timedelta(minutes=10)):%Y-%m-%dT%H:%M:%SZ}/{now:%Y-%m-%dT%H:%M:%SZ}"
+            for query in METRIC_QUERIES:
+                params = {"api-version": "2023-10-01", "timespan": span, "interval": "PT1M", **query}
+                get(f"{r['id']}/providers/Microsoft.Insights/metrics", **params)
         if t == "microsoft.network/dnszones":
             get(f"{r['id']}/recordsets")
             get(f"{r['id']}/all")
@@ -615,3 +637,54 @@ def test_the_walker_catches_unknown_fields_enums_and_types(body, cls, problem):
     """The conformance check itself can fail: each of these is a mistake a fake could make."""
     found = conforms(body, model(cls[1], cls[0])())
     assert found == ([problem] if problem else [])
+
+
+def test_metrics_answer_every_minute_and_name_the_filtered_dimension(served):
+    """What the SDK's ``Response`` model cannot say: a minute with no sample has no value, never zero."""
+    bodies = [body for route, _, body in served if route == "metrics"]
+    assert len(bodies) == len(METRIC_QUERIES)
+    platform, by_slot, coarse = bodies
+    [series] = platform["value"][0]["timeseries"]
+    assert len(series["data"]) >= 10  # every minute from the (floored) start to the end
+    keys = [sorted(p) for p in series["data"]]
+    assert keys.count(["average", "count", "maximum", "minimum", "timeStamp", "total"]) == 3  # three samples
+    assert keys.count(["timeStamp"]) == len(keys) - 3
+    assert platform["namespace"] == "Microsoft.DBforPostgreSQL/flexibleServers"
+    slots = {s["metadatavalues"][0]["value"]: s["data"] for s in by_slot["value"][0]["timeseries"]}
+    assert [p.get("average") for p in slots["b"]][-1] == 9.0 and all("average" not in p for p in slots["a"])
+    coarse_points = coarse["value"][0]["timeseries"][0]["data"]
+    assert coarse["interval"] == "PT5M" and [p["average"] for p in coarse_points if "average" in p] == [9.0]
+    assert {datetime.datetime.fromisoformat(p["timeStamp"]).minute % 5 for p in coarse_points} == {0}
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "code"),
+    [
+        ("pg-broken", {"metricnames": "no_such_metric"}, 400, "BadRequest"),
+        (
+            "pg-broken",
+            {"metricnames": "apply_lag_seconds", "metricnamespace": "shop/replication", "$filter": "x eq 'a'"},
+            400,
+            "BadRequest",
+        ),
+        ("pg-gone", {"metricnames": "physical_replication_delay_in_seconds"}, 404, "ResourceNotFound"),
+    ],
+)
+def test_metrics_errors_have_the_arm_error_shape(path: str, params: dict[str, str], status: int, code: str) -> None:
+    from azure.core.exceptions import HttpResponseError
+    from azure.mgmt.monitor import MonitorManagementClient
+
+    from failover.schema import Account
+    from providers.azure.clients import client_options, make_credential
+
+    with FakeArm() as arm:
+        arm.add_resource_group(SUB, "rg")
+        server = arm.add_postgres_flexible(SUB, "rg", "pg-broken")
+        seed_metrics(arm, server["id"])
+        account = Account(name="a", provider="azure", subscription=SUB, endpoint=arm.url, credentials="anonymous")
+        client = MonitorManagementClient(make_credential(account), SUB, **client_options(account))
+        query = {"filter" if k == "$filter" else k: v for k, v in params.items()}
+        with pytest.raises(HttpResponseError) as err:
+            client.metrics.list(server["id"].replace("pg-broken", path), **query)
+        client.close()
+    assert (err.value.status_code, err.value.error.code if err.value.error else None) == (status, code)
