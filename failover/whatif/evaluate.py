@@ -33,7 +33,8 @@ from typing import Any
 
 from failover.assign import ResourceIndex
 from failover.checks import CATALOG, Evidence, run_checks
-from failover.checks.data import data_stores
+from failover.checks.data import MissingStore, data_stores
+from failover.checks.data import Store as DataStore
 from failover.checks.mechanisms import routing_path
 from failover.equivalence import DB_KINDS
 from failover.model import (
@@ -174,9 +175,10 @@ def _evaluate(
         )
         for w in selected
     ]
+    stores = [data_stores(ev) for ev in before]  # the same under every domain
     results: dict[tuple[str, Domain], WhatIf] = {}
     for domain in downs:
-        scenes = [_Scene.of(ev, domain) for ev in before]
+        scenes = [_Scene.of(ev, domain, *found) for ev, found in zip(before, stores, strict=True)]
         world = _World(by_account, index, domain, scenes, exhaustive)
         for scene in scenes:
             results[(scene.ev.workload.name, domain)] = _one(scene, world, exhaustive)
@@ -235,10 +237,10 @@ class _Scene:
     keep: frozenset[int]
 
     @classmethod
-    def of(cls, ev: Evidence, domain: Domain) -> _Scene:
+    def of(cls, ev: Evidence, domain: Domain, stores: list[DataStore], missing: list[MissingStore]) -> _Scene:
+        """``stores`` and ``missing``: the workload's ``data_stores``."""
         w = ev.workload
         hit = frozenset(s.name for s in w.sites if site_in(ev, s, domain))
-        stores, missing = data_stores(ev)
         gone = {st.name for st in stores if domain.holds_resource(st.resource)}
         gone |= {m.declared.name for m in missing if m.site.name in hit}
         on_primary = {st.name for st in stores if st.declared is None or st.declared.site in (None, w.primary.name)}
