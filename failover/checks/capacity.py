@@ -26,11 +26,15 @@ PROJECT_CPU_QUOTA = "CPUS_ALL_REGIONS"  # GCP: every machine series in every reg
 
 
 def capacities(ev: Evidence) -> tuple[SiteCapacity, dict[str, SiteCapacity], list[str]]:
-    """Primary capacity, each secondary's, and the inventory gaps that make them uncertain."""
-    primary = site_capacity(ev.resources(ev.workload.primary))
-    secondaries = {s.name: site_capacity(ev.resources(s)) for s in ev.workload.secondaries}
-    gaps = [g for s in ev.workload.sites for g in ev.gaps(s)]
-    return primary, secondaries, gaps
+    """Primary capacity, each secondary's, and the inventory gaps that make them uncertain; derived once
+    per evidence (``capacity.ratio``, ``capacity.headroom`` and the RTO estimate all read them)."""
+    if "capacities" not in ev.memo:
+        primary = site_capacity(ev.resources(ev.workload.primary))
+        secondaries = {s.name: site_capacity(ev.resources(s)) for s in ev.workload.secondaries}
+        gaps = [g for s in ev.workload.sites for g in ev.gaps(s)]
+        ev.memo["capacities"] = (primary, secondaries, gaps)
+    primary, secondaries, gaps = ev.memo["capacities"]
+    return primary, dict(secondaries), list(gaps)
 
 
 def total(values: Iterable[float | None]) -> float | None:

@@ -559,14 +559,22 @@ class Store:
                 found[tuple(key)] = {"status": status, "reason": reason, "at": utc(at), "segment": (segment, -1)}
         return found
 
-    def latest_observations(self, workload: str | None = None) -> list[Observation]:
-        """The newest observation per (workload, site, probe, target, label, vantage)."""
+    def latest_observations(
+        self, workload: str | None = None, *, workloads: Iterable[str] | None = None
+    ) -> list[Observation]:
+        """The newest observation per (workload, site, probe, target, label, vantage): of ``workload``,
+        of each of ``workloads`` (one query per chunk of names, not one per workload), or of all."""
         latest = t.latest_observations
         query = _fields(latest, OBSERVATION_FIELDS).order_by(*(latest.c[k] for k in t.OBSERVATION_KEY))
         if workload is not None:
             query = query.where(latest.c.workload == workload)
         with self._read("observations") as conn:
-            return [observation_from_row(r) for r in conn.execute(query)]
+            if workloads is None:
+                return [observation_from_row(r) for r in conn.execute(query)]
+            found: list[Observation] = []
+            for chunk in _chunks(sorted(set(workloads))):
+                found += [observation_from_row(r) for r in conn.execute(query.where(latest.c.workload.in_(chunk)))]
+            return found
 
     # -- findings ----------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ left; ``unknown`` when that evidence is missing, never ``yes``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -33,7 +33,8 @@ from typing import Any
 
 from failover.assign import ResourceIndex
 from failover.checks import CATALOG, Evidence, run_checks
-from failover.checks.data import data_stores
+from failover.checks.data import MissingStore, data_stores
+from failover.checks.data import Store as DataStore
 from failover.checks.mechanisms import routing_path
 from failover.equivalence import DB_KINDS
 from failover.model import (
@@ -130,6 +131,32 @@ def what_if(
 ) -> list[WhatIf]:
     """Each workload (all configured by default) under each failed domain, workload by workload in
     config order, domains in the order given."""
+    return _evaluate(config, evidence, downs, workloads, exhaustive=False)
+
+
+def exhaustive_what_if(
+    config: Config,
+    evidence: StoredEvidence,
+    downs: Sequence[Domain],
+    workloads: Sequence[Workload] | None = None,
+) -> list[WhatIf]:
+    """``what_if`` the straightforward way (every check of every workload under every domain, over an
+    inventory and index built for each domain): the reference the fast evaluation must equal."""
+    return _evaluate(config, evidence, downs, workloads, exhaustive=True)
+
+
+def _evaluate(
+    config: Config,
+    evidence: StoredEvidence,
+    downs: Sequence[Domain],
+    workloads: Sequence[Workload] | None,
+    *,
+    exhaustive: bool,
+) -> list[WhatIf]:
+    """The fast evaluation (not ``exhaustive``) runs only the checks the verdict reads, only for a
+    workload whose verdict reads a finding, and builds a domain's inventory and index only when one
+    does and the domain changed the inventory: at 1,000 workloads the matrix is part of every
+    ``failover score``."""
     selected = list(workloads) if workloads is not None else list(config.workloads)
     by_account = {inv.account: inv for inv in evidence.inventories}
     index = ResourceIndex.of(by_account)
@@ -148,25 +175,53 @@ def what_if(
         )
         for w in selected
     ]
+    stores = [data_stores(ev) for ev in before]  # the same under every domain
     results: dict[tuple[str, Domain], WhatIf] = {}
     for domain in downs:
-        scenes = [_Scene.of(ev, domain) for ev in before]
-        # One inventory without the domain (and one index over it) for every workload: what each
-        # keeps is the union of what they describe the failure with.
-        keep = {i for scene in scenes for i in scene.keep}
-        inventories = {
-            name: replace(
-                inv,
-                resources=[
-                    _copies_outside(r, domain) for r in inv.resources if id(r) in keep or not domain.holds_resource(r)
-                ],
-            )
-            for name, inv in by_account.items()
-        }
-        shared = ResourceIndex.of(inventories)
+        scenes = [_Scene.of(ev, domain, *found) for ev, found in zip(before, stores, strict=True)]
+        world = _World(by_account, index, domain, scenes, exhaustive)
         for scene in scenes:
-            results[(scene.ev.workload.name, domain)] = _one(scene, inventories, shared)
+            results[(scene.ev.workload.name, domain)] = _one(scene, world, exhaustive)
     return [results[(w.name, d)] for w in selected for d in downs]
+
+
+class _World:
+    """The inventory without the domain (and one index over it), shared by every workload: what each
+    keeps is the union of what they describe the failure with. Built on first use; a domain that
+    removes and changes nothing keeps the stored inventory and its index."""
+
+    def __init__(
+        self,
+        by_account: dict[str, Inventory],
+        index: ResourceIndex,
+        domain: Domain,
+        scenes: Sequence[_Scene],
+        exhaustive: bool,
+    ) -> None:
+        self._by_account, self._index, self._domain, self._scenes = by_account, index, domain, scenes
+        self._exhaustive = exhaustive
+        self._built: tuple[dict[str, Inventory], ResourceIndex] | None = None
+
+    def get(self) -> tuple[dict[str, Inventory], ResourceIndex]:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    def _build(self) -> tuple[dict[str, Inventory], ResourceIndex]:
+        domain = self._domain
+        keep = {i for scene in self._scenes for i in scene.keep}
+        inventories: dict[str, Inventory] = {}
+        for name, inv in self._by_account.items():
+            resources = [
+                _copies_outside(r, domain) for r in inv.resources if id(r) in keep or not domain.holds_resource(r)
+            ]
+            unchanged = len(resources) == len(inv.resources) and all(
+                a is b for a, b in zip(resources, inv.resources, strict=True)
+            )
+            inventories[name] = inv if unchanged and not self._exhaustive else replace(inv, resources=resources)
+        if not self._exhaustive and all(inventories[n] is inv for n, inv in self._by_account.items()):
+            return self._by_account, self._index
+        return inventories, ResourceIndex.of(inventories)
 
 
 @dataclass(frozen=True)
@@ -182,10 +237,10 @@ class _Scene:
     keep: frozenset[int]
 
     @classmethod
-    def of(cls, ev: Evidence, domain: Domain) -> _Scene:
+    def of(cls, ev: Evidence, domain: Domain, stores: list[DataStore], missing: list[MissingStore]) -> _Scene:
+        """``stores`` and ``missing``: the workload's ``data_stores``."""
         w = ev.workload
         hit = frozenset(s.name for s in w.sites if site_in(ev, s, domain))
-        stores, missing = data_stores(ev)
         gone = {st.name for st in stores if domain.holds_resource(st.resource)}
         gone |= {m.declared.name for m in missing if m.site.name in hit}
         on_primary = {st.name for st in stores if st.declared is None or st.declared.site in (None, w.primary.name)}
@@ -215,24 +270,69 @@ class _Verdict:
                 self.reasons.append(r)
 
 
-def _one(scene: _Scene, inventories: dict[str, Inventory], index: ResourceIndex) -> WhatIf:
+# The checks whose findings a failover's verdict reads (``_failover``'s requirements and ``_slow``);
+# ``_path`` and ``_nameservers`` ask for theirs only when they need them. The others cannot change an
+# answer, so they do not run.
+_DATA_CHECKS = ("data.replica", "data.bucket_replication")
+_READ = frozenset(
+    {
+        "dns.failover_records",
+        "secondary.health",
+        "capacity.ratio",
+        "capacity.headroom",
+        *_DATA_CHECKS,
+        *(check for check, meta in CATALOG.items() if meta.rto_part is not None),
+    }
+)
+
+
+class _Checked:
+    """One workload's evidence without the domain, and the findings of the checks asked for so far:
+    each check runs once, when a requirement first reads it (a workload whose primary stays up and
+    whose routing and delegation were read needs none). Checks are pure and independent, so the
+    findings of a set of them are those a full run yields for them, in the same (catalogue) order."""
+
+    def __init__(self, scene: _Scene, world: _World) -> None:
+        self._scene, self._world = scene, world
+        self._after: Evidence | None = None
+        self._by_check: dict[str, list[Finding]] = {}
+
+    @property
+    def after(self) -> Evidence:
+        if self._after is None:
+            ev, scene = self._scene.ev, self._scene
+            inventories, index = self._world.get()
+            self._after = Evidence(
+                config=ev.config,
+                workload=ev.workload,
+                inventories=inventories,
+                observations=[_observed_without(o, scene.domain, scene.hit) for o in ev.observations],
+                now=ev.now,
+                index=index,
+                drill=ev.drill,
+            )
+        return self._after
+
+    def findings(self, checks: AbstractSet[str] | None = None) -> list[Finding]:
+        """The findings of ``checks`` (every check: None)."""
+        wanted = [c for c in CATALOG if checks is None or c in checks]
+        for c in wanted:
+            if c not in self._by_check:
+                self._by_check[c] = run_checks(self.after, {c})
+        return [f for c in wanted for f in self._by_check[c]]
+
+
+def _one(scene: _Scene, world: _World, exhaustive: bool) -> WhatIf:
     ev, domain = scene.ev, scene.domain
-    after = Evidence(
-        config=ev.config,
-        workload=ev.workload,
-        inventories=inventories,
-        observations=[_observed_without(o, domain, scene.hit) for o in ev.observations],
-        now=ev.now,
-        index=index,
-        drill=ev.drill,
-    )
-    findings = run_checks(after)
+    checked = _Checked(scene, world)
+    if exhaustive:
+        checked.findings()
     verdict = _Verdict()  # what every workload needs: users still reach it
-    _path(ev, domain, findings, verdict)
-    _nameservers(ev, domain, findings, verdict)
+    _path(ev, domain, lambda: checked.findings({"dns.failover_records"}), verdict)
+    _nameservers(ev, domain, lambda: checked.findings({"dns.delegation"}), verdict)
     _dependencies(ev, domain, verdict)
     if scene.primary_down:
-        return _failover(scene, after, findings, verdict)
+        return _failover(scene, checked.after, checked.findings(None if exhaustive else _READ), verdict)
     w, target = ev.workload, ev.workload.targets.rto
     if verdict.survives == Survival.NO:
         return WhatIf(w.name, domain, Survival.NO, None, None, RtoVerdict.EXCEEDS, 0.0, tuple(verdict.reasons), target)
@@ -349,12 +449,12 @@ def _of(findings: Iterable[Finding], check: str) -> list[Finding]:
     return [f for f in findings if f.check == check]
 
 
-def _path(ev: Evidence, domain: Domain, findings: list[Finding], verdict: _Verdict) -> None:
+def _path(ev: Evidence, domain: Domain, findings: Callable[[], list[Finding]], verdict: _Verdict) -> None:
     """The routing mechanism must be read, and its data plane (answers, health checks) outside the domain."""
     w = ev.workload
     path = routing_path(ev) if w.dns else None
     if path is None:
-        why = _finding_reasons(findings, "dns.failover_records", FindingStatus)
+        why = _finding_reasons(findings(), "dns.failover_records", FindingStatus)
         verdict.needs(Survival.UNKNOWN, why or [WhatIfReason("dns.failover_records", "no failover mechanism read")])
         return
     plane = path.data_plane
@@ -367,13 +467,13 @@ def _path(ev: Evidence, domain: Domain, findings: list[Finding], verdict: _Verdi
         verdict.needs(Survival.NO, [WhatIfReason("dns.failover_records", message)])
 
 
-def _nameservers(ev: Evidence, domain: Domain, findings: list[Finding], verdict: _Verdict) -> None:
+def _nameservers(ev: Evidence, domain: Domain, findings: Callable[[], list[Finding]], verdict: _Verdict) -> None:
     """Some authoritative name server of the zone must stay up."""
     if ev.workload.dns is None:
         return
     obs = ev.observation(probe="dns", label="delegation")
     if obs is None or not obs.ok:
-        verdict.needs(Survival.UNKNOWN, _finding_reasons(findings, "dns.delegation", FindingStatus))
+        verdict.needs(Survival.UNKNOWN, _finding_reasons(findings(), "dns.delegation", FindingStatus))
         return
     servers = obs.data.get("nameservers") or []
     if domain.region is None and servers and all(_on(str(ns.get("provider")), domain) for ns in servers):
@@ -478,9 +578,6 @@ def _records(after: Evidence, findings: list[Finding], verdict: _Verdict) -> Non
     outcome = Survival.NO if any(f.status == FindingStatus.FAIL for f in records) else Survival.UNKNOWN
     reasons = [WhatIfReason(f.check, f.reason) for f in records if f.status not in _OK]
     verdict.needs(outcome, reasons or [WhatIfReason("dns.failover_records", "not judged")])
-
-
-_DATA_CHECKS = ("data.replica", "data.bucket_replication")
 
 
 def _exposure(findings: list[Finding], gone: AbstractSet[str], domain: Domain, verdict: _Verdict) -> float | None:

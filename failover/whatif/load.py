@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from failover.model import utcnow
+from failover.model import Observation, utcnow
 from failover.runner import used_accounts
 from failover.schema import Config, Workload
 from failover.store import Store
@@ -21,7 +21,15 @@ def load_evidence(
     now = now or utcnow()
     return StoredEvidence(
         inventories=store.latest_inventory(used_accounts(config, selected)),
-        observations=[o for w in selected for o in store.latest_observations(w.name)],
+        observations=_in_order(selected, store.latest_observations(workloads=[w.name for w in selected])),
         drills=store.latest_drills((w.name for w in selected), now),
         now=now,
     )
+
+
+def _in_order(workloads: Sequence[Workload], observations: list[Observation]) -> list[Observation]:
+    """Workload by workload in the given order, each in the store's key order."""
+    by_workload: dict[str | None, list[Observation]] = {}
+    for o in observations:
+        by_workload.setdefault(o.workload, []).append(o)
+    return [o for w in workloads for o in by_workload.get(w.name, [])]

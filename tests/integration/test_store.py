@@ -308,3 +308,13 @@ def test_drills_come_back_newest_first_and_latest_per_workload(store: Store) -> 
     assert set(latest) == {"checkout", "search"}
     assert latest["checkout"] == Drill("checkout", T0 + timedelta(days=30), False, None, "DNS never moved")
     assert latest["search"].recovery_s is None and latest["search"].performed_at == T0 + timedelta(days=1)
+
+
+def test_latest_observations_of_many_workloads_is_each_ones_latest_past_one_in_list(store: Store) -> None:
+    names = [f"w{i:04d}" for i in range(1200)]  # more than one IN (...) list
+    run_id = store.start_run("check")
+    store.save_observations(run_id, [obs(0, workload=n) for n in names] + [obs(0, workload="other")])
+    picked = names[::2]
+    found = store.latest_observations(workloads=reversed(picked))
+    assert found == [o for n in picked for o in store.latest_observations(n)]
+    assert store.latest_observations(workloads=[]) == []

@@ -68,18 +68,25 @@ def _cycle(view: CycleView) -> Any:
     }
 
 
-def with_whatif(data: dict[str, object], workload: str, whatif: list[WhatIf]) -> dict[str, object]:
-    """A score's JSON with its ``whatif`` row (the workload with each of aws, gcp, azure down), when
-    the what-if was computed for it."""
-    mine = [r.to_dict() for r in whatif if r.workload == workload]
-    return {**data, "whatif": mine} if mine else data
+def whatif_rows(whatif: list[WhatIf]) -> dict[str, list[dict[str, Any]]]:
+    """Each workload's ``whatif`` row (the workload with each of aws, gcp, azure down), grouped once:
+    a scan per score would be quadratic in the number of workloads."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for r in whatif:
+        rows.setdefault(r.workload, []).append(r.to_dict())
+    return rows
+
+
+def with_whatif(data: dict[str, object], rows: list[dict[str, Any]] | None) -> dict[str, object]:
+    """A score's JSON with its ``whatif`` row, when the what-if was computed for it."""
+    return {**data, "whatif": rows} if rows else data
 
 
 @to_json.register
 def _scores(view: ScoresView) -> Any:
+    rows = whatif_rows(view.whatif)
     return [
-        with_whatif(score_json(s, view.previous[s.workload], view.since_s), s.workload, view.whatif)
-        for s in view.scores
+        with_whatif(score_json(s, view.previous[s.workload], view.since_s), rows.get(s.workload)) for s in view.scores
     ]
 
 
@@ -121,7 +128,8 @@ def _invalid(view: InvalidConfig) -> Any:
 
 @to_json.register
 def _demo(view: DemoView) -> Any:
-    return [with_whatif(score_json(s), s.workload, view.whatif) for s in view.scores]
+    rows = whatif_rows(view.whatif)
+    return [with_whatif(score_json(s), rows.get(s.workload)) for s in view.scores]
 
 
 @to_json.register
