@@ -50,6 +50,7 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 # The goals at 1,000 workloads on this machine (2 cores).
 GOALS = {
     "check": "<= 20 s",
+    "check (again)": "<= 20 s",
     "start": "",
     "check --no-inventory": "<= 5 s",
     "job p90": "< 60 s, none skipped or failed",
@@ -500,7 +501,10 @@ def main() -> None:
                 path = work / "failover.yaml"
                 path.write_text(yaml.safe_dump(config, sort_keys=False))
                 cli: dict[str, dict[str, float]] = {}
-                for name, extra in (("check", []), ("check --no-inventory", ["--no-inventory"])):
+                # the first check reads everything; the next carries over what rarely changes (the
+                # termination protection read one call per instance) from the stored inventory
+                runs = (("check", []), ("check (again)", []), ("check --no-inventory", ["--no-inventory"]))
+                for name, extra in runs:
                     if args.no_cli and name != "check":
                         continue
                     # the daemon needs an inventory stored: with --no-cli it is taken, not timed
