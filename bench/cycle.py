@@ -1,5 +1,6 @@
-"""The production cycle at scale: ``failover check`` (full, and ``--no-inventory`` on the stored
-inventory) and the daemon's check jobs, on an estate of N workloads, printed beside the goals.
+"""The production cycle at scale: ``failover check`` (full on an empty database, full again with what
+rarely changes carried over, and ``--no-inventory`` on the stored inventory) and the daemon's check
+jobs, on an estate of N workloads, printed beside the goals.
 
     python bench/cycle.py [--workloads 100|1000|10000] [--database sqlite,postgres]
                           [--daemon-seconds 150 (0: no daemon)] [--code DIR]
