@@ -1,8 +1,9 @@
-"""The production cycle at scale: ``failover check`` (full, and ``--no-inventory`` on the stored
-inventory) and the daemon's check jobs, on an estate of N workloads, printed beside the goals.
+"""The production cycle at scale: ``failover check`` (full on an empty database, full again with what
+rarely changes carried over, and ``--no-inventory`` on the stored inventory) and the daemon's check
+jobs, on an estate of N workloads, printed beside the goals.
 
     python bench/cycle.py [--workloads 100|1000|10000] [--database sqlite,postgres]
-                          [--daemon-seconds 150] [--code DIR]
+                          [--daemon-seconds 150 (0: no daemon)] [--code DIR]
 
 Each workload: an AWS primary of 2 instances (moto), a GCP secondary of 2 instances (the GCP
 emulator), 2 HTTPS endpoints (one per site) on a local TLS nginx, each probed directly and as the
@@ -50,6 +51,7 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 # The issue's goals at 1,000 workloads on this machine (2 cores).
 GOALS = {
     "check": "<= 20 s",
+    "check (again)": "<= 20 s",
     "start": "",
     "check --no-inventory": "<= 5 s",
     "job p90": "< 60 s, none skipped or failed",
@@ -424,13 +426,24 @@ def pct(values: list[float], q: float) -> float:
 
 
 # ------------------------------------------------------------------------------------------- report
-def report(n: int, db: str, cli: dict[str, dict[str, float]], daemon: dict[str, Any]) -> None:
-    jobs = daemon["job_s"]
+def report(n: int, db: str, cli: dict[str, dict[str, float]], daemon: dict[str, Any] | None) -> None:
     rows = [
         (f"failover {name}", f"{r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, {r['rss_mb']:.0f} MB", name)
         for name, r in cli.items()
     ]
-    rows += [
+    if daemon is not None:
+        rows += _daemon_rows(db, daemon)
+    print(f"\n{n} workloads, {db}")
+    width = max(len(r[0]) for r in rows)
+    vwidth = max(len(r[1]) for r in rows)
+    print(f"  {'':{width}}  {'measured':{vwidth}}  goal (1,000 workloads)")
+    for name, value, goal in rows:
+        print(f"  {name:{width}}  {value:{vwidth}}  {GOALS[goal]}")
+
+
+def _daemon_rows(db: str, daemon: dict[str, Any]) -> list[tuple[str, str, str]]:
+    jobs = daemon["job_s"]
+    rows = [
         ("daemon start until it serves /healthz", f"{daemon['start_s']:.1f} s", "start"),
         (
             "daemon check job median / p90 / max",
@@ -458,12 +471,7 @@ def report(n: int, db: str, cli: dict[str, dict[str, float]], daemon: dict[str, 
     if db == "postgres":
         idle = str(max(daemon["idle_in_tx"]))
         rows.append(("connections idle in transaction > 1 s (max)", idle, "idle in transaction"))
-    print(f"\n{n} workloads, {db}")
-    width = max(len(r[0]) for r in rows)
-    vwidth = max(len(r[1]) for r in rows)
-    print(f"  {'':{width}}  {'measured':{vwidth}}  goal (1,000 workloads)")
-    for name, value, goal in rows:
-        print(f"  {name:{width}}  {value:{vwidth}}  {GOALS[goal]}")
+    return rows
 
 
 def main() -> None:
@@ -474,7 +482,9 @@ def main() -> None:
     srv.add_argument("--workloads", type=int, required=True)
     parser.add_argument("--workloads", type=int, default=100, help="100, 1000 or 10000 (default 100: quick)")
     parser.add_argument("--database", default="sqlite", help="sqlite, postgres or both, comma-separated")
-    parser.add_argument("--daemon-seconds", type=float, default=150.0, help="steady-state time the daemon is watched")
+    parser.add_argument(
+        "--daemon-seconds", type=float, default=150.0, help="steady-state time the daemon is watched (0: no daemon)"
+    )
     parser.add_argument("--no-cli", action="store_true", help="measure the daemon only")
     parser.add_argument("--code", type=Path, default=REPO, help="the failover checkout to measure (default: this one)")
     args = parser.parse_args()
@@ -492,7 +502,10 @@ def main() -> None:
                 path = work / "failover.yaml"
                 path.write_text(yaml.safe_dump(config, sort_keys=False))
                 cli: dict[str, dict[str, float]] = {}
-                for name, extra in (("check", []), ("check --no-inventory", ["--no-inventory"])):
+                # the first check reads everything; the next carries over what rarely changes (the
+                # termination protection read one call per instance) from the stored inventory
+                runs = (("check", []), ("check (again)", []), ("check --no-inventory", ["--no-inventory"]))
+                for name, extra in runs:
                     if args.no_cli and name != "check":
                         continue
                     # the daemon needs an inventory stored: with --no-cli it is taken, not timed
@@ -500,7 +513,9 @@ def main() -> None:
                     print(f"  {db}: failover {name} {cli[name]['wall']:.1f} s", flush=True)
                 if args.no_cli:
                     cli.clear()
-                daemon = run_daemon(path, url, args.code, work, args.daemon_seconds)
+                daemon = None
+                if args.daemon_seconds > 0:
+                    daemon = run_daemon(path, url, args.code, work, args.daemon_seconds)
                 report(args.workloads, db, cli, daemon)
 
 

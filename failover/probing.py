@@ -177,16 +177,26 @@ def probe_engine(config: Config) -> ParallelEngine:
     return ParallelEngine(workers=p.workers or None, concurrency=p.concurrency, per_host=p.per_host)
 
 
-async def probe_workloads(
+async def probe_endpoints(config: Config, workloads: list[Workload], vantage: str) -> list[Observation]:
+    """Every endpoint probe of ``workloads`` (``endpoint_plan``) on the probe engine, in plan order, each
+    tagged with its workload and site. Needs no inventory, so a full cycle runs it while it inventories."""
+    plan = endpoint_plan(config, workloads)
+    results = await probe_engine(config).run([t for t, _ in plan])
+    return [
+        obs.tagged(workload=tag.workload, site=tag.site, label=tag.label, vantage=vantage)
+        for obs, (_, tag) in zip(results, plan, strict=True)
+    ]
+
+
+async def probe_dns_paths(
     config: Config,
     workloads: list[Workload],
     vantage: str,
     targets: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> list[Observation]:
-    """Run every endpoint probe and DNS-path lookup for ``workloads``; each result tagged with its workload.
-    ``targets`` (workload -> names to resolve, from the inventory) adds ``secondary-target`` lookups."""
-    plan = endpoint_plan(config, workloads)
-    engine = probe_engine(config)
+    """Every DNS-path lookup of ``workloads`` (``dns_path``), workload by workload, each tagged with its
+    workload. ``targets`` (workload -> names to resolve, from the inventory) adds ``secondary-target``
+    lookups."""
     limit = asyncio.Semaphore(max(1, config.probes.concurrency // 4))
 
     async def one_path(w: Workload) -> list[Observation]:
@@ -205,16 +215,31 @@ async def probe_workloads(
                 ]
             return [o.tagged(workload=w.name, site=None, vantage=vantage) for o in found]
 
-    endpoint_task = engine.run([t for t, _ in plan])
-    dns_tasks = [one_path(w) for w in workloads if w.dns]
-    endpoint_results, *dns_results = await asyncio.gather(endpoint_task, *dns_tasks)
-    observations = [
-        obs.tagged(workload=tag.workload, site=tag.site, label=tag.label, vantage=vantage)
-        for obs, (_, tag) in zip(endpoint_results, plan, strict=True)
-    ]
-    for group in dns_results:
-        observations.extend(group)
-    return observations
+    groups = await asyncio.gather(*(one_path(w) for w in workloads if w.dns))
+    return [o for group in groups for o in group]
 
 
-__all__ = ["Tag", "dns_path", "endpoint_plan", "probe_engine", "probe_workloads", "target_observation"]
+async def probe_workloads(
+    config: Config,
+    workloads: list[Workload],
+    vantage: str,
+    targets: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+) -> list[Observation]:
+    """Run every endpoint probe and DNS-path lookup for ``workloads`` at once; each result tagged with its
+    workload: the endpoints' observations (``probe_endpoints``), then the DNS paths' (``probe_dns_paths``)."""
+    endpoints, paths = await asyncio.gather(
+        probe_endpoints(config, workloads, vantage), probe_dns_paths(config, workloads, vantage, targets)
+    )
+    return endpoints + paths
+
+
+__all__ = [
+    "Tag",
+    "dns_path",
+    "endpoint_plan",
+    "probe_dns_paths",
+    "probe_endpoints",
+    "probe_engine",
+    "probe_workloads",
+    "target_observation",
+]

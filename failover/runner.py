@@ -1,11 +1,13 @@
-"""One cycle: inventory -> probes -> checks -> store -> score. The CLI, the demo and the daemon's
-check job all run ``run_cycle``, so there is one code path from evidence to score; ``CycleSteps``
-says how a caller runs the steps (the daemon's cancellable probes, its metrics, its merge of every
-vantage's observations on the scoring leader), never what they are.
+"""One cycle: inventory (while the endpoints are probed) -> DNS probes -> checks -> store -> score.
+The CLI, the demo and the daemon's check job all run ``run_cycle``, so there is one code path from
+evidence to score; ``CycleSteps`` says how a caller runs the steps (the daemon's cancellable probes,
+its metrics, its merge of every vantage's observations on the scoring leader), never what they are.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import socket
 from collections.abc import Callable, Coroutine, Mapping
@@ -18,7 +20,7 @@ from failover.checks import Evidence, run_checks
 from failover.checks.dns import names_to_resolve
 from failover.errors import ConfigError
 from failover.model import Drill, Finding, Inventory, Observation, Score, utcnow
-from failover.probing import probe_workloads
+from failover.probing import probe_dns_paths, probe_endpoints, probe_workloads
 from failover.schema import Config, Workload
 from failover.scoring import score
 from failover.store import Store
@@ -134,17 +136,6 @@ def used_accounts(config: Config, workloads: list[Workload]) -> list[str]:
     return [a.name for a in config.accounts if a.name in used]
 
 
-def run_inventory(config: Config, store: Store, run_id: int, workloads: list[Workload]) -> list[Inventory]:
-    """Inventory the accounts the workloads use, and save the snapshot under ``run_id``."""
-    from failover.inventory import inventory_config
-
-    names = used_accounts(config, workloads)
-    # the newest stored inventory: what rarely changes and costs a call per resource is carried over
-    inventories = inventory_config(config, names, previous=store.latest_inventory(names)) if names else []
-    store.save_inventory(run_id, inventories)
-    return inventories
-
-
 def secondary_targets(
     config: Config, workloads: list[Workload], inventories: list[Inventory] | Inventories
 ) -> dict[str, dict[str, list[str]]]:
@@ -246,16 +237,18 @@ def run_cycle(
     ) as run:
         result = CycleResult(run_id=run.id)
         if inventory:
-            say("inventory")
-            invs = Inventories.of(run_inventory(config, store, run.id, selected))
-        elif steps.stored_inventory is not None:
-            invs = steps.stored_inventory(used_accounts(config, selected))
+            say("inventory and probes")
+            invs, result.observations = _inventory_and_probe(config, store, run, selected, vantage, steps)
+            result.inventories = invs.inventories
         else:
-            invs = Inventories.of(store.latest_inventory(used_accounts(config, selected)))
-        result.inventories = invs.inventories
-        run.rests_on(result.inventories)
-        say("probes")
-        result.observations = _probe(config, store, run, selected, vantage, invs, steps)
+            if steps.stored_inventory is not None:
+                invs = steps.stored_inventory(used_accounts(config, selected))
+            else:
+                invs = Inventories.of(store.latest_inventory(used_accounts(config, selected)))
+            result.inventories = invs.inventories
+            run.rests_on(result.inventories)
+            say("probes")
+            result.observations = _probe(config, store, run, selected, vantage, invs, steps)
         if scoring:
             say("checks")
             judged = judge(
@@ -291,6 +284,43 @@ def _probe(
     steps.checkpoint()
     store.save_observations(run.id, observations)
     return observations
+
+
+def _inventory_and_probe(
+    config: Config, store: Store, run: RecordedRun, workloads: list[Workload], vantage: str, steps: CycleSteps
+) -> tuple[Inventories, list[Observation]]:
+    """Inventory the accounts while the endpoints are probed (the endpoint probes need no inventory;
+    only the DNS paths' secondary targets do), then walk the DNS paths; store the inventory and the
+    observations under the run. The same observations as inventory-then-``_probe``, in the same order:
+    the clouds' answers and the probes' round trips overlap instead of adding up."""
+    from failover.inventory import inventory_config
+
+    names = used_accounts(config, workloads)
+    # the newest stored inventory: what rarely changes and costs a call per resource is carried over
+    previous = store.latest_inventory(names) if names else []
+    read: list[Inventories] = []
+
+    async def both() -> list[Observation]:
+        endpoints = asyncio.ensure_future(probe_endpoints(config, workloads, vantage))
+        try:
+            inventories = await asyncio.to_thread(inventory_config, config, names, previous=previous) if names else []
+        except BaseException:
+            endpoints.cancel()
+            with contextlib.suppress(BaseException):
+                await endpoints
+            raise
+        read.append(Inventories.of(inventories))
+        paths = await probe_dns_paths(config, workloads, vantage, secondary_targets(config, workloads, read[0]))
+        return await endpoints + paths
+
+    observations = steps.run_async(both())
+    invs = read[0]
+    store.save_inventory(run.id, invs.inventories)
+    run.rests_on(invs.inventories)
+    steps.on_observations(observations)
+    steps.checkpoint()
+    store.save_observations(run.id, observations)
+    return invs, observations
 
 
 @dataclass
