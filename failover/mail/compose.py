@@ -17,13 +17,12 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from jinja2 import Environment
 
 from failover.mail.digest import OwnerDigest
 from failover.model import Status
-from failover.printable import printable
 from failover.schema import Config, format_duration
+from failover.templating import environment, num
 
 __all__ = ["compose", "one_line_header", "render_html", "render_text", "subject_for"]
 
@@ -52,16 +51,11 @@ def subject_for(prefix: str, iso_week: str, counts: dict[Status, int]) -> str:
     return one_line_header(f"{prefix} Weekly readiness, {iso_week}: {summary}".strip(), limit=300)
 
 
-def _num(v: float | None) -> str:
-    if v is None:
-        return "?"
-    return f"{v:.0f}" if abs(v - round(v)) < 0.05 else f"{v:.1f}"
-
 
 def _signed(v: float | None) -> str:
     if v is None:
         return "?"
-    text = _num(abs(v))
+    text = num(abs(v))
     return "±0" if text == "0" else ("+" if v > 0 else "-") + text
 
 
@@ -76,7 +70,7 @@ def _spark(values: list[float | None]) -> str:
 
 
 def _trendnums(values: list[float | None]) -> str:
-    return " ".join(_num(v) if v is not None else "-" for v in values)
+    return " ".join(num(v) if v is not None else "-" for v in values)
 
 
 def _trend_span(values: list[float | None]) -> str:
@@ -84,7 +78,7 @@ def _trend_span(values: list[float | None]) -> str:
     known = [v for v in values if v is not None]
     if not known:
         return "no scores"
-    return _num(known[0]) if len(known) == 1 else f"{_num(known[0])} → {_num(known[-1])}"
+    return num(known[0]) if len(known) == 1 else f"{num(known[0])} → {num(known[-1])}"
 
 
 def _when(at: datetime) -> str:
@@ -99,28 +93,10 @@ def _fmt(value: object, spec: str) -> str:
     return spec % (value,)
 
 
-def _shown(value: object) -> object:
-    """Every ``{{ value }}`` of both templates: strings shown printable (remote names and reasons reach
-    the text part as they are, so escapes would reach the reader's terminal); markup we built (``Markup``)
-    and non-strings pass as they are."""
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return printable(value)
-    return value
-
 
 @functools.lru_cache(maxsize=4)
 def _env(ready: float, not_ready_below: float) -> Environment:
-    env = Environment(
-        finalize=_shown,
-        loader=PackageLoader("failover.mail", "templates"),
-        autoescape=select_autoescape(
-            enabled_extensions=("html",), disabled_extensions=("txt",), default_for_string=True, default=True
-        ),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = environment("failover.mail", text_extensions=("txt",), keep_trailing_newline=True)
 
     def bar_color(v: float | None) -> str:
         if v is None:
@@ -131,7 +107,7 @@ def _env(ready: float, not_ready_below: float) -> Environment:
         return 2 if v is None else max(2, round(v / 100 * _BAR_MAX_PX))
 
     env.filters.update(
-        num=_num,
+        num=num,
         signed=_signed,
         spark=_spark,
         trendnums=_trendnums,

@@ -13,13 +13,14 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from failover.printable import printable
 from failover.schema import format_duration
 from failover.statuspage.model import IndexPage, WorkloadPage
 from failover.statuspage.sparkline import sparkline, trend_words
+from failover.templating import environment, num
 
 __all__ = ["render_index", "render_workload"]
 
@@ -28,23 +29,11 @@ _FINDING_MARK = {"pass": "✓", "warn": "!", "fail": "✗", "unknown": "?", "ski
 _SURVIVES_MARK = {"yes": "✓", "no": "✗", "unknown": "?"}
 
 
-def _shown(value: object) -> object:
-    """Every ``{{ value }}``: strings printable (control characters escaped); our own markup and
-    non-strings as they are."""
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return printable(value)
-    return value
-
 
 def _multiline(value: str) -> Markup:
     """Text laid out on several lines (indented evidence JSON): printable but for its newlines, escaped."""
     return Markup(escape(printable(value, keep_newlines=True)))
 
-
-def _num(v: float | None) -> str:
-    if v is None:
-        return "?"
-    return f"{v:.0f}" if abs(v - round(v)) < 0.05 else f"{v:.1f}"
 
 
 def _when(at: datetime | None) -> str:
@@ -57,16 +46,9 @@ def _pct(v: float) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _env() -> Environment:
-    env = Environment(
-        finalize=_shown,
-        loader=PackageLoader("failover.statuspage", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = environment("failover.statuspage")
     env.filters.update(
-        num=_num,
+        num=num,
         dur=format_duration,
         when=_when,
         pct=_pct,
