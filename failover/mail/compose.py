@@ -51,7 +51,6 @@ def subject_for(prefix: str, iso_week: str, counts: dict[Status, int]) -> str:
     return one_line_header(f"{prefix} Weekly readiness, {iso_week}: {summary}".strip(), limit=300)
 
 
-
 def _signed(v: float | None) -> str:
     if v is None:
         return "?"
@@ -91,7 +90,6 @@ def _day(d: date) -> str:
 
 def _fmt(value: object, spec: str) -> str:
     return spec % (value,)
-
 
 
 @functools.lru_cache(maxsize=4)

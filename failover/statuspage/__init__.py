@@ -5,7 +5,6 @@ daemon at ``/`` and ``/workloads/<name>`` and written as files by ``failover rep
 data in ``templates/``), ``source`` the store reads and the two entry points (``LivePages``,
 ``write_site``)."""
 
-from failover.statuspage.model import Survives, WhatIfReason, WhatIfRow
 from failover.statuspage.source import LivePages, WhatIfSource, stored_whatif, write_site
 
-__all__ = ["LivePages", "Survives", "WhatIfReason", "WhatIfRow", "WhatIfSource", "stored_whatif", "write_site"]
+__all__ = ["LivePages", "WhatIfSource", "stored_whatif", "write_site"]

@@ -8,22 +8,18 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from urllib.parse import quote
 
 from failover.mail.digest import doc_link
-from failover.model import Finding, RtoVerdict, Score, Status
-from failover.whatif.evaluate import Survival, WhatIfReason
+from failover.model import Finding, Score, Status
+from failover.whatif.evaluate import WhatIf
 
 __all__ = [
     "TREND_DAYS",
     "FindingRow",
     "IndexPage",
     "Links",
-    "Survives",
     "WhatIfMatrix",
-    "WhatIfReason",
-    "WhatIfRow",
     "WorkloadPage",
     "WorkloadSummary",
     "daily_series",
@@ -38,73 +34,30 @@ STATUS_ORDER: tuple[Status, ...] = (Status.NOT_READY, Status.UNKNOWN, Status.AT_
 FINDING_ORDER = ("fail", "unknown", "warn", "pass", "skip")
 
 
-# One spelling of the what-if answers: the page reads ``failover whatif``'s own types.
-Survives = Survival
-
-
-@dataclass(frozen=True, slots=True)
-class WhatIfRow:
-    """One row of ``failover whatif --format json``: one workload with one failed domain."""
-
-    workload: str
-    down: str
-    survives: Survives
-    serving_site: str | None = None
-    rto_estimate_s: float | None = None
-    rto_verdict: RtoVerdict = RtoVerdict.UNKNOWN
-    rpo_exposure_s: float | None = None
-    reasons: tuple[WhatIfReason, ...] = ()
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> WhatIfRow:
-        """A row from its public JSON shape; a value outside the documented ones reads as unknown."""
-        survives = str(data.get("survives", ""))
-        verdict = str(data.get("rto_verdict", ""))
-        return cls(
-            workload=str(data["workload"]),
-            down=str(data["down"]),
-            survives=Survives(survives) if survives in Survives.__members__.values() else Survives.UNKNOWN,
-            serving_site=None if data.get("serving_site") is None else str(data["serving_site"]),
-            rto_estimate_s=_number(data.get("rto_estimate_s")),
-            rto_verdict=RtoVerdict(verdict) if verdict in RtoVerdict.__members__.values() else RtoVerdict.UNKNOWN,
-            rpo_exposure_s=_number(data.get("rpo_exposure_s")),
-            reasons=tuple(
-                WhatIfReason(check=str(r.get("check", "")), message=str(r.get("message", "")))
-                for r in data.get("reasons") or ()
-                if isinstance(r, Mapping)
-            ),
-        )
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 @dataclass(frozen=True, slots=True)
 class WhatIfMatrix:
     """Workload x failed domain; a missing cell is a pair the rows did not cover."""
 
     domains: list[str]
     workloads: list[str]
-    cells: dict[tuple[str, str], WhatIfRow]
+    cells: dict[tuple[str, str], WhatIf]
 
     @classmethod
-    def of(cls, rows: Iterable[WhatIfRow]) -> WhatIfMatrix:
+    def of(cls, rows: Iterable[WhatIf]) -> WhatIfMatrix:
         rows = list(rows)
         return cls(
-            domains=list(dict.fromkeys(r.down for r in rows)),
+            domains=list(dict.fromkeys(str(r.down) for r in rows)),
             workloads=list(dict.fromkeys(r.workload for r in rows)),
-            cells={(r.workload, r.down): r for r in rows},
+            cells={(r.workload, str(r.down)): r for r in rows},
         )
 
-    def cell(self, workload: str, domain: str) -> WhatIfRow | None:
+    def cell(self, workload: str, domain: str) -> WhatIf | None:
         return self.cells.get((workload, domain))
 
     def surviving(self, domain: str) -> tuple[int, int]:
         """(workloads serving within their RTO target, workloads evaluated) with ``domain`` down."""
-        rows = [r for r in self.cells.values() if r.down == domain]
-        ok = sum(1 for r in rows if r.survives == Survives.YES and r.rto_verdict == RtoVerdict.WITHIN)
-        return ok, len(rows)
+        rows = [r for r in self.cells.values() if str(r.down) == domain]
+        return sum(1 for r in rows if r.within_target), len(rows)
 
     def __bool__(self) -> bool:
         return bool(self.cells)
@@ -220,7 +173,7 @@ class WorkloadPage:
     generated_at: datetime
     summary: WorkloadSummary
     findings: list[FindingRow]
-    whatif: list[WhatIfRow]
+    whatif: list[WhatIf]
     index_href: str
     docs_url: str
     ready_threshold: float = 80.0

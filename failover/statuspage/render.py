@@ -29,11 +29,9 @@ _FINDING_MARK = {"pass": "✓", "warn": "!", "fail": "✗", "unknown": "?", "ski
 _SURVIVES_MARK = {"yes": "✓", "no": "✗", "unknown": "?"}
 
 
-
 def _multiline(value: str) -> Markup:
     """Text laid out on several lines (indented evidence JSON): printable but for its newlines, escaped."""
     return Markup(escape(printable(value, keep_newlines=True)))
-
 
 
 def _when(at: datetime | None) -> str:

@@ -6,7 +6,7 @@ Which workloads: the configured ones (a configured workload without a score yet 
 or, with no workloads in the config, every workload the store holds a score for (as ``failover score``
 does).
 
-What-if rows (``failover whatif``'s JSON rows, as ``WhatIfRow``) come from the ``whatif`` callable
+What-if results (``failover whatif``'s own ``WhatIf``) come from the ``whatif`` callable
 each entry point is given; without one the what-if section is left out.
 """
 
@@ -30,8 +30,8 @@ from failover.statuspage.model import (
     FindingRow,
     IndexPage,
     Links,
+    WhatIf,
     WhatIfMatrix,
-    WhatIfRow,
     WorkloadPage,
     WorkloadSummary,
     daily_series,
@@ -58,16 +58,15 @@ __all__ = [
 ]
 
 DEFAULT_DOCS_URL = "https://github.com/failover-dev/failover/blob/main/docs/checks.md"
-WhatIfSource = Callable[[], Sequence[WhatIfRow]]
+WhatIfSource = Callable[[], Sequence[WhatIf]]
 
 
-def stored_whatif(config: Config, store: Store) -> list[WhatIfRow]:
-    """The what-if matrix (each workload with aws, gcp and azure down) from the stored evidence, as
-    the rows ``failover whatif --all-providers --format json`` prints; none before an inventory is
-    stored (the page then says the matrix is not available rather than showing survivors)."""
+def stored_whatif(config: Config, store: Store) -> list[WhatIf]:
+    """The what-if matrix (each workload with aws, gcp and azure down) from the stored evidence, what
+    ``failover whatif --all-providers`` answers; with nothing stored yet every answer is unknown."""
     from failover.whatif import matrix
 
-    return [WhatIfRow.from_json(r.to_dict()) for r in matrix(config, store)]
+    return matrix(config, store)
 
 
 def docs_url_of(config: Config) -> str:
@@ -137,7 +136,7 @@ def _summary(snap: Snapshot, name: str, config: Config, href: str) -> WorkloadSu
     return WorkloadSummary(name=name, score=score, trend=snap.trends.get(name, []), stale=stale, href=href)
 
 
-def index_page(snap: Snapshot, config: Config, links: Links, whatif: Sequence[WhatIfRow] = ()) -> IndexPage:
+def index_page(snap: Snapshot, config: Config, links: Links, whatif: Sequence[WhatIf] = ()) -> IndexPage:
     summaries = [_summary(snap, n, config, links.workload(n)) for n in snap.names]
     known = set(snap.names)
     return IndexPage(
@@ -159,7 +158,7 @@ def workload_page(
     config: Config,
     name: str,
     index_href: str,
-    whatif: Sequence[WhatIfRow] = (),
+    whatif: Sequence[WhatIf] = (),
     titles: Mapping[str, str] | None = None,
 ) -> WorkloadPage:
     docs = docs_url_of(config)
@@ -204,7 +203,7 @@ class LivePages:
         self._whatif = whatif
         self._slots = threading.BoundedSemaphore(concurrency)
         self._ttl = ttl
-        self._whatif_cache: tuple[float, Sequence[WhatIfRow]] | None = None
+        self._whatif_cache: tuple[float, Sequence[WhatIf]] | None = None
         self._daily_cache: tuple[float, date, Daily] | None = None
         self._lock = threading.Lock()
 
@@ -217,7 +216,7 @@ class LivePages:
             self._daily_cache = cached
         return cached[2]
 
-    def _rows(self) -> Sequence[WhatIfRow]:
+    def _rows(self) -> Sequence[WhatIf]:
         if self._whatif is None:
             return ()
         with self._lock:
@@ -243,7 +242,7 @@ class LivePages:
 
 
 def write_site(
-    config: Config, store: Store, directory: Path, *, whatif: Sequence[WhatIfRow] = (), now: datetime | None = None
+    config: Config, store: Store, directory: Path, *, whatif: Sequence[WhatIf] = (), now: datetime | None = None
 ) -> list[Path]:
     """Every page as static files: ``index.html`` and ``workloads/<stem>.html`` (relative links, so
     the folder can be copied anywhere). Returns the files written, index first."""
