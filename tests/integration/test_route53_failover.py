@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from failover.checks import Evidence, run_checks
-from failover.model import Finding, FindingStatus, Inventory, Observation, ObsStatus
+from failover.checks import Evidence
+from failover.model import FindingStatus, Inventory, Observation, ObsStatus
 from failover.probing import probe_workloads
 from failover.runner import secondary_targets
 from failover.sandbox.aws import (
@@ -28,52 +28,27 @@ from failover.sandbox.dns import AuthoritativeServer
 from failover.schema import Config
 from failover.scoring import estimate_rto
 from providers.aws import AwsAdapter
+from tests.fixtures.shop import EAST, PUBLIC, WEST, ZONE, inventories, one, shop_config, shop_evidence
 
 PASS, WARN, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.WARN, FindingStatus.FAIL, FindingStatus.UNKNOWN
-ZONE = "shop.example"
-PUBLIC = f"www.{ZONE}"
 WEST_URL = "https://shop-west.example.net/healthz"
 SERVICES = ("ec2", "elbv2", "route53")
-EAST, WEST = {"app": "shop", "site": "east"}, {"app": "shop", "site": "west"}
 
 
 def config(
     sb: AwsSandbox, *, dns: dict[str, Any] | None = None, accounts: list[dict[str, Any]] | None = None
 ) -> Config:
-    return Config.model_validate(
-        {
-            "accounts": [sb.account("app", ["us-east-1", "us-west-2"]), *(accounts or [])],
-            "workloads": [
-                {
-                    "name": "shop",
-                    "owners": ["shop@example.com"],
-                    "targets": {"rto": "15m"},
-                    "dns": {"name": PUBLIC, "mechanism": "route53-failover", **(dns or {})},
-                    "sites": [
-                        {
-                            "name": "east",
-                            "role": "primary",
-                            "account": "app",
-                            "regions": ["us-east-1"],
-                            "select": {"tags": EAST},
-                        },
-                        {
-                            "name": "west",
-                            "role": "secondary",
-                            "account": "app",
-                            "regions": ["us-west-2"],
-                            "select": {"tags": WEST},
-                            "endpoints": [{"url": WEST_URL}],
-                        },
-                    ],
-                }
-            ],
-        }
+    return shop_config(
+        sb.account("app", ["us-east-1", "us-west-2"]),
+        "route53-failover",
+        dns=dns,
+        accounts=accounts or (),
+        west={"endpoints": [{"url": WEST_URL}]},
     )
 
 
 def inventory(cfg: Config) -> list[Inventory]:
-    return [AwsAdapter(services=SERVICES).inventory(a) for a in cfg.accounts]
+    return inventories(cfg, AwsAdapter(services=SERVICES))
 
 
 def west_probe(status: ObsStatus = ObsStatus.OK) -> list[Observation]:
@@ -86,16 +61,7 @@ def west_probe(status: ObsStatus = ObsStatus.OK) -> list[Observation]:
 
 
 def evidence(cfg: Config, invs: list[Inventory], observations: list[Observation] | None = None) -> Evidence:
-    return Evidence(cfg, cfg.workloads[0], {i.account: i for i in invs}, observations or [], now=invs[0].finished_at)
-
-
-def findings(ev: Evidence, check: str) -> list[Finding]:
-    return run_checks(ev, only={check})
-
-
-def one(ev: Evidence, check: str) -> Finding:
-    [f] = findings(ev, check)
-    return f
+    return shop_evidence(cfg, invs, observations or (), now=invs[0].finished_at)
 
 
 @pytest.fixture
