@@ -71,6 +71,15 @@ def west(aws_sandbox: AwsSandbox) -> dict[str, str]:
     return seed_load_balancer(aws_sandbox, "us-west-2", "shop-west", instance_ids=ids, tags=WEST)
 
 
+def alarm_health_check(sb: AwsSandbox, region: str, alarm: str, insufficient: str | None = None) -> str:
+    """A health check following CloudWatch alarm ``alarm`` in ``region`` (``insufficient``: its
+    InsufficientDataHealthStatus, Route 53's default when None); returns its id."""
+    spec: dict[str, Any] = {"Type": "CLOUDWATCH_METRIC", "AlarmIdentifier": {"Region": region, "Name": alarm}}
+    if insufficient is not None:
+        spec["InsufficientDataHealthStatus"] = insufficient
+    return seed_health_check(sb, spec)
+
+
 def failover_pair(sb: AwsSandbox, primary: dict[str, Any], secondary: dict[str, Any]) -> str:
     """The zone with a PRIMARY and a SECONDARY failover record for the public name (each adds its
     answer and health settings to an A record)."""
@@ -276,14 +285,7 @@ def test_cloudwatch_alarm_health_check_detects_in_its_alarm_periods(
     aws_sandbox: AwsSandbox, west: dict[str, str]
 ) -> None:
     seed_alarm(aws_sandbox, "eu-west-1", "shop-east-hosts", period=60, evaluation_periods=3, datapoints_to_alarm=2)
-    hc = seed_health_check(
-        aws_sandbox,
-        {
-            "Type": "CLOUDWATCH_METRIC",
-            "AlarmIdentifier": {"Region": "eu-west-1", "Name": "shop-east-hosts"},
-            "InsufficientDataHealthStatus": "Unhealthy",
-        },
-    )
+    hc = alarm_health_check(aws_sandbox, "eu-west-1", "shop-east-hosts", insufficient="Unhealthy")
     failover_pair(aws_sandbox, primary_with(hc), secondary_alias(west))
     aws_sandbox.clear_requests()
     ev = evidence(cfg := config(aws_sandbox), inventory(cfg))
@@ -298,8 +300,7 @@ def test_cloudwatch_alarm_health_check_detects_in_its_alarm_periods(
 
 def test_alarm_that_cannot_be_read_makes_detection_unknown(aws_sandbox: AwsSandbox, west: dict[str, str]) -> None:
     seed_alarm(aws_sandbox, "eu-west-1", "shop-east-hosts")
-    alarm = {"Region": "eu-west-1", "Name": "shop-east-hosts"}
-    hc = seed_health_check(aws_sandbox, {"Type": "CLOUDWATCH_METRIC", "AlarmIdentifier": alarm})
+    hc = alarm_health_check(aws_sandbox, "eu-west-1", "shop-east-hosts")
     failover_pair(aws_sandbox, primary_with(hc), secondary_alias(west))
     aws_sandbox.inject("access_denied", service="cloudwatch", operation="DescribeAlarms")
     invs = inventory(cfg := config(aws_sandbox))
@@ -314,14 +315,7 @@ def test_alarm_health_check_that_reads_missing_data_as_healthy_warns(
     aws_sandbox: AwsSandbox, west: dict[str, str]
 ) -> None:
     seed_alarm(aws_sandbox, "us-east-1", "shop-east-hosts", treat_missing_data="missing")
-    hc = seed_health_check(
-        aws_sandbox,
-        {
-            "Type": "CLOUDWATCH_METRIC",
-            "AlarmIdentifier": {"Region": "us-east-1", "Name": "shop-east-hosts"},
-            "InsufficientDataHealthStatus": "Healthy",
-        },
-    )
+    hc = alarm_health_check(aws_sandbox, "us-east-1", "shop-east-hosts", insufficient="Healthy")
     failover_pair(aws_sandbox, primary_with(hc), secondary_alias(west))
     f = one(evidence(cfg := config(aws_sandbox), inventory(cfg)), "dns.health_check")
     assert (
@@ -333,14 +327,7 @@ def test_alarm_health_check_that_reads_missing_data_as_healthy_warns(
 
 def test_alarm_health_check_on_a_deleted_alarm_never_fails_over(aws_sandbox: AwsSandbox, west: dict[str, str]) -> None:
     seed_alarm(aws_sandbox, "us-east-1", "gone")
-    hc = seed_health_check(
-        aws_sandbox,
-        {
-            "Type": "CLOUDWATCH_METRIC",
-            "AlarmIdentifier": {"Region": "us-east-1", "Name": "gone"},
-            "InsufficientDataHealthStatus": "LastKnownStatus",
-        },
-    )
+    hc = alarm_health_check(aws_sandbox, "us-east-1", "gone", insufficient="LastKnownStatus")
     aws_sandbox.client("cloudwatch").delete_alarms(AlarmNames=["gone"])
     failover_pair(aws_sandbox, primary_with(hc), secondary_alias(west))
     f = one(evidence(cfg := config(aws_sandbox), inventory(cfg)), "dns.health_check")
