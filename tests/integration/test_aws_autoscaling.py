@@ -12,28 +12,19 @@ from failover.checks import run_checks
 from failover.checks.evidence import Evidence
 from failover.model import Finding, FindingStatus, Inventory, Kind
 from failover.sandbox.aws import AwsSandbox, seed_auto_scaling_group, seed_instances, seed_warm_pool
-from failover.schema import Account, ScoringConfig
+from failover.schema import ScoringConfig
 from failover.scoring import estimate_rto
-from providers.aws import AwsAdapter
-from tests import factories as f
+from tests.fixtures.aws import SHOP, read_aws, shop_evidence
 
 PASS, WARN, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.WARN, FindingStatus.FAIL, FindingStatus.UNKNOWN
-SHOP = {"app": "shop"}
-REGIONS = ("us-east-1", "us-west-2")
 
 
 def read(sb: AwsSandbox) -> tuple[dict[str, Any], Inventory]:
-    account = sb.account("aws-local", REGIONS)
-    return account, AwsAdapter(services=("ec2", "autoscaling")).inventory(Account(**account))
+    return read_aws(sb, ("ec2", "autoscaling"))
 
 
 def evidence(sb: AwsSandbox, **targets: Any) -> Evidence:
-    account, inv = read(sb)
-    sites = [
-        f.site("east", "primary", "aws-local", "us-east-1", SHOP),
-        f.site("west", "secondary", "aws-local", "us-west-2", SHOP),
-    ]
-    return f.live_evidence([account], [inv], sites, **targets)
+    return shop_evidence(*read(sb), **targets)
 
 
 def finding(ev: Evidence, check_id: str, subject: str | None = None) -> Finding:

@@ -20,34 +20,27 @@ from failover.sandbox.aws import (
     seed_rds_with_replica,
     seed_replica_lag,
 )
-from providers.aws import AwsAdapter
-from tests import factories as f
+from tests.fixtures.aws import SHOP, read_aws, shop_evidence
 
 PASS, WARN, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.WARN, FindingStatus.FAIL, FindingStatus.UNKNOWN
-SHOP = {"app": "shop"}
-REGIONS = ("us-east-1", "us-west-2")
 
 
 def inventory(sb: AwsSandbox) -> tuple[dict[str, Any], Inventory]:
-    account = sb.account("aws-local", REGIONS)
-    from failover.schema import Account
-
-    return account, AwsAdapter(services=("rds", "s3")).inventory(Account(**account))
+    return read_aws(sb, ("rds", "s3"))
 
 
 def judge(sb: AwsSandbox, check_id: str, **targets: Any) -> list[Finding]:
-    account, inv = inventory(sb)
-    sites = [
-        f.site("east", "primary", "aws-local", "us-east-1", SHOP),
-        f.site("west", "secondary", "aws-local", "us-west-2", SHOP),
-    ]
-    ev = f.live_evidence([account], [inv], sites, **targets)
-    return run_checks(ev, only={check_id})
+    return run_checks(shop_evidence(*inventory(sb), **targets), only={check_id})
 
 
 def one(findings: list[Finding]) -> Finding:
     assert len(findings) == 1, findings
     return findings[0]
+
+
+def aurora_ledger(sb: AwsSandbox, engine: str, **kw: Any) -> None:
+    """The shop's global database ``ledger``: primary cluster in us-east-1, secondary in us-west-2."""
+    seed_aurora_global(sb, "us-east-1", "us-west-2", "ledger", engine=engine, tags=SHOP, **kw)
 
 
 # --- item 2: replication stopped ----------------------------------------------------------------
@@ -166,7 +159,7 @@ def test_unreadable_destination_region_leaves_the_backup_copy_unknown(aws_sandbo
 
 
 def test_aurora_postgresql_global_secondary_is_judged_by_its_rpo_lag_metric(aws_sandbox: AwsSandbox) -> None:
-    seed_aurora_global(aws_sandbox, "us-east-1", "us-west-2", "ledger", engine="aurora-postgresql", tags=SHOP)
+    aurora_ledger(aws_sandbox, "aurora-postgresql")
     ms = {"ledger-secondary": 1500.0}
     seed_metric(aws_sandbox, "us-west-2", "AuroraGlobalDBRPOLag", "DBClusterIdentifier", ms, unit="Milliseconds")
     # The older metric, far behind, must not be the one read for Aurora PostgreSQL.
@@ -180,15 +173,7 @@ def test_aurora_postgresql_global_secondary_is_judged_by_its_rpo_lag_metric(aws_
 
 
 def test_older_aurora_mysql_global_secondary_reads_the_replication_lag_metric(aws_sandbox: AwsSandbox) -> None:
-    seed_aurora_global(
-        aws_sandbox,
-        "us-east-1",
-        "us-west-2",
-        "ledger",
-        engine="aurora-mysql",
-        version="5.7.mysql_aurora.2.11.2",
-        tags=SHOP,
-    )
+    aurora_ledger(aws_sandbox, "aurora-mysql", version="5.7.mysql_aurora.2.11.2")
     lag = {"ledger-secondary": 600_000.0}
     seed_metric(
         aws_sandbox, "us-west-2", "AuroraGlobalDBReplicationLag", "DBClusterIdentifier", lag, unit="Milliseconds"
@@ -201,15 +186,7 @@ def test_older_aurora_mysql_global_secondary_reads_the_replication_lag_metric(aw
 
 
 def test_global_secondary_without_its_lag_metric_is_unknown(aws_sandbox: AwsSandbox) -> None:
-    seed_aurora_global(
-        aws_sandbox,
-        "us-east-1",
-        "us-west-2",
-        "ledger",
-        engine="aurora-mysql",
-        version="8.0.mysql_aurora.3.05.2",
-        tags=SHOP,
-    )
+    aurora_ledger(aws_sandbox, "aurora-mysql", version="8.0.mysql_aurora.3.05.2")
     finding = one(judge(aws_sandbox, "data.replica"))
     assert (finding.status, finding.reason) == (
         UNKNOWN,

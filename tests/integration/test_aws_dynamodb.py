@@ -20,19 +20,15 @@ from failover.sandbox.aws import (
     seed_legacy_global_table,
     seed_replication_latency,
 )
-from failover.schema import Account
-from providers.aws import AwsAdapter
 from tests import factories as f
 from tests.factories import undeclared_attrs
+from tests.fixtures.aws import SHOP, read_aws, shop_evidence
 
 PASS, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.FAIL, FindingStatus.UNKNOWN
-SHOP = {"app": "shop"}
-REGIONS = ("us-east-1", "us-west-2")
 
 
 def inventory(sb: AwsSandbox) -> tuple[dict[str, Any], Inventory]:
-    account = sb.account("aws-local", REGIONS)
-    return account, AwsAdapter(services=("dynamodb", "elasticache")).inventory(Account(**account))
+    return read_aws(sb, ("dynamodb", "elasticache"))
 
 
 def store(inv: Inventory, kind: str, name: str, region: str = "us-east-1") -> Resource:
@@ -43,12 +39,7 @@ def store(inv: Inventory, kind: str, name: str, region: str = "us-east-1") -> Re
 def judge(sb: AwsSandbox, rpo: str = "5m") -> Finding:
     account, inv = inventory(sb)
     assert inv.incomplete == []
-    sites = [
-        f.site("east", "primary", "aws-local", "us-east-1", SHOP),
-        f.site("west", "secondary", "aws-local", "us-west-2", SHOP),
-    ]
-    ev = f.live_evidence([account], [inv], sites, rpo=rpo)
-    [finding] = run_checks(ev, only={"data.replica"})
+    [finding] = run_checks(shop_evidence(account, inv, rpo=rpo), only={"data.replica"})
     return finding
 
 

@@ -41,6 +41,13 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'failover.db'}"
 
 
+def seeded_shop_config(aws: RestartableAws, tmp_path: Path, **shop: Any) -> Path:
+    """Seed the shop workload in ``aws`` and write the daemon's config for it (SQLite under ``tmp_path``)."""
+    seed_shop(aws)
+    account = aws.account("aws-local", ["us-east-1", "us-west-2"])
+    return write_config(tmp_path / "failover.yaml", shop_config(database=sqlite_url(tmp_path), aws=account, **shop))
+
+
 @pytest.fixture
 def reader(tmp_path: Path) -> Iterator[Callable[[], Store]]:
     """The test's own Store on the daemon's database, opened once the daemon has migrated it."""
@@ -80,18 +87,8 @@ def test_daemon_scores_serves_healthz_and_metrics_refuses_a_second_instance_and_
     daemon_factory: Callable[..., DaemonProcess],
     reader: Callable[[], Store],
 ) -> None:
-    seed_shop(restartable_aws)
     endpoint = web.start(["shop.example.com"])
-    url = sqlite_url(tmp_path)
-    config = write_config(
-        tmp_path / "failover.yaml",
-        shop_config(
-            database=url,
-            aws=restartable_aws.account("aws-local", ["us-east-1", "us-west-2"]),
-            endpoint=endpoint.url(),
-            ca_file=str(web.ca_file),
-        ),
-    )
+    config = seeded_shop_config(restartable_aws, tmp_path, endpoint=endpoint.url(), ca_file=str(web.ca_file))
     d = daemon_factory(config)
     d.wait_event("daemon.started")
     store = reader()
@@ -164,10 +161,7 @@ def test_aws_outage_mid_run_turns_aws_checks_unknown_then_they_recover_and_sigte
     daemon_factory: Callable[..., DaemonProcess],
     reader: Callable[[], Store],
 ) -> None:
-    seed_shop(restartable_aws)
-    url = sqlite_url(tmp_path)
-    account = restartable_aws.account("aws-local", ["us-east-1", "us-west-2"])
-    config = write_config(tmp_path / "failover.yaml", shop_config(database=url, aws=account))
+    config = seeded_shop_config(restartable_aws, tmp_path)
     d = daemon_factory(config)
     d.wait_event("daemon.started")
     store = reader()
@@ -206,7 +200,6 @@ def test_once_runs_each_job_and_prunes_observations_past_retention(
     daemon_factory: Callable[..., DaemonProcess],
     reader: Callable[[], Store],
 ) -> None:
-    seed_shop(restartable_aws)
     url = sqlite_url(tmp_path)
     old = utcnow() - timedelta(days=10)
     with Store.open(url) as store:
@@ -216,10 +209,7 @@ def test_once_runs_each_job_and_prunes_observations_past_retention(
         )
         store.save_observations(run_id, [stale.tagged(workload="shop", site="west", vantage="test-vantage")])
         store.finish_run(run_id, "ok")
-    account = restartable_aws.account("aws-local", ["us-east-1", "us-west-2"])
-    config = write_config(
-        tmp_path / "failover.yaml", {**shop_config(database=url, aws=account), "daemon": {"retention": "7d"}}
-    )
+    config = seeded_shop_config(restartable_aws, tmp_path, daemon={"retention": "7d"})
     d = daemon_factory(config, "--once")
     assert d.proc.wait(60) == 0, "\n".join(d.log_lines())
     store = reader()

@@ -15,14 +15,11 @@ from typing import Any
 import pytest
 
 from failover.daemon.app import Daemon
-from failover.daemon.health import JobBook
-from failover.daemon.jobs import Jobs
-from failover.daemon.locks import Liveness, Solo
-from failover.daemon.metrics import SINGLETONS, DaemonMetrics
+from failover.daemon.locks import Liveness
 from failover.model import Capacity, Inventory, Kind, Resource, utcnow
 from failover.schema import Config
 from failover.store import RunStatus, Store
-from tests.fixtures.daemon import DaemonProcess, wait_for, write_config
+from tests.fixtures.daemon import DaemonProcess, daemon_jobs, wait_for, write_config
 from tests.fixtures.store import PostgresServer
 
 
@@ -83,19 +80,6 @@ def inventory(n: int, *, started: datetime, instances: int = 1) -> Inventory:
     )
 
 
-def jobs_on(config: Config, store: Store) -> Jobs:
-    return Jobs(
-        config,
-        store,
-        vantage="v",
-        metrics=DaemonMetrics(version="1", vantage="v"),
-        book=JobBook(),
-        leaders={n: Solo(n) for n in SINGLETONS},
-        stop=threading.Event(),
-        on_mail_retry=lambda _delay: None,
-    )
-
-
 def stored_inventory(store: Store, inv: Inventory) -> None:
     with store.recorded_run("inventory", vantage="elsewhere") as run:
         store.save_inventory(run.id, [inv])
@@ -110,7 +94,7 @@ def test_check_jobs_share_the_loaded_inventory_until_a_newer_inventory_run_lands
     config = estate(6, database=f"sqlite:///{tmp_path / 'f.db'}")
     with Store.open(config.database or "") as store:
         stored_inventory(store, inventory(6, started=utcnow()))
-        jobs = jobs_on(config, store)
+        jobs = daemon_jobs(config, store)
         names = [w.name for w in config.workloads]
         for batch in (names[:2], names[2:4], names[4:], names[:2]):
             jobs.check(batch)
@@ -129,7 +113,7 @@ def test_a_job_rests_only_on_the_inventories_of_its_own_workloads(tmp_path: Path
     config = estate(2, database=f"sqlite:///{tmp_path / 'f.db'}")
     with Store.open(config.database or "") as store:
         stored_inventory(store, inventory(2, started=utcnow()))
-        jobs = jobs_on(config, store)
+        jobs = daemon_jobs(config, store)
         got = jobs.inventory_cache.get([])
         assert got.inventories == [] and got.by_account == {}
         assert [i.account for i in jobs.inventory_cache.get(["aws"]).inventories] == ["aws"]
@@ -173,11 +157,11 @@ def test_a_live_daemon_closes_the_runs_of_a_dead_one_and_leaves_a_live_ones_alon
             dead_run = store.start_run("check", vantage="dead")  # its daemon was SIGKILLed: no lock held
             alive_run = store.start_run("probe", vantage="alive-elsewhere")
             assert live.alive("alive-elsewhere") and not live.alive("dead")
-            jobs_on(config, store).close_dead_runs(live.alive, older_than=0)
+            daemon_jobs(config, store).close_dead_runs(live.alive, older_than=0)
             assert store.run(dead_run)["status"] == RunStatus.ABANDONED
             assert store.run(alive_run)["status"] == RunStatus.RUNNING
             other.release()  # that daemon goes too
-            jobs_on(config, store).close_dead_runs(live.alive, older_than=0)
+            daemon_jobs(config, store).close_dead_runs(live.alive, older_than=0)
             assert store.run(alive_run)["status"] == RunStatus.ABANDONED
         finally:
             live.release()

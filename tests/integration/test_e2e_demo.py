@@ -232,31 +232,24 @@ def test_microsoft_managed_azure_sql_failover_group_puts_the_rto_past_its_target
     assert any(g.startswith("estimated RTO") and g.endswith("exceeds target 10m") for g in payments.details["gates"])
 
 
-def test_demo_command_then_score_reads_back_from_sqlite(tmp_path):
+def failover_cli(cwd: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``python -m failover *args`` as a user runs it: a wide terminal, no database from the environment."""
     env = {**os.environ, "COLUMNS": "200"}
     env.pop("FAILOVER_DATABASE_URL", None)
-    run = subprocess.run(
-        [sys.executable, "-m", "failover", "demo", "--dir", str(tmp_path / "d")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=tmp_path,
+    return subprocess.run(
+        [sys.executable, "-m", "failover", *args], capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd
     )
+
+
+def test_demo_command_then_score_reads_back_from_sqlite(tmp_path):
+    run = failover_cli(tmp_path, "demo", "--dir", str(tmp_path / "d"), timeout=120)
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     for workload in demo.EXPECTED:
         assert workload in run.stdout
     assert "If AWS went down now: 1 of 6 workloads would be serving within target" in run.stdout
     config = tmp_path / "d" / "failover.yaml"
-    score = subprocess.run(
-        [sys.executable, "-m", "failover", "score", "-c", str(config), "--format", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    score = failover_cli(tmp_path, "score", "-c", str(config), "--format", "json")
     assert score.returncode == 0, score.stderr
     data = json.loads(score.stdout)
     assert {d["workload"]: d["status"] for d in data} == demo.EXPECTED
@@ -274,25 +267,11 @@ def test_demo_command_then_score_reads_back_from_sqlite(tmp_path):
         for r in d["reasons"]:
             assert set(r) >= {"check", "status", "message", "points"} and r["status"] != "pass"
         assert [r["points"] for r in d["reasons"]] == sorted((r["points"] for r in d["reasons"]), reverse=True)
-    gate = subprocess.run(
-        [sys.executable, "-m", "failover", "score", "-c", str(config), "--fail-under", "80"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    gate = failover_cli(tmp_path, "score", "-c", str(config), "--fail-under", "80")
     assert gate.returncode == 1
     assert "search" in gate.stderr and "payments" in gate.stderr
     # The status page carries the same what-if matrix, computed from the same stored evidence.
-    html = subprocess.run(
-        [sys.executable, "-m", "failover", "report", "-c", str(config), "--html", str(tmp_path / "site")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    html = failover_cli(tmp_path, "report", "-c", str(config), "--html", str(tmp_path / "site"))
     assert html.returncode == 0, html.stderr
     index = (tmp_path / "site" / "index.html").read_text()
     assert "<strong>aws</strong> went down now: 1 of 6 workloads would be serving within target" in index

@@ -13,12 +13,13 @@ import pytest
 from failover.checks import Evidence, run_checks
 from failover.checks.dns import names_to_resolve
 from failover.checks.mechanisms import MECHANISMS, routing_path
-from failover.model import Finding, FindingStatus
+from failover.model import FindingStatus
 from failover.sandbox.azure import FakeArm
 from failover.schema import DNS_PROVIDER, Config
 from failover.scoring import estimate_rto
 from providers.azure.resources import CLASSIC_FRONT_DOOR_NOTE
 from tests.fixtures.azure import seed_front_door
+from tests.fixtures.shop import inventories, one, shop_config, shop_evidence
 
 PASS, WARN, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.WARN, FindingStatus.FAIL, FindingStatus.UNKNOWN
 SUB = "sub-1"
@@ -27,56 +28,28 @@ SECONDARY_HOST = "web-westus2.example.com"
 
 
 def config(arm: FakeArm, mechanism: str = "front-door", rto: str = "15m") -> Config:
-    return Config.model_validate(
-        {
-            "accounts": [
-                {
-                    "name": "azure-prod",
-                    "provider": "azure",
-                    "subscriptions": [SUB],
-                    "endpoint": arm.url,
-                    "credentials": "anonymous",
-                    "timeout": 5,
-                }
-            ],
-            "workloads": [
-                {
-                    "name": "shop",
-                    "owners": ["shop@example.com"],
-                    "targets": {"rto": rto},
-                    "dns": {"name": PUBLIC, "mechanism": mechanism},
-                    "sites": [
-                        {
-                            "name": "east",
-                            "role": "primary",
-                            "account": "azure-prod",
-                            "regions": ["eastus"],
-                            "select": {"tags": {"site": "east"}},
-                            "failover_targets": ["web-eastus.example.com"],
-                        },
-                        {
-                            "name": "west",
-                            "role": "secondary",
-                            "account": "azure-prod",
-                            "regions": ["westus2"],
-                            "select": {"tags": {"site": "west"}},
-                            "failover_targets": [SECONDARY_HOST],
-                        },
-                    ],
-                }
-            ],
-        }
+    account = {
+        "name": "azure-prod",
+        "provider": "azure",
+        "subscriptions": [SUB],
+        "endpoint": arm.url,
+        "credentials": "anonymous",
+        "timeout": 5,
+    }
+    return shop_config(
+        account,
+        mechanism,
+        rto=rto,
+        public=PUBLIC,
+        regions=("eastus", "westus2"),
+        tags=({"site": "east"}, {"site": "west"}),
+        east={"failover_targets": ["web-eastus.example.com"]},
+        west={"failover_targets": [SECONDARY_HOST]},
     )
 
 
 def evidence(cfg: Config, adapter: Any) -> Evidence:
-    invs = {a.name: adapter.inventory(a) for a in cfg.accounts}
-    return Evidence(cfg, cfg.workloads[0], invs, [])
-
-
-def one(ev: Evidence, check: str) -> Finding:
-    [f] = run_checks(ev, only={check})
-    return f
+    return shop_evidence(cfg, inventories(cfg, adapter))
 
 
 def front_door(arm: FakeArm, **kw: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 from failover.checks import Evidence, run_checks
 from failover.checks.dns import names_to_resolve
 from failover.checks.mechanisms import MECHANISMS, routing_path
-from failover.model import Finding, FindingStatus, Inventory, Kind, Observation, ObsStatus
+from failover.model import FindingStatus, Kind, Observation, ObsStatus
 from failover.sandbox.aws import (
     AwsSandbox,
     seed_accelerator,
@@ -26,55 +26,19 @@ from failover.sandbox.aws import (
 from failover.schema import DNS_PROVIDER, Config
 from failover.scoring import estimate_rto, single_provider_risk
 from providers.aws import AwsAdapter
+from tests.fixtures.shop import EAST, PUBLIC, WEST, ZONE, inventories, one, shop_config, shop_evidence
 
 PASS, WARN, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.WARN, FindingStatus.FAIL, FindingStatus.UNKNOWN
-ZONE = "shop.example"
-PUBLIC = f"www.{ZONE}"
-EAST, WEST = {"app": "shop", "site": "east"}, {"app": "shop", "site": "west"}
 SERVICES = ("ec2", "elbv2", "route53", "globalaccelerator")
 
 
 def config(sb: AwsSandbox, rto: str = "15m", **west: Any) -> Config:
-    return Config.model_validate(
-        {
-            "accounts": [sb.account("app", ["us-east-1", "us-west-2"])],
-            "workloads": [
-                {
-                    "name": "shop",
-                    "owners": ["shop@example.com"],
-                    "targets": {"rto": rto},
-                    "dns": {"name": PUBLIC, "mechanism": "global-accelerator"},
-                    "sites": [
-                        {
-                            "name": "east",
-                            "role": "primary",
-                            "account": "app",
-                            "regions": ["us-east-1"],
-                            "select": {"tags": EAST},
-                        },
-                        {
-                            "name": "west",
-                            "role": "secondary",
-                            "account": "app",
-                            "regions": ["us-west-2"],
-                            "select": {"tags": WEST},
-                            **west,
-                        },
-                    ],
-                }
-            ],
-        }
-    )
+    return shop_config(sb.account("app", ["us-east-1", "us-west-2"]), "global-accelerator", rto=rto, west=west)
 
 
 def evidence(cfg: Config, observations: list[Observation] | None = None, inventoried: bool = True) -> Evidence:
-    invs: list[Inventory] = [AwsAdapter(services=SERVICES).inventory(a) for a in cfg.accounts]
-    return Evidence(cfg, cfg.workloads[0], {i.account: i for i in invs} if inventoried else {}, observations or [])
-
-
-def one(ev: Evidence, check: str) -> Finding:
-    [f] = run_checks(ev, only={check})
-    return f
+    invs = inventories(cfg, AwsAdapter(services=SERVICES)) if inventoried else []
+    return shop_evidence(cfg, invs, observations or ())
 
 
 def chain(*values: str) -> list[Observation]:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from failover.checks import Evidence, run_checks
-from failover.model import Finding, FindingStatus, Inventory, Observation, ObsStatus
+from failover.checks import Evidence
+from failover.model import FindingStatus, Inventory, Observation, ObsStatus
 from failover.probing import probe_workloads
 from failover.runner import secondary_targets
 from failover.sandbox.aws import (
@@ -28,52 +28,27 @@ from failover.sandbox.dns import AuthoritativeServer
 from failover.schema import Config
 from failover.scoring import estimate_rto
 from providers.aws import AwsAdapter
+from tests.fixtures.shop import EAST, PUBLIC, WEST, ZONE, inventories, one, shop_config, shop_evidence
 
 PASS, WARN, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.WARN, FindingStatus.FAIL, FindingStatus.UNKNOWN
-ZONE = "shop.example"
-PUBLIC = f"www.{ZONE}"
 WEST_URL = "https://shop-west.example.net/healthz"
 SERVICES = ("ec2", "elbv2", "route53")
-EAST, WEST = {"app": "shop", "site": "east"}, {"app": "shop", "site": "west"}
 
 
 def config(
     sb: AwsSandbox, *, dns: dict[str, Any] | None = None, accounts: list[dict[str, Any]] | None = None
 ) -> Config:
-    return Config.model_validate(
-        {
-            "accounts": [sb.account("app", ["us-east-1", "us-west-2"]), *(accounts or [])],
-            "workloads": [
-                {
-                    "name": "shop",
-                    "owners": ["shop@example.com"],
-                    "targets": {"rto": "15m"},
-                    "dns": {"name": PUBLIC, "mechanism": "route53-failover", **(dns or {})},
-                    "sites": [
-                        {
-                            "name": "east",
-                            "role": "primary",
-                            "account": "app",
-                            "regions": ["us-east-1"],
-                            "select": {"tags": EAST},
-                        },
-                        {
-                            "name": "west",
-                            "role": "secondary",
-                            "account": "app",
-                            "regions": ["us-west-2"],
-                            "select": {"tags": WEST},
-                            "endpoints": [{"url": WEST_URL}],
-                        },
-                    ],
-                }
-            ],
-        }
+    return shop_config(
+        sb.account("app", ["us-east-1", "us-west-2"]),
+        "route53-failover",
+        dns=dns,
+        accounts=accounts or (),
+        west={"endpoints": [{"url": WEST_URL}]},
     )
 
 
 def inventory(cfg: Config) -> list[Inventory]:
-    return [AwsAdapter(services=SERVICES).inventory(a) for a in cfg.accounts]
+    return inventories(cfg, AwsAdapter(services=SERVICES))
 
 
 def west_probe(status: ObsStatus = ObsStatus.OK) -> list[Observation]:
@@ -86,16 +61,7 @@ def west_probe(status: ObsStatus = ObsStatus.OK) -> list[Observation]:
 
 
 def evidence(cfg: Config, invs: list[Inventory], observations: list[Observation] | None = None) -> Evidence:
-    return Evidence(cfg, cfg.workloads[0], {i.account: i for i in invs}, observations or [], now=invs[0].finished_at)
-
-
-def findings(ev: Evidence, check: str) -> list[Finding]:
-    return run_checks(ev, only={check})
-
-
-def one(ev: Evidence, check: str) -> Finding:
-    [f] = findings(ev, check)
-    return f
+    return shop_evidence(cfg, invs, observations or (), now=invs[0].finished_at)
 
 
 @pytest.fixture
@@ -103,6 +69,15 @@ def west(aws_sandbox: AwsSandbox) -> dict[str, str]:
     """The secondary: an ALB in us-west-2 with one healthy instance behind it."""
     ids = seed_instances(aws_sandbox, "us-west-2", tags=WEST)
     return seed_load_balancer(aws_sandbox, "us-west-2", "shop-west", instance_ids=ids, tags=WEST)
+
+
+def alarm_health_check(sb: AwsSandbox, region: str, alarm: str, insufficient: str | None = None) -> str:
+    """A health check following CloudWatch alarm ``alarm`` in ``region`` (``insufficient``: its
+    InsufficientDataHealthStatus, Route 53's default when None); returns its id."""
+    spec: dict[str, Any] = {"Type": "CLOUDWATCH_METRIC", "AlarmIdentifier": {"Region": region, "Name": alarm}}
+    if insufficient is not None:
+        spec["InsufficientDataHealthStatus"] = insufficient
+    return seed_health_check(sb, spec)
 
 
 def failover_pair(sb: AwsSandbox, primary: dict[str, Any], secondary: dict[str, Any]) -> str:
@@ -310,14 +285,7 @@ def test_cloudwatch_alarm_health_check_detects_in_its_alarm_periods(
     aws_sandbox: AwsSandbox, west: dict[str, str]
 ) -> None:
     seed_alarm(aws_sandbox, "eu-west-1", "shop-east-hosts", period=60, evaluation_periods=3, datapoints_to_alarm=2)
-    hc = seed_health_check(
-        aws_sandbox,
-        {
-            "Type": "CLOUDWATCH_METRIC",
-            "AlarmIdentifier": {"Region": "eu-west-1", "Name": "shop-east-hosts"},
-            "InsufficientDataHealthStatus": "Unhealthy",
-        },
-    )
+    hc = alarm_health_check(aws_sandbox, "eu-west-1", "shop-east-hosts", insufficient="Unhealthy")
     failover_pair(aws_sandbox, primary_with(hc), secondary_alias(west))
     aws_sandbox.clear_requests()
     ev = evidence(cfg := config(aws_sandbox), inventory(cfg))
@@ -332,8 +300,7 @@ def test_cloudwatch_alarm_health_check_detects_in_its_alarm_periods(
 
 def test_alarm_that_cannot_be_read_makes_detection_unknown(aws_sandbox: AwsSandbox, west: dict[str, str]) -> None:
     seed_alarm(aws_sandbox, "eu-west-1", "shop-east-hosts")
-    alarm = {"Region": "eu-west-1", "Name": "shop-east-hosts"}
-    hc = seed_health_check(aws_sandbox, {"Type": "CLOUDWATCH_METRIC", "AlarmIdentifier": alarm})
+    hc = alarm_health_check(aws_sandbox, "eu-west-1", "shop-east-hosts")
     failover_pair(aws_sandbox, primary_with(hc), secondary_alias(west))
     aws_sandbox.inject("access_denied", service="cloudwatch", operation="DescribeAlarms")
     invs = inventory(cfg := config(aws_sandbox))
@@ -348,14 +315,7 @@ def test_alarm_health_check_that_reads_missing_data_as_healthy_warns(
     aws_sandbox: AwsSandbox, west: dict[str, str]
 ) -> None:
     seed_alarm(aws_sandbox, "us-east-1", "shop-east-hosts", treat_missing_data="missing")
-    hc = seed_health_check(
-        aws_sandbox,
-        {
-            "Type": "CLOUDWATCH_METRIC",
-            "AlarmIdentifier": {"Region": "us-east-1", "Name": "shop-east-hosts"},
-            "InsufficientDataHealthStatus": "Healthy",
-        },
-    )
+    hc = alarm_health_check(aws_sandbox, "us-east-1", "shop-east-hosts", insufficient="Healthy")
     failover_pair(aws_sandbox, primary_with(hc), secondary_alias(west))
     f = one(evidence(cfg := config(aws_sandbox), inventory(cfg)), "dns.health_check")
     assert (
@@ -367,14 +327,7 @@ def test_alarm_health_check_that_reads_missing_data_as_healthy_warns(
 
 def test_alarm_health_check_on_a_deleted_alarm_never_fails_over(aws_sandbox: AwsSandbox, west: dict[str, str]) -> None:
     seed_alarm(aws_sandbox, "us-east-1", "gone")
-    hc = seed_health_check(
-        aws_sandbox,
-        {
-            "Type": "CLOUDWATCH_METRIC",
-            "AlarmIdentifier": {"Region": "us-east-1", "Name": "gone"},
-            "InsufficientDataHealthStatus": "LastKnownStatus",
-        },
-    )
+    hc = alarm_health_check(aws_sandbox, "us-east-1", "gone", insufficient="LastKnownStatus")
     aws_sandbox.client("cloudwatch").delete_alarms(AlarmNames=["gone"])
     failover_pair(aws_sandbox, primary_with(hc), secondary_alias(west))
     f = one(evidence(cfg := config(aws_sandbox), inventory(cfg)), "dns.health_check")

@@ -11,7 +11,7 @@ import pytest
 
 from failover.checks import Evidence, run_checks
 from failover.checks.mechanisms import MECHANISMS, routing_path
-from failover.model import Finding, FindingStatus, Inventory, Kind
+from failover.model import FindingStatus, Kind
 from failover.sandbox.aws import (
     AwsSandbox,
     seed_health_check,
@@ -23,53 +23,17 @@ from failover.sandbox.aws import (
 from failover.schema import DNS_PROVIDER, Config, Mechanism
 from failover.scoring import estimate_rto
 from providers.aws import AwsAdapter
+from tests.fixtures.shop import PUBLIC, WEST, ZONE, inventories, one, shop_config, shop_evidence
 
 PASS, WARN, FAIL, UNKNOWN = FindingStatus.PASS, FindingStatus.WARN, FindingStatus.FAIL, FindingStatus.UNKNOWN
-ZONE = "shop.example"
-PUBLIC = f"www.{ZONE}"
-EAST, WEST = {"app": "shop", "site": "east"}, {"app": "shop", "site": "west"}
 
 
 def config(sb: AwsSandbox, mechanism: str, rto: str = "15m") -> Config:
-    return Config.model_validate(
-        {
-            "accounts": [sb.account("app", ["us-east-1", "us-west-2"])],
-            "workloads": [
-                {
-                    "name": "shop",
-                    "owners": ["shop@example.com"],
-                    "targets": {"rto": rto},
-                    "dns": {"name": PUBLIC, "mechanism": mechanism},
-                    "sites": [
-                        {
-                            "name": "east",
-                            "role": "primary",
-                            "account": "app",
-                            "regions": ["us-east-1"],
-                            "select": {"tags": EAST},
-                        },
-                        {
-                            "name": "west",
-                            "role": "secondary",
-                            "account": "app",
-                            "regions": ["us-west-2"],
-                            "select": {"tags": WEST},
-                        },
-                    ],
-                }
-            ],
-        }
-    )
+    return shop_config(sb.account("app", ["us-east-1", "us-west-2"]), mechanism, rto=rto)
 
 
 def evidence(cfg: Config, inventoried: bool = True) -> Evidence:
-    invs: list[Inventory] = [AwsAdapter(services=("ec2", "elbv2", "route53")).inventory(a) for a in cfg.accounts]
-    return Evidence(cfg, cfg.workloads[0], {i.account: i for i in invs} if inventoried else {}, [])
-
-
-def one(ev: Evidence, check: str) -> Finding:
-    [f] = run_checks(ev, only={check})
-    return f
+    return shop_evidence(cfg, inventories(cfg, AwsAdapter(services=("ec2", "elbv2", "route53"))) if inventoried else [])
 
 
 @pytest.fixture

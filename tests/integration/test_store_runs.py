@@ -3,21 +3,17 @@ that every way of running a cycle records the same evidence with the same status
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import delete
 
-from failover.daemon.health import JobBook
-from failover.daemon.jobs import Cancelled, Jobs
-from failover.daemon.locks import Solo
-from failover.daemon.metrics import SINGLETONS, DaemonMetrics
+from failover.daemon.jobs import Cancelled
 from failover.errors import StoreError
 from failover.model import Inventory, ScopeError
 from failover.runner import run_cycle
 from failover.schema import Config
 from failover.store import RunCancelled, RunStatus, Store
 from failover.store import tables as t
+from tests.fixtures.daemon import daemon_jobs
 
 
 def gap() -> ScopeError:
@@ -115,19 +111,6 @@ def offline_config() -> Config:
                 }
             ],
         }
-    )
-
-
-def daemon_jobs(config: Config, store: Store) -> Jobs:
-    return Jobs(
-        config,
-        store,
-        vantage="v",
-        metrics=DaemonMetrics(version="1", vantage="v"),
-        book=JobBook(),
-        leaders={n: Solo(n) for n in SINGLETONS},
-        stop=threading.Event(),
-        on_mail_retry=lambda _delay: None,
     )
 
 
