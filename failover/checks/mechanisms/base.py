@@ -50,7 +50,7 @@ from urllib.parse import urlparse
 from failover.checks.evidence import Evidence
 from failover.checks.governance import Governor, Mode
 from failover.equivalence import addresses, is_ip, normalize_name
-from failover.model import FindingStatus, ObsStatus
+from failover.model import FindingStatus, ObsStatus, Resource
 
 SECONDARY_TARGET = "secondary-target"  # dns observation: a secondary answer's target, resolved
 
@@ -132,6 +132,10 @@ class Mechanism(ABC):
     def read(self, ev: Evidence) -> RoutingPath:
         """The workload's routing path through this mechanism, from the evidence alone."""
 
+    def path_base(self, control_plane: Plane, data_plane: Plane, gaps: Iterable[str]) -> dict[str, Any]:
+        """The ``RoutingPath`` fields every path this mechanism reads shares, whatever it finds."""
+        return {"mechanism": self.id, "control_plane": control_plane, "data_plane": data_plane, "gaps": tuple(gaps)}
+
     def names_to_resolve(self, ev: Evidence) -> dict[str, list[str]]:
         """Names the DNS probes resolve at the workload's authoritative servers (``secondary-target``
         observations), keyed by the name whose CNAME chain must pass through them (``""``: always)."""
@@ -141,6 +145,23 @@ class Mechanism(ABC):
 
 
 # ----------------------------------------------------------------------------- shared helpers
+@dataclass(frozen=True)
+class DnsScope:
+    """What a mechanism reads its path from: the workload's DNS accounts, their resources of the kinds
+    it asked for (in account, then kind order), and the inventory gaps that could hide one."""
+
+    accounts: list[str]
+    resources: list[Resource]
+    gaps: list[str]
+
+
+def dns_scope(ev: Evidence, *kinds: str) -> DnsScope:
+    """The workload's DNS accounts' resources of ``kinds`` and every gap of those accounts."""
+    accounts = ev.config.dns_accounts(ev.workload)
+    resources = [r for a in accounts for k in kinds for r in ev.of_kind(a, k)]
+    return DnsScope(accounts, resources, [g for a in accounts for g in ev.account_gaps(a)])
+
+
 def site_addresses(ev: Evidence, site_name: str) -> set[str]:
     """Every name and address a site is reached by: its failover targets, endpoint hosts, resources."""
     site = next(s for s in ev.workload.sites if s.name == site_name)
