@@ -42,9 +42,9 @@ a configuration the reader cannot see. Pure: no I/O, only ``Evidence``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
 from failover.checks.evidence import Evidence
@@ -52,6 +52,7 @@ from failover.checks.governance import Governor, Mode
 from failover.equivalence import addresses, is_ip, normalize_name
 from failover.model import FindingStatus, ObsStatus, Resource
 
+P = TypeVar("P")
 SECONDARY_TARGET = "secondary-target"  # dns observation: a secondary answer's target, resolved
 
 
@@ -212,6 +213,21 @@ def points_at(ev: Evidence, targets: Iterable[str], wanted: set[str]) -> tuple[b
             return True, seen
         unresolved = unresolved or obs.status == ObsStatus.ERROR
     return (None if unresolved else False), seen
+
+
+def with_resolved_secondary(
+    ev: Evidence, facts_for: Callable[[set[str]], P], names_of: Callable[[P], Iterable[str]]
+) -> tuple[P, set[str]]:
+    """Path facts read against the secondary's names and addresses, read again with the names ``names_of``
+    gives that resolved (``secondary-target`` observations) to the secondary counted as the secondary's;
+    and those names and addresses."""
+    wanted = secondary_wanted(ev)
+    facts = facts_for(wanted)
+    reached = {n for n in names_of(facts) if points_at(ev, {n}, wanted)[0]}
+    if reached:
+        wanted = wanted | reached
+        facts = facts_for(wanted)
+    return facts, wanted
 
 
 def reaching_answer(

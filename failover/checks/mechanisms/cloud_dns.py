@@ -23,8 +23,8 @@ from failover.checks.mechanisms.base import (
     RoutingPath,
     dns_scope,
     points_at,
-    secondary_wanted,
     site_addresses,
+    with_resolved_secondary,
 )
 from failover.checks.mechanisms.registry import register
 from failover.equivalence import normalize_name
@@ -58,13 +58,11 @@ def _facts(ev: Evidence, resources: list[Resource], gaps: list[str]) -> tuple[Cl
     assert ev.workload.dns is not None
     name = ev.workload.dns.name
     primary = site_addresses(ev, ev.workload.primary.name)
-    wanted = secondary_wanted(ev)
-    facts = cloud_dns_path(name, resources, primary=primary, secondary=wanted, gaps=gaps)
-    reached = {n for t in facts.targets for n in t.names if points_at(ev, {n}, wanted)[0]}
-    if reached:
-        wanted = wanted | reached
-        facts = cloud_dns_path(name, resources, primary=primary, secondary=wanted, gaps=gaps)
-    return facts, wanted
+    return with_resolved_secondary(
+        ev,
+        lambda wanted: cloud_dns_path(name, resources, primary=primary, secondary=wanted, gaps=gaps),
+        lambda facts: (n for t in facts.targets for n in t.names),
+    )
 
 
 def _governor(facts: CloudDnsPath, t: PathTarget, policy: str) -> Governor:

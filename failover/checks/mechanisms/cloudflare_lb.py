@@ -26,8 +26,8 @@ from failover.checks.mechanisms.base import (
     RoutingPath,
     dns_scope,
     points_at,
-    secondary_wanted,
     site_addresses,
+    with_resolved_secondary,
 )
 from failover.checks.mechanisms.registry import register
 from failover.model import FindingStatus, Kind, Resource
@@ -55,13 +55,11 @@ def _facts(ev: Evidence) -> tuple[CloudflarePath, set[str]]:
     name = ev.workload.dns.name
     routings, _, _ = _routings(ev)
     primary = site_addresses(ev, ev.workload.primary.name)
-    wanted = secondary_wanted(ev)
-    facts = cloudflare_path(name, routings, primary=primary, secondary=wanted)
-    reached = {n for p in facts.pools for n in p.unmatched_names if points_at(ev, {n}, wanted)[0]}
-    if reached:
-        wanted = wanted | reached
-        facts = cloudflare_path(name, routings, primary=primary, secondary=wanted)
-    return facts, wanted
+    return with_resolved_secondary(
+        ev,
+        lambda wanted: cloudflare_path(name, routings, primary=primary, secondary=wanted),
+        lambda facts: (n for p in facts.pools for n in p.unmatched_names),
+    )
 
 
 def _governor(facts: CloudflarePath, lb: Resource) -> Governor:
