@@ -146,26 +146,7 @@ def serve(directory: Path, workloads: int) -> None:
                 sandbox,
                 {"IPAddress": primary, "Port": 443, "Type": "HTTPS", "ResourcePath": "/healthz", "FailureThreshold": 3},
             )
-            fqdn = f"{app}.{ZONE}"
-            return [
-                {
-                    "Name": fqdn,
-                    "Type": "A",
-                    "SetIdentifier": "primary",
-                    "Failover": "PRIMARY",
-                    "TTL": 60,
-                    "HealthCheckId": hc,
-                    "ResourceRecords": [{"Value": primary}],
-                },
-                {
-                    "Name": fqdn,
-                    "Type": "A",
-                    "SetIdentifier": "secondary",
-                    "Failover": "SECONDARY",
-                    "TTL": 60,
-                    "ResourceRecords": [{"Value": secondary}],
-                },
-            ]
+            return aws.failover_pair(f"{app}.{ZONE}", primary, secondary, health_check_id=hc)
 
         with ThreadPoolExecutor(8) as pool:  # moto answers on threads: overlap the calls' round trips
             for i, pair in enumerate(pool.map(seed_workload, range(workloads))):

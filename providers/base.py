@@ -184,6 +184,17 @@ def one_line(err: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def lag_seconds(newest: Iterable[float], per_s: float) -> float | None:
+    """A declared lag metric's value from the newest value of each of its series: the largest, in seconds
+    (``per_s`` of its units make one); a negative value kept as it is (RDS-style ``-1``: not replicating);
+    None without any value (unknown, never zero)."""
+    values = list(newest)
+    if not values:
+        return None
+    value = max(values)
+    return value if value < 0 else value / per_s
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How an adapter's reader retries its calls: ``classify`` (the SDK's errors to ours), the backoff,

@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -654,7 +654,7 @@ def seed_health_check(sandbox: AwsSandbox, config: Mapping[str, Any], *, tags: M
     return str(hc["Id"])
 
 
-def seed_records(sandbox: AwsSandbox, zone_id: str, record_sets: list[Mapping[str, Any]]) -> None:
+def seed_records(sandbox: AwsSandbox, zone_id: str, record_sets: Sequence[Mapping[str, Any]]) -> None:
     """Create ``ResourceRecordSet``s (as the API takes them) in a zone, 500 per change batch."""
     changes = [{"Action": "CREATE", "ResourceRecordSet": dict(r)} for r in record_sets]
     for i in range(0, len(changes), 500):
@@ -694,6 +694,32 @@ def seed_alarm(
     return name
 
 
+def failover_pair(
+    fqdn: str, primary: str, secondary: str, *, health_check_id: str, ttl: int = 60
+) -> list[dict[str, Any]]:
+    """A records ``primary``/``secondary`` for ``fqdn`` as a Route 53 PRIMARY/SECONDARY failover pair, the
+    primary governed by ``health_check_id``."""
+    return [
+        {
+            "Name": fqdn,
+            "Type": "A",
+            "SetIdentifier": "primary",
+            "Failover": "PRIMARY",
+            "TTL": ttl,
+            "HealthCheckId": health_check_id,
+            "ResourceRecords": [{"Value": primary}],
+        },
+        {
+            "Name": fqdn,
+            "Type": "A",
+            "SetIdentifier": "secondary",
+            "Failover": "SECONDARY",
+            "TTL": ttl,
+            "ResourceRecords": [{"Value": secondary}],
+        },
+    ]
+
+
 def seed_failover_zone(
     sandbox: AwsSandbox,
     zone: str,
@@ -728,25 +754,7 @@ def seed_failover_zone(
     }
     hc = seed_health_check(sandbox, config, tags=tags)
     fqdn = f"{record}.{zone}".rstrip(".")
-    records: list[Mapping[str, Any]] = [
-        {
-            "Name": fqdn,
-            "Type": "A",
-            "SetIdentifier": "primary",
-            "Failover": "PRIMARY",
-            "TTL": ttl,
-            "HealthCheckId": hc,
-            "ResourceRecords": [{"Value": primary}],
-        },
-        {
-            "Name": fqdn,
-            "Type": "A",
-            "SetIdentifier": "secondary",
-            "Failover": "SECONDARY",
-            "TTL": ttl,
-            "ResourceRecords": [{"Value": secondary}],
-        },
-    ]
+    records = failover_pair(fqdn, primary, secondary, health_check_id=hc, ttl=ttl)
     records += [
         {
             "Name": f"host{n}.{zone}".rstrip("."),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from failover.errors import ProviderError
 from failover.model import Kind, Resource, ScopeError
 from failover.schema import LagMetric, LagMetricRead
-from providers.base import error_kind, one_line
+from providers.base import error_kind, lag_seconds, one_line
 
 if TYPE_CHECKING:
     from providers.azure.clients import ArmReader
@@ -47,10 +47,7 @@ def newest_value(response: dict[str, Any], metric: LagMetric) -> float | None:
             if points:
                 newest = max(points, key=lambda p: _when(p.get("timeStamp")))
                 values.append(float(newest[key]))
-    if not values:
-        return None
-    value = max(values)
-    return value if value < 0 else value / metric.per_s
+    return lag_seconds(values, metric.per_s)
 
 
 def _when(stamp: Any) -> datetime:

@@ -17,7 +17,7 @@ from typing import Any
 from failover.errors import ProviderError
 from failover.model import Kind, Resource, ScopeError
 from failover.schema import LagMetric, LagMetricRead
-from providers.base import error_kind, one_line
+from providers.base import error_kind, lag_seconds, one_line
 from providers.gcp.clients import GcpSession
 from providers.gcp.common import Target
 
@@ -81,10 +81,7 @@ def read_metric(
     point. Several matching series (one per replica, per task…): the largest newest value counts."""
     now = now or datetime.now(UTC)
     values = [n[1] for s in _series(session, scope, project, metric_filter(m), now) if (n := _newest(s))]
-    if not values:
-        return None
-    value = max(values)
-    return value if value < 0 else value / m.per_s
+    return lag_seconds(values, m.per_s)
 
 
 def _ts(when: datetime) -> str:

@@ -42,16 +42,17 @@ a configuration the reader cannot see. Pure: no I/O, only ``Evidence``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
 from failover.checks.evidence import Evidence
 from failover.checks.governance import Governor, Mode
 from failover.equivalence import addresses, is_ip, normalize_name
-from failover.model import FindingStatus, ObsStatus
+from failover.model import FindingStatus, ObsStatus, Resource
 
+P = TypeVar("P")
 SECONDARY_TARGET = "secondary-target"  # dns observation: a secondary answer's target, resolved
 
 
@@ -132,6 +133,10 @@ class Mechanism(ABC):
     def read(self, ev: Evidence) -> RoutingPath:
         """The workload's routing path through this mechanism, from the evidence alone."""
 
+    def path_base(self, control_plane: Plane, data_plane: Plane, gaps: Iterable[str]) -> dict[str, Any]:
+        """The ``RoutingPath`` fields every path this mechanism reads shares, whatever it finds."""
+        return {"mechanism": self.id, "control_plane": control_plane, "data_plane": data_plane, "gaps": tuple(gaps)}
+
     def names_to_resolve(self, ev: Evidence) -> dict[str, list[str]]:
         """Names the DNS probes resolve at the workload's authoritative servers (``secondary-target``
         observations), keyed by the name whose CNAME chain must pass through them (``""``: always)."""
@@ -141,6 +146,23 @@ class Mechanism(ABC):
 
 
 # ----------------------------------------------------------------------------- shared helpers
+@dataclass(frozen=True)
+class DnsScope:
+    """What a mechanism reads its path from: the workload's DNS accounts, their resources of the kinds
+    it asked for (in account, then kind order), and the inventory gaps that could hide one."""
+
+    accounts: list[str]
+    resources: list[Resource]
+    gaps: list[str]
+
+
+def dns_scope(ev: Evidence, *kinds: str) -> DnsScope:
+    """The workload's DNS accounts' resources of ``kinds`` and every gap of those accounts."""
+    accounts = ev.config.dns_accounts(ev.workload)
+    resources = [r for a in accounts for k in kinds for r in ev.of_kind(a, k)]
+    return DnsScope(accounts, resources, [g for a in accounts for g in ev.account_gaps(a)])
+
+
 def site_addresses(ev: Evidence, site_name: str) -> set[str]:
     """Every name and address a site is reached by: its failover targets, endpoint hosts, resources."""
     site = next(s for s in ev.workload.sites if s.name == site_name)
@@ -191,6 +213,21 @@ def points_at(ev: Evidence, targets: Iterable[str], wanted: set[str]) -> tuple[b
             return True, seen
         unresolved = unresolved or obs.status == ObsStatus.ERROR
     return (None if unresolved else False), seen
+
+
+def with_resolved_secondary(
+    ev: Evidence, facts_for: Callable[[set[str]], P], names_of: Callable[[P], Iterable[str]]
+) -> tuple[P, set[str]]:
+    """Path facts read against the secondary's names and addresses, read again with the names ``names_of``
+    gives that resolved (``secondary-target`` observations) to the secondary counted as the secondary's;
+    and those names and addresses."""
+    wanted = secondary_wanted(ev)
+    facts = facts_for(wanted)
+    reached = {n for n in names_of(facts) if points_at(ev, {n}, wanted)[0]}
+    if reached:
+        wanted = wanted | reached
+        facts = facts_for(wanted)
+    return facts, wanted
 
 
 def reaching_answer(

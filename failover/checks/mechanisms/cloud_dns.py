@@ -21,9 +21,10 @@ from failover.checks.mechanisms.base import (
     Plane,
     Problem,
     RoutingPath,
+    dns_scope,
     points_at,
-    secondary_wanted,
     site_addresses,
+    with_resolved_secondary,
 )
 from failover.checks.mechanisms.registry import register
 from failover.equivalence import normalize_name
@@ -46,11 +47,9 @@ PERMISSIONS = (
 
 def _scope(ev: Evidence) -> tuple[list[Resource], list[Resource], list[str], list[str]]:
     """Record sets and routing views, zones, inventory gaps and the GCP accounts searched."""
-    accounts = ev.config.dns_accounts(ev.workload)
-    resources = [r for a in accounts for k in (Kind.DNS_RECORD, Kind.ROUTING) for r in ev.of_kind(a, k)]
-    zones = [r for a in accounts for r in ev.of_kind(a, Kind.DNS_ZONE)]
-    gaps = [g for a in accounts for g in ev.account_gaps(a)]
-    return resources, zones, gaps, accounts
+    scope = dns_scope(ev, Kind.DNS_RECORD, Kind.ROUTING)
+    zones = [r for a in scope.accounts for r in ev.of_kind(a, Kind.DNS_ZONE)]
+    return scope.resources, zones, scope.gaps, scope.accounts
 
 
 def _facts(ev: Evidence, resources: list[Resource], gaps: list[str]) -> tuple[CloudDnsPath, set[str]]:
@@ -59,13 +58,11 @@ def _facts(ev: Evidence, resources: list[Resource], gaps: list[str]) -> tuple[Cl
     assert ev.workload.dns is not None
     name = ev.workload.dns.name
     primary = site_addresses(ev, ev.workload.primary.name)
-    wanted = secondary_wanted(ev)
-    facts = cloud_dns_path(name, resources, primary=primary, secondary=wanted, gaps=gaps)
-    reached = {n for t in facts.targets for n in t.names if points_at(ev, {n}, wanted)[0]}
-    if reached:
-        wanted = wanted | reached
-        facts = cloud_dns_path(name, resources, primary=primary, secondary=wanted, gaps=gaps)
-    return facts, wanted
+    return with_resolved_secondary(
+        ev,
+        lambda wanted: cloud_dns_path(name, resources, primary=primary, secondary=wanted, gaps=gaps),
+        lambda facts: (n for t in facts.targets for n in t.names),
+    )
 
 
 def _governor(facts: CloudDnsPath, t: PathTarget, policy: str) -> Governor:
@@ -99,12 +96,7 @@ class CloudDnsPolicy(Mechanism):
         assert ev.workload.dns is not None
         name = ev.workload.dns.name
         resources, zones, gaps, accounts = _scope(ev)
-        base: dict[str, Any] = {
-            "mechanism": self.id,
-            "control_plane": CONTROL_PLANE,
-            "data_plane": DATA_PLANE,
-            "gaps": tuple(gaps),
-        }
+        base = self.path_base(CONTROL_PLANE, DATA_PLANE, gaps)
         facts, wanted = _facts(ev, resources, gaps)
         searched = {"searched": accounts}
         if not facts.found or facts.policy != self.policy:

@@ -24,9 +24,10 @@ from failover.checks.mechanisms.base import (
     Plane,
     Problem,
     RoutingPath,
+    dns_scope,
     points_at,
-    secondary_wanted,
     site_addresses,
+    with_resolved_secondary,
 )
 from failover.checks.mechanisms.registry import register
 from failover.model import FindingStatus, Kind, Resource
@@ -43,10 +44,8 @@ def _pool_label(p: PoolFacts | None) -> str:
 
 def _routings(ev: Evidence) -> tuple[list[Resource], list[str], list[str]]:
     """The Cloudflare accounts' routing resources, the inventory gaps that could hide one, the accounts searched."""
-    accounts = ev.config.dns_accounts(ev.workload)
-    routings = [r for a in accounts for r in ev.of_kind(a, Kind.ROUTING)]
-    gaps = [g for a in accounts for g in ev.account_gaps(a)]
-    return routings, gaps, accounts
+    scope = dns_scope(ev, Kind.ROUTING)
+    return scope.resources, scope.gaps, scope.accounts
 
 
 def _facts(ev: Evidence) -> tuple[CloudflarePath, set[str]]:
@@ -56,13 +55,11 @@ def _facts(ev: Evidence) -> tuple[CloudflarePath, set[str]]:
     name = ev.workload.dns.name
     routings, _, _ = _routings(ev)
     primary = site_addresses(ev, ev.workload.primary.name)
-    wanted = secondary_wanted(ev)
-    facts = cloudflare_path(name, routings, primary=primary, secondary=wanted)
-    reached = {n for p in facts.pools for n in p.unmatched_names if points_at(ev, {n}, wanted)[0]}
-    if reached:
-        wanted = wanted | reached
-        facts = cloudflare_path(name, routings, primary=primary, secondary=wanted)
-    return facts, wanted
+    return with_resolved_secondary(
+        ev,
+        lambda wanted: cloudflare_path(name, routings, primary=primary, secondary=wanted),
+        lambda facts: (n for p in facts.pools for n in p.unmatched_names),
+    )
 
 
 def _governor(facts: CloudflarePath, lb: Resource) -> Governor:
@@ -121,12 +118,7 @@ class CloudflareLoadBalancer(Mechanism):
         assert ev.workload.dns is not None
         name = ev.workload.dns.name
         _, gaps, accounts = _routings(ev)
-        base: dict[str, Any] = {
-            "mechanism": self.id,
-            "control_plane": PLANE,
-            "data_plane": EDGE,
-            "gaps": tuple(gaps),
-        }
+        base = self.path_base(PLANE, EDGE, gaps)
         facts, wanted = _facts(ev)
         lb = facts.load_balancer
         if lb is None:

@@ -25,6 +25,7 @@ from failover.checks.mechanisms.base import (
     Problem,
     RoutingPath,
     chain_names,
+    dns_scope,
     points_at,
     secondary_wanted,
 )
@@ -48,9 +49,8 @@ _KINDS = (Kind.ROUTING, Kind.LB, Kind.DNS_ZONE, Kind.DNS_RECORD, Kind.DNS_HEALTH
 
 def azure_pool(ev: Evidence) -> tuple[list[Resource], list[str]]:
     """Every routing-relevant resource of the workload's Azure DNS accounts, and their inventory gaps."""
-    accounts = ev.config.dns_accounts(ev.workload)
-    pool = [r for account in accounts for kind in _KINDS for r in ev.of_kind(account, kind)]
-    return pool, [g for account in accounts for g in ev.account_gaps(account)]
+    scope = dns_scope(ev, *_KINDS)
+    return scope.resources, scope.gaps
 
 
 def _origin_label(o: RoutingTarget) -> str:
@@ -128,12 +128,7 @@ class FrontDoor(Mechanism):
         assert ev.workload.dns is not None
         name = ev.workload.dns.name
         pool, gaps = azure_pool(ev)
-        base: dict[str, Any] = {
-            "mechanism": self.id,
-            "control_plane": CONTROL_PLANE,
-            "data_plane": DATA_PLANE,
-            "gaps": tuple(gaps),
-        }
+        base = self.path_base(CONTROL_PLANE, DATA_PLANE, gaps)
         wanted = secondary_wanted(ev)
         fd = front_door_path(name, wanted, pool)
         route = fd.route

@@ -127,12 +127,7 @@ class GlobalAccelerator(Mechanism):
         name = ev.workload.dns.name
         accounts = ev.config.dns_accounts(ev.workload)
         gaps = [g for a in accounts for g in ev.account_gaps(a)]
-        base: dict[str, Any] = {
-            "mechanism": self.id,
-            "control_plane": CONTROL_PLANE,
-            "data_plane": DATA_PLANE,
-            "gaps": tuple(gaps),
-        }
+        base = self.path_base(CONTROL_PLANE, DATA_PLANE, gaps)
         facts = accelerator_path(ev, accounts)
         acc = facts.accelerator
         if acc is None:

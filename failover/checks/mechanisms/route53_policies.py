@@ -75,12 +75,7 @@ class Route53Policy(Mechanism):
         recs = route53_records(ev)
         records = [r for r in recs.records if self.selects(r)]
         plane = control_plane(records, recs.zones)
-        base: dict[str, Any] = {
-            "mechanism": self.id,
-            "control_plane": plane,
-            "data_plane": DATA_PLANE,
-            "gaps": tuple(recs.gaps),
-        }
+        base = self.path_base(plane, DATA_PLANE, recs.gaps)
         if not records:
             if not recs.zones:
                 where = ", ".join(recs.searched) or "any configured AWS account"

@@ -19,6 +19,7 @@ from failover.checks.mechanisms.base import (
     Problem,
     RoutingPath,
     chain_names,
+    dns_scope,
     is_name,
     points_at,
     secondary_wanted,
@@ -45,15 +46,14 @@ def traffic_manager_profile(ev: Evidence) -> tuple[Resource | None, list[str]]:
 
 def _profile_and_chain(ev: Evidence) -> tuple[Resource | None, list[str], AliasChain | None]:
     assert ev.workload.dns is not None
-    accounts = ev.config.dns_accounts(ev.workload)
+    scope = dns_scope(ev, *_CHAIN_KINDS)
     profiles = [
         r
-        for account in accounts
+        for account in scope.accounts
         for r in ev.index.of_kind(account, Kind.DNS_HEALTH_CHECK)
         if "routing_method" in attrs_of(r, Kind.DNS_HEALTH_CHECK)
     ]
-    gaps = [g for account in accounts for g in ev.account_gaps(account)]
-    pool = [r for account in accounts for k in _CHAIN_KINDS for r in ev.index.of_kind(account, k)]
+    gaps, pool = scope.gaps, scope.resources
     chain = alias_chain(ev.workload.dns.name, pool)
     if chain.terminal_kind == "traffic-manager" and chain.terminal is not None:
         return chain.terminal, gaps, chain
@@ -168,9 +168,8 @@ class TrafficManager(Mechanism):
     def read(self, ev: Evidence) -> RoutingPath:
         assert ev.workload.dns is not None
         name = ev.workload.dns.name
-        base: dict[str, Any] = {"mechanism": self.id, "control_plane": CONTROL_PLANE, "data_plane": DATA_PLANE}
         profile, gaps, chain = _profile_and_chain(ev)
-        base["gaps"] = tuple(gaps)
+        base = self.path_base(CONTROL_PLANE, DATA_PLANE, gaps)
         if profile is None:
             status = UNKNOWN if gaps else FAIL
             none = Problem(status, f"no Traffic Manager profile serves {name}, so no automatic detection")
