@@ -40,8 +40,7 @@ class Route53Failover(Mechanism):
         recs = route53_records(ev)
         primary, secondary, gaps = recs.primary, recs.secondary, recs.gaps
         plane = control_plane(recs.records, recs.zones)
-        base: dict[str, Any] = {"mechanism": self.id, "control_plane": plane, "data_plane": DATA_PLANE}
-        base["gaps"] = tuple(gaps)
+        base = self.path_base(plane, DATA_PLANE, gaps)
         # dns.health_check when nothing governs: no PRIMARY record at all.
         if not primary:
             status = UNKNOWN if gaps or not recs.zones else FAIL
