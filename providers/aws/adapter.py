@@ -80,7 +80,9 @@ class AwsAdapter:
         workers = account.max_concurrency
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aws-detail")
         try:
-            ctx = Ctx(account=account, clients=clients, pool=pool, page_size=self.page_size, prior=prior)
+            ctx = Ctx(
+                account=account, clients=clients, pool=pool, page_size=self.page_size, prior=prior, deadline=deadline
+            )
             account_id = pool.submit(self._account_id, ctx)  # alongside the scopes, not before them
             scopes = [f"{r}/{s}" for r in account.scopes for s in self.services if s in REGIONAL]
             scopes += [f"global/{s}" for s in self.services if s in GLOBAL]

@@ -12,7 +12,7 @@ from failover.errors import ProviderError
 from failover.model import Capacity, Provider, Resource, ScopeError
 from failover.schema import Account
 from providers.aws.session import Clients, classify, error_code, guarded
-from providers.base import Prior, error_kind, one_line
+from providers.base import NO_DEADLINE, Deadline, Prior, error_kind, one_line
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -28,6 +28,7 @@ class Ctx:
     pool: ThreadPoolExecutor  # bounded pool for per-item calls (one per instance, target group, bucket…)
     page_size: int | None = None
     prior: Prior | None = None  # the account's previous inventory (what may be carried over from it)
+    deadline: Deadline = NO_DEADLINE  # the account's inventory deadline (per-item reads stop waiting at it)
     account_id: str = ""
     problems: list[ScopeError] = field(default_factory=list)
     _types: dict[tuple[str, str], tuple[float | None, int | None]] = field(default_factory=dict)

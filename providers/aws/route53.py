@@ -15,7 +15,7 @@ from failover.errors import ProviderError
 from failover.model import Kind, Resource
 from providers.aws.cloudwatch import Metric, newest
 from providers.aws.context import GLOBAL, Ctx, tag_dict
-from providers.aws.session import guarded, paginate
+from providers.aws.session import paginate
 
 SCOPE = "global/route53"
 TAG_IDS_PER_CALL = 10  # ListTagsForResources limit
@@ -175,13 +175,14 @@ def read_alarms(ctx: Ctx, checks: list[dict[str, Any]]) -> dict[tuple[str, str],
 
 
 def read_tags(ctx: Ctx, client: Any, kind: str, ids: list[str]) -> dict[str, dict[str, str]]:
+    """Tags of ``ids`` (10 a call, ``ListTagsForResources``' limit; the batches on the account's bounded
+    pool, not one after another); a batch that fails leaves its resources' tags unknown (absent)."""
+    batches = [ids[i : i + TAG_IDS_PER_CALL] for i in range(0, len(ids), TAG_IDS_PER_CALL)]
     out: dict[str, dict[str, str]] = {}
-    for i in range(0, len(ids), TAG_IDS_PER_CALL):
-        batch = ids[i : i + TAG_IDS_PER_CALL]
-        try:
-            answer = guarded(lambda b=batch: client.list_tags_for_resources(ResourceType=kind, ResourceIds=b))  # type: ignore[misc]
-        except ProviderError as err:
-            ctx.incomplete(f"{SCOPE}/tags", err, f"tags unknown for {len(batch)} {kind} resources")
+    read = ctx.each(lambda b: client.list_tags_for_resources(ResourceType=kind, ResourceIds=b), batches)
+    for batch, answer in read:
+        if isinstance(answer, ProviderError):
+            ctx.incomplete(f"{SCOPE}/tags", answer, f"tags unknown for {len(batch)} {kind} resources")
             continue
         for s in answer.get("ResourceTagSets", []):
             out[s["ResourceId"]] = tag_dict(s.get("Tags"))

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import boto3
+import jmespath
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import (
     BotoCoreError,
@@ -216,11 +217,21 @@ def paginate(
     client: Any, operation: str, key: str, *, page_size: int | None = None, **params: Any
 ) -> Iterator[dict[str, Any]]:
     """Every item under ``key`` across all pages (a JMESPath expression like ``Reservations[].Instances[]``)."""
+    for page in paginate_pages(client, operation, key, page_size=page_size, **params):
+        yield from page
+
+
+def paginate_pages(
+    client: Any, operation: str, key: str, *, page_size: int | None = None, **params: Any
+) -> Iterator[list[dict[str, Any]]]:
+    """The items under ``key`` page by page, as each page arrives: a reader can start the work a page
+    needs (per-item reads) while the next page is fetched."""
     paginator = client.get_paginator(operation)
     config = {"PageSize": page_size} if page_size else {}
-    pages = paginator.paginate(PaginationConfig=config, **params)
+    expression = jmespath.compile(key)
     try:
-        yield from (item for item in pages.search(key) if item is not None)
+        for page in paginator.paginate(PaginationConfig=config, **params):
+            yield [item for item in expression.search(page) or [] if item is not None]
     except Exception as raw:
         err = classify(raw)
         if err is None:

@@ -142,3 +142,21 @@ def test_the_next_inventory_reads_protection_back_from_the_store(
     run = store_inventory(config, store)
     assert calls(aws_sandbox.requests, "DescribeInstanceAttribute") == []
     assert [r.attrs["deletion_protection"] for r in run.resources] == [True, True, True]
+
+
+def test_protection_reads_do_not_hold_the_other_services_per_item_reads_behind_them(
+    aws_sandbox: AwsSandbox, aws_account: Any
+) -> None:
+    """The account's bounded pool serves Route 53's tag batches alongside a region's protection reads,
+    not after all of them."""
+    sb = aws_sandbox
+    seed_instances(sb, "us-east-1", count=12)
+    seed_zone(sb, "fair.example")
+    sb.inject("slow", operation="DescribeInstanceAttribute", delay=0.5)
+    sb.clear_requests()
+    inv = AwsAdapter(services=("ec2", "route53")).inventory(aws_account(max_concurrency=2))
+    assert not inv.incomplete
+    ops = [q.operation for q in sb.requests]
+    assert ops.count("DescribeInstanceAttribute") == 12
+    last_protection = max(n for n, op in enumerate(ops) if op == "DescribeInstanceAttribute")
+    assert ops.index("ListTagsForResources") < last_protection

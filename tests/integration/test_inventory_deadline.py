@@ -134,6 +134,21 @@ def test_aws_hanging_service_is_recorded_incomplete_at_the_deadline(
     assert len([r for r in inv.resources if r.kind == Kind.COMPUTE_INSTANCE]) == 1
 
 
+def test_aws_protection_reads_past_the_deadline_are_unknown_and_the_instances_kept(
+    aws_sandbox: AwsSandbox, aws_account: Callable[..., Account]
+) -> None:
+    """Thousands of per-instance reads cannot sink the instance listing: what is not read by the deadline
+    is unknown (never unprotected), in a located ``deadline`` scope, and the instances are inventoried."""
+    seed_instances(aws_sandbox, "us-east-1", count=3, deletion_protection=True)
+    aws_sandbox.inject("slow", operation="DescribeInstanceAttribute", delay=12.0)
+    inv = AwsAdapter(services=("ec2",)).inventory(aws_account(timeout="30s", inventory_deadline="4s"))
+    assert scopes(inv) == {"us-east-1/ec2/instance-attributes": "deadline"}
+    assert "deletion protection unknown for 3 of 3 instances" in reasons(inv)
+    instances = [r for r in inv.resources if r.kind == Kind.COMPUTE_INSTANCE]
+    assert len(instances) == 3
+    assert [r.attrs["deletion_protection"] for r in instances] == [None, None, None]
+
+
 def test_aws_stops_retrying_a_timed_out_call_once_the_deadline_has_passed(
     aws_sandbox: AwsSandbox, aws_account: Callable[..., Account]
 ) -> None:
