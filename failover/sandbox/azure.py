@@ -4,7 +4,8 @@ It speaks the wire shapes the Azure SDKs parse (``azure-mgmt-resource``, ``azure
 ``azure-mgmt-compute``), so the adapter runs its real SDK clients against it: resource groups, the
 subscription-wide resource list (``$expand`` adds only the top-level ``createdTime``, ``changedTime``
 and ``provisioningState``, never ``properties``; ``$top`` paging with absolute ``nextLink``s),
-management locks, a resource read by id (with ``properties``, as ARM does), and Microsoft.Compute's
+management locks, a resource read by id (with ``properties``, as ARM does) and a subscription's resources
+of one type listed with the same model (List All / List By Subscription), and Microsoft.Compute's
 own views: VM instance views with power states (``PowerState/running|deallocated|stopped|…``), the
 subscription's VM list with ``statusOnly=true``, and a uniform scale set's member VMs (with
 ``$expand=instanceView``) and their instance views. A flexible scale set's members are ordinary VMs
@@ -111,6 +112,8 @@ ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(_RG + r"/providers/microsoft\.sql/servers/(?P<srv>[^/]+)/recoverabledatabases$", re.I),
     ),
     ("cosmos_accounts", re.compile(_SUB + r"/providers/microsoft\.documentdb/databaseaccounts$", re.I)),
+    # a subscription's resources of one type with their properties (List All / List By Subscription)
+    ("type_list", re.compile(_SUB + r"/providers/(?P<ns>[^/]+)/(?P<t>[^/]+)$", re.I)),
     ("afd_endpoints", re.compile(_CDN + r"/afdendpoints$", re.I)),
     ("afd_routes", re.compile(_CDN + r"/afdendpoints/(?P<e>[^/]+)/routes$", re.I)),
     ("afd_origin_groups", re.compile(_CDN + r"/origingroups$", re.I)),
@@ -125,6 +128,18 @@ ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("resource", re.compile(_RG + r"/providers/.+$", re.I)),
 )
 COLLECTIONS = tuple(name for name, _ in ROUTES)
+# The types listed per subscription with their properties (``type_list``), as ARM's List All / List By
+# Subscription operations answer them: the same model as their read by id.
+_SUBSCRIPTION_LISTS = frozenset(
+    {
+        "microsoft.compute/virtualmachinescalesets",
+        "microsoft.insights/autoscalesettings",
+        "microsoft.dbforpostgresql/flexibleservers",
+        "microsoft.dbformysql/flexibleservers",
+        "microsoft.network/trafficmanagerprofiles",
+        "microsoft.network/dnszones",
+    }
+)
 _LIST_FIELDS = ("id", "name", "type", "kind", "location", "tags", "sku", "managedBy", "plan", "identity")
 _CREATED, _CHANGED = "2026-01-05T10:00:00.0000000Z", "2026-03-01T12:30:00.0000000Z"
 # PowerState codes a VM's instance view reports (``PowerState/<state>``) and their display text.
@@ -1425,6 +1440,11 @@ class FakeArm(JsonApi["Request", "Fault"]):
             return _error(*body) if isinstance(body, tuple) else body
         if collection == "cosmos_accounts":
             return [_copy(r) for r in sub.resources if r["type"].lower() == "microsoft.documentdb/databaseaccounts"]
+        if collection == "type_list":
+            native_type = path.lower().split("/providers/", 1)[1]
+            if native_type not in _SUBSCRIPTION_LISTS:
+                return _error(404, "InvalidResourceType", f"the fake ARM does not list {native_type} by subscription")
+            return [_copy(r) for r in sub.resources if r["type"].lower() == native_type]
         found = _find([*sub.resources, *sub.locks], path)
         if found is None:
             return _error(404, "ResourceNotFound", f"The Resource '{path}' was not found.")

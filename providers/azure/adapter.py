@@ -3,9 +3,11 @@
 Four collections per subscription (resource groups, resources, management locks, and the VMs' power
 states from one ``statusOnly=true`` listing) are read concurrently, bounded by the account's
 ``max_concurrency``; each that fails becomes a ``ScopeError`` (``subscriptions/<id>/<collection>``)
-while the rest is still inventoried. Resources whose list entry lacks what checks need (VM size,
-scale set orchestration, autoscale limits, replica role and state, Traffic Manager monitoring) are then
-read by id, and each uniform scale set's members with their instance views (running members). Last,
+while the rest is still inventoried. What the list entries lack (VM size, scale set orchestration,
+autoscale limits, replica role and state, Traffic Manager monitoring, DNS zones' name servers) then
+comes from one listing per subscription and type (``GET /subscriptions/{id}/providers/{type}``: the same
+model as a read by id, without a call per resource; only a resource the listing misses is read by id),
+and each uniform scale set's members with their instance views (running members). Last,
 the data tier's copies (``datatier``): SQL servers' failover groups, replication links and
 geo-backups, Cosmos DB accounts' regions, geo-redundant storage accounts' last sync time; traffic
 steering (``routingtier``): Front Door Standard/Premium routes with their origins, Azure DNS record sets;
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from failover.errors import ConfigError
 from failover.model import Inventory, Kind, Resource, ScopeError, utcnow
 from providers.azure.datatier import read_data_tier
+from providers.azure.kinds import DETAIL_API_VERSIONS, DETAIL_LISTS
 from providers.azure.locks import apply_locks
 from providers.azure.monitor import LAG_METRICS, read_lag_metrics
 from providers.azure.resources import (
@@ -115,16 +118,8 @@ class AzureAdapter:
         scopes = [f"subscriptions/{sub}/{c}" for sub in account.scopes for c in COLLECTIONS]
         resources, errors = fan_out(scopes, read_collection, max_workers=account.max_concurrency, deadline=deadline)
 
-        pending = {r.native_id: r for r in resources if detail_api_version(r)}
-
-        def read_detail(resource_id: str) -> list[Resource]:
-            r = pending[resource_id]
-            return [enrich(r, reader.resource(r.account, resource_id, detail_api_version(r) or ""))]
-
-        detailed, detail_errors = fan_out(pending, read_detail, max_workers=account.max_concurrency, deadline=deadline)
-        by_id = {r.native_id: r for r in detailed}
-        resources = [by_id.get(r.native_id, r) for r in resources]
-        errors += collapse_detail_errors(detail_errors, pending)
+        resources, detail_errors = _read_details(account, reader, resources, deadline)
+        errors += detail_errors
 
         # A VM's state is its power state; a VM missing from a readable listing is unknown, like one
         # whose subscription's listing failed (the inventory says where).
@@ -182,6 +177,53 @@ def _read_lag_metrics(
 
     scopes = [f"subscriptions/{sub}/{LAG_METRICS}" for sub in by_subscription]
     return fan_out(scopes, read, max_workers=account.max_concurrency, deadline=deadline)
+
+
+def _read_details(
+    account: Account, reader: ArmReader, resources: list[Resource], deadline: Deadline
+) -> tuple[list[Resource], list[ScopeError]]:
+    """Fold in what the list entries lack (VM size, scale set orchestration, autoscale limits, replica
+    role and state, Traffic Manager monitoring, name servers) from one listing per subscription and type
+    (``DETAIL_LISTS``), not a read per resource. A resource the listing does not hold (created between
+    the two reads) is read by id; a listing that fails leaves its resources unenriched, one scope per
+    subscription and type saying how many."""
+    pending = {r.native_id.lower(): r for r in resources if detail_api_version(r)}
+    wanted: dict[str, list[Resource]] = {}
+    for r in pending.values():
+        wanted.setdefault(f"subscriptions/{r.account}/{DETAIL_LISTS[r.native_type.lower()]}", []).append(r)
+
+    def read_listing(scope: str) -> list[Resource]:
+        _, sub, native_type = scope.split("/", 2)
+        version = DETAIL_API_VERSIONS[native_type.lower()]
+        return [
+            enrich(r, item)
+            for item in reader.by_type(sub, native_type, version)
+            if (r := pending.get(str(item.get("id") or "").lower())) is not None and r.account == sub
+        ]
+
+    listed, list_errors = fan_out(wanted, read_listing, max_workers=account.max_concurrency, deadline=deadline)
+    by_id = {r.native_id.lower(): r for r in listed}
+    errors = [
+        dataclasses.replace(e, reason=f"{len(wanted.get(e.scope, []))} resources not read: {e.reason}")
+        for e in list_errors
+    ]
+    failed = {e.scope for e in list_errors}
+    missing = {
+        r.native_id: r
+        for scope, group in wanted.items()
+        if scope not in failed
+        for r in group
+        if r.native_id.lower() not in by_id
+    }
+
+    def read_detail(resource_id: str) -> list[Resource]:
+        r = missing[resource_id]
+        return [enrich(r, reader.resource(r.account, resource_id, detail_api_version(r) or ""))]
+
+    detailed, detail_errors = fan_out(missing, read_detail, max_workers=account.max_concurrency, deadline=deadline)
+    by_id.update({r.native_id.lower(): r for r in detailed})
+    errors += collapse_detail_errors(detail_errors, missing)
+    return [by_id.get(r.native_id.lower(), r) for r in resources], errors
 
 
 def _view(member: dict[str, Any]) -> dict[str, Any]:

@@ -28,8 +28,10 @@ from azure.core.exceptions import (
 from azure.core.paging import ItemPaged
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.rest import HttpRequest
 from azure.mgmt.cdn import CdnManagementClient
 from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.cosmosdb import CosmosDBManagementClient
 from azure.mgmt.dns import DnsManagementClient
 from azure.mgmt.monitor import MonitorManagementClient
@@ -255,6 +257,24 @@ class ArmReader:
         )
         return _wire(got)
 
+    def by_type(self, subscription: str, native_type: str, api_version: str) -> list[dict[str, Any]]:
+        """Every resource of one type in the subscription with its ``properties``, the model its read by id
+        answers (``GET /subscriptions/{id}/providers/{type}``, following ``nextLink``; each page retried on
+        its own)."""
+        client = self._client(ResourceManagementClient, subscription)
+        url: str | None = f"/subscriptions/{subscription}/providers/{native_type}?api-version={api_version}"
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        while url:
+            page = self._retry.run(lambda u=url: _get_json(client, u))  # type: ignore[misc]
+            out += [item for item in page.get("value") or [] if isinstance(item, dict)]
+            url = page.get("nextLink") or None
+            if url in seen:
+                raise ProviderError(f"the server sent the same nextLink twice: {url}")
+            if url:
+                seen.add(url)
+        return out
+
     def resource(self, subscription: str, resource_id: str, api_version: str) -> dict[str, Any]:
         client = self._client(ResourceManagementClient, subscription)
         got = self._retry.run(lambda: client.resources.get_by_id(resource_id, api_version=api_version))
@@ -293,6 +313,16 @@ class ArmReader:
                 client = cls(self._credential, subscription, **options)
                 self._clients[key] = client
             return client
+
+
+def _get_json(client: Any, url: str) -> dict[str, Any]:
+    """One GET through the client's pipeline (its auth, read-only guard, timeouts); ARM errors raised as
+    the SDK raises them."""
+    response = client.send_request(HttpRequest("GET", url))
+    if response.status_code >= 400:
+        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+    body = response.json()
+    return body if isinstance(body, dict) else {}
 
 
 def _wire(model: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from failover.model import Kind
 
-__all__ = ["DETAIL_API_VERSIONS", "kind_for", "vm_size"]
+__all__ = ["DETAIL_API_VERSIONS", "DETAIL_LISTS", "kind_for", "vm_size"]
 
 _KINDS: dict[str, Kind] = {
     "microsoft.compute/virtualmachines": Kind.COMPUTE_INSTANCE,
@@ -45,6 +45,20 @@ DETAIL_API_VERSIONS: dict[str, str] = {
     "microsoft.dbformysql/flexibleservers": "2023-12-30",
     "microsoft.network/trafficmanagerprofiles": "2022-04-01",
     "microsoft.network/dnszones": "2018-05-01",  # nameServers: what dns.delegation compares
+}
+
+# The same types as their subscription-wide listing names them (``GET /subscriptions/{id}/providers/{type}``:
+# VMs' and scale sets' List All, autoscale settings' and Traffic Manager profiles' List By Subscription,
+# the flexible servers' and DNS zones' List): each answers the same model as the read by id, so one
+# listing per subscription and type replaces a read per resource.
+DETAIL_LISTS: dict[str, str] = {
+    "microsoft.compute/virtualmachines": "Microsoft.Compute/virtualMachines",
+    "microsoft.compute/virtualmachinescalesets": "Microsoft.Compute/virtualMachineScaleSets",
+    "microsoft.insights/autoscalesettings": "Microsoft.Insights/autoscalesettings",
+    "microsoft.dbforpostgresql/flexibleservers": "Microsoft.DBforPostgreSQL/flexibleServers",
+    "microsoft.dbformysql/flexibleservers": "Microsoft.DBforMySQL/flexibleServers",
+    "microsoft.network/trafficmanagerprofiles": "Microsoft.Network/trafficManagerProfiles",
+    "microsoft.network/dnszones": "Microsoft.Network/dnszones",
 }
 
 

@@ -266,11 +266,12 @@ def test_unreadable_locks_leave_protection_unknown(fake_arm, azure_account, azur
         assert r.attrs["deletion_protection"] is None and r.attrs["locks"] is None, r.name
 
 
-def test_a_denied_read_by_id_leaves_capacity_unknown_and_says_so(fake_arm, azure_account, azure_adapter):
+def test_a_denied_vm_listing_leaves_capacity_unknown_and_says_so(fake_arm, azure_account, azure_adapter):
     fake_arm.add_resource_group("sub-1", "rg")
     for i in range(3):
         fake_arm.add_vm("sub-1", "rg", f"vm-{i}", size="Standard_D2s_v3")
-    fake_arm.fail(403, collection="resource")
+    # the VMs' sizes come from the subscription's VM list, read after its statusOnly listing (same route)
+    fake_arm.fail(403, collection="vm_list", after=1, times=1)  # (the first is the statusOnly listing)
     inv = azure_adapter.inventory(azure_account("sub-1"))
     vms = [r for r in inv.resources if r.kind == Kind.COMPUTE_INSTANCE]
     assert len(vms) == 3
@@ -373,3 +374,21 @@ def test_anonymous_credentials_send_a_static_bearer_over_plain_http(fake_arm, az
     inv = azure_adapter.inventory(azure_account("sub-1", credentials="anonymous"))
     assert inv.complete and fake_arm.url.startswith("http://")
     assert all(q.authorization == "Bearer" for q in fake_arm.requests)
+
+
+def test_details_come_from_one_listing_per_subscription_and_type_not_a_read_per_resource(
+    fake_arm, azure_account, azure_adapter
+):
+    seed_every_type(fake_arm)
+    seed_demo(fake_arm, "sub-1")
+    inv = azure_adapter.inventory(azure_account("sub-1"))
+    assert [q.path for q in fake_arm.requests if q.collection == "resource"] == []
+    listed = [
+        q.path.rsplit("/providers/", 1)[1].lower()
+        for q in fake_arm.requests
+        if q.collection in ("type_list", "vm_list") and "statusOnly" not in q.query
+    ]
+    assert sorted(listed) == sorted(set(listed))  # one listing per type
+    assert "microsoft.compute/virtualmachinescalesets" in listed and "microsoft.network/dnszones" in listed
+    vms = [r for r in inv.resources if r.kind == Kind.COMPUTE_INSTANCE]
+    assert vms and all(vm.attrs["vm_size"] for vm in vms)

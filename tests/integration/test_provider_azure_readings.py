@@ -115,15 +115,16 @@ def test_a_vm_that_is_not_powered_on_is_not_running_capacity(fake_arm, azure_ada
     assert (vm.state, vm.attrs["provisioning_state"]) == (power, "Succeeded")
 
 
-def test_power_states_come_from_one_status_listing_per_subscription_not_one_call_per_vm(
-    fake_arm, azure_account, azure_adapter
-):
+def test_vms_come_from_two_listings_per_subscription_not_calls_per_vm(fake_arm, azure_account, azure_adapter):
+    """Power states from the ``statusOnly=true`` listing, sizes and images from the plain VM listing."""
     fake_arm.page_size = 100
     primary_vms(fake_arm, n=6)
-    azure_adapter.inventory(azure_account(SUB))
+    inv = azure_adapter.inventory(azure_account(SUB))
     listings = [q for q in fake_arm.requests if q.collection == "vm_list"]
-    assert [q.query.get("statusOnly") for q in listings] == ["true"]
-    assert not [q for q in fake_arm.requests if q.collection == "vm_instance_view"]
+    assert sorted(str(q.query.get("statusOnly")) for q in listings) == ["None", "true"]
+    assert not [q for q in fake_arm.requests if q.collection in ("vm_instance_view", "resource")]
+    vms = [r for r in inv.resources if r.kind == Kind.COMPUTE_INSTANCE]
+    assert len(vms) == 6 and all(vm.attrs["vm_size"] and vm.capacity.vcpu for vm in vms)
 
 
 def test_a_vm_without_a_power_state_makes_capacity_unknown_not_zero(fake_arm, azure_adapter):

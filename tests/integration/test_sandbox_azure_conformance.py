@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from failover.sandbox.azure import COLLECTIONS, FakeArm, seed_demo
+from providers.azure.kinds import DETAIL_LISTS
 
 AUTH = {"Authorization": "Bearer x"}
 SUB = "sub-c"
@@ -258,6 +259,7 @@ ROUTE_MODELS: dict[str, Callable[[Any], list[str]] | None] = {
     "storage_account": lambda body: conforms(body, model("azure.mgmt.storage.models", "StorageAccount")()),
     "metrics": lambda body: conforms(body, model("azure.mgmt.monitor.models", "Response")()),
     "resource": None,  # by the resource's type, below
+    "type_list": None,  # each listed item by its type, below
 }
 # A resource read by id, by its ARM type; types without a model package of their own use ARM's generic one.
 TYPE_MODELS: dict[str, Callable[[], type]] = {
@@ -276,6 +278,9 @@ TYPE_MODELS: dict[str, Callable[[], type]] = {
     "microsoft.authorization/locks": model("azure.mgmt.resource.locks.models", "ManagementLockObject"),
 }
 GENERIC = model(RESOURCES, "GenericResource")
+# The types the adapter lists per subscription (``providers.azure.kinds.DETAIL_LISTS``; VMs have their own
+# route, ``vm_list``).
+LISTED_TYPES = sorted(t for key, t in DETAIL_LISTS.items() if key != "microsoft.compute/virtualmachines")
 # Types the SDKs installed here have no model for (MySQL flexible, retired single servers, Key Vault,
 # classic Front Door): ARM's generic resource, whose ``properties`` are free-form.
 GENERIC_TYPES = {
@@ -487,6 +492,8 @@ def crawl(arm: FakeArm) -> list[tuple[str, str, Any]]:
     get(f"{base}/providers/Microsoft.Compute/virtualMachines")
     get(f"{base}/providers/Microsoft.Compute/virtualMachines", statusOnly="true")
     get(f"{base}/providers/Microsoft.DocumentDB/databaseAccounts")
+    for listed_type in LISTED_TYPES:
+        get(f"{base}/providers/{listed_type}")
     for r in [*resources, *locks]:
         get(r["id"])
         t = r["type"].lower()
@@ -541,14 +548,28 @@ def test_every_body_deserializes_into_the_sdk_models_with_known_fields_and_enums
         if verify is not None:
             problems += [f"{route} {path}: {p}" for p in verify(body)]
             continue
-        t = str(body.get("type", "")).lower()
-        if t in TYPE_MODELS:
-            cls = TYPE_MODELS[t]()
-        else:
-            assert t in GENERIC_TYPES, f"resource type {t} has no conformance model"
-            cls = GENERIC()
-        problems += [f"{path}: {p}" for p in conforms(body, cls)]
+        for item in body["value"] if route == "type_list" else [body]:
+            t = str(item.get("type", "")).lower()
+            if t in TYPE_MODELS:
+                cls = TYPE_MODELS[t]()
+            else:
+                assert t in GENERIC_TYPES, f"resource type {t} has no conformance model"
+                cls = GENERIC()
+            problems += [f"{path}: {p}" for p in conforms(item, cls)]
     assert problems == []
+
+
+def test_every_type_listed_by_subscription_is_served_with_its_properties(served):
+    """What the adapter reads instead of one GET per resource: each listing holds the type's resources
+    with the same ``properties`` their read by id answers."""
+    by_id = {body["id"].lower(): body for route, _, body in served if route == "resource"}
+    listed = {path.rsplit("/providers/", 1)[1]: body["value"] for route, path, body in served if route == "type_list"}
+    assert set(listed) == set(LISTED_TYPES)
+    for listed_type, items in listed.items():
+        assert items, f"nothing of {listed_type} seeded"
+        for item in items:
+            assert item["type"].lower() == listed_type.lower()
+            assert item["properties"] == by_id[item["id"].lower()]["properties"]
 
 
 def test_every_resource_type_read_by_id_has_a_model(served):
