@@ -47,7 +47,9 @@ class CommonAttrs(TypedDict, total=False):
     created_time: Annotated[str | None, "Azure createdTime (ISO 8601)"]
     changed_time: Annotated[str | None, "Azure changedTime (ISO 8601)"]
     created: Annotated[str | None, "creation time (ISO 8601)"]
-    detailed: Annotated[bool, "Azure: the resource was also read by id (its properties are folded in)"]
+    detailed: Annotated[
+        bool, "Azure: the resource's properties were read (from its type's listing, or by id) and folded in"
+    ]
     zones: Annotated[list[str], "availability zones the resource spans"]
     vpc_id: Annotated[str | None, "AWS VPC id"]
     notes: Annotated[list[str], "what the reader could not tell about this resource, and why"]
@@ -408,6 +410,11 @@ class BucketAttrs(CommonAttrs, total=False):
 
     versioning: Annotated[str | None, "S3 versioning status"]
     mfa_delete: Annotated[str | None, "S3 MFA delete"]
+    settings_read_at: Annotated[
+        str | None,
+        "S3: when versioning and replication were read (ISO 8601); older than the inventory when carried over "
+        "from an earlier one (they rarely change and cost calls per bucket)",
+    ]
     replication: Annotated[
         Replication | str | None,
         "S3: {role, rules[...]} (None: could not be read); Azure: the redundancy (LRS, ZRS, GRS, GZRS, …)",

@@ -64,18 +64,27 @@ def read_instances(ctx: Ctx, region: str) -> list[Resource]:
 
 def reusable(instance_id: str, previous: Resource | None, reuse_for_s: float, now: datetime) -> tuple[bool, str] | None:
     """The previous inventory's reading of this instance's protection, if it may stand in for a new one:
-    read (not unknown) and younger than its share of ``reuse_for_s`` (between half and all of it)."""
-    if previous is None or reuse_for_s <= 0:
+    read (not unknown) and young enough (``young_enough``)."""
+    if previous is None:
         return None
     value, read_at = previous.attrs.get("deletion_protection"), previous.attrs.get("deletion_protection_read_at")
     if not isinstance(value, bool) or not isinstance(read_at, str):
         return None
+    return (value, read_at) if young_enough(instance_id, read_at, reuse_for_s, now) else None
+
+
+def young_enough(key: str, read_at: Any, reuse_for_s: float, now: datetime) -> bool:
+    """Whether a reading made at ``read_at`` (ISO 8601) may be carried over: younger than this key's share
+    of ``reuse_for_s``, between half and all of it, so an estate's readings are not all refreshed in the
+    same cycle."""
+    if reuse_for_s <= 0 or not isinstance(read_at, str):
+        return False
     try:
         age = (now - datetime.fromisoformat(read_at)).total_seconds()
     except (ValueError, TypeError):
-        return None
-    share = 0.5 + 0.5 * (zlib.crc32(instance_id.encode()) / 0xFFFFFFFF)
-    return (value, read_at) if 0 <= age < reuse_for_s * share else None
+        return False
+    share = 0.5 + 0.5 * (zlib.crc32(key.encode()) / 0xFFFFFFFF)
+    return 0 <= age < reuse_for_s * share
 
 
 class ProtectionReads:

@@ -1,12 +1,22 @@
-"""S3 buckets (one global listing): region, versioning, replication rules and tags per bucket."""
+"""S3 buckets (one global listing): region, versioning, replication rules and tags per bucket.
+
+S3 has no bulk read of bucket settings: each is one call per bucket (location, versioning, replication,
+tagging). What cannot change or rarely does is not read every time: a bucket's region never changes
+(ListBuckets usually names it; otherwise it is carried over from the previous inventory for the same
+bucket, same creation date), and versioning and replication are carried over from the previous
+inventory like EC2 termination protection (``providers.aws.ec2.reusable``: while younger than the
+prior's ``reuse_for_s``, spread per bucket, with the time they were read kept in
+``settings_read_at``). Tags are read every time: sites select buckets by them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from failover.errors import ProviderError
-from failover.model import Kind, Resource
+from failover.model import Kind, Resource, utcnow
 from providers.aws.context import Ctx, iso, tag_dict
+from providers.aws.ec2 import young_enough
 from providers.aws.session import error_code, guarded, paginate
 
 SCOPE = "global/s3"
@@ -27,11 +37,15 @@ def read_buckets(ctx: Ctx) -> list[Resource]:
     # No page size here: ListBuckets already returns up to 10,000 per page, and the paginator still
     # follows ContinuationToken beyond that (moto truncates at max-buckets without a token).
     buckets = list(paginate(listing, "list_buckets", "Buckets[]"))
+    previous = {r.native_id: r for r in ctx.prior.resources(Kind.STORAGE_BUCKET).values()} if ctx.prior else {}
+    reuse_for, now = (ctx.prior.reuse_for_s if ctx.prior else 0.0), utcnow()
 
     def details(bucket: dict[str, Any]) -> dict[str, Any]:
         name = bucket["Name"]
         out: dict[str, Any] = {}
-        region = bucket.get("BucketRegion")
+        before = previous.get(name)
+        same = before is not None and before.attrs.get("created") == iso(bucket.get("CreationDate"))
+        region = bucket.get("BucketRegion") or (before.region if before is not None and same else None)
         if not region:
             try:
                 answer = guarded(lambda: listing.get_bucket_location(Bucket=name))
@@ -40,11 +54,16 @@ def read_buckets(ctx: Ctx) -> list[Resource]:
                 out["location"] = err
         client = ctx.clients("s3", region or home)
         out["region"] = region
-        for key, call in (
-            ("versioning", lambda: client.get_bucket_versioning(Bucket=name)),
-            ("replication", lambda: client.get_bucket_replication(Bucket=name)),
-            ("tagging", lambda: client.get_bucket_tagging(Bucket=name)),
-        ):
+        calls: tuple[tuple[str, Any], ...] = (("tagging", lambda: client.get_bucket_tagging(Bucket=name)),)
+        if same and before is not None and (kept := carried(name, before, reuse_for, now)) is not None:
+            out["carried"] = kept
+        else:
+            out["settings_read_at"] = now.isoformat()
+            calls += (
+                ("versioning", lambda: client.get_bucket_versioning(Bucket=name)),
+                ("replication", lambda: client.get_bucket_replication(Bucket=name)),
+            )
+        for key, call in calls:
             try:
                 out[key] = guarded(call)
             except ProviderError as err:
@@ -65,6 +84,26 @@ def read_buckets(ctx: Ctx) -> list[Resource]:
         ctx.incomplete(f"{SCOPE}/bucket-config", err, f"{len(failures)} bucket settings unknown (first: {name} {what})")
     regions = {b["Name"]: d.get("region") for b, d in results if isinstance(d, dict)}
     return [normalize_bucket(ctx, b, d if isinstance(d, dict) else {"bucket": d}, regions) for b, d in results]
+
+
+def carried(name: str, previous: Resource, reuse_for_s: float, now: Any) -> dict[str, Any] | None:
+    """The previous inventory's versioning and replication of this bucket, when both were read and are
+    young enough to stand in for a new reading (``young_enough``)."""
+    attrs = previous.attrs
+    if attrs.get("versioning") is None or attrs.get("replication") is None:
+        return None
+    if not young_enough(name, attrs.get("settings_read_at"), reuse_for_s, now):
+        return None
+    return {k: attrs.get(k) for k in ("versioning", "mfa_delete", "replication", "settings_read_at")}
+
+
+def _with_regions(replication: dict[str, Any], regions: dict[str, str | None]) -> dict[str, Any]:
+    """A carried replication config with each destination's region as this inventory knows it."""
+    rules = [
+        {**r, "destination_region": regions.get(r.get("destination_bucket") or "", r.get("destination_region"))}
+        for r in replication.get("rules") or []
+    ]
+    return {**replication, "rules": rules}
 
 
 def _dest_bucket(arn: str) -> str:
@@ -129,6 +168,11 @@ def normalize_bucket(ctx: Ctx, b: dict[str, Any], d: dict[str, Any], regions: di
             )
         attrs["replication"] = {"role": cfg.get("Role"), "rules": rules}
     tags = {} if not isinstance(tagging, dict) else tag_dict(tagging.get("TagSet"))
+    if "carried" in d:  # read by an earlier inventory (its time kept), young enough to stand in
+        attrs |= d["carried"]
+        attrs["replication"] = _with_regions(attrs["replication"], regions)
+    else:
+        attrs["settings_read_at"] = d.get("settings_read_at")
     if notes:
         attrs["notes"] = notes
     region = d.get("region") or ""

@@ -8,7 +8,15 @@ from typing import Any
 
 from failover.inventory import store_inventory
 from failover.model import Inventory, Kind, Resource
-from failover.sandbox.aws import AwsSandbox, WireRequest, seed_health_check, seed_instances, seed_records, seed_zone
+from failover.sandbox.aws import (
+    AwsSandbox,
+    WireRequest,
+    seed_buckets,
+    seed_health_check,
+    seed_instances,
+    seed_records,
+    seed_zone,
+)
 from failover.schema import Config
 from failover.store import Store
 from providers.aws import AwsAdapter
@@ -160,3 +168,49 @@ def test_protection_reads_do_not_hold_the_other_services_per_item_reads_behind_t
     assert ops.count("DescribeInstanceAttribute") == 12
     last_protection = max(n for n, op in enumerate(ops) if op == "DescribeInstanceAttribute")
     assert ops.index("ListTagsForResources") < last_protection
+
+
+def test_bucket_versioning_and_replication_are_carried_over_while_young_tags_read_every_time(
+    aws_sandbox: AwsSandbox, aws_account: Any
+) -> None:
+    sb = aws_sandbox
+    seed_buckets(sb, "shop", "us-east-1", replica="shop-dr", replica_region="us-west-2", tags={"app": "shop"})
+    account = aws_account()
+    s3_ops = ("GetBucketVersioning", "GetBucketReplication", "GetBucketTagging")
+    sb.clear_requests()
+    first = AwsAdapter(services=("s3",)).inventory(account)
+    assert [len(calls(sb.requests, op)) for op in s3_ops] == [2, 2, 2]
+
+    sb.client("s3", "us-east-1").put_bucket_tagging(Bucket="shop", Tagging={"TagSet": [{"Key": "app", "Value": "x"}]})
+    sb.client("s3", "us-east-1").put_bucket_versioning(Bucket="shop", VersioningConfiguration={"Status": "Suspended"})
+    sb.clear_requests()
+    second = AwsAdapter(services=("s3",)).inventory(account, Prior(first, reuse_for_s=3600))
+    assert [len(calls(sb.requests, op)) for op in s3_ops] == [0, 0, 2]  # tags select sites: always read
+    was, now = by_id(first, Kind.STORAGE_BUCKET), by_id(second, Kind.STORAGE_BUCKET)
+    assert now["shop"].tags == {"app": "x"}
+    assert now["shop"].attrs["versioning"] == "Enabled"  # the change waits for the next read
+    for name in ("shop", "shop-dr"):
+        for key in ("versioning", "replication", "settings_read_at"):
+            assert now[name].attrs[key] == was[name].attrs[key]
+        assert now[name].region == was[name].region
+    assert now["shop"].attrs["replication"]["rules"][0]["destination_region"] == "us-west-2"
+
+    sb.clear_requests()
+    third = AwsAdapter(services=("s3",)).inventory(account, Prior(second, reuse_for_s=0.001))
+    assert [len(calls(sb.requests, op)) for op in s3_ops] == [2, 2, 2]  # too old to carry: read again
+    fresh = by_id(third, Kind.STORAGE_BUCKET)
+    assert fresh["shop"].attrs["versioning"] == "Suspended"
+    assert fresh["shop"].attrs["settings_read_at"] > was["shop"].attrs["settings_read_at"]
+
+
+def test_unread_bucket_settings_are_read_again_not_carried(aws_sandbox: AwsSandbox, aws_account: Any) -> None:
+    seed_buckets(aws_sandbox, "logs", "us-east-1")
+    account = aws_account()
+    aws_sandbox.inject("access_denied", operation="GetBucketReplication")
+    first = AwsAdapter(services=("s3",), max_attempts=1).inventory(account)
+    assert by_id(first, Kind.STORAGE_BUCKET)["logs"].attrs["replication"] is None
+    aws_sandbox.clear_faults()
+    aws_sandbox.clear_requests()
+    second = AwsAdapter(services=("s3",)).inventory(account, Prior(first, reuse_for_s=3600))
+    assert len(calls(aws_sandbox.requests, "GetBucketReplication")) == 1
+    assert by_id(second, Kind.STORAGE_BUCKET)["logs"].attrs["replication"] == {"role": None, "rules": []}
