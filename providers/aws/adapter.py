@@ -102,9 +102,8 @@ class AwsAdapter:
             except TimeoutError:
                 late = DeadlineExceeded(f"not answered within {deadline.describe()}")
                 ctx.incomplete("global/sts", late, "account id unknown")
-        finally:  # past the deadline, calls still running are left to end on their own timeouts
-            late_calls = deadline.expired()
-            pool.shutdown(wait=not late_calls, cancel_futures=late_calls)
+        finally:  # calls still running (past the deadline, or given up just before it) end on their own timeouts
+            pool.shutdown(wait=False, cancel_futures=True)
         if ctx.account_id:  # our own fresh resources, not shared yet: fill in the id guardrail checks compare
             for r in resources:
                 r.attrs["account_id"] = ctx.account_id

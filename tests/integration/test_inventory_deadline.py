@@ -142,6 +142,7 @@ def test_aws_protection_reads_past_the_deadline_are_unknown_and_the_instances_ke
     seed_instances(aws_sandbox, "us-east-1", count=3, deletion_protection=True)
     aws_sandbox.inject("slow", operation="DescribeInstanceAttribute", delay=12.0)
     inv = AwsAdapter(services=("ec2",)).inventory(aws_account(timeout="30s", inventory_deadline="4s"))
+    assert inv.finished_at is not None and (inv.finished_at - inv.started_at).total_seconds() < 12.0  # not waited for
     assert scopes(inv) == {"us-east-1/ec2/instance-attributes": "deadline"}
     assert "deletion protection unknown for 3 of 3 instances" in reasons(inv)
     instances = [r for r in inv.resources if r.kind == Kind.COMPUTE_INSTANCE]
