@@ -59,7 +59,7 @@ from bench._harness import Blackbox, ServerProcess, drive, run_loop, wait_http  
 from failover.probing import probe_engine  # noqa: E402
 from failover.schema import Config, Probes  # noqa: E402
 from probes import tls  # noqa: E402
-from probes.engine import Engine  # noqa: E402
+from probes.engine import Engine, worker_pids  # noqa: E402
 from probes.targets import HttpTarget  # noqa: E402
 
 MODULES = (
@@ -165,9 +165,14 @@ def _proc_cpu(pid: int, children: bool = False) -> float:
 
 
 def _our_cpu() -> float:
-    """This process's CPU plus the probe workers' (children of the forkserver, which reaps them)."""
+    """This process's CPU plus the probe workers': the live ones (kept between runs) and any the
+    forkserver has reaped."""
     server = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
-    return _proc_cpu(os.getpid()) + (_proc_cpu(server, children=True) if server else 0.0)
+    total = _proc_cpu(os.getpid()) + (_proc_cpu(server, children=True) if server else 0.0)
+    for pid in worker_pids():
+        with contextlib.suppress(OSError):
+            total += _proc_cpu(pid)
+    return total
 
 
 def production(concurrency: int, per_host: int | None = None) -> Callable[[list[HttpTarget]], Any]:

@@ -15,6 +15,7 @@ exact by sharing it out between workers; a small batch runs on ``Engine`` in thi
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
 import inspect
 import multiprocessing
@@ -22,6 +23,7 @@ import os
 import pickle
 import queue as queue_mod
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from typing import Any
 
 from failover.errors import ProbeError
 from failover.model import Observation, ObsStatus, utcnow
-from probes.loop import run
+from probes.loop import loop_factory
 from probes.registry import PROBERS, prober_for
 
 __all__ = ["MIN_PER_WORKER", "Engine", "Job", "ParallelEngine", "Sink", "cores"]
@@ -212,26 +214,130 @@ async def _drain(batches: asyncio.Queue[list[Observation] | None], sink: Sink) -
 _DONE = "done"
 
 
-def _worker(
-    part: list[tuple[int, Any]], options: dict[str, Any], batch_size: int, out: multiprocessing.Queue[Any]
+def _serve(inbox: Any, out: multiprocessing.Queue[Any]) -> None:
+    """A worker process for the life of its parent: one event loop (uvloop when installed) reused for
+    every run it is given; (run id, [(index, observation)]) batches back, then (run id, done).
+
+    The imported modules are frozen out of the cyclic GC's view and the collector waits for the end of a
+    run: a run's garbage is bounded by its batch, and collecting mid-run cost ~3% of a probe's CPU."""
+    gc.freeze()
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        while (job := inbox.get()) is not None:
+            run_id, part, options, batch_size = job
+            gc.disable()
+            try:
+                _run_part(runner, run_id, part, options, batch_size, out)
+            finally:
+                gc.enable()
+                gc.collect()
+
+
+def _run_part(
+    runner: asyncio.Runner,
+    run_id: int,
+    part: list[tuple[int, Any]],
+    options: dict[str, Any],
+    batch_size: int,
+    out: multiprocessing.Queue[Any],
 ) -> None:
-    """Worker process body: its own event loop (uvloop when installed); (index, observation) batches back."""
     indexes = [i for i, _ in part]
     pending: list[tuple[int, Observation]] = []
 
     def collect(position: int, obs: Observation) -> None:
         pending.append((indexes[position], obs))
         if len(pending) >= batch_size:
-            out.put(pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL))
+            out.put((run_id, pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL)))
             pending.clear()
 
-    async def main() -> None:
-        await Engine(**options).run([t for _, t in part], _on_indexed=collect)
-
-    run(main())
+    runner.run(Engine(**options).run([t for _, t in part], _on_indexed=collect))
     if pending:
-        out.put(pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL))
-    out.put(_DONE)
+        out.put((run_id, pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL)))
+    out.put((run_id, _DONE))
+
+
+class _Pool:
+    """Worker processes started once (from a forkserver with the probe modules preloaded) and kept:
+    a run hands each its part instead of forking new ones, so only the first run pays the start (the
+    interpreter, the main module's re-import, cold certificate caches). One run at a time uses it."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("forkserver")
+        # Workers fork from a server with every probe module (and uvloop) already imported, so a worker
+        # does not pay dnspython's and uvloop's import.
+        ctx.set_forkserver_preload(_PRELOAD)
+        self.ctx = ctx
+        self.owner = os.getpid()
+        self.out: multiprocessing.Queue[Any] = ctx.Queue()
+        self.procs: list[Any] = []
+        self.inboxes: list[Any] = []
+        self.busy = threading.Lock()
+        self.runs = 0
+
+    def grow(self, n: int) -> None:
+        while len(self.procs) < n:
+            inbox = self.ctx.SimpleQueue()
+            proc = self.ctx.Process(target=_serve, args=(inbox, self.out), daemon=True)
+            proc.start()
+            self.procs.append(proc)
+            self.inboxes.append(inbox)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join(timeout=5)
+        self.out.close()
+
+
+_pool: _Pool | None = None
+_pool_guard = threading.Lock()
+
+
+def _claim_pool(workers: int) -> _Pool | None:
+    """This process's worker pool with at least ``workers`` processes, claimed for one run; None while
+    another run holds it (that run's caller probes in process instead)."""
+    global _pool
+    with _pool_guard:
+        if _pool is not None and (_pool.owner != os.getpid() or not all(p.is_alive() for p in _pool.procs)):
+            if _pool.owner == os.getpid():
+                _pool.close()
+            _pool = None  # inherited across a fork, or a worker died: start afresh
+        if _pool is None:
+            _pool = _Pool()
+        if not _pool.busy.acquire(blocking=False):
+            return None
+        try:
+            _pool.grow(workers)
+        except BaseException:
+            _pool.busy.release()
+            raise
+        return _pool
+
+
+def _release_pool(pool: _Pool, healthy: bool) -> None:
+    """End a run's claim; a run that did not finish cleanly leaves workers mid-part: they go."""
+    global _pool
+    if not healthy:
+        with _pool_guard:
+            if _pool is pool:
+                _pool = None
+        pool.close()
+    pool.busy.release()
+
+
+def worker_pids() -> list[int]:
+    """Process ids of this process's probe workers (for CPU accounting in the benchmarks)."""
+    pool = _pool
+    return [p.pid for p in pool.procs if p.pid is not None] if pool is not None and pool.owner == os.getpid() else []
+
+
+def shutdown_workers() -> None:
+    """Stop the probe workers now (they also stop with this process)."""
+    global _pool
+    with _pool_guard:
+        pool, _pool = _pool, None
+    if pool is not None and pool.owner == os.getpid():
+        pool.close()
 
 
 def _share(total: int, parts: int, i: int) -> int:
@@ -306,17 +412,30 @@ class ParallelEngine:
             raise ProbeError("ParallelEngine needs picklable typed targets, not Jobs")
         workers = self.workers_for(len(items))
         if workers == 1 or not items:
-            engine = Engine(
-                concurrency=self.concurrency, per_host=self.per_host, timeout=self.timeout, spread_s=self.spread_s
-            )
-            return await engine.run(items, batch_size=batch_size, sink=sink)
+            return await self._in_process(items, batch_size, sink)
+        pool = _claim_pool(workers)
+        if pool is None:  # another run holds the workers: this one probes here
+            return await self._in_process(items, batch_size, sink)
+        healthy = False
+        try:
+            results = await self._on_pool(pool, items, workers, batch_size, sink)
+            healthy = True
+        finally:
+            _release_pool(pool, healthy)
+        return results
+
+    async def _in_process(self, items: list[Any], batch_size: int, sink: Sink | None) -> list[Observation]:
+        engine = Engine(
+            concurrency=self.concurrency, per_host=self.per_host, timeout=self.timeout, spread_s=self.spread_s
+        )
+        return await engine.run(items, batch_size=batch_size, sink=sink)
+
+    async def _on_pool(
+        self, pool: _Pool, items: list[Any], workers: int, batch_size: int, sink: Sink | None
+    ) -> list[Observation]:
         parts, host_limits = split_targets(items, workers, self.per_host)
-        ctx = multiprocessing.get_context("forkserver")
-        # Workers fork from a server with every probe module (and uvloop) already imported, so a run
-        # does not pay dnspython's and uvloop's import in each worker.
-        ctx.set_forkserver_preload(_PRELOAD)
-        out: multiprocessing.Queue[Any] = ctx.Queue()
-        procs = []
+        pool.runs += 1
+        run_id = pool.runs
         for w, part in enumerate(parts):
             options = {
                 "concurrency": _share(self.concurrency, workers, w) or 1,
@@ -324,29 +443,23 @@ class ParallelEngine:
                 "timeout": self.timeout,
                 "spread_s": self.spread_s,
             }
-            proc = ctx.Process(target=_worker, args=(part, options, batch_size, out), daemon=True)
-            proc.start()
-            procs.append(proc)
+            pool.inboxes[w].put((run_id, part, options, batch_size))
+        procs = pool.procs[:workers]
         results: list[Observation | None] = [None] * len(items)
         loop = asyncio.get_running_loop()
-        try:
-            finished = 0
-            while finished < workers:
-                message = await loop.run_in_executor(None, _get, out, procs)
-                if message == _DONE:
-                    finished += 1
-                    continue
-                pairs: list[tuple[int, Observation]] = pickle.loads(message)
-                for i, obs in pairs:
-                    results[i] = obs
-                if sink is not None:
-                    await _call_sink(sink, [obs for _, obs in pairs])
-        finally:
-            for proc in procs:
-                if proc.is_alive():
-                    proc.terminate()
-                proc.join(timeout=5)
-            out.close()
+        finished = 0
+        while finished < workers:
+            message_run, message = await loop.run_in_executor(None, _get, pool.out, procs)
+            if message_run != run_id:
+                continue  # cannot happen: a run that did not finish retires the pool
+            if message == _DONE:
+                finished += 1
+                continue
+            pairs: list[tuple[int, Observation]] = pickle.loads(message)
+            for i, obs in pairs:
+                results[i] = obs
+            if sink is not None:
+                await _call_sink(sink, [obs for _, obs in pairs])
         missing = [i for i, r in enumerate(results) if r is None]
         if missing:
             raise ProbeError(f"{len(missing)} probe results lost: a worker process died")
@@ -359,5 +472,5 @@ def _get(out: multiprocessing.Queue[Any], procs: list[Any]) -> Any:
         try:
             return out.get(timeout=0.5)
         except queue_mod.Empty:
-            if all(not p.is_alive() for p in procs) and out.empty():
-                raise ProbeError("worker processes exited without returning results") from None
+            if any(not p.is_alive() for p in procs) and out.empty():
+                raise ProbeError("a probe worker process exited without returning its results") from None

@@ -66,29 +66,62 @@ class _Hop:
 
 
 class _Wire(asyncio.Protocol):
-    """One fresh connection's bytes. With ``tls_object`` (an ``ssl.SSLObject`` on memory BIOs) it drives
-    the TLS handshake and record layer itself, on the loop's plain TCP transport: the work asyncio's SSL
-    transport does, without its buffering and shutdown machinery, which cost more CPU per fresh connection
-    than the HTTP handling. ``ready`` resolves when the connection can carry the request (after the
-    handshake, or with its error), ``done`` at the end of the response (``http1.ResponseReader``)."""
+    """One fresh connection's bytes, for one hop. With ``tls_object`` (an ``ssl.SSLObject`` on memory
+    BIOs) it drives the TLS handshake and record layer itself on the loop's plain TCP transport: the work
+    asyncio's SSL transport does, without its buffering and shutdown machinery, which cost more CPU per
+    fresh connection than the HTTP handling. The request goes out as soon as the connection can carry it
+    (with TLS in the same write as the client's Finished). ``ready`` resolves then (or with the handshake's
+    error), ``done`` at the end of the response (``http1.ResponseReader``). It moves ``hop.phase`` along."""
 
-    __slots__ = ("_in", "_out", "_tls", "done", "first_byte", "reader", "ready", "transport")
+    __slots__ = (
+        "_in",
+        "_out",
+        "_request",
+        "_tls",
+        "connected_at",
+        "done",
+        "first_byte",
+        "hop",
+        "reader",
+        "ready",
+        "sent_at",
+        "transport",
+    )
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, max_body: int, tls_object: ssl.SSLObject | None = None) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        hop: _Hop,
+        max_body: int,
+        request: bytes | None,
+        tls_object: ssl.SSLObject | None = None,
+    ) -> None:
+        self.hop = hop
         self.reader = http1.ResponseReader(max_body)
         self.ready: asyncio.Future[None] = loop.create_future()
         self.done: asyncio.Future[None] = loop.create_future()
+        self.connected_at = 0.0
+        self.sent_at = 0.0
         self.first_byte: float | None = None
         self.transport: asyncio.Transport | None = None
+        self._request = request
         self._tls = tls_object
         self._in: ssl.MemoryBIO | None = None
         self._out: ssl.MemoryBIO | None = None
 
     @classmethod
-    def over_tls(cls, loop: asyncio.AbstractEventLoop, max_body: int, ctx: ssl.SSLContext, name: str) -> _Wire:
+    def over_tls(
+        cls,
+        loop: asyncio.AbstractEventLoop,
+        hop: _Hop,
+        max_body: int,
+        request: bytes | None,
+        ctx: ssl.SSLContext,
+        name: str,
+    ) -> _Wire:
         """A wire whose handshake (SNI and verification for ``name``) starts once connected."""
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-        wire = cls(loop, max_body, ctx.wrap_bio(incoming, outgoing, server_hostname=name))
+        wire = cls(loop, hop, max_body, request, ctx.wrap_bio(incoming, outgoing, server_hostname=name))
         wire._in, wire._out = incoming, outgoing
         return wire
 
@@ -97,19 +130,26 @@ class _Wire(asyncio.Protocol):
         return self._tls
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.connected_at = time.perf_counter()
         self.transport = transport  # type: ignore[assignment]
         if self._tls is None:
-            self.ready.set_result(None)
+            self._connected()
         else:
+            self.hop.phase = "tls"
             self._handshake()
 
-    def send(self, data: bytes) -> None:
-        assert self.transport is not None
-        if self._tls is None:
-            self.transport.write(data)
-        else:
-            self._tls.write(data)
-            self._flush()
+    def _connected(self) -> None:
+        """The connection can carry the request: send it."""
+        self.sent_at = time.perf_counter()
+        if self._request is not None:
+            self.hop.phase = "first_byte"
+            if self._tls is None:
+                assert self.transport is not None
+                self.transport.write(self._request)
+            else:
+                self._tls.write(self._request)
+        self._flush()
+        self.ready.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         if self._tls is None:
@@ -154,7 +194,8 @@ class _Wire(asyncio.Protocol):
             self._fail(_Outcome(ObsStatus.FAILED, f"connection closed {what}{detail}"))
 
     def close(self) -> None:
-        """Close the connection; an outcome nobody awaited is marked retrieved (no asyncio warning)."""
+        """Close the connection (no close_notify: the probe is done with it); an outcome nobody awaited is
+        marked retrieved (no asyncio warning)."""
         if self.transport is not None:
             self.transport.close()
         for future in (self.ready, self.done):
@@ -178,8 +219,7 @@ class _Wire(asyncio.Protocol):
             self._flush()
             self.ready.set_exception(err)
             return
-        self._flush()
-        self.ready.set_result(None)
+        self._connected()
 
     def _read_records(self) -> None:
         """Decrypt what arrived and feed it to the response reader."""
@@ -222,8 +262,8 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-async def _connect(loop: asyncio.AbstractEventLoop, host: str, port: int, hop: _Hop) -> socket.socket:
-    """Resolve (timed) and connect to the first address that accepts."""
+async def _open(loop: asyncio.AbstractEventLoop, host: str, port: int, hop: _Hop, wire: _Wire) -> None:
+    """Resolve (timed) and connect ``wire`` to the first address that accepts."""
     if is_ip(host):
         addrs: list[tuple[int, Any]] = [(socket.AF_INET6 if ":" in host else socket.AF_INET, (host, port))]
         hop.timings["dns"] = None
@@ -240,46 +280,51 @@ async def _connect(loop: asyncio.AbstractEventLoop, host: str, port: int, hop: _
     t0 = time.perf_counter()
     last: OSError | None = None
     for family, sockaddr in addrs:
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
         hop.address = f"[{sockaddr[0]}]:{sockaddr[1]}" if family == socket.AF_INET6 else f"{sockaddr[0]}:{sockaddr[1]}"
         try:
-            await loop.sock_connect(sock, sockaddr)
+            if family == socket.AF_INET6 and len(sockaddr) > 3 and sockaddr[3]:
+                await _connect_scoped(loop, sockaddr, wire)  # a link-local address: keep its scope
+            else:
+                # The loop connects a numeric address without a resolver round trip or a Python socket.
+                await loop.create_connection(lambda: wire, sockaddr[0], sockaddr[1])
         except OSError as err:
-            sock.close()
             last = err
             continue
-        except BaseException:
-            sock.close()
-            raise
-        hop.timings["connect"] = _ms(time.perf_counter() - t0)
-        return sock
+        hop.timings["connect"] = _ms(wire.connected_at - t0)
+        return
     assert last is not None
     if isinstance(last, ConnectionRefusedError):
         raise _Outcome(ObsStatus.FAILED, f"connection refused ({hop.address})")
     raise _Outcome(ObsStatus.FAILED, f"cannot connect to {hop.address}: {last.strerror or last}")
 
 
+async def _connect_scoped(loop: asyncio.AbstractEventLoop, sockaddr: Any, wire: _Wire) -> None:
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        await loop.sock_connect(sock, sockaddr)
+        await loop.create_connection(lambda: wire, sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+
+
 async def _tls_details(
-    loop: asyncio.AbstractEventLoop, sockaddr_host: str, port: int, name: str
+    loop: asyncio.AbstractEventLoop, connect_host: str, port: int, name: str
 ) -> tuple[list[bytes], str | None]:
     """A second, non-verifying handshake that only reads the chain, so a failed verification still says why."""
     scratch = _Hop(url="", name=name)
+    wire = _Wire.over_tls(loop, scratch, 0, None, tls.client_context(verify=False), name)
     try:
-        sock = await _connect(loop, sockaddr_host, port, scratch)
-    except _Outcome:
-        return [], None
-    wire = _Wire.over_tls(loop, 0, tls.client_context(verify=False), name)
-    try:
-        await loop.create_connection(lambda: wire, sock=sock)
+        await _open(loop, connect_host, port, scratch, wire)
         await wire.ready
         ssl_object = wire.ssl_object
         assert ssl_object is not None
         return tls.peer_chain(ssl_object, verified=False), ssl_object.version()
-    except (OSError, ssl.SSLError):
+    except (_Outcome, OSError, ssl.SSLError):
         return [], None
     finally:
-        _close(wire, sock)
+        wire.close()
 
 
 def _route(target: HttpTarget, url: str) -> tuple[str, int, str, str]:
@@ -306,38 +351,32 @@ async def _exchange(target: HttpTarget, url: str, hop: _Hop) -> None:
     loop = asyncio.get_running_loop()
     parts = urlsplit(url)
     connect_host, port, name, host_header = _route(target, url)
-    sock = await _connect(loop, connect_host, port, hop)
-    wire: _Wire | None = None
+    request = _request_bytes(parts.path, parts.query, host_header, target.headers)
+    if parts.scheme == "https":
+        ctx = tls.client_context(target.ca_files)
+        wire = _Wire.over_tls(loop, hop, target.max_body_bytes, request, ctx, name)
+    else:
+        wire = _Wire(loop, hop, target.max_body_bytes, request)
     try:
+        await _open(loop, connect_host, port, hop, wire)
         if parts.scheme == "https":
-            wire = _Wire.over_tls(loop, target.max_body_bytes, tls.client_context(target.ca_files), name)
-            await _handshake(loop, target, sock, wire, (connect_host, port, name), hop)
+            await _handshake(loop, target, wire, (connect_host, port, name), hop)
         else:
-            wire = _Wire(loop, target.max_body_bytes)
-            await loop.create_connection(lambda: wire, sock=sock)
             hop.timings["tls"] = None
-        request = _request_bytes(parts.path, parts.query, host_header, target.headers)
-        await _send_and_read(wire, request, hop)
+        await _read(wire, hop)
     finally:
-        _close(wire, sock)
+        wire.close()
 
 
 async def _handshake(
-    loop: asyncio.AbstractEventLoop,
-    target: HttpTarget,
-    sock: socket.socket,
-    wire: _Wire,
-    peer: tuple[str, int, str],
-    hop: _Hop,
+    loop: asyncio.AbstractEventLoop, target: HttpTarget, wire: _Wire, peer: tuple[str, int, str], hop: _Hop
 ) -> None:
-    """TLS on the connected socket, verified for the name in ``peer`` (connect host, port, name): a full
-    handshake (no session is offered for resumption), the chain verified against the trust store, the
-    name against the leaf's SANs; the chain's assessment lands on the hop whether or not it passed."""
+    """Wait for the TLS handshake ``wire`` started on connecting, verified for the name in ``peer``
+    (connect host, port, name): a full handshake (no session is offered for resumption), the chain
+    verified against the trust store and the name against the leaf's SANs, by OpenSSL; then the chain's
+    assessment (expiry, names: ``tls.assess``) lands on the hop whether or not verification passed."""
     connect_host, port, name = peer
-    hop.phase = "tls"
-    t0 = time.perf_counter()
     try:
-        await loop.create_connection(lambda: wire, sock=sock)
         await wire.ready
     except ssl.SSLCertVerificationError as err:
         chain, protocol = await _tls_details(loop, connect_host, port, name)
@@ -355,7 +394,7 @@ async def _handshake(
     except ssl.SSLError as err:
         hop.tls = tls.assess(name, [], verified=False, error=err.reason or str(err))
         raise _Outcome(ObsStatus.FAILED, f"TLS handshake with {hop.address} failed: {err.reason or err}") from None
-    hop.timings["tls"] = _ms(time.perf_counter() - t0)
+    hop.timings["tls"] = _ms(wire.sent_at - wire.connected_at)
     ssl_object = wire.ssl_object
     assert ssl_object is not None
     hop.tls = tls.assess(
@@ -378,30 +417,17 @@ def _request_bytes(path: str, query: str, host_header: str, extra: tuple[tuple[s
         raise ProbeError(f"cannot send the request: {err}") from None
 
 
-async def _send_and_read(wire: _Wire, request: bytes, hop: _Hop) -> None:
-    """Send the request, wait for the response to end (or reach the body cap), and put it on the hop."""
-    hop.phase = "first_byte"
-    sent = time.perf_counter()
-    wire.send(request)
+async def _read(wire: _Wire, hop: _Hop) -> None:
+    """Wait for the response (sent on connecting) to end, or reach the body cap; put it on the hop."""
     await wire.done
     response = wire.reader
     assert response.status_code is not None
-    hop.timings["first_byte"] = _ms((wire.first_byte or sent) - sent)
+    hop.timings["first_byte"] = _ms((wire.first_byte or wire.sent_at) - wire.sent_at)
     hop.status_code = response.status_code
     hop.http_version = response.http_version
     hop.headers = {k.decode(): v.decode("latin-1") for k, v in response.headers if k in _KEPT_HEADERS}
     hop.body = bytes(response.body)
     hop.truncated = response.truncated
-
-
-def _close(wire: _Wire | None, sock: socket.socket) -> None:
-    """Close the connection (the transport owns the socket once it exists)."""
-    if wire is not None and wire.transport is not None:
-        wire.close()
-    else:
-        sock.close()
-        if wire is not None:
-            wire.close()
 
 
 def _check_body(target: HttpTarget, body: bytes, data: dict[str, Any]) -> list[str]:
