@@ -25,6 +25,7 @@ import queue as queue_mod
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -101,16 +102,17 @@ class Engine:
         sink: Sink | None = None,
         on_result: Callable[[Observation], None] | None = None,
         _on_indexed: Callable[[int, Observation], None] | None = None,
+        _limits: tuple[asyncio.Semaphore, dict[str, asyncio.Semaphore]] | None = None,
     ) -> list[Observation]:
         """Observations in target order. ``sink`` gets lists of up to ``batch_size`` as they complete, one
         call at a time and in completion order; a synchronous sink runs in a worker thread so a blocking
-        database write does not stall the probes. ``on_result`` sees each observation as it lands."""
+        database write does not stall the probes. ``on_result`` sees each observation as it lands.
+        (``_limits``: the overall and per-host semaphores, shared by concurrent runs of one worker.)"""
         items = list(targets)
         if batch_size < 1:
             raise ProbeError("batch_size must be at least 1")
         results: list[Observation | None] = [None] * len(items)
-        overall = asyncio.Semaphore(self.concurrency)
-        hosts: dict[str, asyncio.Semaphore] = {}
+        overall, hosts = _limits or (asyncio.Semaphore(self.concurrency), {})
         batches: asyncio.Queue[list[Observation] | None] = asyncio.Queue()
         pending: list[Observation] = []
         offsets = self._offsets(len(items))
@@ -211,48 +213,54 @@ async def _drain(batches: asyncio.Queue[list[Observation] | None], sink: Sink) -
 
 # --- worker processes -----------------------------------------------------------------------------
 
-_DONE = "done"
-
 
 def _serve(inbox: Any, out: multiprocessing.Queue[Any]) -> None:
     """A worker process for the life of its parent: one event loop (uvloop when installed) reused for
-    every run it is given; (run id, [(index, observation)]) batches back, then (run id, done).
+    every run. A run is ``("run", id, slot, options, batch_size)``, then ``("chunk", [(index, target)])``
+    messages, then ``("end",)``; chunks run concurrently under one set of limits. Back on ``out``:
+    ``(id, "results", pickled [(index, observation)])`` batches, ``(id, "chunk", slot, pickled rest)``
+    when a chunk is finished (the parent may send another), and ``(id, "done")``.
 
     The imported modules are frozen out of the cyclic GC's view and the collector waits for the end of a
-    run: a run's garbage is bounded by its batch, and collecting mid-run cost ~3% of a probe's CPU."""
+    run: a run's garbage is bounded by its targets, and collecting mid-run cost ~3% of a probe's CPU."""
     gc.freeze()
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         while (job := inbox.get()) is not None:
-            run_id, part, options, batch_size = job
+            _, run_id, slot, options, batch_size = job
             gc.disable()
             try:
-                _run_part(runner, run_id, part, options, batch_size, out)
+                runner.run(_session(inbox, out, run_id, slot, Engine(**options), batch_size))
             finally:
                 gc.enable()
                 gc.collect()
 
 
-def _run_part(
-    runner: asyncio.Runner,
-    run_id: int,
-    part: list[tuple[int, Any]],
-    options: dict[str, Any],
-    batch_size: int,
-    out: multiprocessing.Queue[Any],
+async def _session(
+    inbox: Any, out: multiprocessing.Queue[Any], run_id: int, slot: int, engine: Engine, batch_size: int
 ) -> None:
-    indexes = [i for i, _ in part]
-    pending: list[tuple[int, Observation]] = []
+    loop = asyncio.get_running_loop()
+    limits: tuple[asyncio.Semaphore, dict[str, asyncio.Semaphore]] = (asyncio.Semaphore(engine.concurrency), {})
+    running: set[asyncio.Task[None]] = set()
 
-    def collect(position: int, obs: Observation) -> None:
-        pending.append((indexes[position], obs))
-        if len(pending) >= batch_size:
-            out.put((run_id, pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL)))
-            pending.clear()
+    async def one_chunk(chunk: list[tuple[int, Any]]) -> None:
+        pending: list[tuple[int, Observation]] = []
 
-    runner.run(Engine(**options).run([t for _, t in part], _on_indexed=collect))
-    if pending:
-        out.put((run_id, pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL)))
-    out.put((run_id, _DONE))
+        def collect(position: int, obs: Observation) -> None:
+            pending.append((chunk[position][0], obs))
+            if len(pending) >= batch_size:
+                out.put((run_id, "results", pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL)))
+                pending.clear()
+
+        await engine.run([t for _, t in chunk], _on_indexed=collect, _limits=limits)
+        out.put((run_id, "chunk", slot, pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    while (message := await loop.run_in_executor(None, inbox.get))[0] == "chunk":
+        task = loop.create_task(one_chunk(message[1]))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    if running:
+        await asyncio.gather(*running)
+    out.put((run_id, "done"))
 
 
 class _Pool:
@@ -433,32 +441,64 @@ class ParallelEngine:
     async def _on_pool(
         self, pool: _Pool, items: list[Any], workers: int, batch_size: int, sink: Sink | None
     ) -> list[Observation]:
-        parts, host_limits = split_targets(items, workers, self.per_host)
+        """Targets go out in chunks, more to whichever worker finishes one, so a worker that gets less
+        CPU (or slower hosts) does not leave the others idle at the end. Where the per-host limit is
+        smaller than the worker count (whole hosts per worker) or starts are spread, each worker gets
+        its part at once instead."""
         pool.runs += 1
         run_id = pool.runs
-        for w, part in enumerate(parts):
+        shared_hosts = self.per_host >= workers and self.spread_s <= 0
+        if shared_hosts:
+            indexed = list(enumerate(items))
+            size = max(1, min(256, self.concurrency // workers // 2))
+            chunks = deque(indexed[i : i + size] for i in range(0, len(indexed), size))
+            limits = [_share(self.per_host, workers, w) for w in range(workers)]
+        else:
+            parts, limits = split_targets(items, workers, self.per_host)
+            chunks = deque()
+        for w in range(workers):
             options = {
                 "concurrency": _share(self.concurrency, workers, w) or 1,
-                "per_host": host_limits[w],
+                "per_host": limits[w],
                 "timeout": self.timeout,
                 "spread_s": self.spread_s,
             }
-            pool.inboxes[w].put((run_id, part, options, batch_size))
+            pool.inboxes[w].put(("run", run_id, w, options, batch_size))
+            if not shared_hosts:
+                pool.inboxes[w].put(("chunk", parts[w]))
+        outstanding = [0] * workers
+        ended = [False] * workers
+
+        def feed(w: int) -> None:
+            """Keep three chunks queued at worker ``w`` while there are any; then tell it to end."""
+            while chunks and outstanding[w] < 3:
+                pool.inboxes[w].put(("chunk", chunks.popleft()))
+                outstanding[w] += 1
+            if not chunks and not ended[w]:
+                pool.inboxes[w].put(("end",))
+                ended[w] = True
+
+        for w in range(workers):
+            feed(w)
         procs = pool.procs[:workers]
         results: list[Observation | None] = [None] * len(items)
         loop = asyncio.get_running_loop()
         finished = 0
         while finished < workers:
-            message_run, message = await loop.run_in_executor(None, _get, pool.out, procs)
-            if message_run != run_id:
+            message = await loop.run_in_executor(None, _get, pool.out, procs)
+            if message[0] != run_id:
                 continue  # cannot happen: a run that did not finish retires the pool
-            if message == _DONE:
+            if message[1] == "done":
                 finished += 1
                 continue
-            pairs: list[tuple[int, Observation]] = pickle.loads(message)
+            if message[1] == "chunk":
+                w = message[2]
+                outstanding[w] -= 1
+                feed(w)
+            pairs: list[tuple[int, Observation]] = pickle.loads(message[-1])
             for i, obs in pairs:
                 results[i] = obs
-            if sink is not None:
+            if sink is not None and pairs:
                 await _call_sink(sink, [obs for _, obs in pairs])
         missing = [i for i, r in enumerate(results) if r is None]
         if missing:
