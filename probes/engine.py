@@ -225,7 +225,7 @@ def _serve(inbox: Any, out: multiprocessing.Queue[Any]) -> None:
     run: a run's garbage is bounded by its targets, and collecting mid-run cost ~3% of a probe's CPU."""
     gc.freeze()
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        while (job := inbox.get()) is not None:
+        while (job := _next(inbox)) is not None:
             _, run_id, slot, options, batch_size = job
             gc.disable()
             try:
@@ -233,6 +233,19 @@ def _serve(inbox: Any, out: multiprocessing.Queue[Any]) -> None:
             finally:
                 gc.enable()
                 gc.collect()
+
+
+def _next(inbox: Any) -> Any:
+    """The next message; None once the parent process has gone (a killed daemon leaves no workers)."""
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            return inbox.get(timeout=1.0)
+        except queue_mod.Empty:
+            if parent is not None and not parent.is_alive():
+                return None
+        except (EOFError, OSError):
+            return None
 
 
 async def _session(
@@ -254,13 +267,14 @@ async def _session(
         await engine.run([t for _, t in chunk], _on_indexed=collect, _limits=limits)
         out.put((run_id, "chunk", slot, pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL)))
 
-    while (message := await loop.run_in_executor(None, inbox.get))[0] == "chunk":
+    while (message := await loop.run_in_executor(None, _next, inbox)) is not None and message[0] == "chunk":
         task = loop.create_task(one_chunk(message[1]))
         running.add(task)
         task.add_done_callback(running.discard)
     if running:
         await asyncio.gather(*running)
-    out.put((run_id, "done"))
+    if message is not None:
+        out.put((run_id, "done"))
 
 
 class _Pool:
@@ -283,7 +297,7 @@ class _Pool:
 
     def grow(self, n: int) -> None:
         while len(self.procs) < n:
-            inbox = self.ctx.SimpleQueue()
+            inbox: multiprocessing.Queue[Any] = self.ctx.Queue()
             proc = self.ctx.Process(target=_serve, args=(inbox, self.out), daemon=True)
             proc.start()
             self.procs.append(proc)
@@ -337,15 +351,6 @@ def worker_pids() -> list[int]:
     """Process ids of this process's probe workers (for CPU accounting in the benchmarks)."""
     pool = _pool
     return [p.pid for p in pool.procs if p.pid is not None] if pool is not None and pool.owner == os.getpid() else []
-
-
-def shutdown_workers() -> None:
-    """Stop the probe workers now (they also stop with this process)."""
-    global _pool
-    with _pool_guard:
-        pool, _pool = _pool, None
-    if pool is not None and pool.owner == os.getpid():
-        pool.close()
 
 
 def _share(total: int, parts: int, i: int) -> int:
