@@ -8,8 +8,9 @@ Targets are typed (``probes.targets``) and run by the probe registered for their
 ERROR observation; nothing escapes but cancellation, which cancels and awaits every probe task.
 
 ``ParallelEngine`` is what the cycle runs (``failover.probing``): a batch large enough to pay for it is
-split over worker processes, one per core (one event loop each, uvloop), keeping the per-host limit
-exact by sharing it out between workers; a small batch runs on ``Engine`` in this process.
+shared out in chunks to worker processes, one per core (one event loop each, uvloop), started once per
+process and kept, keeping the per-host limit exact by sharing it out between workers; a small batch
+runs on ``Engine`` in this process.
 """
 
 from __future__ import annotations
@@ -388,7 +389,8 @@ def cores() -> int:
 class ParallelEngine:
     """``Engine`` over up to ``workers`` processes (default: one per core), each with at least
     ``min_per_worker`` targets; fewer targets than that run in this process, on ``Engine``. Workers fork
-    from a preloaded forkserver, so a run costs milliseconds after the first. Targets must be picklable
+    from a preloaded forkserver on the first run and stay for the next (``_Pool``), so only the first
+    run pays for them. Targets must be picklable
     (typed targets are; ``Job``s are not). The sink runs in this process and receives each worker's
     batches as they arrive. The observations are the ones ``Engine`` makes, in target order."""
 
