@@ -345,12 +345,13 @@ def _route(target: HttpTarget, url: str) -> tuple[str, int, str, str]:
     return host, port, host, host_header
 
 
-async def _exchange(target: HttpTarget, url: str, hop: _Hop) -> None:
-    """One request and its response on a fresh connection: connect, TLS for https, send, read. The hop
-    records each phase as it completes; a verdict that ends the probe early is raised as ``_Outcome``."""
+async def _exchange(target: HttpTarget, url: str, hop: _Hop, route: tuple[str, int, str, str]) -> None:
+    """One request and its response on a fresh connection to ``route`` (``_route``): connect, TLS for
+    https, send, read. The hop records each phase as it completes; a verdict that ends the probe early is
+    raised as ``_Outcome``."""
     loop = asyncio.get_running_loop()
     parts = urlsplit(url)
-    connect_host, port, name, host_header = _route(target, url)
+    connect_host, port, name, host_header = route
     request = _request_bytes(parts.path, parts.query, host_header, target.headers)
     if parts.scheme == "https":
         ctx = tls.client_context(target.ca_files)
@@ -494,9 +495,10 @@ async def probe_http(target: HttpTarget) -> Observation:
         async with asyncio.timeout(target.timeout):
             url = target.url
             while True:
-                hop = _Hop(url=url, name=_route(target, url)[2])
+                route = _route(target, url)
+                hop = _Hop(url=url, name=route[2])
                 hops.append(hop)
-                await _exchange(target, url, hop)
+                await _exchange(target, url, hop, route)
                 location = hop.headers.get("location")
                 if not (target.follow_redirects and hop.status_code in _REDIRECTS and location):
                     break
