@@ -16,7 +16,6 @@ runs on ``Engine`` in this process.
 from __future__ import annotations
 
 import asyncio
-import gc
 import importlib.util
 import inspect
 import multiprocessing
@@ -220,20 +219,11 @@ def _serve(inbox: Any, out: multiprocessing.Queue[Any]) -> None:
     every run. A run is ``("run", id, slot, options, batch_size)``, then ``("chunk", [(index, target)])``
     messages, then ``("end",)``; chunks run concurrently under one set of limits. Back on ``out``:
     ``(id, "results", pickled [(index, observation)])`` batches, ``(id, "chunk", slot, pickled rest)``
-    when a chunk is finished (the parent may send another), and ``(id, "done")``.
-
-    The imported modules are frozen out of the cyclic GC's view and the collector waits for the end of a
-    run: a run's garbage is bounded by its targets, and collecting mid-run cost ~3% of a probe's CPU."""
-    gc.freeze()
+    when a chunk is finished (the parent may send another), and ``(id, "done")``."""
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         while (job := _next(inbox)) is not None:
             _, run_id, slot, options, batch_size = job
-            gc.disable()
-            try:
-                runner.run(_session(inbox, out, run_id, slot, Engine(**options), batch_size))
-            finally:
-                gc.enable()
-                gc.collect()
+            runner.run(_session(inbox, out, run_id, slot, Engine(**options), batch_size))
 
 
 def _next(inbox: Any) -> Any:
