@@ -74,6 +74,7 @@ class _Wire(asyncio.Protocol):
     error), ``done`` at the end of the response (``http1.ResponseReader``). It moves ``hop.phase`` along."""
 
     __slots__ = (
+        "_closed",
         "_in",
         "_out",
         "_request",
@@ -108,6 +109,7 @@ class _Wire(asyncio.Protocol):
         self._tls = tls_object
         self._in: ssl.MemoryBIO | None = None
         self._out: ssl.MemoryBIO | None = None
+        self._closed = False
 
     @classmethod
     def over_tls(
@@ -186,6 +188,8 @@ class _Wire(asyncio.Protocol):
                 self.done.set_result(None)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._closed:
+            return  # we hung up (done, or given up on): nobody waits for an outcome any more
         detail = f": {exc}" if exc else ""
         if not self.ready.done():
             self.ready.set_exception(exc or ConnectionResetError("connection closed during the TLS handshake"))
@@ -196,6 +200,7 @@ class _Wire(asyncio.Protocol):
     def close(self) -> None:
         """Close the connection (no close_notify: the probe is done with it); an outcome nobody awaited is
         marked retrieved (no asyncio warning)."""
+        self._closed = True
         if self.transport is not None:
             self.transport.close()
         for future in (self.ready, self.done):
