@@ -146,7 +146,7 @@ def libpq_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-_KEEPALIVE: dict[str, Any] = {
+KEEPALIVE: dict[str, Any] = {
     "keepalives": 1,
     "keepalives_idle": 5,
     "keepalives_interval": 2,
@@ -184,7 +184,7 @@ class AdvisoryLock:
                 else:
                     if self._conn is None or self._conn.closed:
                         self._conn = psycopg.connect(
-                            self._dsn, autocommit=True, connect_timeout=5, application_name=self._app, **_KEEPALIVE
+                            self._dsn, autocommit=True, connect_timeout=5, application_name=self._app, **KEEPALIVE
                         )
                     row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
                     self._held = bool(row and row[0])

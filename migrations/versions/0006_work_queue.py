@@ -4,7 +4,9 @@ work through its jobs table
 PostgreSQL only: SQLite runs one daemon per file and its jobs in process, so there is nothing to add
 there. The SQL is procrastinate's own ``schema.sql`` of the pinned version (pyproject pins the minor
 release); a later procrastinate whose schema changes comes with a revision applying its migrations.
-Downgrade drops every procrastinate object (its tables, types and functions), leaving our tables.
+Two indexes of ours on its tables serve what the daemons ask of them: whether a tick's work already
+ran (jobs by queueing lock, whatever their status) and the jobs finished lately (events by time, for
+each daemon's share). Downgrade drops every procrastinate object (its tables, types and functions), leaving our tables.
 
 Revision ID: 0006
 Revises: 0005
@@ -34,6 +36,8 @@ def upgrade() -> None:
 
     # exec_driver_sql: the script as procrastinate ships it (no bind-parameter parsing of its ``::``)
     bind.exec_driver_sql(SchemaManager.get_schema().replace("%", "%%"))
+    bind.exec_driver_sql("CREATE INDEX failover_jobs_queueing_lock ON procrastinate_jobs (queueing_lock)")
+    bind.exec_driver_sql("CREATE INDEX failover_events_at ON procrastinate_events (at)")
 
 
 def downgrade() -> None:
