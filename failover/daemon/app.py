@@ -74,6 +74,7 @@ DEAD_RUNS_EVERY = 30.0
 # SQLAlchemy's default pool (5 + 10 overflow): no "QueuePool limit reached", whatever the estate size.
 CHECK_WORKERS = 10
 SINGLETON_WORKERS = 3  # inventory, mail, retention: each at most one at a time
+QUEUED = ("inventory", "scoring")  # singletons on SQLite; on Postgres, work of the shared queue
 HOUSEKEEPING_WORKERS = 1  # leadership and liveness heartbeats: never queued behind work
 
 
@@ -207,10 +208,12 @@ class Daemon:
         )
 
     def _leaders(self, url: str) -> dict[str, Leadership]:
-        """One leadership per singleton job: an advisory lock on a shared Postgres, else this daemon alone."""
+        """One leadership per singleton job: an advisory lock on a shared Postgres, else this daemon alone.
+        On Postgres scoring and inventory are no longer singletons: the work queue shares them out, and
+        every daemon scores the check jobs it runs and inventories the accounts whose jobs it takes."""
         leaders: dict[str, Leadership] = {}
         for name in SINGLETONS:
-            if self.store.dialect == "postgresql":
+            if self.store.dialect == "postgresql" and name not in QUEUED:
                 leaders[name] = AdvisoryLock(url, name, vantage=self.vantage, on_change=self._leadership)
             else:
                 leaders[name] = Solo(name)

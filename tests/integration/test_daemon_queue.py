@@ -41,7 +41,8 @@ def check_jobs(url: str) -> list[dict[str, Any]]:
     """Every check job in the queue (id, queueing lock, status, worker)."""
     with psycopg.connect(libpq_dsn(url), autocommit=True) as conn, conn.cursor() as cur:
         cur.execute(
-            "SELECT id, queueing_lock, status::text, worker_id FROM procrastinate_jobs WHERE task_name = %s ORDER BY id",
+            "SELECT id, queueing_lock, status::text, worker_id FROM procrastinate_jobs "
+            "WHERE task_name = %s ORDER BY id",
             (CHECK_TASK,),
         )
         return [{"id": r[0], "lock": r[1], "status": r[2], "worker": r[3]} for r in cur.fetchall()]
