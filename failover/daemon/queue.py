@@ -376,7 +376,7 @@ class SharedQueue:
         from procrastinate.exceptions import JobAborted
 
         job = context.job
-        if await self._already_ran(job.id, job.queueing_lock):
+        if await self._already_ran(job.id, job.queueing_lock, job.lock, due):
             self.metrics.queue_jobs_run.labels(task, "duplicate").inc()
             raise JobAborted("its tick already ran")  # ``aborted``: only a succeeded job counts as done
         self.metrics.queue_latency.labels(task).observe(max(0.0, time.time() - due))
@@ -388,14 +388,28 @@ class SharedQueue:
         self.metrics.queue_jobs_run.labels(task, outcome).inc()
         return outcome
 
-    async def _already_ran(self, job_id: int | None, queueing_lock: str | None) -> bool:
+    async def _already_ran(self, job_id: int | None, queueing_lock: str | None, lock: str | None, due: float) -> bool:
+        """Whether another job did this one's work: the same tick (queueing lock) succeeded, or, for an
+        inventory, the same account's inventory due within the last half interval did (daemons whose
+        inventory ticks straddle an interval boundary defer it twice)."""
         if self._app is None or queueing_lock is None:
             return False
+        query = (
+            "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = %(queueing_lock)s "
+            "AND id <> %(id)s AND status = 'succeeded') AS ran"
+        )
+        if queueing_lock.startswith("inventory:"):
+            query = (
+                "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs WHERE task_name = %(task)s AND lock = %(lock)s "
+                "AND id <> %(id)s AND status = 'succeeded' AND (args->>'due')::float > %(since)s) AS ran"
+            )
         row = await self._app.connector.execute_query_one_async(
-            "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = %(lock)s "
-            "AND id <> %(id)s AND status = 'succeeded') AS ran",
-            lock=queueing_lock,
+            query,  # type: ignore[arg-type]
             id=job_id,
+            queueing_lock=queueing_lock,
+            task=INVENTORY_TASK,
+            lock=lock,
+            since=due - self.inventory_interval / 2,
         )
         return bool(row["ran"])
 
