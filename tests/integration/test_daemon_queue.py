@@ -5,6 +5,7 @@ once, a SIGKILLed daemon's jobs are taken over within one interval, and SIGTERM 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -113,7 +114,9 @@ def test_two_daemons_share_the_checks_and_a_survivor_takes_over_a_killed_ones_jo
         30,
         "the victim to be running a check job",
     )
+    time.sleep(0.5)  # into the job's run (each job waits 2 s on the silent endpoint)
     stalled = {j["id"] for j in check_jobs(url) if j["status"] == "doing" and j["worker"] == workers[0]}
+    assert stalled
     victim.kill()
     killed = datetime.now(UTC)
     taken = wait_for(lambda: survivor.events("queue.stalled_job"), 3 * INTERVAL, "the survivor to take over")
