@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from failover.daemon.locks import KEEPALIVE, libpq_dsn
 from failover.daemon.logs import emit
 from failover.daemon.scheduler import ANCHOR
+from failover.errors import DaemonError
 
 if TYPE_CHECKING:
     from procrastinate import App, JobContext
@@ -224,7 +225,7 @@ class SharedQueue:
         self._thread.start()
         self._ready.wait(30)
         if self._error is not None:
-            raise self._error
+            raise DaemonError(f"cannot start the work queue: {type(self._error).__name__}: {self._error}") from None
         emit(log, logging.INFO, "queue.started", queues=[self.check_queue, INVENTORY_QUEUE], worker=self.worker_id)
 
     @property
