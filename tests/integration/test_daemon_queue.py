@@ -23,14 +23,8 @@ from failover.model import utcnow
 from failover.schema import Config
 from failover.store import RunStatus, Store
 from failover.store import tables as t
-from tests.fixtures.daemon import DaemonProcess, wait_for, write_config
+from tests.fixtures.daemon import DaemonProcess, estate_data, inventory, stored_inventory, wait_for, write_config
 from tests.fixtures.store import PostgresServer
-from tests.integration.test_daemon_scale import (  # noqa: F401 - silent_endpoint is a fixture
-    estate_data,
-    inventory,
-    silent_endpoint,
-    stored_inventory,
-)
 
 pytestmark = pytest.mark.postgres
 
@@ -73,7 +67,7 @@ def test_two_daemons_share_the_checks_and_a_survivor_takes_over_a_killed_ones_jo
     pg_server: PostgresServer,
     tmp_path: Path,
     daemon_factory: Callable[..., DaemonProcess],
-    silent_endpoint: str,  # noqa: F811 - the fixture imported above
+    silent_endpoint: str,
 ) -> None:
     url = pg_server.create_database()
     data = estate(url, silent_endpoint)
