@@ -3,11 +3,14 @@ cleanly on SIGTERM or SIGINT.
 
 ``Daemon.open`` takes what must be taken in order (the single-instance lock, the migrated store) and
 hands it to the constructor, which builds the rest whole: leadership, jobs and the schedule, each
-given its callbacks as it is made. Nothing is attached afterwards.
+given its callbacks as it is made. Nothing is attached afterwards. The schedule hands check and
+inventory work to a ``WorkQueue`` (``daemon.queue``): run in this process on SQLite, deferred to the
+procrastinate queue every daemon on a Postgres database works on, so they share it.
 
-Stopping: no new job starts; running ones stop at their next checkpoint (probes are cancelled at
-once); whatever is still running after ``SHUTDOWN_GRACE`` seconds (a cloud call that will not return)
-is abandoned, its run recorded as cancelled, and the process exits 0. A second signal exits at once.
+Stopping: no new job starts (the queue's worker takes no more jobs); running ones stop at their next
+checkpoint (probes are cancelled at once); whatever is still running after ``SHUTDOWN_GRACE``
+seconds (a cloud call that will not return) is abandoned, its run recorded as cancelled, and the
+process exits 0. A second signal exits at once.
 """
 
 from __future__ import annotations
