@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
 from failover.sandbox.aws import AwsSandbox, seed_auto_scaling_group, seed_instances
@@ -79,7 +80,15 @@ def test_two_daemons_send_each_weekly_email_once_score_their_vantages_and_a_surv
     try:
         with store.engine.connect() as conn:
             senders = {row.vantage for row in conn.execute(select(t.mail_deliveries))}
+            # Inventory is one queue job per account and interval, whichever daemon takes it.
+            inventories = conn.execute(
+                sql(
+                    "SELECT queueing_lock, count(*) FROM procrastinate_jobs "
+                    "WHERE task_name = 'failover.inventory' AND status = 'succeeded' GROUP BY queueing_lock"
+                )
+            ).all()
         assert len(senders) == 1 and senders <= set(daemons)
+        assert inventories and all(n == 1 for _, n in inventories), inventories
 
         # No scoring leader on Postgres: each vantage's check jobs go through the work queue and
         # score where they run, so both daemons score (with every vantage's newest observations).
