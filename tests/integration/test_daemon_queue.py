@@ -5,6 +5,7 @@ once, a SIGKILLed daemon's jobs are taken over within one interval, and SIGTERM 
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -17,13 +18,21 @@ import pytest
 from sqlalchemy import select
 
 from failover.daemon.locks import libpq_dsn
-from failover.daemon.queue import CHECK_TASK, Slot, check_locks, tick_of
+from failover.daemon.queue import CHECK_TASK, QueueTiming, SharedQueue, Slot, check_locks, tick_of
 from failover.daemon.scheduler import check_slots
 from failover.model import utcnow
 from failover.schema import Config
 from failover.store import RunStatus, Store
 from failover.store import tables as t
-from tests.fixtures.daemon import DaemonProcess, estate_data, inventory, stored_inventory, wait_for, write_config
+from tests.fixtures.daemon import (
+    DaemonProcess,
+    daemon_jobs,
+    estate_data,
+    inventory,
+    stored_inventory,
+    wait_for,
+    write_config,
+)
 from tests.fixtures.store import PostgresServer
 
 pytestmark = pytest.mark.postgres
@@ -134,3 +143,50 @@ def test_two_daemons_share_the_checks_and_a_survivor_takes_over_a_killed_ones_jo
         statuses = Counter(r.status for r in conn.execute(select(t.runs.c.status)))
     assert statuses[RunStatus.RUNNING] == 0, statuses
     assert statuses[RunStatus.ABANDONED] >= 1, statuses
+
+
+def test_housekeeping_retries_a_dead_workers_jobs_and_closes_one_whose_tick_was_queued_again(
+    pg_server: PostgresServer,
+) -> None:
+    url = pg_server.create_database()
+    config = Config.model_validate(estate_data(2, database=url, inventory_interval="1h"))
+    with Store.open(url) as store:
+        jobs = daemon_jobs(config, store)
+        queue = SharedQueue(
+            url,
+            jobs,
+            vantage="v",
+            metrics=jobs.metrics,
+            concurrency=2,
+            timing=QueueTiming(heartbeat=0.5, stalled_after=4.0, polling=0.5),
+            grace=1.0,
+            inventory_interval=3600.0,
+            accounts=["aws"],
+        )
+        # A daemon of vantage "far" died 1 minute ago running two jobs; one's tick was deferred again.
+        with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
+            [(dead,)] = conn.execute(
+                "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 minute') RETURNING id"
+            ).fetchall()
+
+            def job(slot: str, tick: int, status: str, worker: int | None) -> int:
+                lock, queued = check_locks("far", slot, tick)
+                row = conn.execute(
+                    "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args, status, "
+                    "worker_id) VALUES ('check:far', %s, %s, %s, %s, %s, %s) RETURNING id",
+                    (CHECK_TASK, lock, queued, json.dumps({"vantage": "far", "due": 0.0}), status, worker),
+                ).fetchone()
+                assert row is not None
+                return int(row[0])
+
+            requeued, again = job("check:s", 1, "doing", dead), job("check:s", 1, "todo", None)
+            alone = job("check:t", 1, "doing", dead)
+        queue.start()
+        try:
+            assert queue.housekeeping() == ["far"]
+        finally:
+            queue.stop()
+        status = {j["id"]: j["status"] for j in check_jobs(url)}
+        assert status == {requeued: "aborted", again: "todo", alone: "todo"}
+        assert jobs.metrics.queue_stalled.labels("superseded")._value.get() == 1
+        assert jobs.metrics.queue_stalled.labels("retried")._value.get() == 1
