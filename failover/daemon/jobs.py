@@ -193,11 +193,12 @@ class Jobs:
 
     # -- jobs --------------------------------------------------------------------------------
 
-    def inventory(self) -> None:
+    def inventory(self, accounts: list[str] | None = None) -> None:
+        """Inventory these accounts (default: every account a workload uses) under one run."""
         done = store_inventory(
             self.config,
             self.store,
-            used_accounts(self.config, list(self.workloads.values())),
+            used_accounts(self.config, list(self.workloads.values())) if accounts is None else accounts,
             vantage=self.vantage,
             config_digest=config_digest(self.config),
             on_unrecorded=self._unrecorded,
@@ -217,9 +218,11 @@ class Jobs:
         counts = {k: stats[k] for k in ("accounts", "resources", "incomplete_scopes")}
         emit(log, logging.INFO, "inventory.finished", run_id=done.run_id, **counts)
 
-    def check(self, names: list[str]) -> None:
-        """Probe these workloads; on the scoring leader also check and score them (``run_cycle``)."""
-        leader = self.leaders["scoring"].ensure()
+    def check(self, names: list[str], *, scoring: bool | None = None) -> None:
+        """Probe these workloads; on the scoring leader also check and score them (``run_cycle``).
+        ``scoring=True``: score whoever leads (a job of the shared work queue: it is the only one
+        running this tick of these workloads for this vantage)."""
+        leader = self.leaders["scoring"].ensure() if scoring is None else scoring
         previous = self._previous_scores(names) if leader and self.on_scored is not None else {}
         result = run_cycle(
             self.config,

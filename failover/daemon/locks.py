@@ -4,14 +4,14 @@ SQLite: ``InstanceLock`` takes an OS lock (``flock``) on ``<db>.daemon.lock`` fo
 process; a second daemon on the same file is refused with a clear message. The kernel drops the lock
 when the process dies however it dies, so there is no stale-lock cleanup.
 
-Postgres: each singleton job (inventory, scoring, weekly mail, retention) has a **session-level
-advisory lock held for leadership**. A daemon that wins ``pg_try_advisory_lock`` keeps it on a
-dedicated connection for as long as that connection lives and runs the job on every tick; the others
-try again on each tick (and on a heartbeat) and run nothing. When the leader dies, however it dies,
-Postgres ends its session and frees the lock, so another daemon takes over at its next tick: within
-one interval. Before each run the leader checks its lock connection still answers (a live session
-still holds its locks), so a leader whose database connection broke steps down instead of running
-beside a new leader.
+Postgres: each singleton job (weekly mail, retention; inventory and scoring are work of the shared
+queue there, see ``daemon.queue``) has a **session-level advisory lock held for leadership**. A
+daemon that wins ``pg_try_advisory_lock`` keeps it on a dedicated connection for as long as that
+connection lives and runs the job on every tick; the others try again on each tick (and on a
+heartbeat) and run nothing. When the leader dies, however it dies, Postgres ends its session and
+frees the lock, so another daemon takes over at its next tick: within one interval. Before each run
+the leader checks its lock connection still answers (a live session still holds its locks), so a
+leader whose database connection broke steps down instead of running beside a new leader.
 
 Rejected: taking the lock only while a job runs. Two daemons would then both run every job, one
 after the other, whenever their ticks did not overlap: it prevents concurrency, not duplication.
@@ -146,7 +146,7 @@ def libpq_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-_KEEPALIVE: dict[str, Any] = {
+KEEPALIVE: dict[str, Any] = {
     "keepalives": 1,
     "keepalives_idle": 5,
     "keepalives_interval": 2,
@@ -184,7 +184,7 @@ class AdvisoryLock:
                 else:
                     if self._conn is None or self._conn.closed:
                         self._conn = psycopg.connect(
-                            self._dsn, autocommit=True, connect_timeout=5, application_name=self._app, **_KEEPALIVE
+                            self._dsn, autocommit=True, connect_timeout=5, application_name=self._app, **KEEPALIVE
                         )
                     row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
                     self._held = bool(row and row[0])

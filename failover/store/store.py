@@ -374,15 +374,19 @@ class Store:
             if result.rowcount == 0:
                 raise StoreError(f"cannot finish run {run_id}: no such run in {display_url(self._engine.url)}")
 
-    def abandon_runs(self, vantage: str, before: datetime) -> int:
-        """Close runs of ``vantage`` still marked running from before ``before``: their process died
-        (kill -9, power loss) before it could finish them. A run whose process is in fact alive still
-        records its own outcome when it finishes."""
+    def abandon_runs(self, vantage: str, before: datetime, keep: Iterable[int] = ()) -> int:
+        """Close runs of ``vantage`` still marked running from before ``before`` (but those in ``keep``):
+        their process died (kill -9, power loss) before it could finish them. A run whose process is in
+        fact alive still records its own outcome when it finishes."""
         r = t.runs
+        where = [r.c.status == RunStatus.RUNNING, r.c.vantage == vantage, r.c.started_at < utc(before)]
+        kept = sorted(set(keep))
+        if kept:
+            where.append(r.c.id.not_in(kept))
         with self._write("a run") as conn:
             stmt = (
                 update(r)
-                .where(r.c.status == RunStatus.RUNNING, r.c.vantage == vantage, r.c.started_at < utc(before))
+                .where(*where)
                 .values(
                     status=RunStatus.ABANDONED,
                     error="the process ended before the run finished",
