@@ -43,6 +43,7 @@ from failover.daemon.locks import (
     Liveness,
     Solo,
     migration_lock,
+    owner_token,
     sqlite_path,
 )
 from failover.daemon.logs import emit
@@ -130,9 +131,13 @@ class Daemon:
             if path is not None:
                 resources.callback(InstanceLock(path).acquire().release)
             with migration_lock(url):
-                store = Store.open(url)
+                store = Store.open(url, owner=owner_token())
             resources.callback(store.close)
-            abandoned = store.abandon_runs(vantage, before=utcnow())
+            # SQLite: this daemon is the file's only one, so every run of its vantage still marked
+            # running is a dead predecessor's. Postgres: only runs with no owner are judged by vantage
+            # here; a dead daemon's own runs are closed by the dead-runs job (by owner), as live daemons
+            # may share this vantage.
+            abandoned = store.abandon_runs(vantage, before=utcnow(), unowned=path is None)
             if abandoned:
                 emit(log, logging.WARNING, "daemon.abandoned_runs", count=abandoned, vantage=vantage)
             return cls(
@@ -172,9 +177,10 @@ class Daemon:
         self.leaders = self._leaders(url)
         for leader in self.leaders.values():
             resources.callback(leader.release)
-        self.liveness = Liveness(url, vantage) if store.dialect == "postgresql" else None
+        self.liveness = Liveness(url, vantage, store.owner or owner_token()) if store.dialect == "postgresql" else None
         if self.liveness is not None:
             resources.callback(self.liveness.release)
+            self.liveness.ensure()  # the owner lock is held before this daemon starts any run
         self._resources = resources
         self.alerter = self._alerter()
         self.jobs = Jobs(
@@ -464,24 +470,19 @@ class Daemon:
         if self.stop.is_set() or self.liveness is None:
             return
         try:
-            self.jobs.close_dead_runs(self.liveness.alive, older_than=self.stale_after)
+            self.jobs.close_dead_runs(
+                self.liveness.alive, older_than=self.stale_after, owner_alive=self.liveness.owner_alive
+            )
         except StoreError as err:
             emit(log, logging.WARNING, "daemon.dead_runs_unchecked", error=str(err))
 
     def _queue_housekeeping(self) -> None:
-        """Retry the jobs of dead daemons' workers and close the runs those daemons left ``running``
-        (all of that vantage's but this daemon's own: a live daemon of the same vantage whose run is
-        closed meanwhile records its real outcome when it finishes)."""
+        """Retry the jobs of dead daemons' workers; when there were some, close the runs their daemons
+        left ``running`` at once (by owner: a live daemon sharing the vantage keeps its own)."""
         if self.stop.is_set():
             return
-        for vantage in self.queue.housekeeping():
-            try:
-                closed = self.store.abandon_runs(vantage, before=utcnow(), keep=self.store.unfinished_runs())
-            except StoreError as err:
-                emit(log, logging.WARNING, "daemon.dead_runs_unchecked", error=str(err))
-                continue
-            if closed:
-                emit(log, logging.WARNING, "daemon.dead_runs_closed", vantage=vantage, count=closed)
+        if self.queue.housekeeping():
+            self._close_dead_runs()
 
     def _leadership(self, name: str, held: bool) -> None:
         self.metrics.leader.labels(name).set(1 if held else 0)

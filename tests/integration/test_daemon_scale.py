@@ -94,7 +94,7 @@ def test_a_daemon_starting_on_a_stale_or_partial_stored_inventory_takes_one_at_o
 def test_a_live_daemon_closes_the_runs_of_a_dead_one_and_leaves_a_live_ones_alone(pg_server: PostgresServer) -> None:
     url = pg_server.create_database()
     config = estate(1, database=url)
-    live, other = Liveness(url, "v"), Liveness(url, "alive-elsewhere")
+    live, other = Liveness(url, "v", "me"), Liveness(url, "alive-elsewhere", "other")
     with Store.open(url) as store:
         try:
             assert live.ensure() and other.ensure()
@@ -110,6 +110,51 @@ def test_a_live_daemon_closes_the_runs_of_a_dead_one_and_leaves_a_live_ones_alon
         finally:
             live.release()
             other.release()
+
+
+@pytest.mark.postgres
+def test_daemons_sharing_a_vantage_close_only_the_runs_of_the_one_that_died(pg_server: PostgresServer) -> None:
+    url = pg_server.create_database()
+    config = estate(1, database=url)
+    me, peer, dead = (Liveness(url, "v", token) for token in ("me", "peer", "dead"))
+    stores = {token: Store.open(url, owner=token) for token in ("me", "peer", "dead")}
+    try:
+        assert me.ensure()
+        peer.ensure()
+        dead.ensure()
+        mine = stores["me"].start_run("check", vantage="v")
+        peers = stores["peer"].start_run("check", vantage="v")
+        orphan = stores["dead"].start_run("check", vantage="v")
+        dead.release()  # SIGKILLed: Postgres ended its session, so its owner lock is free
+        jobs = daemon_jobs(config, stores["me"])
+        assert jobs.close_dead_runs(me.alive, older_than=3600, owner_alive=me.owner_alive) == 1
+        assert stores["me"].run(orphan)["status"] == RunStatus.ABANDONED  # at once, whatever its age
+        assert stores["me"].run(peers)["status"] == RunStatus.RUNNING  # same vantage, its daemon alive
+        assert stores["me"].run(mine)["status"] == RunStatus.RUNNING
+    finally:
+        for lock in (me, peer, dead):
+            lock.release()
+        for store in stores.values():
+            store.close()
+
+
+@pytest.mark.postgres
+def test_a_starting_daemon_leaves_the_runs_of_a_live_peer_of_its_vantage_alone(pg_server: PostgresServer) -> None:
+    url = pg_server.create_database()
+    peer = Liveness(url, "v", "peer")
+    with Store.open(url, owner="peer") as store:
+        try:
+            peer.ensure()
+            running = store.start_run("check", vantage="v")
+            with Store.open(url) as older:  # a run from before runs had owners
+                unowned = older.start_run("check", vantage="v")
+            config = estate(1, database=url)
+            with Daemon.open(config, listen="127.0.0.1:0") as daemon:
+                assert daemon.store.owner not in (None, "peer")
+            assert store.run(running)["status"] == RunStatus.RUNNING
+            assert store.run(unowned)["status"] == RunStatus.ABANDONED
+        finally:
+            peer.release()
 
 
 def test_sigterm_with_many_jobs_in_flight_leaves_no_run_running(
