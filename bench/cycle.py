@@ -3,7 +3,7 @@ rarely changes carried over, and ``--no-inventory`` on the stored inventory) and
 jobs, on an estate of N workloads, printed beside the goals.
 
     python bench/cycle.py [--workloads 100|1000|10000] [--database sqlite,postgres]
-                          [--daemon-seconds 150 (0: no daemon)] [--code DIR]
+                          [--daemon-seconds 150 (0: no daemon)] [--daemons N (Postgres)] [--code DIR]
 
 Each workload: an AWS primary of 2 instances (moto), a GCP secondary of 2 instances (the GCP
 emulator), 2 HTTPS endpoints (one per site) on a local TLS nginx, each probed directly and as the
@@ -15,6 +15,10 @@ What is measured is what users run, as separate processes: ``python -m failover 
 ``python -m failover daemon`` (``check_interval: 60s``, so one check job per second of the interval).
 Daemon figures come from the daemon itself: job durations from its recorded runs, skips and failures
 from its /metrics, CPU and RSS from /proc, and /metrics and /healthz timed as a scraper sees them.
+``--daemons N`` (Postgres) runs N daemons on the one database, sharing the check work through the
+work queue, and reports them together: check jobs and share per daemon, CPU and RSS of each, queue
+depth, the latency from a tick's due time to its job's start and end, and whether every tick of every
+slot ran exactly once (read from procrastinate's jobs table while the daemons are up).
 ``--code DIR`` runs another checkout's failover (e.g. the code before a change) on the same estate.
 Prints figures; not a test.
 """
@@ -37,6 +41,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
@@ -62,6 +67,11 @@ GOALS = {
     "/healthz": "<= 50 ms",
     "running after SIGTERM": "0",
     "idle in transaction": "0",
+    "sweep": "every tick done within its interval (<= 60 s a sweep)",
+    "share": "about 1/N each",
+    "daemon rss": "<= 1 GB per daemon (10,000 workloads)",
+    "depth": "",
+    "latency": "",
 }
 
 
@@ -193,6 +203,69 @@ def estate_config(workloads: int, aws_account: dict[str, Any], gcp_url: str, por
             for i in range(workloads)
         ],
     }
+
+
+@contextlib.contextmanager
+def stored_estate(workloads: int, directory: Path) -> Iterator[dict[str, Any]]:
+    """The estate's workloads on an inventory stored directly (``seed_stored_inventory``), probing
+    their two HTTPS endpoints on the local TLS nginx: no clouds or DNS to seed, so 10,000 workloads
+    start in seconds (moto seeds 20,000 instances in well over half an hour on this machine). What
+    it leaves out: the DNS-path probes and the Route 53 pair, so a check job does less than on the
+    full estate; the daemons, the queue, the store and the checks are the real ones."""
+    import trustme
+
+    ca = trustme.CA(organization_name="failover bench CA")
+    ca_file = directory / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    leaf = ca.issue_cert("127.0.0.1")
+    cert, key = directory / "leaf.pem", directory / "leaf.key"
+    cert.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    key.write_bytes(leaf.private_key_pem.bytes())
+    nginx = TlsNginx(cert, key)
+    try:
+        aws = {"name": "aws", "provider": "aws", "regions": ["us-east-1"]}
+        config = estate_config(workloads, aws, "http://127.0.0.1:9", nginx.port, SimpleNamespace(address=""))
+        for w in config["workloads"]:
+            del w["dns"]  # no DNS server in this estate
+        config["tls"] = {"ca_file": str(ca_file)}
+        print(f"estate: {workloads} workloads on a stored inventory (no clouds, no DNS)", flush=True)
+        yield config
+    finally:
+        nginx.stop()
+
+
+def seed_stored_inventory(url: str, workloads: int) -> None:
+    """Each workload's 2 AWS and 2 GCP instances, stored as ``failover check`` would store them."""
+    from failover.model import Capacity, Inventory, Kind, Resource
+    from failover.store import Store
+
+    def instances(provider: str, region: str, native_type: str) -> list[Resource]:
+        return [
+            Resource(
+                provider,
+                provider,
+                region,
+                Kind.COMPUTE_INSTANCE,
+                native_type,
+                f"{provider}-w{i:05d}-{n}",
+                f"w{i:05d}-{n}",
+                state="running",
+                capacity=Capacity(vcpu=2),
+                tags={"app": f"w{i:05d}", "version": "1.0"},
+                attrs={"deletion_protection": True},
+            )
+            for i in range(workloads)
+            for n in range(2)
+        ]
+
+    with Store.open(url) as store, store.recorded_run("inventory", vantage="bench") as run:
+        store.save_inventory(
+            run.id,
+            [
+                Inventory("aws", "aws", instances("aws", "us-east-1", "ec2:instance")),
+                Inventory("gcp", "gcp", instances("gcp", "us-central1", "gce:instance")),
+            ],
+        )
 
 
 @contextlib.contextmanager
@@ -354,6 +427,105 @@ def run_daemon(config_path: Path, url: str, code: Path, cwd: Path, seconds: floa
     return out
 
 
+def run_daemons(config_path: Path, url: str, code: Path, cwd: Path, seconds: float, n: int) -> dict[str, Any]:
+    """``n`` daemons on one Postgres database, watched together for ``seconds`` after a warm-up."""
+    from failover.sandbox.dns import free_port
+
+    ports = [free_port() for _ in range(n)]
+    logs = [(cwd / f"daemon-{i}.log").open("wb") for i in range(n)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "failover", "daemon", "-c", str(config_path), "--listen", f"127.0.0.1:{port}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=failover_env(code),
+            cwd=cwd,
+        )
+        for port, log in zip(ports, logs, strict=True)
+    ]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    out: dict[str, Any] = {"rss_mb": [[] for _ in procs], "depth": [], "idle_in_tx": [0]}
+    try:
+        out["start_s"] = max(wait_listening(b + "/healthz", p) for b, p in zip(bases, procs, strict=True))
+        time.sleep(30)  # start-up (config load, first jobs) is not the steady state
+        cpu0, t0 = [proc_cpu(p.pid) for p in procs], time.monotonic()
+        since = time.time()
+        texts = [""] * n
+        while time.monotonic() - t0 < seconds:
+            time.sleep(10)
+            for i, (b, p) in enumerate(zip(bases, procs, strict=True)):
+                out["rss_mb"][i].append(proc_rss_mb(p.pid))
+                texts[i] = fetch(b + "/metrics")[1].decode()
+            # every check queue's todo + doing, as the first daemon last read it from the jobs table
+            depth = [line for line in texts[0].splitlines() if line.startswith('failover_queue_jobs{queue="check:')]
+            out["depth"].append(sum(float(line.rsplit(" ", 1)[1]) for line in depth))
+            out["idle_in_tx"].append(idle_in_transaction(url))
+        elapsed = time.monotonic() - t0
+        out["cpu_per_60s"] = [(proc_cpu(p.pid) - c) / elapsed * 60 for p, c in zip(procs, cpu0, strict=True)]
+        out["ran"] = [metric_sum(t, 'failover_queue_jobs_run_total{outcome="ok",task="failover.check"}') for t in texts]
+        out["share"] = [metric_sum(t, 'failover_queue_share{task="failover.check"}') for t in texts]
+        out["skipped"] = sum(metric_sum(t, "failover_job_skipped_total") for t in texts)
+        # ticks due in the window and done by now (a check job at 10,000 workloads takes up to ~25 s)
+        out["jobs"] = _queue_jobs(url, since, time.time() - 40)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for log in logs:
+            log.close()
+    runs = _runs_since(url, datetime.fromtimestamp(since, UTC))
+    out["running_after_sigterm"] = sum(1 for r in runs if r["status"] == "running")
+    return out
+
+
+def _queue_jobs(url: str, since: float, until: float) -> dict[str, Any]:
+    """The check jobs due in [since, until] from procrastinate's tables: per daemon (worker), due ->
+    start and due -> end, and how many ticks ran once, twice or not at all."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    query = text(
+        "SELECT j.queueing_lock, j.status::text AS status, j.worker_id, (j.args->>'due')::float AS due, "
+        "extract(epoch FROM min(e.at) FILTER (WHERE e.type = 'started')) AS started, "
+        "extract(epoch FROM max(e.at) FILTER (WHERE e.type IN ('succeeded', 'failed'))) AS finished "
+        "FROM procrastinate_jobs j JOIN procrastinate_events e ON e.job_id = j.id "
+        "WHERE j.task_name = 'failover.check' AND (j.args->>'due')::float BETWEEN :since AND :until "
+        "GROUP BY j.id"
+    )
+    try:
+        with engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query, {"since": since, "until": until})]
+    finally:
+        engine.dispose()
+    done = [r for r in rows if r["status"] == "succeeded"]
+    per_tick: dict[str, int] = {}
+    for r in done:
+        per_tick[r["queueing_lock"]] = per_tick.get(r["queueing_lock"], 0) + 1
+    ticks = {r["queueing_lock"] for r in rows}
+    return {
+        "done": len(done),
+        "per_worker": dict(sorted(_count(r["worker_id"] for r in done).items(), key=lambda kv: str(kv[0]))),
+        "start_s": sorted(float(r["started"]) - r["due"] for r in done if r["started"] is not None),
+        "end_s": sorted(float(r["finished"]) - r["due"] for r in done if r["finished"] is not None),
+        "ticks": len(ticks),
+        "twice": sum(1 for n in per_tick.values() if n > 1),
+        "not_done": len(ticks - set(per_tick)),
+        "duplicates_aborted": sum(1 for r in rows if r["status"] == "aborted"),
+    }
+
+
+def _count(values: Any) -> dict[Any, int]:
+    out: dict[Any, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
 def wait_listening(url: str, proc: subprocess.Popen[bytes], limit: float = 900.0) -> float:
     """Seconds from now until the daemon answers ``url`` (it serves once its start-up is done)."""
     began = time.monotonic()
@@ -422,6 +594,61 @@ def report(n: int, db: str, cli: dict[str, dict[str, float]], daemon: dict[str, 
         print(f"  {name:{width}}  {value:{vwidth}}  {GOALS[goal]}")
 
 
+def report_daemons(n: int, db: str, daemons: int, cli: dict[str, dict[str, float]], out: dict[str, Any]) -> None:
+    rows = [
+        (f"failover {name}", f"{r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, {r['rss_mb']:.0f} MB", name)
+        for name, r in cli.items()
+    ]
+    jobs = out["jobs"]
+    start, end = jobs["start_s"], jobs["end_s"]
+    rows += [
+        ("daemons start until all serve /healthz", f"{out['start_s']:.1f} s", "start"),
+        (
+            "check jobs due -> start p50 / p90 / max",
+            f"{pct(start, 0.5):.2f} / {pct(start, 0.9):.2f} / {max(start, default=float('nan')):.2f} s",
+            "latency",
+        ),
+        (
+            "check jobs due -> done p50 / p90 / max",
+            f"{pct(end, 0.5):.2f} / {pct(end, 0.9):.2f} / {max(end, default=float('nan')):.2f} s "
+            f"({jobs['done']} jobs; ticks {jobs['ticks']}: {jobs['twice']} twice, {jobs['not_done']} not done, "
+            f"{jobs['duplicates_aborted']} duplicate defers aborted; {out['skipped']:.0f} skipped)",
+            "sweep",
+        ),
+        ("check queue depth (todo + doing, max)", f"{max(out['depth'], default=0):.0f}", "depth"),
+    ]
+    for i in range(daemons):
+        rss = out["rss_mb"][i]
+        rows += [
+            (
+                f"daemon {i + 1}: jobs ran / share",
+                f"{out['ran'][i]:.0f} ok / {out['share'][i]:.2f} of the last 5 min",
+                "share",
+            ),
+            (f"daemon {i + 1}: CPU per 60 s", f"{out['cpu_per_60s'][i]:.1f} s", "cpu per 60 s"),
+            (
+                f"daemon {i + 1}: RSS (first / last / max)",
+                f"{rss[0]:.0f} / {rss[-1]:.0f} / {max(rss):.0f} MB",
+                "daemon rss",
+            ),
+        ]
+    rows += [
+        (
+            "jobs per worker (from the jobs table)",
+            json.dumps({str(k): v for k, v in jobs["per_worker"].items()}),
+            "share",
+        ),
+        ("runs left running after SIGTERM", str(out["running_after_sigterm"]), "running after SIGTERM"),
+        ("connections idle in transaction > 1 s (max)", str(max(out["idle_in_tx"])), "idle in transaction"),
+    ]
+    print(f"\n{n} workloads, {db}, {daemons} daemons sharing it")
+    width = max(len(r[0]) for r in rows)
+    vwidth = max(len(r[1]) for r in rows)
+    print(f"  {'':{width}}  {'measured':{vwidth}}  goal")
+    for name, value, goal in rows:
+        print(f"  {name:{width}}  {value:{vwidth}}  {GOALS[goal]}")
+
+
 def _daemon_rows(db: str, daemon: dict[str, Any]) -> list[tuple[str, str, str]]:
     jobs = daemon["job_s"]
     rows = [
@@ -467,25 +694,42 @@ def main() -> None:
         "--daemon-seconds", type=float, default=150.0, help="steady-state time the daemon is watched (0: no daemon)"
     )
     parser.add_argument("--no-cli", action="store_true", help="measure the daemon only")
+    parser.add_argument("--daemons", type=int, default=1, help="daemons sharing the database (Postgres; default 1)")
+    parser.add_argument(
+        "--stored-estate",
+        action="store_true",
+        help="the workloads on an inventory stored directly, probing only their HTTPS endpoints (no clouds, "
+        "no DNS: for 10,000 workloads, which moto cannot seed in reasonable time); implies --no-cli",
+    )
     parser.add_argument("--code", type=Path, default=REPO, help="the failover checkout to measure (default: this one)")
     args = parser.parse_args()
+    if args.daemons > 1 and args.database != "postgres":
+        parser.error("--daemons N shares one Postgres database: use it with --database postgres")
     if args.command == "serve":
         serve(args.dir, args.workloads)
         return
     import yaml
 
-    with tempfile.TemporaryDirectory(prefix="failover-cycle-") as tmp, estate(args.workloads, Path(tmp)) as base:
+    if args.stored_estate:
+        args.no_cli = True
+    make = stored_estate if args.stored_estate else estate
+    with tempfile.TemporaryDirectory(prefix="failover-cycle-") as tmp, make(args.workloads, Path(tmp)) as base:
         for db in args.database.split(","):
             work = Path(tmp) / db
             work.mkdir()
             with database(db, work) as url:
-                config = {**base, "database": url, "daemon": {"check_interval": "60s", "inventory_interval": "15m"}}
+                # a stored estate has no clouds to inventory: its stored inventory stays the fresh one
+                every = "24h" if args.stored_estate else "15m"
+                config = {**base, "database": url, "daemon": {"check_interval": "60s", "inventory_interval": every}}
                 path = work / "failover.yaml"
                 path.write_text(yaml.safe_dump(config, sort_keys=False))
                 cli: dict[str, dict[str, float]] = {}
                 # the first check reads everything; the next carries over what rarely changes (the
                 # termination protection read one call per instance) from the stored inventory
                 runs = (("check", []), ("check (again)", []), ("check --no-inventory", ["--no-inventory"]))
+                if args.stored_estate:
+                    seed_stored_inventory(url, args.workloads)
+                    runs = ()
                 for name, extra in runs:
                     if args.no_cli and name != "check":
                         continue
@@ -494,6 +738,10 @@ def main() -> None:
                     print(f"  {db}: failover {name} {cli[name]['wall']:.1f} s", flush=True)
                 if args.no_cli:
                     cli.clear()
+                if args.daemons > 1:
+                    out = run_daemons(path, url, args.code, work, args.daemon_seconds, args.daemons)
+                    report_daemons(args.workloads, db, args.daemons, cli, out)
+                    continue
                 daemon = None
                 if args.daemon_seconds > 0:
                     daemon = run_daemon(path, url, args.code, work, args.daemon_seconds)

@@ -8,8 +8,9 @@ Targets are typed (``probes.targets``) and run by the probe registered for their
 ERROR observation; nothing escapes but cancellation, which cancels and awaits every probe task.
 
 ``ParallelEngine`` is what the cycle runs (``failover.probing``): a batch large enough to pay for it is
-split over worker processes, one per core (one event loop each, uvloop), keeping the per-host limit
-exact by sharing it out between workers; a small batch runs on ``Engine`` in this process.
+shared out in chunks to worker processes, one per core (one event loop each, uvloop), started once per
+process and kept, keeping the per-host limit exact by sharing it out between workers; a small batch
+runs on ``Engine`` in this process.
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ import os
 import pickle
 import queue as queue_mod
 import random
+import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from failover.errors import ProbeError
 from failover.model import Observation, ObsStatus, utcnow
-from probes.loop import run
+from probes.loop import loop_factory
 from probes.registry import PROBERS, prober_for
 
 __all__ = ["MIN_PER_WORKER", "Engine", "Job", "ParallelEngine", "Sink", "cores"]
@@ -99,16 +102,17 @@ class Engine:
         sink: Sink | None = None,
         on_result: Callable[[Observation], None] | None = None,
         _on_indexed: Callable[[int, Observation], None] | None = None,
+        _limits: tuple[asyncio.Semaphore, dict[str, asyncio.Semaphore]] | None = None,
     ) -> list[Observation]:
         """Observations in target order. ``sink`` gets lists of up to ``batch_size`` as they complete, one
         call at a time and in completion order; a synchronous sink runs in a worker thread so a blocking
-        database write does not stall the probes. ``on_result`` sees each observation as it lands."""
+        database write does not stall the probes. ``on_result`` sees each observation as it lands.
+        (``_limits``: the overall and per-host semaphores, shared by concurrent runs of one worker.)"""
         items = list(targets)
         if batch_size < 1:
             raise ProbeError("batch_size must be at least 1")
         results: list[Observation | None] = [None] * len(items)
-        overall = asyncio.Semaphore(self.concurrency)
-        hosts: dict[str, asyncio.Semaphore] = {}
+        overall, hosts = _limits or (asyncio.Semaphore(self.concurrency), {})
         batches: asyncio.Queue[list[Observation] | None] = asyncio.Queue()
         pending: list[Observation] = []
         offsets = self._offsets(len(items))
@@ -209,29 +213,135 @@ async def _drain(batches: asyncio.Queue[list[Observation] | None], sink: Sink) -
 
 # --- worker processes -----------------------------------------------------------------------------
 
-_DONE = "done"
+
+def _serve(inbox: Any, out: multiprocessing.Queue[Any]) -> None:
+    """A worker process for the life of its parent: one event loop (uvloop when installed) reused for
+    every run. A run is ``("run", id, slot, options, batch_size)``, then ``("chunk", [(index, target)])``
+    messages, then ``("end",)``; chunks run concurrently under one set of limits. Back on ``out``:
+    ``(id, "results", pickled [(index, observation)])`` batches, ``(id, "chunk", slot, pickled rest)``
+    when a chunk is finished (the parent may send another), and ``(id, "done")``."""
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        while (job := _next(inbox)) is not None:
+            _, run_id, slot, options, batch_size = job
+            runner.run(_session(inbox, out, run_id, slot, Engine(**options), batch_size))
 
 
-def _worker(
-    part: list[tuple[int, Any]], options: dict[str, Any], batch_size: int, out: multiprocessing.Queue[Any]
+def _next(inbox: Any) -> Any:
+    """The next message; None once the parent process has gone (a killed daemon leaves no workers)."""
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            return inbox.get(timeout=1.0)
+        except queue_mod.Empty:
+            if parent is not None and not parent.is_alive():
+                return None
+        except (EOFError, OSError):
+            return None
+
+
+async def _session(
+    inbox: Any, out: multiprocessing.Queue[Any], run_id: int, slot: int, engine: Engine, batch_size: int
 ) -> None:
-    """Worker process body: its own event loop (uvloop when installed); (index, observation) batches back."""
-    indexes = [i for i, _ in part]
-    pending: list[tuple[int, Observation]] = []
+    loop = asyncio.get_running_loop()
+    limits: tuple[asyncio.Semaphore, dict[str, asyncio.Semaphore]] = (asyncio.Semaphore(engine.concurrency), {})
+    running: set[asyncio.Task[None]] = set()
 
-    def collect(position: int, obs: Observation) -> None:
-        pending.append((indexes[position], obs))
-        if len(pending) >= batch_size:
-            out.put(pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL))
-            pending.clear()
+    async def one_chunk(chunk: list[tuple[int, Any]]) -> None:
+        pending: list[tuple[int, Observation]] = []
 
-    async def main() -> None:
-        await Engine(**options).run([t for _, t in part], _on_indexed=collect)
+        def collect(position: int, obs: Observation) -> None:
+            pending.append((chunk[position][0], obs))
+            if len(pending) >= batch_size:
+                out.put((run_id, "results", pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL)))
+                pending.clear()
 
-    run(main())
-    if pending:
-        out.put(pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL))
-    out.put(_DONE)
+        await engine.run([t for _, t in chunk], _on_indexed=collect, _limits=limits)
+        out.put((run_id, "chunk", slot, pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    while (message := await loop.run_in_executor(None, _next, inbox)) is not None and message[0] == "chunk":
+        task = loop.create_task(one_chunk(message[1]))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    if running:
+        await asyncio.gather(*running)
+    if message is not None:
+        out.put((run_id, "done"))
+
+
+class _Pool:
+    """Worker processes started once (from a forkserver with the probe modules preloaded) and kept:
+    a run hands each its part instead of forking new ones, so only the first run pays the start (the
+    interpreter, the main module's re-import, cold certificate caches). One run at a time uses it."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("forkserver")
+        # Workers fork from a server with every probe module (and uvloop) already imported, so a worker
+        # does not pay dnspython's and uvloop's import.
+        ctx.set_forkserver_preload(_PRELOAD)
+        self.ctx = ctx
+        self.owner = os.getpid()
+        self.out: multiprocessing.Queue[Any] = ctx.Queue()
+        self.procs: list[Any] = []
+        self.inboxes: list[Any] = []
+        self.busy = threading.Lock()
+        self.runs = 0
+
+    def grow(self, n: int) -> None:
+        while len(self.procs) < n:
+            inbox: multiprocessing.Queue[Any] = self.ctx.Queue()
+            proc = self.ctx.Process(target=_serve, args=(inbox, self.out), daemon=True)
+            proc.start()
+            self.procs.append(proc)
+            self.inboxes.append(inbox)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join(timeout=5)
+        self.out.close()
+
+
+_pool: _Pool | None = None
+_pool_guard = threading.Lock()
+
+
+def _claim_pool(workers: int) -> _Pool | None:
+    """This process's worker pool with at least ``workers`` processes, claimed for one run; None while
+    another run holds it (that run's caller probes in process instead)."""
+    global _pool
+    with _pool_guard:
+        if _pool is not None and (_pool.owner != os.getpid() or not all(p.is_alive() for p in _pool.procs)):
+            if _pool.owner == os.getpid():
+                _pool.close()
+            _pool = None  # inherited across a fork, or a worker died: start afresh
+        if _pool is None:
+            _pool = _Pool()
+        if not _pool.busy.acquire(blocking=False):
+            return None
+        try:
+            _pool.grow(workers)
+        except BaseException:
+            _pool.busy.release()
+            raise
+        return _pool
+
+
+def _release_pool(pool: _Pool, healthy: bool) -> None:
+    """End a run's claim; a run that did not finish cleanly leaves workers mid-part: they go."""
+    global _pool
+    if not healthy:
+        with _pool_guard:
+            if _pool is pool:
+                _pool = None
+        pool.close()
+    pool.busy.release()
+
+
+def worker_pids() -> list[int]:
+    """Process ids of this process's probe workers (for CPU accounting in the benchmarks)."""
+    pool = _pool
+    return [p.pid for p in pool.procs if p.pid is not None] if pool is not None and pool.owner == os.getpid() else []
 
 
 def _share(total: int, parts: int, i: int) -> int:
@@ -269,7 +379,8 @@ def cores() -> int:
 class ParallelEngine:
     """``Engine`` over up to ``workers`` processes (default: one per core), each with at least
     ``min_per_worker`` targets; fewer targets than that run in this process, on ``Engine``. Workers fork
-    from a preloaded forkserver, so a run costs milliseconds after the first. Targets must be picklable
+    from a preloaded forkserver on the first run and stay for the next (``_Pool``), so only the first
+    run pays for them. Targets must be picklable
     (typed targets are; ``Job``s are not). The sink runs in this process and receives each worker's
     batches as they arrive. The observations are the ones ``Engine`` makes, in target order."""
 
@@ -306,47 +417,86 @@ class ParallelEngine:
             raise ProbeError("ParallelEngine needs picklable typed targets, not Jobs")
         workers = self.workers_for(len(items))
         if workers == 1 or not items:
-            engine = Engine(
-                concurrency=self.concurrency, per_host=self.per_host, timeout=self.timeout, spread_s=self.spread_s
-            )
-            return await engine.run(items, batch_size=batch_size, sink=sink)
-        parts, host_limits = split_targets(items, workers, self.per_host)
-        ctx = multiprocessing.get_context("forkserver")
-        # Workers fork from a server with every probe module (and uvloop) already imported, so a run
-        # does not pay dnspython's and uvloop's import in each worker.
-        ctx.set_forkserver_preload(_PRELOAD)
-        out: multiprocessing.Queue[Any] = ctx.Queue()
-        procs = []
-        for w, part in enumerate(parts):
+            return await self._in_process(items, batch_size, sink)
+        pool = _claim_pool(workers)
+        if pool is None:  # another run holds the workers: this one probes here
+            return await self._in_process(items, batch_size, sink)
+        healthy = False
+        try:
+            results = await self._on_pool(pool, items, workers, batch_size, sink)
+            healthy = True
+        finally:
+            _release_pool(pool, healthy)
+        return results
+
+    async def _in_process(self, items: list[Any], batch_size: int, sink: Sink | None) -> list[Observation]:
+        engine = Engine(
+            concurrency=self.concurrency, per_host=self.per_host, timeout=self.timeout, spread_s=self.spread_s
+        )
+        return await engine.run(items, batch_size=batch_size, sink=sink)
+
+    async def _on_pool(
+        self, pool: _Pool, items: list[Any], workers: int, batch_size: int, sink: Sink | None
+    ) -> list[Observation]:
+        """Targets go out in chunks, more to whichever worker finishes one, so a worker that gets less
+        CPU (or slower hosts) does not leave the others idle at the end. Where the per-host limit is
+        smaller than the worker count (whole hosts per worker) or starts are spread, each worker gets
+        its part at once instead."""
+        pool.runs += 1
+        run_id = pool.runs
+        shared_hosts = self.per_host >= workers and self.spread_s <= 0
+        if shared_hosts:
+            indexed = list(enumerate(items))
+            size = max(1, min(256, self.concurrency // workers // 2))
+            chunks = deque(indexed[i : i + size] for i in range(0, len(indexed), size))
+            limits = [_share(self.per_host, workers, w) for w in range(workers)]
+        else:
+            parts, limits = split_targets(items, workers, self.per_host)
+            chunks = deque()
+        for w in range(workers):
             options = {
                 "concurrency": _share(self.concurrency, workers, w) or 1,
-                "per_host": host_limits[w],
+                "per_host": limits[w],
                 "timeout": self.timeout,
                 "spread_s": self.spread_s,
             }
-            proc = ctx.Process(target=_worker, args=(part, options, batch_size, out), daemon=True)
-            proc.start()
-            procs.append(proc)
+            pool.inboxes[w].put(("run", run_id, w, options, batch_size))
+            if not shared_hosts:
+                pool.inboxes[w].put(("chunk", parts[w]))
+        outstanding = [0] * workers
+        ended = [False] * workers
+
+        def feed(w: int) -> None:
+            """Keep three chunks queued at worker ``w`` while there are any; then tell it to end."""
+            while chunks and outstanding[w] < 3:
+                pool.inboxes[w].put(("chunk", chunks.popleft()))
+                outstanding[w] += 1
+            if not chunks and not ended[w]:
+                pool.inboxes[w].put(("end",))
+                ended[w] = True
+
+        for w in range(workers):
+            feed(w)
+        procs = pool.procs[:workers]
         results: list[Observation | None] = [None] * len(items)
         loop = asyncio.get_running_loop()
-        try:
-            finished = 0
-            while finished < workers:
-                message = await loop.run_in_executor(None, _get, out, procs)
-                if message == _DONE:
-                    finished += 1
-                    continue
-                pairs: list[tuple[int, Observation]] = pickle.loads(message)
-                for i, obs in pairs:
-                    results[i] = obs
-                if sink is not None:
-                    await _call_sink(sink, [obs for _, obs in pairs])
-        finally:
-            for proc in procs:
-                if proc.is_alive():
-                    proc.terminate()
-                proc.join(timeout=5)
-            out.close()
+        finished = 0
+        while finished < workers:
+            message = await loop.run_in_executor(None, _get, pool.out, procs)
+            if message[0] != run_id:
+                continue  # cannot happen: a run that did not finish retires the pool
+            if message[1] == "done":
+                finished += 1
+                continue
+            if message[1] == "chunk":
+                w = message[2]
+                outstanding[w] -= 1
+                feed(w)
+            pairs: list[tuple[int, Observation]] = pickle.loads(message[-1])
+            for i, obs in pairs:
+                results[i] = obs
+            if sink is not None and pairs:
+                await _call_sink(sink, [obs for _, obs in pairs])
         missing = [i for i, r in enumerate(results) if r is None]
         if missing:
             raise ProbeError(f"{len(missing)} probe results lost: a worker process died")
@@ -359,5 +509,5 @@ def _get(out: multiprocessing.Queue[Any], procs: list[Any]) -> Any:
         try:
             return out.get(timeout=0.5)
         except queue_mod.Empty:
-            if all(not p.is_alive() for p in procs) and out.empty():
-                raise ProbeError("worker processes exited without returning results") from None
+            if any(not p.is_alive() for p in procs) and out.empty():
+                raise ProbeError("a probe worker process exited without returning its results") from None

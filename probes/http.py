@@ -1,6 +1,7 @@
 """HTTP(S) probe: one fresh connection per probe (a reused one could hide a broken listener), timed by phase.
 
-It drives asyncio sockets and h11 directly rather than httpx: the probe needs each phase's time (DNS,
+It drives asyncio sockets, TLS (an ``ssl.SSLObject`` on memory BIOs) and a minimal HTTP/1.1 reader
+(``probes.http1``) directly rather than httpx: the probe needs each phase's time (DNS,
 connect, TLS, first byte), full control of SNI/Host/verification for the public-name mode, and the
 throughput to run thousands per cycle; httpx's request layer cost ~2 ms of CPU per fresh-connection
 request, three times this path. HTTP/1.1 only, which is what health endpoints and load balancers speak.
@@ -18,12 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import h11
-
 from failover import __version__
 from failover.errors import ProbeError
 from failover.model import Observation, ObsStatus, utcnow
-from probes import _jsonpath, tls
+from probes import _jsonpath, http1, tls
 from probes.targets import HttpTarget, is_ip
 
 __all__ = ["USER_AGENT", "probe_http"]
@@ -66,69 +65,210 @@ class _Hop:
     tls: tls.TlsVerdict | None = None
 
 
-class _ResponseReader(asyncio.Protocol):
-    """Feeds received bytes to h11 and resolves ``done`` at the end of the response (or its failure)."""
+class _Wire(asyncio.Protocol):
+    """One fresh connection's bytes, for one hop. With ``tls_object`` (an ``ssl.SSLObject`` on memory
+    BIOs) it drives the TLS handshake and record layer itself on the loop's plain TCP transport: the work
+    asyncio's SSL transport does, without its buffering and shutdown machinery, which cost more CPU per
+    fresh connection than the HTTP handling. The request goes out as soon as the connection can carry it
+    (with TLS in the same write as the client's Finished). ``ready`` resolves then (or with the handshake's
+    error), ``done`` at the end of the response (``http1.ResponseReader``). It moves ``hop.phase`` along."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, max_body: int) -> None:
-        self.conn = h11.Connection(h11.CLIENT)
+    __slots__ = (
+        "_closed",
+        "_in",
+        "_out",
+        "_request",
+        "_tls",
+        "connected_at",
+        "done",
+        "first_byte",
+        "hop",
+        "reader",
+        "ready",
+        "sent_at",
+        "transport",
+    )
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        hop: _Hop,
+        max_body: int,
+        request: bytes | None,
+        tls_object: ssl.SSLObject | None = None,
+    ) -> None:
+        self.hop = hop
+        self.reader = http1.ResponseReader(max_body)
+        self.ready: asyncio.Future[None] = loop.create_future()
         self.done: asyncio.Future[None] = loop.create_future()
+        self.connected_at = 0.0
+        self.sent_at = 0.0
         self.first_byte: float | None = None
-        self.response: h11.Response | None = None
-        self.body = bytearray()
-        self.truncated = False
-        self._max_body = max_body
+        self.transport: asyncio.Transport | None = None
+        self._request = request
+        self._tls = tls_object
+        self._in: ssl.MemoryBIO | None = None
+        self._out: ssl.MemoryBIO | None = None
+        self._closed = False
+
+    @classmethod
+    def over_tls(
+        cls,
+        loop: asyncio.AbstractEventLoop,
+        hop: _Hop,
+        max_body: int,
+        request: bytes | None,
+        ctx: ssl.SSLContext,
+        name: str,
+    ) -> _Wire:
+        """A wire whose handshake (SNI and verification for ``name``) starts once connected."""
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        wire = cls(loop, hop, max_body, request, ctx.wrap_bio(incoming, outgoing, server_hostname=name))
+        wire._in, wire._out = incoming, outgoing
+        return wire
+
+    @property
+    def ssl_object(self) -> ssl.SSLObject | None:
+        return self._tls
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.connected_at = time.perf_counter()
+        self.transport = transport  # type: ignore[assignment]
+        if self._tls is None:
+            self._connected()
+        else:
+            self.hop.phase = "tls"
+            self._handshake()
+
+    def _connected(self) -> None:
+        """The connection can carry the request: send it."""
+        self.sent_at = time.perf_counter()
+        if self._request is not None:
+            self.hop.phase = "first_byte"
+            if self._tls is None:
+                assert self.transport is not None
+                self.transport.write(self._request)
+            else:
+                self._tls.write(self._request)
+        self._flush()
+        self.ready.set_result(None)
 
     def data_received(self, data: bytes) -> None:
-        if self.first_byte is None:
-            self.first_byte = time.perf_counter()
-        if not self.done.done():
-            self.conn.receive_data(data)
-            self._drain()
+        if self._tls is None:
+            self._feed(data)
+            return
+        assert self._in is not None
+        self._in.write(data)
+        if not self.ready.done():
+            self._handshake()
+        if self.ready.done() and self.ready.exception() is None:
+            self._read_records()
 
     def eof_received(self) -> bool:
-        if not self.done.done():
-            self.conn.receive_data(b"")
-            self._drain()
+        if self._tls is not None:
+            assert self._in is not None
+            self._in.write_eof()
+            if not self.ready.done():
+                self._handshake()  # raises the handshake's EOF error onto ``ready``
+                return False
+            self._read_records()
+        self._end_of_stream()
         return False
 
-    def connection_lost(self, exc: Exception | None) -> None:
+    def _end_of_stream(self) -> None:
+        """The peer closed (TCP FIN or TLS close_notify): a body read to the close ends here."""
         if not self.done.done():
-            detail = f": {exc}" if exc else ""
-            what = "before the response" if self.response is None else "in the middle of the body"
-            self.done.set_exception(_Outcome(ObsStatus.FAILED, f"connection closed {what}{detail}"))
+            try:
+                self.reader.eof()
+            except http1.PeerClosed:
+                self._fail(_Outcome(ObsStatus.FAILED, "connection closed before the response"))
+            except http1.HttpParseError as err:
+                self._fail(_Outcome(ObsStatus.FAILED, f"malformed HTTP response: {err}"))
+            else:
+                self.done.set_result(None)
 
-    def _drain(self) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._closed:
+            return  # we hung up (done, or given up on): nobody waits for an outcome any more
+        detail = f": {exc}" if exc else ""
+        if not self.ready.done():
+            self.ready.set_exception(exc or ConnectionResetError("connection closed during the TLS handshake"))
+        if not self.done.done():
+            what = "before the response" if self.reader.status_code is None else "in the middle of the body"
+            self._fail(_Outcome(ObsStatus.FAILED, f"connection closed {what}{detail}"))
+
+    def close(self) -> None:
+        """Close the connection (no close_notify: the probe is done with it); an outcome nobody awaited is
+        marked retrieved (no asyncio warning)."""
+        self._closed = True
+        if self.transport is not None:
+            self.transport.close()
+        for future in (self.ready, self.done):
+            if future.done() and not future.cancelled():
+                future.exception()
+
+    # ------------------------------------------------------------------------------------ internals
+    def _flush(self) -> None:
+        out = self._out
+        if out is not None and out.pending and self.transport is not None:
+            self.transport.write(out.read())
+
+    def _handshake(self) -> None:
+        assert self._tls is not None
         try:
-            while True:
-                event = self.conn.next_event()
-                if event is h11.NEED_DATA:
-                    return
-                if isinstance(event, h11.Response):
-                    self.response = event
-                elif isinstance(event, h11.Data):
-                    room = self._max_body - len(self.body)
-                    if len(event.data) > room:
-                        self.body += event.data[:room]
-                        self.truncated = True
-                        self.done.set_result(None)
-                        return
-                    self.body += event.data
-                elif isinstance(event, h11.EndOfMessage):
-                    self.done.set_result(None)
-                    return
-                elif isinstance(event, h11.ConnectionClosed):
-                    self.connection_lost(None)
-                    return
-        except h11.RemoteProtocolError as err:
-            self.done.set_exception(_Outcome(ObsStatus.FAILED, f"malformed HTTP response: {err}"))
+            self._tls.do_handshake()
+        except ssl.SSLWantReadError:
+            self._flush()
+            return
+        except (ssl.SSLError, OSError) as err:  # verification, protocol, EOF: the caller phrases it
+            self._flush()
+            self.ready.set_exception(err)
+            return
+        self._connected()
+
+    def _read_records(self) -> None:
+        """Decrypt what arrived and feed it to the response reader."""
+        assert self._tls is not None
+        try:
+            while not self.done.done():
+                data = self._tls.read(65536)
+                if not data:  # close_notify
+                    self._end_of_stream()
+                    break
+                self._feed(data)
+        except ssl.SSLWantReadError:
+            pass
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):  # close_notify, or TCP closed without it
+            self._end_of_stream()
+        except ssl.SSLError as err:
+            what = "before the response" if self.reader.status_code is None else "in the middle of the body"
+            self._fail(_Outcome(ObsStatus.FAILED, f"connection closed {what}: {err}"))
+        self._flush()
+
+    def _feed(self, data: bytes) -> None:
+        if self.done.done():
+            return
+        if self.first_byte is None:
+            self.first_byte = time.perf_counter()
+        try:
+            finished = self.reader.feed(data)
+        except http1.HttpParseError as err:
+            self._fail(_Outcome(ObsStatus.FAILED, f"malformed HTTP response: {err}"))
+            return
+        if finished:
+            self.done.set_result(None)
+
+    def _fail(self, outcome: _Outcome) -> None:
+        if not self.done.done():
+            self.done.set_exception(outcome)
 
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-async def _connect(loop: asyncio.AbstractEventLoop, host: str, port: int, hop: _Hop) -> socket.socket:
-    """Resolve (timed) and connect to the first address that accepts."""
+async def _open(loop: asyncio.AbstractEventLoop, host: str, port: int, hop: _Hop, wire: _Wire) -> None:
+    """Resolve (timed) and connect ``wire`` to the first address that accepts."""
     if is_ip(host):
         addrs: list[tuple[int, Any]] = [(socket.AF_INET6 if ":" in host else socket.AF_INET, (host, port))]
         hop.timings["dns"] = None
@@ -145,48 +285,51 @@ async def _connect(loop: asyncio.AbstractEventLoop, host: str, port: int, hop: _
     t0 = time.perf_counter()
     last: OSError | None = None
     for family, sockaddr in addrs:
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
         hop.address = f"[{sockaddr[0]}]:{sockaddr[1]}" if family == socket.AF_INET6 else f"{sockaddr[0]}:{sockaddr[1]}"
         try:
-            await loop.sock_connect(sock, sockaddr)
+            if family == socket.AF_INET6 and len(sockaddr) > 3 and sockaddr[3]:
+                await _connect_scoped(loop, sockaddr, wire)  # a link-local address: keep its scope
+            else:
+                # The loop connects a numeric address without a resolver round trip or a Python socket.
+                await loop.create_connection(lambda: wire, sockaddr[0], sockaddr[1])
         except OSError as err:
-            sock.close()
             last = err
             continue
-        except BaseException:
-            sock.close()
-            raise
-        hop.timings["connect"] = _ms(time.perf_counter() - t0)
-        return sock
+        hop.timings["connect"] = _ms(wire.connected_at - t0)
+        return
     assert last is not None
     if isinstance(last, ConnectionRefusedError):
         raise _Outcome(ObsStatus.FAILED, f"connection refused ({hop.address})")
     raise _Outcome(ObsStatus.FAILED, f"cannot connect to {hop.address}: {last.strerror or last}")
 
 
+async def _connect_scoped(loop: asyncio.AbstractEventLoop, sockaddr: Any, wire: _Wire) -> None:
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        await loop.sock_connect(sock, sockaddr)
+        await loop.create_connection(lambda: wire, sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+
+
 async def _tls_details(
-    loop: asyncio.AbstractEventLoop, sockaddr_host: str, port: int, name: str
+    loop: asyncio.AbstractEventLoop, connect_host: str, port: int, name: str
 ) -> tuple[list[bytes], str | None]:
     """A second, non-verifying handshake that only reads the chain, so a failed verification still says why."""
     scratch = _Hop(url="", name=name)
+    wire = _Wire.over_tls(loop, scratch, 0, None, tls.client_context(verify=False), name)
     try:
-        sock = await _connect(loop, sockaddr_host, port, scratch)
-    except _Outcome:
-        return [], None
-    transport: asyncio.BaseTransport | None = None
-    try:
-        transport, _ = await loop.create_connection(
-            asyncio.Protocol, sock=sock, ssl=tls.client_context(verify=False), server_hostname=name
-        )
-        ssl_object = transport.get_extra_info("ssl_object")
+        await _open(loop, connect_host, port, scratch, wire)
+        await wire.ready
+        ssl_object = wire.ssl_object
+        assert ssl_object is not None
         return tls.peer_chain(ssl_object, verified=False), ssl_object.version()
-    except (OSError, ssl.SSLError):
-        sock.close()
+    except (_Outcome, OSError, ssl.SSLError):
         return [], None
     finally:
-        if transport is not None:
-            transport.close()
+        wire.close()
 
 
 def _route(target: HttpTarget, url: str) -> tuple[str, int, str, str]:
@@ -207,44 +350,40 @@ def _route(target: HttpTarget, url: str) -> tuple[str, int, str, str]:
     return host, port, host, host_header
 
 
-async def _exchange(target: HttpTarget, url: str, hop: _Hop) -> None:
-    """One request and its response on a fresh connection: connect, TLS for https, send, read. The hop
-    records each phase as it completes; a verdict that ends the probe early is raised as ``_Outcome``."""
+async def _exchange(target: HttpTarget, url: str, hop: _Hop, route: tuple[str, int, str, str]) -> None:
+    """One request and its response on a fresh connection to ``route`` (``_route``): connect, TLS for
+    https, send, read. The hop records each phase as it completes; a verdict that ends the probe early is
+    raised as ``_Outcome``."""
     loop = asyncio.get_running_loop()
     parts = urlsplit(url)
-    connect_host, port, name, host_header = _route(target, url)
-    sock = await _connect(loop, connect_host, port, hop)
-    reader = _ResponseReader(loop, target.max_body_bytes)
-    transport: asyncio.BaseTransport | None = None
+    connect_host, port, name, host_header = route
+    request = _request_bytes(parts.path, parts.query, host_header, target.headers)
+    if parts.scheme == "https":
+        ctx = tls.client_context(target.ca_files)
+        wire = _Wire.over_tls(loop, hop, target.max_body_bytes, request, ctx, name)
+    else:
+        wire = _Wire(loop, hop, target.max_body_bytes, request)
     try:
+        await _open(loop, connect_host, port, hop, wire)
         if parts.scheme == "https":
-            transport = await _handshake(loop, target, sock, reader, (connect_host, port, name), hop)
+            await _handshake(loop, target, wire, (connect_host, port, name), hop)
         else:
-            transport, _ = await loop.create_connection(lambda: reader, sock=sock)
             hop.timings["tls"] = None
-        request = _request_bytes(reader.conn, parts.path, parts.query, host_header, target.headers)
-        await _send_and_read(transport, reader, request, hop)
+        await _read(wire, hop)
     finally:
-        _close(transport, sock, reader)
+        wire.close()
 
 
 async def _handshake(
-    loop: asyncio.AbstractEventLoop,
-    target: HttpTarget,
-    sock: socket.socket,
-    reader: _ResponseReader,
-    peer: tuple[str, int, str],
-    hop: _Hop,
-) -> asyncio.BaseTransport:
-    """TLS on the connected socket, verified for the name in ``peer`` (connect host, port, name); the
-    certificate chain's assessment lands on the hop whether or not verification passed."""
+    loop: asyncio.AbstractEventLoop, target: HttpTarget, wire: _Wire, peer: tuple[str, int, str], hop: _Hop
+) -> None:
+    """Wait for the TLS handshake ``wire`` started on connecting, verified for the name in ``peer``
+    (connect host, port, name): a full handshake (no session is offered for resumption), the chain
+    verified against the trust store and the name against the leaf's SANs, by OpenSSL; then the chain's
+    assessment (expiry, names: ``tls.assess``) lands on the hop whether or not verification passed."""
     connect_host, port, name = peer
-    hop.phase = "tls"
-    t0 = time.perf_counter()
     try:
-        transport, _ = await loop.create_connection(
-            lambda: reader, sock=sock, ssl=tls.client_context(target.ca_files), server_hostname=name
-        )
+        await wire.ready
     except ssl.SSLCertVerificationError as err:
         chain, protocol = await _tls_details(loop, connect_host, port, name)
         hop.tls = tls.assess(
@@ -261,8 +400,9 @@ async def _handshake(
     except ssl.SSLError as err:
         hop.tls = tls.assess(name, [], verified=False, error=err.reason or str(err))
         raise _Outcome(ObsStatus.FAILED, f"TLS handshake with {hop.address} failed: {err.reason or err}") from None
-    hop.timings["tls"] = _ms(time.perf_counter() - t0)
-    ssl_object = transport.get_extra_info("ssl_object")
+    hop.timings["tls"] = _ms(wire.sent_at - wire.connected_at)
+    ssl_object = wire.ssl_object
+    assert ssl_object is not None
     hop.tls = tls.assess(
         name,
         tls.describe_chain(tls.peer_chain(ssl_object, verified=True)),
@@ -271,44 +411,29 @@ async def _handshake(
         warn_days=target.tls_warn_days,
         fail_days=target.tls_fail_days,
     )
-    return transport
 
 
-def _request_bytes(
-    conn: h11.Connection, path: str, query: str, host_header: str, extra: tuple[tuple[str, str], ...]
-) -> bytes:
-    """The whole GET (headers and end of message) as h11 frames it; ``Connection: close`` every time."""
+def _request_bytes(path: str, query: str, host_header: str, extra: tuple[tuple[str, str], ...]) -> bytes:
+    """The whole GET (``http1.request_bytes``); ``Connection: close`` every time."""
     target = (path or "/") + ("?" + query if query else "")
     headers = [("Host", host_header), ("User-Agent", USER_AGENT), ("Accept", "*/*"), ("Connection", "close"), *extra]
-    request = conn.send(h11.Request(method="GET", target=target, headers=headers))
-    assert request is not None
-    return request + (conn.send(h11.EndOfMessage()) or b"")
+    try:
+        return http1.request_bytes(target, headers)
+    except ValueError as err:
+        raise ProbeError(f"cannot send the request: {err}") from None
 
 
-async def _send_and_read(transport: asyncio.BaseTransport, reader: _ResponseReader, request: bytes, hop: _Hop) -> None:
-    """Send the request, wait for the response to end (or reach the body cap), and put it on the hop."""
-    hop.phase = "first_byte"
-    sent = time.perf_counter()
-    transport.write(request)  # type: ignore[attr-defined]
-    await reader.done
-    response = reader.response
-    assert response is not None
-    hop.timings["first_byte"] = _ms((reader.first_byte or sent) - sent)
+async def _read(wire: _Wire, hop: _Hop) -> None:
+    """Wait for the response (sent on connecting) to end, or reach the body cap; put it on the hop."""
+    await wire.done
+    response = wire.reader
+    assert response.status_code is not None
+    hop.timings["first_byte"] = _ms((wire.first_byte or wire.sent_at) - wire.sent_at)
     hop.status_code = response.status_code
-    hop.http_version = response.http_version.decode()
+    hop.http_version = response.http_version
     hop.headers = {k.decode(): v.decode("latin-1") for k, v in response.headers if k in _KEPT_HEADERS}
-    hop.body = bytes(reader.body)
-    hop.truncated = reader.truncated
-
-
-def _close(transport: asyncio.BaseTransport | None, sock: socket.socket, reader: _ResponseReader) -> None:
-    """Close the connection (the transport owns the socket once it exists)."""
-    if transport is not None:
-        transport.close()
-    else:
-        sock.close()
-    if reader.done.done() and not reader.done.cancelled():
-        reader.done.exception()  # mark retrieved: an abandoned failure is not an asyncio warning
+    hop.body = bytes(response.body)
+    hop.truncated = response.truncated
 
 
 def _check_body(target: HttpTarget, body: bytes, data: dict[str, Any]) -> list[str]:
@@ -375,9 +500,10 @@ async def probe_http(target: HttpTarget) -> Observation:
         async with asyncio.timeout(target.timeout):
             url = target.url
             while True:
-                hop = _Hop(url=url, name=_route(target, url)[2])
+                route = _route(target, url)
+                hop = _Hop(url=url, name=route[2])
                 hops.append(hop)
-                await _exchange(target, url, hop)
+                await _exchange(target, url, hop, route)
                 location = hop.headers.get("location")
                 if not (target.follow_redirects and hop.status_code in _REDIRECTS and location):
                     break

@@ -3,11 +3,14 @@ cleanly on SIGTERM or SIGINT.
 
 ``Daemon.open`` takes what must be taken in order (the single-instance lock, the migrated store) and
 hands it to the constructor, which builds the rest whole: leadership, jobs and the schedule, each
-given its callbacks as it is made. Nothing is attached afterwards.
+given its callbacks as it is made. Nothing is attached afterwards. The schedule hands check and
+inventory work to a ``WorkQueue`` (``daemon.queue``): run in this process on SQLite, deferred to the
+procrastinate queue every daemon on a Postgres database works on, so they share it.
 
-Stopping: no new job starts; running ones stop at their next checkpoint (probes are cancelled at
-once); whatever is still running after ``SHUTDOWN_GRACE`` seconds (a cloud call that will not return)
-is abandoned, its run recorded as cancelled, and the process exits 0. A second signal exits at once.
+Stopping: no new job starts (the queue's worker takes no more jobs); running ones stop at their next
+checkpoint (probes are cancelled at once); whatever is still running after ``SHUTDOWN_GRACE``
+seconds (a cloud call that will not return) is abandoned, its run recorded as cancelled, and the
+process exits 0. A second signal exits at once.
 """
 
 from __future__ import annotations
@@ -40,10 +43,12 @@ from failover.daemon.locks import (
     Liveness,
     Solo,
     migration_lock,
+    owner_token,
     sqlite_path,
 )
 from failover.daemon.logs import emit
 from failover.daemon.metrics import SINGLETONS, DaemonMetrics
+from failover.daemon.queue import InProcess, QueueTiming, SharedQueue, Slot, WorkQueue
 from failover.daemon.scheduler import (
     RETENTION_EVERY,
     check_interval,
@@ -73,6 +78,7 @@ DEAD_RUNS_EVERY = 30.0
 # SQLAlchemy's default pool (5 + 10 overflow): no "QueuePool limit reached", whatever the estate size.
 CHECK_WORKERS = 10
 SINGLETON_WORKERS = 3  # inventory, mail, retention: each at most one at a time
+QUEUED = ("inventory", "scoring")  # singletons on SQLite; on Postgres, work of the shared queue
 HOUSEKEEPING_WORKERS = 1  # leadership and liveness heartbeats: never queued behind work
 
 
@@ -125,9 +131,13 @@ class Daemon:
             if path is not None:
                 resources.callback(InstanceLock(path).acquire().release)
             with migration_lock(url):
-                store = Store.open(url)
+                store = Store.open(url, owner=owner_token())
             resources.callback(store.close)
-            abandoned = store.abandon_runs(vantage, before=utcnow())
+            # SQLite: this daemon is the file's only one, so every run of its vantage still marked
+            # running is a dead predecessor's. Postgres: only runs with no owner are judged by vantage
+            # here; a dead daemon's own runs are closed by the dead-runs job (by owner), as live daemons
+            # may share this vantage.
+            abandoned = store.abandon_runs(vantage, before=utcnow(), unowned=path is None)
             if abandoned:
                 emit(log, logging.WARNING, "daemon.abandoned_runs", count=abandoned, vantage=vantage)
             return cls(
@@ -167,9 +177,10 @@ class Daemon:
         self.leaders = self._leaders(url)
         for leader in self.leaders.values():
             resources.callback(leader.release)
-        self.liveness = Liveness(url, vantage) if store.dialect == "postgresql" else None
+        self.liveness = Liveness(url, vantage, store.owner or owner_token()) if store.dialect == "postgresql" else None
         if self.liveness is not None:
             resources.callback(self.liveness.release)
+            self.liveness.ensure()  # the owner lock is held before this daemon starts any run
         self._resources = resources
         self.alerter = self._alerter()
         self.jobs = Jobs(
@@ -184,13 +195,34 @@ class Daemon:
             on_scored=self.alerter.scored if self.alerter is not None else None,
         )
         self._preload_metrics()
+        self.queue = self._queue(url)
         self.scheduler = self._build_scheduler()
 
+    def _queue(self, url: str) -> WorkQueue:
+        """Where check and inventory work runs: procrastinate's queue shared by every daemon on a
+        Postgres database, else this process (see ``daemon.queue``)."""
+        if self.store.dialect != "postgresql":
+            return InProcess(self.jobs)
+        shortest = min(interval for interval, _, _ in check_slots(self.config))
+        return SharedQueue(
+            url,
+            self.jobs,
+            vantage=self.vantage,
+            metrics=self.metrics,
+            concurrency=CHECK_WORKERS,
+            timing=QueueTiming.for_interval(shortest),
+            grace=SHUTDOWN_GRACE,
+            inventory_interval=self.config.daemon.inventory_interval,
+            accounts=self.jobs.inventory_cache.accounts,
+        )
+
     def _leaders(self, url: str) -> dict[str, Leadership]:
-        """One leadership per singleton job: an advisory lock on a shared Postgres, else this daemon alone."""
+        """One leadership per singleton job: an advisory lock on a shared Postgres, else this daemon alone.
+        On Postgres scoring and inventory are no longer singletons: the work queue shares them out, and
+        every daemon scores the check jobs it runs and inventories the accounts whose jobs it takes."""
         leaders: dict[str, Leadership] = {}
         for name in SINGLETONS:
-            if self.store.dialect == "postgresql":
+            if self.store.dialect == "postgresql" and name not in QUEUED:
                 leaders[name] = AdvisoryLock(url, name, vantage=self.vantage, on_change=self._leadership)
             else:
                 leaders[name] = Solo(name)
@@ -237,10 +269,10 @@ class Daemon:
         if self.liveness is not None and not self.liveness.ensure():
             emit(
                 log,
-                logging.WARNING,
+                logging.INFO,
                 "daemon.vantage_shared",
                 vantage=self.vantage,
-                reason="another live daemon has this vantage",
+                reason="another live daemon has this vantage: they share its check work through the queue",
             )
         for leader in self.leaders.values():
             leader.ensure()  # leadership known before the first tick; a mail catch-up may be queued
@@ -251,6 +283,7 @@ class Daemon:
             self.listen, self.metrics.exposition, self.health, pages=pages, token=self.config.daemon.status_token
         ).start()
         emit(log, logging.INFO, "http.listening", url=http.url, port=http.address[1])
+        self.queue.start()
         self.scheduler.start()
         emit(
             log,
@@ -265,6 +298,7 @@ class Daemon:
 
     def _shutdown(self, http: StatusServer) -> int:
         self.scheduler.shutdown(wait=False)
+        self.queue.stop()  # no new jobs; running ones see the stop flag and end as cancelled
         deadline = time.monotonic() + SHUTDOWN_GRACE
         while self.jobs.active and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -321,7 +355,7 @@ class Daemon:
     def _add_inventory_job(self, sched: BackgroundScheduler, now: datetime) -> None:
         interval = self.config.daemon.inventory_interval
         sched.add_job(
-            self.jobs.guarded("inventory", self.jobs.inventory, singleton="inventory"),
+            self.queue.inventory,
             **self._continuing("inventory", interval, now, stored=self._stored_inventory_started()),
             id="inventory",
             executor="singletons",
@@ -330,17 +364,16 @@ class Daemon:
 
     def _add_check_jobs(self, sched: BackgroundScheduler, slots: list[tuple[float, float, list[str]]]) -> None:
         """One job per slot: a workload alone at its offset, or the workloads sharing a one-second slot."""
-        jobs = self.jobs
         for interval, offset, names in slots:
-            job_id = f"check:{names[0]}" if len(names) == 1 else f"check:{interval:g}s@{offset:.1f}"
+            slot = Slot(interval, offset, tuple(names))
 
-            def check(names: list[str] = names) -> None:
-                jobs.check(names)
+            def check(slot: Slot = slot) -> None:
+                self.queue.check(slot)
 
             sched.add_job(
-                jobs.guarded("check", check),
+                check,
                 phased_trigger(interval, offset),
-                id=job_id,
+                id=slot.id,
                 misfire_grace_time=max(1, int(interval)),
             )
 
@@ -371,11 +404,19 @@ class Daemon:
         ticks too, and the runs of dead daemons are closed; on their own thread, never behind work."""
         if self.liveness is None:
             return
-        beat = min(HEARTBEAT_MAX, min(interval for interval, _, _ in slots))
+        shortest = min(interval for interval, _, _ in slots)
+        beat = min(HEARTBEAT_MAX, shortest)
         sched.add_job(
             self._heartbeat,
             IntervalTrigger(seconds=beat, timezone=UTC),
             id="leadership",
+            executor="housekeeping",
+            misfire_grace_time=max(1, int(beat)),
+        )
+        sched.add_job(
+            self._queue_housekeeping,
+            IntervalTrigger(seconds=QueueTiming.for_interval(shortest).heartbeat, timezone=UTC),
+            id="queue-housekeeping",
             executor="housekeeping",
             misfire_grace_time=max(1, int(beat)),
         )
@@ -429,9 +470,19 @@ class Daemon:
         if self.stop.is_set() or self.liveness is None:
             return
         try:
-            self.jobs.close_dead_runs(self.liveness.alive, older_than=self.stale_after)
+            self.jobs.close_dead_runs(
+                self.liveness.alive, older_than=self.stale_after, owner_alive=self.liveness.owner_alive
+            )
         except StoreError as err:
             emit(log, logging.WARNING, "daemon.dead_runs_unchecked", error=str(err))
+
+    def _queue_housekeeping(self) -> None:
+        """Retry the jobs of dead daemons' workers; when there were some, close the runs their daemons
+        left ``running`` at once (by owner: a live daemon sharing the vantage keeps its own)."""
+        if self.stop.is_set():
+            return
+        if self.queue.housekeeping():
+            self._close_dead_runs()
 
     def _leadership(self, name: str, held: bool) -> None:
         self.metrics.leader.labels(name).set(1 if held else 0)

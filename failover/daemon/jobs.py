@@ -193,11 +193,12 @@ class Jobs:
 
     # -- jobs --------------------------------------------------------------------------------
 
-    def inventory(self) -> None:
+    def inventory(self, accounts: list[str] | None = None) -> None:
+        """Inventory these accounts (default: every account a workload uses) under one run."""
         done = store_inventory(
             self.config,
             self.store,
-            used_accounts(self.config, list(self.workloads.values())),
+            used_accounts(self.config, list(self.workloads.values())) if accounts is None else accounts,
             vantage=self.vantage,
             config_digest=config_digest(self.config),
             on_unrecorded=self._unrecorded,
@@ -217,9 +218,11 @@ class Jobs:
         counts = {k: stats[k] for k in ("accounts", "resources", "incomplete_scopes")}
         emit(log, logging.INFO, "inventory.finished", run_id=done.run_id, **counts)
 
-    def check(self, names: list[str]) -> None:
-        """Probe these workloads; on the scoring leader also check and score them (``run_cycle``)."""
-        leader = self.leaders["scoring"].ensure()
+    def check(self, names: list[str], *, scoring: bool | None = None) -> None:
+        """Probe these workloads; on the scoring leader also check and score them (``run_cycle``).
+        ``scoring=True``: score whoever leads (a job of the shared work queue: it is the only one
+        running this tick of these workloads for this vantage)."""
+        leader = self.leaders["scoring"].ensure() if scoring is None else scoring
         previous = self._previous_scores(names) if leader and self.on_scored is not None else {}
         result = run_cycle(
             self.config,
@@ -266,18 +269,36 @@ class Jobs:
         for name in self.workloads:
             self.metrics.workload(name, scores.get(name), findings.get(name, []))
 
-    def close_dead_runs(self, alive: Callable[[str], bool], older_than: float) -> None:
-        """Close the runs other vantages left ``running`` when their daemon is gone (``alive(vantage)``
-        False: no daemon of that vantage holds its liveness lock) and that started over ``older_than``
-        seconds ago. A process that is in fact still at it records its own outcome when it finishes."""
+    def close_dead_runs(
+        self,
+        alive: Callable[[str], bool],
+        older_than: float,
+        owner_alive: Callable[[str], bool] | None = None,
+    ) -> int:
+        """Close the runs whose process is gone; returns how many.
+
+        A run with an owner (a daemon's token, ``runs.owner``) is closed once ``owner_alive(owner)`` is
+        False: that daemon's lock is free, so it died, whatever its vantage and however recently the
+        run began; a live daemon sharing its vantage keeps its own runs. A run with no owner
+        (``failover check``'s, or one written before runs had owners) is closed when no daemon of its
+        vantage is alive (``alive(vantage)`` False) and it started over ``older_than`` seconds ago.
+        A process that is in fact still at it records its own outcome when it finishes."""
         now = utcnow()
         before = now - timedelta(seconds=older_than)
-        for vantage in self.store.running_vantages(RUN_KINDS, since=now - timedelta(days=1)):
-            if vantage == self.vantage or alive(vantage):
-                continue
-            closed = self.store.abandon_runs(vantage, before=before)
+        total = 0
+        for vantage, owner in self.store.running_owners(RUN_KINDS, since=now - timedelta(days=1)):
+            if owner is not None:
+                if owner_alive is None or owner == self.store.owner or owner_alive(owner):
+                    continue
+                closed = self.store.abandon_runs(None, before=now, owner=owner)
+            else:
+                if vantage == self.vantage or alive(vantage):
+                    continue
+                closed = self.store.abandon_runs(vantage, before=before, unowned=True)
             if closed:
-                emit(log, logging.WARNING, "daemon.dead_runs_closed", vantage=vantage, count=closed)
+                total += closed
+                emit(log, logging.WARNING, "daemon.dead_runs_closed", vantage=vantage, owner=owner, count=closed)
+        return total
 
     def mail(self) -> None:
         from failover.mail import send_weekly, week_of

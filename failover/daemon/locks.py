@@ -4,14 +4,14 @@ SQLite: ``InstanceLock`` takes an OS lock (``flock``) on ``<db>.daemon.lock`` fo
 process; a second daemon on the same file is refused with a clear message. The kernel drops the lock
 when the process dies however it dies, so there is no stale-lock cleanup.
 
-Postgres: each singleton job (inventory, scoring, weekly mail, retention) has a **session-level
-advisory lock held for leadership**. A daemon that wins ``pg_try_advisory_lock`` keeps it on a
-dedicated connection for as long as that connection lives and runs the job on every tick; the others
-try again on each tick (and on a heartbeat) and run nothing. When the leader dies, however it dies,
-Postgres ends its session and frees the lock, so another daemon takes over at its next tick: within
-one interval. Before each run the leader checks its lock connection still answers (a live session
-still holds its locks), so a leader whose database connection broke steps down instead of running
-beside a new leader.
+Postgres: each singleton job (weekly mail, retention; inventory and scoring are work of the shared
+queue there, see ``daemon.queue``) has a **session-level advisory lock held for leadership**. A
+daemon that wins ``pg_try_advisory_lock`` keeps it on a dedicated connection for as long as that
+connection lives and runs the job on every tick; the others try again on each tick (and on a
+heartbeat) and run nothing. When the leader dies, however it dies, Postgres ends its session and
+frees the lock, so another daemon takes over at its next tick: within one interval. Before each run
+the leader checks its lock connection still answers (a live session still holds its locks), so a
+leader whose database connection broke steps down instead of running beside a new leader.
 
 Rejected: taking the lock only while a job runs. Two daemons would then both run every job, one
 after the other, whenever their ticks did not overlap: it prevents concurrency, not duplication.
@@ -43,6 +43,7 @@ __all__ = [
     "Solo",
     "lock_key",
     "migration_lock",
+    "owner_token",
     "sqlite_path",
 ]
 
@@ -55,6 +56,15 @@ def lock_key(name: str) -> int:
     """A stable signed 64-bit advisory-lock key for ``failover:<name>`` (same in every daemon)."""
     digest = hashlib.sha256(f"failover:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def owner_token() -> str:
+    """A token naming this daemon process in the runs it starts (``runs.owner``, at most 64
+    characters): pid and host to read, random bits so a recycled pid is not mistaken for it."""
+    import secrets
+    import socket
+
+    return f"{os.getpid()}@{socket.gethostname()[:40]}:{secrets.token_hex(6)}"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -146,7 +156,7 @@ def libpq_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-_KEEPALIVE: dict[str, Any] = {
+KEEPALIVE: dict[str, Any] = {
     "keepalives": 1,
     "keepalives_idle": 5,
     "keepalives_interval": 2,
@@ -184,7 +194,7 @@ class AdvisoryLock:
                 else:
                     if self._conn is None or self._conn.closed:
                         self._conn = psycopg.connect(
-                            self._dsn, autocommit=True, connect_timeout=5, application_name=self._app, **_KEEPALIVE
+                            self._dsn, autocommit=True, connect_timeout=5, application_name=self._app, **KEEPALIVE
                         )
                     row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
                     self._held = bool(row and row[0])
@@ -241,27 +251,40 @@ def migration_lock(url: str) -> Iterator[None]:
 
 
 class Liveness:
-    """Which daemons are alive on a shared Postgres: each holds the session advisory lock
-    ``failover:vantage:<its vantage>`` for its whole life (``ensure``), so Postgres frees it the moment
-    the daemon's session ends, however it ends. ``alive(vantage)`` asks whether a daemon holds that
-    vantage's lock now; the daemons use it to close the runs of one that died (no heartbeat table to
-    keep: the session is the heartbeat)."""
+    """Which daemons are alive on a shared Postgres: each holds, for its whole life, the session
+    advisory lock ``failover:owner:<token>`` of its own token (the ``runs.owner`` of the runs it
+    starts) and tries to hold ``failover:vantage:<its vantage>``; Postgres frees them the moment the
+    daemon's session ends, however it ends. ``owner_alive(token)`` asks whether the process that
+    started a run is still there; ``alive(vantage)`` whether any daemon of a vantage is (for runs
+    with no owner: ``failover check``'s, or those written before runs had one). No heartbeat table to
+    keep: the session is the heartbeat."""
 
-    def __init__(self, url: str, vantage: str) -> None:
+    def __init__(self, url: str, vantage: str, owner: str) -> None:
         self.vantage = vantage
+        self.owner = owner
+        self._self = AdvisoryLock(url, f"owner:{owner}", vantage=vantage)
         self._own = AdvisoryLock(url, f"vantage:{vantage}", vantage=vantage)
         self._dsn = libpq_dsn(url)
         self._shown = display_url(url)
 
     def ensure(self) -> bool:
-        """Hold this daemon's own liveness lock (False: another live daemon has the same vantage)."""
+        """Hold this daemon's own locks; False when another live daemon holds the vantage's (normal
+        where daemons of one vantage share its work)."""
+        self._self.ensure()
         return self._own.ensure()
+
+    def owner_alive(self, owner: str) -> bool:
+        """True unless the owner's lock is free; in doubt (the database away) True."""
+        return owner == self.owner or self._taken(f"owner:{owner}")
 
     def alive(self, vantage: str) -> bool:
         """True unless the vantage's liveness lock is free; in doubt (the database away) True."""
+        return self._taken(f"vantage:{vantage}")
+
+    def _taken(self, name: str) -> bool:
         import psycopg
 
-        key = lock_key(f"vantage:{vantage}")
+        key = lock_key(name)
         try:
             with psycopg.connect(
                 self._dsn, autocommit=True, connect_timeout=5, application_name="failover-daemon liveness"
@@ -278,3 +301,4 @@ class Liveness:
 
     def release(self) -> None:
         self._own.release()
+        self._self.release()

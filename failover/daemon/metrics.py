@@ -30,6 +30,7 @@ SINGLETONS = ("inventory", "scoring", "mail", "retention")
 # check x status made /metrics 5 MB).
 NOT_PASSING = frozenset({FindingStatus.WARN, FindingStatus.FAIL, FindingStatus.UNKNOWN})
 CYCLE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900)
+QUEUE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
@@ -216,6 +217,47 @@ class DaemonMetrics:
             ["destination"],
             registry=r,
         )
+        # The work queue (Postgres: daemons sharing one database share the work; see daemon/queue.py).
+        self.queue_jobs = Gauge(
+            "failover_queue_jobs",
+            "Jobs waiting (todo) or running (doing) in the shared work queue, by queue; read from the database.",
+            ["queue", "status"],
+            registry=r,
+        )
+        self.queue_latency = Histogram(
+            "failover_queue_latency_seconds",
+            "From the tick a job was due to its start on this daemon, by task.",
+            ["task"],
+            buckets=QUEUE_BUCKETS,
+            registry=r,
+        )
+        self.queue_jobs_run = Counter(
+            "failover_queue_jobs_run",
+            "Queue jobs this daemon ran, by task and outcome: ok, failed, cancelled (the daemon stopped), "
+            "duplicate (its tick had already run elsewhere).",
+            ["task", "outcome"],
+            registry=r,
+        )
+        self.queue_share = Gauge(
+            "failover_queue_share",
+            "This daemon's fraction 0-1 of the queue jobs all daemons finished in the last five minutes, by task.",
+            ["task"],
+            registry=r,
+        )
+        self.queue_defers = Counter(
+            "failover_queue_defers",
+            "Ticks this daemon handed to the queue: deferred, already_enqueued (another daemon's defer of the "
+            "same tick was first: normal), error.",
+            ["task", "outcome"],
+            registry=r,
+        )
+        self.queue_stalled = Counter(
+            "failover_queue_stalled_jobs",
+            "Jobs of dead daemons (worker heartbeat stopped) this daemon put back: retried, or superseded "
+            "(the same tick was queued again meanwhile).",
+            ["outcome"],
+            registry=r,
+        )
         self.registry = CollectorRegistry(auto_describe=True)
         for collector in (
             self.build,
@@ -229,6 +271,12 @@ class DaemonMetrics:
             self.incomplete,
             self.alert_deliveries,
             self.alert_failing,
+            self.queue_jobs,
+            self.queue_latency,
+            self.queue_jobs_run,
+            self.queue_share,
+            self.queue_defers,
+            self.queue_stalled,
         ):
             self.registry.register(collector)
         self.workloads = _Workloads()
@@ -245,6 +293,12 @@ class DaemonMetrics:
             for outcome in ("delivered", "failed"):
                 self.alert_deliveries.labels(name, outcome)
             self.alert_failing.labels(name).set(0)
+
+    def queue_depth(self, depth: Mapping[tuple[str, str], int]) -> None:
+        """Set the queue gauges to the counts just read; a queue no longer seen drops out."""
+        self.queue_jobs.clear()
+        for (queue, status), n in sorted(depth.items()):
+            self.queue_jobs.labels(queue, status).set(n)
 
     def alert_outcome(self, destination: str, outcome: str) -> None:
         self.alert_deliveries.labels(destination, outcome).inc()

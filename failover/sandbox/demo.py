@@ -540,9 +540,7 @@ def _boutique_compute(aws_sandbox: Any, azure: Any) -> None:
         deletion_protection=True,
     )
     azure.add_resource_group(AZURE_SUB, "boutique-westus2", location="westus2", tags={"app": "boutique"})
-    azure.add_vm(
-        AZURE_SUB, "boutique-westus2", "boutique-web", size="Standard_D4s_v5", location="westus2", tags=tags
-    )
+    azure.add_vm(AZURE_SUB, "boutique-westus2", "boutique-web", size="Standard_D4s_v5", location="westus2", tags=tags)
     azure.add_lock(f"/subscriptions/{AZURE_SUB}/resourceGroups/boutique-westus2", "no-delete", notes="DR site")
 
 

@@ -219,8 +219,11 @@ def _new_id(result: CursorResult[Any]) -> int:
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, owner: str | None = None) -> None:
+        """``owner``: the token a daemon writes into the runs it starts (``runs.owner``), while it holds
+        the advisory lock of that name (``failover.daemon.locks.Liveness``); None elsewhere."""
         self._engine = engine
+        self.owner = owner
         # The full resolved URL, password included, to open the same database elsewhere; never print
         # it (use ``display_url``).
         self.url = engine.url.render_as_string(hide_password=False)
@@ -230,7 +233,7 @@ class Store:
     # -- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str, *, upgrade: bool = True) -> Store:
+    def open(cls, url: str, *, upgrade: bool = True, owner: str | None = None) -> Store:
         """Open ``url``; migrate it to the newest schema first unless ``upgrade`` is False, in which
         case a database behind the code is refused with a hint to run ``failover db upgrade``."""
         engine = open_engine(url)
@@ -257,7 +260,7 @@ class Store:
         except StoreError:
             engine.dispose()
             raise
-        return cls(engine)
+        return cls(engine, owner=owner)
 
     @property
     def display_url(self) -> str:
@@ -358,6 +361,7 @@ class Store:
                     config_digest=config_digest,
                     status=RunStatus.RUNNING,
                     started_at=utcnow(),
+                    owner=self.owner,
                 )
             )
             return _new_id(result)
@@ -374,15 +378,34 @@ class Store:
             if result.rowcount == 0:
                 raise StoreError(f"cannot finish run {run_id}: no such run in {display_url(self._engine.url)}")
 
-    def abandon_runs(self, vantage: str, before: datetime) -> int:
-        """Close runs of ``vantage`` still marked running from before ``before``: their process died
-        (kill -9, power loss) before it could finish them. A run whose process is in fact alive still
-        records its own outcome when it finishes."""
+    def abandon_runs(
+        self,
+        vantage: str | None,
+        before: datetime,
+        keep: Iterable[int] = (),
+        *,
+        owner: str | None = None,
+        unowned: bool = False,
+    ) -> int:
+        """Close runs still marked running from before ``before`` (but those in ``keep``): their process
+        died (kill -9, power loss) before it could finish them. Which runs: those of ``owner`` (a dead
+        daemon's token), else those of ``vantage``, only the ones with no owner if ``unowned``. A run
+        whose process is in fact alive still records its own outcome when it finishes."""
         r = t.runs
+        where = [r.c.status == RunStatus.RUNNING, r.c.started_at < utc(before)]
+        if owner is not None:
+            where.append(r.c.owner == owner)
+        if vantage is not None:
+            where.append(r.c.vantage == vantage)
+        if unowned:
+            where.append(r.c.owner.is_(None))
+        kept = sorted(set(keep))
+        if kept:
+            where.append(r.c.id.not_in(kept))
         with self._write("a run") as conn:
             stmt = (
                 update(r)
-                .where(r.c.status == RunStatus.RUNNING, r.c.vantage == vantage, r.c.started_at < utc(before))
+                .where(*where)
                 .values(
                     status=RunStatus.ABANDONED,
                     error="the process ended before the run finished",
@@ -391,17 +414,18 @@ class Store:
             )
             return int(conn.execute(stmt).rowcount)
 
-    def running_vantages(self, kinds: Iterable[str], since: datetime) -> list[str]:
-        """The vantages with runs of these kinds started since ``since`` and still marked ``running``
-        (a daemon checks whether theirs are alive); the (kind, started_at) index bounds the scan."""
+    def running_owners(self, kinds: Iterable[str], since: datetime) -> list[tuple[str, str | None]]:
+        """(vantage, owner) of the runs of these kinds started since ``since`` and still marked
+        ``running``: whose processes a daemon checks are alive. The (kind, started_at) index bounds it."""
         r = t.runs
         query = (
-            select(r.c.vantage)
+            select(r.c.vantage, r.c.owner)
             .where(r.c.kind.in_(sorted(set(kinds))), r.c.started_at >= utc(since), r.c.status == RunStatus.RUNNING)
             .distinct()
         )
         with self._read("runs") as conn:
-            return sorted(str(v) for v in conn.execute(query).scalars())
+            rows = [(str(v), None if o is None else str(o)) for v, o in conn.execute(query)]
+        return sorted(rows, key=lambda row: (row[0], row[1] or ""))
 
     def last_run_started(self, kind: str) -> datetime | None:
         """When the newest finished run of ``kind`` (any vantage, ``ok`` or ``incomplete``) started."""

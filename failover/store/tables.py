@@ -106,6 +106,7 @@ runs = Table(
     Column("finished_at", UTCDateTime()),
     Column("error", Text()),
     Column("stats", JSON()),
+    Column("owner", String(64)),  # the daemon process that started it (None: ``failover check``, or older)
     Index(None, "kind", "started_at"),
 )
 

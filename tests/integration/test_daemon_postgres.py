@@ -1,9 +1,9 @@
 """Two daemons sharing one Postgres database (subprocesses, a fresh database): exactly one sends each
-owner's weekly email, and when the scoring leader is killed with SIGKILL the other takes over."""
+owner's weekly email, both score their own vantage's checks, and one killed with SIGKILL leaves the
+other checking."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
 from failover.sandbox.aws import AwsSandbox, seed_auto_scaling_group, seed_instances
@@ -33,7 +34,7 @@ def scoring_runs(store: Store, since: datetime) -> list[dict[str, Any]]:
         return [dict(x._mapping) for x in conn.execute(query)]
 
 
-def test_two_daemons_send_each_weekly_email_once_and_a_survivor_takes_over_scoring_after_kill_9(
+def test_two_daemons_send_each_weekly_email_once_score_their_vantages_and_a_survivor_goes_on_after_kill_9(
     pg_server: PostgresServer,
     aws_sandbox: AwsSandbox,
     smtp_server: SmtpServer,
@@ -79,36 +80,37 @@ def test_two_daemons_send_each_weekly_email_once_and_a_survivor_takes_over_scori
     try:
         with store.engine.connect() as conn:
             senders = {row.vantage for row in conn.execute(select(t.mail_deliveries))}
+            # Inventory is one queue job per account and interval, whichever daemon takes it.
+            inventories = conn.execute(
+                sql(
+                    "SELECT queueing_lock, count(*) FROM procrastinate_jobs "
+                    "WHERE task_name = 'failover.inventory' AND status = 'succeeded' GROUP BY queueing_lock"
+                )
+            ).all()
         assert len(senders) == 1 and senders <= set(daemons)
+        assert inventories and all(n == 1 for _, n in inventories), inventories
 
-        # Exactly one scoring leader; the other only probes (and says so in /healthz and /metrics).
-        leaders = [v for v, d in daemons.items() if d.healthz()[1]["leader"]["scoring"]]
-        assert len(leaders) == 1
-        [leader] = leaders
-        [follower] = [v for v in daemons if v != leader]
-        assert daemons[follower].sample("failover_leader", job="scoring") == 0.0
-        assert daemons[leader].sample("failover_leader", job="scoring") == 1.0
-        assert daemons[follower].events("check.finished") and not any(
-            e["scored"] for e in daemons[follower].events("check.finished")
-        )
-        # The follower still exports every workload's score, read from the shared store.
-        assert daemons[follower].sample("failover_workload_readiness", workload="shop") is not None
+        # No scoring leader on Postgres: each vantage's check jobs go through the work queue and
+        # score where they run, so both daemons score (with every vantage's newest observations).
+        for v, d in daemons.items():
+            assert d.healthz()[1]["leader"]["scoring"] is True
+            assert d.sample("failover_leader", job="scoring") == 1.0
+            assert any(e["scored"] for e in d.events("check.finished")), v
+            assert d.sample("failover_workload_readiness", workload="shop") is not None
 
+        # SIGKILL one: the other keeps checking and scoring, and closes the dead one's runs.
+        victim, survivor = daemons
         killed_at = datetime.now(UTC)
-        began = time.monotonic()
-        daemons[leader].kill()  # SIGKILL: no goodbye, Postgres frees its locks when the session ends
+        daemons[victim].kill()  # no goodbye: Postgres frees its locks when the session ends
         wait_for(
-            lambda: any(r["vantage"] == follower for r in scoring_runs(store, killed_at)),
+            lambda: sum(r["vantage"] == survivor for r in scoring_runs(store, killed_at)) >= 2,
             15,
-            f"{follower} to take over scoring",
+            f"{survivor} to keep scoring",
         )
-        took = time.monotonic() - began
-        assert took < 2 * 2 + 3, f"takeover took {took:.1f}s"  # one 2s interval, plus one tick's slack
-        assert daemons[follower].healthz()[1]["leader"]["scoring"] is True
     finally:
         store.close()
 
-    code, _ = daemons[follower].terminate()
+    code, _ = daemons[survivor].terminate()
     assert code == 0
     for d in daemons.values():
         text = d.log_path.read_text()

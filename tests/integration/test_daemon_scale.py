@@ -5,84 +5,28 @@ a SIGTERM leaves no run ``running``."""
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from failover.daemon.app import Daemon
 from failover.daemon.locks import Liveness
-from failover.model import Capacity, Inventory, Kind, Resource, utcnow
+from failover.model import utcnow
 from failover.schema import Config
 from failover.store import RunStatus, Store
-from tests.fixtures.daemon import DaemonProcess, daemon_jobs, wait_for, write_config
+from tests.fixtures.daemon import (
+    DaemonProcess,
+    daemon_jobs,
+    estate,
+    estate_data,
+    inventory,
+    stored_inventory,
+    wait_for,
+    write_config,
+)
 from tests.fixtures.store import PostgresServer
-
-
-def estate(n: int, *, database: str, endpoint: str | None = None, **daemon: Any) -> Config:
-    return Config.model_validate(estate_data(n, database=database, endpoint=endpoint, **daemon))
-
-
-def estate_data(n: int, *, database: str, endpoint: str | None = None, **daemon: Any) -> dict[str, Any]:
-    """``n`` workloads on one AWS account, each a primary and a secondary selected by its own tag."""
-    site: dict[str, Any] = {"account": "aws"}
-    if endpoint:
-        site["endpoints"] = [{"url": endpoint, "timeout": "10s"}]
-    return {
-        "database": database,
-        "vantage": "v",
-        "accounts": [{"name": "aws", "provider": "aws", "regions": ["us-east-1"]}],
-        "daemon": {"listen": "127.0.0.1:0", **daemon},
-        "workloads": [
-            {
-                "name": f"w{i:04d}",
-                "owners": ["o@example.com"],
-                "sites": [
-                    {"name": "p", "role": "primary", "regions": ["us-east-1"], "select": {"tags": {"app": f"w{i}"}}}
-                    | site,
-                    {"name": "s", "role": "secondary", "regions": ["us-east-1"], "select": {"tags": {"app": f"w{i}s"}}}
-                    | site,
-                ],
-            }
-            for i in range(n)
-        ],
-    }
-
-
-def inventory(n: int, *, started: datetime, instances: int = 1) -> Inventory:
-    return Inventory(
-        account="aws",
-        provider="aws",
-        started_at=started,
-        finished_at=started + timedelta(seconds=1),
-        resources=[
-            Resource(
-                "aws",
-                "aws",
-                "us-east-1",
-                Kind.COMPUTE_INSTANCE,
-                "ec2:instance",
-                f"i-{app}-{j}",
-                f"i-{app}-{j}",
-                state="running",
-                capacity=Capacity(vcpu=2),
-                tags={"app": app},
-                attrs={"deletion_protection": True},
-            )
-            for i in range(n)
-            for app in (f"w{i}", f"w{i}s")
-            for j in range(instances)
-        ],
-    )
-
-
-def stored_inventory(store: Store, inv: Inventory) -> None:
-    with store.recorded_run("inventory", vantage="elsewhere") as run:
-        store.save_inventory(run.id, [inv])
 
 
 def capacity_vcpu(store: Store, workload: str) -> str:
@@ -150,7 +94,7 @@ def test_a_daemon_starting_on_a_stale_or_partial_stored_inventory_takes_one_at_o
 def test_a_live_daemon_closes_the_runs_of_a_dead_one_and_leaves_a_live_ones_alone(pg_server: PostgresServer) -> None:
     url = pg_server.create_database()
     config = estate(1, database=url)
-    live, other = Liveness(url, "v"), Liveness(url, "alive-elsewhere")
+    live, other = Liveness(url, "v", "me"), Liveness(url, "alive-elsewhere", "other")
     with Store.open(url) as store:
         try:
             assert live.ensure() and other.ensure()
@@ -168,31 +112,49 @@ def test_a_live_daemon_closes_the_runs_of_a_dead_one_and_leaves_a_live_ones_alon
             other.release()
 
 
-@pytest.fixture
-def silent_endpoint() -> Iterator[str]:
-    """An HTTP endpoint that accepts connections and never answers: every probe waits its timeout."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(512)
-    held: list[socket.socket] = []
-    done = threading.Event()
+@pytest.mark.postgres
+def test_daemons_sharing_a_vantage_close_only_the_runs_of_the_one_that_died(pg_server: PostgresServer) -> None:
+    url = pg_server.create_database()
+    config = estate(1, database=url)
+    me, peer, dead = (Liveness(url, "v", token) for token in ("me", "peer", "dead"))
+    stores = {token: Store.open(url, owner=token) for token in ("me", "peer", "dead")}
+    try:
+        assert me.ensure()
+        peer.ensure()
+        dead.ensure()
+        mine = stores["me"].start_run("check", vantage="v")
+        peers = stores["peer"].start_run("check", vantage="v")
+        orphan = stores["dead"].start_run("check", vantage="v")
+        dead.release()  # SIGKILLed: Postgres ended its session, so its owner lock is free
+        jobs = daemon_jobs(config, stores["me"])
+        assert jobs.close_dead_runs(me.alive, older_than=3600, owner_alive=me.owner_alive) == 1
+        assert stores["me"].run(orphan)["status"] == RunStatus.ABANDONED  # at once, whatever its age
+        assert stores["me"].run(peers)["status"] == RunStatus.RUNNING  # same vantage, its daemon alive
+        assert stores["me"].run(mine)["status"] == RunStatus.RUNNING
+    finally:
+        for lock in (me, peer, dead):
+            lock.release()
+        for store in stores.values():
+            store.close()
 
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not done.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/healthz"
-    done.set()
-    thread.join(2)
-    for s in held:
-        s.close()
-    server.close()
+@pytest.mark.postgres
+def test_a_starting_daemon_leaves_the_runs_of_a_live_peer_of_its_vantage_alone(pg_server: PostgresServer) -> None:
+    url = pg_server.create_database()
+    peer = Liveness(url, "v", "peer")
+    with Store.open(url, owner="peer") as store:
+        try:
+            peer.ensure()
+            running = store.start_run("check", vantage="v")
+            with Store.open(url) as older:  # a run from before runs had owners
+                unowned = older.start_run("check", vantage="v")
+            config = estate(1, database=url)
+            with Daemon.open(config, listen="127.0.0.1:0") as daemon:
+                assert daemon.store.owner not in (None, "peer")
+            assert store.run(running)["status"] == RunStatus.RUNNING
+            assert store.run(unowned)["status"] == RunStatus.ABANDONED
+        finally:
+            peer.release()
 
 
 def test_sigterm_with_many_jobs_in_flight_leaves_no_run_running(

@@ -6,7 +6,9 @@ import asyncio
 import dataclasses
 import gc
 import itertools
+import os
 import re
+import signal
 import threading
 import time
 import warnings
@@ -21,7 +23,7 @@ from failover.probing import probe_engine
 from failover.sandbox.dns import AuthoritativeServer
 from failover.schema import Config, Probes
 from probes import tls
-from probes.engine import MIN_PER_WORKER, Engine, Job, ParallelEngine, split_targets
+from probes.engine import MIN_PER_WORKER, Engine, Job, ParallelEngine, split_targets, worker_pids
 from probes.loop import run
 from probes.targets import HttpTarget, TcpTarget
 from tests.fixtures.http import PUBLIC_NAME, Site, TlsSites, start_site
@@ -181,6 +183,76 @@ def test_parallel_engine_keeps_the_per_host_limit_exact(counting_site: Site) -> 
     results = asyncio.run(ParallelEngine(workers=2, concurrency=20, per_host=1).run(hold(counting_site, 4, 0.1)))
     assert all(o.status is ObsStatus.OK for o in results)
     assert counting_site.counter.peak == 1
+
+
+def _statuses(results: list[Observation]) -> list[int]:
+    return [o.data["status_code"] for o in results]
+
+
+def test_parallel_engine_keeps_its_workers_between_runs(http_site: Site) -> None:
+    targets = [HttpTarget(http_site.url(f"/status/{200 + i % 3}")) for i in range(8)]
+    engine = ParallelEngine(workers=2, concurrency=6, per_host=6, min_per_worker=1)
+    first = asyncio.run(engine.run(targets))
+    pids = worker_pids()
+    second = asyncio.run(engine.run(targets))
+    assert len(pids) == 2 and worker_pids() == pids  # the second run forked nothing
+    assert _statuses(first) == _statuses(second) == [200 + i % 3 for i in range(8)]
+
+
+def test_a_dead_worker_is_replaced_by_the_next_run(http_site: Site) -> None:
+    targets = [HttpTarget(http_site.url("/ok")) for _ in range(6)]
+    engine = ParallelEngine(workers=2, concurrency=6, per_host=6, min_per_worker=1)
+    asyncio.run(engine.run(targets))
+    killed = worker_pids()[0]
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{killed}") and _alive(killed):
+        time.sleep(0.02)
+    results = asyncio.run(engine.run(targets))
+    assert [o.status for o in results] == [ObsStatus.OK] * 6
+    assert killed not in worker_pids()
+
+
+def _alive(pid: int) -> bool:
+    """Not yet a zombie (a killed worker stays in /proc until its parent reaps it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_worker_dying_mid_run_fails_that_run_and_not_the_next(counting_site: Site) -> None:
+    engine = ParallelEngine(workers=2, concurrency=8, per_host=8, min_per_worker=1)
+    asyncio.run(engine.run(hold(counting_site, 2, 0.01)))
+    victim = worker_pids()[0]
+    threading.Timer(0.3, os.kill, (victim, signal.SIGKILL)).start()
+    with pytest.raises(ProbeError, match="worker process"):
+        asyncio.run(engine.run(hold(counting_site, 8, 1.0)))
+    results = asyncio.run(engine.run(hold(counting_site, 4, 0.01)))
+    assert [o.status for o in results] == [ObsStatus.OK] * 4
+
+
+def test_a_run_while_another_holds_the_workers_probes_in_process(http_site: Site) -> None:
+    engine = ParallelEngine(workers=2, concurrency=6, per_host=6, min_per_worker=1)
+    a = [HttpTarget(http_site.url("/status/200")) for _ in range(6)]
+    b = [HttpTarget(http_site.url("/status/404"), expect_status=(404,)) for _ in range(6)]
+
+    async def both() -> tuple[list[Observation], list[Observation]]:
+        return await asyncio.gather(engine.run(a), engine.run(b))
+
+    first, second = asyncio.run(both())
+    assert _statuses(first) == [200] * 6 and _statuses(second) == [404] * 6
+    assert all(o.status is ObsStatus.OK for o in [*first, *second])
+
+
+def test_parallel_engine_hands_out_chunks_in_order_within_the_per_host_limit(counting_site: Site) -> None:
+    targets = hold(counting_site, 40, 0.02)
+    engine = ParallelEngine(workers=2, concurrency=12, per_host=6, min_per_worker=1)
+    results = asyncio.run(engine.run(targets, batch_size=7))
+    assert [o.data["url"] for o in results] == [t.url for t in targets]
+    assert all(o.status is ObsStatus.OK for o in results)
+    assert counting_site.counter.peak <= 6
 
 
 def test_split_shares_limits_or_whole_hosts() -> None:
