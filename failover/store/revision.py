@@ -64,7 +64,8 @@ def script_head(directory: Path) -> str | None:
         return None
     # one base, one head, and every step known: the chain from the head must reach the base
     (head,) = heads
-    seen, at = set(), head
+    seen: set[str] = set()
+    at: str | None = head
     while at is not None and at not in seen:
         seen.add(at)
         at = down_of[at]
