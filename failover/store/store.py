@@ -38,14 +38,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import Date as SADate
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from failover.errors import ConfigError, StoreError
 from failover.model import DRILL_CLOCK_SKEW, Drill, Finding, Inventory, Observation, ObsStatus, Score, utcnow
 from failover.store import revision
 from failover.store import tables as t
-from failover.store.bulk import encode, insert_many, sqlite_time, upsert_many
+from failover.store.bulk import encode, insert_many, postgres_insert, sqlite_time, upsert_many
 from failover.store.engine import IMMEDIATE, error_reason, json_dumps, make_engine
 from failover.store.rows import (
     FINDING_FIELDS,
@@ -122,7 +122,7 @@ def open_engine(url: str) -> Engine:
 
 def _insert(conn: Connection, table: Table) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (SQLite and Postgres spell it the same)."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    return postgres_insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
 def _fields(table: Table, names: Sequence[str]) -> Select[Any]:
