@@ -8,15 +8,13 @@ directory at load time, so the returned ``Config`` means the same thing whatever
 from __future__ import annotations
 
 import difflib
-import gc
 import importlib.resources
 import os
 import re
 import stat
 import types
 import typing
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from failover.collector import collector_paused
 from failover.errors import ConfigError
 from failover.schema import Account, Config, Site, Workload, control_character
 
@@ -176,7 +175,7 @@ def config_from_text(
     """Validate config text. ``base_dir`` anchors relative paths; ``env`` defaults to ``os.environ``."""
     if len(text) > MAX_CONFIG_BYTES:
         raise _fail([f"{source}: larger than {MAX_CONFIG_BYTES // 1_000_000} MB: not a config file"])
-    with _collector_paused():
+    with collector_paused():  # the node tree and models of a large config: many objects, no cycles
         return _validated(text, source, base_dir, env, _path)
 
 
@@ -209,20 +208,6 @@ def _validated(
         _resolve_paths(config, base_dir)
     config._source = _path.resolve() if _path is not None else None
     return config
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The node tree of a large config is some 100,000 young objects without cycles: the cyclic
-    collector would walk them, and the models built from them, again and again while they are made
-    (half the load time at 1,000 workloads). Paused while loading; left off if the caller had it off."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Reader:

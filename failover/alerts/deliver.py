@@ -24,6 +24,7 @@ import httpx
 
 from failover.alerts.events import AlertEvent, test_event
 from failover.alerts.payloads import AlertRequest, render
+from failover.alerts.urls import shown_url
 from failover.model import utcnow
 from failover.schema import AlertDestination, Config
 from failover.store import Store
@@ -54,18 +55,6 @@ class Outcome:
     attempts: int
     http_status: int | None
     error: str  # empty when delivered
-
-
-def shown_url(url: str) -> str:
-    """What may be shown of a webhook URL: scheme and host (the path and query are its token)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or "?"
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<url>"
-    host = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme}://{host}{port}/…"
 
 
 def scrub(text: str, hidden: Sequence[str]) -> str:

@@ -7,6 +7,7 @@ Exit codes (public contract): 0 ok; 1 findings/probe over threshold; 2 usage or 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import sys
@@ -36,6 +37,15 @@ COMMANDS: dict[str, str] = {
     "alerts": "failover.cli.alerts:alerts",
 }
 
+# Commands that run until stopped; every other one runs once and exits.
+LONG_RUNNING = {"daemon"}
+
+# The cyclic collector's thresholds for a command that runs once: a cycle at 1,000 workloads makes
+# millions of objects, nearly all freed by reference counting, and at the default (700) the collector
+# runs 300-800 times, walking everything young and now and then everything: 0.2-0.5 s of `failover
+# score` and ~1 s of `failover check`. Every 50,000 allocations is ~70x less often, for a few MB.
+ONE_SHOT_GC_THRESHOLDS = (50_000, 20, 100)
+
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -48,6 +58,8 @@ class LazyGroup(click.Group):
         module, attr = target.split(":")
         if importlib.util.find_spec(module) is None:
             return None
+        if cmd_name not in LONG_RUNNING:
+            gc.set_threshold(*ONE_SHOT_GC_THRESHOLDS)
         cmd: click.Command = getattr(importlib.import_module(module), attr)
         return cmd
 

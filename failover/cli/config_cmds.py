@@ -62,7 +62,7 @@ def validate(ctx: click.Context, config_path: str | None, fmt: Format) -> None:
 
 def validate_summary(config: Config) -> dict[str, Any]:
     """What ``validate`` reports: counts, accounts, workloads with their sites, and warnings."""
-    from failover.alerts.deliver import shown_url
+    from failover.alerts.urls import shown_url
 
     warnings: list[str] = []
     mail: dict[str, Any] | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -74,7 +73,9 @@ def console(stderr: bool = False) -> Console:
 
 def echo_json(data: Any) -> None:
     """JSON keeps every value exactly (ASCII-only output: control characters appear as escapes)."""
-    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+    from failover.cli.jsontext import indented_json
+
+    click.echo(indented_json(data))
 
 
 def echo_line(text: str, err: bool = False) -> None:

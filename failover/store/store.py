@@ -17,7 +17,6 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from alembic.util import CommandError
 from sqlalchemy import (
     JSON,
     Connection,
@@ -39,14 +38,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import Date as SADate
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from failover.errors import ConfigError, StoreError
 from failover.model import DRILL_CLOCK_SKEW, Drill, Finding, Inventory, Observation, ObsStatus, Score, utcnow
-from failover.store import migrate
+from failover.store import revision
 from failover.store import tables as t
-from failover.store.bulk import encode, insert_many, sqlite_time, upsert_many
+from failover.store.bulk import encode, insert_many, postgres_insert, sqlite_time, upsert_many
 from failover.store.engine import IMMEDIATE, error_reason, json_dumps, make_engine
 from failover.store.rows import (
     FINDING_FIELDS,
@@ -123,7 +122,7 @@ def open_engine(url: str) -> Engine:
 
 def _insert(conn: Connection, table: Table) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (SQLite and Postgres spell it the same)."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    return postgres_insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
 def _fields(table: Table, names: Sequence[str]) -> Select[Any]:
@@ -237,6 +236,21 @@ class Store:
         """Open ``url``; migrate it to the newest schema first unless ``upgrade`` is False, in which
         case a database behind the code is refused with a hint to run ``failover db upgrade``."""
         engine = open_engine(url)
+        try:
+            if not revision.at_head(engine):  # a quick look first: Alembic costs 0.2-0.4 s of every command
+                cls._migrate(engine, upgrade)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, owner=owner)
+
+    @staticmethod
+    def _migrate(engine: Engine, upgrade: bool) -> None:
+        """Bring the database to the newest schema with Alembic, or refuse it (see ``open``)."""
+        from alembic.util import CommandError
+
+        from failover.store import migrate
+
         shown = display_url(engine.url)
         try:
             head = migrate.head_revision()
@@ -255,12 +269,7 @@ class Store:
                     )
                 migrate.upgrade(engine)
         except (SQLAlchemyError, CommandError) as err:
-            engine.dispose()
             raise StoreError(f"cannot migrate database {shown}: {error_reason(err)}") from None
-        except StoreError:
-            engine.dispose()
-            raise
-        return cls(engine, owner=owner)
 
     @property
     def display_url(self) -> str:

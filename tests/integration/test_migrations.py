@@ -9,6 +9,7 @@ import time
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from failover.errors import StoreError
@@ -105,3 +106,23 @@ def test_a_schema_from_a_newer_failover_is_refused_clearly(store_url: str) -> No
         engine.dispose()
     with pytest.raises(StoreError, match="written by a newer failover"):
         Store.open(store_url)
+
+
+def test_the_quick_revision_look_says_at_head_only_at_the_head(empty_db_url: str) -> None:
+    from failover.store.revision import at_head
+
+    engine = open_engine(empty_db_url)
+    try:
+        assert not at_head(engine)  # no alembic_version table yet
+        migrate.upgrade(engine)
+        assert at_head(engine)
+        head = migrate.head_revision()
+        previous = ScriptDirectory.from_config(migrate.alembic_config()).get_revision(head).down_revision
+        assert isinstance(previous, str)
+        migrate.downgrade(engine, previous)
+        assert not at_head(engine)
+    finally:
+        engine.dispose()
+    with Store.open(empty_db_url) as store:  # one behind: Alembic upgrades it as before
+        assert migrate.current_revision(store.engine) == head
+        assert at_head(store.engine)

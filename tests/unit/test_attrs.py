@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 
-from failover.attrs import ATTRS, attrs_of, render_doc
+from failover.attrs import ATTRS, attrs_of, declared_keys, render_doc
 from failover.model import Kind, Resource
 
 
 def test_every_kind_declares_its_attrs():
     assert set(ATTRS) == set(Kind)
+
+
+def test_each_kinds_declared_keys_are_its_typeddicts_annotations_bases_included():
+    for kind, declared in ATTRS.items():
+        assert declared_keys(kind) == frozenset(get_type_hints(declared)), kind
 
 
 def test_docs_attrs_md_is_generated_from_the_declarations():

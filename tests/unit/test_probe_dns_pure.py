@@ -133,3 +133,43 @@ def test_cached_ttl_assessment(first: int, second: int, gap: float, counts_down:
 def test_resolver_stretching_ttls_is_called_out() -> None:
     _, text = assess_cached_ttl(300, 299, 1.0, authoritative_ttl=60)
     assert "above the authoritative TTL 60s" in text
+
+
+def _response_wire(name: str, address: str, qid: int) -> bytes:
+    import dns.message
+    import dns.rrset
+
+    query = dns.message.make_query(name, "A")
+    query.id = qid
+    response = dns.message.make_response(query)
+    response.answer.append(dns.rrset.from_text(name, 60, "IN", "A", address))
+    return response.to_wire()
+
+
+def test_a_response_parsed_again_is_the_same_message_with_its_own_id() -> None:
+    import dns.message
+
+    from probes.dns import parse_response
+
+    first, again = (
+        _response_wire("w1.example.com.", "192.0.2.1", 101),
+        _response_wire("w1.example.com.", "192.0.2.1", 202),
+    )
+    one, two = parse_response(first), parse_response(again)
+    assert (one.id, two.id) == (101, 202)
+    assert one is not two and one.answer == two.answer
+    for wire, parsed in ((first, one), (again, two)):
+        assert parsed == dns.message.from_wire(wire) and parsed.to_wire() == wire
+    other = parse_response(_response_wire("w1.example.com.", "192.0.2.9", 101))  # another answer: parsed anew
+    assert other.answer[0][0].address == "192.0.2.9"
+
+
+def test_a_malformed_response_still_raises_as_dnspython_does() -> None:
+    import dns.exception
+
+    from probes.dns import parse_response
+
+    wire = _response_wire("w2.example.com.", "192.0.2.2", 7)
+    for _ in range(2):  # a failure is not remembered
+        with pytest.raises(dns.exception.DNSException):
+            parse_response(wire[:-3])
