@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Self
+from typing import Literal, Self
 
 import dns.flags
 import dns.message
@@ -73,6 +74,16 @@ class _Served:
     def _sockets(self) -> tuple[socket.socket, ...]:
         raise NotImplementedError
 
+    def _accepting(self, sock: socket.socket, handle: Callable[[socket.socket], None]) -> None:
+        """Accept on ``sock`` until ``stop``, each connection handled on a thread of its own."""
+        sock.settimeout(0.1)
+        while not self.stopping.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
     def stop(self) -> None:
         self.stopping.set()
         for thread in self._threads:
@@ -89,22 +100,30 @@ class _Served:
 
 @dataclass
 class HostileHttp(_Served):
-    """Plays ``script`` to every connection; ``url(path)`` addresses it."""
+    """Plays ``script`` to every connection; ``url(path)`` addresses it. With ``tls`` (a server
+    context; ``ca_file`` is what clients trust it by) it first completes a real handshake, then plays
+    the script inside TLS and ends with close_notify when ``notify``, else drops TCP. ``mode`` "drop"
+    closes each connection before anything (before the TLS handshake), "silent" accepts and never
+    answers."""
 
     sock: socket.socket
     script: Sequence[Chunk] = (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",)
+    tls: ssl.SSLContext | None = None
+    ca_file: str = ""
+    notify: bool = True
+    mode: Literal["script", "drop", "silent"] = "script"
     stopping: threading.Event = field(default_factory=threading.Event)
     connections: int = 0
     _threads: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
-    def start(cls) -> HostileHttp:
+    def start(cls, tls: ssl.SSLContext | None = None, ca_file: str = "") -> HostileHttp:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         sock.listen(64)
-        server = cls(sock)
-        server._spawn("hostile-http", server._serve)
+        server = cls(sock, tls=tls, ca_file=ca_file)
+        server._spawn("hostile-http", lambda: server._accepting(server.sock, server._connection))
         return server
 
     def _sockets(self) -> tuple[socket.socket, ...]:
@@ -114,48 +133,59 @@ class HostileHttp(_Served):
     def port(self) -> int:
         return int(self.sock.getsockname()[1])
 
-    def url(self, path: str = "/", scheme: str = "http") -> str:
+    def url(self, path: str = "/", scheme: str | None = None) -> str:
+        scheme = scheme or ("https" if self.tls is not None else "http")
         return f"{scheme}://127.0.0.1:{self.port}{path}"
 
-    def _serve(self) -> None:
-        self.sock.settimeout(0.1)
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            threading.Thread(target=self._play, args=(conn, list(self.script)), daemon=True).start()
+    def _connection(self, raw: socket.socket) -> None:
+        self.connections += 1
+        conn = raw
+        try:
+            raw.settimeout(2.0)
+            if self.mode == "drop":
+                return
+            if self.mode == "silent":
+                self.stopping.wait(3)
+                return
+            if self.tls is None:
+                self._play(conn, list(self.script))
+                return
+            conn = wrapped = self.tls.wrap_socket(raw, server_side=True)
+            self._play(wrapped, list(self.script))
+            if self.notify:
+                wrapped.unwrap()
+        except OSError:
+            return
+        finally:
+            conn.close()
+            raw.close()
 
     def _play(self, conn: socket.socket, script: list[Chunk]) -> None:
-        with contextlib.closing(conn):
-            conn.settimeout(2.0)
-            head = b""
-            with contextlib.suppress(OSError):
-                while b"\r\n\r\n" not in head and len(head) < 65536:
-                    data = conn.recv(4096)
-                    if not data:
-                        return
-                    head += data
-            for step in script:
-                delay, data = step if isinstance(step, tuple) else (0.0, step)
-                if delay < 0:  # HOLD: wait until the client closes or the server stops
-                    conn.settimeout(0.1)
-                    while not self.stopping.is_set():
-                        try:
-                            if not conn.recv(1024):
-                                return
-                        except TimeoutError:
-                            continue
-                        except OSError:
-                            return
-                    return
-                if delay:
-                    time.sleep(delay)
-                try:
-                    conn.sendall(data)
-                except OSError:
-                    return
+        """Read the request head, then play ``script``; raises OSError when the client went away."""
+        head, closed = b"", False
+        with contextlib.suppress(OSError):  # no full head in time: play the script anyway
+            while b"\r\n\r\n" not in head and len(head) < 65536:
+                data = conn.recv(4096)
+                if not data:
+                    closed = True
+                    break
+                head += data
+        if closed:
+            raise ConnectionAbortedError("the client closed before its request")
+        for step in script:
+            delay, data = step if isinstance(step, tuple) else (0.0, step)
+            if delay < 0:  # HOLD: wait until the client closes or the server stops
+                conn.settimeout(0.1)
+                while not self.stopping.is_set():
+                    try:
+                        if not conn.recv(1024):
+                            break
+                    except TimeoutError:
+                        continue
+                raise OSError("held until the client or the server gave up")
+            if delay:
+                time.sleep(delay)
+            conn.sendall(data)
 
 
 Responder = Callable[[bytes], Sequence[bytes]]
@@ -216,13 +246,7 @@ class HostileDns(_Served):
                     self.udp.sendto(reply[:65507], peer)
 
     def _serve_tcp(self) -> None:
-        self.tcp.settimeout(0.1)
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.tcp.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self._tcp_conn, args=(conn,), daemon=True).start()
+        self._accepting(self.tcp, self._tcp_conn)
 
     def _tcp_conn(self, conn: socket.socket) -> None:
         with contextlib.closing(conn):

@@ -1,18 +1,14 @@
 """The HTTP probe's own connection handling (TLS on memory BIOs, probes/http1.py reading the response)
-against scripted peers on 127.0.0.1: plain ones from ``failover.sandbox.hostile`` and a TLS one here
-that completes a real handshake (trustme CA) and then says exactly what a test scripts. Framing
+against scripted peers on 127.0.0.1 (``failover.sandbox.hostile``): plain ones, and a TLS one that
+completes a real handshake (trustme CA) and then says exactly what a test scripts. Framing
 (chunked, Content-Length, to the close with and without close_notify), truncation, broken status lines,
 handshakes that stop halfway or never start, and timeouts by phase."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 import ssl
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -30,80 +26,25 @@ def probe(target: HttpTarget) -> Observation:
     return asyncio.run(probe_http(target))
 
 
-@dataclass
-class TlsScripted:
-    """A TLS server: ``mode`` "script" (handshake, read the request head, send ``script``, then close
-    with close_notify when ``notify``, else drop TCP), "drop" (close before the handshake) or "silent"
-    (accept, never answer)."""
-
-    sock: socket.socket
-    context: ssl.SSLContext
-    ca_file: str
-    script: list[bytes] = field(default_factory=list)
-    notify: bool = True
-    mode: str = "script"
-    stopping: threading.Event = field(default_factory=threading.Event)
-
-    def url(self, path: str = "/healthz") -> str:
-        return f"https://127.0.0.1:{self.sock.getsockname()[1]}{path}"
-
-    def serve(self) -> None:
-        self.sock.settimeout(0.1)
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
-        with contextlib.closing(conn), contextlib.suppress(OSError):
-            conn.settimeout(3)
-            if self.mode == "drop":
-                return
-            if self.mode == "silent":
-                self.stopping.wait(3)
-                return
-            tls = self.context.wrap_socket(conn, server_side=True)
-            head = b""
-            while b"\r\n\r\n" not in head:
-                data = tls.recv(4096)
-                if not data:
-                    return
-                head += data
-            for piece in self.script:
-                tls.sendall(piece)
-            if self.notify:
-                tls.unwrap()
-
-
 @pytest.fixture(scope="module")
-def tls_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsScripted]:
+def tls_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileHttp]:
+    """A TLS peer completing a real handshake (trustme CA), then playing what a test scripts."""
     ca = trustme.CA()
-    directory = tmp_path_factory.mktemp("wire")
-    ca_file = Path(directory, "ca.pem")
+    ca_file = Path(tmp_path_factory.mktemp("wire"), "ca.pem")
     ca.cert_pem.write_to_path(str(ca_file))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    peer = TlsScripted(sock, context, str(ca_file))
-    thread = threading.Thread(target=peer.serve, daemon=True)
-    thread.start()
-    yield peer
-    peer.stopping.set()
-    thread.join(2)
-    sock.close()
+    with HostileHttp.start(tls=context, ca_file=str(ca_file)) as server:
+        yield server
 
 
 @pytest.fixture
-def peer(tls_peer: TlsScripted) -> Iterator[TlsScripted]:
-    yield tls_peer
+def peer(tls_peer: HostileHttp) -> Iterator[HostileHttp]:
     tls_peer.script, tls_peer.notify, tls_peer.mode = [], True, "script"
+    yield tls_peer
 
 
-def tls_target(peer: TlsScripted, **kwargs: object) -> HttpTarget:
+def tls_target(peer: HostileHttp, **kwargs: object) -> HttpTarget:
     return HttpTarget(peer.url(), ca_files=(peer.ca_file,), timeout=2.0, **kwargs)  # type: ignore[arg-type]
 
 
@@ -161,7 +102,7 @@ def test_a_body_past_the_cap_is_truncated_not_waited_for(hostile_http: HostileHt
 
 
 # ------------------------------------------------------------------------------------------------- TLS
-def test_tls_chunked_response_with_close_notify(peer: TlsScripted) -> None:
+def test_tls_chunked_response_with_close_notify(peer: HostileHttp) -> None:
     peer.script = [CHUNKED]
     obs = probe(tls_target(peer, expect_body="all ok"))
     assert obs.status is ObsStatus.OK, obs.reason
@@ -171,28 +112,28 @@ def test_tls_chunked_response_with_close_notify(peer: TlsScripted) -> None:
 
 
 @pytest.mark.parametrize("notify", [True, False])
-def test_tls_body_to_the_close_with_or_without_close_notify(peer: TlsScripted, notify: bool) -> None:
+def test_tls_body_to_the_close_with_or_without_close_notify(peer: HostileHttp, notify: bool) -> None:
     peer.script, peer.notify = [b"HTTP/1.1 200 OK\r\n\r\nall", b" ok"], notify
     obs = probe(tls_target(peer, expect_body="all ok"))
     assert obs.status is ObsStatus.OK, obs.reason
     assert obs.data["body_bytes"] == 6
 
 
-def test_tls_response_cut_short_fails(peer: TlsScripted) -> None:
+def test_tls_response_cut_short_fails(peer: HostileHttp) -> None:
     peer.script = [http_head(b"HTTP/1.1 200 OK", [(b"Content-Length", b"10")]) + b"ok"]
     obs = probe(tls_target(peer))
     assert obs.status is ObsStatus.FAILED
     assert "received 2 bytes, expected 10" in obs.reason
 
 
-def test_tls_bad_status_line_fails_as_malformed(peer: TlsScripted) -> None:
+def test_tls_bad_status_line_fails_as_malformed(peer: HostileHttp) -> None:
     peer.script = [b"SSH-2.0-OpenSSH\r\n\r\n"]
     obs = probe(tls_target(peer))
     assert obs.status is ObsStatus.FAILED
     assert obs.reason.startswith("malformed HTTP response: illegal status line")
 
 
-def test_a_peer_that_drops_the_handshake_fails_not_passes(peer: TlsScripted) -> None:
+def test_a_peer_that_drops_the_handshake_fails_not_passes(peer: HostileHttp) -> None:
     peer.mode = "drop"
     obs = probe(tls_target(peer))
     assert obs.status is ObsStatus.FAILED
@@ -200,14 +141,14 @@ def test_a_peer_that_drops_the_handshake_fails_not_passes(peer: TlsScripted) -> 
     assert obs.data["status_code"] is None
 
 
-def test_a_peer_that_never_answers_the_hello_times_out_in_the_handshake(peer: TlsScripted) -> None:
+def test_a_peer_that_never_answers_the_hello_times_out_in_the_handshake(peer: HostileHttp) -> None:
     peer.mode = "silent"
     obs = probe(HttpTarget(peer.url(), ca_files=(peer.ca_file,), timeout=0.3))
     assert obs.status is ObsStatus.FAILED
     assert obs.reason.startswith("timed out after 0.3s in the TLS handshake (127.0.0.1:")
 
 
-def test_every_probe_handshakes_afresh(peer: TlsScripted) -> None:
+def test_every_probe_handshakes_afresh(peer: HostileHttp) -> None:
     """No session is offered for resumption: each probe verifies and reports the chain itself."""
     peer.script = [CHUNKED]
     first, second = probe(tls_target(peer)), probe(tls_target(peer))
