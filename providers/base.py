@@ -22,7 +22,7 @@ from failover.errors import AccessDenied, DeadlineExceeded, ProviderError, Throt
 from failover.model import Inventory, Resource, ScopeError, utcnow
 
 if TYPE_CHECKING:
-    from failover.schema import Account
+    from failover.schema import Account, LagMetricRead
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -193,6 +193,22 @@ def lag_seconds(newest: Iterable[float], per_s: float) -> float | None:
         return None
     value = max(values)
     return value if value < 0 else value / per_s
+
+
+def read_lag_metrics_each(
+    reads: Iterable[LagMetricRead], scope: str, read: Callable[[LagMetricRead], Resource]
+) -> tuple[list[Resource], list[ScopeError]]:
+    """Each declared store's ``lag_metric`` read one by one (the clouds whose metric APIs read one
+    metric a call), as ``read`` makes its ``metric`` resource; one that cannot be read is a
+    ``ScopeError`` naming the store (and no resource: the check says it was not read, and why)."""
+    resources: list[Resource] = []
+    errors: list[ScopeError] = []
+    for one in reads:
+        try:
+            resources.append(read(one))
+        except ProviderError as err:
+            errors.append(ScopeError(scope=scope, error=error_kind(err), reason=f"{one.key}: {one_line(err)}"))
+    return resources, errors
 
 
 @dataclass(frozen=True, slots=True)

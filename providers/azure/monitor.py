@@ -12,10 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from failover.errors import ProviderError
 from failover.model import Kind, Resource, ScopeError
 from failover.schema import LagMetric, LagMetricRead
-from providers.base import error_kind, lag_seconds, one_line
+from providers.base import lag_seconds, read_lag_metrics_each
 
 if TYPE_CHECKING:
     from providers.azure.clients import ArmReader
@@ -64,34 +63,27 @@ def read_lag_metrics(
     """Each declared store's ``lag_metric`` whose resource is in ``subscription``, as a ``metric`` resource;
     one that cannot be read is a ``ScopeError`` (and no resource: the check says it was not read, and why)."""
     now = now or datetime.now(UTC)
-    scope = f"subscriptions/{subscription}/{LAG_METRICS}"
-    resources: list[Resource] = []
-    errors: list[ScopeError] = []
-    for read in reads:
-        m = read.metric
-        try:
-            response = reader.metrics(
-                subscription,
-                str(m.resource_id),
-                names=str(m.name),
-                timespan=timespan(now),
-                aggregation=m.aggregation,
-                namespace=m.namespace,
-                filter=m.filter,
-            )
-        except ProviderError as err:
-            errors.append(ScopeError(scope=scope, error=error_kind(err), reason=f"{read.key}: {one_line(err)}"))
-            continue
-        resources.append(
-            Resource(
-                provider="azure",
-                account=subscription,  # the adapter names the config account and keeps this in attrs
-                region=str(response.get("resourceregion") or ""),
-                kind=Kind.METRIC,
-                native_type="Microsoft.Insights/metrics",
-                native_id=read.key,
-                name=read.key,
-                attrs={"metric": m.label(), "value_s": newest_value(response, m)},
-            )
+
+    def read(one: LagMetricRead) -> Resource:
+        m = one.metric
+        response = reader.metrics(
+            subscription,
+            str(m.resource_id),
+            names=str(m.name),
+            timespan=timespan(now),
+            aggregation=m.aggregation,
+            namespace=m.namespace,
+            filter=m.filter,
         )
-    return resources, errors
+        return Resource(
+            provider="azure",
+            account=subscription,  # the adapter names the config account and keeps this in attrs
+            region=str(response.get("resourceregion") or ""),
+            kind=Kind.METRIC,
+            native_type="Microsoft.Insights/metrics",
+            native_id=one.key,
+            name=one.key,
+            attrs={"metric": m.label(), "value_s": newest_value(response, m)},
+        )
+
+    return read_lag_metrics_each(reads, f"subscriptions/{subscription}/{LAG_METRICS}", read)

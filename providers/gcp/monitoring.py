@@ -17,7 +17,7 @@ from typing import Any
 from failover.errors import ProviderError
 from failover.model import Kind, Resource, ScopeError
 from failover.schema import LagMetric, LagMetricRead
-from providers.base import error_kind, lag_seconds, one_line
+from providers.base import lag_seconds, read_lag_metrics_each
 from providers.gcp.clients import GcpSession
 from providers.gcp.common import Target
 
@@ -153,24 +153,21 @@ def read_lag_metrics(
     """Each declared store's ``lag_metric`` in ``target``'s project, as a ``metric`` resource; one that cannot
     be read is a ``ScopeError`` (and no resource: the check says it was not read, and why)."""
     scope = f"{target.project}/{LAG_METRICS}"
-    resources: list[Resource] = []
-    errors: list[ScopeError] = []
-    for read in reads:
-        try:
-            value = read_metric(session, scope, target.project, read.metric)
-        except ProviderError as err:
-            errors.append(ScopeError(scope=scope, error=error_kind(err), reason=f"{read.key}: {one_line(err)}"))
-            continue
-        resources.append(
-            Resource(
-                provider="gcp",
-                account=target.account,
-                region="",
-                kind=Kind.METRIC,
-                native_type="monitoring.googleapis.com/TimeSeries",
-                native_id=read.key,
-                name=read.key,
-                attrs={"project": target.project, "metric": read.metric.label(), "value_s": value},
-            )
+
+    def read(one: LagMetricRead) -> Resource:
+        return Resource(
+            provider="gcp",
+            account=target.account,
+            region="",
+            kind=Kind.METRIC,
+            native_type="monitoring.googleapis.com/TimeSeries",
+            native_id=one.key,
+            name=one.key,
+            attrs={
+                "project": target.project,
+                "metric": one.metric.label(),
+                "value_s": read_metric(session, scope, target.project, one.metric),
+            },
         )
-    return resources, errors
+
+    return read_lag_metrics_each(reads, scope, read)
