@@ -222,13 +222,15 @@ class _Reader:
         self._loader: yaml.SafeLoader | None = None
         self._stack: list[int] = []
         self._flat: set[int] = set()  # mappings whose merge keys are resolved
+        self._merges = True  # whether the text may hold merge keys at all (libyaml's composer tells)
         self._nodes = 0
 
     def parse(self, text: str) -> dict[str, Any]:
-        node = _compose_fast(text)
-        if node is not None:
+        composed = _compose_fast(text)
+        if composed is not None:
             self._loader = yaml.SafeLoader("")  # only its constructor is used from here on
-            return self._data(node)
+            self._merges = composed[1]
+            return self._data(composed[0])
         loader: _BoundedLoader | None = None
         try:
             loader = self._loader = _BoundedLoader(text)  # its reader checks the characters at once
@@ -304,11 +306,12 @@ class _Reader:
     def _mapping(self, node: MappingNode, loc: Loc, *, expand: bool, raw_strings: bool) -> dict[str, Any]:
         assert self._loader is not None
         written = node.value
-        try:
-            self._flatten(node)  # resolves `<<: *anchor` merge keys
-        except _BadMerge as err:
-            self.problems.append(Problem(self.source, _line(err.node), format_loc(loc), str(err)))
-            return {}
+        if self._merges:
+            try:
+                self._flatten(node)  # resolves `<<: *anchor` merge keys
+            except _BadMerge as err:
+                self.problems.append(Problem(self.source, _line(err.node), format_loc(loc), str(err)))
+                return {}
         # keys written in this mapping (not merged in); all of them unless a merge replaced the list
         own = None if node.value is written else {id(k) for k, _ in written}
         result: dict[str, Any] = {}
@@ -320,36 +323,29 @@ class _Reader:
             key = knode.value  # keys as written: `on:` or `1:` stay text
             line = knode.start_mark.line + 1
             is_own = own is None or id(knode) in own
+            at = (*loc, key)
             if key in first:
                 first_line, first_own = first[key]
                 if first_own and is_own:
                     self.problems.append(
-                        Problem(
-                            self.source,
-                            line,
-                            format_loc((*loc, key)),
-                            f"duplicate key (first given on line {first_line})",
-                        )
+                        Problem(self.source, line, format_loc(at), f"duplicate key (first given on line {first_line})")
                     )
                     continue
             first[key] = (line, is_own)
-            self.lines[(*loc, key)] = line
-            is_text = isinstance(vnode, ScalarNode) and vnode.tag == _STR
-            if key.endswith("_env") and is_text and not _ENV_NAME.match(vnode.value):
+            self.lines[at] = line
+            names_env = key.endswith("_env")
+            if names_env and isinstance(vnode, ScalarNode) and vnode.tag == _STR and not _ENV_NAME.match(vnode.value):
                 # never echo the value: it may be the secret itself
                 self.problems.append(
                     Problem(
                         self.source,
                         line,
-                        format_loc((*loc, key)),
+                        format_loc(at),
                         "expected the NAME of an environment variable (like SMTP_PASSWORD), not its value",
                     )
                 )
             result[key] = self._value(
-                vnode,
-                (*loc, key),
-                expand=expand and not key.endswith("_env"),
-                raw_strings=raw_strings or key == "tags",
+                vnode, at, expand=expand and not names_env, raw_strings=raw_strings or key == "tags"
             )
         return result
 
@@ -505,41 +501,87 @@ class _BoundedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-_NODE_START = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
-_COLLECTION_START = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
-_COLLECTION_END = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
-
-
-def _compose_fast(text: str) -> Node | None:
-    """The node tree composed by libyaml (10x PyYAML's pure-Python parser), with the same marks.
-    ``None`` when libyaml is absent or the text is anything but a clean single document (bad
-    characters, a syntax error, several documents, too deep or too many nodes): the pure-Python
-    loader then reads it again and reports exactly what it always did. libyaml's composer recurses in
-    C, so the bounds are checked first on its event stream, which is flat."""
+def _compose_fast(text: str) -> tuple[Node, bool] | None:
+    """The node tree PyYAML's composer builds, from libyaml's events (10x PyYAML's pure-Python parser),
+    with the same tags and marks. ``None`` when libyaml is absent or the text is anything but a clean
+    single document (bad characters, a syntax error, several documents, an undefined or repeated
+    anchor, too deep or too many nodes): the pure-Python loader then reads it again and reports
+    exactly what it always did. Composed here in one pass over the flat event stream, so the bounds
+    are checked before anything recurses, and a plain scalar's implicit tag is resolved once per
+    distinct text (libyaml's own composer asks the Python resolver for every scalar). With the tree
+    comes whether any key may be a merge key (``<<``), so a text without one skips their resolution."""
     c_loader = getattr(yaml, "CSafeLoader", None)
     if c_loader is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
         return None
-    scan = c_loader(text)
+    events = c_loader(text)
     try:
-        depth = count = 0
-        while not isinstance(event := scan.get_event(), yaml.StreamEndEvent):
-            if isinstance(event, _NODE_START):
-                count += 1
-                if count > _MAX_NODES or depth >= MAX_DEPTH:
-                    return None
-                if isinstance(event, _COLLECTION_START):
-                    depth += 1
-            elif isinstance(event, _COLLECTION_END):
-                depth -= 1
-        loader = c_loader(text)
-        try:
-            return typing.cast(Node | None, loader.get_single_node())
-        finally:
-            loader.dispose()
+        return _compose_events(events)
     except yaml.YAMLError:
         return None
     finally:
-        scan.dispose()
+        events.dispose()
+
+
+def _compose_events(events: Any) -> tuple[Node, bool] | None:
+    get = events.get_event
+    resolve = events.resolve
+    get()  # StreamStart
+    if isinstance(get(), yaml.StreamEndEvent):
+        return None  # an empty stream: the pure-Python loader says so
+    tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+    explicit = False  # a tag written in the text (`!!merge` among them)
+    anchors: dict[str, Node] = {}
+    root: list[Node] = []
+    stack: list[tuple[MappingNode | SequenceNode, list[Any]]] = []
+    items: list[Any] = root
+    count = 0
+    while True:
+        event = get()
+        kind = type(event)
+        if kind is yaml.ScalarEvent or kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+            count += 1
+            if count > _MAX_NODES:
+                return None
+            tag = event.tag
+            explicit = explicit or tag is not None
+            if kind is yaml.ScalarEvent:
+                if tag is None or tag == "!":
+                    key = (event.value, event.implicit)
+                    tag = tags.get(key)
+                    if tag is None:
+                        tag = tags[key] = resolve(ScalarNode, event.value, event.implicit)
+                node: Node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+            elif len(stack) >= MAX_DEPTH:
+                return None
+            else:
+                cls = SequenceNode if kind is yaml.SequenceStartEvent else MappingNode
+                if tag is None or tag == "!":
+                    tag = resolve(cls, None, event.implicit)
+                node = cls(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            if event.anchor is not None:
+                if event.anchor in anchors:
+                    return None
+                anchors[event.anchor] = node
+            items.append(node)
+            if kind is not yaml.ScalarEvent:
+                stack.append((node, items))  # type: ignore[arg-type]
+                items = []
+        elif kind is yaml.AliasEvent:
+            count += 1
+            target = anchors.get(event.anchor)
+            if target is None or count > _MAX_NODES:
+                return None
+            items.append(target)
+        elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+            node, outer = stack.pop()
+            node.value = items if kind is yaml.SequenceEndEvent else list(zip(items[::2], items[1::2], strict=True))
+            node.end_mark = event.end_mark
+            items = outer
+        elif kind is yaml.DocumentEndEvent:
+            break
+    if not isinstance(get(), yaml.StreamEndEvent) or not root:
+        return None  # several documents
+    return root[0], explicit or _MERGE in tags.values()
 
 
 def _line(node: Node) -> int:

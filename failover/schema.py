@@ -121,19 +121,24 @@ def _control_in(value: Any, where: str = "") -> str | None:
 
 _PORT = re.compile(r"^[0-9]{1,5}$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+_DOTTED = re.compile(r"^[0-9.]+$")
 
 
 def check_host(host: str) -> str:
     """``host`` as given if it is an IP address or a DNS host name (IDN allowed); ValueError if not."""
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        pass
-    try:
-        ascii_name = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        ascii_name = ""
+    if ":" in host or _DOTTED.match(host):  # nothing else can be an address: spare the two refusals
+        try:
+            ipaddress.ip_address(host)
+            return host
+        except ValueError:
+            pass
+    if host.isascii():
+        ascii_name = host  # what the idna codec returns for ASCII, where its own label checks are _LABEL's
+    else:
+        try:
+            ascii_name = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            ascii_name = ""
     labels = ascii_name[:-1].split(".") if ascii_name.endswith(".") else ascii_name.split(".")
     if not ascii_name or len(ascii_name) > 253 or not all(_LABEL.match(label) for label in labels):
         raise ValueError(f"expected an IP address or a host name, got {_shown(host)}")

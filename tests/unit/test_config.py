@@ -9,11 +9,12 @@ import typing
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from failover.config import config_from_text, example_config, find_config_path, load_config
+from failover.config import _compose_fast, config_from_text, example_config, find_config_path, load_config
 from failover.errors import ConfigError
 from failover.schema import Config
 from tests.fixtures.config_text import BASE, line_of, problems
@@ -83,6 +84,86 @@ def test_libyaml_and_the_pure_python_loader_read_and_locate_alike(
     monkeypatch.delattr(yaml, "CSafeLoader")
     assert outcome() == fast
     assert (isinstance(fast, str) and "f.yaml:" in fast) == bool(edit[0])
+
+
+_YAML_BITS = st.sampled_from(
+    [
+        "a",
+        "b",
+        "<<",
+        "&x ",
+        "*x",
+        "&y ",
+        "*y",
+        "!!str ",
+        "!!int ",
+        "! ",
+        ": ",
+        "- ",
+        "\n",
+        "\n  ",
+        "{",
+        "}",
+        "[",
+        "]",
+        ", ",
+        "'q'",
+        '"d"',
+        "| \n  t",
+        "1",
+        "0x1f",
+        "1.5",
+        "true",
+        "~",
+        "2026-01-02",
+        "08:00",
+        "# c",
+        "---\n",
+        "...",
+    ]
+)
+
+
+def _shape(node: object, seen: dict[int, int]) -> object:
+    """A node tree as comparable data, an alias (a node met again) as the index it was first met at."""
+    if id(node) in seen:
+        return ("again", seen[id(node)])
+    seen[id(node)] = len(seen)
+    value = node.value  # type: ignore[attr-defined]
+    if isinstance(value, list):
+        value = [
+            tuple(_shape(n, seen) for n in item) if isinstance(item, tuple) else _shape(item, seen) for item in value
+        ]
+    mark = node.start_mark  # type: ignore[attr-defined]
+    return (type(node).__name__, node.tag, value, mark.line, mark.column, getattr(node, "style", None))  # type: ignore[attr-defined]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.lists(_YAML_BITS, max_size=30).map("".join),
+        st.recursive(
+            st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5)),
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        ).flatmap(lambda data: st.booleans().map(lambda flow: yaml.safe_dump(data, default_flow_style=flow))),
+    )
+)
+def test_the_one_pass_composer_builds_libyamls_own_node_tree(text: str) -> None:
+    """The config's composer reads libyaml's events itself: where it takes a text, its tree (tags,
+    values, aliases, marks, styles) is the one libyaml's composer builds; where it refuses one, the
+    pure-Python loader reads it (and says what is wrong)."""
+    composed = _compose_fast(text)
+    try:
+        expected = yaml.compose(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        assert composed is None
+        return
+    if composed is None:
+        return
+    node, merges = composed
+    assert _shape(node, {}) == _shape(expected, {})
+    if not merges:
+        assert "tag:yaml.org,2002:merge" not in repr(_shape(expected, {}))
 
 
 def test_example_documents_every_key_of_the_schema() -> None:
