@@ -37,7 +37,7 @@ from failover.schema import (
     parse_http_url,
 )
 from failover.store import Store
-from failover.store.urls import ENV_VAR, check_database_url, display_url, normalize_url
+from failover.store.urls import ENV_VAR, check_database_url, display_url, normalize_url, split_url
 from probes.targets import HttpTarget
 from tests.fixtures.smtp import mail_config_data, save_scores, score
 
@@ -302,6 +302,22 @@ def test_a_database_url_is_one_of_the_accepted_forms_or_a_config_error(value: st
     assert "s3cret" not in display_url(url)
     if parsed.port is not None:
         assert 0 < parsed.port < 65536
+
+
+
+@FUZZ
+@given(st.one_of(_DB_URLS, st.text(max_size=40).map(lambda t: "postgresql://" + t), st.text(max_size=40)))
+def test_a_database_url_is_split_exactly_as_sqlalchemy_reads_it(value: str) -> None:
+    """``failover validate`` checks URLs without importing SQLAlchemy: its split must be make_url's."""
+    try:
+        url = make_url(value)
+    except Exception:  # ArgumentError (no scheme) or ValueError (a port that is no integer)
+        with pytest.raises(ValueError):
+            split_url(value)
+        return
+    parts = split_url(value)
+    query = {k: list(v) if isinstance(v, tuple) else v for k, v in url.query.items()}
+    assert parts == (url.drivername, url.username, url.password, url.host, url.port, url.database, query)
 
 
 # ---------------------------------------------------------------------------------------- CLI options
