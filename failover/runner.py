@@ -20,7 +20,7 @@ from failover.checks import Evidence, run_checks
 from failover.checks.dns import names_to_resolve
 from failover.errors import ConfigError
 from failover.model import Drill, Finding, Inventory, Observation, Score, utcnow
-from failover.probing import probe_dns_paths, probe_endpoints, probe_workloads
+from failover.probing import probe_dns_paths, probe_endpoints
 from failover.schema import Config, Workload
 from failover.scoring import score
 from failover.store import Store
@@ -236,19 +236,13 @@ def run_cycle(
         kind, vantage=vantage, config_digest=config_digest(config), on_unrecorded=steps.on_unrecorded
     ) as run:
         result = CycleResult(run_id=run.id)
+        say("inventory and probes" if inventory else "probes")
         if inventory:
-            say("inventory and probes")
-            invs, result.observations = _inventory_and_probe(config, store, run, selected, vantage, steps)
-            result.inventories = invs.inventories
+            read = _inventory_reader(config, store, selected)
         else:
-            if steps.stored_inventory is not None:
-                invs = steps.stored_inventory(used_accounts(config, selected))
-            else:
-                invs = Inventories.of(store.latest_inventory(used_accounts(config, selected)))
-            result.inventories = invs.inventories
-            run.rests_on(result.inventories)
-            say("probes")
-            result.observations = _probe(config, store, run, selected, vantage, invs, steps)
+            read = _stored_reader(config, store, selected, steps)
+        invs, result.observations = _read_and_probe(config, store, run, selected, vantage, steps, read, save=inventory)
+        result.inventories = invs.inventories
         if scoring:
             say("checks")
             judged = judge(
@@ -268,54 +262,61 @@ def run_cycle(
     return result
 
 
-def _probe(
+def _stored_reader(
+    config: Config, store: Store, workloads: list[Workload], steps: CycleSteps
+) -> Callable[[], Inventories]:
+    """The newest stored inventory of the workloads' accounts (the daemon's cache of it, when it has one)."""
+    names = used_accounts(config, workloads)
+    cached = steps.stored_inventory
+    if cached is not None:
+        return lambda: cached(names)
+    return lambda: Inventories.of(store.latest_inventory(names))
+
+
+def _inventory_reader(config: Config, store: Store, workloads: list[Workload]) -> Callable[[], Inventories]:
+    """A fresh inventory of the workloads' accounts; what rarely changes and costs a call per resource
+    (termination protection) is carried over from the newest stored one."""
+    from failover.inventory import inventory_config
+
+    names = used_accounts(config, workloads)
+    previous = store.latest_inventory(names) if names else []
+    return lambda: Inventories.of(inventory_config(config, names, previous=previous) if names else [])
+
+
+def _read_and_probe(
     config: Config,
     store: Store,
     run: RecordedRun,
     workloads: list[Workload],
     vantage: str,
-    inventories: Inventories,
     steps: CycleSteps,
-) -> list[Observation]:
-    """Probe the workloads from this vantage and store the observations under the run."""
-    targets = secondary_targets(config, workloads, inventories)
-    observations = steps.run_async(probe_workloads(config, workloads, vantage, targets))
-    steps.on_observations(observations)
-    steps.checkpoint()
-    store.save_observations(run.id, observations)
-    return observations
-
-
-def _inventory_and_probe(
-    config: Config, store: Store, run: RecordedRun, workloads: list[Workload], vantage: str, steps: CycleSteps
+    read: Callable[[], Inventories],
+    *,
+    save: bool,
 ) -> tuple[Inventories, list[Observation]]:
-    """Inventory the accounts while the endpoints are probed (the endpoint probes need no inventory;
-    only the DNS paths' secondary targets do), then walk the DNS paths; store the inventory and the
-    observations under the run. The same observations as inventory-then-``_probe``, in the same order:
-    the clouds' answers and the probes' round trips overlap instead of adding up."""
-    from failover.inventory import inventory_config
-
-    names = used_accounts(config, workloads)
-    # the newest stored inventory: what rarely changes and costs a call per resource is carried over
-    previous = store.latest_inventory(names) if names else []
-    read: list[Inventories] = []
+    """Read the inventory (``read``, on a thread) while the endpoints are probed (they need none; only
+    the DNS paths' secondary targets do), then walk the DNS paths; store the observations (and with
+    ``save`` the inventory) under the run. The same observations, in the same order, as reading first
+    and probing after: the clouds' answers (or the store's) and the probes' round trips overlap
+    instead of adding up."""
+    got: list[Inventories] = []
 
     async def both() -> list[Observation]:
         endpoints = asyncio.ensure_future(probe_endpoints(config, workloads, vantage))
         try:
-            inventories = await asyncio.to_thread(inventory_config, config, names, previous=previous) if names else []
+            got.append(await asyncio.to_thread(read))
         except BaseException:
             endpoints.cancel()
             with contextlib.suppress(BaseException):
                 await endpoints
             raise
-        read.append(Inventories.of(inventories))
-        paths = await probe_dns_paths(config, workloads, vantage, secondary_targets(config, workloads, read[0]))
+        paths = await probe_dns_paths(config, workloads, vantage, secondary_targets(config, workloads, got[0]))
         return await endpoints + paths
 
     observations = steps.run_async(both())
-    invs = read[0]
-    store.save_inventory(run.id, invs.inventories)
+    invs = got[0]
+    if save:
+        store.save_inventory(run.id, invs.inventories)
     run.rests_on(invs.inventories)
     steps.on_observations(observations)
     steps.checkpoint()
