@@ -24,6 +24,7 @@ left; ``unknown`` when that evidence is missing, never ``yes``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
@@ -111,6 +112,23 @@ class WhatIf:
             "primary_down": self.primary_down,
         }
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> WhatIf:
+        """The inverse of ``to_dict`` (a matrix stored with its score)."""
+        provider, _, region = str(d["down"]).partition(":")
+        return cls(
+            workload=d["workload"],
+            down=Domain(provider, region or None),
+            survives=Survival(d["survives"]),
+            serving_site=d["serving_site"],
+            rto_estimate_s=d["rto_estimate_s"],
+            rto_verdict=RtoVerdict(d["rto_verdict"]),
+            rpo_exposure_s=d["rpo_exposure_s"],
+            reasons=tuple(WhatIfReason(r["check"], r["message"]) for r in d["reasons"]),
+            rto_target_s=d["rto_target_s"],
+            primary_down=d["primary_down"],
+        )
+
 
 @dataclass(frozen=True)
 class StoredEvidence:
@@ -153,13 +171,46 @@ def _evaluate(
     *,
     exhaustive: bool,
 ) -> list[WhatIf]:
+    by_account = {inv.account: inv for inv in evidence.inventories}
+    return _judge(
+        config,
+        by_account,
+        ResourceIndex.of(by_account),
+        evidence,
+        downs,
+        list(workloads) if workloads is not None else list(config.workloads),
+        exhaustive=exhaustive,
+    )
+
+
+def what_if_indexed(
+    config: Config,
+    worlds: Worlds,
+    evidence: StoredEvidence,
+    downs: Sequence[Domain],
+    workloads: Sequence[Workload],
+) -> list[WhatIf]:
+    """``what_if`` over an inventory already indexed (``evidence.inventories`` is not read): the
+    inventory without each domain comes from ``worlds``, built once per inventory snapshot, so a
+    scoring job of a few workloads costs what those workloads cost, not the whole inventory."""
+    return _judge(config, worlds.by_account, worlds.index, evidence, downs, list(workloads), worlds=worlds)
+
+
+def _judge(
+    config: Config,
+    by_account: dict[str, Inventory],
+    index: ResourceIndex,
+    evidence: StoredEvidence,
+    downs: Sequence[Domain],
+    selected: list[Workload],
+    *,
+    exhaustive: bool = False,
+    worlds: Worlds | None = None,
+) -> list[WhatIf]:
     """The fast evaluation (not ``exhaustive``) runs only the checks the verdict reads, only for a
     workload whose verdict reads a finding, and builds a domain's inventory and index only when one
     does and the domain changed the inventory: at 1,000 workloads the matrix is part of every
     ``failover score``."""
-    selected = list(workloads) if workloads is not None else list(config.workloads)
-    by_account = {inv.account: inv for inv in evidence.inventories}
-    index = ResourceIndex.of(by_account)
     by_workload: dict[str, list[Observation]] = {}
     for o in evidence.observations:
         by_workload.setdefault(o.workload or "", []).append(o)
@@ -179,10 +230,36 @@ def _evaluate(
     results: dict[tuple[str, Domain], WhatIf] = {}
     for domain in downs:
         scenes = [_Scene.of(ev, domain, *found) for ev, found in zip(before, stores, strict=True)]
-        world = _World(by_account, index, domain, scenes, exhaustive)
+        world = worlds.world(domain) if worlds is not None else _World(by_account, index, domain, scenes, exhaustive)
         for scene in scenes:
             results[(scene.ev.workload.name, domain)] = _one(scene, world, exhaustive)
     return [results[(w.name, d)] for w in selected for d in downs]
+
+
+class Worlds:
+    """Per failed domain, the inventory without it (``_World``) for one config and one inventory
+    snapshot, kept with every configured workload's failure described (their union of ``keep``): it
+    depends on neither observations nor time, so a daemon builds it once per inventory run and each
+    scoring job reuses it. Thread-safe (the daemon's jobs run in threads)."""
+
+    def __init__(self, config: Config, by_account: dict[str, Inventory], index: ResourceIndex) -> None:
+        self.config, self.by_account, self.index = config, by_account, index
+        self._worlds: dict[Domain, _World] = {}
+        self._lock = threading.Lock()
+
+    def world(self, domain: Domain) -> _World:
+        with self._lock:
+            found = self._worlds.get(domain)
+            if found is None:
+                found = self._worlds[domain] = _World(self.by_account, self.index, domain, self._scenes(domain), False)
+            return found
+
+    def _scenes(self, domain: Domain) -> list[_Scene]:
+        scenes = []
+        for w in self.config.workloads:
+            ev = Evidence(config=self.config, workload=w, inventories=self.by_account, index=self.index)
+            scenes.append(_Scene.of(ev, domain, *data_stores(ev)))
+        return scenes
 
 
 class _World:
@@ -201,11 +278,13 @@ class _World:
         self._by_account, self._index, self._domain, self._scenes = by_account, index, domain, scenes
         self._exhaustive = exhaustive
         self._built: tuple[dict[str, Inventory], ResourceIndex] | None = None
+        self._lock = threading.Lock()  # shared by the daemon's jobs through ``Worlds``
 
     def get(self) -> tuple[dict[str, Inventory], ResourceIndex]:
-        if self._built is None:
-            self._built = self._build()
-        return self._built
+        with self._lock:
+            if self._built is None:
+                self._built = self._build()
+            return self._built
 
     def _build(self) -> tuple[dict[str, Inventory], ResourceIndex]:
         domain = self._domain
