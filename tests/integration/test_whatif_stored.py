@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from failover.cli import cli
 from failover.model import Inventory, Observation
-from failover.runner import CycleSteps, judge
+from failover.runner import CycleSteps, Inventories, judge, used_accounts
 from failover.schema import Config
 from failover.store import Store
 from failover.store.urls import ENV_VAR
@@ -160,3 +160,23 @@ def estate_config_document(tmp_path: Path) -> dict[str, Any]:
     second["name"] = "billing"
     data["workloads"].append(second)
     return {**data, "database": str(tmp_path / "f.db")}
+
+
+def test_jobs_of_a_few_workloads_share_one_inventory_without_each_domain(store: Store) -> None:
+    """The daemon's check jobs judge a slot each over its cached inventory: the inventory without
+    each domain is built once per snapshot, and each slot's stored matrix is the live one."""
+    config, now = estate_config(), datetime.now(UTC)
+    invs, seen = restamped(now - timedelta(minutes=1), ready_inventory(), ready_observations())
+    cached = Inventories.of(invs)
+    built = []
+    for name in ("checkout", "billing"):
+        slot = [w for w in config.workloads if w.name == name]
+        with store.recorded_run("check", vantage="test") as run:
+            store.save_inventory(run.id, invs)
+            store.save_observations(run.id, seen)
+            mine = cached.only(used_accounts(config, slot))
+            judge(config, store, run, slot, mine, seen, vantage="test", now=now, steps=CycleSteps())
+        built.append(next(iter(cached.worlds.values()))[1])
+    assert built[0] is built[1]
+    assert read(config, store, now) == live(config, store, now)
+    assert all(doc is not None for _, doc in store.latest_whatif().values())
