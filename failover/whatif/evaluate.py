@@ -230,7 +230,11 @@ def _judge(
     results: dict[tuple[str, Domain], WhatIf] = {}
     for domain in downs:
         scenes = [_Scene.of(ev, domain, *found) for ev, found in zip(before, stores, strict=True)]
-        world = worlds.world(domain) if worlds is not None else _World(by_account, index, domain, scenes, exhaustive)
+        world = (
+            worlds.world(domain, scenes)
+            if worlds is not None
+            else _World(by_account, index, domain, scenes, exhaustive)
+        )
         for scene in scenes:
             results[(scene.ev.workload.name, domain)] = _one(scene, world, exhaustive)
     return [results[(w.name, d)] for w in selected for d in downs]
@@ -247,11 +251,17 @@ class Worlds:
         self._worlds: dict[Domain, _World] = {}
         self._lock = threading.Lock()
 
-    def world(self, domain: Domain) -> _World:
+    def world(self, domain: Domain, scenes: Sequence[_Scene] = ()) -> _World:
+        """``scenes``: the caller's, reused when they are every configured workload's (``failover
+        check``); a slot's are not enough, the world keeps what every workload describes."""
         with self._lock:
             found = self._worlds.get(domain)
             if found is None:
-                found = self._worlds[domain] = _World(self.by_account, self.index, domain, self._scenes(domain), False)
+                every = len(scenes) == len(self.config.workloads) and all(
+                    s.ev.workload is w for s, w in zip(scenes, self.config.workloads, strict=True)
+                )
+                found = _World(self.by_account, self.index, domain, scenes if every else self._scenes(domain), False)
+                self._worlds[domain] = found
             return found
 
     def _scenes(self, domain: Domain) -> list[_Scene]:
