@@ -369,9 +369,8 @@ def judge(
         config, workloads, invs, seen, now, drills, on_error=failed if on_check_error is not None else None
     )
     out.gaps = inventory_gaps(config, workloads, invs, now)
-    matrix = _whatif(
-        config, invs, [w for w in workloads if w.name in {s.workload for s in out.scores}], seen, drills, now
-    )
+    scored = {s.workload for s in out.scores}
+    matrix = _whatif(config, invs, [w for w in workloads if w.name in scored], seen, drills, now)
     steps.checkpoint()
     store.save_findings(run.id, out.findings)
     store.save_scores(run.id, out.scores, matrix)
