@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from failover.model import Drill, Inventory, Observation, utcnow
 from failover.whatif.domain import Domain
-from failover.whatif.evaluate import StoredEvidence, WhatIf, Worlds, what_if, what_if_indexed
+from failover.whatif.result import WhatIf
 
 if TYPE_CHECKING:
     from failover.assign import ResourceIndex
     from failover.schema import Config, Workload
     from failover.store import Store
+    from failover.whatif.evaluate import Worlds
 
 __all__ = ["judge_matrix", "stored_matrix", "worlds_for"]
 
@@ -36,6 +37,8 @@ def worlds_for(
 ) -> Worlds:
     """The ``Worlds`` of this config over this indexed inventory, from ``cache`` (one per inventory
     snapshot: the daemon's ``Inventories`` carry it from job to job)."""
+    from failover.whatif.evaluate import Worlds
+
     known = cache.get(id(config))
     if known is not None and known[0] is config:
         return known[1]
@@ -57,6 +60,8 @@ def judge_matrix(
 ) -> dict[str, dict[str, Any]]:
     """Per workload, the document ``stored_matrix`` reads: its what-if under each of ``downs`` judged
     on this evidence at ``now`` (the score's time), and until when that evidence is fresh."""
+    from failover.whatif.evaluate import StoredEvidence, what_if_indexed
+
     evidence = StoredEvidence(inventories=[], observations=list(observations), drills=drills, now=now)
     results = what_if_indexed(config, worlds, evidence, downs, workloads)
     by_workload: dict[str, list[dict[str, Any]]] = {}
@@ -116,7 +121,7 @@ def stored_matrix(
     where it still holds at ``now``, else computed live from the store (see the module docstring).
     ``none_uninventoried``: no matrix at all when nothing is stored and nothing inventoried (what
     ``failover score`` shows then) rather than every answer unknown."""
-    from failover.whatif import ALL_PROVIDERS, load_evidence
+    from failover.whatif import ALL_PROVIDERS
 
     selected = list(workloads) if workloads is not None else list(config.workloads)
     downs = list(downs or ALL_PROVIDERS)
@@ -132,6 +137,9 @@ def stored_matrix(
                 found[w.name] = results
     live = [w for w in selected if w.name not in found]
     if live:
+        from failover.whatif.evaluate import what_if
+        from failover.whatif.load import load_evidence
+
         evidence = load_evidence(config, store, live, now)
         if none_uninventoried and not evidence.inventories and not found:
             return []  # nothing inventoried and nothing stored: no matrix (as before)
