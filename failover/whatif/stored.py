@@ -14,7 +14,7 @@ shown as current.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from failover.model import Drill, Inventory, Observation, utcnow
@@ -59,7 +59,7 @@ def judge_matrix(
     downs: Sequence[Domain],
 ) -> dict[str, dict[str, Any]]:
     """Per workload, the document ``stored_matrix`` reads: its what-if under each of ``downs`` judged
-    on this evidence at ``now`` (the score's time), and until when that evidence is fresh."""
+    on this evidence at ``now`` (the score's time), and the time of the oldest evidence it read."""
     from failover.whatif.evaluate import StoredEvidence, what_if_indexed
 
     evidence = StoredEvidence(inventories=[], observations=list(observations), drills=drills, now=now)
@@ -68,12 +68,11 @@ def judge_matrix(
     for r in results:
         by_workload.setdefault(r.workload, []).append(r.to_dict())
     oldest = _oldest_evidence(config, worlds.by_account, workloads, observations, now)
-    stale_after = timedelta(seconds=config.scoring.stale_after)
     return {
         w.name: {
             "version": _VERSION,
             "at": now.isoformat(),
-            "fresh_until": (oldest[w.name] + stale_after).isoformat(),
+            "evidence_from": oldest[w.name].isoformat(),
             "downs": [str(d) for d in downs],
             "results": by_workload.get(w.name, []),
         }
@@ -156,10 +155,10 @@ def _valid(
         return None
     try:
         at = datetime.fromisoformat(doc["at"])
-        fresh_until = datetime.fromisoformat(doc["fresh_until"])
+        evidence_from = datetime.fromisoformat(doc["evidence_from"])
         if at != scored_at:  # judged with another score (an older version wrote this one)
             return None
-        if (now - scored_at).total_seconds() > stale_after or now > fresh_until or now < at:
+        if now < at or (now - evidence_from).total_seconds() > stale_after:  # evidence_from <= at
             return None
         return [WhatIf.from_dict(d) for d in doc["results"]]
     except (KeyError, TypeError, ValueError):
