@@ -20,8 +20,9 @@ observations a workload) through the cycle's own store path (``recorded_run``, `
 when every secondary starts failing (SQLite file size after a checkpoint; Postgres: the sum of
 ``pg_total_relation_size`` after a VACUUM FULL). Goal: <= 1 MB per unchanged cycle.
 
-``--case cli``: a SQLite store of that estate with a day of hourly cycles, then ``failover validate``
-and ``failover score`` run as users run them (a subprocess each, best of 3; wall time and the
+``--case cli``: a SQLite store of that estate with a day of hourly cycles ending now (so the newest
+scores, and the what-if matrix stored with them, are fresh), then ``failover validate`` and
+``failover score`` run as users run them (a subprocess each, best of 3; wall time and the
 child's CPU time, which holds on a busy machine). Goals: 0.5 s and 1 s.
 """
 
@@ -270,9 +271,17 @@ def stored_bytes(store: Store) -> int:
         return int(conn.execute(text(query)).scalar_one())
 
 
-def cycle(config: Config, store: Store, inventories: list[Inventory], n: int, *, failing: bool = False) -> None:
-    """One check cycle's writes, through the runner's own store path."""
-    at = START + timedelta(minutes=n)
+def cycle(
+    config: Config,
+    store: Store,
+    inventories: list[Inventory],
+    n: int,
+    *,
+    failing: bool = False,
+    start: datetime = START,
+) -> None:
+    """One check cycle's writes, through the runner's own store path (``n`` minutes after ``start``)."""
+    at = start + timedelta(minutes=n)
     with store.recorded_run("check", vantage="bench") as run:
         observations = probed(config, at, n, failing)
         store.save_observations(run.id, observations)
@@ -342,10 +351,13 @@ def cli_times(workloads: int) -> None:
         path.write_text(yaml.safe_dump(document, sort_keys=False))
         _, inventories = estate(workloads, 2)
         config = Config.model_validate(document)
+        # the day ends now: `failover score` reads the what-if matrix stored with a score that is
+        # still fresh, and computes it live from the store past `scoring.stale_after`
+        start = datetime.now(UTC) - timedelta(days=1, minutes=1)
         with Store.open(document["database"]) as store:
             store.save_inventory(store.start_run("inventory"), inventories)
             for n in range(0, 24 * 60 + 1, 60):
-                cycle(config, store, inventories, n)
+                cycle(config, store, inventories, n, start=start)
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         for command, goal in ((["validate"], 0.5), (["score", "--format", "json"], 1.0)):
             walls, cpus = [], []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import socket
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from failover.scoring import score
 from failover.store import Store
 from failover.store.runs import RecordedRun, Unrecorded
 from probes.loop import run as run_loop
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 CheckError = Callable[[Workload, Exception], None]
@@ -69,18 +72,22 @@ class Inventories:
     inventories: list[Inventory]
     by_account: dict[str, Inventory]
     index: ResourceIndex
+    whole: dict[str, Inventory] = field(default_factory=dict)  # what ``index`` was built over
+    # the what-if's inventories without each domain (``failover.whatif.stored.worlds_for``), shared
+    # with every ``only`` of these inventories: built once per snapshot, not once per job
+    worlds: dict[int, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, inventories: list[Inventory]) -> Inventories:
         by_account = {inv.account: inv for inv in inventories}
-        return cls(list(inventories), by_account, ResourceIndex.of(by_account))
+        return cls(list(inventories), by_account, ResourceIndex.of(by_account), by_account)
 
     def only(self, accounts: list[str]) -> Inventories:
         """The inventories of these accounts, sharing this index (built over a superset of them:
         lookups key on the account, so extra accounts answer nothing the workloads do not use)."""
         wanted = set(accounts)
         kept = [inv for inv in self.inventories if inv.account in wanted]
-        return Inventories(kept, {inv.account: inv for inv in kept}, self.index)
+        return Inventories(kept, {inv.account: inv for inv in kept}, self.index, self.whole, self.worlds)
 
 
 def _indexed(inventories: list[Inventory] | Inventories) -> Inventories:
@@ -363,10 +370,36 @@ def judge(
         config, workloads, invs, seen, now, drills, on_error=failed if on_check_error is not None else None
     )
     out.gaps = inventory_gaps(config, workloads, invs, now)
+    scored = {s.workload for s in out.scores}
+    matrix = _whatif(config, invs, [w for w in workloads if w.name in scored], seen, drills, now)
     steps.checkpoint()
     store.save_findings(run.id, out.findings)
-    store.save_scores(run.id, out.scores)
+    store.save_scores(run.id, out.scores, matrix)
     return out
+
+
+def _whatif(
+    config: Config,
+    invs: Inventories,
+    workloads: list[Workload],
+    seen: list[Observation],
+    drills: Mapping[str, Drill],
+    now: datetime,
+) -> dict[str, Any]:
+    """Each scored workload with aws, gcp and azure down, judged on the evidence its score rests on,
+    stored with the score so ``failover score`` reads it instead of recomputing it
+    (``failover.whatif.stored``). Nothing when the matrix cannot be judged: readers compute it live."""
+    from failover.whatif import ALL_PROVIDERS
+    from failover.whatif.stored import judge_matrix, worlds_for
+
+    if not workloads or not invs.inventories:
+        return {}
+    try:
+        worlds = worlds_for(config, invs.whole or invs.by_account, invs.index, invs.worlds)
+        return judge_matrix(config, worlds, workloads, seen, drills, now, ALL_PROVIDERS)
+    except Exception as err:  # a bug here must not cost the scores: readers fall back to the live matrix
+        log.warning("what-if matrix not stored (readers compute it live): %s: %s", type(err).__name__, err)
+        return {}
 
 
 def _stats(workloads: list[Workload], result: CycleResult, *, judged: bool) -> dict[str, Any]:

@@ -132,14 +132,16 @@ def score(
 
 def _whatif(config: Config, store: Store, names: list[str]) -> list[WhatIf]:
     """The scored workloads the config defines, each with aws, gcp and azure down (``failover whatif
-    --all-providers``); none without a config or a stored inventory."""
-    from failover.whatif import ALL_PROVIDERS, load_evidence, what_if
+    --all-providers``): as stored with their scores while that still holds, else computed live; none
+    without a config or a stored inventory."""
+    from failover.whatif.stored import stored_matrix
 
-    selected = [w for w in config.workloads if w.name in names]
+    wanted = set(names)
+    selected = [w for w in config.workloads if w.name in wanted]
     if not selected:
         return []
-    evidence = load_evidence(config, store, selected)
-    return what_if(config, evidence, ALL_PROVIDERS, selected) if evidence.inventories else []
+    every = len(selected) == len(config.workloads)
+    return stored_matrix(config, store, None if every else selected, none_uninventoried=True)
 
 
 @click.command()

@@ -119,11 +119,11 @@ def _digests(config: Config, store: Store, now: datetime) -> tuple[dict[str, Wor
 
 def _whatif(config: Config, store: Store, now: datetime) -> list[WhatIf]:
     """Each workload with each of aws, gcp and azure down, judged on the stored evidence at ``now``
-    (none when nothing is inventoried yet)."""
-    from failover.whatif import ALL_PROVIDERS, load_evidence, what_if
+    (none when nothing is inventoried yet): as stored with the scores while that still holds at
+    ``now``, else computed live (``failover.whatif.stored``)."""
+    from failover.whatif.stored import stored_matrix
 
-    evidence = load_evidence(config, store, now=now)
-    return what_if(config, evidence, ALL_PROVIDERS) if evidence.inventories else []
+    return stored_matrix(config, store, now=now, none_uninventoried=True)
 
 
 def _selected(config: Config, owner: str | None) -> dict[str, list[str]]:

@@ -63,10 +63,11 @@ WhatIfSource = Callable[[], Sequence[WhatIf]]
 
 def stored_whatif(config: Config, store: Store) -> list[WhatIf]:
     """The what-if matrix (each workload with aws, gcp and azure down) from the stored evidence, what
-    ``failover whatif --all-providers`` answers; with nothing stored yet every answer is unknown."""
-    from failover.whatif import matrix
+    ``failover whatif --all-providers`` answers; with nothing stored yet every answer is unknown. As
+    stored with the scores while that still holds, else computed live (``failover.whatif.stored``)."""
+    from failover.whatif.stored import stored_matrix
 
-    return matrix(config, store)
+    return stored_matrix(config, store)
 
 
 def docs_url_of(config: Config) -> str:

@@ -668,11 +668,17 @@ class Store:
 
     # -- scores ------------------------------------------------------------------------------
 
-    def save_scores(self, run_id: int, scores: Sequence[Score]) -> None:
+    def save_scores(self, run_id: int, scores: Sequence[Score], whatif: Mapping[str, Any] | None = None) -> None:
+        """Store the scores; ``whatif``: per workload, the what-if document judged on the same evidence
+        (kept with the newest score only; a score saved without one clears the one stored before)."""
         if not scores:
             return
+        whatif = whatif or {}
         with self._write("scores") as conn:
-            rows = encode(conn, t.latest_scores, [score_row(s, run_id) for s in scores])
+            rows = encode(
+                conn, t.latest_scores, [score_row(s, run_id) | {"whatif": whatif.get(s.workload)} for s in scores]
+            )
+            matrices = [row.pop("whatif") for row in rows]
             payloads: dict[str, dict[str, Any]] = {}
             for row in rows:
                 docs = {name: row.pop(name) for name in t.SCORE_PAYLOAD}
@@ -690,10 +696,25 @@ class Store:
                 {k: v for k, v in row.items() if k != "payload"} | {"payload_id": ids[row["payload"]]} for row in rows
             ]
             insert_many(conn, t.scores, history)
-            for row in rows:
+            for row, matrix in zip(rows, matrices, strict=True):
                 row.update(payloads[row.pop("payload")])
                 del row["digest"]
+                row["whatif"] = matrix
             _upsert_newest(conn, t.latest_scores, rows, ("workload",), "computed_at")
+
+    def latest_whatif(self, workloads: Iterable[str] | None = None) -> dict[str, tuple[datetime, Any]]:
+        """Per workload, its newest score's time and the what-if document stored with it (None: none
+        was), in one query per 500 workloads (all: one query)."""
+        latest = t.latest_scores
+        query = select(latest.c.workload, latest.c.computed_at, latest.c.whatif)
+        found: dict[str, tuple[datetime, Any]] = {}
+        with self._read("scores") as conn:
+            chunks = [None] if workloads is None else list(_chunks(list(dict.fromkeys(workloads))))
+            for chunk in chunks:
+                q = query if chunk is None else query.where(latest.c.workload.in_(chunk))
+                for name, at, doc in conn.execute(q):
+                    found[name] = (utc(at), doc)
+        return found
 
     def latest_scores(self, workload: str | None = None) -> list[Score]:
         latest = t.latest_scores

@@ -316,6 +316,9 @@ latest_scores = Table(
     "latest_scores",
     metadata,
     *_score_columns(payload=True),
+    # the what-if matrix judged on the score's evidence at its time (``failover.whatif.stored``); here
+    # only, not in the history: it is overwritten with the score, so an unchanged cycle adds nothing
+    Column("whatif", JSON()),
     PrimaryKeyConstraint("workload"),
 )
 

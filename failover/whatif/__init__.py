@@ -15,17 +15,38 @@ The library surface (the CLI, the weekly email, the score JSON and the status pa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from failover.whatif.domain import Domain, known_regions, parse_domain, valid_providers
-from failover.whatif.evaluate import StoredEvidence, Survival, WhatIf, WhatIfReason, what_if
-from failover.whatif.facts import FACTS, PlaneFacts, facts_of
+from failover.whatif.result import Survival, WhatIf, WhatIfReason
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from failover.schema import Config, Workload
     from failover.store import Store
+    from failover.whatif.evaluate import StoredEvidence, what_if
+    from failover.whatif.facts import FACTS, PlaneFacts, facts_of
+
+# Imported on first use: the evaluation imports every check, which a reader of the stored matrix
+# (``failover score``) does not need.
+_LAZY = {
+    "StoredEvidence": "failover.whatif.evaluate",
+    "what_if": "failover.whatif.evaluate",
+    "FACTS": "failover.whatif.facts",
+    "PlaneFacts": "failover.whatif.facts",
+    "facts_of": "failover.whatif.facts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "ALL_PROVIDERS",
@@ -62,6 +83,8 @@ def load_evidence(
 
 def matrix(config: Config, store: Store, workloads: Sequence[Workload] | None = None) -> list[WhatIf]:
     """Each workload (all configured by default) with each of aws, gcp and azure down."""
+    from failover.whatif.evaluate import what_if
+
     return what_if(config, load_evidence(config, store, workloads), ALL_PROVIDERS, workloads)
 
 

@@ -24,12 +24,11 @@ left; ``unknown`` when that evidence is missing, never ``yes``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
 
 from failover.assign import ResourceIndex
 from failover.checks import CATALOG, Evidence, run_checks
@@ -53,63 +52,9 @@ from failover.schema import Config, Site, Workload, format_duration
 from failover.scoring import RtoEstimate, estimate_rto
 from failover.whatif.domain import Domain
 from failover.whatif.facts import facts_of
+from failover.whatif.result import Survival, WhatIf, WhatIfReason
 
 _OK = (FindingStatus.PASS, FindingStatus.WARN)
-
-
-class Survival(StrEnum):
-    """Whether the workload would be serving (public spelling: ``yes`` / ``no`` / ``unknown``)."""
-
-    YES = "yes"
-    NO = "no"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class WhatIfReason:
-    """Why a workload would not survive (or not in time): the check whose finding shows it, and why."""
-
-    check: str
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"check": self.check, "message": self.message}
-
-
-@dataclass(frozen=True, slots=True)
-class WhatIf:
-    """One workload under one failed domain."""
-
-    workload: str
-    down: Domain
-    survives: Survival
-    serving_site: str | None
-    rto_estimate_s: float | None
-    rto_verdict: RtoVerdict
-    rpo_exposure_s: float | None  # the lag of the copy that survives; None: unknown
-    reasons: tuple[WhatIfReason, ...] = ()
-    rto_target_s: float | None = None
-    primary_down: bool = False  # the primary is in the failed domain (a failover is needed)
-
-    @property
-    def within_target(self) -> bool:
-        """Serving again within its RTO: what ``failover whatif`` exits 0 on."""
-        return self.survives == Survival.YES and self.rto_verdict == RtoVerdict.WITHIN
-
-    def to_dict(self) -> dict[str, Any]:
-        """The public JSON shape (README: ``failover whatif``)."""
-        return {
-            "workload": self.workload,
-            "down": str(self.down),
-            "survives": str(self.survives),
-            "serving_site": self.serving_site,
-            "rto_estimate_s": self.rto_estimate_s,
-            "rto_verdict": str(self.rto_verdict),
-            "rpo_exposure_s": self.rpo_exposure_s,
-            "reasons": [r.to_dict() for r in self.reasons],
-            "rto_target_s": self.rto_target_s,
-            "primary_down": self.primary_down,
-        }
 
 
 @dataclass(frozen=True)
@@ -153,13 +98,46 @@ def _evaluate(
     *,
     exhaustive: bool,
 ) -> list[WhatIf]:
+    by_account = {inv.account: inv for inv in evidence.inventories}
+    return _judge(
+        config,
+        by_account,
+        ResourceIndex.of(by_account),
+        evidence,
+        downs,
+        list(workloads) if workloads is not None else list(config.workloads),
+        exhaustive=exhaustive,
+    )
+
+
+def what_if_indexed(
+    config: Config,
+    worlds: Worlds,
+    evidence: StoredEvidence,
+    downs: Sequence[Domain],
+    workloads: Sequence[Workload],
+) -> list[WhatIf]:
+    """``what_if`` over an inventory already indexed (``evidence.inventories`` is not read): the
+    inventory without each domain comes from ``worlds``, built once per inventory snapshot, so a
+    scoring job of a few workloads costs what those workloads cost, not the whole inventory."""
+    return _judge(config, worlds.by_account, worlds.index, evidence, downs, list(workloads), worlds=worlds)
+
+
+def _judge(
+    config: Config,
+    by_account: dict[str, Inventory],
+    index: ResourceIndex,
+    evidence: StoredEvidence,
+    downs: Sequence[Domain],
+    selected: list[Workload],
+    *,
+    exhaustive: bool = False,
+    worlds: Worlds | None = None,
+) -> list[WhatIf]:
     """The fast evaluation (not ``exhaustive``) runs only the checks the verdict reads, only for a
     workload whose verdict reads a finding, and builds a domain's inventory and index only when one
     does and the domain changed the inventory: at 1,000 workloads the matrix is part of every
     ``failover score``."""
-    selected = list(workloads) if workloads is not None else list(config.workloads)
-    by_account = {inv.account: inv for inv in evidence.inventories}
-    index = ResourceIndex.of(by_account)
     by_workload: dict[str, list[Observation]] = {}
     for o in evidence.observations:
         by_workload.setdefault(o.workload or "", []).append(o)
@@ -179,10 +157,46 @@ def _evaluate(
     results: dict[tuple[str, Domain], WhatIf] = {}
     for domain in downs:
         scenes = [_Scene.of(ev, domain, *found) for ev, found in zip(before, stores, strict=True)]
-        world = _World(by_account, index, domain, scenes, exhaustive)
+        world = (
+            worlds.world(domain, scenes)
+            if worlds is not None
+            else _World(by_account, index, domain, scenes, exhaustive)
+        )
         for scene in scenes:
             results[(scene.ev.workload.name, domain)] = _one(scene, world, exhaustive)
     return [results[(w.name, d)] for w in selected for d in downs]
+
+
+class Worlds:
+    """Per failed domain, the inventory without it (``_World``) for one config and one inventory
+    snapshot, kept with every configured workload's failure described (their union of ``keep``): it
+    depends on neither observations nor time, so a daemon builds it once per inventory run and each
+    scoring job reuses it. Thread-safe (the daemon's jobs run in threads)."""
+
+    def __init__(self, config: Config, by_account: dict[str, Inventory], index: ResourceIndex) -> None:
+        self.config, self.by_account, self.index = config, by_account, index
+        self._worlds: dict[Domain, _World] = {}
+        self._lock = threading.Lock()
+
+    def world(self, domain: Domain, scenes: Sequence[_Scene] = ()) -> _World:
+        """``scenes``: the caller's, reused when they are every configured workload's (``failover
+        check``); a slot's are not enough, the world keeps what every workload describes."""
+        with self._lock:
+            found = self._worlds.get(domain)
+            if found is None:
+                every = len(scenes) == len(self.config.workloads) and all(
+                    s.ev.workload is w for s, w in zip(scenes, self.config.workloads, strict=True)
+                )
+                found = _World(self.by_account, self.index, domain, scenes if every else self._scenes(domain), False)
+                self._worlds[domain] = found
+            return found
+
+    def _scenes(self, domain: Domain) -> list[_Scene]:
+        scenes = []
+        for w in self.config.workloads:
+            ev = Evidence(config=self.config, workload=w, inventories=self.by_account, index=self.index)
+            scenes.append(_Scene.of(ev, domain, *data_stores(ev)))
+        return scenes
 
 
 class _World:
@@ -201,11 +215,13 @@ class _World:
         self._by_account, self._index, self._domain, self._scenes = by_account, index, domain, scenes
         self._exhaustive = exhaustive
         self._built: tuple[dict[str, Inventory], ResourceIndex] | None = None
+        self._lock = threading.Lock()  # shared by the daemon's jobs through ``Worlds``
 
     def get(self) -> tuple[dict[str, Inventory], ResourceIndex]:
-        if self._built is None:
-            self._built = self._build()
-        return self._built
+        with self._lock:
+            if self._built is None:
+                self._built = self._build()
+            return self._built
 
     def _build(self) -> tuple[dict[str, Inventory], ResourceIndex]:
         domain = self._domain
