@@ -226,9 +226,28 @@ class _Reader:
         self._nodes = 0
 
     def parse(self, text: str) -> dict[str, Any]:
-        composed = _compose_fast(text)
+        """Three ways to read the text, each taking what the one before leaves: a plain document (no
+        anchors, aliases, merge keys, explicit tags or repeated keys: nearly every config) straight
+        from libyaml's events into data; any other document libyaml reads as a node tree, walked
+        here; what libyaml refuses (or without libyaml) PyYAML's pure-Python loader, which says
+        exactly what is wrong. A property test holds the first two to the same data, lines and
+        problems."""
+        c_loader = getattr(yaml, "CSafeLoader", None)
+        clean = c_loader is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text)
+        self._loader = yaml.SafeLoader("")  # only its constructor is used from here on
+        if c_loader is not None and clean:
+            events = c_loader(text)
+            try:
+                data = self._plain_document(events)
+            except (_NotPlain, yaml.YAMLError):
+                data = None
+            finally:
+                events.dispose()
+            if data is not None:
+                return data
+            self.lines, self.raw, self.problems, self._nodes = {}, {}, [], 0  # read it again below
+        composed = _compose_fast(text) if clean else None
         if composed is not None:
-            self._loader = yaml.SafeLoader("")  # only its constructor is used from here on
             self._merges = composed[1]
             return self._data(composed[0])
         loader: _BoundedLoader | None = None
@@ -247,6 +266,98 @@ class _Reader:
             if loader is not None:
                 loader.dispose()
         return self._data(node)
+
+    def _plain_document(self, events: Any) -> dict[str, Any] | None:
+        """The data of a plain document, read from libyaml's event stream as ``_data`` reads the node
+        tree; ``_NotPlain`` (or None) as soon as it is anything else, for the node tree to read."""
+        get = events.get_event
+        resolve = events.resolve
+        get()  # StreamStart
+        if type(get()) is not yaml.DocumentStartEvent:
+            return None
+        top: Any = get()
+        if type(top) is not yaml.MappingStartEvent or top.anchor is not None or top.tag is not None:
+            return None
+        tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+        mark: Any = top.start_mark
+        self.lines[()] = mark.line + 1
+        self._nodes = 1
+        root: dict[str, Any] = {}
+        # per open collection: [the collection, its loc, expand, raw_strings, keys seen (None: a list),
+        # the key whose value comes next (None: a key comes next)]
+        stack: list[list[Any]] = [[root, (), True, False, {}, None]]
+        while stack:
+            event = get()
+            kind = type(event)
+            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                stack.pop()
+                continue
+            if kind is yaml.AliasEvent or event.anchor is not None or event.tag is not None:
+                raise _NotPlain
+            frame = stack[-1]
+            into, loc, expand, raw_strings, first, key = frame
+            line = event.start_mark.line + 1
+            if first is not None and key is None:  # a mapping's key
+                if kind is not yaml.ScalarEvent:
+                    raise _NotPlain  # the node tree reports a key that is not text
+                key = event.value
+                if key in first or self._resolved(tags, resolve, event) == _MERGE:
+                    raise _NotPlain  # a repeated key (reported there), a merge key (resolved there)
+                first[key] = line
+                self.lines[(*loc, key)] = line
+                frame[5] = key
+                continue
+            if first is not None:
+                at: Loc = (*loc, key)
+                frame[5] = None
+                child_expand, child_raw = expand and not key.endswith("_env"), raw_strings or key == "tags"
+            else:
+                at = (*loc, len(into))
+                self.lines[at] = line
+                child_expand, child_raw = expand, raw_strings
+            self._nodes += 1
+            if self._nodes > _MAX_NODES:
+                raise _NotPlain
+            if kind is yaml.ScalarEvent:
+                tag = self._resolved(tags, resolve, event)
+                if first is not None and tag == _STR and key.endswith("_env") and not _ENV_NAME.match(event.value):
+                    self._env_value_problem(at, self.lines[at])
+                node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+                value: Any = self._scalar(node, at, expand=child_expand, raw_strings=child_raw)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if len(stack) >= MAX_DEPTH:
+                    raise _NotPlain
+                value = {} if kind is yaml.MappingStartEvent else []
+                stack.append([value, at, child_expand, child_raw, {} if isinstance(value, dict) else None, None])
+            else:
+                raise _NotPlain
+            if first is not None:
+                into[key] = value
+            else:
+                into.append(value)
+        if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
+            raise _NotPlain  # several documents
+        return root
+
+    @staticmethod
+    def _resolved(tags: dict[tuple[str, tuple[bool, bool]], str], resolve: Any, event: Any) -> str:
+        """A scalar's implicit tag, asked of the resolver once per distinct text."""
+        key = (event.value, event.implicit)
+        tag = tags.get(key)
+        if tag is None:
+            tag = tags[key] = resolve(ScalarNode, event.value, event.implicit)
+        return tag
+
+    def _env_value_problem(self, loc: Loc, line: int) -> None:
+        # never echo the value: it may be the secret itself
+        self.problems.append(
+            Problem(
+                self.source,
+                line,
+                format_loc(loc),
+                "expected the NAME of an environment variable (like SMTP_PASSWORD), not its value",
+            )
+        )
 
     def _data(self, node: Node | None) -> dict[str, Any]:
         if node is None:
@@ -335,15 +446,7 @@ class _Reader:
             self.lines[at] = line
             names_env = key.endswith("_env")
             if names_env and isinstance(vnode, ScalarNode) and vnode.tag == _STR and not _ENV_NAME.match(vnode.value):
-                # never echo the value: it may be the secret itself
-                self.problems.append(
-                    Problem(
-                        self.source,
-                        line,
-                        format_loc(at),
-                        "expected the NAME of an environment variable (like SMTP_PASSWORD), not its value",
-                    )
-                )
+                self._env_value_problem(at, line)
             result[key] = self._value(
                 vnode, at, expand=expand and not names_env, raw_strings=raw_strings or key == "tags"
             )
@@ -461,6 +564,10 @@ class _Reader:
 
 class _TooBig(Exception):
     pass
+
+
+class _NotPlain(Exception):
+    """The document is not one ``_Reader._plain_document`` reads: the node tree reads it."""
 
 
 class _TooDeep(Exception):

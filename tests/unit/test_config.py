@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from failover.config import _compose_fast, config_from_text, example_config, find_config_path, load_config
+from failover.config import _compose_fast, _Reader, config_from_text, example_config, find_config_path, load_config
 from failover.errors import ConfigError
 from failover.schema import Config
 from tests.fixtures.config_text import BASE, line_of, problems
@@ -164,6 +164,88 @@ def test_the_one_pass_composer_builds_libyamls_own_node_tree(text: str) -> None:
     assert _shape(node, {}) == _shape(expected, {})
     if not merges:
         assert "tag:yaml.org,2002:merge" not in repr(_shape(expected, {}))
+
+
+_KEYS = st.sampled_from(["a", "b", "tags", "password_env", "url", "on", "1", "'q k'", "<<"])
+_PLAIN_VALUES = st.sampled_from(
+    [
+        "${HOME}",
+        "${UNSET_VAR}",
+        "${X:-d}",
+        "$${x}",
+        "${bad",
+        "08:00",
+        "2026-01-02",
+        "1",
+        "0x1f",
+        "1.5",
+        "true",
+        "~",
+        "'q'",
+        '"d"',
+        "NOT A NAME",
+        "SMTP_PASSWORD",
+        "[1, 2]",
+        "{k: v}",
+        "|\n  block",
+        "",
+        "'${HOME}'",
+        "1:30",
+    ]
+)
+# what makes a document other than plain: rare, so most generated documents are plain
+_VALUES = st.one_of(_PLAIN_VALUES, _PLAIN_VALUES, _PLAIN_VALUES, st.sampled_from(["!!int 5", "&x 1", "*x"]))
+
+
+def _block(depth: int) -> st.SearchStrategy[str]:
+    """Block-style YAML text: mappings and lists of the keys and values above, nested."""
+    leaf = _VALUES.map(lambda v: " " + v)
+    if depth == 0:
+        return leaf
+    inner = _block(depth - 1)
+    pad = "  " * (3 - depth)
+    mapping = st.lists(st.tuples(_KEYS, inner), min_size=1, max_size=4, unique_by=lambda kv: kv[0]).map(
+        lambda pairs: "".join(f"\n{pad}{k}:{v}" for k, v in pairs)
+    )
+    listing = st.lists(inner, min_size=1, max_size=3).map(lambda items: "".join(f"\n{pad}-{v}" for v in items))
+    return st.one_of(leaf, mapping, listing)
+
+
+def _read(reader: _Reader, read: typing.Callable[[], object]) -> object:
+    try:
+        data = read()
+    except ConfigError as err:
+        return ("refused", str(err))
+    return data, reader.lines, reader.raw, [str(p) for p in reader.problems]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        _block(3).map(lambda t: t.lstrip("\n") if t.startswith("\n") and not t.startswith("\n-") else "k:" + t),
+        st.lists(_YAML_BITS, max_size=30).map("".join),
+    )
+)
+def test_a_plain_document_reads_as_its_node_tree_does(text: str) -> None:
+    """The config is read straight from libyaml's events when it is plain, else from the node tree:
+    where the first takes a text, its data, key lines, raw strings and problems are the tree's."""
+    env = {"HOME": "/root", "X": ""}
+    plain = _Reader("f.yaml", env)
+    plain._loader = yaml.SafeLoader("")
+    events = yaml.CSafeLoader(text)
+    try:
+        taken = plain._plain_document(events)
+    except Exception:  # not plain (or not YAML): the node tree reads it
+        taken = None
+    finally:
+        events.dispose()
+    composed = _compose_fast(text)
+    if taken is None or composed is None:
+        return
+    tree = _Reader("f.yaml", env)
+    tree._loader = yaml.SafeLoader("")
+    tree._merges = composed[1]
+    assert _read(plain, lambda: taken) == _read(tree, lambda: tree._data(composed[0]))
 
 
 def test_example_documents_every_key_of_the_schema() -> None:
