@@ -304,7 +304,6 @@ def test_a_database_url_is_one_of_the_accepted_forms_or_a_config_error(value: st
         assert 0 < parsed.port < 65536
 
 
-
 @FUZZ
 @given(st.one_of(_DB_URLS, st.text(max_size=40).map(lambda t: "postgresql://" + t), st.text(max_size=40)))
 def test_a_database_url_is_split_exactly_as_sqlalchemy_reads_it(value: str) -> None:
