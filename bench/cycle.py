@@ -378,6 +378,20 @@ def metric_sum(text: str, name: str) -> float:
     return total
 
 
+def skipped_by(texts: list[str]) -> str:
+    """``failover_job_skipped_total`` per job and reason, summed over the daemons' /metrics: which
+    runs did not start, and why (overrun, missed, not_leader)."""
+    counts: dict[str, float] = {}
+    for text in texts:
+        for line in text.splitlines():
+            if line.startswith("failover_job_skipped_total{"):
+                labels, value = line.rsplit(" ", 1)
+                if float(value):
+                    key = labels[len("failover_job_skipped_total") :]
+                    counts[key] = counts.get(key, 0.0) + float(value)
+    return ", ".join(f"{k} {v:.0f}" for k, v in sorted(counts.items())) or "none"
+
+
 def run_daemon(config_path: Path, url: str, code: Path, cwd: Path, seconds: float) -> dict[str, Any]:
     from failover.sandbox.dns import free_port
 
@@ -420,6 +434,7 @@ def run_daemon(config_path: Path, url: str, code: Path, cwd: Path, seconds: floa
         log.close()
     text = out.pop("metrics_text", "")
     out["skipped"] = metric_sum(text, "failover_job_skipped_total")
+    out["skipped_by"] = skipped_by([text])
     out["failed"] = metric_sum(text, 'failover_job_failures_total{job="check"}')
     out["series"] = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
     runs = _runs_since(url, began_at)
@@ -471,6 +486,7 @@ def run_daemons(config_path: Path, url: str, code: Path, cwd: Path, seconds: flo
         out["ran"] = [metric_sum(t, 'failover_queue_jobs_run_total{outcome="ok",task="failover.check"}') for t in texts]
         out["share"] = [metric_sum(t, 'failover_queue_share{task="failover.check"}') for t in texts]
         out["skipped"] = sum(metric_sum(t, "failover_job_skipped_total") for t in texts)
+        out["skipped_by"] = skipped_by(texts)
         # ticks due in the window and done by now (a check job at 10,000 workloads takes up to ~25 s)
         out["jobs"] = _queue_jobs(url, since, time.time() - 40)
     finally:
@@ -618,7 +634,8 @@ def report_daemons(n: int, db: str, daemons: int, cli: dict[str, dict[str, float
             "check jobs due -> done p50 / p90 / max",
             f"{pct(end, 0.5):.2f} / {pct(end, 0.9):.2f} / {max(end, default=float('nan')):.2f} s "
             f"({jobs['done']} jobs; ticks {jobs['ticks']}: {jobs['twice']} twice, {jobs['not_done']} not done, "
-            f"{jobs['duplicates_aborted']} duplicate defers aborted; {out['skipped']:.0f} skipped)",
+            f"{jobs['duplicates_aborted']} duplicate defers aborted; {out['skipped']:.0f} skipped since start: "
+            f"{out['skipped_by']})",
             "sweep",
         ),
         ("check queue depth (todo + doing, max)", f"{max(out['depth'], default=0):.0f}", "depth"),
@@ -663,7 +680,8 @@ def _daemon_rows(db: str, daemon: dict[str, Any]) -> list[tuple[str, str, str]]:
             "daemon check job median / p90 / max",
             f"{statistics.median(jobs) if jobs else float('nan'):.2f} / {pct(jobs, 0.9):.2f} / "
             f"{max(jobs) if jobs else float('nan'):.2f} s ({daemon['jobs']} jobs, {daemon['skipped']:.0f} skipped, "
-            f"{daemon['failed']:.0f} failed, {daemon['job_errors']} runs in error)",
+            f"{daemon['failed']:.0f} failed, {daemon['job_errors']} runs in error; skipped since start: "
+            f"{daemon['skipped_by']})",
             "job p90",
         ),
         ("daemon job time per workload", f"{daemon['ms_per_workload']:.1f} ms", "per workload"),
