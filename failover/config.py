@@ -301,7 +301,7 @@ class _Reader:
                 if kind is not yaml.ScalarEvent:
                     raise _NotPlain  # the node tree reports a key that is not text
                 key = event.value
-                if key in first or self._resolved(tags, resolve, event) == _MERGE:
+                if key in first or (key == "<<" and self._resolved(tags, resolve, event) == _MERGE):
                     raise _NotPlain  # a repeated key (reported there), a merge key (resolved there)
                 first[key] = line
                 self.lines[(*loc, key)] = line
@@ -322,8 +322,14 @@ class _Reader:
                 tag = self._resolved(tags, resolve, event)
                 if first is not None and tag == _STR and key.endswith("_env") and not _ENV_NAME.match(event.value):
                     self._env_value_problem(at, self.lines[at])
-                node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
-                value: Any = self._scalar(node, at, expand=child_expand, raw_strings=child_raw)
+                if tag == _STR:  # ``_scalar``'s reading of text, without a node to read it from
+                    value: Any = event.value
+                    self.raw[at] = value
+                    if child_expand and "${" in value:
+                        value = self._expand(value, at, line)
+                else:
+                    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+                    value = self._scalar(node, at, expand=child_expand, raw_strings=child_raw)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 if len(stack) >= MAX_DEPTH:
                     raise _NotPlain
