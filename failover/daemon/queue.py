@@ -392,7 +392,9 @@ class SharedQueue:
     async def _already_ran(self, job_id: int | None, queueing_lock: str | None, lock: str | None, due: float) -> bool:
         """Whether another job did this one's work: the same tick (queueing lock) succeeded, or, for an
         inventory, the same account's inventory due within the last half interval did (daemons whose
-        inventory ticks straddle an interval boundary defer it twice)."""
+        inventory ticks straddle an interval boundary defer it twice). Each daemon's inventory runs on
+        its own phase (one interval after the last run it knew of at start), so two daemons may defer
+        one tick more than half an interval apart: the same tick having succeeded is enough."""
         if self._app is None or queueing_lock is None:
             return False
         query = (
@@ -401,8 +403,9 @@ class SharedQueue:
         )
         if queueing_lock.startswith("inventory:"):
             query = (
-                "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs WHERE task_name = %(task)s AND lock = %(lock)s "
-                "AND id <> %(id)s AND status = 'succeeded' AND (args->>'due')::float > %(since)s) AS ran"
+                "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs WHERE task_name = %(task)s AND id <> %(id)s "
+                "AND status = 'succeeded' AND (queueing_lock = %(queueing_lock)s "
+                "OR (lock = %(lock)s AND (args->>'due')::float > %(since)s))) AS ran"
             )
         row = await self._app.connector.execute_query_one_async(
             query,  # type: ignore[arg-type]

@@ -18,7 +18,16 @@ import pytest
 from sqlalchemy import select
 
 from failover.daemon.locks import libpq_dsn
-from failover.daemon.queue import CHECK_TASK, QueueTiming, SharedQueue, Slot, check_locks, tick_of
+from failover.daemon.queue import (
+    CHECK_TASK,
+    INVENTORY_TASK,
+    QueueTiming,
+    SharedQueue,
+    Slot,
+    check_locks,
+    inventory_locks,
+    tick_of,
+)
 from failover.daemon.scheduler import check_slots
 from failover.model import utcnow
 from failover.schema import Config
@@ -190,3 +199,42 @@ def test_housekeeping_retries_a_dead_workers_jobs_and_closes_one_whose_tick_was_
         assert status == {requeued: "aborted", again: "todo", alone: "todo"}
         assert jobs.metrics.queue_stalled.labels("superseded")._value.get() == 1
         assert jobs.metrics.queue_stalled.labels("retried")._value.get() == 1
+
+
+def test_an_inventory_tick_that_already_succeeded_is_not_taken_again_however_late_it_was_deferred(
+    pg_server: PostgresServer,
+) -> None:
+    """Each daemon inventories on its own phase, so a second daemon can defer the same tick more than
+    half an interval after the first one's job ran: that job still counts, and a tick runs once."""
+    url = pg_server.create_database()
+    interval = 600.0
+    config = Config.model_validate(estate_data(2, database=url, inventory_interval=f"{interval:g}s"))
+    with Store.open(url) as store:
+        jobs = daemon_jobs(config, store)
+        queue = SharedQueue(
+            url,
+            jobs,
+            vantage="v",
+            metrics=jobs.metrics,
+            concurrency=1,
+            timing=QueueTiming(heartbeat=0.5, stalled_after=4.0, polling=0.5),
+            grace=1.0,
+            inventory_interval=interval,
+            accounts=["aws"],
+        )
+        lock, tick_lock = inventory_locks("aws", 7)
+        _, next_lock = inventory_locks("aws", 8)
+        with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
+            [(done,)] = conn.execute(
+                "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args, status) "
+                "VALUES ('inventory', %s, %s, %s, %s, 'succeeded') RETURNING id",
+                (INVENTORY_TASK, lock, tick_lock, json.dumps({"account": "aws", "tick": 7, "due": 1000.0})),
+            ).fetchall()
+        queue.start()
+        try:
+            ran = lambda queueing_lock, due: queue._call(queue._already_ran(done + 1, queueing_lock, lock, due))  # noqa: E731
+            assert ran(tick_lock, 1000.0 + 0.9 * interval)  # the same tick, deferred 0.9 interval later
+            assert ran(next_lock, 1000.0 + 0.4 * interval)  # the next tick, straddling the boundary
+            assert not ran(next_lock, 1000.0 + interval)  # the next tick, on time: its own work
+        finally:
+            queue.stop()
