@@ -601,26 +601,32 @@ def pct(values: list[float], q: float) -> float:
 
 
 # ------------------------------------------------------------------------------------------- report
-def report(n: int, db: str, cli: dict[str, dict[str, float]], daemon: dict[str, Any] | None) -> None:
-    rows = [
+def _cli_rows(cli: dict[str, dict[str, float]]) -> list[tuple[str, str, str]]:
+    return [
         (f"failover {name}", f"{r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, {r['rss_mb']:.0f} MB", name)
         for name, r in cli.items()
     ]
-    if daemon is not None:
-        rows += _daemon_rows(db, daemon)
-    print(f"\n{n} workloads, {db}")
+
+
+def _print_table(title: str, goal_header: str, rows: list[tuple[str, str, str]]) -> None:
+    """Rows of (what, measured, key of its goal in ``GOALS``), aligned, under ``title``."""
+    print(f"\n{title}")
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
-    print(f"  {'':{width}}  {'measured':{vwidth}}  goal (1,000 workloads)")
+    print(f"  {'':{width}}  {'measured':{vwidth}}  {goal_header}")
     for name, value, goal in rows:
         print(f"  {name:{width}}  {value:{vwidth}}  {GOALS[goal]}")
 
 
+def report(n: int, db: str, cli: dict[str, dict[str, float]], daemon: dict[str, Any] | None) -> None:
+    rows = _cli_rows(cli)
+    if daemon is not None:
+        rows += _daemon_rows(db, daemon)
+    _print_table(f"{n} workloads, {db}", "goal (1,000 workloads)", rows)
+
+
 def report_daemons(n: int, db: str, daemons: int, cli: dict[str, dict[str, float]], out: dict[str, Any]) -> None:
-    rows = [
-        (f"failover {name}", f"{r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, {r['rss_mb']:.0f} MB", name)
-        for name, r in cli.items()
-    ]
+    rows = _cli_rows(cli)
     jobs = out["jobs"]
     start, end = jobs["start_s"], jobs["end_s"]
     rows += [
@@ -664,12 +670,7 @@ def report_daemons(n: int, db: str, daemons: int, cli: dict[str, dict[str, float
         ("runs left running after SIGTERM", str(out["running_after_sigterm"]), "running after SIGTERM"),
         ("connections idle in transaction > 1 s (max)", str(max(out["idle_in_tx"])), "idle in transaction"),
     ]
-    print(f"\n{n} workloads, {db}, {daemons} daemons sharing it")
-    width = max(len(r[0]) for r in rows)
-    vwidth = max(len(r[1]) for r in rows)
-    print(f"  {'':{width}}  {'measured':{vwidth}}  goal")
-    for name, value, goal in rows:
-        print(f"  {name:{width}}  {value:{vwidth}}  {GOALS[goal]}")
+    _print_table(f"{n} workloads, {db}, {daemons} daemons sharing it", "goal", rows)
 
 
 def _daemon_rows(db: str, daemon: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -12,8 +12,9 @@ The names below are imported on first use: ``failover validate`` needs only ``sh
 the store and the check catalog that delivery and events pull in (0.3-0.5 s at start-up).
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from failover.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from failover.alerts.deliver import Outcome, send_test
@@ -49,8 +50,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -5,8 +5,9 @@ or Postgres, with latest-state tables kept current on write. Every run goes thro
 ``Store`` and its siblings are imported on first use: checking a config's database URL (``failover
 validate``) needs only ``failover.store.urls``, not SQLAlchemy's ORM layer and Alembic (0.4 s)."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from failover.lazy import lazy_attributes
 from failover.store.runs import FINISHED, RecordedRun, RunCancelled, RunStatus
 from failover.store.urls import default_database_url, display_url, normalize_url, resolve_database_url
 
@@ -28,12 +29,4 @@ __all__ = [
     "resolve_database_url",
 ]
 
-_LAZY = {"AlertRecord", "Rollup", "Store", "open_engine"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from failover.store import store
-
-        return getattr(store, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, dict.fromkeys(("AlertRecord", "Rollup", "Store", "open_engine"), "store"))

@@ -15,8 +15,9 @@ The library surface (the CLI, the weekly email, the score JSON and the status pa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from failover.lazy import lazy_attributes
 from failover.whatif.domain import Domain, known_regions, parse_domain, valid_providers
 from failover.whatif.result import Survival, WhatIf, WhatIfReason
 
@@ -30,22 +31,16 @@ if TYPE_CHECKING:
 
 # Imported on first use: the evaluation imports every check, which a reader of the stored matrix
 # (``failover score``) does not need.
-_LAZY = {
-    "StoredEvidence": "failover.whatif.evaluate",
-    "what_if": "failover.whatif.evaluate",
-    "FACTS": "failover.whatif.facts",
-    "PlaneFacts": "failover.whatif.facts",
-    "facts_of": "failover.whatif.facts",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "StoredEvidence": "evaluate",
+        "what_if": "evaluate",
+        "FACTS": "facts",
+        "PlaneFacts": "facts",
+        "facts_of": "facts",
+    },
+)
 
 
 __all__ = [

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
+from failover.daemon.jobs import Jobs
 from failover.daemon.locks import libpq_dsn
 from failover.daemon.queue import (
     CHECK_TASK,
@@ -159,6 +160,21 @@ def test_two_daemons_share_the_checks_and_a_survivor_takes_over_a_killed_ones_jo
     assert statuses[RunStatus.ABANDONED] >= 1, statuses
 
 
+def quick_queue(url: str, jobs: Jobs, *, inventory_interval: float, concurrency: int) -> SharedQueue:
+    """A shared work queue of vantage "v" for account "aws" whose heartbeats and stalls come fast."""
+    return SharedQueue(
+        url,
+        jobs,
+        vantage="v",
+        metrics=jobs.metrics,
+        concurrency=concurrency,
+        timing=QueueTiming(heartbeat=0.5, stalled_after=4.0, polling=0.5),
+        grace=1.0,
+        inventory_interval=inventory_interval,
+        accounts=["aws"],
+    )
+
+
 def test_housekeeping_retries_a_dead_workers_jobs_and_closes_one_whose_tick_was_queued_again(
     pg_server: PostgresServer,
 ) -> None:
@@ -166,17 +182,7 @@ def test_housekeeping_retries_a_dead_workers_jobs_and_closes_one_whose_tick_was_
     config = Config.model_validate(estate_data(2, database=url, inventory_interval="1h"))
     with Store.open(url) as store:
         jobs = daemon_jobs(config, store)
-        queue = SharedQueue(
-            url,
-            jobs,
-            vantage="v",
-            metrics=jobs.metrics,
-            concurrency=2,
-            timing=QueueTiming(heartbeat=0.5, stalled_after=4.0, polling=0.5),
-            grace=1.0,
-            inventory_interval=3600.0,
-            accounts=["aws"],
-        )
+        queue = quick_queue(url, jobs, inventory_interval=3600.0, concurrency=2)
         # A daemon of vantage "far" died 1 minute ago running two jobs; one's tick was deferred again.
         with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
             [(dead,)] = conn.execute(
@@ -216,17 +222,7 @@ def test_an_inventory_tick_that_already_succeeded_is_not_taken_again_however_lat
     config = Config.model_validate(estate_data(2, database=url, inventory_interval=f"{interval:g}s"))
     with Store.open(url) as store:
         jobs = daemon_jobs(config, store)
-        queue = SharedQueue(
-            url,
-            jobs,
-            vantage="v",
-            metrics=jobs.metrics,
-            concurrency=1,
-            timing=QueueTiming(heartbeat=0.5, stalled_after=4.0, polling=0.5),
-            grace=1.0,
-            inventory_interval=interval,
-            accounts=["aws"],
-        )
+        queue = quick_queue(url, jobs, inventory_interval=interval, concurrency=1)
         lock, tick_lock = inventory_locks("aws", 7)
         _, next_lock = inventory_locks("aws", 8)
         with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
