@@ -70,7 +70,8 @@ class WhatIf:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> WhatIf:
-        """The inverse of ``to_dict`` (a matrix stored with its score)."""
+        """The inverse of ``to_dict`` (a matrix stored with its score); the two keys with defaults may
+        be left out."""
         provider, _, region = str(d["down"]).partition(":")
         return cls(
             workload=d["workload"],
@@ -81,6 +82,6 @@ class WhatIf:
             rto_verdict=RtoVerdict(d["rto_verdict"]),
             rpo_exposure_s=d["rpo_exposure_s"],
             reasons=tuple(WhatIfReason(r["check"], r["message"]) for r in d["reasons"]),
-            rto_target_s=d["rto_target_s"],
-            primary_down=d["primary_down"],
+            rto_target_s=d.get("rto_target_s"),
+            primary_down=bool(d.get("primary_down", False)),
         )
